@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import { createLogger, type Logger } from '@repo/observability'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import fp from 'fastify-plugin'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import app from './app.ts'
+import type { ApiEnv } from './env.ts'
+
+// Accept a caller's request id only if it is short and plain, so it is safe to log/echo.
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id']
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+}
+
+export interface BuildOptions {
+  /** Defaults to a logger built from env; tests pass a silent or capturing one. */
+  logger?: Logger
+}
+
+/** Creates the Fastify instance with server-level options and registers the app plugin. */
+export async function buildServer(
+  env: ApiEnv,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger =
+    options.logger ??
+    createLogger({
+      service: 'api',
+      level: env.LOG_LEVEL,
+      pretty: env.LOG_PRETTY,
+      version: env.APP_VERSION,
+    })
+  const server = Fastify({
+    loggerInstance,
+    genReqId: requestId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Bounded work per request: slow clients and oversized bodies are cut off.
+    bodyLimit: 1_048_576,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  })
+  server.setValidatorCompiler(validatorCompiler)
+  server.setSerializerCompiler(serializerCompiler)
+  // Not encapsulated: the app's decorators (config, db, redis...) live on the server itself.
+  await server.register(fp(app, { name: 'app' }), { env })
+  return server
+}

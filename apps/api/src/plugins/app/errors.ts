@@ -1,0 +1,61 @@
+import { Sentry } from '@repo/observability'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { problem, sendProblem } from '../../lib/problem.ts'
+
+/**
+ * One place turns every error into application/problem+json. 4xx bodies say what was
+ * wrong and name the fields; 5xx bodies are generic and carry only the request id, while
+ * the detail goes to the log and Sentry.
+ */
+export default fp(
+  async function errors(fastify: FastifyInstance) {
+    if (Sentry.isInitialized()) Sentry.setupFastifyErrorHandler(fastify)
+
+    fastify.setErrorHandler((error: FastifyError, request, reply) => {
+      if (hasZodFastifySchemaValidationErrors(error)) {
+        const where = error.validationContext ?? 'request'
+        return sendProblem(
+          reply,
+          problem(400, {
+            type: 'urn:groundwork:problem:validation',
+            title: 'Invalid request',
+            detail: `The ${where} is not valid.`,
+            errors: error.validation.map((issue) => ({
+              field: [where, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
+              message: issue.message ?? 'is invalid',
+            })),
+          }),
+        )
+      }
+      const status = error.statusCode ?? 500
+      if (status >= 400 && status < 500) {
+        // Fastify's own client errors (bad JSON, body too large, wrong content type)
+        // carry safe messages written for the caller.
+        return sendProblem(reply, problem(status, { detail: error.message }))
+      }
+      request.log.error({ err: error }, 'request failed')
+      return sendProblem(
+        reply,
+        problem(status >= 500 && status < 600 ? status : 500, {
+          detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.`,
+        }),
+      )
+    })
+
+    fastify.setNotFoundHandler((request, reply) =>
+      sendProblem(
+        reply,
+        problem(404, {
+          detail: `No route for ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}.`,
+        }),
+      ),
+    )
+
+    fastify.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id)
+    })
+  },
+  { name: 'errors' },
+)

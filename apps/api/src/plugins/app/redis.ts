@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+
+/**
+ * Redis for request-path work (rate limits, idempotency, enqueueing). Fails fast while
+ * Redis is unreachable (no offline queue, one retry) instead of letting requests hang,
+ * and keeps reconnecting in the background.
+ */
+export default fp(
+  async function redis(fastify: FastifyInstance) {
+    const client = new Redis(fastify.config.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: fastify.config.REDIS_CONNECT_TIMEOUT_MS,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    })
+    let lastError = ''
+    client.on('error', (err) => {
+      // One line per distinct failure, not one per reconnect attempt.
+      if (err.message !== lastError) fastify.log.warn({ err }, 'redis connection error')
+      lastError = err.message
+    })
+    client.on('ready', () => {
+      lastError = ''
+    })
+    client.connect().catch(() => {})
+    fastify.decorate('redis', client)
+    fastify.addHook('onClose', async () => {
+      await client.quit().catch(() => client.disconnect())
+    })
+  },
+  { name: 'redis' },
+)
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: Redis
+  }
+}

@@ -1,0 +1,26 @@
+import './instrument.ts'
+import { loadEnvOrExit } from '@repo/config'
+import { flushSentry } from '@repo/observability'
+import closeWithGrace from 'close-with-grace'
+import { buildServer } from './build-server.ts'
+import { apiEnvSchema } from './env.ts'
+
+const env = loadEnvOrExit(apiEnvSchema)
+const server = await buildServer(env)
+
+// On SIGTERM/SIGINT: report not-ready, stop accepting, let in-flight requests finish,
+// close pools, flush telemetry. A second signal or the timeout forces the exit.
+closeWithGrace({ delay: env.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
+  if (err) server.log.error({ err }, 'shutting down after a fatal error')
+  else server.log.info({ signal }, 'shutting down')
+  server.draining = true
+  await server.close()
+  await flushSentry()
+})
+
+try {
+  await server.listen({ host: env.API_HOST, port: env.API_PORT })
+} catch (err) {
+  server.log.fatal({ err }, 'could not start the API')
+  process.exit(1)
+}

@@ -1,0 +1,16 @@
+import { parseEnv } from '@repo/config'
+import type { FastifyInstance } from 'fastify'
+import { buildServer } from '../src/build-server.ts'
+import { type ApiEnv, apiEnvSchema } from '../src/env.ts'
+
+/** A validated API env for tests: defaults plus the given overrides. */
+export function testEnv(overrides: Record<string, string>): ApiEnv {
+  return parseEnv(apiEnvSchema, { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides })
+}
+
+/** Builds the real app (all plugins and routes) against the given services, ready for inject(). */
+export async function buildTestServer(overrides: Record<string, string>): Promise<FastifyInstance> {
+  const server = await buildServer(testEnv(overrides))
+  await server.ready()
+  return server
+}

@@ -1,0 +1,110 @@
+import { useIsolatedServices } from '@repo/testing'
+import { startEphemeralRedis } from '@repo/testing/servers'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestServer } from './helpers.ts'
+
+const services = useIsolatedServices()
+let server: FastifyInstance
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  server = await buildTestServer({
+    DATABASE_URL: database.url,
+    REDIS_URL: redis.url,
+    APP_VERSION: '1.2.3',
+    GIT_COMMIT: 'abc1234',
+  })
+})
+afterAll(() => server?.close())
+
+describe('probes', () => {
+  it('GET /healthz answers without touching dependencies', async () => {
+    const res = await server.inject({ method: 'GET', url: '/healthz' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('GET /readyz is 200 when Postgres and Redis answer', async () => {
+    const res = await server.inject({ method: 'GET', url: '/readyz' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ status: 'ready', checks: { postgres: 'up', redis: 'up' } })
+  })
+
+  it('GET /version reports the build', async () => {
+    const res = await server.inject({ method: 'GET', url: '/version' })
+    expect(res.json()).toEqual({ version: '1.2.3', commit: 'abc1234', environment: 'test' })
+  })
+
+  it('GET /readyz is 503 while draining for shutdown', async () => {
+    server.draining = true
+    try {
+      const res = await server.inject({ method: 'GET', url: '/readyz' })
+      expect(res.statusCode).toBe(503)
+      expect(res.json()).toMatchObject({
+        status: 503,
+        draining: true,
+        detail: 'The server is shutting down.',
+      })
+    } finally {
+      server.draining = false
+    }
+  })
+})
+
+describe('readiness tells the truth about dependencies', () => {
+  it('names Redis when Redis stops, and recovers when it is back', async () => {
+    const redis = await startEphemeralRedis()
+    const { database } = services()
+    const app = await buildTestServer({
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      READINESS_TIMEOUT_MS: '500',
+    })
+    try {
+      await expect
+        .poll(async () => (await app.inject({ url: '/readyz' })).statusCode, { timeout: 5_000 })
+        .toBe(200)
+
+      await redis.stop()
+      const started = Date.now()
+      const res = await app.inject({ url: '/readyz' })
+      expect(Date.now() - started).toBeLessThan(3_000)
+      expect(res.statusCode).toBe(503)
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect(res.headers['retry-after']).toBe('5')
+      expect(res.json()).toMatchObject({
+        status: 503,
+        title: 'Not ready',
+        detail: 'Unavailable: redis.',
+        checks: { postgres: 'up', redis: 'down' },
+      })
+    } finally {
+      await app.close()
+      await redis.stop()
+    }
+  })
+
+  it('names Postgres when Postgres cannot be reached, within the readiness timeout', async () => {
+    const { redis } = services()
+    // Port 9 (discard) on loopback: nothing listens, connections are refused.
+    const app = await buildTestServer({
+      DATABASE_URL: 'postgresql://nobody:nothing@127.0.0.1:9/none',
+      REDIS_URL: redis.url,
+      READINESS_TIMEOUT_MS: '500',
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+    })
+    try {
+      const res = await app.inject({ url: '/readyz' })
+      expect(res.statusCode).toBe(503)
+      expect(res.json()).toMatchObject({
+        detail: 'Unavailable: postgres.',
+        checks: { postgres: 'down', redis: 'up' },
+      })
+      // Nothing about the failure's internals leaks into the answer.
+      expect(res.body).not.toMatch(/ECONNREFUSED|stack|at /)
+    } finally {
+      await app.close()
+    }
+  })
+})

@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { useIsolatedServices } from '@repo/testing'
+import { freePort } from '@repo/testing/servers'
+import { afterEach, describe, expect, it } from 'vitest'
+
+// The real entry point in a child process: env validation, listen, signals.
+const apiDir = fileURLToPath(new URL('..', import.meta.url))
+const services = useIsolatedServices()
+const children: ChildProcess[] = []
+
+function startApi(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['src/server.ts'], {
+    cwd: apiDir,
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
+  return { child, exited, output: () => output }
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+describe('api process', () => {
+  it('exits 1 with a readable list of every bad variable', async () => {
+    const api = startApi({ DATABASE_URL: 'mysql://nope', API_PORT: 'eighty' })
+    expect(await api.exited).toBe(1)
+    const output = api.output()
+    expect(output).toContain('Invalid environment')
+    expect(output).toMatch(/DATABASE_URL: must be a postgres/)
+    expect(output).toContain('REDIS_URL: is required')
+    expect(output).toMatch(/API_PORT: /)
+    expect(output).not.toMatch(/\bat .*\.ts:\d+/) // no stack trace
+  })
+
+  it('serves, then on SIGTERM drains and exits 0', async () => {
+    const port = await freePort()
+    const { database, redis } = services()
+    const api = startApi({
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      API_PORT: String(port),
+    })
+    const base = `http://127.0.0.1:${port}`
+    await expect
+      .poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, {
+        timeout: 15_000,
+        interval: 100,
+      })
+      .toBe(200)
+
+    api.child.kill('SIGTERM')
+    expect(await api.exited).toBe(0)
+    const logs = api.output()
+    expect(logs).toContain('"msg":"shutting down"')
+    expect(logs).toContain('"signal":"SIGTERM"')
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow()
+  })
+})

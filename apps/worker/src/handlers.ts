@@ -1,0 +1,18 @@
+import type { Job } from 'bullmq'
+
+export type JobHandler = (job: Job) => Promise<unknown>
+
+/**
+ * Job handlers by job name. `system.ping` lets operators and tests prove end to end that
+ * a worker is consuming the queue (enqueue it, await its result).
+ */
+export const defaultHandlers: Record<string, JobHandler> = {
+  'system.ping': async (job) => ({
+    pong: true,
+    jobId: job.id,
+    processedAt: new Date().toISOString(),
+  }),
+}
+
+/** The queue the worker consumes until per-domain queues arrive with their definitions. */
+export const DEFAULT_QUEUE = 'default'

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { useIsolatedServices } from '@repo/testing'
+import { Queue, QueueEvents } from 'bullmq'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_QUEUE } from '../src/handlers.ts'
+
+const workerDir = fileURLToPath(new URL('..', import.meta.url))
+const services = useIsolatedServices()
+
+describe('worker process', () => {
+  it('consumes jobs, then on SIGTERM finishes and exits 0', async () => {
+    const { url } = services().redis
+    const child = spawn(process.execPath, ['src/main.ts'], {
+      cwd: workerDir,
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'info', REDIS_URL: url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { url } })
+    const events = new QueueEvents(DEFAULT_QUEUE, { connection: { url } })
+    try {
+      const job = await queue.add('system.ping', {})
+      expect(await job.waitUntilFinished(events, 15_000)).toMatchObject({ pong: true })
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(output).toContain('"msg":"worker stopped"')
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      await events.close()
+      await queue.close()
+    }
+  })
+
+  it('exits 1 naming the missing variable when REDIS_URL is absent', async () => {
+    const child = spawn(process.execPath, ['src/main.ts'], {
+      cwd: workerDir,
+      env: { PATH: process.env.PATH, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stderr.on('data', (chunk) => (output += chunk))
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1)
+    expect(output).toContain('REDIS_URL: is required')
+  })
+})

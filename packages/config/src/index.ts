@@ -1,0 +1,13 @@
+export { EnvError, loadEnvOrExit, parseEnv } from './load-env.ts'
+export {
+  apiServerEnv,
+  databaseEnv,
+  loggingEnv,
+  observabilityEnv,
+  posthogEnv,
+  redisEnv,
+  runtimeEnv,
+  sentryEnv,
+  webServerEnv,
+  workerEnv,
+} from './schemas.ts'

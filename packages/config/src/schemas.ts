@@ -1,0 +1,75 @@
+import { z } from 'zod'
+
+/** Helpers for env values, which always arrive as strings. */
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback)
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1')
+
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+  .describe('Postgres connection string')
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+
+export const runtimeEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  APP_VERSION: z.string().default('0.0.0'),
+  GIT_COMMIT: z.string().default('unknown'),
+})
+
+export const databaseEnv = z.object({
+  DATABASE_URL: postgresUrl,
+  /** Connections per process; size it so replicas x pool stays under Postgres max_connections. */
+  DATABASE_POOL_MAX: positiveInt(10),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(10_000),
+})
+
+export const redisEnv = z.object({
+  REDIS_URL: redisUrl,
+  REDIS_CONNECT_TIMEOUT_MS: positiveInt(5_000),
+})
+
+export const apiServerEnv = z.object({
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port(4000),
+  /** Max time for in-flight requests to finish on SIGTERM before the process exits. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  /** Readiness checks give up on a dependency after this long and report it as down. */
+  READINESS_TIMEOUT_MS: positiveInt(1_000),
+})
+
+export const webServerEnv = z.object({
+  WEB_PORT: port(3000),
+  API_URL: z.url().default('http://127.0.0.1:4000'),
+})
+
+export const loggingEnv = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Human-readable logs for local development; JSON otherwise. */
+  LOG_PRETTY: booleanFlag(false),
+})
+
+export const sentryEnv = z.object({
+  /** Sentry is inactive when no DSN is set. */
+  SENTRY_DSN: z.url().optional(),
+  SENTRY_ENVIRONMENT: z.string().optional(),
+  SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
+})
+
+export const posthogEnv = z.object({
+  /** PostHog is inactive when no key is set. */
+  POSTHOG_KEY: z.string().min(1).optional(),
+  POSTHOG_HOST: z.url().default('https://eu.i.posthog.com'),
+})
+
+export const observabilityEnv = loggingEnv.extend(sentryEnv.shape).extend(posthogEnv.shape)
+
+export const workerEnv = z.object({
+  WORKER_CONCURRENCY: positiveInt(5),
+  /** Max time for running jobs to finish on SIGTERM before the process exits. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
+})

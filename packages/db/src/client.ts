@@ -1,0 +1,40 @@
+import { PrismaPg } from '@prisma/adapter-pg'
+import type { databaseEnv } from '@repo/config'
+import type { z } from 'zod'
+import { PrismaClient } from './generated/prisma/client.ts'
+
+export type DatabaseConfig = z.infer<typeof databaseEnv>
+
+/**
+ * Builds a Prisma client over a node-postgres pool sized and timed from config. Apps use
+ * `getDb()`; this factory exists for tests and scripts that need a client of their own.
+ */
+export function createDatabaseClient(config: DatabaseConfig): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    // Enforced by Postgres per statement, so a runaway query cannot hold a connection.
+    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    // A transaction left open by a bug must not hold locks forever.
+    idle_in_transaction_session_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS * 2,
+    application_name: process.env.npm_package_name ?? 'groundwork',
+  })
+  return new PrismaClient({ adapter })
+}
+
+// Kept on globalThis so dev-server hot reloads reuse one pool instead of leaking new ones.
+const globalForDb = globalThis as unknown as { groundworkDb?: PrismaClient }
+
+/** The process-wide client. The first call fixes its config. */
+export function getDb(config: DatabaseConfig): PrismaClient {
+  globalForDb.groundworkDb ??= createDatabaseClient(config)
+  return globalForDb.groundworkDb
+}
+
+/** Closes the process-wide client, if one was created (graceful shutdown). */
+export async function closeDb(): Promise<void> {
+  const db = globalForDb.groundworkDb
+  globalForDb.groundworkDb = undefined
+  await db?.$disconnect()
+}

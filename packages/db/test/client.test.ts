@@ -1,0 +1,56 @@
+import { useIsolatedServices } from '@repo/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDatabaseClient, type PrismaClient } from '../src/index.ts'
+import { seed } from '../src/seed.ts'
+
+const services = useIsolatedServices()
+let db: PrismaClient
+
+beforeAll(() => {
+  db = createDatabaseClient({
+    DATABASE_URL: services().database.url,
+    DATABASE_POOL_MAX: 3,
+    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 300,
+  })
+})
+afterAll(() => db?.$disconnect())
+
+describe('database client', () => {
+  it('reads and writes through the pg adapter', async () => {
+    const org = await db.organization.create({ data: { name: 'Acme' } })
+    expect(org.id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await db.organization.findUnique({ where: { id: org.id } })).toMatchObject({
+      name: 'Acme',
+    })
+  })
+
+  it('enforces the unique email constraint in the database', async () => {
+    await db.user.create({ data: { email: 'dup@example.com', name: 'One' } })
+    await expect(
+      db.user.create({ data: { email: 'dup@example.com', name: 'Two' } }),
+    ).rejects.toMatchObject({ code: 'P2002' })
+  })
+
+  it('cancels a statement that runs past the statement timeout', async () => {
+    const started = Date.now()
+    await expect(db.$queryRaw`SELECT 1 AS ok FROM pg_sleep(5)`).rejects.toThrow(/statement timeout/)
+    expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
+  it('keeps the pool within its configured size under concurrent load', async () => {
+    await Promise.all(
+      Array.from({ length: 12 }, () => db.$queryRaw`SELECT 1 AS ok FROM pg_sleep(0.05)`),
+    )
+    const [row] = await db.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
+    expect(Number(row?.n)).toBeLessThanOrEqual(3)
+  })
+
+  it('seeds idempotently', async () => {
+    await seed(db)
+    await seed(db)
+    expect(await db.user.count({ where: { email: 'demo@groundwork.dev' } })).toBe(1)
+    expect(await db.organization.count({ where: { name: 'Acme (demo)' } })).toBe(1)
+  })
+})

@@ -1,0 +1,29 @@
+/** What the global setup hands to every test file (vitest provide/inject). */
+export interface TestServices {
+  /** Superuser URL of the run's Postgres server (maintenance database). */
+  postgresUrl: string
+  /** Migrated database that every test database is cloned from. */
+  templateDatabase: string
+  /** Base URL of the run's Redis server. */
+  redisUrl: string
+  /** Logical Redis databases available; db 0 holds the allocation counter. */
+  redisDatabases: number
+  runtime: 'container' | 'local'
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    groundworkServices: TestServices
+  }
+}
+
+export const TEMPLATE_DATABASE = 'groundwork_template'
+export const REDIS_DATABASES = 512
+export const REDIS_COUNTER_KEY = 'groundwork:test:next-db'
+
+/** Replaces the database name (path) of a Postgres URL. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  return parsed.toString()
+}

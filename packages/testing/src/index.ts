@@ -1,0 +1,32 @@
+import { afterAll, beforeAll } from 'vitest'
+import { createTestDatabase, type TestDatabase } from './database.ts'
+import { createTestRedis, type TestRedis } from './redis.ts'
+
+export type { TestServices } from './context.ts'
+export { createTestDatabase, type TestDatabase } from './database.ts'
+export { createTestRedis, type TestRedis } from './redis.ts'
+
+export interface IsolatedServices {
+  database: TestDatabase
+  redis: TestRedis
+}
+
+/**
+ * Call at the top of a test file: before its tests run it gets a fresh database and Redis
+ * namespace of its own; after them both are dropped. Read the result inside tests/hooks.
+ */
+export function useIsolatedServices(): () => IsolatedServices {
+  let services: IsolatedServices | undefined
+  beforeAll(async () => {
+    const [database, redis] = await Promise.all([createTestDatabase(), createTestRedis()])
+    services = { database, redis }
+  })
+  afterAll(async () => {
+    await Promise.all([services?.database.drop(), services?.redis.release()])
+  })
+  return () => {
+    if (!services)
+      throw new Error('useIsolatedServices() is read inside tests or hooks, not at import time')
+    return services
+  }
+}

