@@ -9,6 +9,7 @@ export default defineConfig({
       'apps/*/test/**/*.test.ts',
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
+      'scripts/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/.next/**', '**/dist/**'],
     globalSetup: ['./packages/testing/src/global-setup.ts'],

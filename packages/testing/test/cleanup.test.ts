@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { TestServices } from '../src/context.ts'
+import { isPortInUse } from '../src/servers/index.ts'
+
+// `pnpm test` interrupted midway (Ctrl-C) or killed outright must leave no server
+// process and no temporary cluster behind.
+const vitestBin = join(
+  dirname(createRequire(import.meta.url).resolve('vitest/package.json')),
+  'vitest.mjs',
+)
+const fixtureConfig = join(import.meta.dirname, 'fixtures/interrupted-run/vitest.config.ts')
+const scratch = mkdtempSync(join(tmpdir(), 'groundwork-cleanup-test-'))
+const children: ChildProcess[] = []
+afterAll(() => {
+  // Whatever a failed test left running: its whole process group.
+  for (const child of children) {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    } catch {}
+  }
+  rmSync(scratch, { recursive: true, force: true })
+})
+
+type Reported = TestServices & { postgresDir: string; redisDir: string }
+
+async function startHangingRun(name: string) {
+  const out = join(scratch, `${name}.json`)
+  const child = spawn(process.execPath, [vitestBin, 'run', '--config', fixtureConfig], {
+    env: { ...process.env, FIXTURE_OUT: out, GROUNDWORK_TEST_RUNTIME: 'local' },
+    detached: true,
+    stdio: 'ignore',
+  })
+  children.push(child)
+  const exited = new Promise((done) => child.once('exit', done))
+  await expect.poll(() => existsSync(out), { timeout: 60_000, interval: 100 }).toBe(true)
+  return { child, exited, services: JSON.parse(readFileSync(out, 'utf8')) as Reported }
+}
+
+const portOf = (url: string) => Number(new URL(url).port)
+
+async function expectNothingLeft(services: Reported) {
+  await expect
+    .poll(
+      async () => ({
+        postgresListening: await isPortInUse(portOf(services.postgresUrl)),
+        redisListening: await isPortInUse(portOf(services.redisUrl)),
+        postgresDir: existsSync(services.postgresDir),
+        redisDir: existsSync(services.redisDir),
+      }),
+      { timeout: 20_000, interval: 200 },
+    )
+    .toEqual({
+      postgresListening: false,
+      redisListening: false,
+      postgresDir: false,
+      redisDir: false,
+    })
+}
+
+describe('test servers are cleaned up', () => {
+  it('when the run is interrupted with Ctrl-C (SIGINT to its process group)', async () => {
+    const run = await startHangingRun('sigint')
+    expect(await isPortInUse(portOf(run.services.postgresUrl))).toBe(true)
+    expect(existsSync(run.services.postgresDir)).toBe(true)
+    if (run.child.pid) process.kill(-run.child.pid, 'SIGINT')
+    await run.exited
+    await expectNothingLeft(run.services)
+  }, 90_000)
+
+  it('when the run is killed outright (SIGKILL: no teardown runs; the reapers clean up)', async () => {
+    const run = await startHangingRun('sigkill')
+    if (run.child.pid) process.kill(-run.child.pid, 'SIGKILL')
+    await run.exited
+    await expectNothingLeft(run.services)
+  }, 90_000)
+})

@@ -1,0 +1,127 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { freePort, isPortInUse } from '@repo/testing/servers'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// `pnpm dev` for real: local Postgres and Redis with data in a temp dir, api and worker
+// through turbo, then Ctrl-C (SIGINT to the whole process group, as a terminal sends it).
+const repoRoot = resolve(import.meta.dirname, '../..')
+const dataDir = mkdtempSync(join(tmpdir(), 'groundwork-dev-test-'))
+// As root, Postgres runs as the postgres user, which must be able to enter the data dir.
+chmodSync(dataDir, 0o755)
+const ports = { postgres: 0, redis: 0, api: 0 }
+const started: ChildProcess[] = []
+
+beforeAll(async () => {
+  ports.postgres = await freePort()
+  ports.redis = await freePort()
+  ports.api = await freePort()
+})
+afterAll(() => {
+  // Whatever a failed test left running: its whole process group.
+  for (const child of started) {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    } catch {}
+  }
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+const databaseUrl = () => `postgresql://postgres:devpass@127.0.0.1:${ports.postgres}/groundwork`
+
+function startDev() {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CI: 'true',
+    TURBO_TELEMETRY_DISABLED: '1',
+    DATABASE_URL: databaseUrl(),
+    REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+    API_PORT: String(ports.api),
+    GROUNDWORK_DEV_SERVICES: 'local',
+    GROUNDWORK_DATA_DIR: dataDir,
+    GROUNDWORK_DEV_APPS: 'api,worker',
+    LOG_PRETTY: 'false',
+  }
+  const child = spawn(process.execPath, ['scripts/dev/main.ts'], {
+    cwd: repoRoot,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  started.push(child)
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+  return { child, exited, output: () => output }
+}
+
+async function waitReady() {
+  await expect
+    .poll(
+      async () =>
+        (await fetch(`http://127.0.0.1:${ports.api}/readyz`).catch(() => undefined))?.status,
+      { timeout: 90_000, interval: 250 },
+    )
+    .toBe(200)
+}
+
+/** Processes whose command line mentions the dev data dir (Postgres, Redis, reapers). */
+function processesUsing(dir: string): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((cmd) => cmd.includes(dir) && !cmd.startsWith('ps '))
+}
+
+async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl() })
+  await client.connect()
+  try {
+    return (await client.query<T>(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+async function interrupt(dev: ReturnType<typeof startDev>) {
+  if (dev.child.pid) process.kill(-dev.child.pid, 'SIGINT')
+  expect(await dev.exited).toBe(0)
+}
+
+describe('pnpm dev', () => {
+  it('provisions, migrates, seeds and serves; refuses a second run; Ctrl-C leaves nothing running', async () => {
+    const dev = startDev()
+    await waitReady()
+    expect(dev.output()).toContain('applied migrations:')
+    expect(await query('SELECT email FROM users')).toEqual([{ email: 'demo@groundwork.dev' }])
+    await query(
+      `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), 'kept across restarts', now())`,
+    )
+
+    const second = startDev()
+    expect(await second.exited).toBe(1)
+    expect(second.output()).toMatch(/already running in this checkout \(pid \d+\)/)
+
+    await interrupt(dev)
+    for (const port of Object.values(ports)) expect(await isPortInUse(port)).toBe(false)
+    expect(processesUsing(dataDir)).toEqual([])
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)
+    expect(existsSync(join(dataDir, 'dev.pid'))).toBe(false)
+  }, 180_000)
+
+  it('restarts on the same data: migrations and seed are idempotent, rows survive', async () => {
+    const dev = startDev()
+    await waitReady()
+    expect(dev.output()).toContain('no pending migrations')
+    expect(await query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 1 }])
+    expect(
+      await query(`SELECT name FROM organizations WHERE name = 'kept across restarts'`),
+    ).toHaveLength(1)
+    await interrupt(dev)
+    expect(processesUsing(dataDir)).toEqual([])
+  }, 180_000)
+})
