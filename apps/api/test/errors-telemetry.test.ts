@@ -1,0 +1,80 @@
+import { initSentry, Sentry } from '@repo/observability'
+import { startTelemetrySink, type TelemetrySink, useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { buildTestServer } from './helpers.ts'
+
+// Sentry for real: the SDK is initialised with a DSN on a loopback sink, and the test
+// reads what arrives there. (Each test file runs in its own process, so this init stays here.)
+const services = useIsolatedServices()
+let sink: TelemetrySink
+let server: FastifyInstance
+
+beforeAll(async () => {
+  sink = await startTelemetrySink()
+  initSentry({ dsn: sink.sentryDsn, environment: 'test', release: 'test', service: 'api', tracesSampleRate: 0 })
+  const { database, redis } = services()
+  server = await buildTestServer({ DATABASE_URL: database.url, REDIS_URL: redis.url }, (app) => {
+    app.get('/test/crash', async () => {
+      throw new Error('connection to 10.0.0.7 failed for user admin password hunter2')
+    })
+    app.post('/test/validated', { schema: { body: z.object({ name: z.string().min(1).max(10) }) } }, async () => ({}))
+  })
+})
+afterAll(async () => {
+  await server?.close()
+  await Sentry.close(2_000)
+  await sink?.close()
+})
+
+describe('unexpected errors', () => {
+  it('answer a generic 500 problem with the request id, and leak nothing', async () => {
+    const res = await server.inject({ url: '/test/crash', headers: { 'x-request-id': 'crash-1' } })
+    expect(res.statusCode).toBe(500)
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+    expect(res.json()).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred. Quote request id crash-1 when reporting it.',
+    })
+    expect(res.body).not.toMatch(/hunter2|10\.0\.0\.7|Error:|at /)
+  })
+
+  it('reach Sentry with the real message and stack', async () => {
+    await server.inject({ url: '/test/crash' })
+    const event = await sink.waitFor(
+      (req) => req.path.startsWith('/api/1/envelope/') && req.body.includes('hunter2'),
+    )
+    expect(event.body).toContain('"type":"Error"')
+    expect(event.body).toContain('errors-telemetry.test.ts')
+  })
+})
+
+describe('client errors', () => {
+  it('answer 400 naming each bad field, for empty, wrong-typed and oversized input', async () => {
+    for (const payload of [{}, { name: 42 }, { name: '' }, { name: 'x'.repeat(11) }]) {
+      const res = await server.inject({ method: 'POST', url: '/test/validated', payload })
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400)
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect(res.json()).toMatchObject({
+        type: 'urn:groundwork:problem:validation',
+        status: 400,
+        errors: [expect.objectContaining({ field: 'body.name' })],
+      })
+    }
+  })
+
+  it('reject a body over the size limit with 413', async () => {
+    const res = await server.inject({ method: 'POST', url: '/test/validated', payload: { name: 'x'.repeat(2_000_000) } })
+    expect(res.statusCode).toBe(413)
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+  })
+
+  it('are not reported to Sentry', async () => {
+    await server.inject({ method: 'POST', url: '/test/validated', payload: { name: 'reported-if-wrong-1234' } })
+    await Sentry.flush(2_000)
+    expect(sink.requests.some((req) => req.body.includes('reported-if-wrong'))).toBe(false)
+  })
+})
