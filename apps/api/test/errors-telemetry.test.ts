@@ -13,13 +13,23 @@ let server: FastifyInstance
 
 beforeAll(async () => {
   sink = await startTelemetrySink()
-  initSentry({ dsn: sink.sentryDsn, environment: 'test', release: 'test', service: 'api', tracesSampleRate: 0 })
+  initSentry({
+    dsn: sink.sentryDsn,
+    environment: 'test',
+    release: 'test',
+    service: 'api',
+    tracesSampleRate: 0,
+  })
   const { database, redis } = services()
   server = await buildTestServer({ DATABASE_URL: database.url, REDIS_URL: redis.url }, (app) => {
     app.get('/test/crash', async () => {
       throw new Error('connection to 10.0.0.7 failed for user admin password hunter2')
     })
-    app.post('/test/validated', { schema: { body: z.object({ name: z.string().min(1).max(10) }) } }, async () => ({}))
+    app.post(
+      '/test/validated',
+      { schema: { body: z.object({ name: z.string().min(1).max(10) }) } },
+      async () => ({}),
+    )
   })
 })
 afterAll(async () => {
@@ -67,13 +77,21 @@ describe('client errors', () => {
   })
 
   it('reject a body over the size limit with 413', async () => {
-    const res = await server.inject({ method: 'POST', url: '/test/validated', payload: { name: 'x'.repeat(2_000_000) } })
+    const res = await server.inject({
+      method: 'POST',
+      url: '/test/validated',
+      payload: { name: 'x'.repeat(2_000_000) },
+    })
     expect(res.statusCode).toBe(413)
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
   })
 
   it('are not reported to Sentry', async () => {
-    await server.inject({ method: 'POST', url: '/test/validated', payload: { name: 'reported-if-wrong-1234' } })
+    await server.inject({
+      method: 'POST',
+      url: '/test/validated',
+      payload: { name: 'reported-if-wrong-1234' },
+    })
     await Sentry.flush(2_000)
     expect(sink.requests.some((req) => req.body.includes('reported-if-wrong'))).toBe(false)
   })

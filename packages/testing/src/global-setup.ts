@@ -1,7 +1,7 @@
 import { applyMigrations } from '@repo/db/migrate'
-import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { REDIS_DATABASES, TEMPLATE_DATABASE, withDatabase } from './context.ts'
+import { withAdmin } from './database.ts'
 import { chooseRuntime, startEphemeralPostgres, startEphemeralRedis } from './servers/index.ts'
 import type { PostgresServer, RedisServer } from './servers/types.ts'
 
@@ -40,14 +40,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 }
 
-async function createTemplate(adminUrl: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  try {
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`)
-  } finally {
-    await admin.end()
-  }
+/** Creates the template database and migrates it; clones of it start migrated. */
+export async function createTemplate(adminUrl: string): Promise<void> {
+  await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`))
   // applyMigrations closes its connections, which CREATE DATABASE ... TEMPLATE requires.
   await applyMigrations({ databaseUrl: withDatabase(adminUrl, TEMPLATE_DATABASE), log: () => {} })
 }

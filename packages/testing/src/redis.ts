@@ -13,16 +13,18 @@ export interface TestRedis {
 }
 
 /**
- * A Redis logical database of this test file's own, allocated atomically from a counter
- * in db 0, so parallel files never see each other's keys (queues, rate limits, caches).
+ * Takes the next logical database from a counter in db 0 (atomic across parallel test
+ * processes) and empties it, in case the counter has wrapped around.
  */
-export async function createTestRedis(): Promise<TestRedis> {
-  const { redisUrl, redisDatabases } = inject('groundworkServices')
+export async function allocateRedisDatabase(
+  redisUrl: string,
+  databases: number,
+): Promise<TestRedis> {
   const counter = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
   let db: number
   try {
     const n = await counter.incr(REDIS_COUNTER_KEY)
-    db = 1 + ((n - 1) % (redisDatabases - 1))
+    db = 1 + ((n - 1) % (databases - 1))
   } finally {
     counter.disconnect()
   }
@@ -37,4 +39,13 @@ export async function createTestRedis(): Promise<TestRedis> {
   }
   await flush()
   return { db, url, flush, release: flush }
+}
+
+/**
+ * A Redis logical database of this test file's own, so parallel files never see each
+ * other's keys (queues, rate limits, caches).
+ */
+export async function createTestRedis(): Promise<TestRedis> {
+  const { redisUrl, redisDatabases } = inject('groundworkServices')
+  return allocateRedisDatabase(redisUrl, redisDatabases)
 }

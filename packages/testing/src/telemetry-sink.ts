@@ -35,7 +35,9 @@ export async function startTelemetrySink(): Promise<TelemetrySink> {
     req.on('end', () => {
       const raw = Buffer.concat(chunks)
       const encoding = req.headers['content-encoding']
-      const body = (encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw).toString('utf8')
+      const body = (
+        encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw
+      ).toString('utf8')
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
       for (const wake of waiters) wake()
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
@@ -59,7 +61,11 @@ export async function startTelemetrySink(): Promise<TelemetrySink> {
         }
         const timer = setTimeout(() => {
           waiters.delete(check)
-          reject(new Error(`no matching telemetry request within ${timeoutMs} ms (${requests.length} received)`))
+          reject(
+            new Error(
+              `no matching telemetry request within ${timeoutMs} ms (${requests.length} received)`,
+            ),
+          )
         }, timeoutMs)
         waiters.add(check)
         check()

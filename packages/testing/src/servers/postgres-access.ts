@@ -71,7 +71,10 @@ function linkTree(from: string, to: string): void {
 export function binariesRunnableBy(user: ServerUser, binaries: PostgresBinaries): PostgresBinaries {
   if (canExecuteAs(user, binaries.postgres)) return binaries
   const installRoot = dirname(dirname(binaries.postgres))
-  const version = execFileSync(binaries.postgres, ['--version'], { encoding: 'utf8' }).trim().split(' ').pop()
+  const version = execFileSync(binaries.postgres, ['--version'], { encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .pop()
   const cacheRoot = existsSync('/var/tmp') ? '/var/tmp' : tmpdir()
   const target = join(cacheRoot, `groundwork-postgres-${version}-${basename(dirname(installRoot))}`)
   if (!existsSync(join(target, 'bin', 'postgres'))) {
@@ -93,7 +96,9 @@ export function binariesRunnableBy(user: ServerUser, binaries: PostgresBinaries)
     source: `${binaries.source}, run from ${target}`,
   }
   if (!canExecuteAs(user, staged.postgres)) {
-    throw new Error(`The postgres user cannot run ${staged.postgres}; check the permissions of ${cacheRoot}.`)
+    throw new Error(
+      `The postgres user cannot run ${staged.postgres}; check the permissions of ${cacheRoot}.`,
+    )
   }
   return staged
 }

@@ -114,7 +114,9 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
       )
     } catch (error) {
       const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim()
-      throw new Error(`initdb failed for ${dataDir} (${binaries.source}): ${stderr || (error as Error).message}`)
+      throw new Error(
+        `initdb failed for ${dataDir} (${binaries.source}): ${stderr || (error as Error).message}`,
+      )
     } finally {
       rmSync(pwfile, { force: true })
     }
