@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 // One run, one Postgres and one Redis (global setup); every test file gets its own
@@ -14,6 +15,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/.next/**', '**/dist/**'],
     globalSetup: ['./packages/testing/src/global-setup.ts'],
     pool: 'forks',
+    // Integration tests mostly wait on Postgres, Redis and child processes: one more
+    // worker than cores keeps the CPU busy (measured: 23 s -> 14 s on 2 cores).
+    maxWorkers: availableParallelism() + 1,
     testTimeout: 20_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,

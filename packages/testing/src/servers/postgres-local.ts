@@ -131,7 +131,15 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     // TCP only: no socket files to clean up, and no socket-dir permission surprises.
     'unix_socket_directories=',
     'max_connections=200',
-    ...(options.ephemeral ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
+    ...(options.ephemeral
+      ? [
+          'fsync=off',
+          'synchronous_commit=off',
+          'full_page_writes=off',
+          'wal_level=minimal',
+          'max_wal_senders=0',
+        ]
+      : []),
   ]
   const pid = spawnDaemon({
     command: binaries.postgres,

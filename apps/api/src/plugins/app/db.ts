@@ -10,6 +10,14 @@ export default fp(
   async function db(fastify: FastifyInstance) {
     const client = createDatabaseClient(fastify.config)
     fastify.decorate('db', client)
+    // Open a connection and load the query compiler before traffic arrives, so the first
+    // request (and the first readiness probe) does not pay for it. A database that is down
+    // now is not fatal: readiness reports it until it answers.
+    fastify.addHook('onReady', async () => {
+      await client.$queryRaw`SELECT 1`.catch((err: unknown) =>
+        fastify.log.warn({ err }, 'postgres not reachable at start-up; /readyz reports it'),
+      )
+    })
     fastify.addHook('onClose', async () => {
       await client.$disconnect()
     })

@@ -25,8 +25,21 @@ export default fp(
     client.on('ready', () => {
       lastError = ''
     })
-    client.connect().catch(() => {})
     fastify.decorate('redis', client)
+    // Wait (bounded) for the first connection so the server starts ready when Redis is up;
+    // when it is not, start anyway and keep reconnecting while /readyz reports it.
+    fastify.addHook('onReady', async () => {
+      const connected = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), fastify.config.REDIS_CONNECT_TIMEOUT_MS)
+        client.once('ready', () => {
+          clearTimeout(timer)
+          resolve(true)
+        })
+      })
+      client.connect().catch(() => {})
+      if (!(await connected))
+        fastify.log.warn('redis not reachable at start-up; /readyz reports it')
+    })
     fastify.addHook('onClose', async () => {
       await client.quit().catch(() => client.disconnect())
     })
