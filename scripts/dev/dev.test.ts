@@ -32,7 +32,7 @@ afterAll(() => {
 
 const databaseUrl = () => `postgresql://postgres:devpass@127.0.0.1:${ports.postgres}/groundwork`
 
-function startDev() {
+function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -45,6 +45,7 @@ function startDev() {
     GROUNDWORK_DATA_DIR: dataDir,
     GROUNDWORK_DEV_APPS: 'api,worker',
     LOG_PRETTY: 'false',
+    ...extraEnv,
   }
   const child = spawn(process.execPath, ['scripts/dev/main.ts'], {
     cwd: repoRoot,
@@ -93,6 +94,18 @@ async function interrupt(dev: ReturnType<typeof startDev>) {
 }
 
 describe('pnpm dev', () => {
+  it('says what to install when neither Docker nor local binaries are available', async () => {
+    const dev = startDev({
+      GROUNDWORK_PG_BIN: '/nonexistent/bin',
+      GROUNDWORK_REDIS_SERVER: '/nonexistent/redis-server',
+    })
+    expect(await dev.exited).toBe(1)
+    expect(dev.output()).toContain('These are not installed:')
+    expect(dev.output()).toMatch(/PostgreSQL 15\+/)
+    expect(dev.output()).toMatch(/Redis 7\+ \(`apt-get install redis-server`/)
+    expect(processesUsing(dataDir)).toEqual([])
+  })
+
   it('provisions, migrates, seeds and serves; refuses a second run; Ctrl-C leaves nothing running', async () => {
     const dev = startDev()
     await waitReady()

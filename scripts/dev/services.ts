@@ -80,9 +80,13 @@ async function startLocally(config: DevServicesConfig): Promise<DevServices> {
     )
   }
   if (missing.length > 0) {
+    const why =
+      config.mode === 'auto'
+        ? 'No Docker engine answers and these are not installed'
+        : 'These are not installed'
     throw new Error(
-      `No Docker engine answers and these are not installed:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
-        'Install them, or start Docker so the dev stack can use Docker Compose.',
+      `${why}:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
+        'Install them, or start Docker so the dev stack can use Docker Compose (GROUNDWORK_DEV_SERVICES=auto).',
     )
   }
 

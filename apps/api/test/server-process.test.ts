@@ -57,6 +57,13 @@ describe('api process', () => {
       })
       .toBe(200)
 
+    // Request logs are JSON with the caller's request id, and never the credentials.
+    await fetch(`${base}/healthz`, {
+      headers: { 'x-request-id': 'trace-me-1', authorization: 'Bearer s3cret' },
+    })
+    await expect.poll(() => api.output()).toContain('"requestId":"trace-me-1"')
+    expect(api.output()).not.toContain('s3cret')
+
     api.child.kill('SIGTERM')
     expect(await api.exited).toBe(0)
     const logs = api.output()

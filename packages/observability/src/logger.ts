@@ -1,4 +1,4 @@
-import { type Logger, type LoggerOptions, pino } from 'pino'
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino'
 
 export type { Logger } from 'pino'
 
@@ -9,6 +9,8 @@ export interface LoggerConfig {
   /** Pretty, colourised output for local development; JSON otherwise. */
   pretty: boolean
   version?: string
+  /** Where JSON lines go; stdout by default. Tests pass a stream to read them back. */
+  destination?: DestinationStream
 }
 
 /**
@@ -31,7 +33,7 @@ export const redactPaths = [
 ]
 
 export function createLogger(config: LoggerConfig): Logger {
-  return pino({
+  const options: LoggerOptions = {
     level: config.level ?? 'info',
     base: { service: config.service, ...(config.version ? { version: config.version } : {}) },
     redact: { paths: redactPaths, censor: '[redacted]' },
@@ -49,5 +51,6 @@ export function createLogger(config: LoggerConfig): Logger {
           },
         }
       : {}),
-  })
+  }
+  return config.destination && !config.pretty ? pino(options, config.destination) : pino(options)
 }

@@ -6,6 +6,7 @@ export type { TestServices } from './context.ts'
 export { createTestDatabase, type TestDatabase } from './database.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type SinkRequest, startTelemetrySink, type TelemetrySink } from './telemetry-sink.ts'
+export { answers, waitUntil } from './wait.ts'
 
 export interface IsolatedServices {
   database: TestDatabase

@@ -1,0 +1,58 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { answers, waitUntil } from '@repo/testing'
+import { freePort } from '@repo/testing/servers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The production build (the standalone server Next.js emits), started as it would be
+// deployed. `pnpm test` builds it first (turbo dependency); run `pnpm build` before
+// running this file on its own.
+const server = join(import.meta.dirname, '..', '.next', 'standalone', 'apps', 'web', 'server.js')
+let child: ChildProcess
+let base = ''
+
+beforeAll(async () => {
+  if (!existsSync(server))
+    throw new Error(`No production build at ${server}: run \`pnpm build\` first.`)
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  child = spawn(process.execPath, [server], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOSTNAME: '127.0.0.1',
+      NEXT_TELEMETRY_DISABLED: '1',
+    },
+    stdio: 'ignore',
+  })
+  await waitUntil(() => answers(`${base}/healthz`), { what: 'the web server', timeoutMs: 20_000 })
+})
+afterAll(() => {
+  child?.kill('SIGTERM')
+})
+
+describe('web production build', () => {
+  it('serves the landing page with its stylesheet', async () => {
+    const res = await fetch(base)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-powered-by')).toBeNull()
+    const html = await res.text()
+    expect(html).toContain('Ship the product, not the plumbing.')
+    const stylesheet = html.match(/href="(\/_next\/static\/[^"]+\.css)"/)?.[1]
+    expect(stylesheet).toBeDefined()
+    const css = await fetch(`${base}${stylesheet}`)
+    expect(css.status).toBe(200)
+    expect(await css.text()).toContain('font-family')
+  })
+
+  it('answers its liveness probe', async () => {
+    const res = await fetch(`${base}/healthz`)
+    expect(await res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('answers an unknown page with 404', async () => {
+    expect((await fetch(`${base}/no-such-page`)).status).toBe(404)
+  })
+})
