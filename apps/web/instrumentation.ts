@@ -1,14 +1,18 @@
 import * as Sentry from '@sentry/nextjs'
 
-// Server-side Sentry for the Next.js server (Node and edge runtimes). Inactive without a DSN.
+// Runs once when the Next.js server starts: validate the env (exit with the list of what
+// is wrong), then server-side Sentry, inactive without a DSN.
 export async function register() {
-  const dsn = process.env.SENTRY_DSN
-  if (!dsn) return
+  if (process.env.NEXT_RUNTIME !== 'nodejs') return
+  const { loadWebEnv } = await import('./lib/env.ts')
+  const env = loadWebEnv()
+  if (!env.SENTRY_DSN) return
   Sentry.init({
-    dsn,
-    environment: process.env.SENTRY_ENVIRONMENT ?? process.env.NODE_ENV,
-    release: process.env.GIT_COMMIT,
-    tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE ?? 0),
+    dsn: env.SENTRY_DSN,
+    environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
+    // Same release name as the api and worker: version+commit.
+    release: `${env.APP_VERSION}+${env.GIT_COMMIT}`,
+    tracesSampleRate: env.SENTRY_TRACES_SAMPLE_RATE,
   })
 }
 

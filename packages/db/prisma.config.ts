@@ -1,3 +1,4 @@
+import { devDefaults } from '@repo/config'
 import { defineConfig } from 'prisma/config'
 
 // DATABASE_URL is only needed by commands that reach a database; `prisma generate` runs
@@ -5,5 +6,5 @@ import { defineConfig } from 'prisma/config'
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations', seed: 'node src/seed.ts' },
-  datasource: { url: process.env.DATABASE_URL ?? 'postgresql://localhost:5432/groundwork' },
+  datasource: { url: process.env.DATABASE_URL || devDefaults.DATABASE_URL },
 })

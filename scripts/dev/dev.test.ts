@@ -124,6 +124,7 @@ describe('pnpm dev', () => {
     expect(processesUsing(dataDir)).toEqual([])
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)
     expect(existsSync(join(dataDir, 'dev.pid'))).toBe(false)
+    expect(existsSync(join(dataDir, 'dev.lock'))).toBe(false)
   }, 180_000)
 
   it('restarts on the same data: migrations and seed are idempotent, rows survive', async () => {

@@ -1,29 +1,42 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { isAlive } from '@repo/testing/servers'
+import { join } from 'node:path'
+import lockfile from 'proper-lockfile'
 
 /**
  * One `pnpm dev` per checkout: a second one would fight the first over ports and data.
- * Returns a release function, or throws naming the pid that holds the lock. A lock left
- * by a process that no longer exists is taken over.
+ * proper-lockfile takes the lock atomically (mkdir) and keeps it fresh while we run, so a
+ * lock left by a process that died goes stale after `staleMs` instead of trusting a pid
+ * that may have been reused. Returns a release function, or throws naming the holder.
  */
-export function acquireDevLock(path: string): () => void {
-  mkdirSync(dirname(path), { recursive: true })
-  for (let attempt = 0; attempt < 2; attempt++) {
+export async function acquireDevLock(
+  dataDir: string,
+  staleMs = 10_000,
+): Promise<() => Promise<void>> {
+  mkdirSync(dataDir, { recursive: true })
+  const pidFile = join(dataDir, 'dev.pid')
+  let release: () => Promise<void>
+  try {
+    release = await lockfile.lock(dataDir, {
+      lockfilePath: join(dataDir, 'dev.lock'),
+      stale: staleMs,
+      update: staleMs / 4,
+      realpath: false,
+      onCompromised: (error) => console.warn(`[dev] lost the dev lock: ${error.message}`),
+    })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
+    let holder = 'unknown'
     try {
-      // 'wx' creates the file atomically or fails if it exists: two starts cannot both win.
-      writeFileSync(path, String(process.pid), { flag: 'wx' })
-      return () => rmSync(path, { force: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-    const holder = Number(readFileSync(path, 'utf8').trim())
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new Error(
-        `pnpm dev is already running in this checkout (pid ${holder}). Stop it with Ctrl-C first.`,
-      )
-    }
-    rmSync(path, { force: true })
+      holder = readFileSync(pidFile, 'utf8').trim() || holder
+    } catch {}
+    throw new Error(
+      `pnpm dev is already running in this checkout (pid ${holder}). Stop it with Ctrl-C first ` +
+        `(if that process crashed, the lock frees itself within ${staleMs / 1000} s).`,
+    )
   }
-  throw new Error(`Could not take the dev lock ${path}; remove it if no pnpm dev is running.`)
+  writeFileSync(pidFile, String(process.pid))
+  return async () => {
+    rmSync(pidFile, { force: true })
+    await release().catch(() => {})
+  }
 }

@@ -1,8 +1,9 @@
 // `pnpm dev`: provisions Postgres and Redis, migrates and seeds, then runs api, web and
 // worker with prefixed logs. Ctrl-C stops everything it started.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { devDefaults } from '@repo/config'
 import { createDatabaseClient } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import { seed } from '@repo/db/seed'
@@ -16,9 +17,8 @@ const envFile = join(repoRoot, '.env')
 if (existsSync(envFile)) process.loadEnvFile(envFile)
 
 const env = {
-  DATABASE_URL:
-    process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/groundwork',
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  DATABASE_URL: process.env.DATABASE_URL || devDefaults.DATABASE_URL,
+  REDIS_URL: process.env.REDIS_URL || devDefaults.REDIS_URL,
   mode: (process.env.GROUNDWORK_DEV_SERVICES ?? 'auto') as 'auto' | 'docker' | 'local',
   dataDir: process.env.GROUNDWORK_DATA_DIR ?? '.data',
   apps: (process.env.GROUNDWORK_DEV_APPS ?? 'api,web,worker')
@@ -34,26 +34,26 @@ if (!['auto', 'docker', 'local'].includes(env.mode)) {
 }
 
 let services: DevServices | undefined
-let apps: ChildProcess | undefined
+let apps: { pid: number; exited: Promise<void> } | undefined
 let stopping: Promise<void> | undefined
-let releaseLock: (() => void) | undefined
+let releaseLock: (() => Promise<void>) | undefined
 
 /** Stops the apps (their whole process group), then the services. Idempotent. */
 function stop(exitCode: number): Promise<void> {
   stopping ??= (async () => {
-    if (apps?.pid && apps.exitCode === null) {
+    if (apps) {
       log('stopping apps')
-      const exited = new Promise((done) => apps?.once('exit', done))
       signalGroup(apps.pid, 'SIGTERM')
-      const timer = setTimeout(() => apps?.pid && signalGroup(apps.pid, 'SIGKILL'), 15_000)
-      await exited
+      const pid = apps.pid
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), 15_000)
+      await apps.exited
       clearTimeout(timer)
     }
     if (services) {
       log('stopping Postgres and Redis')
       await services.stop().catch((error) => console.error(error))
     }
-    releaseLock?.()
+    await releaseLock?.()
     log('stopped')
     process.exit(exitCode)
   })()
@@ -70,7 +70,7 @@ process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
 
 try {
-  releaseLock = acquireDevLock(join(resolve(repoRoot, env.dataDir), 'dev.pid'))
+  releaseLock = await acquireDevLock(resolve(repoRoot, env.dataDir))
   services = await startDevServices({
     mode: env.mode,
     databaseUrl: env.DATABASE_URL,
@@ -104,27 +104,34 @@ const filters = env.apps.flatMap((app) => ['--filter', `@repo/${app}`])
 log(
   `starting ${env.apps.join(', ')} (api :${process.env.API_PORT ?? 4000}, web :${process.env.WEB_PORT ?? 3000})`,
 )
-// Own process group, so shutdown can signal turbo and every app under it at once.
-apps = spawn('pnpm', ['exec', 'turbo', 'run', 'dev', '--ui=stream', ...filters], {
-  cwd: repoRoot,
-  stdio: 'inherit',
-  detached: true,
-  env: {
-    ...process.env,
-    DATABASE_URL: env.DATABASE_URL,
-    REDIS_URL: env.REDIS_URL,
-    LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
-    NEXT_TELEMETRY_DISABLED: '1',
-  },
-})
-// If this process is killed outright, the reaper stops the apps' process group too.
-if (apps.pid) startReaper({ pid: -apps.pid, signal: 'SIGTERM', dirs: [] })
-apps.on('exit', (code) => {
-  if (!stopping) {
-    log(`apps exited (code ${code}); stopping services`)
+if (!stopping) startApps()
+
+function startApps() {
+  // Own process group, so shutdown can signal turbo and every app under it at once.
+  const child = spawn('pnpm', ['exec', 'turbo', 'run', 'dev', '--ui=stream', ...filters], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    detached: true,
+    env: {
+      ...process.env,
+      DATABASE_URL: env.DATABASE_URL,
+      REDIS_URL: env.REDIS_URL,
+      LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
+      NEXT_TELEMETRY_DISABLED: '1',
+    },
+  })
+  if (!child.pid) throw new Error('could not start turbo')
+  // Resolves however the apps end: exit code or signal.
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  apps = { pid: child.pid, exited }
+  // If this process is killed outright, the reaper stops the apps' process group too.
+  startReaper({ pid: -child.pid, signal: 'SIGTERM', paths: [] })
+  child.once('exit', (code, signal) => {
+    if (stopping) return
+    log(`apps exited (${signal ?? `code ${code}`}); stopping services`)
     void stop(code ?? 1)
-  }
-})
+  })
+}
 
 /** Creates the application database on first run (Compose creates it itself). */
 async function ensureDatabase(url: string) {
@@ -139,7 +146,7 @@ async function ensureDatabase(url: string) {
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
     if (!rowCount) {
-      await client.query(`CREATE DATABASE ${name}`)
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`)
       log(`created database ${name}`)
     }
   } finally {

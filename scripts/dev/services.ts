@@ -49,8 +49,13 @@ export async function startDevServices(config: DevServicesConfig): Promise<DevSe
 }
 
 async function startWithCompose(config: DevServicesConfig): Promise<DevServices> {
+  const db = new URL(config.databaseUrl)
+  // The containers take their credentials and ports from the same URLs the apps use.
   const env = {
     ...process.env,
+    POSTGRES_USER: decodeURIComponent(db.username || 'postgres'),
+    POSTGRES_PASSWORD: decodeURIComponent(db.password || 'postgres'),
+    POSTGRES_DB: db.pathname.slice(1) || 'groundwork',
     POSTGRES_PORT: String(portOf(config.databaseUrl, 5432)),
     REDIS_PORT: String(portOf(config.redisUrl, 6379)),
   }
@@ -62,7 +67,7 @@ async function startWithCompose(config: DevServicesConfig): Promise<DevServices>
   return {
     description: 'Docker Compose (postgres:18, redis:7)',
     stop: async () => {
-      await run('docker', ['compose', 'stop'], { cwd: config.repoRoot, env })
+      await run('docker', ['compose', 'stop', 'postgres', 'redis'], { cwd: config.repoRoot, env })
     },
   }
 }

@@ -10,13 +10,18 @@ const server = await buildServer(env)
 
 // On SIGTERM/SIGINT: report not-ready, stop accepting, let in-flight requests finish,
 // close pools, flush telemetry. A second signal or the timeout forces the exit.
-closeWithGrace({ delay: env.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
-  if (err) server.log.error({ err }, 'shutting down after a fatal error')
-  else server.log.info({ signal }, 'shutting down')
-  server.draining = true
-  await server.close()
-  await flushSentry()
-})
+closeWithGrace(
+  { delay: env.SHUTDOWN_DRAIN_DELAY_MS + env.SHUTDOWN_TIMEOUT_MS },
+  async ({ signal, err }) => {
+    if (err) server.log.error({ err }, 'shutting down after a fatal error')
+    else server.log.info({ signal }, 'shutting down')
+    server.draining = true
+    if (env.SHUTDOWN_DRAIN_DELAY_MS > 0)
+      await new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_DRAIN_DELAY_MS))
+    await server.close()
+    await flushSentry()
+  },
+)
 
 try {
   await server.listen({ host: env.API_HOST, port: env.API_PORT })

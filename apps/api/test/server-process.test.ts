@@ -41,13 +41,14 @@ describe('api process', () => {
     expect(output).not.toMatch(/\bat .*\.ts:\d+/) // no stack trace
   })
 
-  it('serves, then on SIGTERM drains and exits 0', async () => {
+  it('serves, then on SIGTERM reports not-ready while draining, and exits 0', async () => {
     const port = await freePort()
     const { database, redis } = services()
     const api = startApi({
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       API_PORT: String(port),
+      SHUTDOWN_DRAIN_DELAY_MS: '1500',
     })
     const base = `http://127.0.0.1:${port}`
     await expect
@@ -65,6 +66,12 @@ describe('api process', () => {
     expect(api.output()).not.toContain('s3cret')
 
     api.child.kill('SIGTERM')
+    // During the drain delay: still serving, but telling load balancers to go away.
+    await expect
+      .poll(async () => (await fetch(`${base}/readyz`)).status, { timeout: 1_000 })
+      .toBe(503)
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+
     expect(await api.exited).toBe(0)
     const logs = api.output()
     expect(logs).toContain('"msg":"shutting down"')

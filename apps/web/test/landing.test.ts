@@ -56,3 +56,24 @@ describe('web production build', () => {
     expect((await fetch(`${base}/no-such-page`)).status).toBe(404)
   })
 })
+
+describe('web server environment', () => {
+  it('exits with a readable list when the environment is invalid', async () => {
+    const bad = spawn(process.execPath, [server], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(await freePort()),
+        SENTRY_DSN: 'not a url',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    bad.stdout?.on('data', (chunk) => (output += chunk))
+    bad.stderr?.on('data', (chunk) => (output += chunk))
+    const code = await new Promise((resolve) => bad.once('exit', resolve))
+    expect(code).toBe(1)
+    expect(output).toContain('Invalid environment')
+    expect(output).toContain('SENTRY_DSN')
+  })
+})

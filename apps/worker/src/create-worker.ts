@@ -1,4 +1,4 @@
-import { type Logger, Sentry } from '@repo/observability'
+import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
 import { type ConnectionOptions, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 
@@ -8,6 +8,8 @@ export interface CreateWorkerOptions {
   handlers: Record<string, JobHandler>
   concurrency: number
   logger: Logger
+  /** Product analytics for handlers; inactive when omitted. */
+  analytics?: Analytics
   /** BullMQ key prefix; tests and multi-tenant deployments isolate queues with it. */
   prefix?: string
 }
@@ -15,13 +17,14 @@ export interface CreateWorkerOptions {
 /** A BullMQ worker that dispatches jobs by name and logs each job's outcome. */
 export function createWorker(options: CreateWorkerOptions): Worker {
   const { logger } = options
+  const analytics = options.analytics ?? createAnalytics({})
   const worker = new Worker(
     options.queue,
     async (job) => {
       const handler = options.handlers[job.name]
       // A job nobody can process will never succeed: fail it now, without retries.
       if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
-      return handler(job)
+      return handler(job, { logger: logger.child({ jobId: job.id, job: job.name }), analytics })
     },
     {
       connection: options.connection,

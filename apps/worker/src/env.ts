@@ -1,11 +1,10 @@
-import { loggingEnv, observabilityEnv, redisEnv, runtimeEnv, workerEnv } from '@repo/config'
+import { observabilityEnv, redisEnv, runtimeEnv, workerEnv } from '@repo/config'
 import type { z } from 'zod'
 
 /** Everything the worker reads from the environment; validated once at start-up. */
 export const workerEnvSchema = runtimeEnv
   .extend(redisEnv.shape)
   .extend(workerEnv.shape)
-  .extend(loggingEnv.shape)
   .extend(observabilityEnv.shape)
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>

@@ -1,6 +1,13 @@
+import type { Analytics, Logger } from '@repo/observability'
 import type { Job } from 'bullmq'
 
-export type JobHandler = (job: Job) => Promise<unknown>
+/** What every handler gets besides its job: the job's logger and product analytics. */
+export interface JobContext {
+  logger: Logger
+  analytics: Analytics
+}
+
+export type JobHandler = (job: Job, context: JobContext) => Promise<unknown>
 
 /**
  * Job handlers by job name. `system.ping` lets operators and tests prove end to end that

@@ -1,6 +1,6 @@
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
-import { createLogger, flushSentry } from '@repo/observability'
+import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
 import { workerEnvSchema } from './env.ts'
@@ -23,12 +23,15 @@ const connection = new Redis(env.REDIS_URL, {
 })
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
 
+const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST })
+
 const worker = createWorker({
   queue: DEFAULT_QUEUE,
   connection,
   handlers: defaultHandlers,
   concurrency: env.WORKER_CONCURRENCY,
   logger,
+  analytics,
 })
 worker.on('ready', () =>
   logger.info({ queue: DEFAULT_QUEUE, concurrency: env.WORKER_CONCURRENCY }, 'worker ready'),
@@ -50,7 +53,7 @@ async function shutdown(signal: NodeJS.Signals) {
   // close() stops fetching new jobs and resolves once the active ones have finished.
   await worker.close()
   await connection.quit().catch(() => connection.disconnect())
-  await flushSentry()
+  await Promise.all([analytics.shutdown(), flushSentry()])
   logger.info('worker stopped')
   process.exit(0)
 }

@@ -2,6 +2,7 @@ export { EnvError, loadEnvOrExit, parseEnv } from './load-env.ts'
 export {
   apiServerEnv,
   databaseEnv,
+  devDefaults,
   loggingEnv,
   observabilityEnv,
   posthogEnv,

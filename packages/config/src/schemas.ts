@@ -14,6 +14,12 @@ const postgresUrl = z
   .describe('Postgres connection string')
 const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
 
+/** Where `pnpm dev` runs Postgres and Redis unless .env says otherwise. */
+export const devDefaults = {
+  DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/groundwork',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+} as const
+
 export const runtimeEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   APP_VERSION: z.string().default('0.0.0'),
@@ -38,6 +44,12 @@ export const apiServerEnv = z.object({
   API_PORT: port(4000),
   /** Max time for in-flight requests to finish on SIGTERM before the process exits. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  /**
+   * On SIGTERM, how long to keep serving while /readyz reports 503, so load balancers stop
+   * sending traffic before the listener closes. Set it above the readiness probe period
+   * in production (e.g. 5000 with a 2 s probe); 0 closes at once.
+   */
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
 })

@@ -6,8 +6,9 @@ import { PrismaClient } from './generated/prisma/client.ts'
 export type DatabaseConfig = z.infer<typeof databaseEnv>
 
 /**
- * Builds a Prisma client over a node-postgres pool sized and timed from config. Apps use
- * `getDb()`; this factory exists for tests and scripts that need a client of their own.
+ * Builds a Prisma client over a node-postgres pool sized and timed from config. The API
+ * creates one per app instance (one per process in production; tests build several);
+ * code without such an owner, like Next.js server code, uses `getDb()`.
  */
 export function createDatabaseClient(config: DatabaseConfig): PrismaClient {
   const adapter = new PrismaPg({

@@ -1,5 +1,6 @@
 import { databaseEnv, loadEnvOrExit } from '@repo/config'
 import { createDatabaseClient } from './client.ts'
+import { loadDevEnv } from './load-dev-env.ts'
 
 /**
  * Development data. Idempotent: running it again changes nothing, so `pnpm dev` seeds on
@@ -15,7 +16,8 @@ export async function seed(db: ReturnType<typeof createDatabaseClient>): Promise
   if (!existing) await db.organization.create({ data: { name: 'Acme (demo)' } })
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.main) {
+  loadDevEnv()
   const env = loadEnvOrExit(databaseEnv)
   if (process.env.NODE_ENV === 'production') {
     console.error('Refusing to seed demo data with NODE_ENV=production.')

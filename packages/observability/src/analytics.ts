@@ -1,8 +1,9 @@
 import { PostHog } from 'posthog-node'
 
 export interface AnalyticsConfig {
+  /** Without a key the client is inactive. */
   key?: string | undefined
-  host: string
+  host?: string
 }
 
 export interface AnalyticsEvent {
@@ -34,7 +35,11 @@ export function createAnalytics(config: AnalyticsConfig): Analytics {
       shutdown: async () => {},
     }
   }
-  const client = new PostHog(config.key, { host: config.host, flushAt: 20, flushInterval: 5_000 })
+  const client = new PostHog(config.key, {
+    host: config.host ?? 'https://eu.i.posthog.com',
+    flushAt: 20,
+    flushInterval: 5_000,
+  })
   return {
     active: true,
     capture: ({ distinctId, event, properties, organizationId }) =>

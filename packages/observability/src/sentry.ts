@@ -38,6 +38,28 @@ export function initSentry(config: SentryConfig): boolean {
   return true
 }
 
+/** The Sentry config of a Node service from its validated env (runtime + sentry schemas). */
+export function sentryConfigFromEnv(
+  env: {
+    SENTRY_DSN?: string | undefined
+    SENTRY_ENVIRONMENT?: string | undefined
+    SENTRY_TRACES_SAMPLE_RATE: number
+    NODE_ENV: string
+    APP_VERSION: string
+    GIT_COMMIT: string
+  },
+  service: string,
+): SentryConfig {
+  return {
+    dsn: env.SENTRY_DSN,
+    environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
+    // One release name across api, worker and web: version+commit.
+    release: `${env.APP_VERSION}+${env.GIT_COMMIT}`,
+    service,
+    tracesSampleRate: env.SENTRY_TRACES_SAMPLE_RATE,
+  }
+}
+
 /** Flushes buffered events; call during graceful shutdown. */
 export async function flushSentry(timeoutMs = 2_000): Promise<void> {
   if (Sentry.isInitialized()) await Sentry.close(timeoutMs)

@@ -23,14 +23,16 @@ export async function cloneDatabase(
 ): Promise<TestDatabase> {
   const name = `test_${randomBytes(8).toString('hex')}`
   await withAdmin(adminUrl, (admin) =>
-    admin.query(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY ${strategy}`),
+    admin.query(
+      `CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)} STRATEGY ${strategy === 'WAL_LOG' ? 'WAL_LOG' : 'FILE_COPY'}`,
+    ),
   )
   return {
     name,
     url: withDatabase(adminUrl, name),
     drop: () =>
       withAdmin(adminUrl, (admin) =>
-        admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+        admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
       ).then(() => {}),
   }
 }

@@ -1,4 +1,5 @@
 import { applyMigrations } from '@repo/db/migrate'
+import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { REDIS_DATABASES, TEMPLATE_DATABASE, withDatabase } from './context.ts'
 import { withAdmin } from './database.ts'
@@ -21,10 +22,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
       started.push(server)
       return server
     }
-    const [postgres, redis] = await Promise.all([
+    // allSettled: when one fails, the other may still be starting; wait so it is stopped too.
+    const [postgresResult, redisResult] = await Promise.allSettled([
       startEphemeralPostgres(runtime).then(track),
       startEphemeralRedis({ runtime, databases: REDIS_DATABASES }).then(track),
     ])
+    if (postgresResult.status === 'rejected') throw postgresResult.reason
+    if (redisResult.status === 'rejected') throw redisResult.reason
+    const postgres = postgresResult.value
+    const redis = redisResult.value
     await createTemplate(postgres.url)
     project.provide('groundworkServices', {
       postgresUrl: postgres.url,
@@ -42,7 +48,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 /** Creates the template database and migrates it; clones of it start migrated. */
 export async function createTemplate(adminUrl: string): Promise<void> {
-  await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`))
+  await withAdmin(adminUrl, (admin) =>
+    admin.query(`CREATE DATABASE ${pg.escapeIdentifier(TEMPLATE_DATABASE)}`),
+  )
   // applyMigrations closes its connections, which CREATE DATABASE ... TEMPLATE requires.
   await applyMigrations({ databaseUrl: withDatabase(adminUrl, TEMPLATE_DATABASE), log: () => {} })
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -15,6 +15,8 @@ const vitestBin = join(
 )
 const fixtureConfig = join(import.meta.dirname, 'fixtures/interrupted-run/vitest.config.ts')
 const scratch = mkdtempSync(join(tmpdir(), 'groundwork-cleanup-test-'))
+// As root, Postgres runs as the postgres user, which must be able to enter it.
+chmodSync(scratch, 0o755)
 const children: ChildProcess[] = []
 afterAll(() => {
   // Whatever a failed test left running: its whole process group.
@@ -78,4 +80,31 @@ describe('test servers are cleaned up', () => {
     await run.exited
     await expectNothingLeft(run.services)
   }, 90_000)
+})
+
+describe('a server owner killed while the servers are still starting', () => {
+  it('leaves no data dir, log, password file or process behind', async () => {
+    const postgresDir = join(scratch, 'pg-killed-in-init')
+    const redisDir = join(scratch, 'redis-killed-in-init')
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'fixtures/start-servers.ts'), postgresDir, redisDir],
+      {
+        detached: true,
+        stdio: 'ignore',
+      },
+    )
+    children.push(child)
+    const exited = new Promise((done) => child.once('exit', done))
+    // The moment the Postgres data dir appears, initdb is running: kill everything then.
+    await expect.poll(() => existsSync(postgresDir), { timeout: 30_000, interval: 5 }).toBe(true)
+    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    await exited
+    await expect
+      .poll(() => readdirSync(scratch).filter((name) => name.includes('killed-in-init')), {
+        timeout: 20_000,
+        interval: 200,
+      })
+      .toEqual([])
+  }, 60_000)
 })

@@ -1,3 +1,4 @@
+import { pingDatabase } from '@repo/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problem, problemSchema, sendProblem } from '../lib/problem.ts'
@@ -48,7 +49,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
         }
       }
       const [postgres, redis] = await Promise.all([
-        probe('postgres', () => fastify.db.$queryRaw`SELECT 1`),
+        probe('postgres', () => pingDatabase(fastify.config.DATABASE_URL, timeout)),
         probe('redis', () => fastify.redis.ping()),
       ])
       const checks = { postgres, redis }

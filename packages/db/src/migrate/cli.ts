@@ -1,6 +1,6 @@
 // Migration commands behind `pnpm db:*`. Usage: cli.ts <apply | new <name> | drift | reset | status>
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+
+import { loadDevEnv } from '../load-dev-env.ts'
 import {
   applyMigrations,
   createMigration,
@@ -10,17 +10,12 @@ import {
   resetDatabase,
 } from './index.ts'
 
-const rootEnv = fileURLToPath(new URL('../../../../.env', import.meta.url))
-if (existsSync(rootEnv)) process.loadEnvFile(rootEnv)
+loadDevEnv()
 
 const USAGE = 'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status'
 
-async function main([command, name]: string[]): Promise<number> {
-  const databaseUrl = process.env.DATABASE_URL
-  if (!databaseUrl) {
-    console.error('DATABASE_URL is not set. Start the stack with `pnpm dev` (or set it in .env).')
-    return 1
-  }
+async function main([command, name, ...rest]: string[]): Promise<number> {
+  const databaseUrl = process.env.DATABASE_URL as string
   const options = { databaseUrl }
   switch (command) {
     case 'apply':
@@ -42,13 +37,22 @@ async function main([command, name]: string[]): Promise<number> {
       console.error('Run `pnpm db:migration:new <name>` to create it.')
       return 2
     }
-    case 'reset':
+    case 'reset': {
       if (process.env.NODE_ENV === 'production') {
         console.error('Refusing to reset a database with NODE_ENV=production.')
         return 1
       }
+      const host = new URL(databaseUrl).hostname
+      const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)
+      if (!local && !rest.includes('--force')) {
+        console.error(
+          `Refusing to reset the database on ${host}: it is not local. Add --force if you mean it.`,
+        )
+        return 1
+      }
       await resetDatabase(options)
       return 0
+    }
     case 'status': {
       const status = await migrationStatus(options)
       console.log(JSON.stringify(status, null, 2))

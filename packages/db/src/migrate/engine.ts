@@ -86,6 +86,11 @@ function adapterFactory(connectionString: string, shadowDatabaseUrl?: string) {
     connect: async () => track(await connectForSchemaEngine(connectionString)),
     connectToShadowDb: async () => {
       if (shadowDatabaseUrl) {
+        if (sameDatabase(shadowDatabaseUrl, connectionString)) {
+          throw new Error(
+            'SHADOW_DATABASE_URL points at the same database as DATABASE_URL; the shadow database is wiped.',
+          )
+        }
         // A dedicated shadow database is wiped first: the wasm engine does not reset it.
         const shadow = track(await connectForSchemaEngine(shadowDatabaseUrl))
         await shadow.executeScript(
@@ -94,11 +99,11 @@ function adapterFactory(connectionString: string, shadowDatabaseUrl?: string) {
         return shadow
       }
       const name = `prisma_migrate_shadow_db_${randomUUID().replaceAll('-', '')}`
-      await admin(`CREATE DATABASE "${name}"`)
+      await admin(`CREATE DATABASE ${pg.escapeIdentifier(name)}`)
       const url = new URL(connectionString)
       url.pathname = `/${name}`
       return track(await connectForSchemaEngine(url.toString()), () =>
-        admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+        admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
       )
     },
   }
@@ -108,6 +113,14 @@ function adapterFactory(connectionString: string, shadowDatabaseUrl?: string) {
       for (const adapter of [...open].reverse()) await adapter.dispose()
     },
   }
+}
+
+function sameDatabase(a: string, b: string): boolean {
+  const key = (url: string) => {
+    const parsed = new URL(url)
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`
+  }
+  return key(a) === key(b)
 }
 
 export type Engine = SchemaEngine & { close(): Promise<void> }

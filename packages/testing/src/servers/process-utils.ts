@@ -83,22 +83,43 @@ export function spawnDaemon(options: DaemonOptions): number {
 
 const reaperScript = fileURLToPath(new URL('./reaper.mjs', import.meta.url))
 
+export interface Reaper {
+  /** Tells the watchdog its job is done (the owner stopped the server and cleaned up). */
+  dismiss(): void
+}
+
 /**
- * Starts a detached watchdog that stops `pid` and deletes `dirs` once this process is gone,
- * however it ended (a crash, SIGKILL, or a Ctrl-C that skipped teardown). Returns the
- * watchdog's pid: kill it when the server is stopped normally.
+ * Starts a detached watchdog that, once this process is gone however it ended (a crash,
+ * SIGKILL, a Ctrl-C that skipped teardown), signals the server and deletes `paths`. Start
+ * it before creating anything, so no window exists in which a death leaks files. The
+ * server is `pid` (negative: a process group) or whatever pid `pidFile` holds by then.
  */
 export function startReaper(target: {
-  pid: number
+  pid?: number
+  pidFile?: string
   signal: NodeJS.Signals
-  dirs: string[]
-}): number {
+  paths: string[]
+}): Reaper {
   const child = spawn(
     process.execPath,
-    [reaperScript, JSON.stringify({ parentPid: process.pid, ...target })],
+    [
+      reaperScript,
+      JSON.stringify({
+        parentPid: process.pid,
+        pid: target.pid,
+        pidFile: target.pidFile,
+        signal: target.signal,
+        dirs: target.paths,
+      }),
+    ],
     { detached: true, stdio: 'ignore' },
   )
   child.unref()
-  if (child.pid === undefined) throw new Error('could not start the reaper')
-  return child.pid
+  return {
+    dismiss: () => {
+      try {
+        if (child.pid) process.kill(child.pid, 'SIGTERM')
+      } catch {}
+    },
+  }
 }

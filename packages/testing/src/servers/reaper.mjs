@@ -1,9 +1,9 @@
 // Watchdog for servers started by tests and `pnpm dev`: when the process that started
-// them disappears without stopping them, stop them and delete their temporary dirs.
+// them disappears without stopping them, stop them and delete their temporary files.
 // Plain JavaScript so it runs on bare Node without a TypeScript loader.
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 
-const { parentPid, pid, signal, dirs } = JSON.parse(process.argv[2])
+const { parentPid, pid, pidFile, signal, dirs } = JSON.parse(process.argv[2])
 
 const alive = (p) => {
   try {
@@ -14,21 +14,35 @@ const alive = (p) => {
   }
 }
 
-// Stopped on purpose by the owner: exit without touching the server.
+/** The server to stop: a fixed pid (or -pgid), or the one its own pid file names now. */
+function target() {
+  if (pid) return pid
+  try {
+    const fromFile = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+    return Number.isInteger(fromFile) && fromFile > 0 ? fromFile : undefined
+  } catch {
+    return undefined
+  }
+}
+
+// Dismissed by the owner once the server is stopped and its files are gone.
 process.on('SIGTERM', () => process.exit(0))
 
 const timer = setInterval(() => {
   if (alive(parentPid)) return
   clearInterval(timer)
-  try {
-    process.kill(pid, signal)
-  } catch {}
+  const victim = target()
+  if (victim && alive(victim)) {
+    try {
+      process.kill(victim, signal)
+    } catch {}
+  }
   const deadline = Date.now() + 10_000
   const waitThenClean = () => {
-    if (alive(pid) && Date.now() < deadline) return setTimeout(waitThenClean, 100)
-    if (alive(pid)) {
+    if (victim && alive(victim) && Date.now() < deadline) return setTimeout(waitThenClean, 100)
+    if (victim && alive(victim)) {
       try {
-        process.kill(pid, 'SIGKILL')
+        process.kill(victim, 'SIGKILL')
       } catch {}
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })

@@ -16,7 +16,7 @@ export interface LocalRedisOptions {
 }
 
 export function findRedisServer(): string | undefined {
-  const candidate = process.env.GROUNDWORK_REDIS_SERVER ?? 'redis-server'
+  const candidate = process.env.GROUNDWORK_REDIS_SERVER || 'redis-server'
   try {
     execFileSync(candidate, ['--version'], { stdio: 'ignore' })
     return candidate
@@ -34,73 +34,74 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Redis
         'macOS: `brew install redis`) or start Docker so Compose/Testcontainers can run it.',
     )
   }
-  mkdirSync(options.dataDir, { recursive: true })
   const logFile = `${options.dataDir}.log`
-  writeFileSync(logFile, '')
-  const args = [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(options.port),
-    '--dir',
-    options.dataDir,
-    '--databases',
-    String(options.databases ?? 16),
-    '--daemonize',
-    'no',
-    '--protected-mode',
-    'yes',
-    // BullMQ requires that Redis never evicts its keys.
-    '--maxmemory-policy',
-    'noeviction',
-    ...(options.persistent
-      ? ['--appendonly', 'yes', '--save', '300 10']
-      : ['--appendonly', 'no', '--save', '']),
-  ]
-  const pid = spawnDaemon({ command: binary, args, logFile })
+  const pidFile = `${options.dataDir}.pid`
+  const ownFiles = options.persistent ? [pidFile] : [options.dataDir, logFile, pidFile]
+  // Before anything is created: if this process dies from here on, nothing is left behind.
   const reaper =
     options.reapOnExit === false
       ? undefined
-      : startReaper({
-          pid,
-          signal: 'SIGTERM',
-          dirs: options.persistent ? [] : [options.dataDir, logFile],
-        })
-
-  const url = `redis://127.0.0.1:${options.port}`
-  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000)
-  for (;;) {
-    if (!isAlive(pid)) {
-      if (reaper) process.kill(reaper, 'SIGTERM')
-      throw new Error(`redis-server exited during start-up. Log:\n${tailFile(logFile)}`)
-    }
-    if (await canPing(url)) break
-    if (Date.now() > deadline) {
-      await terminate(pid, 'SIGTERM', 5_000)
-      throw new Error(`redis-server did not answer PING in time. Log:\n${tailFile(logFile)}`)
-    }
-    await sleep(50)
+      : startReaper({ pidFile, signal: 'SIGTERM', paths: ownFiles })
+  const cleanUp = () => {
+    for (const path of ownFiles) rmSync(path, { recursive: true, force: true })
+    reaper?.dismiss()
   }
 
+  const url = `redis://127.0.0.1:${options.port}`
+  let pid: number | undefined
+  try {
+    mkdirSync(options.dataDir, { recursive: true })
+    writeFileSync(logFile, '')
+    pid = spawnDaemon({
+      command: binary,
+      args: [
+        ...['--bind', '127.0.0.1', '--port', String(options.port), '--dir', options.dataDir],
+        ...[
+          '--pidfile',
+          pidFile,
+          '--databases',
+          String(options.databases ?? 16),
+          '--daemonize',
+          'no',
+        ],
+        '--protected-mode',
+        'yes',
+        // BullMQ requires that Redis never evicts its keys.
+        '--maxmemory-policy',
+        'noeviction',
+        ...(options.persistent
+          ? ['--appendonly', 'yes', '--save', '300 10']
+          : ['--appendonly', 'no', '--save', '']),
+      ],
+      logFile,
+    })
+    const deadline = Date.now() + (options.startTimeoutMs ?? 15_000)
+    for (;;) {
+      if (!isAlive(pid))
+        throw new Error(`redis-server exited during start-up. Log:\n${tailFile(logFile)}`)
+      if (await canPing(url)) break
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not answer PING in time. Log:\n${tailFile(logFile)}`)
+      await sleep(50)
+    }
+  } catch (error) {
+    if (pid) await terminate(pid, 'SIGTERM', 5_000)
+    cleanUp()
+    throw error
+  }
+
+  const serverPid = pid
   return {
     kind: 'local',
     url,
     host: '127.0.0.1',
     port: options.port,
-    pid,
+    pid: serverPid,
     description: `local ${binary}`,
     async stop() {
-      if (reaper) {
-        try {
-          process.kill(reaper, 'SIGTERM')
-        } catch {}
-      }
       // SIGTERM makes Redis persist (when configured) and exit cleanly.
-      await terminate(pid, 'SIGTERM', 10_000)
-      if (!options.persistent) {
-        rmSync(options.dataDir, { recursive: true, force: true })
-        rmSync(logFile, { force: true })
-      }
+      await terminate(serverPid, 'SIGTERM', 10_000)
+      cleanUp()
     },
   }
 }

@@ -31,9 +31,10 @@ export default fp(
       }
       const status = error.statusCode ?? 500
       if (status >= 400 && status < 500) {
-        // Fastify's own client errors (bad JSON, body too large, wrong content type)
-        // carry safe messages written for the caller.
-        return sendProblem(reply, problem(status, { detail: error.message }))
+        // Fastify's own client errors (bad JSON, body too large, wrong content type) carry
+        // messages written for the caller; any other error's message is internal.
+        const fromFastify = typeof error.code === 'string' && error.code.startsWith('FST_')
+        return sendProblem(reply, problem(status, fromFastify ? { detail: error.message } : {}))
       }
       request.log.error({ err: error }, 'request failed')
       return sendProblem(
