@@ -47,7 +47,8 @@ function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
     LOG_PRETTY: 'false',
     ...extraEnv,
   }
-  const child = spawn(process.execPath, ['scripts/dev/main.ts'], {
+  // The README's command itself, through pnpm.
+  const child = spawn('pnpm', ['dev'], {
     cwd: repoRoot,
     env,
     detached: true,
