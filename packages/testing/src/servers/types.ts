@@ -1,6 +1,7 @@
-export interface PostgresServer {
+/** A running Postgres or Redis server, from local binaries or a container. */
+export interface RunningServer {
   kind: 'local' | 'container'
-  /** Superuser URL to the `postgres` maintenance database. */
+  /** Postgres: superuser URL to the `postgres` maintenance database. Redis: base URL. */
   url: string
   host: string
   port: number
@@ -11,12 +12,5 @@ export interface PostgresServer {
   stop(): Promise<void>
 }
 
-export interface RedisServer {
-  kind: 'local' | 'container'
-  url: string
-  host: string
-  port: number
-  pid?: number
-  description: string
-  stop(): Promise<void>
-}
+export type PostgresServer = RunningServer
+export type RedisServer = RunningServer
