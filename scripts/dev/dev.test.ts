@@ -31,6 +31,7 @@ afterAll(() => {
 })
 
 const databaseUrl = () => `postgresql://postgres:devpass@127.0.0.1:${ports.postgres}/groundwork`
+const appDatabaseUrl = () => `postgresql://devapp:devapppass@127.0.0.1:${ports.postgres}/groundwork`
 
 function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = {
@@ -38,7 +39,8 @@ function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
     HOME: process.env.HOME,
     CI: 'true',
     TURBO_TELEMETRY_DISABLED: '1',
-    DATABASE_URL: databaseUrl(),
+    DATABASE_URL: appDatabaseUrl(),
+    MIGRATION_DATABASE_URL: databaseUrl(),
     REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
     API_PORT: String(ports.api),
     GROUNDWORK_DEV_SERVICES: 'local',

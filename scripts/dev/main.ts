@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { devDefaults } from '@repo/config'
-import { createDatabaseClient } from '@repo/db'
+import { createDatabaseClient, ensureAppLogin } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import { seed } from '@repo/db/seed'
 import { startReaper } from '@repo/testing/servers'
@@ -18,6 +18,7 @@ if (existsSync(envFile)) process.loadEnvFile(envFile)
 
 const env = {
   DATABASE_URL: process.env.DATABASE_URL || devDefaults.DATABASE_URL,
+  MIGRATION_DATABASE_URL: process.env.MIGRATION_DATABASE_URL || devDefaults.MIGRATION_DATABASE_URL,
   REDIS_URL: process.env.REDIS_URL || devDefaults.REDIS_URL,
   mode: (process.env.GROUNDWORK_DEV_SERVICES ?? 'auto') as 'auto' | 'docker' | 'local',
   dataDir: process.env.GROUNDWORK_DATA_DIR ?? '.data',
@@ -73,7 +74,8 @@ try {
   releaseLock = await acquireDevLock(resolve(repoRoot, env.dataDir))
   services = await startDevServices({
     mode: env.mode,
-    databaseUrl: env.DATABASE_URL,
+    // The server is started with the owner's credentials; the app login is created below.
+    databaseUrl: env.MIGRATION_DATABASE_URL,
     redisUrl: env.REDIS_URL,
     dataDir: env.dataDir,
     repoRoot,
@@ -81,10 +83,16 @@ try {
   })
   log(`services up: ${services.description}`)
 
-  await ensureDatabase(env.DATABASE_URL)
-  await applyMigrations({ databaseUrl: env.DATABASE_URL, log })
+  await ensureDatabase(env.MIGRATION_DATABASE_URL)
+  await applyMigrations({ databaseUrl: env.MIGRATION_DATABASE_URL, log })
+  const appLogin = new URL(env.DATABASE_URL)
+  await ensureAppLogin(env.MIGRATION_DATABASE_URL, {
+    user: decodeURIComponent(appLogin.username),
+    password: decodeURIComponent(appLogin.password),
+  })
+  // Seed data spans tenants: written as the owner, not through row-level security.
   const db = createDatabaseClient({
-    DATABASE_URL: env.DATABASE_URL,
+    DATABASE_URL: env.MIGRATION_DATABASE_URL,
     DATABASE_POOL_MAX: 2,
     DATABASE_CONNECT_TIMEOUT_MS: 5_000,
     DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
@@ -138,7 +146,7 @@ async function ensureDatabase(url: string) {
   const target = new URL(url)
   const name = target.pathname.slice(1)
   if (!/^[a-z_][a-z0-9_]*$/.test(name))
-    throw new Error(`DATABASE_URL database name "${name}" must be lower-case letters, digits and _`)
+    throw new Error(`The database name "${name}" must be lower-case letters, digits and _`)
   const admin = new URL(url)
   admin.pathname = '/postgres'
   const client = new pg.Client({ connectionString: admin.toString() })

@@ -20,7 +20,7 @@ describe('analytics', () => {
   it('is inactive without POSTHOG_KEY', async () => {
     const { database, redis } = services()
     const app = await buildTestServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       POSTHOG_HOST: sink.posthogHost,
     })
@@ -33,7 +33,7 @@ describe('analytics', () => {
   it('delivers captured events with their organization group, flushed on shutdown', async () => {
     const { database, redis } = services()
     server = await buildTestServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       POSTHOG_KEY: 'phc_test_key',
       POSTHOG_HOST: sink.posthogHost,

@@ -21,7 +21,7 @@ beforeAll(async () => {
     tracesSampleRate: 0,
   })
   const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.url, REDIS_URL: redis.url }, (app) => {
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {
     app.get('/test/crash', async (request) => {
       // A marker per call: Sentry drops an event identical to the one before it.
       const { marker = '' } = request.query as { marker?: string }

@@ -8,7 +8,7 @@ let server: FastifyInstance
 
 beforeAll(async () => {
   const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.url, REDIS_URL: redis.url })
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
 })
 afterAll(() => server?.close())
 

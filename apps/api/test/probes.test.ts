@@ -13,7 +13,7 @@ let server: FastifyInstance
 beforeAll(async () => {
   const { database, redis } = services()
   server = await buildTestServer({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     REDIS_URL: redis.url,
     APP_VERSION: '1.2.3',
     GIT_COMMIT: 'abc1234',
@@ -60,7 +60,7 @@ describe('readiness tells the truth about dependencies', () => {
     const redis = await startEphemeralRedis()
     const { database } = services()
     const app = await buildTestServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       READINESS_TIMEOUT_MS: '500',
     })

@@ -45,7 +45,7 @@ describe('api process', () => {
     const port = await freePort()
     const { database, redis } = services()
     const api = startApi({
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       API_PORT: String(port),
       SHUTDOWN_DRAIN_DELAY_MS: '1500',

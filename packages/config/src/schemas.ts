@@ -16,7 +16,10 @@ const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or re
 
 /** Where `pnpm dev` runs Postgres and Redis unless .env says otherwise. */
 export const devDefaults = {
-  DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/groundwork',
+  /** The application's login: a member of groundwork_app, subject to row-level security. */
+  DATABASE_URL: 'postgresql://groundwork:groundwork@127.0.0.1:5432/groundwork',
+  /** The owner/admin that runs migrations and seeds. */
+  MIGRATION_DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/groundwork',
   REDIS_URL: 'redis://127.0.0.1:6379',
 } as const
 

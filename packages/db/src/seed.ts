@@ -18,7 +18,11 @@ export async function seed(db: ReturnType<typeof createDatabaseClient>): Promise
 
 if (import.meta.main) {
   loadDevEnv()
-  const env = loadEnvOrExit(databaseEnv)
+  // Seeding writes every tenant's rows: it runs as the owner, not the RLS-bound app login.
+  const env = loadEnvOrExit(databaseEnv, {
+    ...process.env,
+    DATABASE_URL: process.env.MIGRATION_DATABASE_URL,
+  })
   if (process.env.NODE_ENV === 'production') {
     console.error('Refusing to seed demo data with NODE_ENV=production.')
     process.exit(1)

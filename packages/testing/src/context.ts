@@ -18,12 +18,22 @@ declare module 'vitest' {
 }
 
 export const TEMPLATE_DATABASE = 'groundwork_template'
+/** The application's login in test servers (member of groundwork_app, RLS applies). */
+export const TEST_APP_LOGIN = { user: 'groundwork_test_app', password: 'groundwork_test_app' }
 export const REDIS_DATABASES = 512
 export const REDIS_COUNTER_KEY = 'groundwork:test:next-db'
 
-/** Replaces the database name (path) of a Postgres URL. */
-export function withDatabase(url: string, database: string): string {
+/** Replaces the database name (path) and, optionally, the credentials of a Postgres URL. */
+export function withDatabase(
+  url: string,
+  database: string,
+  login?: { user: string; password: string },
+): string {
   const parsed = new URL(url)
   parsed.pathname = `/${database}`
+  if (login) {
+    parsed.username = encodeURIComponent(login.user)
+    parsed.password = encodeURIComponent(login.password)
+  }
   return parsed.toString()
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { withDatabase } from './context.ts'
+import { TEST_APP_LOGIN, withDatabase } from './context.ts'
 
 export interface TestDatabase {
   name: string
-  /** Superuser URL of this file's own database, migrated and empty. */
+  /** Superuser URL of this file's own database, migrated and empty: for setup and checks. */
   url: string
+  /** The application's URL: its own login, subject to row-level security. Give it to apps. */
+  appUrl: string
   drop(): Promise<void>
 }
 
@@ -30,6 +32,7 @@ export async function cloneDatabase(
   return {
     name,
     url: withDatabase(adminUrl, name),
+    appUrl: withDatabase(adminUrl, name, TEST_APP_LOGIN),
     drop: () =>
       withAdmin(adminUrl, (admin) =>
         admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),

@@ -1,7 +1,8 @@
+import { ensureAppLogin } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
-import { REDIS_DATABASES, TEMPLATE_DATABASE, withDatabase } from './context.ts'
+import { REDIS_DATABASES, TEMPLATE_DATABASE, TEST_APP_LOGIN, withDatabase } from './context.ts'
 import { withAdmin } from './database.ts'
 import { chooseRuntime, startEphemeralPostgres, startEphemeralRedis } from './servers/index.ts'
 import type { PostgresServer, RedisServer } from './servers/types.ts'
@@ -53,4 +54,6 @@ export async function createTemplate(adminUrl: string): Promise<void> {
   )
   // applyMigrations closes its connections, which CREATE DATABASE ... TEMPLATE requires.
   await applyMigrations({ databaseUrl: withDatabase(adminUrl, TEMPLATE_DATABASE), log: () => {} })
+  // Roles are per server: the app login every test database grants to (via groundwork_app).
+  await ensureAppLogin(adminUrl, TEST_APP_LOGIN)
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { createTestDatabase, type TestDatabase } from './database.ts'
 import { createTestRedis, type TestRedis } from './redis.ts'
 
-export type { TestServices } from './context.ts'
+export { TEST_APP_LOGIN, type TestServices } from './context.ts'
 export { createTestDatabase, type TestDatabase } from './database.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type SinkRequest, startTelemetrySink, type TelemetrySink } from './telemetry-sink.ts'

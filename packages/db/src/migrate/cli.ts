@@ -15,7 +15,8 @@ loadDevEnv()
 const USAGE = 'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status'
 
 async function main([command, name, ...rest]: string[]): Promise<number> {
-  const databaseUrl = process.env.DATABASE_URL as string
+  // Migrations run as the owner; the application's own login may not alter the schema.
+  const databaseUrl = process.env.MIGRATION_DATABASE_URL as string
   const options = { databaseUrl }
   switch (command) {
     case 'apply':

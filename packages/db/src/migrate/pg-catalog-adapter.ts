@@ -61,11 +61,29 @@ function restoreCharColumns<T extends SqlQueryable>(queryable: T): T {
   return queryable
 }
 
+/**
+ * @prisma/adapter-pg runs a migration script by splitting it on every `;`, which breaks
+ * dollar-quoted function bodies and comments that contain one. Postgres's simple query
+ * protocol runs a multi-statement script as it is, so send it whole; errors still go
+ * through the adapter's own mapping.
+ */
+function runScriptsWhole(adapter: SqlDriverAdapter): void {
+  const internals = adapter as unknown as { client: pg.Pool; onError(error: unknown): never }
+  adapter.executeScript = async (script) => {
+    try {
+      await internals.client.query(script)
+    } catch (error) {
+      internals.onError(error)
+    }
+  }
+}
+
 /** A Prisma driver adapter connection the schema engine can use to describe Postgres. */
 export async function connectForSchemaEngine(url: string): Promise<SqlDriverAdapter> {
   const adapter = restoreCharColumns(
     await new PrismaPg({ connectionString: url, Client: CatalogSafeClient }).connect(),
   )
+  runScriptsWhole(adapter)
   const startTransaction = adapter.startTransaction.bind(adapter)
   adapter.startTransaction = async (isolationLevel) =>
     restoreCharColumns(await startTransaction(isolationLevel))

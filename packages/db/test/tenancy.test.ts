@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto'
+import { TEST_APP_LOGIN, useIsolatedServices } from '@repo/testing'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createDatabaseClient,
+  type PrismaClient,
+  withPresentedSecret,
+  withTenant,
+  withUser,
+} from '../src/index.ts'
+
+// Row-level security is the second wall: even code that forgets the tenant filter, even
+// raw SQL through the application's login, sees only the current organization's rows.
+const services = useIsolatedServices()
+const config = (url: string) => ({
+  DATABASE_URL: url,
+  DATABASE_POOL_MAX: 3,
+  DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+  DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+})
+let admin: PrismaClient
+let app: PrismaClient
+const ids = {
+  orgA: randomUUID(),
+  orgB: randomUUID(),
+  alice: randomUUID(), // member of A
+  bob: randomUUID(), // member of B
+  invitationB: randomUUID(),
+}
+const tokenHashB = 'b'.repeat(64)
+
+beforeAll(async () => {
+  admin = createDatabaseClient(config(services().database.url))
+  app = createDatabaseClient(config(services().database.appUrl))
+  // Seeded as the owner (superuser), which row-level security does not restrict.
+  await admin.organization.createMany({
+    data: [
+      { id: ids.orgA, name: 'A' },
+      { id: ids.orgB, name: 'B' },
+    ],
+  })
+  await admin.user.createMany({
+    data: [
+      { id: ids.alice, email: 'alice@a.test', name: 'Alice' },
+      { id: ids.bob, email: 'bob@b.test', name: 'Bob' },
+    ],
+  })
+  await admin.membership.createMany({
+    data: [
+      { organizationId: ids.orgA, userId: ids.alice, role: 'owner' },
+      { organizationId: ids.orgB, userId: ids.bob, role: 'owner' },
+    ],
+  })
+  await admin.invitation.create({
+    data: {
+      id: ids.invitationB,
+      organizationId: ids.orgB,
+      email: 'carol@c.test',
+      role: 'member',
+      tokenHash: tokenHashB,
+      invitedById: ids.bob,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    },
+  })
+})
+afterAll(async () => {
+  await Promise.all([admin?.$disconnect(), app?.$disconnect()])
+})
+
+async function rawAsApp<T extends pg.QueryResultRow>(statements: string[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: services().database.appUrl })
+  await client.connect()
+  try {
+    let rows: T[] = []
+    for (const sql of statements) rows = (await client.query<T>(sql)).rows
+    return rows
+  } finally {
+    await client.end()
+  }
+}
+
+describe('the application login', () => {
+  it('is not a superuser, cannot bypass RLS and owns no table', async () => {
+    const [role] = await rawAsApp<{ rolsuper: boolean; rolbypassrls: boolean }>([
+      'SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user',
+    ])
+    expect(role).toEqual({ rolsuper: false, rolbypassrls: false })
+    const owned = await rawAsApp([
+      "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user",
+    ])
+    expect(owned).toEqual([])
+    expect(TEST_APP_LOGIN.user).not.toBe('postgres')
+  })
+
+  it('cannot touch the migration history', async () => {
+    await expect(rawAsApp(['SELECT * FROM _prisma_migrations'])).rejects.toThrow(
+      /permission denied/,
+    )
+  })
+})
+
+describe('every tenant-owned table', () => {
+  it('has row-level security enabled and forced', async () => {
+    const tables = await admin.$queryRaw<{ table: string; enabled: boolean; forced: boolean }[]>`
+      SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind = 'r'
+        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'organization_id' AND NOT a.attisdropped)
+      ORDER BY 1`
+    expect(tables.map((t) => t.table)).toEqual([
+      'api_keys',
+      'audit_logs',
+      'invitations',
+      'memberships',
+    ])
+    for (const table of tables)
+      expect(table, table.table).toMatchObject({ enabled: true, forced: true })
+  })
+})
+
+describe('row-level security', () => {
+  it('shows nothing tenant-owned when no tenant is set', async () => {
+    expect(await app.membership.findMany()).toEqual([])
+    expect(await app.organization.findMany()).toEqual([])
+    expect(await rawAsApp(['SELECT * FROM memberships'])).toEqual([])
+    expect(await rawAsApp(['SELECT * FROM invitations'])).toEqual([])
+  })
+
+  it('hides other tenants from a query that forgets the filter', async () => {
+    const memberships = await withTenant(app, { organizationId: ids.orgA }, (tx) =>
+      tx.membership.findMany(),
+    )
+    expect(memberships.map((m) => m.organizationId)).toEqual([ids.orgA])
+    const orgs = await withTenant(app, { organizationId: ids.orgA }, (tx) =>
+      tx.organization.findMany(),
+    )
+    expect(orgs.map((o) => o.id)).toEqual([ids.orgA])
+  })
+
+  it('hides other tenants from raw SQL through the application login', async () => {
+    const rows = await rawAsApp<{ organization_id: string }>([
+      'BEGIN',
+      `SELECT set_config('app.organization_id', '${ids.orgA}', true)`,
+      'SELECT organization_id FROM memberships',
+    ])
+    expect(rows).toEqual([{ organization_id: ids.orgA }])
+    const direct = await rawAsApp([
+      'BEGIN',
+      `SELECT set_config('app.organization_id', '${ids.orgA}', true)`,
+      `SELECT * FROM invitations WHERE organization_id = '${ids.orgB}'`,
+    ])
+    expect(direct).toEqual([])
+  })
+
+  it('refuses to write another tenant’s rows', async () => {
+    await expect(
+      withTenant(app, { organizationId: ids.orgA }, (tx) =>
+        tx.membership.create({
+          data: { organizationId: ids.orgB, userId: ids.alice, role: 'admin' },
+        }),
+      ),
+    ).rejects.toThrow(/row-level security/)
+    const updated = await withTenant(app, { organizationId: ids.orgA }, (tx) =>
+      tx.membership.updateMany({ where: { organizationId: ids.orgB }, data: { role: 'member' } }),
+    )
+    expect(updated.count).toBe(0)
+    const deleted = await withTenant(app, { organizationId: ids.orgA }, (tx) =>
+      tx.organization.deleteMany({ where: { id: ids.orgB } }),
+    )
+    expect(deleted.count).toBe(0)
+    expect(
+      await admin.membership.count({ where: { organizationId: ids.orgB, role: 'owner' } }),
+    ).toBe(1)
+  })
+
+  it('keeps the setting inside its transaction: the pooled connection is clean afterwards', async () => {
+    await withTenant(app, { organizationId: ids.orgA }, (tx) => tx.membership.findMany())
+    // Same pool, next unit of work without a tenant: nothing.
+    for (let i = 0; i < 5; i++) expect(await app.membership.findMany()).toEqual([])
+  })
+
+  it('shows a user their own memberships and organizations, and nothing of others', async () => {
+    const { memberships, orgs } = await withUser(app, ids.alice, async (tx) => ({
+      memberships: await tx.membership.findMany(),
+      orgs: await tx.organization.findMany(),
+    }))
+    expect(memberships.map((m) => m.userId)).toEqual([ids.alice])
+    expect(orgs.map((o) => o.id)).toEqual([ids.orgA])
+  })
+
+  it('reveals exactly the row a presented secret belongs to', async () => {
+    expect(
+      await withPresentedSecret(app, tokenHashB, (tx) => tx.invitation.findMany()),
+    ).toMatchObject([{ id: ids.invitationB }])
+    expect(
+      await withPresentedSecret(app, 'c'.repeat(64), (tx) => tx.invitation.findMany()),
+    ).toEqual([])
+  })
+})
+
+describe('database constraints', () => {
+  it('keeps emails lower-case, so uniqueness is case-insensitive', async () => {
+    await expect(admin.user.create({ data: { email: 'Alice@A.test', name: 'x' } })).rejects.toThrow(
+      /users_email_lowercase/,
+    )
+    await expect(
+      admin.user.create({ data: { email: 'alice@a.test', name: 'x' } }),
+    ).rejects.toMatchObject({ code: 'P2002' })
+  })
+
+  it('allows one membership per user and organization', async () => {
+    await expect(
+      admin.membership.create({
+        data: { organizationId: ids.orgA, userId: ids.alice, role: 'member' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'P2002',
+    })
+  })
+
+  it('keeps the audit log append-only, for the owner too', async () => {
+    const entry = await withTenant(app, { organizationId: ids.orgA, userId: ids.alice }, (tx) =>
+      tx.auditLog.create({
+        data: { organizationId: ids.orgA, actorUserId: ids.alice, action: 'member.added' },
+      }),
+    )
+    await expect(
+      admin.auditLog.update({ where: { id: entry.id }, data: { action: 'edited' } }),
+    ).rejects.toThrow(/append-only/)
+    await expect(admin.auditLog.deleteMany({})).rejects.toThrow(/append-only/)
+    await expect(rawAsApp([`DELETE FROM audit_logs`])).rejects.toThrow(/permission denied/)
+    expect(await admin.auditLog.count()).toBe(1)
+  })
+})
