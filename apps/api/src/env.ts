@@ -1,4 +1,11 @@
-import { apiServerEnv, databaseEnv, observabilityEnv, redisEnv, runtimeEnv } from '@repo/config'
+import {
+  apiServerEnv,
+  authEnv,
+  databaseEnv,
+  observabilityEnv,
+  redisEnv,
+  runtimeEnv,
+} from '@repo/config'
 import type { z } from 'zod'
 
 /** Everything the API reads from the environment; validated once at start-up. */
@@ -7,5 +14,6 @@ export const apiEnvSchema = runtimeEnv
   .extend(redisEnv.shape)
   .extend(apiServerEnv.shape)
   .extend(observabilityEnv.shape)
+  .extend(authEnv.shape)
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>

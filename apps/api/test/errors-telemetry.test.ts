@@ -22,19 +22,22 @@ beforeAll(async () => {
   })
   const { database, redis } = services()
   server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {
-    app.get('/test/crash', async (request) => {
+    app.get('/test/crash', { config: { access: 'public' } }, async (request) => {
       // A marker per call: Sentry drops an event identical to the one before it.
       const { marker = '' } = request.query as { marker?: string }
       throw new Error(`connection to 10.0.0.7 failed for user admin password hunter2 ${marker}`)
     })
-    app.get('/test/conflict', async () => {
+    app.get('/test/conflict', { config: { access: 'public' } }, async () => {
       throw Object.assign(new Error('duplicate key in table users on 10.1.2.3'), {
         statusCode: 409,
       })
     })
     app.post(
       '/test/validated',
-      { schema: { body: z.object({ name: z.string().min(1).max(10) }) } },
+      {
+        config: { access: 'public' },
+        schema: { body: z.object({ name: z.string().min(1).max(10) }) },
+      },
       async () => ({}),
     )
   })

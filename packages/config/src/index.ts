@@ -1,6 +1,7 @@
 export { EnvError, loadEnvOrExit, parseEnv } from './load-env.ts'
 export {
   apiServerEnv,
+  authEnv,
   databaseEnv,
   devDefaults,
   loggingEnv,

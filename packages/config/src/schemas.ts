@@ -88,3 +88,10 @@ export const workerEnv = z.object({
   /** Max time for running jobs to finish on SIGTERM before the process exits. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
 })
+
+export const authEnv = z.object({
+  /** A session unused this long expires; use slides it forward. */
+  SESSION_IDLE_TIMEOUT_HOURS: positiveInt(24 * 7),
+  /** No session outlives this, however active. */
+  SESSION_ABSOLUTE_LIFETIME_DAYS: positiveInt(30),
+})

@@ -19,6 +19,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/healthz',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['probes'],
         summary: 'Liveness: the process serves requests. Checks no dependency.',
@@ -31,6 +32,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/readyz',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['probes'],
         summary: 'Readiness: 200 only when Postgres and Redis answer; 503 names what failed.',
@@ -71,6 +73,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/version',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['probes'],
         summary: 'The running build: version, commit and environment.',

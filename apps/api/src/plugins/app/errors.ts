@@ -1,3 +1,4 @@
+import { isAppError } from '@repo/core'
 import { Sentry } from '@repo/observability'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -26,6 +27,20 @@ export default fp(
               field: [where, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
               message: issue.message ?? 'is invalid',
             })),
+          }),
+        )
+      }
+      if (isAppError(error)) {
+        if (error.status >= 500) request.log.error({ err: error }, 'request failed')
+        return sendProblem(
+          reply,
+          problem(error.status, {
+            type: `urn:groundwork:problem:${error.code}`,
+            detail:
+              error.status >= 500
+                ? `An unexpected error occurred. Quote request id ${request.id} when reporting it.`
+                : error.userMessage,
+            ...(error.fields ? { errors: error.fields } : {}),
           }),
         )
       }

@@ -15,16 +15,26 @@ export default fp(
           description:
             'Multi-tenant SaaS API. Every tenant-owned resource lives under /v1/orgs/{orgId}.',
         },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'Session token or API key' },
+          },
+        },
         tags: [
           { name: 'probes', description: 'Liveness, readiness and build information' },
-          { name: 'meta', description: 'API description' },
+          { name: 'auth', description: 'Accounts and sessions' },
+          { name: 'organizations', description: 'Organizations (tenants) and membership' },
         ],
       },
       transform: jsonSchemaTransform,
       transformObject: jsonSchemaTransformObject,
     })
 
-    fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
+    fastify.get(
+      '/openapi.json',
+      { config: { access: 'public' }, schema: { hide: true } },
+      async () => fastify.swagger(),
+    )
   },
   { name: 'openapi' },
 )

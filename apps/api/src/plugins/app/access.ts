@@ -1,0 +1,95 @@
+import { validateSessionToken } from '@repo/auth'
+import { errors, resolveMembership, roleAtLeast } from '@repo/core'
+import type { MembershipRole, User } from '@repo/db'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+/**
+ * Who may call a route, declared next to the route (`config: { access }`):
+ * - `public`: anyone;
+ * - `authenticated`: a signed-in user;
+ * - `{ organizationRole }`: a member of the route's `:orgId` organization with at least
+ *   that role. Not a member: 404 (another tenant's ids do not exist for you). Lower role: 403.
+ */
+export type Access = 'public' | 'authenticated' | { organizationRole: MembershipRole }
+
+export interface AuthContext {
+  userId: string
+  sessionId: string
+  user: User
+}
+
+export interface TenantRequestContext {
+  organizationId: string
+  userId: string
+  role: MembershipRole
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (!header) return undefined
+  const [scheme, token, extra] = header.split(' ')
+  return scheme?.toLowerCase() === 'bearer' && token && extra === undefined ? token : ''
+}
+
+export default fp(
+  async function access(fastify: FastifyInstance) {
+    fastify.decorateRequest('auth', null)
+    fastify.decorateRequest('tenant', null)
+
+    // A route without a declared access rule is a build error, not an open door.
+    fastify.addHook('onRoute', (route) => {
+      if (!route.config || !('access' in route.config) || route.config.access === undefined) {
+        throw new Error(`${route.method} ${route.url} declares no access rule (config.access)`)
+      }
+    })
+
+    fastify.addHook('preHandler', async (request, reply) => {
+      if (request.is404) return
+      const rule = request.routeOptions.config.access
+      if (rule === undefined) throw errors.forbidden('This route declares no access rule.')
+      if (rule === 'public') return
+
+      const token = bearerToken(request)
+      if (token === undefined) {
+        reply.header('www-authenticate', 'Bearer')
+        throw errors.unauthenticated()
+      }
+      const found = token
+        ? await validateSessionToken(fastify.db, fastify.deps.sessionPolicy, token)
+        : null
+      if (!found) {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        throw errors.unauthenticated('Your session has expired or is not valid. Sign in again.')
+      }
+      request.auth = { userId: found.user.id, sessionId: found.session.id, user: found.user }
+      if (rule === 'authenticated') return
+
+      const organizationId = (request.params as { orgId?: string }).orgId
+      if (!organizationId)
+        throw new Error(
+          `${request.routeOptions.url} requires an organization role but has no :orgId`,
+        )
+      const membership = await resolveMembership(fastify.deps, {
+        userId: found.user.id,
+        organizationId,
+      })
+      if (!membership) throw errors.notFound('The organization')
+      if (!roleAtLeast(membership.role, rule.organizationRole)) {
+        throw errors.forbidden(`This needs the ${rule.organizationRole} role or higher.`)
+      }
+      request.tenant = { organizationId, userId: found.user.id, role: membership.role }
+    })
+  },
+  { name: 'access', dependencies: ['core'] },
+)
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null
+    tenant: TenantRequestContext | null
+  }
+}

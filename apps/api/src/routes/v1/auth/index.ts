@@ -1,0 +1,90 @@
+import { signInUser, signOutUser, signUpUser } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import {
+  authProblems,
+  emailSchema,
+  nameSchema,
+  passwordSchema,
+  toUser,
+  userSchema,
+} from '../../../schemas/common.ts'
+
+const sessionResponse = z
+  .object({ token: z.string(), user: userSchema })
+  .meta({ id: 'SessionToken' })
+
+/** Accounts and sessions: /v1/auth/* */
+const auth: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/sign-up',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account; answers a session token.',
+        body: z.object({ email: emailSchema, password: passwordSchema, name: nameSchema }).strict(),
+        response: { 201: sessionResponse, 400: problemSchema, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { user, token } = await signUpUser(fastify.deps, request.body, requestMeta(request))
+      return reply.code(201).send({ token, user: toUser(user) })
+    },
+  )
+
+  fastify.post(
+    '/sign-in',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with email and password; answers a new session token.',
+        body: z.object({ email: emailSchema, password: passwordSchema }).strict(),
+        response: { 200: sessionResponse, 400: problemSchema, 401: problemSchema },
+      },
+    },
+    async (request) => {
+      const { user, token } = await signInUser(fastify.deps, request.body, requestMeta(request))
+      return { token, user: toUser(user) }
+    },
+  )
+
+  fastify.post(
+    '/sign-out',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['auth'],
+        summary: 'End the current session.',
+        response: { 204: z.null(), ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await signOutUser(
+        fastify.deps,
+        { userId: auth.userId, sessionId: auth.sessionId },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
+
+  fastify.get(
+    '/me',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['auth'],
+        summary: 'The signed-in user.',
+        response: { 200: userSchema, ...authProblems },
+      },
+    },
+    async (request) => toUser((request.auth as NonNullable<typeof request.auth>).user),
+  )
+}
+
+export default auth

@@ -1,0 +1,77 @@
+import { createOrganization, getOrganization, listOrganizations } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import {
+  authProblems,
+  idSchema,
+  nameSchema,
+  organizationSchema,
+  tenantProblems,
+  toOrganization,
+} from '../../../schemas/common.ts'
+
+/** Organizations (the tenants): /v1/orgs/* */
+const orgs: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Create an organization; the caller becomes its owner.',
+        body: z.object({ name: nameSchema }).strict(),
+        response: { 201: organizationSchema, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const organization = await createOrganization(
+        fastify.deps,
+        { userId: auth.userId, name: request.body.name },
+        requestMeta(request),
+      )
+      return reply.code(201).send(toOrganization(organization))
+    },
+  )
+
+  fastify.get(
+    '/',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['organizations'],
+        summary: 'The organizations the caller belongs to.',
+        response: {
+          200: z.object({ data: z.array(organizationSchema), nextCursor: z.null() }),
+          ...authProblems,
+        },
+      },
+    },
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const organizations = await listOrganizations(fastify.deps, { userId: auth.userId })
+      return { data: organizations.map(toOrganization), nextCursor: null }
+    },
+  )
+
+  fastify.get(
+    '/:orgId',
+    {
+      config: { access: { organizationRole: 'member' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'One organization the caller belongs to.',
+        params: z.object({ orgId: idSchema }),
+        response: { 200: organizationSchema, ...tenantProblems },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const organization = await getOrganization(fastify.deps, tenant)
+      return toOrganization({ ...organization, role: tenant.role })
+    },
+  )
+}
+
+export default orgs

@@ -1,0 +1,58 @@
+import { PASSWORD_MAX_LENGTH } from '@repo/auth'
+import { z } from 'zod'
+import { problemSchema } from '../lib/problem.ts'
+
+/** Shared request and response schemas; every route composes these. */
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ error: 'must be an email address' }))
+  .meta({ example: 'ada@example.com' })
+
+// Length policy lives in @repo/auth; the schema only bounds the work an input can cause.
+export const passwordSchema = z
+  .string()
+  .min(1, 'is required')
+  .max(PASSWORD_MAX_LENGTH * 4)
+
+export const nameSchema = z.string().trim().min(1, 'is required').max(100)
+
+export const idSchema = z.uuid({ error: 'must be a UUID' })
+
+export const userSchema = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), emailVerified: z.boolean() })
+  .meta({ id: 'User' })
+
+export const roleSchema = z.enum(['owner', 'admin', 'member'])
+
+export const organizationSchema = z
+  .object({ id: z.string(), name: z.string(), role: roleSchema, createdAt: z.iso.datetime() })
+  .meta({ id: 'Organization' })
+
+/** Problem answers every authenticated route may give. */
+export const authProblems = { 400: problemSchema, 401: problemSchema }
+export const tenantProblems = { ...authProblems, 403: problemSchema, 404: problemSchema }
+
+export function toUser(user: {
+  id: string
+  email: string
+  name: string
+  emailVerifiedAt: Date | null
+}) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    emailVerified: user.emailVerifiedAt !== null,
+  }
+}
+
+export function toOrganization(org: {
+  id: string
+  name: string
+  role: 'owner' | 'admin' | 'member'
+  createdAt: Date
+}) {
+  return { id: org.id, name: org.name, role: org.role, createdAt: org.createdAt.toISOString() }
+}

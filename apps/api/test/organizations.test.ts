@@ -1,0 +1,129 @@
+import { useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { buildServer } from '../src/build-server.ts'
+import { buildTestServer, testEnv } from './helpers.ts'
+
+const services = useIsolatedServices()
+let server: FastifyInstance
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
+})
+afterAll(() => server?.close())
+
+let n = 0
+async function newUser() {
+  const res = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-up',
+    payload: {
+      email: `org-user${++n}@example.com`,
+      password: 'correct horse battery staple',
+      name: `User ${n}`,
+    },
+  })
+  return { authorization: `Bearer ${res.json().token}`, id: res.json().user.id as string }
+}
+
+describe('organizations', () => {
+  it('creates an organization whose creator is its owner', async () => {
+    const alice = await newUser()
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/orgs',
+      headers: { authorization: alice.authorization },
+      payload: { name: ' Acme ' },
+    })
+    expect(res.statusCode).toBe(201)
+    expect(res.json()).toMatchObject({ name: 'Acme', role: 'owner' })
+    const list = await server.inject({
+      url: '/v1/orgs',
+      headers: { authorization: alice.authorization },
+    })
+    expect(list.json()).toEqual({
+      data: [expect.objectContaining({ id: res.json().id, role: 'owner' })],
+      nextCursor: null,
+    })
+    const one = await server.inject({
+      url: `/v1/orgs/${res.json().id}`,
+      headers: { authorization: alice.authorization },
+    })
+    expect(one.json()).toMatchObject({ id: res.json().id, name: 'Acme' })
+    const client = new pg.Client({ connectionString: services().database.url })
+    await client.connect()
+    const audit = await client.query('SELECT action FROM audit_logs WHERE organization_id = $1', [
+      res.json().id,
+    ])
+    await client.end()
+    expect(audit.rows).toEqual([{ action: 'organization.created' }])
+  })
+
+  it('answers 404 for another organization, never its data', async () => {
+    const alice = await newUser()
+    const mallory = await newUser()
+    const org = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: { authorization: alice.authorization },
+        payload: { name: 'Secret' },
+      })
+    ).json()
+    const res = await server.inject({
+      url: `/v1/orgs/${org.id}`,
+      headers: { authorization: mallory.authorization },
+    })
+    expect(res.statusCode).toBe(404)
+    expect(res.body).not.toContain('Secret')
+    const list = await server.inject({
+      url: '/v1/orgs',
+      headers: { authorization: mallory.authorization },
+    })
+    expect(list.json().data).toEqual([])
+  })
+
+  it('answers 401 without credentials and 400 for a malformed id', async () => {
+    expect(
+      (await server.inject({ method: 'POST', url: '/v1/orgs', payload: { name: 'x' } })).statusCode,
+    ).toBe(401)
+    const alice = await newUser()
+    const bad = await server.inject({
+      url: "/v1/orgs/1' OR '1'='1",
+      headers: { authorization: alice.authorization },
+    })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().errors[0].field).toBe('params.orgId')
+  })
+
+  it.each([
+    [{}],
+    [{ name: '' }],
+    [{ name: 'x'.repeat(101) }],
+    [{ name: 42 }],
+    [{ name: 'ok', id: '00000000-0000-0000-0000-000000000000' }],
+  ])('rejects a bad body %j with 400', async (payload) => {
+    const alice = await newUser()
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/orgs',
+      headers: { authorization: alice.authorization },
+      payload,
+    })
+    expect(res.statusCode).toBe(400)
+  })
+})
+
+describe('access rules', () => {
+  it('fail the build for a route that declares none', async () => {
+    const { database, redis } = services()
+    const app = await buildServer(testEnv({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }))
+    expect(() =>
+      app.get('/v1/forgotten', { schema: { response: { 200: z.object({}) } } }, async () => ({})),
+    ).toThrow('GET /v1/forgotten declares no access rule')
+    await app.close()
+  })
+})

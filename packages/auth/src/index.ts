@@ -1,0 +1,16 @@
+export {
+  hashPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  passwordProblem,
+  verifyPassword,
+} from './password.ts'
+export { generateSecret, hashSecret } from './secrets.ts'
+export {
+  createSession,
+  invalidateSession,
+  invalidateUserSessions,
+  type SessionMetadata,
+  type SessionPolicy,
+  validateSessionToken,
+} from './sessions.ts'

@@ -1,0 +1,14 @@
+import type { SessionPolicy } from '@repo/auth'
+import type { PrismaClient } from '@repo/db'
+
+/** What business functions need from their caller (a route, a job, a script). */
+export interface CoreDeps {
+  db: PrismaClient
+  sessionPolicy: SessionPolicy
+}
+
+/** Where a request came from, for sessions and the audit log. */
+export interface RequestMeta {
+  ipAddress?: string | undefined
+  userAgent?: string | undefined
+}

@@ -1,0 +1,46 @@
+import { createSession, verifyPassword } from '@repo/auth'
+import { AppError } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+
+export const invalidCredentials = () =>
+  new AppError({
+    code: 'invalid_credentials',
+    status: 401,
+    userMessage: 'The email or password is incorrect.',
+  })
+
+/**
+ * Signs in with email and password. An unknown email and a wrong password get the same
+ * answer after the same work (one Argon2id verification), so neither the answer nor its
+ * timing reveals whether an account exists. Each sign-in gets a new session.
+ */
+export async function signInUser(
+  deps: CoreDeps,
+  input: { email: string; password: string },
+  meta: RequestMeta = {},
+) {
+  const email = input.email.trim().toLowerCase()
+  const user = await deps.db.user.findUnique({ where: { email } })
+  const ok = await verifyPassword(user?.passwordHash, input.password)
+  if (!user || !ok) {
+    // The same write whether or not the account exists: no timing difference to measure.
+    await recordAudit(deps.db, {
+      action: 'user.sign_in_failed',
+      actorUserId: user?.id,
+      targetType: 'user',
+      ...(user ? { targetId: user.id } : {}),
+      ipAddress: meta.ipAddress,
+    })
+    throw invalidCredentials()
+  }
+  const { token, session } = await createSession(deps.db, deps.sessionPolicy, user.id, meta)
+  await recordAudit(deps.db, {
+    action: 'user.signed_in',
+    actorUserId: user.id,
+    targetType: 'session',
+    targetId: session.id,
+    ipAddress: meta.ipAddress,
+  })
+  return { user, token, session }
+}
