@@ -5,7 +5,13 @@ import { type ApiEnv, apiEnvSchema } from '../src/env.ts'
 
 /** A validated API env for tests: defaults plus the given overrides. */
 export function testEnv(overrides: Record<string, string>): ApiEnv {
-  return parseEnv(apiEnvSchema, { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides })
+  // Generous auth limits by default: most tests sign up many users from one address.
+  return parseEnv(apiEnvSchema, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    ...overrides,
+  })
 }
 
 /** Builds the real app (all plugins and routes) against the given services, ready for inject(). */

@@ -53,6 +53,20 @@ export const apiServerEnv = z.object({
    * in production (e.g. 5000 with a 2 s probe); 0 closes at once.
    */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Browser origins allowed to call the API directly (comma-separated). Empty: none; the
+   * web app calls the API from its server, so browsers need no CORS.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ error: 'must list origins like https://app.example.com' }))),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
 })
@@ -94,4 +108,6 @@ export const authEnv = z.object({
   SESSION_IDLE_TIMEOUT_HOURS: positiveInt(24 * 7),
   /** No session outlives this, however active. */
   SESSION_ABSOLUTE_LIFETIME_DAYS: positiveInt(30),
+  /** Requests per minute and client IP to sign-up and sign-in (and later reset/verify). */
+  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
 })

@@ -9,6 +9,8 @@ export class AppError extends Error {
   readonly userMessage: string
   /** Field-level problems, for 4xx answers that name what was wrong. */
   readonly fields: Array<{ field: string; message: string }> | undefined
+  /** For 429 and 503: when the caller may try again (the Retry-After header). */
+  readonly retryAfterSeconds: number | undefined
 
   constructor(options: {
     code: string
@@ -16,6 +18,7 @@ export class AppError extends Error {
     userMessage: string
     message?: string
     fields?: Array<{ field: string; message: string }>
+    retryAfterSeconds?: number
     cause?: unknown
   }) {
     super(
@@ -26,6 +29,7 @@ export class AppError extends Error {
     this.status = options.status
     this.userMessage = options.userMessage
     this.fields = options.fields
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
 }
 

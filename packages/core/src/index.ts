@@ -5,6 +5,13 @@ export { createOrganization } from './create-organization.ts'
 export { getOrganization } from './get-organization.ts'
 export { listOrganizations } from './list-organizations.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
+export {
+  assertSignInAllowed,
+  clearSignInFailures,
+  recordSignInFailure,
+  signInThrottleKey,
+  type ThrottleStore,
+} from './sign-in-throttle.ts'
 export { invalidCredentials, signInUser } from './sign-in-user.ts'
 export { signOutUser } from './sign-out-user.ts'
 export { type SignUpInput, signUpUser } from './sign-up-user.ts'

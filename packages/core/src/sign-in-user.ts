@@ -2,6 +2,12 @@ import { createSession, verifyPassword } from '@repo/auth'
 import { AppError } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import {
+  assertSignInAllowed,
+  clearSignInFailures,
+  recordSignInFailure,
+  signInThrottleKey,
+} from './sign-in-throttle.ts'
 
 export const invalidCredentials = () =>
   new AppError({
@@ -21,6 +27,8 @@ export async function signInUser(
   meta: RequestMeta = {},
 ) {
   const email = input.email.trim().toLowerCase()
+  const throttle = signInThrottleKey(email, meta.ipAddress)
+  await assertSignInAllowed(deps.redis, throttle)
   const user = await deps.db.user.findUnique({ where: { email } })
   const ok = await verifyPassword(user?.passwordHash, input.password)
   if (!user || !ok) {
@@ -32,8 +40,10 @@ export async function signInUser(
       ...(user ? { targetId: user.id } : {}),
       ipAddress: meta.ipAddress,
     })
+    await recordSignInFailure(deps.redis, throttle)
     throw invalidCredentials()
   }
+  await clearSignInFailures(deps.redis, throttle)
   const { token, session } = await createSession(deps.db, deps.sessionPolicy, user.id, meta)
   await recordAudit(deps.db, {
     action: 'user.signed_in',

@@ -31,6 +31,8 @@ export default fp(
         )
       }
       if (isAppError(error)) {
+        if (error.retryAfterSeconds !== undefined)
+          reply.header('retry-after', String(error.retryAfterSeconds))
         if (error.status >= 500) request.log.error({ err: error }, 'request failed')
         return sendProblem(
           reply,

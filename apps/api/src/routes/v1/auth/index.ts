@@ -18,15 +18,22 @@ const sessionResponse = z
 
 /** Accounts and sessions: /v1/auth/* */
 const auth: FastifyPluginAsyncZod = async (fastify) => {
+  // Per client IP, shared by all instances through Redis; stricter than the rest of the API.
+  const authLimit = { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }
   fastify.post(
     '/sign-up',
     {
-      config: { access: 'public' },
+      config: { access: 'public', rateLimit: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Create an account; answers a session token.',
         body: z.object({ email: emailSchema, password: passwordSchema, name: nameSchema }).strict(),
-        response: { 201: sessionResponse, 400: problemSchema, 409: problemSchema },
+        response: {
+          201: sessionResponse,
+          400: problemSchema,
+          409: problemSchema,
+          429: problemSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -38,12 +45,17 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/sign-in',
     {
-      config: { access: 'public' },
+      config: { access: 'public', rateLimit: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password; answers a new session token.',
         body: z.object({ email: emailSchema, password: passwordSchema }).strict(),
-        response: { 200: sessionResponse, 400: problemSchema, 401: problemSchema },
+        response: {
+          200: sessionResponse,
+          400: problemSchema,
+          401: problemSchema,
+          429: problemSchema,
+        },
       },
     },
     async (request) => {

@@ -1,0 +1,123 @@
+import { useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestServer } from './helpers.ts'
+
+const services = useIsolatedServices()
+let server: FastifyInstance
+let second: FastifyInstance
+// Without the per-IP limit in the way, to watch the per-account throttle alone.
+let unlimited: FastifyInstance
+let unlimitedSecond: FastifyInstance
+const password = 'correct horse battery staple'
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  const env = {
+    DATABASE_URL: database.appUrl,
+    REDIS_URL: redis.url,
+    AUTH_RATE_LIMIT_PER_MINUTE: '5',
+    CORS_ORIGINS: 'https://app.example.com',
+  }
+  server = await buildTestServer(env)
+  // A second API instance on the same Redis: limits are shared, not per process.
+  second = await buildTestServer(env)
+  unlimited = await buildTestServer({ ...env, AUTH_RATE_LIMIT_PER_MINUTE: '1000' })
+  unlimitedSecond = await buildTestServer({ ...env, AUTH_RATE_LIMIT_PER_MINUTE: '1000' })
+})
+afterAll(async () => {
+  await Promise.all([
+    server?.close(),
+    second?.close(),
+    unlimited?.close(),
+    unlimitedSecond?.close(),
+  ])
+})
+
+const signIn = (app: FastifyInstance, email: string, pass: string, ip: string) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-in',
+    payload: { email, password: pass },
+    remoteAddress: ip,
+  })
+
+describe('rate limits on auth routes', () => {
+  it('answer 429 with Retry-After past the per-IP limit, counted across instances', async () => {
+    const codes: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const app = i % 2 === 0 ? server : second
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email: `limit${i}@example.com`, password, name: 'x' },
+        remoteAddress: '10.9.9.9',
+      })
+      codes.push(res.statusCode)
+      if (res.statusCode === 429) {
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+        expect(res.json().type).toBe('urn:groundwork:problem:rate_limited')
+      }
+    }
+    expect(codes).toEqual([201, 201, 201, 201, 201, 429])
+    // Another address is not affected.
+    const other = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email: 'limit-other@example.com', password, name: 'x' },
+      remoteAddress: '10.9.9.10',
+    })
+    expect(other.statusCode).toBe(201)
+  })
+})
+
+describe('password guessing', () => {
+  it('is slowed exponentially per account and address, without locking the real user out', async () => {
+    const email = 'victim@example.com'
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Victim' },
+      remoteAddress: '10.1.0.1',
+    })
+
+    // Five free failures from the attacker's address, then a wait is imposed.
+    for (let i = 0; i < 5; i++)
+      expect((await signIn(unlimited, email, `guess-${i}-xxxxx`, '10.6.6.6')).statusCode).toBe(401)
+    expect((await signIn(unlimited, email, 'guess-6-xxxxx', '10.6.6.6')).statusCode).toBe(401)
+    const blocked = await signIn(unlimitedSecond, email, password, '10.6.6.6')
+    expect(blocked.statusCode).toBe(429)
+    expect(blocked.json().type).toBe('urn:groundwork:problem:sign_in_throttled')
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+
+    // The real user, from their own address, signs in at once.
+    expect((await signIn(unlimited, email, password, '10.1.0.1')).statusCode).toBe(200)
+
+    // After the wait, the right password works from the throttled address too.
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    expect((await signIn(unlimited, email, password, '10.6.6.6')).statusCode).toBe(200)
+  })
+})
+
+describe('security headers and CORS', () => {
+  it('sends helmet headers on every answer', async () => {
+    const res = await server.inject({ url: '/healthz' })
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['strict-transport-security']).toBeDefined()
+    expect(res.headers['x-frame-options']).toBeDefined()
+  })
+
+  it('allows only the configured browser origins', async () => {
+    const allowed = await server.inject({
+      url: '/healthz',
+      headers: { origin: 'https://app.example.com' },
+    })
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com')
+    const other = await server.inject({
+      url: '/healthz',
+      headers: { origin: 'https://evil.example.net' },
+    })
+    expect(other.headers['access-control-allow-origin']).toBeUndefined()
+  })
+})
