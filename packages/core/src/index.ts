@@ -2,8 +2,10 @@ export { AppError, errors, isAppError } from './app-error.ts'
 export { recordAudit } from './audit.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
+export { deleteOrganization } from './delete-organization.ts'
 export { getOrganization } from './get-organization.ts'
 export { listOrganizations } from './list-organizations.ts'
+export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
 export {
   assertSignInAllowed,

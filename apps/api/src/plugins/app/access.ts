@@ -25,6 +25,14 @@ export interface TenantRequestContext {
   role: MembershipRole
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export interface AccessRuleEntry {
+  method: string
+  url: string
+  access: Access
+}
+
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (!header) return undefined
@@ -36,15 +44,19 @@ export default fp(
   async function access(fastify: FastifyInstance) {
     fastify.decorateRequest('auth', null)
     fastify.decorateRequest('tenant', null)
+    const rules: AccessRuleEntry[] = []
+    fastify.decorate('accessRules', rules)
 
     // A route without a declared access rule is a build error, not an open door.
     fastify.addHook('onRoute', (route) => {
-      if (!route.config || !('access' in route.config) || route.config.access === undefined) {
+      const access = route.config && 'access' in route.config ? route.config.access : undefined
+      if (access === undefined)
         throw new Error(`${route.method} ${route.url} declares no access rule (config.access)`)
-      }
+      for (const method of [route.method].flat()) rules.push({ method, url: route.url, access })
     })
 
-    fastify.addHook('preHandler', async (request, reply) => {
+    // Before validation: a caller without access learns nothing, not even the body schema.
+    fastify.addHook('preValidation', async (request, reply) => {
       if (request.is404) return
       const rule = request.routeOptions.config.access
       if (rule === undefined) throw errors.forbidden('This route declares no access rule.')
@@ -66,10 +78,13 @@ export default fp(
       if (rule === 'authenticated') return
 
       const organizationId = (request.params as { orgId?: string }).orgId
-      if (!organizationId)
+      if (organizationId === undefined) {
         throw new Error(
           `${request.routeOptions.url} requires an organization role but has no :orgId`,
         )
+      }
+      // Not even a well-formed id: no organization of yours, same answer as another tenant's.
+      if (!UUID.test(organizationId)) throw errors.notFound('The organization')
       const membership = await resolveMembership(fastify.deps, {
         userId: found.user.id,
         organizationId,
@@ -85,6 +100,10 @@ export default fp(
 )
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route's declared access rule: what the generated access tests walk. */
+    accessRules: AccessRuleEntry[]
+  }
   interface FastifyContextConfig {
     access?: Access
   }

@@ -1,4 +1,10 @@
-import { createOrganization, getOrganization, listOrganizations } from '@repo/core'
+import {
+  createOrganization,
+  deleteOrganization,
+  getOrganization,
+  listOrganizations,
+  renameOrganization,
+} from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requestMeta } from '../../../lib/request-meta.ts'
@@ -70,6 +76,47 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const organization = await getOrganization(fastify.deps, tenant)
       return toOrganization({ ...organization, role: tenant.role })
+    },
+  )
+
+  fastify.patch(
+    '/:orgId',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Rename the organization (admin or owner).',
+        params: z.object({ orgId: idSchema }),
+        body: z.object({ name: nameSchema }).strict(),
+        response: { 200: organizationSchema, ...tenantProblems },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const organization = await renameOrganization(
+        fastify.deps,
+        { ...tenant, name: request.body.name },
+        requestMeta(request),
+      )
+      return toOrganization({ ...organization, role: tenant.role })
+    },
+  )
+
+  fastify.delete(
+    '/:orgId',
+    {
+      config: { access: { organizationRole: 'owner' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Delete the organization and everything in it (owner only).',
+        params: z.object({ orgId: idSchema }),
+        response: { 204: z.null(), ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      await deleteOrganization(fastify.deps, tenant, requestMeta(request))
+      return reply.code(204).send(null)
     },
   )
 }

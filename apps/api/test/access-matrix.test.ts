@@ -1,0 +1,162 @@
+import { useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Access } from '../src/plugins/app/access.ts'
+import { buildTestServer } from './helpers.ts'
+
+// Generated from the routes themselves: every route declares its access rule, and for
+// every route this checks that (a) without credentials it answers 401 unless public,
+// (b) a member of another organization gets 404 for this organization's ids, (c) a role
+// below the requirement gets 403. A new route is covered the moment it is added.
+const services = useIsolatedServices()
+let server: FastifyInstance
+const users = {} as Record<'owner' | 'admin' | 'member' | 'outsider', { authorization: string }>
+let orgId = ''
+
+const RANK = { member: 1, admin: 2, owner: 3 } as const
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
+  for (const name of ['owner', 'admin', 'member', 'outsider'] as const) {
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email: `${name}@matrix.test`, password: 'correct horse battery staple', name },
+    })
+    users[name] = { authorization: `Bearer ${res.json().token}` }
+  }
+  orgId = (
+    await server.inject({
+      method: 'POST',
+      url: '/v1/orgs',
+      headers: users.owner,
+      payload: { name: 'Matrix' },
+    })
+  ).json().id
+  // The outsider owns an organization of their own: a real member of *another* tenant.
+  await server.inject({
+    method: 'POST',
+    url: '/v1/orgs',
+    headers: users.outsider,
+    payload: { name: 'Elsewhere' },
+  })
+  // Memberships for admin and member, written as the owner login (invitations come later).
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  await client.query(
+    `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+     SELECT gen_random_uuid(), $1, id, email_role::membership_role, now()
+     FROM (SELECT id, split_part(email, '@', 1) AS email_role FROM users WHERE email IN ('admin@matrix.test', 'member@matrix.test')) u`,
+    [orgId],
+  )
+  await client.end()
+})
+afterAll(() => server?.close())
+
+function routes() {
+  return server.accessRules.filter((rule) => rule.method !== 'HEAD' && rule.method !== 'OPTIONS')
+}
+
+const urlFor = (template: string) => template.replace(':orgId', orgId)
+const describeAccess = (access: Access) =>
+  typeof access === 'string' ? access : `role ${access.organizationRole}`
+
+describe('the access matrix', () => {
+  it('covers every operation in the OpenAPI document', async () => {
+    const doc = (await server.inject({ url: '/openapi.json' })).json()
+    const declared = new Set(
+      routes().map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}').replace(/\/$/, '')}`),
+    )
+    for (const [path, operations] of Object.entries<object>(doc.paths)) {
+      for (const method of Object.keys(operations)) {
+        expect(declared, `${method.toUpperCase()} ${path}`).toContain(
+          `${method.toUpperCase()} ${path.replace(/\/$/, '')}`,
+        )
+      }
+    }
+    expect(routes().length).toBeGreaterThan(8)
+  })
+
+  it('(a) answers 401 without credentials on every non-public route', async () => {
+    const checked: string[] = []
+    for (const route of routes()) {
+      if (route.access === 'public') continue
+      const res = await server.inject({
+        method: route.method as 'GET',
+        url: urlFor(route.url),
+        payload: {},
+      })
+      expect(res.statusCode, `${route.method} ${route.url}`).toBe(401)
+      checked.push(route.url)
+    }
+    expect(checked.length).toBeGreaterThan(0)
+  })
+
+  it('(b) answers 404 to a member of another organization on every organization route', async () => {
+    const tenantRoutes = routes().filter((r) => typeof r.access === 'object')
+    expect(tenantRoutes.length).toBeGreaterThan(0)
+    for (const route of tenantRoutes) {
+      const res = await server.inject({
+        method: route.method as 'GET',
+        url: urlFor(route.url),
+        headers: users.outsider,
+        payload: {},
+      })
+      expect(res.statusCode, `${route.method} ${route.url} (${describeAccess(route.access)})`).toBe(
+        404,
+      )
+      expect(res.body).not.toContain('Matrix')
+    }
+  })
+
+  it('(c) answers 403 to every role below the requirement', async () => {
+    let checked = 0
+    for (const route of routes()) {
+      if (typeof route.access !== 'object') continue
+      const required = RANK[route.access.organizationRole]
+      for (const role of ['member', 'admin'] as const) {
+        if (RANK[role] >= required) continue
+        const res = await server.inject({
+          method: route.method as 'GET',
+          url: urlFor(route.url),
+          headers: users[role],
+          payload: {},
+        })
+        expect(res.statusCode, `${role} on ${route.method} ${route.url}`).toBe(403)
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThan(0)
+  })
+})
+
+describe('organization roles', () => {
+  it('let an admin rename and only the owner delete', async () => {
+    const renamed = await server.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${orgId}`,
+      headers: users.admin,
+      payload: { name: 'Matrix 2' },
+    })
+    expect(renamed.json()).toMatchObject({ name: 'Matrix 2', role: 'admin' })
+    const owned = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: users.member,
+        payload: { name: 'Mine' },
+      })
+    ).json()
+    const deleted = await server.inject({
+      method: 'DELETE',
+      url: `/v1/orgs/${owned.id}`,
+      headers: users.member,
+    })
+    expect(deleted.statusCode).toBe(204)
+    expect(
+      (await server.inject({ url: `/v1/orgs/${owned.id}`, headers: users.member })).statusCode,
+    ).toBe(404)
+  })
+})
