@@ -234,3 +234,65 @@ describe('sessions', () => {
     expect(new Date(row.expires_at).getTime()).toBe(new Date(row.absolute_expires_at).getTime())
   })
 })
+
+describe('session management', () => {
+  it('lists your sessions, revokes one, and signs out everywhere else', async () => {
+    const email = uniqueEmail()
+    const first = (await signUp(email)).json().token
+    const signIn = () =>
+      server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password } })
+    const second = (await signIn()).json().token
+    const third = (await signIn()).json().token
+
+    const list = (await server.inject({ url: '/v1/auth/sessions', headers: bearer(third) })).json()
+    expect(list.data).toHaveLength(3)
+    expect(list.data.filter((s: { current: boolean }) => s.current)).toHaveLength(1)
+    expect(JSON.stringify(list)).not.toContain(first)
+
+    const secondId = (await server.inject({ url: '/v1/auth/sessions', headers: bearer(second) }))
+      .json()
+      .data.find((s: { current: boolean }) => s.current).id
+    expect(
+      (
+        await server.inject({
+          method: 'DELETE',
+          url: `/v1/auth/sessions/${secondId}`,
+          headers: bearer(third),
+        })
+      ).statusCode,
+    ).toBe(204)
+    expect((await server.inject({ url: '/v1/auth/me', headers: bearer(second) })).statusCode).toBe(
+      401,
+    )
+
+    const others = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sessions/revoke-others',
+      headers: bearer(third),
+    })
+    expect(others.json()).toEqual({ revoked: 1 })
+    expect((await server.inject({ url: '/v1/auth/me', headers: bearer(first) })).statusCode).toBe(
+      401,
+    )
+    expect((await server.inject({ url: '/v1/auth/me', headers: bearer(third) })).statusCode).toBe(
+      200,
+    )
+  })
+
+  it("answers 404 for another user's session and leaves it alone", async () => {
+    const victim = (await signUp()).json().token
+    const victimSession = (
+      await server.inject({ url: '/v1/auth/sessions', headers: bearer(victim) })
+    ).json().data[0].id
+    const attacker = (await signUp()).json().token
+    const res = await server.inject({
+      method: 'DELETE',
+      url: `/v1/auth/sessions/${victimSession}`,
+      headers: bearer(attacker),
+    })
+    expect(res.statusCode).toBe(404)
+    expect((await server.inject({ url: '/v1/auth/me', headers: bearer(victim) })).statusCode).toBe(
+      200,
+    )
+  })
+})

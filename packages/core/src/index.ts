@@ -5,8 +5,10 @@ export { createOrganization } from './create-organization.ts'
 export { deleteOrganization } from './delete-organization.ts'
 export { getOrganization } from './get-organization.ts'
 export { listOrganizations } from './list-organizations.ts'
+export { listSessions } from './list-sessions.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
+export { revokeOtherSessions, revokeSession } from './revoke-session.ts'
 export {
   assertSignInAllowed,
   clearSignInFailures,

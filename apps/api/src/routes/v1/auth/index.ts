@@ -1,4 +1,11 @@
-import { signInUser, signOutUser, signUpUser } from '@repo/core'
+import {
+  listSessions,
+  revokeOtherSessions,
+  revokeSession,
+  signInUser,
+  signOutUser,
+  signUpUser,
+} from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -6,6 +13,7 @@ import { requestMeta } from '../../../lib/request-meta.ts'
 import {
   authProblems,
   emailSchema,
+  idSchema,
   nameSchema,
   passwordSchema,
   toUser,
@@ -96,6 +104,96 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => toUser((request.auth as NonNullable<typeof request.auth>).user),
+  )
+
+  const sessionSchema = z
+    .object({
+      id: z.string(),
+      createdAt: z.iso.datetime(),
+      lastUsedAt: z.iso.datetime(),
+      expiresAt: z.iso.datetime(),
+      ipAddress: z.string().nullable(),
+      userAgent: z.string().nullable(),
+      current: z.boolean(),
+    })
+    .meta({ id: 'Session' })
+
+  fastify.get(
+    '/sessions',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['auth'],
+        summary: "The caller's active sessions (devices).",
+        response: {
+          200: z.object({ data: z.array(sessionSchema), nextCursor: z.null() }),
+          ...authProblems,
+        },
+      },
+    },
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const sessions = await listSessions(fastify.deps, {
+        userId: auth.userId,
+        currentSessionId: auth.sessionId,
+      })
+      return {
+        data: sessions.map((s) => ({
+          id: s.id,
+          createdAt: s.createdAt.toISOString(),
+          lastUsedAt: s.lastUsedAt.toISOString(),
+          expiresAt: s.expiresAt.toISOString(),
+          ipAddress: s.ipAddress,
+          userAgent: s.userAgent,
+          current: s.current,
+        })),
+        nextCursor: null,
+      }
+    },
+  )
+
+  fastify.delete(
+    '/sessions/:sessionId',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke one of your sessions.',
+        params: z.object({ sessionId: idSchema }),
+        response: { 204: z.null(), ...authProblems, 404: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await revokeSession(
+        fastify.deps,
+        { userId: auth.userId, sessionId: request.params.sessionId },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
+
+  fastify.post(
+    '/sessions/revoke-others',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out everywhere else; keeps the current session.',
+        response: { 200: z.object({ revoked: z.number().int() }), ...authProblems },
+      },
+    },
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      return {
+        revoked: await revokeOtherSessions(
+          fastify.deps,
+          { userId: auth.userId, currentSessionId: auth.sessionId },
+          requestMeta(request),
+        ),
+      }
+    },
   )
 }
 
