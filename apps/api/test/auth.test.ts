@@ -296,3 +296,51 @@ describe('session management', () => {
     )
   })
 })
+
+describe('password change', () => {
+  it('revokes every session and answers a new one', async () => {
+    const email = uniqueEmail()
+    const first = (await signUp(email)).json().token
+    const second = (
+      await server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password } })
+    ).json().token
+    const newPassword = 'a different long passphrase'
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password',
+      headers: bearer(second),
+      payload: { currentPassword: password, newPassword },
+    })
+    expect(res.statusCode).toBe(200)
+    for (const old of [first, second])
+      expect((await server.inject({ url: '/v1/auth/me', headers: bearer(old) })).statusCode).toBe(
+        401,
+      )
+    expect(
+      (await server.inject({ url: '/v1/auth/me', headers: bearer(res.json().token) })).statusCode,
+    ).toBe(200)
+    const signIn = (pass: string) =>
+      server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password: pass } })
+    expect((await signIn(password)).statusCode).toBe(401)
+    expect((await signIn(newPassword)).statusCode).toBe(200)
+  })
+
+  it('refuses a wrong current password or a weak new one, changing nothing', async () => {
+    const email = uniqueEmail()
+    const token = (await signUp(email)).json().token
+    const change = (payload: object) =>
+      server.inject({ method: 'POST', url: '/v1/auth/password', headers: bearer(token), payload })
+    const wrong = await change({
+      currentPassword: 'not my password at all',
+      newPassword: 'a different long passphrase',
+    })
+    expect(wrong.statusCode).toBe(400)
+    expect(wrong.json().errors[0].field).toBe('body.currentPassword')
+    const weak = await change({ currentPassword: password, newPassword: 'password1' })
+    expect(weak.statusCode).toBe(400)
+    expect(weak.json().errors[0].field).toBe('body.newPassword')
+    expect((await server.inject({ url: '/v1/auth/me', headers: bearer(token) })).statusCode).toBe(
+      200,
+    )
+  })
+})

@@ -1,5 +1,6 @@
 export { AppError, errors, isAppError } from './app-error.ts'
 export { recordAudit } from './audit.ts'
+export { changePassword } from './change-password.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
 export { deleteOrganization } from './delete-organization.ts'

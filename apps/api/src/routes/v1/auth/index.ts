@@ -1,4 +1,5 @@
 import {
+  changePassword,
   listSessions,
   revokeOtherSessions,
   revokeSession,
@@ -90,6 +91,28 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
         requestMeta(request),
       )
       return reply.code(204).send(null)
+    },
+  )
+
+  fastify.post(
+    '/password',
+    {
+      config: { access: 'authenticated', rateLimit: authLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your password: every session ends; answers a new token for this client.',
+        body: z.object({ currentPassword: passwordSchema, newPassword: passwordSchema }).strict(),
+        response: { 200: z.object({ token: z.string() }), ...authProblems, 429: problemSchema },
+      },
+    },
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const { token } = await changePassword(
+        fastify.deps,
+        { userId: auth.userId, ...request.body },
+        requestMeta(request),
+      )
+      return { token }
     },
   )
 

@@ -1,0 +1,43 @@
+import { createSession, hashPassword, passwordProblem, verifyPassword } from '@repo/auth'
+import { withUser } from '@repo/db'
+import { AppError, errors } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+
+/**
+ * Changes the password after checking the current one, signs the user out of every
+ * session (a stolen token dies with the old password) and answers a fresh session for
+ * the caller, all in one transaction.
+ */
+export async function changePassword(
+  deps: CoreDeps,
+  input: { userId: string; currentPassword: string; newPassword: string },
+  meta: RequestMeta = {},
+) {
+  const user = await deps.db.user.findUnique({ where: { id: input.userId } })
+  if (!user) throw errors.unauthenticated()
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new AppError({
+      code: 'invalid_credentials',
+      status: 400,
+      userMessage: 'The current password is incorrect.',
+      fields: [{ field: 'body.currentPassword', message: 'is incorrect' }],
+    })
+  }
+  const problem = passwordProblem(input.newPassword, { email: user.email })
+  if (problem) throw errors.invalid('body.newPassword', `Password ${problem}.`)
+  const passwordHash = await hashPassword(input.newPassword)
+  return withUser(deps.db, user.id, async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } })
+    const { count } = await tx.session.deleteMany({ where: { userId: user.id } })
+    await recordAudit(tx, {
+      action: 'user.password_changed',
+      actorUserId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ipAddress: meta.ipAddress,
+      metadata: { sessionsRevoked: count },
+    })
+    return createSession(tx, deps.sessionPolicy, user.id, meta)
+  })
+}
