@@ -1,0 +1,147 @@
+import type { MembershipRole, TenantTransaction } from '@repo/db'
+import { withTenant } from '@repo/db'
+import { AppError, errors } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+import { roleAtLeast } from './resolve-membership.ts'
+
+export interface ActingMember {
+  organizationId: string
+  userId: string
+  role: MembershipRole
+}
+
+const lastOwner = () =>
+  new AppError({
+    code: 'last_owner',
+    status: 409,
+    userMessage: 'An organization needs an owner: make someone else owner first.',
+  })
+
+/**
+ * Locks the organization's owner rows for the rest of the transaction, so two concurrent
+ * demotions or departures cannot both pass the "another owner remains" check.
+ */
+async function lockedOwnerIds(tx: TenantTransaction, organizationId: string): Promise<string[]> {
+  const rows = await tx.$queryRaw<{ user_id: string }[]>`
+    SELECT user_id FROM memberships
+    WHERE organization_id = ${organizationId}::uuid AND role = 'owner'
+    FOR UPDATE`
+  return rows.map((row) => row.user_id)
+}
+
+/**
+ * The actor's role as of now, row locked until commit: the role the access check saw may
+ * have changed since (a concurrent demotion), and decisions must rest on the current one.
+ */
+async function lockedActorRole(
+  tx: TenantTransaction,
+  actor: ActingMember,
+): Promise<MembershipRole> {
+  const [row] = await tx.$queryRaw<{ role: MembershipRole }[]>`
+    SELECT role FROM memberships
+    WHERE organization_id = ${actor.organizationId}::uuid AND user_id = ${actor.userId}::uuid
+    FOR UPDATE`
+  if (!row) throw errors.notFound('The organization')
+  return row.role
+}
+
+/** Members of the organization with their role, oldest first. */
+export async function listMembers(deps: CoreDeps, actor: ActingMember) {
+  const members = await withTenant(deps.db, actor, (tx) =>
+    tx.membership.findMany({ include: { user: true }, orderBy: { createdAt: 'asc' }, take: 500 }),
+  )
+  return members.map((m) => ({
+    userId: m.userId,
+    email: m.user.email,
+    name: m.user.name,
+    role: m.role,
+    joinedAt: m.createdAt,
+  }))
+}
+
+/**
+ * Changes a member's role. Admins manage members and admins; only an owner grants or
+ * takes the owner role; the last owner cannot be demoted.
+ */
+export async function changeMemberRole(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { userId: string; role: MembershipRole },
+  meta: RequestMeta = {},
+) {
+  return withTenant(deps.db, actor, async (tx) => {
+    const owners = await lockedOwnerIds(tx, actor.organizationId)
+    const actorRole = await lockedActorRole(tx, actor)
+    const target = await tx.membership.findUnique({
+      where: {
+        organizationId_userId: { organizationId: actor.organizationId, userId: input.userId },
+      },
+    })
+    if (!target) throw errors.notFound('The member')
+    if (!roleAtLeast(actorRole, 'admin')) throw errors.forbidden()
+    if ((target.role === 'owner' || input.role === 'owner') && actorRole !== 'owner') {
+      throw errors.forbidden('Only an owner can grant or take the owner role.')
+    }
+    if (
+      target.role === 'owner' &&
+      input.role !== 'owner' &&
+      owners.filter((id) => id !== input.userId).length === 0
+    ) {
+      throw lastOwner()
+    }
+    const updated = await tx.membership.update({
+      where: { id: target.id },
+      data: { role: input.role },
+    })
+    await recordAudit(tx, {
+      action: 'member.role_changed',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ipAddress: meta.ipAddress,
+      metadata: { from: target.role, to: input.role },
+    })
+    return updated
+  })
+}
+
+/**
+ * Removes a member (admins; owners only by an owner), or the caller themself (leaving).
+ * The last owner can neither leave nor be removed.
+ */
+export async function removeMember(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { userId: string },
+  meta: RequestMeta = {},
+) {
+  await withTenant(deps.db, actor, async (tx) => {
+    const owners = await lockedOwnerIds(tx, actor.organizationId)
+    const actorRole = await lockedActorRole(tx, actor)
+    const target = await tx.membership.findUnique({
+      where: {
+        organizationId_userId: { organizationId: actor.organizationId, userId: input.userId },
+      },
+    })
+    if (!target) throw errors.notFound('The member')
+    const leaving = input.userId === actor.userId
+    if (!leaving) {
+      if (!roleAtLeast(actorRole, 'admin')) throw errors.forbidden()
+      if (target.role === 'owner' && actorRole !== 'owner')
+        throw errors.forbidden('Only an owner can remove an owner.')
+    }
+    if (target.role === 'owner' && owners.filter((id) => id !== input.userId).length === 0)
+      throw lastOwner()
+    await tx.membership.delete({ where: { id: target.id } })
+    await recordAudit(tx, {
+      action: leaving ? 'member.left' : 'member.removed',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ipAddress: meta.ipAddress,
+    })
+  })
+}
