@@ -1,4 +1,4 @@
-import { observabilityEnv, redisEnv, runtimeEnv, workerEnv } from '@repo/config'
+import { emailEnv, observabilityEnv, redisEnv, runtimeEnv, workerEnv } from '@repo/config'
 import type { z } from 'zod'
 
 /** Everything the worker reads from the environment; validated once at start-up. */
@@ -6,5 +6,6 @@ export const workerEnvSchema = runtimeEnv
   .extend(redisEnv.shape)
   .extend(workerEnv.shape)
   .extend(observabilityEnv.shape)
+  .extend(emailEnv.shape)
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>

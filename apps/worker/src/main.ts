@@ -1,8 +1,10 @@
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
+import { EMAIL_JOB, EMAIL_QUEUE } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
+import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
 import { DEFAULT_QUEUE, defaultHandlers } from './handlers.ts'
 
@@ -33,6 +35,15 @@ const worker = createWorker({
   logger,
   analytics,
 })
+const mailer = createEmailHandler(env)
+const emailWorker = createWorker({
+  queue: EMAIL_QUEUE,
+  connection,
+  handlers: { [EMAIL_JOB]: mailer.handler },
+  concurrency: env.WORKER_CONCURRENCY,
+  logger,
+  analytics,
+})
 worker.on('ready', () =>
   logger.info({ queue: DEFAULT_QUEUE, concurrency: env.WORKER_CONCURRENCY }, 'worker ready'),
 )
@@ -51,7 +62,8 @@ async function shutdown(signal: NodeJS.Signals) {
   }, env.SHUTDOWN_TIMEOUT_MS)
   force.unref()
   // close() stops fetching new jobs and resolves once the active ones have finished.
-  await worker.close()
+  await Promise.all([worker.close(), emailWorker.close()])
+  mailer.close()
   await connection.quit().catch(() => connection.disconnect())
   await Promise.all([analytics.shutdown(), flushSentry()])
   logger.info('worker stopped')

@@ -1,9 +1,11 @@
 export { EnvError, loadEnvOrExit, parseEnv } from './load-env.ts'
 export {
   apiServerEnv,
+  appUrlEnv,
   authEnv,
   databaseEnv,
   devDefaults,
+  emailEnv,
   loggingEnv,
   observabilityEnv,
   posthogEnv,

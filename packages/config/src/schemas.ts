@@ -111,3 +111,18 @@ export const authEnv = z.object({
   /** Requests per minute and client IP to sign-up and sign-in (and later reset/verify). */
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
 })
+
+export const emailEnv = z.object({
+  /** Where the worker sends mail. `pnpm dev` runs a local sink on this port. */
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })
+    .default('smtp://127.0.0.1:1025'),
+  EMAIL_FROM: z.string().min(3).default('Groundwork <no-reply@groundwork.dev>'),
+  /** Give up on an SMTP server that does not answer. */
+  SMTP_TIMEOUT_MS: positiveInt(10_000),
+})
+
+export const appUrlEnv = z.object({
+  /** The web app's public URL: links in emails point here. */
+  APP_URL: z.url().default('http://127.0.0.1:3000'),
+})

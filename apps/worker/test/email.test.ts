@@ -1,0 +1,118 @@
+import { EMAIL_JOB, EMAIL_QUEUE, emailJobOptions } from '@repo/jobs'
+import { createLogger } from '@repo/observability'
+import { type SmtpSink, startSmtpSink, useIsolatedServices } from '@repo/testing'
+import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createWorker } from '../src/create-worker.ts'
+import { createEmailHandler } from '../src/email/send-email.ts'
+
+const services = useIsolatedServices()
+let sink: SmtpSink
+let queue: Queue
+let events: QueueEvents
+let worker: Worker
+let mailer: ReturnType<typeof createEmailHandler>
+
+beforeAll(async () => {
+  sink = await startSmtpSink()
+  const { url } = services().redis
+  mailer = createEmailHandler({
+    SMTP_URL: sink.url,
+    EMAIL_FROM: 'Groundwork <no-reply@groundwork.test>',
+    SMTP_TIMEOUT_MS: 5_000,
+  })
+  worker = createWorker({
+    queue: EMAIL_QUEUE,
+    connection: { url },
+    handlers: { [EMAIL_JOB]: mailer.handler },
+    concurrency: 2,
+    logger: createLogger({ service: 'worker-test', level: 'silent', pretty: false }),
+  })
+  queue = new Queue(EMAIL_QUEUE, { connection: { url } })
+  events = new QueueEvents(EMAIL_QUEUE, { connection: { url } })
+  await events.waitUntilReady()
+})
+afterAll(async () => {
+  await worker?.close()
+  mailer?.close()
+  await events?.close()
+  await queue?.close()
+  await sink?.close()
+})
+
+// Fast retries for the test; the real options keep their exponential backoff.
+const testOptions = { ...emailJobOptions, backoff: { type: 'fixed', delay: 50 } }
+
+describe('transactional email', () => {
+  it('renders and delivers a verification email over SMTP', async () => {
+    const job = await queue.add(
+      EMAIL_JOB,
+      {
+        template: 'verify-email',
+        to: 'ada@example.com',
+        name: 'Ada',
+        url: 'https://app.example.com/verify-email?token=abc',
+      },
+      testOptions,
+    )
+    await job.waitUntilFinished(events, 10_000)
+    const mail = await sink.waitFor((m) => m.to.includes('ada@example.com'))
+    expect(mail.subject).toBe('Confirm your email address')
+    expect(mail.text).toContain('https://app.example.com/verify-email?token=abc')
+    expect(mail.html).toContain('href="https://app.example.com/verify-email?token=abc"')
+    expect(mail.messageId).toBe(`<${job.id}@groundwork.test>`)
+  })
+
+  it('escapes what users typed in the HTML part', async () => {
+    const job = await queue.add(
+      EMAIL_JOB,
+      {
+        template: 'invitation',
+        to: 'bob@example.com',
+        name: 'Bob',
+        url: 'https://app.example.com/invitations/accept?token=x',
+        organizationName: '<script>alert(1)</script>',
+        inviterName: 'Eve "the" <b>admin</b>',
+      },
+      testOptions,
+    )
+    await job.waitUntilFinished(events, 10_000)
+    const mail = await sink.waitFor((m) => m.to.includes('bob@example.com'))
+    expect(mail.html).not.toContain('<script>')
+    expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+    expect(mail.html).not.toContain('<b>admin</b>')
+  })
+
+  it('retries when the SMTP server fails temporarily, and delivers once', async () => {
+    sink.failNext(2)
+    const job = await queue.add(
+      EMAIL_JOB,
+      {
+        template: 'password-reset',
+        to: 'retry@example.com',
+        name: 'Retry',
+        url: 'https://app.example.com/reset?token=r',
+      },
+      testOptions,
+    )
+    await job.waitUntilFinished(events, 15_000)
+    await sink.waitFor((m) => m.to.includes('retry@example.com'))
+    expect((await queue.getJob(job.id as string))?.attemptsMade).toBe(3)
+    expect(sink.messages.filter((m) => m.to.includes('retry@example.com'))).toHaveLength(1)
+  })
+
+  it('fails an invalid payload at once, without retries and without sending', async () => {
+    const before = sink.messages.length
+    const job = await queue.add(
+      EMAIL_JOB,
+      { template: 'verify-email', to: 'not-an-email', name: '', url: 'javascript:alert(1)' },
+      testOptions,
+    )
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      /invalid email payload: to, name, url/,
+    )
+    const failed = (await queue.getJob(job.id as string)) as Job
+    expect(failed.attemptsMade).toBe(1)
+    expect(sink.messages.length).toBe(before)
+  })
+})

@@ -1,0 +1,1 @@
+export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJobOptions, emailJobSchema } from './email.ts'

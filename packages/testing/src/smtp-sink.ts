@@ -1,0 +1,95 @@
+import type { AddressInfo } from 'node:net'
+import { simpleParser } from 'mailparser'
+import { SMTPServer } from 'smtp-server'
+
+export interface ReceivedEmail {
+  from: string
+  to: string[]
+  subject: string
+  text: string
+  html: string
+  messageId: string | undefined
+  headers: Record<string, unknown>
+}
+
+export interface SmtpSink {
+  port: number
+  /** An SMTP URL for nodemailer: smtp://127.0.0.1:<port> */
+  url: string
+  messages: ReceivedEmail[]
+  /** The first message (received or still to come) that matches. */
+  waitFor(match: (message: ReceivedEmail) => boolean, timeoutMs?: number): Promise<ReceivedEmail>
+  /** Make the next `count` deliveries fail with a temporary error (451), to test retries. */
+  failNext(count: number): void
+  close(): Promise<void>
+}
+
+/**
+ * A real SMTP server on loopback that keeps what it receives, parsed: tests (and
+ * `pnpm dev`) send through the real SMTP client and read what arrived.
+ */
+export async function startSmtpSink(options: { port?: number } = {}): Promise<SmtpSink> {
+  const messages: ReceivedEmail[] = []
+  const waiters = new Set<() => void>()
+  let failures = 0
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      if (failures > 0) {
+        failures--
+        stream.resume()
+        const error = Object.assign(new Error('Temporary failure, try again later'), {
+          responseCode: 451,
+        })
+        return stream.on('end', () => callback(error))
+      }
+      simpleParser(stream)
+        .then((mail) => {
+          messages.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+            html: typeof mail.html === 'string' ? mail.html : '',
+            messageId: mail.messageId,
+            headers: Object.fromEntries(mail.headers),
+          })
+          for (const wake of waiters) wake()
+          callback()
+        })
+        .catch((error: Error) => callback(error))
+    },
+  })
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const { port } = server.server.address() as AddressInfo
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    failNext: (count) => {
+      failures = count
+    },
+    waitFor(match, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.find(match)
+          if (!found) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(found)
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(
+            new Error(`no matching email within ${timeoutMs} ms (${messages.length} received)`),
+          )
+        }, timeoutMs)
+        waiters.add(check)
+        check()
+      })
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
