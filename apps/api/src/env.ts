@@ -1,5 +1,6 @@
 import {
   apiServerEnv,
+  appUrlEnv,
   authEnv,
   databaseEnv,
   observabilityEnv,
@@ -15,5 +16,6 @@ export const apiEnvSchema = runtimeEnv
   .extend(apiServerEnv.shape)
   .extend(observabilityEnv.shape)
   .extend(authEnv.shape)
+  .extend(appUrlEnv.shape)
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>

@@ -1,5 +1,6 @@
 import type { SessionPolicy } from '@repo/auth'
 import type { PrismaClient } from '@repo/db'
+import type { EmailJob } from '@repo/jobs'
 import type { ThrottleStore } from './sign-in-throttle.ts'
 
 /** What business functions need from their caller (a route, a job, a script). */
@@ -8,6 +9,12 @@ export interface CoreDeps {
   sessionPolicy: SessionPolicy
   /** Redis, for counters shared by every instance (sign-in throttling). */
   redis: ThrottleStore
+  /** Queues an email for the worker; `jobId` (no ':') makes a repeated enqueue a no-op. */
+  sendEmail: (job: EmailJob, jobId: string) => Promise<void>
+  /** The web app's public URL, for links in emails. */
+  appUrl: string
+  /** For failures a function absorbs on purpose (the caller's answer does not change). */
+  logger: { warn(details: object, message: string): void }
 }
 
 /** Where a request came from, for sessions and the audit log. */

@@ -4,6 +4,7 @@ import { Prisma, withUser } from '@repo/db'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { sendEmailVerification } from './verify-email.ts'
 
 export interface SignUpInput {
   email: string
@@ -20,23 +21,9 @@ export async function signUpUser(deps: CoreDeps, input: SignUpInput, meta: Reque
   const problem = passwordProblem(input.password, { email })
   if (problem) throw errors.invalid('body.password', `Password ${problem}.`)
   const passwordHash = await hashPassword(input.password)
+  let created: Awaited<ReturnType<typeof createAccount>>
   try {
-    const userId = randomUUID()
-    // Account, audit entry and first session commit together, or not at all.
-    return await withUser(deps.db, userId, async (tx) => {
-      const user = await tx.user.create({
-        data: { id: userId, email, name: input.name.trim(), passwordHash },
-      })
-      await recordAudit(tx, {
-        action: 'user.signed_up',
-        actorUserId: user.id,
-        targetType: 'user',
-        targetId: user.id,
-        ipAddress: meta.ipAddress,
-      })
-      const { token, session } = await createSession(tx, deps.sessionPolicy, user.id, meta)
-      return { user, token, session }
-    })
+    created = await createAccount(deps, { email, name: input.name, passwordHash }, meta)
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
       throw errors.conflict(
@@ -46,4 +33,38 @@ export async function signUpUser(deps: CoreDeps, input: SignUpInput, meta: Reque
     }
     throw error
   }
+  // After the commit: a failure to queue the email must not undo the account (the user
+  // can ask for another link), so it is logged, not thrown.
+  await sendEmailVerification(deps, { user: created.user }).catch((err: unknown) =>
+    deps.logger.warn({ err, userId: created.user.id }, 'could not queue the verification email'),
+  )
+  return created
+}
+
+async function createAccount(
+  deps: CoreDeps,
+  input: { email: string; name: string; passwordHash: string },
+  meta: RequestMeta,
+) {
+  const userId = randomUUID()
+  // Account, audit entry and first session commit together, or not at all.
+  return withUser(deps.db, userId, async (tx) => {
+    const user = await tx.user.create({
+      data: {
+        id: userId,
+        email: input.email,
+        name: input.name.trim(),
+        passwordHash: input.passwordHash,
+      },
+    })
+    await recordAudit(tx, {
+      action: 'user.signed_up',
+      actorUserId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ipAddress: meta.ipAddress,
+    })
+    const { token, session } = await createSession(tx, deps.sessionPolicy, user.id, meta)
+    return { user, token, session }
+  })
 }

@@ -29,6 +29,8 @@ export default fp(
     // Wait (bounded) for the first connection so the server starts ready when Redis is up;
     // when it is not, start anyway and keep reconnecting while /readyz reports it.
     fastify.addHook('onReady', async () => {
+      // Another plugin (the email queue) may have opened the connection already.
+      if (client.status === 'ready') return
       const connected = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), fastify.config.REDIS_CONNECT_TIMEOUT_MS)
         client.once('ready', () => {
@@ -36,7 +38,7 @@ export default fp(
           resolve(true)
         })
       })
-      client.connect().catch(() => {})
+      if (client.status === 'wait') client.connect().catch(() => {})
       if (!(await connected))
         fastify.log.warn('redis not reachable at start-up; /readyz reports it')
     })

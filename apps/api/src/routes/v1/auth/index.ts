@@ -1,11 +1,16 @@
 import {
   changePassword,
+  errors,
   listSessions,
+  requestPasswordReset,
+  resetPassword,
   revokeOtherSessions,
   revokeSession,
+  sendEmailVerification,
   signInUser,
   signOutUser,
   signUpUser,
+  verifyEmail,
 } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -113,6 +118,78 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
         requestMeta(request),
       )
       return { token }
+    },
+  )
+
+  const tokenSchema = z.string().min(1).max(200)
+
+  fastify.post(
+    '/verify-email',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Confirm an email address with the token from the emailed link (single use).',
+        body: z.object({ token: tokenSchema }).strict(),
+        response: { 200: userSchema, 400: problemSchema, 429: problemSchema },
+      },
+    },
+    async (request) => toUser(await verifyEmail(fastify.deps, request.body, requestMeta(request))),
+  )
+
+  fastify.post(
+    '/verify-email/resend',
+    {
+      config: { access: 'authenticated', rateLimit: authLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Email a new verification link.',
+        response: { 202: z.null(), ...authProblems, 409: problemSchema, 429: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const { user } = request.auth as NonNullable<typeof request.auth>
+      if (user.emailVerifiedAt)
+        throw errors.conflict('already_verified', 'Your email address is already verified.')
+      await sendEmailVerification(fastify.deps, { user })
+      return reply.code(202).send(null)
+    },
+  )
+
+  fastify.post(
+    '/password-reset',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Email a password reset link if an account has this address. Always 202.',
+        body: z.object({ email: emailSchema }).strict(),
+        response: { 202: z.null(), 400: problemSchema, 429: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      // Answered before the work is done, so timing cannot tell whether the account exists.
+      requestPasswordReset(fastify.deps, request.body, requestMeta(request)).catch((err: unknown) =>
+        request.log.error({ err }, 'password reset request failed'),
+      )
+      return reply.code(202).send(null)
+    },
+  )
+
+  fastify.post(
+    '/password-reset/confirm',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with the emailed token (single use); signs out everywhere.',
+        body: z.object({ token: tokenSchema, newPassword: passwordSchema }).strict(),
+        response: { 204: z.null(), 400: problemSchema, 429: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      await resetPassword(fastify.deps, request.body, requestMeta(request))
+      return reply.code(204).send(null)
     },
   )
 

@@ -1,0 +1,268 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { type SmtpSink, startSmtpSink, useIsolatedServices, waitUntil } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestServer } from './helpers.ts'
+
+// The whole path: the API queues the email, the real worker process sends it over SMTP,
+// the loopback sink receives it, and the test follows the link like a user would.
+const services = useIsolatedServices()
+const workerDir = fileURLToPath(new URL('../../worker', import.meta.url))
+let server: FastifyInstance
+let sink: SmtpSink
+let worker: ChildProcess
+const password = 'correct horse battery staple'
+
+beforeAll(async () => {
+  sink = await startSmtpSink()
+  const { database, redis } = services()
+  server = await buildTestServer({
+    DATABASE_URL: database.appUrl,
+    REDIS_URL: redis.url,
+    APP_URL: 'https://app.example.com',
+  })
+  worker = spawn(process.execPath, ['src/main.ts'], {
+    cwd: workerDir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: redis.url,
+      SMTP_URL: sink.url,
+    },
+    stdio: 'ignore',
+  })
+})
+afterAll(async () => {
+  worker?.kill('SIGTERM')
+  await server?.close()
+  await sink?.close()
+})
+
+const tokenIn = (text: string, path: string) => {
+  const match = text.match(
+    new RegExp(`https://app\\.example\\.com${path}\\?token=([A-Za-z0-9_-]{43})`),
+  )
+  if (!match?.[1]) throw new Error(`no ${path} link in: ${text}`)
+  return match[1]
+}
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+async function sql(query: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  try {
+    return (await client.query(query, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+describe('email verification', () => {
+  it('emails a single-use link on sign-up that verifies the address', async () => {
+    const email = 'verify-me@example.com'
+    const { token } = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email, password, name: 'Vera' },
+      })
+    ).json()
+    const mail = await sink.waitFor((m) => m.to.includes(email), 20_000)
+    expect(mail.subject).toBe('Confirm your email address')
+    const link = tokenIn(mail.text, '/verify-email')
+
+    const verified = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/verify-email',
+      payload: { token: link },
+    })
+    expect(verified.statusCode).toBe(200)
+    expect(verified.json().emailVerified).toBe(true)
+    expect(
+      (await server.inject({ url: '/v1/auth/me', headers: bearer(token) })).json().emailVerified,
+    ).toBe(true)
+
+    // Used once: a replay is refused.
+    const replay = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/verify-email',
+      payload: { token: link },
+    })
+    expect(replay.statusCode).toBe(400)
+    expect(replay.json().type).toBe('urn:groundwork:problem:invalid_token')
+    const resend = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/verify-email/resend',
+      headers: bearer(token),
+    })
+    expect(resend.statusCode).toBe(409)
+  })
+
+  it('refuses forged, truncated and expired tokens', async () => {
+    for (const token of ['A'.repeat(43), 'short', "' OR 1=1 --", 'x'.repeat(200)]) {
+      expect(
+        (await server.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token } }))
+          .statusCode,
+      ).toBe(400)
+    }
+    const email = 'expired-link@example.com'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Exp' },
+    })
+    const link = tokenIn(
+      (await sink.waitFor((m) => m.to.includes(email), 20_000)).text,
+      '/verify-email',
+    )
+    await sql(
+      "UPDATE email_verifications SET expires_at = now() - interval '1 second' WHERE email = $1",
+      [email],
+    )
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: '/v1/auth/verify-email',
+          payload: { token: link },
+        })
+      ).statusCode,
+    ).toBe(400)
+    expect(await sql('SELECT email_verified_at FROM users WHERE email = $1', [email])).toEqual([
+      { email_verified_at: null },
+    ])
+  })
+
+  it('verifies once when the same link is opened twice at the same moment', async () => {
+    const email = 'double-click@example.com'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Dee' },
+    })
+    const link = tokenIn(
+      (await sink.waitFor((m) => m.to.includes(email), 20_000)).text,
+      '/verify-email',
+    )
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        server.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token: link } }),
+      ),
+    )
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 400, 400, 400, 400])
+  })
+})
+
+describe('password reset', () => {
+  it('answers an unknown email exactly like a known one, and emails only the known one', async () => {
+    const email = 'reset-known@example.com'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Kay' },
+    })
+    const known = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password-reset',
+      payload: { email },
+    })
+    const unknown = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password-reset',
+      payload: { email: 'nobody-here@example.com' },
+    })
+    expect([known.statusCode, known.body]).toEqual([unknown.statusCode, unknown.body])
+    expect(known.statusCode).toBe(202)
+    await sink.waitFor((m) => m.to.includes(email) && m.subject === 'Reset your password', 20_000)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(sink.messages.some((m) => m.to.includes('nobody-here@example.com'))).toBe(false)
+  })
+
+  it('sets the new password once, signs out everywhere and voids other reset links', async () => {
+    const email = 'reset-flow@example.com'
+    const { token: session } = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email, password, name: 'Rae' },
+      })
+    ).json()
+    await server.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } })
+    await server.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } })
+    await waitUntil(
+      () =>
+        sink.messages.filter((m) => m.to.includes(email) && m.subject === 'Reset your password')
+          .length === 2,
+      {
+        what: 'two reset emails',
+        timeoutMs: 20_000,
+      },
+    )
+    const [first, second] = sink.messages
+      .filter((m) => m.to.includes(email) && m.subject === 'Reset your password')
+      .map((m) => tokenIn(m.text, '/reset-password'))
+    const newPassword = 'a brand new passphrase'
+
+    const weak = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password-reset/confirm',
+      payload: { token: first, newPassword: 'password' },
+    })
+    expect(weak.statusCode).toBe(400)
+    const done = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password-reset/confirm',
+      payload: { token: first, newPassword },
+    })
+    expect(done.statusCode).toBe(204)
+
+    expect(
+      (await server.inject({ url: '/v1/auth/me', headers: bearer(session as string) })).statusCode,
+    ).toBe(401)
+    const signIn = (pass: string) =>
+      server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password: pass } })
+    expect((await signIn(password)).statusCode).toBe(401)
+    expect((await signIn(newPassword)).statusCode).toBe(200)
+    // Replay of the used token, and the other outstanding token, are both dead.
+    for (const token of [first, second]) {
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/auth/password-reset/confirm',
+        payload: { token, newPassword: 'yet another passphrase' },
+      })
+      expect(res.statusCode).toBe(400)
+    }
+  })
+
+  it('refuses an expired reset token', async () => {
+    const email = 'reset-expired@example.com'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Old' },
+    })
+    await server.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } })
+    const token = tokenIn(
+      (
+        await sink.waitFor(
+          (m) => m.to.includes(email) && m.subject === 'Reset your password',
+          20_000,
+        )
+      ).text,
+      '/reset-password',
+    )
+    await sql(
+      "UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+      [email],
+    )
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password-reset/confirm',
+      payload: { token, newPassword: 'a brand new passphrase' },
+    })
+    expect(res.statusCode).toBe(400)
+  })
+})

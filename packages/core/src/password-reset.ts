@@ -1,0 +1,85 @@
+import { generateSecret, hashPassword, hashSecret, passwordProblem } from '@repo/auth'
+import { errors } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+import { invalidLink } from './verify-email.ts'
+
+const RESET_TTL_MS = 3_600_000
+
+/**
+ * Emails a single-use, one-hour reset link when the account exists; does nothing
+ * otherwise. Callers answer the same either way (and should not wait for this), so the
+ * answer does not reveal whether an email has an account.
+ */
+export async function requestPasswordReset(
+  deps: CoreDeps,
+  input: { email: string },
+  meta: RequestMeta = {},
+) {
+  const user = await deps.db.user.findUnique({ where: { email: input.email.trim().toLowerCase() } })
+  if (!user) return
+  const token = generateSecret()
+  const reset = await deps.db.passwordReset.create({
+    data: {
+      userId: user.id,
+      tokenHash: hashSecret(token),
+      expiresAt: new Date(Date.now() + RESET_TTL_MS),
+    },
+  })
+  await recordAudit(deps.db, {
+    action: 'user.password_reset_requested',
+    actorUserId: user.id,
+    targetType: 'user',
+    targetId: user.id,
+    ipAddress: meta.ipAddress,
+  })
+  const url = new URL('/reset-password', deps.appUrl)
+  url.searchParams.set('token', token)
+  await deps.sendEmail(
+    { template: 'password-reset', to: user.email, name: user.name, url: url.toString() },
+    `password-reset-${reset.id}`,
+  )
+}
+
+/**
+ * Sets a new password with a reset token: claimed once (conditional UPDATE), every
+ * session revoked and every other outstanding reset token voided, in one transaction.
+ */
+export async function resetPassword(
+  deps: CoreDeps,
+  input: { token: string; newPassword: string },
+  meta: RequestMeta = {},
+) {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw invalidLink()
+  const tokenHash = hashSecret(input.token)
+  const pending = await deps.db.passwordReset.findUnique({
+    where: { tokenHash },
+    include: { user: true },
+  })
+  if (!pending || pending.usedAt || pending.expiresAt <= new Date()) throw invalidLink()
+  const problem = passwordProblem(input.newPassword, { email: pending.user.email })
+  if (problem) throw errors.invalid('body.newPassword', `Password ${problem}.`)
+  const passwordHash = await hashPassword(input.newPassword)
+  await deps.db.$transaction(async (tx) => {
+    const now = new Date()
+    const claimed = await tx.passwordReset.updateMany({
+      where: { tokenHash, usedAt: null, expiresAt: { gt: now } },
+      data: { usedAt: now },
+    })
+    if (claimed.count !== 1) throw invalidLink()
+    await tx.user.update({ where: { id: pending.userId }, data: { passwordHash } })
+    await tx.passwordReset.updateMany({
+      where: { userId: pending.userId, usedAt: null },
+      data: { usedAt: now },
+    })
+    const { count } = await tx.session.deleteMany({ where: { userId: pending.userId } })
+    await recordAudit(tx, {
+      action: 'user.password_reset',
+      actorUserId: pending.userId,
+      targetType: 'user',
+      targetId: pending.userId,
+      ipAddress: meta.ipAddress,
+      metadata: { sessionsRevoked: count },
+    })
+  })
+}

@@ -1,0 +1,75 @@
+import { generateSecret, hashSecret } from '@repo/auth'
+import type { User } from '@repo/db'
+import { AppError } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+
+const VERIFICATION_TTL_MS = 24 * 3_600_000
+
+export const invalidLink = () =>
+  new AppError({
+    code: 'invalid_token',
+    status: 400,
+    userMessage: 'This link is invalid, was already used or has expired.',
+  })
+
+/** Emails the user a single-use, expiring link proving they own their address. */
+export async function sendEmailVerification(
+  deps: CoreDeps,
+  input: { user: Pick<User, 'id' | 'email' | 'name'> },
+) {
+  const token = generateSecret()
+  const verification = await deps.db.emailVerification.create({
+    data: {
+      userId: input.user.id,
+      email: input.user.email,
+      tokenHash: hashSecret(token),
+      expiresAt: new Date(Date.now() + VERIFICATION_TTL_MS),
+    },
+  })
+  const url = new URL('/verify-email', deps.appUrl)
+  url.searchParams.set('token', token)
+  await deps.sendEmail(
+    { template: 'verify-email', to: input.user.email, name: input.user.name, url: url.toString() },
+    `verify-email-${verification.id}`,
+  )
+}
+
+/**
+ * Marks the email verified. The token is claimed with one conditional UPDATE (unused and
+ * unexpired), so it works exactly once even when the link is opened twice at the same
+ * moment, and only for the address it was sent to.
+ */
+export async function verifyEmail(
+  deps: CoreDeps,
+  input: { token: string },
+  meta: RequestMeta = {},
+) {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw invalidLink()
+  const tokenHash = hashSecret(input.token)
+  return deps.db.$transaction(async (tx) => {
+    const now = new Date()
+    const claimed = await tx.emailVerification.updateMany({
+      where: { tokenHash, usedAt: null, expiresAt: { gt: now } },
+      data: { usedAt: now },
+    })
+    if (claimed.count !== 1) throw invalidLink()
+    const verification = await tx.emailVerification.findUniqueOrThrow({
+      where: { tokenHash },
+      include: { user: true },
+    })
+    if (verification.user.email !== verification.email) throw invalidLink()
+    const user = await tx.user.update({
+      where: { id: verification.userId },
+      data: { emailVerifiedAt: verification.user.emailVerifiedAt ?? now },
+    })
+    await recordAudit(tx, {
+      action: 'user.email_verified',
+      actorUserId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ipAddress: meta.ipAddress,
+    })
+    return user
+  })
+}
