@@ -12,13 +12,14 @@ const repoRoot = resolve(import.meta.dirname, '../..')
 const dataDir = mkdtempSync(join(tmpdir(), 'groundwork-dev-test-'))
 // As root, Postgres runs as the postgres user, which must be able to enter the data dir.
 chmodSync(dataDir, 0o755)
-const ports = { postgres: 0, redis: 0, api: 0 }
+const ports = { postgres: 0, redis: 0, api: 0, smtp: 0 }
 const started: ChildProcess[] = []
 
 beforeAll(async () => {
   ports.postgres = await freePort()
   ports.redis = await freePort()
   ports.api = await freePort()
+  ports.smtp = await freePort()
 })
 afterAll(() => {
   // Whatever a failed test left running: its whole process group.
@@ -43,6 +44,7 @@ function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
     MIGRATION_DATABASE_URL: databaseUrl(),
     REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
     API_PORT: String(ports.api),
+    SMTP_URL: `smtp://127.0.0.1:${ports.smtp}`,
     GROUNDWORK_DEV_SERVICES: 'local',
     GROUNDWORK_DATA_DIR: dataDir,
     GROUNDWORK_DEV_APPS: 'api,worker',
@@ -118,6 +120,20 @@ describe('pnpm dev', () => {
       `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), 'kept across restarts', now())`,
     )
 
+    // Sign-up mail goes API -> queue -> worker -> the development mail sink, printed.
+    await fetch(`http://127.0.0.1:${ports.api}/v1/auth/sign-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: 'dev-mail@example.com',
+        password: 'correct horse battery staple',
+        name: 'Dev',
+      }),
+    })
+    await expect
+      .poll(() => dev.output(), { timeout: 30_000 })
+      .toMatch(/mail to dev-mail@example\.com: Confirm your email address/)
+
     const second = startDev()
     expect(await second.exited).toBe(1)
     expect(second.output()).toMatch(/already running in this checkout \(pid \d+\)/)
@@ -134,7 +150,7 @@ describe('pnpm dev', () => {
     const dev = startDev()
     await waitReady()
     expect(dev.output()).toContain('no pending migrations')
-    expect(await query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 1 }])
+    expect(await query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 2 }])
     expect(
       await query(`SELECT name FROM organizations WHERE name = 'kept across restarts'`),
     ).toHaveLength(1)

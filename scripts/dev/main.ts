@@ -7,7 +7,8 @@ import { devDefaults } from '@repo/config'
 import { createDatabaseClient, ensureAppLogin } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import { seed } from '@repo/db/seed'
-import { startReaper } from '@repo/testing/servers'
+import { type SmtpSink, startSmtpSink } from '@repo/testing'
+import { isPortInUse, startReaper } from '@repo/testing/servers'
 import pg from 'pg'
 import { acquireDevLock } from './lock.ts'
 import { type DevServices, startDevServices } from './services.ts'
@@ -35,6 +36,7 @@ if (!['auto', 'docker', 'local'].includes(env.mode)) {
 }
 
 let services: DevServices | undefined
+let mailSink: SmtpSink | undefined
 let apps: { pid: number; exited: Promise<void> } | undefined
 let stopping: Promise<void> | undefined
 let releaseLock: (() => Promise<void>) | undefined
@@ -50,6 +52,7 @@ function stop(exitCode: number): Promise<void> {
       await apps.exited
       clearTimeout(timer)
     }
+    await mailSink?.close()
     if (services) {
       log('stopping Postgres and Redis')
       await services.stop().catch((error) => console.error(error))
@@ -103,6 +106,7 @@ try {
     await db.$disconnect()
   }
   log('database migrated and seeded')
+  mailSink = await startMailSink(process.env.SMTP_URL || 'smtp://127.0.0.1:1025')
 } catch (error) {
   console.error(`\n${error instanceof Error ? error.message : String(error)}\n`)
   await stop(1)
@@ -139,6 +143,30 @@ function startApps() {
     log(`apps exited (${signal ?? `code ${code}`}); stopping services`)
     void stop(code ?? 1)
   })
+}
+
+/**
+ * Development mail: a local SMTP sink on SMTP_URL's port that prints every message it
+ * receives (links included), so sign-up and reset flows work without a mail provider.
+ * Skipped when SMTP_URL points elsewhere or the port is taken.
+ */
+async function startMailSink(smtpUrl: string): Promise<SmtpSink | undefined> {
+  const url = new URL(smtpUrl)
+  if (!['127.0.0.1', 'localhost'].includes(url.hostname)) return undefined
+  const port = Number(url.port || 25)
+  if (await isPortInUse(port)) {
+    log(`port ${port} is taken; not starting the development mail sink`)
+    return undefined
+  }
+  const sink = await startSmtpSink({
+    port,
+    onMessage: (mail) =>
+      log(
+        `mail to ${mail.to.join(', ')}: ${mail.subject}\n${mail.text.trim().replace(/^/gm, '      ')}`,
+      ),
+  })
+  log(`development mail sink on smtp://127.0.0.1:${port} (messages are printed here)`)
+  return sink
 }
 
 /** Creates the application database on first run (Compose creates it itself). */

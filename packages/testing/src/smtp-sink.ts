@@ -28,7 +28,9 @@ export interface SmtpSink {
  * A real SMTP server on loopback that keeps what it receives, parsed: tests (and
  * `pnpm dev`) send through the real SMTP client and read what arrived.
  */
-export async function startSmtpSink(options: { port?: number } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: { port?: number; onMessage?: (message: ReceivedEmail) => void } = {},
+): Promise<SmtpSink> {
   const messages: ReceivedEmail[] = []
   const waiters = new Set<() => void>()
   let failures = 0
@@ -56,6 +58,7 @@ export async function startSmtpSink(options: { port?: number } = {}): Promise<Sm
             messageId: mail.messageId,
             headers: Object.fromEntries(mail.headers),
           })
+          options.onMessage?.(messages[messages.length - 1] as ReceivedEmail)
           for (const wake of waiters) wake()
           callback()
         })
