@@ -266,3 +266,178 @@ describe('password reset', () => {
     expect(res.statusCode).toBe(400)
   })
 })
+
+describe('invitations', () => {
+  let seq = 0
+  /** A signed-up user whose email is verified through the real emailed link. */
+  async function verifiedUser(email = `invitee${++seq}-${Date.now()}@example.com`) {
+    const { token } = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email, password, name: 'Iv' },
+      })
+    ).json()
+    const link = tokenIn(
+      (await sink.waitFor((m) => m.to.includes(email) && m.subject.startsWith('Confirm'), 20_000))
+        .text,
+      '/verify-email',
+    )
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: '/v1/auth/verify-email',
+          payload: { token: link },
+        })
+      ).statusCode,
+    ).toBe(200)
+    return { email, headers: bearer(token as string) }
+  }
+  async function orgOf(owner: { headers: { authorization: string } }) {
+    return (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: owner.headers,
+        payload: { name: 'Invite Co' },
+      })
+    ).json().id as string
+  }
+  const invite = (actor: { headers: object }, orgId: string, email: string, role = 'member') =>
+    server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/invitations`,
+      headers: actor.headers as Record<string, string>,
+      payload: { email, role },
+    })
+  const invitationToken = async (email: string, nth = 1) => {
+    await waitUntil(
+      () =>
+        sink.messages.filter((m) => m.to.includes(email) && m.subject.includes('invited you'))
+          .length >= nth,
+      {
+        what: `invitation email ${nth} to ${email}`,
+        timeoutMs: 20_000,
+      },
+    )
+    const mails = sink.messages.filter(
+      (m) => m.to.includes(email) && m.subject.includes('invited you'),
+    )
+    return tokenIn((mails[nth - 1] as { text: string }).text, '/invitations/accept')
+  }
+  const accept = (user: { headers: object }, token: string) =>
+    server.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      headers: user.headers as Record<string, string>,
+      payload: { token },
+    })
+
+  it('emails a link that only the invited, verified address can accept, once', async () => {
+    const owner = await verifiedUser()
+    const orgId = await orgOf(owner)
+    const inviteeEmail = `bob${Date.now()}@example.com`
+    expect((await invite(owner, orgId, inviteeEmail, 'admin')).statusCode).toBe(201)
+    const token = await invitationToken(inviteeEmail)
+
+    // Signed up but not verified yet: refused.
+    const { token: session } = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email: inviteeEmail, password, name: 'Bob' },
+      })
+    ).json()
+    const unverified = await accept({ headers: bearer(session as string) }, token)
+    expect(unverified.statusCode).toBe(403)
+    expect(unverified.json().type).toBe('urn:groundwork:problem:email_not_verified')
+
+    // Someone else, verified, holding the link: refused.
+    const eve = await verifiedUser()
+    expect((await accept(eve, token)).json().type).toBe(
+      'urn:groundwork:problem:invitation_email_mismatch',
+    )
+
+    const link = tokenIn(
+      (
+        await sink.waitFor(
+          (m) => m.to.includes(inviteeEmail) && m.subject.startsWith('Confirm'),
+          20_000,
+        )
+      ).text,
+      '/verify-email',
+    )
+    await server.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token: link } })
+    const joined = await accept({ headers: bearer(session as string) }, token)
+    expect(joined.statusCode).toBe(200)
+    expect(joined.json()).toMatchObject({ id: orgId, role: 'admin' })
+    expect((await accept({ headers: bearer(session as string) }, token)).statusCode).toBe(400)
+    expect(
+      (await server.inject({ url: `/v1/orgs/${orgId}`, headers: bearer(session as string) }))
+        .statusCode,
+    ).toBe(200)
+  })
+
+  it('refuses duplicates, members, roles above the inviter, revoked and replaced links', async () => {
+    const owner = await verifiedUser()
+    const orgId = await orgOf(owner)
+    const email = `carol${Date.now()}@example.com`
+    expect((await invite(owner, orgId, email)).statusCode).toBe(201)
+    expect((await invite(owner, orgId, email.toUpperCase())).json().type).toBe(
+      'urn:groundwork:problem:invitation_pending',
+    )
+    expect((await invite(owner, orgId, owner.email)).json().type).toBe(
+      'urn:groundwork:problem:already_member',
+    )
+
+    const first = await invitationToken(email, 1)
+    const [pendingInvitation] = (
+      await server.inject({ url: `/v1/orgs/${orgId}/invitations`, headers: owner.headers })
+    ).json().data
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/invitations/${pendingInvitation.id}/resend`,
+          headers: owner.headers,
+        })
+      ).statusCode,
+    ).toBe(202)
+    const second = await invitationToken(email, 2)
+    const carol = await verifiedUser(email)
+    expect((await accept(carol, first)).statusCode).toBe(400)
+
+    expect(
+      (
+        await server.inject({
+          method: 'DELETE',
+          url: `/v1/orgs/${orgId}/invitations/${pendingInvitation.id}`,
+          headers: owner.headers,
+        })
+      ).statusCode,
+    ).toBe(204)
+    expect((await accept(carol, second)).statusCode).toBe(400)
+  })
+
+  it('lets only an owner invite an owner, and joins once when accepted twice at once', async () => {
+    const owner = await verifiedUser()
+    const orgId = await orgOf(owner)
+    const admin = await verifiedUser()
+    expect((await invite(owner, orgId, admin.email, 'admin')).statusCode).toBe(201)
+    expect((await accept(admin, await invitationToken(admin.email))).statusCode).toBe(200)
+    expect(
+      (await invite(admin, orgId, `someone${Date.now()}@example.com`, 'owner')).statusCode,
+    ).toBe(403)
+
+    const dave = await verifiedUser()
+    await invite(owner, orgId, dave.email)
+    const token = await invitationToken(dave.email)
+    const results = await Promise.all(Array.from({ length: 4 }, () => accept(dave, token)))
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1)
+    const members = (
+      await server.inject({ url: `/v1/orgs/${orgId}/members`, headers: owner.headers })
+    ).json().data
+    expect(members.filter((m: { email: string }) => m.email === dave.email)).toHaveLength(1)
+  })
+})

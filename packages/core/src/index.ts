@@ -5,6 +5,13 @@ export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
 export { deleteOrganization } from './delete-organization.ts'
 export { getOrganization } from './get-organization.ts'
+export {
+  acceptInvitation,
+  createInvitation,
+  listInvitations,
+  resendInvitation,
+  revokeInvitation,
+} from './invitations.ts'
 export { listOrganizations } from './list-organizations.ts'
 export { listSessions } from './list-sessions.ts'
 export { type ActingMember, changeMemberRole, listMembers, removeMember } from './members.ts'

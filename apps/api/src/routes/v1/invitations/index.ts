@@ -1,0 +1,43 @@
+import { acceptInvitation } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import { authProblems, organizationSchema, toOrganization } from '../../../schemas/common.ts'
+
+/** Accepting an invitation: /v1/invitations/accept */
+const invitations: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/accept',
+    {
+      config: {
+        access: 'authenticated',
+        rateLimit: { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 },
+      },
+      schema: {
+        tags: ['organizations'],
+        summary:
+          'Join an organization with the token from an invitation email (verified email must match).',
+        body: z.object({ token: z.string().min(1).max(200) }).strict(),
+        response: {
+          200: organizationSchema,
+          ...authProblems,
+          403: problemSchema,
+          409: problemSchema,
+          429: problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const organization = await acceptInvitation(
+        fastify.deps,
+        { user: auth.user, token: request.body.token },
+        requestMeta(request),
+      )
+      return toOrganization(organization)
+    },
+  )
+}
+
+export default invitations

@@ -1,0 +1,132 @@
+import { createInvitation, listInvitations, resendInvitation, revokeInvitation } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import { emailSchema, idSchema, roleSchema, tenantProblems } from '../../../schemas/common.ts'
+
+const invitationSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    role: roleSchema,
+    expiresAt: z.iso.datetime(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Invitation' })
+const toInvitation = (i: {
+  id: string
+  email: string
+  role: 'owner' | 'admin' | 'member'
+  expiresAt: Date
+  createdAt: Date
+}) => ({
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  expiresAt: i.expiresAt.toISOString(),
+  createdAt: i.createdAt.toISOString(),
+})
+const params = z.object({ orgId: idSchema })
+const invitationParams = z.object({ orgId: idSchema, invitationId: idSchema })
+
+/** Invitations of an organization: /v1/orgs/:orgId/invitations/* (admins and owners). */
+const invitations: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/:orgId/invitations',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary:
+          'Invite someone by email (a role no higher than yours); the invitation is emailed.',
+        params,
+        body: z.object({ email: emailSchema, role: roleSchema }).strict(),
+        response: { 201: invitationSchema, ...tenantProblems, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const invitation = await createInvitation(
+        fastify.deps,
+        tenant,
+        { ...request.body, inviterName: auth.user.name },
+        requestMeta(request),
+      )
+      return reply.code(201).send(toInvitation(invitation))
+    },
+  )
+
+  fastify.get(
+    '/:orgId/invitations',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Pending invitations.',
+        params,
+        response: {
+          200: z.object({ data: z.array(invitationSchema), nextCursor: z.null() }),
+          ...tenantProblems,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      return {
+        data: (await listInvitations(fastify.deps, tenant)).map(toInvitation),
+        nextCursor: null,
+      }
+    },
+  )
+
+  fastify.delete(
+    '/:orgId/invitations/:invitationId',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Revoke a pending invitation.',
+        params: invitationParams,
+        response: { 204: z.null(), ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      await revokeInvitation(
+        fastify.deps,
+        tenant,
+        { invitationId: request.params.invitationId },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
+
+  fastify.post(
+    '/:orgId/invitations/:invitationId/resend',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Email a pending invitation again with a new link and expiry.',
+        params: invitationParams,
+        response: { 202: z.null(), ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await resendInvitation(
+        fastify.deps,
+        tenant,
+        { invitationId: request.params.invitationId, inviterName: auth.user.name },
+        requestMeta(request),
+      )
+      return reply.code(202).send(null)
+    },
+  )
+}
+
+export default invitations

@@ -1,0 +1,243 @@
+import { generateSecret, hashSecret } from '@repo/auth'
+import { type MembershipRole, Prisma, withPresentedSecret, withTenant } from '@repo/db'
+import { AppError, errors } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+import type { ActingMember } from './members.ts'
+import { roleAtLeast } from './resolve-membership.ts'
+import { invalidLink } from './verify-email.ts'
+
+const INVITATION_TTL_MS = 7 * 24 * 3_600_000
+
+const pending = (now = new Date()) => ({
+  acceptedAt: null,
+  revokedAt: null,
+  expiresAt: { gt: now },
+})
+
+async function emailInvitation(
+  deps: CoreDeps,
+  invitation: { id: string; email: string; organizationName: string; inviterName: string },
+  token: string,
+) {
+  const url = new URL('/invitations/accept', deps.appUrl)
+  url.searchParams.set('token', token)
+  await deps.sendEmail(
+    {
+      template: 'invitation',
+      to: invitation.email,
+      name: invitation.email.split('@')[0] ?? invitation.email,
+      url: url.toString(),
+      organizationName: invitation.organizationName,
+      inviterName: invitation.inviterName,
+    },
+    // A new id per token: a resend is a new message, a retried enqueue of one is not.
+    `invitation-${invitation.id}-${hashSecret(token).slice(0, 16)}`,
+  )
+}
+
+/**
+ * Invites an email address into the organization with a role no higher than the
+ * inviter's (only owners invite owners). The token is stored hashed and expires in 7
+ * days; the email is queued after the commit.
+ */
+export async function createInvitation(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { email: string; role: MembershipRole; inviterName: string },
+  meta: RequestMeta = {},
+) {
+  if (!roleAtLeast(actor.role, input.role))
+    throw errors.forbidden('You cannot invite someone with a role above your own.')
+  const email = input.email.trim().toLowerCase()
+  const token = generateSecret()
+  const { invitation, organizationName } = await withTenant(deps.db, actor, async (tx) => {
+    const member = await tx.membership.findFirst({ where: { user: { email } } })
+    if (member) throw errors.conflict('already_member', 'This person is already a member.')
+    try {
+      const invitation = await tx.invitation.create({
+        data: {
+          organizationId: actor.organizationId,
+          email,
+          role: input.role,
+          tokenHash: hashSecret(token),
+          invitedById: actor.userId,
+          expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+        },
+      })
+      await recordAudit(tx, {
+        action: 'invitation.created',
+        organizationId: actor.organizationId,
+        actorUserId: actor.userId,
+        targetType: 'invitation',
+        targetId: invitation.id,
+        ipAddress: meta.ipAddress,
+        metadata: { email, role: input.role },
+      })
+      const organization = await tx.organization.findUniqueOrThrow({
+        where: { id: actor.organizationId },
+      })
+      return { invitation, organizationName: organization.name }
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        throw errors.conflict(
+          'invitation_pending',
+          'An invitation to this address is already pending. Resend it instead.',
+        )
+      }
+      throw error
+    }
+  })
+  await emailInvitation(
+    deps,
+    { id: invitation.id, email, organizationName, inviterName: input.inviterName },
+    token,
+  )
+  return invitation
+}
+
+/** Pending invitations of the organization, newest first. */
+export async function listInvitations(deps: CoreDeps, actor: ActingMember) {
+  return withTenant(deps.db, actor, (tx) =>
+    tx.invitation.findMany({ where: pending(), orderBy: { createdAt: 'desc' }, take: 500 }),
+  )
+}
+
+export async function revokeInvitation(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { invitationId: string },
+  meta: RequestMeta = {},
+) {
+  await withTenant(deps.db, actor, async (tx) => {
+    const { count } = await tx.invitation.updateMany({
+      where: { id: input.invitationId, ...pending() },
+      data: { revokedAt: new Date() },
+    })
+    if (count === 0) throw errors.notFound('The invitation')
+    await recordAudit(tx, {
+      action: 'invitation.revoked',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'invitation',
+      targetId: input.invitationId,
+      ipAddress: meta.ipAddress,
+    })
+  })
+}
+
+/** Sends a pending invitation again with a new token (the old link stops working) and a new expiry. */
+export async function resendInvitation(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { invitationId: string; inviterName: string },
+  meta: RequestMeta = {},
+) {
+  const token = generateSecret()
+  const { invitation, organizationName } = await withTenant(deps.db, actor, async (tx) => {
+    const { count } = await tx.invitation.updateMany({
+      where: { id: input.invitationId, acceptedAt: null, revokedAt: null },
+      data: { tokenHash: hashSecret(token), expiresAt: new Date(Date.now() + INVITATION_TTL_MS) },
+    })
+    if (count === 0) throw errors.notFound('The invitation')
+    await recordAudit(tx, {
+      action: 'invitation.resent',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'invitation',
+      targetId: input.invitationId,
+      ipAddress: meta.ipAddress,
+    })
+    const invitation = await tx.invitation.findUniqueOrThrow({
+      where: { id: input.invitationId },
+      include: { organization: true },
+    })
+    return { invitation, organizationName: invitation.organization.name }
+  })
+  await emailInvitation(
+    deps,
+    {
+      id: invitation.id,
+      email: invitation.email,
+      organizationName,
+      inviterName: input.inviterName,
+    },
+    token,
+  )
+}
+
+/**
+ * Joins the organization with an invitation token. Only a signed-in user whose
+ * *verified* email is the invited one may accept; the token works once (claimed by a
+ * conditional UPDATE), even when accepted twice at the same moment.
+ */
+export async function acceptInvitation(
+  deps: CoreDeps,
+  input: { user: { id: string; email: string; emailVerifiedAt: Date | null }; token: string },
+  meta: RequestMeta = {},
+) {
+  if (!input.user.emailVerifiedAt) {
+    throw new AppError({
+      code: 'email_not_verified',
+      status: 403,
+      userMessage: 'Verify your email address before accepting an invitation.',
+    })
+  }
+  if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw invalidLink()
+  const tokenHash = hashSecret(input.token)
+  const invitation = await withPresentedSecret(deps.db, tokenHash, (tx) =>
+    tx.invitation.findUnique({ where: { tokenHash } }),
+  )
+  if (
+    !invitation ||
+    invitation.acceptedAt ||
+    invitation.revokedAt ||
+    invitation.expiresAt <= new Date()
+  )
+    throw invalidLink()
+  if (invitation.email !== input.user.email) {
+    throw new AppError({
+      code: 'invitation_email_mismatch',
+      status: 403,
+      userMessage: 'This invitation was sent to another email address.',
+    })
+  }
+  return withTenant(
+    deps.db,
+    { organizationId: invitation.organizationId, userId: input.user.id },
+    async (tx) => {
+      const claimed = await tx.invitation.updateMany({
+        where: { id: invitation.id, tokenHash, ...pending() },
+        data: { acceptedAt: new Date() },
+      })
+      if (claimed.count !== 1) throw invalidLink()
+      try {
+        await tx.membership.create({
+          data: {
+            organizationId: invitation.organizationId,
+            userId: input.user.id,
+            role: invitation.role,
+          },
+        })
+      } catch (error) {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+          throw errors.conflict('already_member', 'You are already a member of this organization.')
+        }
+        throw error
+      }
+      await recordAudit(tx, {
+        action: 'member.joined',
+        organizationId: invitation.organizationId,
+        actorUserId: input.user.id,
+        targetType: 'invitation',
+        targetId: invitation.id,
+        ipAddress: meta.ipAddress,
+        metadata: { role: invitation.role },
+      })
+      const organization = await tx.organization.findUniqueOrThrow({
+        where: { id: invitation.organizationId },
+      })
+      return { ...organization, role: invitation.role }
+    },
+  )
+}
