@@ -13,6 +13,7 @@ const services = useIsolatedServices()
 let server: FastifyInstance
 const users = {} as Record<'owner' | 'admin' | 'member' | 'outsider', { authorization: string }>
 let orgId = ''
+const keys = { all: '', none: '', otherOrg: '' }
 
 const RANK = { member: 1, admin: 2, owner: 3 } as const
 
@@ -51,7 +52,24 @@ beforeAll(async () => {
      FROM (SELECT id, split_part(email, '@', 1) AS email_role FROM users WHERE email IN ('admin@matrix.test', 'member@matrix.test')) u`,
     [orgId],
   )
+  await client.query(
+    "UPDATE users SET email_verified_at = now() WHERE email IN ('owner@matrix.test', 'outsider@matrix.test')",
+  )
   await client.end()
+  const key = async (headers: { authorization: string }, org: string, scopes: string[]) =>
+    (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${org}/api-keys`,
+        headers,
+        payload: { name: 'matrix', scopes },
+      })
+    ).json().key as string
+  keys.all = await key(users.owner, orgId, ['organization:read', 'members:read'])
+  keys.none = await key(users.owner, orgId, ['organization:read'])
+  const outsiderOrg = (await server.inject({ url: '/v1/orgs', headers: users.outsider })).json()
+    .data[0].id
+  keys.otherOrg = await key(users.outsider, outsiderOrg, ['organization:read', 'members:read'])
 })
 afterAll(() => server?.close())
 
@@ -129,6 +147,38 @@ describe('the access matrix', () => {
       }
     }
     expect(checked).toBeGreaterThan(0)
+  })
+})
+
+describe('organization API keys', () => {
+  it('(d) work only on routes that accept keys, with the scope, for their own organization', async () => {
+    let accepted = 0
+    for (const route of routes()) {
+      if (route.access === 'public') continue
+      const url = urlFor(route.url)
+      const call = (key: string) =>
+        server.inject({
+          method: route.method as 'GET',
+          url,
+          headers: { authorization: `Bearer ${key}` },
+          payload: {},
+        })
+      const label = `${route.method} ${route.url}`
+      const scope = typeof route.access === 'object' ? route.access.apiKeyScope : undefined
+      if (!scope) {
+        expect((await call(keys.all)).statusCode, `${label} refuses keys`).toBe(403)
+        continue
+      }
+      expect((await call(keys.all)).statusCode, `${label} with the scope`).toBe(200)
+      expect(
+        (await call(keys.otherOrg)).statusCode,
+        `${label} with another organization's key`,
+      ).toBe(404)
+      if (scope !== 'organization:read')
+        expect((await call(keys.none)).statusCode, `${label} without ${scope}`).toBe(403)
+      accepted++
+    }
+    expect(accepted).toBeGreaterThan(1)
   })
 })
 

@@ -1,3 +1,12 @@
+export {
+  API_KEY_SCOPES,
+  type ApiKeyScope,
+  authenticateApiKey,
+  createApiKey,
+  isApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from './api-keys.ts'
 export { AppError, errors, isAppError } from './app-error.ts'
 export { recordAudit } from './audit.ts'
 export { changePassword } from './change-password.ts'

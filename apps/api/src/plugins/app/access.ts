@@ -1,7 +1,14 @@
 import { validateSessionToken } from '@repo/auth'
-import { errors, resolveMembership, roleAtLeast } from '@repo/core'
+import {
+  type ApiKeyScope,
+  authenticateApiKey,
+  errors,
+  isApiKey,
+  resolveMembership,
+  roleAtLeast,
+} from '@repo/core'
 import type { MembershipRole, User } from '@repo/db'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 /**
@@ -11,7 +18,13 @@ import fp from 'fastify-plugin'
  * - `{ organizationRole }`: a member of the route's `:orgId` organization with at least
  *   that role. Not a member: 404 (another tenant's ids do not exist for you). Lower role: 403.
  */
-export type Access = 'public' | 'authenticated' | { organizationRole: MembershipRole }
+export type Access =
+  | 'public'
+  | 'authenticated'
+  | {
+      organizationRole: MembershipRole /** Organization API keys with this scope may call it too. */
+      apiKeyScope?: ApiKeyScope
+    }
 
 export interface AuthContext {
   userId: string
@@ -44,6 +57,7 @@ export default fp(
   async function access(fastify: FastifyInstance) {
     fastify.decorateRequest('auth', null)
     fastify.decorateRequest('tenant', null)
+    fastify.decorateRequest('apiKey', null)
     const rules: AccessRuleEntry[] = []
     fastify.decorate('accessRules', rules)
 
@@ -67,6 +81,7 @@ export default fp(
         reply.header('www-authenticate', 'Bearer')
         throw errors.unauthenticated()
       }
+      if (token && isApiKey(token)) return authorizeApiKey(request, reply, rule, token)
       const found = token
         ? await validateSessionToken(fastify.db, fastify.deps.sessionPolicy, token)
         : null
@@ -95,6 +110,33 @@ export default fp(
       }
       request.tenant = { organizationId, userId: found.user.id, role: membership.role }
     })
+
+    /**
+     * Machine clients: an organization API key works only on routes that name a scope for
+     * keys (`apiKeyScope`), only for its own organization (another's ids: 404), and only
+     * with that scope granted (403). It acts with the route's role, on behalf of its creator.
+     */
+    async function authorizeApiKey(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      rule: Exclude<Access, 'public'>,
+      token: string,
+    ) {
+      const key = await authenticateApiKey(fastify.deps, token)
+      if (!key) {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        throw errors.unauthenticated('This API key is not valid, was revoked or has expired.')
+      }
+      if (typeof rule !== 'object' || !rule.apiKeyScope)
+        throw errors.forbidden('API keys cannot use this route.')
+      const organizationId = (request.params as { orgId?: string }).orgId
+      if (!organizationId || organizationId !== key.organizationId)
+        throw errors.notFound('The organization')
+      if (!key.scopes.includes(rule.apiKeyScope))
+        throw errors.forbidden(`This API key lacks the ${rule.apiKeyScope} scope.`)
+      request.apiKey = { id: key.id, scopes: key.scopes }
+      request.tenant = { organizationId, userId: key.createdById, role: rule.organizationRole }
+    }
   },
   { name: 'access', dependencies: ['core'] },
 )
@@ -110,5 +152,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext | null
     tenant: TenantRequestContext | null
+    /** Set when an organization API key (not a user session) made the request. */
+    apiKey: { id: string; scopes: string[] } | null
   }
 }

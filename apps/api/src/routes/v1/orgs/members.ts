@@ -22,7 +22,7 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/:orgId/members',
     {
-      config: { access: { organizationRole: 'member' } },
+      config: { access: { organizationRole: 'member', apiKeyScope: 'members:read' } },
       schema: {
         tags: ['organizations'],
         summary: 'The members of the organization.',

@@ -64,7 +64,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/:orgId',
     {
-      config: { access: { organizationRole: 'member' } },
+      config: { access: { organizationRole: 'member', apiKeyScope: 'organization:read' } },
       schema: {
         tags: ['organizations'],
         summary: 'One organization the caller belongs to.',

@@ -1,0 +1,116 @@
+import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import { idSchema, nameSchema, tenantProblems } from '../../../schemas/common.ts'
+
+const apiKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()),
+    lastUsedAt: z.iso.datetime().nullable(),
+    expiresAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'ApiKey' })
+type ApiKeyRow = {
+  id: string
+  name: string
+  prefix: string
+  scopes: string[]
+  lastUsedAt: Date | null
+  expiresAt: Date | null
+  createdAt: Date
+}
+const toApiKey = (k: ApiKeyRow) => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  scopes: k.scopes,
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  expiresAt: k.expiresAt?.toISOString() ?? null,
+  createdAt: k.createdAt.toISOString(),
+})
+const params = z.object({ orgId: idSchema })
+
+/** Organization API keys for machine clients: /v1/orgs/:orgId/api-keys/* (admins and owners). */
+const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/:orgId/api-keys',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary:
+          'Create an API key (needs a verified email). The key is shown once, in this answer.',
+        params,
+        body: z
+          .object({
+            name: nameSchema,
+            scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
+            expiresInDays: z.number().int().min(1).max(3650).optional(),
+          })
+          .strict(),
+        response: { 201: apiKeySchema.extend({ key: z.string() }), ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const { apiKey, key } = await createApiKey(
+        fastify.deps,
+        { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
+        request.body,
+        requestMeta(request),
+      )
+      return reply.code(201).send({ ...toApiKey(apiKey), key })
+    },
+  )
+
+  fastify.get(
+    '/:orgId/api-keys',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary: "The organization's active API keys (never their secrets).",
+        params,
+        response: {
+          200: z.object({ data: z.array(apiKeySchema), nextCursor: z.null() }),
+          ...tenantProblems,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      return { data: (await listApiKeys(fastify.deps, tenant)).map(toApiKey), nextCursor: null }
+    },
+  )
+
+  fastify.delete(
+    '/:orgId/api-keys/:apiKeyId',
+    {
+      config: { access: { organizationRole: 'admin' } },
+      schema: {
+        tags: ['organizations'],
+        summary: 'Revoke an API key; it stops working at once.',
+        params: z.object({ orgId: idSchema, apiKeyId: idSchema }),
+        response: { 204: z.null(), ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      await revokeApiKey(
+        fastify.deps,
+        tenant,
+        { apiKeyId: request.params.apiKeyId },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default apiKeys

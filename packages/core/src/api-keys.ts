@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto'
+import { generateSecret, hashSecret } from '@repo/auth'
+import { withPresentedSecret, withTenant } from '@repo/db'
+import { AppError, errors } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+import type { ActingMember } from './members.ts'
+
+/** What an API key may be granted. A route names the scope it accepts keys for. */
+export const API_KEY_SCOPES = ['organization:read', 'members:read'] as const
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]
+
+/** `gw_<prefix>_<secret>`: the prefix identifies the key in lists and logs; only a hash of the whole key is stored. */
+const KEY_FORMAT = /^gw_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/
+
+export const isApiKey = (token: string) => token.startsWith('gw_')
+
+/** Creates an organization API key. Its full value is returned once and never stored. */
+export async function createApiKey(
+  deps: CoreDeps,
+  actor: ActingMember & { emailVerified: boolean },
+  input: { name: string; scopes: ApiKeyScope[]; expiresInDays?: number | undefined },
+  meta: RequestMeta = {},
+) {
+  if (!actor.emailVerified) {
+    throw new AppError({
+      code: 'email_not_verified',
+      status: 403,
+      userMessage: 'Verify your email address before creating API keys.',
+    })
+  }
+  const prefix = randomBytes(6).toString('hex')
+  const key = `gw_${prefix}_${generateSecret()}`
+  const apiKey = await withTenant(deps.db, actor, async (tx) => {
+    const created = await tx.apiKey.create({
+      data: {
+        organizationId: actor.organizationId,
+        name: input.name.trim(),
+        prefix,
+        secretHash: hashSecret(key),
+        scopes: [...new Set(input.scopes)],
+        createdById: actor.userId,
+        expiresAt: input.expiresInDays
+          ? new Date(Date.now() + input.expiresInDays * 86_400_000)
+          : null,
+      },
+    })
+    await recordAudit(tx, {
+      action: 'api_key.created',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'api_key',
+      targetId: created.id,
+      ipAddress: meta.ipAddress,
+      metadata: { prefix, scopes: created.scopes },
+    })
+    return created
+  })
+  return { apiKey, key }
+}
+
+export async function listApiKeys(deps: CoreDeps, actor: ActingMember) {
+  return withTenant(deps.db, actor, (tx) =>
+    tx.apiKey.findMany({ where: { revokedAt: null }, orderBy: { createdAt: 'desc' }, take: 500 }),
+  )
+}
+
+export async function revokeApiKey(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { apiKeyId: string },
+  meta: RequestMeta = {},
+) {
+  await withTenant(deps.db, actor, async (tx) => {
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: input.apiKeyId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    })
+    if (count === 0) throw errors.notFound('The API key')
+    await recordAudit(tx, {
+      action: 'api_key.revoked',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'api_key',
+      targetId: input.apiKeyId,
+      ipAddress: meta.ipAddress,
+    })
+  })
+}
+
+/**
+ * The key's organization and scopes, or null when the key is malformed, unknown, revoked
+ * or expired. Found by the hash of the presented key (row-level security's secret
+ * policy); its last use is recorded at most once a minute.
+ */
+export async function authenticateApiKey(deps: CoreDeps, key: string) {
+  if (!KEY_FORMAT.test(key)) return null
+  const secretHash = hashSecret(key)
+  const apiKey = await withPresentedSecret(deps.db, secretHash, (tx) =>
+    tx.apiKey.findUnique({ where: { secretHash } }),
+  )
+  const now = new Date()
+  if (!apiKey || apiKey.revokedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null
+  if (!apiKey.lastUsedAt || now.getTime() - apiKey.lastUsedAt.getTime() > 60_000) {
+    await withTenant(deps.db, { organizationId: apiKey.organizationId }, (tx) =>
+      tx.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: now } }),
+    )
+  }
+  return {
+    id: apiKey.id,
+    organizationId: apiKey.organizationId,
+    scopes: apiKey.scopes,
+    createdById: apiKey.createdById,
+  }
+}
