@@ -17,5 +17,14 @@ export const apiEnvSchema = runtimeEnv
   .extend(observabilityEnv.shape)
   .extend(authEnv.shape)
   .extend(appUrlEnv.shape)
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.MFA_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MFA_ENCRYPTION_KEY'],
+        message: 'is required in production',
+      })
+    }
+  })
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>

@@ -14,3 +14,11 @@ export {
   type SessionPolicy,
   validateSessionToken,
 } from './sessions.ts'
+export {
+  currentTotp,
+  decryptSecret,
+  encryptSecret,
+  matchTotp,
+  newRecoveryCodes,
+  newTotpSecret,
+} from './totp.ts'

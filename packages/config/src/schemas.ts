@@ -110,6 +110,17 @@ export const authEnv = z.object({
   SESSION_ABSOLUTE_LIFETIME_DAYS: positiveInt(30),
   /** Requests per minute and client IP to sign-up and sign-in (and later reset/verify). */
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+  /**
+   * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts TOTP secrets at rest.
+   * Required in production; development and tests use a fixed, public key.
+   */
+  MFA_ENCRYPTION_KEY: z
+    .string()
+    .refine(
+      (value) => Buffer.from(value, 'base64').length === 32,
+      'must be 32 bytes, base64-encoded',
+    )
+    .optional(),
 })
 
 export const emailEnv = z.object({

@@ -13,6 +13,8 @@ export interface CoreDeps {
   sendEmail: (job: EmailJob, jobId: string) => Promise<void>
   /** The web app's public URL, for links in emails. */
   appUrl: string
+  /** AES-256 key for secrets at rest (TOTP). */
+  mfaKey: Buffer
   /** For failures a function absorbs on purpose (the caller's answer does not change). */
   logger: { warn(details: object, message: string): void }
 }

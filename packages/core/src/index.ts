@@ -24,6 +24,19 @@ export {
 export { listOrganizations } from './list-organizations.ts'
 export { listSessions } from './list-sessions.ts'
 export { type ActingMember, changeMemberRole, listMembers, removeMember } from './members.ts'
+export {
+  completeMfaChallenge,
+  confirmTotp,
+  disableMfa,
+  hasMfa,
+  requireRecentMfa,
+  type SecondFactor,
+  STEP_UP_WINDOW_MS,
+  setupTotp,
+  startMfaChallenge,
+  stepUp,
+  verifySecondFactor,
+} from './mfa.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'

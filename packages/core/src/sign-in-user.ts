@@ -2,6 +2,7 @@ import { createSession, verifyPassword } from '@repo/auth'
 import { AppError } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { hasMfa, startMfaChallenge } from './mfa.ts'
 import {
   assertSignInAllowed,
   clearSignInFailures,
@@ -44,6 +45,9 @@ export async function signInUser(
     throw invalidCredentials()
   }
   await clearSignInFailures(deps.redis, throttle)
+  // The password was right; with MFA on, a second factor is due before any session exists.
+  if (await hasMfa(deps, user.id))
+    return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, user.id) }
   const { token, session } = await createSession(deps.db, deps.sessionPolicy, user.id, meta)
   await recordAudit(deps.db, {
     action: 'user.signed_in',
@@ -52,5 +56,5 @@ export async function signInUser(
     targetId: session.id,
     ipAddress: meta.ipAddress,
   })
-  return { user, token, session }
+  return { mfaRequired: false as const, user, token, session }
 }

@@ -7,7 +7,7 @@ import {
   resolveMembership,
   roleAtLeast,
 } from '@repo/core'
-import type { MembershipRole, User } from '@repo/db'
+import type { MembershipRole, Session, User } from '@repo/db'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -30,6 +30,7 @@ export interface AuthContext {
   userId: string
   sessionId: string
   user: User
+  session: Session
 }
 
 export interface TenantRequestContext {
@@ -89,7 +90,12 @@ export default fp(
         reply.header('www-authenticate', 'Bearer error="invalid_token"')
         throw errors.unauthenticated('Your session has expired or is not valid. Sign in again.')
       }
-      request.auth = { userId: found.user.id, sessionId: found.session.id, user: found.user }
+      request.auth = {
+        userId: found.user.id,
+        sessionId: found.session.id,
+        user: found.user,
+        session: found.session,
+      }
       if (rule === 'authenticated') return
 
       const organizationId = (request.params as { orgId?: string }).orgId

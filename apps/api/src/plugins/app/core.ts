@@ -15,6 +15,10 @@ export default fp(
     })
     fastify.decorate('deps', {
       appUrl: fastify.config.APP_URL,
+      // Development and tests use a fixed, public key; production must set its own (env check).
+      mfaKey: fastify.config.MFA_ENCRYPTION_KEY
+        ? Buffer.from(fastify.config.MFA_ENCRYPTION_KEY, 'base64')
+        : Buffer.from('groundwork-development-only-key!', 'utf8'),
       logger: fastify.log,
       sendEmail: async (job, jobId) => {
         await emailQueue.add(EMAIL_JOB, emailJobSchema.parse(job), { ...emailJobOptions, jobId })

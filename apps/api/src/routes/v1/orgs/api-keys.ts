@@ -1,4 +1,10 @@
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '@repo/core'
+import {
+  API_KEY_SCOPES,
+  createApiKey,
+  listApiKeys,
+  requireRecentMfa,
+  revokeApiKey,
+} from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requestMeta } from '../../../lib/request-meta.ts'
@@ -59,6 +65,7 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
+      await requireRecentMfa(fastify.deps, { userId: auth.userId, session: auth.session })
       const { apiKey, key } = await createApiKey(
         fastify.deps,
         { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },

@@ -29,6 +29,10 @@ import {
 const sessionResponse = z
   .object({ token: z.string(), user: userSchema })
   .meta({ id: 'SessionToken' })
+/** With MFA on, a correct password answers this instead; finish at POST /v1/auth/mfa/verify. */
+const mfaChallengeResponse = z
+  .object({ mfaRequired: z.literal(true), mfaToken: z.string() })
+  .meta({ id: 'MfaChallenge' })
 
 /** Accounts and sessions: /v1/auth/* */
 const auth: FastifyPluginAsyncZod = async (fastify) => {
@@ -65,7 +69,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Sign in with email and password; answers a new session token.',
         body: z.object({ email: emailSchema, password: passwordSchema }).strict(),
         response: {
-          200: sessionResponse,
+          200: z.union([sessionResponse, mfaChallengeResponse]),
           400: problemSchema,
           401: problemSchema,
           429: problemSchema,
@@ -73,8 +77,9 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
-      const { user, token } = await signInUser(fastify.deps, request.body, requestMeta(request))
-      return { token, user: toUser(user) }
+      const result = await signInUser(fastify.deps, request.body, requestMeta(request))
+      if (result.mfaRequired) return { mfaRequired: true as const, mfaToken: result.mfaToken }
+      return { token: result.token, user: toUser(result.user) }
     },
   )
 

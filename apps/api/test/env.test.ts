@@ -1,0 +1,34 @@
+import { EnvError, parseEnv } from '@repo/config'
+import { describe, expect, it } from 'vitest'
+import { apiEnvSchema } from '../src/env.ts'
+
+const base = {
+  DATABASE_URL: 'postgresql://a:b@127.0.0.1:5432/c',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+}
+
+describe('API environment', () => {
+  it('requires an MFA encryption key in production, of the right size', () => {
+    expect(() => parseEnv(apiEnvSchema, { ...base, NODE_ENV: 'production' })).toThrowError(
+      /MFA_ENCRYPTION_KEY: is required in production/,
+    )
+    expect(() => parseEnv(apiEnvSchema, { ...base, MFA_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrowError(
+      EnvError,
+    )
+    const key = Buffer.alloc(32, 1).toString('base64')
+    expect(
+      parseEnv(apiEnvSchema, { ...base, NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key })
+        .MFA_ENCRYPTION_KEY,
+    ).toBe(key)
+  })
+
+  it('lists CORS origins and rejects ones that are not URLs', () => {
+    expect(
+      parseEnv(apiEnvSchema, { ...base, CORS_ORIGINS: 'https://a.example, https://b.example' })
+        .CORS_ORIGINS,
+    ).toEqual(['https://a.example', 'https://b.example'])
+    expect(() => parseEnv(apiEnvSchema, { ...base, CORS_ORIGINS: 'not a url' })).toThrowError(
+      /CORS_ORIGINS/,
+    )
+  })
+})

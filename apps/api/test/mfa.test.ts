@@ -1,0 +1,189 @@
+import { decodeBase32IgnorePadding } from '@oslojs/encoding'
+import { currentTotp } from '@repo/auth'
+import { useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestServer } from './helpers.ts'
+
+const services = useIsolatedServices()
+let server: FastifyInstance
+const password = 'correct horse battery staple'
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+const STEP_MS = 30_000
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
+})
+afterAll(() => server?.close())
+
+async function sql(query: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  try {
+    return (await client.query(query, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+let n = 0
+/** A user with TOTP turned on; `code(offsetSteps)` plays the authenticator app. */
+async function userWithMfa() {
+  const email = `mfa${++n}@example.com`
+  const signUp = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-up',
+    payload: { email, password, name: 'Mo' },
+  })
+  const setup = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/mfa/totp/setup',
+    headers: bearer(signUp.json().token),
+  })
+  expect(setup.statusCode).toBe(200)
+  expect(setup.json().uri).toMatch(/^otpauth:\/\/totp\/Groundwork:/)
+  const key = decodeBase32IgnorePadding(setup.json().secret)
+  const code = (offsetSteps = 0) => currentTotp(key, Date.now() + offsetSteps * STEP_MS)
+  const confirm = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/mfa/totp/confirm',
+    headers: bearer(signUp.json().token),
+    payload: { code: code(-1) },
+  })
+  expect(confirm.statusCode).toBe(200)
+  return {
+    email,
+    key,
+    code,
+    firstToken: signUp.json().token as string,
+    ...(confirm.json() as { token: string; recoveryCodes: string[] }),
+  }
+}
+
+const signIn = (email: string) =>
+  server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password } })
+const verify = (payload: object) =>
+  server.inject({ method: 'POST', url: '/v1/auth/mfa/verify', payload })
+
+describe('TOTP enrolment', () => {
+  it('stores the secret encrypted, issues recovery codes once, and replaces the session', async () => {
+    const user = await userWithMfa()
+    expect(user.recoveryCodes).toHaveLength(10)
+    expect(
+      (await server.inject({ url: '/v1/auth/me', headers: bearer(user.firstToken) })).statusCode,
+    ).toBe(401)
+    expect(
+      (await server.inject({ url: '/v1/auth/me', headers: bearer(user.token) })).statusCode,
+    ).toBe(200)
+    const [row] = await sql(
+      'SELECT f.secret FROM mfa_factors f JOIN users u ON u.id = f.user_id WHERE u.email = $1',
+      [user.email],
+    )
+    expect(Buffer.from(row.secret).includes(Buffer.from(user.key))).toBe(false)
+    const codes = await sql(
+      'SELECT code_hash FROM recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.email = $1',
+      [user.email],
+    )
+    expect(codes.map((c) => c.code_hash)).not.toContain(user.recoveryCodes[0])
+  })
+})
+
+describe('sign-in with MFA', () => {
+  it('answers a challenge instead of a session, then a session for the right code', async () => {
+    const user = await userWithMfa()
+    const first = (await signIn(user.email)).json()
+    expect(first).toEqual({ mfaRequired: true, mfaToken: expect.any(String) })
+    expect(first.token).toBeUndefined()
+    expect((await verify({ mfaToken: first.mfaToken, code: '000000' })).statusCode).toBe(400)
+    const ok = await verify({ mfaToken: first.mfaToken, code: user.code(1) })
+    expect(ok.statusCode).toBe(200)
+    expect(
+      (await server.inject({ url: '/v1/auth/me', headers: bearer(ok.json().token) })).statusCode,
+    ).toBe(200)
+    // The challenge is spent, and the same code is never accepted twice.
+    expect((await verify({ mfaToken: first.mfaToken, code: user.code(1) })).statusCode).toBe(401)
+    const again = (await signIn(user.email)).json()
+    expect((await verify({ mfaToken: again.mfaToken, code: user.code(1) })).statusCode).toBe(400)
+  })
+
+  it('accepts each recovery code once', async () => {
+    const user = await userWithMfa()
+    const recoveryCode = user.recoveryCodes[3] as string
+    const one = (await signIn(user.email)).json()
+    expect((await verify({ mfaToken: one.mfaToken, recoveryCode })).statusCode).toBe(200)
+    const two = (await signIn(user.email)).json()
+    expect((await verify({ mfaToken: two.mfaToken, recoveryCode })).statusCode).toBe(400)
+  })
+
+  it('expires a challenge after five wrong codes', async () => {
+    const user = await userWithMfa()
+    const { mfaToken } = (await signIn(user.email)).json()
+    for (let i = 0; i < 5; i++)
+      expect((await verify({ mfaToken, code: '123456' })).statusCode).toBe(400)
+    expect((await verify({ mfaToken, code: user.code(1) })).statusCode).toBe(401)
+  })
+
+  it('refuses forged challenges and malformed input', async () => {
+    expect((await verify({ mfaToken: 'A'.repeat(43), code: '123456' })).statusCode).toBe(401)
+    expect((await verify({ mfaToken: 'x' })).statusCode).toBe(400)
+    expect((await verify({ mfaToken: 'x', code: 'x'.repeat(100) })).statusCode).toBe(400)
+  })
+})
+
+describe('step-up for sensitive actions', () => {
+  it('requires a recent second factor to delete an organization or turn MFA off', async () => {
+    const user = await userWithMfa()
+    const orgId = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: bearer(user.token),
+        payload: { name: 'Guarded' },
+      })
+    ).json().id
+    // The enrolment session counts as verified; age it past the window.
+    await sql(
+      "UPDATE sessions SET mfa_verified_at = now() - interval '11 minutes' WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+      [user.email],
+    )
+    const blocked = await server.inject({
+      method: 'DELETE',
+      url: `/v1/orgs/${orgId}`,
+      headers: bearer(user.token),
+    })
+    expect(blocked.statusCode).toBe(403)
+    expect(blocked.json().type).toBe('urn:groundwork:problem:step_up_required')
+    expect(
+      (await server.inject({ method: 'DELETE', url: '/v1/auth/mfa', headers: bearer(user.token) }))
+        .statusCode,
+    ).toBe(403)
+
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: '/v1/auth/mfa/step-up',
+          headers: bearer(user.token),
+          payload: { code: user.code(1) },
+        })
+      ).statusCode,
+    ).toBe(204)
+    expect(
+      (
+        await server.inject({
+          method: 'DELETE',
+          url: `/v1/orgs/${orgId}`,
+          headers: bearer(user.token),
+        })
+      ).statusCode,
+    ).toBe(204)
+    expect(
+      (await server.inject({ method: 'DELETE', url: '/v1/auth/mfa', headers: bearer(user.token) }))
+        .statusCode,
+    ).toBe(204)
+    const plain = await signIn(user.email)
+    expect(plain.json().token).toEqual(expect.any(String))
+  })
+})

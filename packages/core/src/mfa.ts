@@ -1,0 +1,226 @@
+import {
+  createSession,
+  decryptSecret,
+  encryptSecret,
+  generateSecret,
+  hashSecret,
+  matchTotp,
+  newRecoveryCodes,
+  newTotpSecret,
+} from '@repo/auth'
+import type { Session, User } from '@repo/db'
+import { AppError, errors } from './app-error.ts'
+import { recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+
+const CHALLENGE_TTL_MS = 5 * 60_000
+const CHALLENGE_ATTEMPTS = 5
+/** How recent a second-factor check must be for a sensitive action. */
+export const STEP_UP_WINDOW_MS = 10 * 60_000
+
+export interface SecondFactor {
+  code?: string | undefined
+  recoveryCode?: string | undefined
+}
+
+const invalidCode = () =>
+  new AppError({
+    code: 'invalid_mfa_code',
+    status: 400,
+    userMessage: 'The code is not valid.',
+    fields: [{ field: 'body.code', message: 'is not valid' }],
+  })
+
+export async function hasMfa(deps: CoreDeps, userId: string): Promise<boolean> {
+  return (await deps.db.mfaFactor.count({ where: { userId, confirmedAt: { not: null } } })) > 0
+}
+
+/** Starts TOTP enrolment: a new secret, encrypted at rest, to scan into an authenticator app. */
+export async function setupTotp(deps: CoreDeps, input: { user: Pick<User, 'id' | 'email'> }) {
+  const existing = await deps.db.mfaFactor.findUnique({ where: { userId: input.user.id } })
+  if (existing?.confirmedAt)
+    throw errors.conflict('mfa_already_enabled', 'Two-factor authentication is already on.')
+  const secret = newTotpSecret('Groundwork', input.user.email)
+  const sealed = encryptSecret(secret.key, deps.mfaKey)
+  await deps.db.mfaFactor.upsert({
+    where: { userId: input.user.id },
+    create: { userId: input.user.id, secret: sealed },
+    update: { secret: sealed, lastUsedStep: null },
+  })
+  return { secret: secret.base32, uri: secret.uri }
+}
+
+/**
+ * Accepts a TOTP code or an unused recovery code for the user, consuming it: a TOTP step
+ * at or below the last accepted one, and a used recovery code, are refused (no replay).
+ */
+export async function verifySecondFactor(
+  deps: CoreDeps,
+  userId: string,
+  factor: SecondFactor,
+): Promise<boolean> {
+  if (factor.recoveryCode) {
+    const { count } = await deps.db.recoveryCode.updateMany({
+      where: {
+        userId,
+        codeHash: hashSecret(factor.recoveryCode.trim().toLowerCase()),
+        usedAt: null,
+      },
+      data: { usedAt: new Date() },
+    })
+    return count === 1
+  }
+  const mfa = await deps.db.mfaFactor.findUnique({ where: { userId } })
+  if (!mfa || !factor.code) return false
+  const step = matchTotp(decryptSecret(mfa.secret, deps.mfaKey), factor.code.trim())
+  if (step === null) return false
+  const { count } = await deps.db.mfaFactor.updateMany({
+    where: { userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
+    data: { lastUsedStep: step },
+  })
+  return count === 1
+}
+
+/**
+ * Completes enrolment with a first code: turns MFA on, issues ten recovery codes (shown
+ * once, stored hashed) and replaces the session with a new, MFA-verified one (a privilege
+ * change gets a new session).
+ */
+export async function confirmTotp(
+  deps: CoreDeps,
+  input: { userId: string; sessionId: string; code: string },
+  meta: RequestMeta = {},
+) {
+  const mfa = await deps.db.mfaFactor.findUnique({ where: { userId: input.userId } })
+  if (!mfa) throw errors.notFound('A pending two-factor setup')
+  if (mfa.confirmedAt)
+    throw errors.conflict('mfa_already_enabled', 'Two-factor authentication is already on.')
+  if (!(await verifySecondFactor(deps, input.userId, { code: input.code }))) throw invalidCode()
+  const recoveryCodes = newRecoveryCodes()
+  const { token } = await deps.db.$transaction(async (tx) => {
+    await tx.mfaFactor.update({
+      where: { userId: input.userId },
+      data: { confirmedAt: new Date() },
+    })
+    await tx.recoveryCode.deleteMany({ where: { userId: input.userId } })
+    await tx.recoveryCode.createMany({
+      data: recoveryCodes.map((code) => ({ userId: input.userId, codeHash: hashSecret(code) })),
+    })
+    await tx.session.deleteMany({ where: { id: input.sessionId } })
+    await recordAudit(tx, {
+      action: 'mfa.enabled',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ipAddress: meta.ipAddress,
+    })
+    return createSession(tx, deps.sessionPolicy, input.userId, { ...meta, mfaVerified: true })
+  })
+  return { token, recoveryCodes }
+}
+
+/** After a correct password for an account with MFA: a short-lived challenge instead of a session. */
+export async function startMfaChallenge(deps: CoreDeps, userId: string): Promise<string> {
+  const mfaToken = generateSecret()
+  await deps.redis.set(`groundwork:mfa:${hashSecret(mfaToken)}`, userId, 'PX', CHALLENGE_TTL_MS)
+  return mfaToken
+}
+
+/** Finishes sign-in with the challenge and a second factor; at most five tries per challenge. */
+export async function completeMfaChallenge(
+  deps: CoreDeps,
+  input: { mfaToken: string } & SecondFactor,
+  meta: RequestMeta = {},
+) {
+  const key = `groundwork:mfa:${hashSecret(input.mfaToken)}`
+  const userId = await deps.redis.get(key)
+  const expired = new AppError({
+    code: 'mfa_challenge_expired',
+    status: 401,
+    userMessage: 'Sign in again: this challenge has expired.',
+  })
+  if (!userId) throw expired
+  const attempts = await deps.redis.incr(`${key}:attempts`)
+  await deps.redis.pexpire(`${key}:attempts`, CHALLENGE_TTL_MS)
+  if (attempts > CHALLENGE_ATTEMPTS) {
+    await deps.redis.del(key, `${key}:attempts`)
+    throw expired
+  }
+  if (!(await verifySecondFactor(deps, userId, input))) {
+    await recordAudit(deps.db, {
+      action: 'mfa.failed',
+      actorUserId: userId,
+      targetType: 'user',
+      targetId: userId,
+      ipAddress: meta.ipAddress,
+    })
+    throw invalidCode()
+  }
+  await deps.redis.del(key, `${key}:attempts`)
+  const user = await deps.db.user.findUniqueOrThrow({ where: { id: userId } })
+  const { token, session } = await createSession(deps.db, deps.sessionPolicy, userId, {
+    ...meta,
+    mfaVerified: true,
+  })
+  await recordAudit(deps.db, {
+    action: 'user.signed_in',
+    actorUserId: userId,
+    targetType: 'session',
+    targetId: session.id,
+    ipAddress: meta.ipAddress,
+    metadata: { mfa: true },
+  })
+  return { user, token, session }
+}
+
+/** Re-checks the second factor for the current session, opening the step-up window. */
+export async function stepUp(
+  deps: CoreDeps,
+  input: { userId: string; sessionId: string } & SecondFactor,
+) {
+  if (!(await verifySecondFactor(deps, input.userId, input))) throw invalidCode()
+  await deps.db.session.update({
+    where: { id: input.sessionId },
+    data: { mfaVerifiedAt: new Date() },
+  })
+}
+
+/**
+ * For sensitive actions: when the user has MFA, the session must have passed a second
+ * factor within the last ten minutes (sign-in with MFA, or a step-up).
+ */
+export async function requireRecentMfa(
+  deps: CoreDeps,
+  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt'> },
+) {
+  if (!(await hasMfa(deps, input.userId))) return
+  const verifiedAt = input.session.mfaVerifiedAt?.getTime() ?? 0
+  if (Date.now() - verifiedAt > STEP_UP_WINDOW_MS) {
+    throw new AppError({
+      code: 'step_up_required',
+      status: 403,
+      userMessage: 'Confirm with your second factor first (POST /v1/auth/mfa/step-up).',
+    })
+  }
+}
+
+/** Turns MFA off (requires a recent second factor). */
+export async function disableMfa(
+  deps: CoreDeps,
+  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt'> },
+  meta: RequestMeta = {},
+) {
+  await requireRecentMfa(deps, input)
+  await deps.db.$transaction(async (tx) => {
+    const { count } = await tx.mfaFactor.deleteMany({ where: { userId: input.userId } })
+    if (count === 0) throw errors.notFound('Two-factor authentication')
+    await tx.recoveryCode.deleteMany({ where: { userId: input.userId } })
+    await recordAudit(tx, {
+      action: 'mfa.disabled',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ipAddress: meta.ipAddress,
+    })
+  })
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "mfa_factors" ADD COLUMN     "last_used_step" BIGINT;
