@@ -3,6 +3,7 @@ import {
   appUrlEnv,
   authEnv,
   databaseEnv,
+  oauthEnv,
   observabilityEnv,
   redisEnv,
   runtimeEnv,
@@ -17,6 +18,7 @@ export const apiEnvSchema = runtimeEnv
   .extend(observabilityEnv.shape)
   .extend(authEnv.shape)
   .extend(appUrlEnv.shape)
+  .extend(oauthEnv.shape)
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.MFA_ENCRYPTION_KEY) {
       ctx.addIssue({

@@ -1,4 +1,11 @@
 export {
+  githubProvider,
+  googleProvider,
+  type OAuthProfile,
+  type OAuthProvider,
+  type OAuthProviderConfig,
+} from './oauth-providers.ts'
+export {
   hashPassword,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,

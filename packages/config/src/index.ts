@@ -7,6 +7,7 @@ export {
   devDefaults,
   emailEnv,
   loggingEnv,
+  oauthEnv,
   observabilityEnv,
   posthogEnv,
   redisEnv,

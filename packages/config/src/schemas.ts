@@ -137,3 +137,22 @@ export const appUrlEnv = z.object({
   /** The web app's public URL: links in emails point here. */
   APP_URL: z.url().default('http://127.0.0.1:3000'),
 })
+
+/**
+ * OAuth sign-in. A provider is enabled when its client id and secret are set. The
+ * endpoints default to the real providers; tests point them at a local fake.
+ */
+export const oauthEnv = z.object({
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_AUTHORIZE_URL: z.url().default('https://github.com/login/oauth/authorize'),
+  GITHUB_TOKEN_URL: z.url().default('https://github.com/login/oauth/access_token'),
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_AUTHORIZE_URL: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+  GOOGLE_USERINFO_URL: z.url().default('https://openidconnect.googleapis.com/v1/userinfo'),
+  /** Every call to a provider gives up after this long. */
+  OAUTH_TIMEOUT_MS: positiveInt(10_000),
+})

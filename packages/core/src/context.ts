@@ -1,4 +1,4 @@
-import type { SessionPolicy } from '@repo/auth'
+import type { OAuthProvider, SessionPolicy } from '@repo/auth'
 import type { PrismaClient } from '@repo/db'
 import type { EmailJob } from '@repo/jobs'
 import type { ThrottleStore } from './sign-in-throttle.ts'
@@ -13,6 +13,8 @@ export interface CoreDeps {
   sendEmail: (job: EmailJob, jobId: string) => Promise<void>
   /** The web app's public URL, for links in emails. */
   appUrl: string
+  /** Configured OAuth providers (absent ones are disabled). */
+  oauthProviders: Partial<Record<OAuthProvider['name'], OAuthProvider>>
   /** AES-256 key for secrets at rest (TOTP). */
   mfaKey: Buffer
   /** For failures a function absorbs on purpose (the caller's answer does not change). */

@@ -37,6 +37,7 @@ export {
   stepUp,
   verifySecondFactor,
 } from './mfa.ts'
+export { finishOAuth, type OAuthProviderName, startOAuth } from './oauth.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'

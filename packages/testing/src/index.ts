@@ -4,6 +4,11 @@ import { createTestRedis, type TestRedis } from './redis.ts'
 
 export { TEST_APP_LOGIN, type TestServices } from './context.ts'
 export { createTestDatabase, type TestDatabase } from './database.ts'
+export {
+  type FakeOAuthProvider,
+  type FakeOAuthUser,
+  startFakeOAuthProvider,
+} from './fake-oauth-provider.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'
 export { type SinkRequest, startTelemetrySink, type TelemetrySink } from './telemetry-sink.ts'

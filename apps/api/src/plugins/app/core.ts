@@ -1,8 +1,10 @@
+import { githubProvider, googleProvider, type OAuthProvider } from '@repo/auth'
 import type { CoreDeps } from '@repo/core'
 import { EMAIL_JOB, EMAIL_QUEUE, emailJobOptions, emailJobSchema } from '@repo/jobs'
 import { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { ApiEnv } from '../../env.ts'
 
 /** What business functions in @repo/core need, built once from config. */
 export default fp(
@@ -15,6 +17,7 @@ export default fp(
     })
     fastify.decorate('deps', {
       appUrl: fastify.config.APP_URL,
+      oauthProviders: oauthProviders(fastify.config),
       // Development and tests use a fixed, public key; production must set its own (env check).
       mfaKey: fastify.config.MFA_ENCRYPTION_KEY
         ? Buffer.from(fastify.config.MFA_ENCRYPTION_KEY, 'base64')
@@ -33,6 +36,36 @@ export default fp(
   },
   { name: 'core', dependencies: ['db', 'redis'] },
 )
+
+/** The providers whose client id and secret are configured; the browser returns to the web app. */
+function oauthProviders(env: ApiEnv): Partial<Record<OAuthProvider['name'], OAuthProvider>> {
+  const redirectUri = (name: string) =>
+    new URL(`/auth/oauth/${name}/callback`, env.APP_URL).toString()
+  const providers: Partial<Record<OAuthProvider['name'], OAuthProvider>> = {}
+  if (env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET) {
+    providers.github = githubProvider({
+      clientId: env.GITHUB_CLIENT_ID,
+      clientSecret: env.GITHUB_CLIENT_SECRET,
+      redirectUri: redirectUri('github'),
+      authorizeUrl: env.GITHUB_AUTHORIZE_URL,
+      tokenUrl: env.GITHUB_TOKEN_URL,
+      apiUrl: env.GITHUB_API_URL,
+      timeoutMs: env.OAUTH_TIMEOUT_MS,
+    })
+  }
+  if (env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET) {
+    providers.google = googleProvider({
+      clientId: env.GOOGLE_CLIENT_ID,
+      clientSecret: env.GOOGLE_CLIENT_SECRET,
+      redirectUri: redirectUri('google'),
+      authorizeUrl: env.GOOGLE_AUTHORIZE_URL,
+      tokenUrl: env.GOOGLE_TOKEN_URL,
+      apiUrl: env.GOOGLE_USERINFO_URL,
+      timeoutMs: env.OAUTH_TIMEOUT_MS,
+    })
+  }
+  return providers
+}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,0 +1,71 @@
+import { finishOAuth, startOAuth } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import { toUser, userSchema } from '../../../schemas/common.ts'
+
+const params = z.object({ provider: z.enum(['github', 'google']) })
+
+/**
+ * OAuth sign-in (GitHub, Google) with state and PKCE: /v1/auth/oauth/:provider/*. The web
+ * app's server calls `start`, sends the browser to the provider, and passes the code and
+ * state it gets back to `callback`.
+ */
+const oauth: FastifyPluginAsyncZod = async (fastify) => {
+  const limit = { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }
+
+  fastify.post(
+    '/oauth/:provider/start',
+    {
+      config: { access: 'public', rateLimit: limit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Begin signing in with a provider: the URL to send the browser to.',
+        params,
+        response: {
+          200: z.object({ authorizationUrl: z.string() }),
+          400: problemSchema,
+          404: problemSchema,
+          429: problemSchema,
+        },
+      },
+    },
+    async (request) => startOAuth(fastify.deps, request.params),
+  )
+
+  fastify.post(
+    '/oauth/:provider/callback',
+    {
+      config: { access: 'public', rateLimit: limit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Finish signing in with the code and state the provider returned.',
+        params,
+        body: z
+          .object({ code: z.string().min(1).max(2048), state: z.string().min(1).max(200) })
+          .strict(),
+        response: {
+          200: z.union([
+            z.object({ token: z.string(), user: userSchema }),
+            z.object({ mfaRequired: z.literal(true), mfaToken: z.string() }),
+          ]),
+          400: problemSchema,
+          404: problemSchema,
+          429: problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const result = await finishOAuth(
+        fastify.deps,
+        { ...request.params, ...request.body },
+        requestMeta(request),
+      )
+      if (result.mfaRequired) return { mfaRequired: true as const, mfaToken: result.mfaToken }
+      return { token: result.token, user: toUser(result.user) }
+    },
+  )
+}
+
+export default oauth

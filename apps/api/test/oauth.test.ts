@@ -1,0 +1,196 @@
+import { type FakeOAuthProvider, startFakeOAuthProvider, useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestServer } from './helpers.ts'
+
+// The real OAuth client code (arctic, PKCE, profile calls) against a local fake provider
+// playing GitHub and Google.
+const services = useIsolatedServices()
+let server: FastifyInstance
+let provider: FakeOAuthProvider
+
+beforeAll(async () => {
+  provider = await startFakeOAuthProvider()
+  const { database, redis } = services()
+  const p = provider.baseUrl
+  server = await buildTestServer({
+    DATABASE_URL: database.appUrl,
+    REDIS_URL: redis.url,
+    APP_URL: 'https://app.example.com',
+    GITHUB_CLIENT_ID: provider.clientId,
+    GITHUB_CLIENT_SECRET: provider.clientSecret,
+    GITHUB_AUTHORIZE_URL: `${p}/authorize`,
+    GITHUB_TOKEN_URL: `${p}/token`,
+    GITHUB_API_URL: p,
+    GOOGLE_CLIENT_ID: provider.clientId,
+    GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    GOOGLE_AUTHORIZE_URL: `${p}/authorize`,
+    GOOGLE_TOKEN_URL: `${p}/token`,
+    GOOGLE_USERINFO_URL: `${p}/userinfo`,
+  })
+})
+afterAll(async () => {
+  await server?.close()
+  await provider?.close()
+})
+
+async function signInWith(
+  name: 'github' | 'google',
+  tamper: (flow: { code: string; state: string }) => object = (f) => f,
+) {
+  const start = await server.inject({ method: 'POST', url: `/v1/auth/oauth/${name}/start` })
+  expect(start.statusCode).toBe(200)
+  const authorizationUrl = new URL(start.json().authorizationUrl)
+  expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256')
+  expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(
+    `https://app.example.com/auth/oauth/${name}/callback`,
+  )
+  const flow = await provider.authorize(authorizationUrl.toString())
+  return server.inject({
+    method: 'POST',
+    url: `/v1/auth/oauth/${name}/callback`,
+    payload: tamper(flow),
+  })
+}
+
+async function sql(query: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  try {
+    return (await client.query(query, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+describe('OAuth sign-in', () => {
+  it('creates a verified account on first sign-in and signs the same account in again', async () => {
+    provider.setUser({
+      id: '101',
+      email: 'Grace@Example.com',
+      emailVerified: true,
+      name: 'Grace Hopper',
+    })
+    const first = await signInWith('github')
+    expect(first.statusCode).toBe(200)
+    expect(first.json().user).toMatchObject({
+      email: 'grace@example.com',
+      emailVerified: true,
+      name: 'Grace Hopper',
+    })
+    const again = await signInWith('github')
+    expect(again.json().user.id).toBe(first.json().user.id)
+    expect(
+      (
+        await server.inject({
+          url: '/v1/auth/me',
+          headers: { authorization: `Bearer ${again.json().token}` },
+        })
+      ).statusCode,
+    ).toBe(200)
+  })
+
+  it('links to an existing account by verified email, and clears a password nobody verified', async () => {
+    const email = 'victim@example.com'
+    // Someone registered the address first, with a password, and never verified it.
+    const squatter = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password: 'squatter knows this one', name: 'Squatter' },
+    })
+    provider.setUser({ id: 'g-202', email, emailVerified: true, name: 'Victim' })
+    const res = await signInWith('google')
+    expect(res.statusCode).toBe(200)
+    expect(res.json().user.id).toBe(squatter.json().user.id)
+    expect(res.json().user.emailVerified).toBe(true)
+    // The squatter's session and password no longer work.
+    expect(
+      (
+        await server.inject({
+          url: '/v1/auth/me',
+          headers: { authorization: `Bearer ${squatter.json().token}` },
+        })
+      ).statusCode,
+    ).toBe(401)
+    const squatterSignIn = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-in',
+      payload: { email, password: 'squatter knows this one' },
+    })
+    expect(squatterSignIn.statusCode).toBe(401)
+    expect(
+      await sql(
+        'SELECT provider FROM oauth_accounts o JOIN users u ON u.id = o.user_id WHERE u.email = $1',
+        [email],
+      ),
+    ).toEqual([{ provider: 'google' }])
+  })
+
+  it('never links or creates an account from an email the provider has not verified', async () => {
+    provider.setUser({
+      id: '303',
+      email: 'unverified@example.com',
+      emailVerified: false,
+      name: 'U',
+    })
+    const res = await signInWith('github')
+    expect(res.statusCode).toBe(400)
+    expect(res.json().type).toBe('urn:groundwork:problem:oauth_email_unverified')
+    expect(await sql("SELECT id FROM users WHERE email = 'unverified@example.com'")).toEqual([])
+  })
+
+  it('refuses a forged, replayed or cross-provider state, and a code the provider rejects', async () => {
+    provider.setUser({ id: '404', email: 'state@example.com', emailVerified: true, name: 'S' })
+    expect((await signInWith('github', (f) => ({ ...f, state: 'forged-state' }))).json().type).toBe(
+      'urn:groundwork:problem:invalid_oauth_state',
+    )
+
+    const start = await server.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
+    const flow = await provider.authorize(start.json().authorizationUrl)
+    const viaGoogle = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/oauth/google/callback',
+      payload: flow,
+    })
+    expect(viaGoogle.json().type).toBe('urn:groundwork:problem:invalid_oauth_state')
+    // The state was consumed by that attempt: the genuine callback cannot reuse it.
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: '/v1/auth/oauth/github/callback',
+          payload: flow,
+        })
+      ).statusCode,
+    ).toBe(400)
+
+    const badCode = await signInWith('github', (f) => ({ ...f, code: 'not-a-real-code' }))
+    expect(badCode.statusCode).toBe(400)
+    expect(badCode.json().type).toBe('urn:groundwork:problem:oauth_failed')
+  })
+
+  it('answers 400 for an unknown provider and hostile input', async () => {
+    expect(
+      (await server.inject({ method: 'POST', url: '/v1/auth/oauth/myspace/start' })).statusCode,
+    ).toBe(400)
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: '/v1/auth/oauth/github/callback',
+          payload: { code: '', state: 'x' },
+        })
+      ).statusCode,
+    ).toBe(400)
+    expect(
+      (
+        await server.inject({
+          method: 'POST',
+          url: '/v1/auth/oauth/github/callback',
+          payload: { code: 'x'.repeat(5000), state: 'x' },
+        })
+      ).statusCode,
+    ).toBe(400)
+  })
+})
