@@ -237,6 +237,30 @@ describe('password reset', () => {
     }
   })
 
+  it('sends at most five reset emails per account and hour, however many addresses ask', async () => {
+    const email = 'reset-flood@example.com'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Flo' },
+    })
+    for (let i = 0; i < 8; i++) {
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/auth/password-reset',
+        payload: { email },
+        remoteAddress: `10.20.0.${i}`,
+      })
+      expect(res.statusCode).toBe(202)
+    }
+    const resets = () =>
+      sink.messages.filter((m) => m.to.includes(email) && m.subject === 'Reset your password')
+        .length
+    await waitUntil(() => resets() === 5, { what: 'five reset emails', timeoutMs: 20_000 })
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(resets()).toBe(5)
+  })
+
   it('refuses an expired reset token', async () => {
     const email = 'reset-expired@example.com'
     await server.inject({

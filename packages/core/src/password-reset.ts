@@ -5,6 +5,8 @@ import type { CoreDeps, RequestMeta } from './context.ts'
 import { invalidLink } from './verify-email.ts'
 
 const RESET_TTL_MS = 3_600_000
+const RESETS_PER_WINDOW = 5
+const RESET_WINDOW_MS = 3_600_000
 
 /**
  * Emails a single-use, one-hour reset link when the account exists; does nothing
@@ -16,7 +18,19 @@ export async function requestPasswordReset(
   input: { email: string },
   meta: RequestMeta = {},
 ) {
-  const user = await deps.db.user.findUnique({ where: { email: input.email.trim().toLowerCase() } })
+  const email = input.email.trim().toLowerCase()
+  // Per account, whatever the address asking: no flooding someone's inbox from many IPs.
+  const counter = `groundwork:reset:${hashSecret(email).slice(0, 32)}`
+  const requests = await deps.redis.incr(counter)
+  if (requests === 1) await deps.redis.pexpire(counter, RESET_WINDOW_MS)
+  if (requests > RESETS_PER_WINDOW) {
+    deps.logger.warn(
+      { requests },
+      'password reset requests over the per-account limit; not sending',
+    )
+    return
+  }
+  const user = await deps.db.user.findUnique({ where: { email } })
   if (!user) return
   const token = generateSecret()
   const reset = await deps.db.passwordReset.create({
