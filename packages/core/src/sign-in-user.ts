@@ -29,7 +29,12 @@ export async function signInUser(
 ) {
   const email = input.email.trim().toLowerCase()
   const throttle = signInThrottleKey(email, meta.ipAddress)
-  await assertSignInAllowed(deps.redis, throttle)
+  // With Redis down the throttle cannot count: sign-in stays available (logged), and the
+  // per-IP limits fail open the same way. A throttled caller still gets its 429.
+  await assertSignInAllowed(deps.redis, throttle).catch((error: unknown) => {
+    if (error instanceof AppError) throw error
+    deps.logger.warn({ err: error }, 'sign-in throttle unavailable')
+  })
   const user = await deps.db.user.findUnique({ where: { email } })
   const ok = await verifyPassword(user?.passwordHash, input.password)
   if (!user || !ok) {
@@ -41,10 +46,14 @@ export async function signInUser(
       ...(user ? { targetId: user.id } : {}),
       ipAddress: meta.ipAddress,
     })
-    await recordSignInFailure(deps.redis, throttle)
+    await recordSignInFailure(deps.redis, throttle).catch((err: unknown) =>
+      deps.logger.warn({ err }, 'sign-in throttle unavailable'),
+    )
     throw invalidCredentials()
   }
-  await clearSignInFailures(deps.redis, throttle)
+  await clearSignInFailures(deps.redis, throttle).catch((err: unknown) =>
+    deps.logger.warn({ err }, 'sign-in throttle unavailable'),
+  )
   // The password was right; with MFA on, a second factor is due before any session exists.
   if (await hasMfa(deps, user.id))
     return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, user.id) }

@@ -12,6 +12,8 @@ export default fp(
     // Producers fail fast: the shared client has no offline queue, so a Redis outage is an
     // error now rather than a request hanging. The worker validates the payload again.
     const emailQueue = new Queue(EMAIL_QUEUE, { connection: fastify.redis })
+    // Connection trouble is already logged by the redis plugin; keep it from going unhandled.
+    emailQueue.on('error', (err) => fastify.log.debug({ err }, 'email queue error'))
     fastify.addHook('onClose', async () => {
       await emailQueue.close()
     })

@@ -3,6 +3,7 @@ import { Sentry } from '@repo/observability'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { isDependencyDown } from '../../lib/dependency-errors.ts'
 import { problem, sendProblem } from '../../lib/problem.ts'
 
 /**
@@ -43,6 +44,17 @@ export default fp(
                 ? `An unexpected error occurred. Quote request id ${request.id} when reporting it.`
                 : error.userMessage,
             ...(error.fields ? { errors: error.fields } : {}),
+          }),
+        )
+      }
+      if (isDependencyDown(error)) {
+        request.log.error({ err: error }, 'a dependency is unavailable')
+        reply.header('retry-after', '5')
+        return sendProblem(
+          reply,
+          problem(503, {
+            type: 'urn:groundwork:problem:unavailable',
+            detail: `The service is temporarily unavailable. Try again shortly (request id ${request.id}).`,
           }),
         )
       }

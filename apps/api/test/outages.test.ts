@@ -1,0 +1,82 @@
+import { useIsolatedServices } from '@repo/testing'
+import { startEphemeralRedis } from '@repo/testing/servers'
+import { describe, expect, it } from 'vitest'
+import { buildTestServer } from './helpers.ts'
+
+// A dependency that is down is the service's problem, not the caller's: 503 with
+// Retry-After and a problem body, never a 500 or a stack trace.
+const services = useIsolatedServices()
+const password = 'correct horse battery staple'
+
+describe('when Postgres is down', () => {
+  it('auth routes answer 503 with Retry-After', async () => {
+    const { redis } = services()
+    const app = await buildTestServer({
+      DATABASE_URL: 'postgresql://nobody:nothing@127.0.0.1:9/none',
+      REDIS_URL: redis.url,
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+    })
+    try {
+      for (const [url, payload] of [
+        ['/v1/auth/sign-up', { email: 'down@example.com', password, name: 'D' }],
+        ['/v1/auth/sign-in', { email: 'down@example.com', password }],
+      ] as const) {
+        const res = await app.inject({ method: 'POST', url, payload })
+        expect(res.statusCode, url).toBe(503)
+        expect(res.headers['retry-after']).toBe('5')
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+        expect(res.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1:9|at /)
+      }
+      const me = await app.inject({
+        url: '/v1/auth/me',
+        headers: { authorization: `Bearer ${'A'.repeat(43)}` },
+      })
+      expect(me.statusCode).toBe(503)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('when Redis is down', () => {
+  it('sign-up and sign-in still work (limits fail open), and nothing answers 500', async () => {
+    const redis = await startEphemeralRedis()
+    const app = await buildTestServer({
+      DATABASE_URL: services().database.appUrl,
+      REDIS_URL: redis.url,
+      READINESS_TIMEOUT_MS: '300',
+    })
+    try {
+      await redis.stop()
+      const up = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email: 'redis-down@example.com', password, name: 'R' },
+      })
+      expect(up.statusCode).toBe(201)
+      const wrong = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        payload: { email: 'redis-down@example.com', password: 'wrong wrong wrong' },
+      })
+      expect(wrong.statusCode).toBe(401)
+      const ok = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        payload: { email: 'redis-down@example.com', password },
+      })
+      expect(ok.statusCode).toBe(200)
+      const reset = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/password-reset',
+        payload: { email: 'redis-down@example.com' },
+      })
+      expect(reset.statusCode).toBe(202)
+      const oauth = await app.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
+      expect(oauth.statusCode).toBeLessThan(500)
+    } finally {
+      await app.close()
+      await redis.stop()
+    }
+  })
+})
