@@ -138,6 +138,27 @@ describe('row-level security', () => {
     expect(orgs.map((o) => o.id)).toEqual([ids.orgA])
   })
 
+  it('hides other tenants when the acting user belongs to them too', async () => {
+    // Bob joins A as well: in A's context, with Bob acting, B must stay invisible.
+    await admin.membership.create({
+      data: { organizationId: ids.orgA, userId: ids.bob, role: 'member' },
+    })
+    try {
+      const seen = await withTenant(
+        app,
+        { organizationId: ids.orgA, userId: ids.bob },
+        async (tx) => ({
+          orgs: await tx.organization.findMany(),
+          memberships: await tx.membership.findMany(),
+        }),
+      )
+      expect(seen.orgs.map((o) => o.id)).toEqual([ids.orgA])
+      expect(new Set(seen.memberships.map((m) => m.organizationId))).toEqual(new Set([ids.orgA]))
+    } finally {
+      await admin.membership.deleteMany({ where: { organizationId: ids.orgA, userId: ids.bob } })
+    }
+  })
+
   it('hides other tenants from raw SQL through the application login', async () => {
     const rows = await rawAsApp<{ organization_id: string }>([
       'BEGIN',
