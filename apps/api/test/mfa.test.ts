@@ -37,6 +37,13 @@ async function userWithMfa() {
     url: '/v1/auth/sign-up',
     payload: { email, password, name: 'Mo' },
   })
+  const unverified = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/mfa/totp/setup',
+    headers: bearer(signUp.json().token),
+  })
+  expect(unverified.json().type).toBe('urn:groundwork:problem:email_not_verified')
+  await sql('UPDATE users SET email_verified_at = now() WHERE email = $1', [email])
   const setup = await server.inject({
     method: 'POST',
     url: '/v1/auth/mfa/totp/setup',

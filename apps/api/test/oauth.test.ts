@@ -127,6 +127,58 @@ describe('OAuth sign-in', () => {
     ).toEqual([{ provider: 'google' }])
   })
 
+  it('leaves no second factor or pending MFA challenge of a squatter after linking', async () => {
+    const email = 'mfa-squatter@example.com'
+    const password = 'squatter knows this one'
+    const squatter = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email, password, name: 'Sq' },
+      })
+    ).json()
+    // As if enrolment had happened while unverified: give the account a confirmed factor.
+    await sql('UPDATE users SET email_verified_at = now() WHERE email = $1', [email])
+    const setup = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/mfa/totp/setup',
+        headers: { authorization: `Bearer ${squatter.token}` },
+      })
+    ).json()
+    const { decodeBase32IgnorePadding } = await import('@oslojs/encoding')
+    const { currentTotp } = await import('@repo/auth')
+    const key = decodeBase32IgnorePadding(setup.secret)
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/totp/confirm',
+      headers: { authorization: `Bearer ${squatter.token}` },
+      payload: { code: currentTotp(key) },
+    })
+    await sql('UPDATE users SET email_verified_at = NULL WHERE email = $1', [email])
+    const challenge = (
+      await server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password } })
+    ).json()
+    expect(challenge.mfaRequired).toBe(true)
+
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    provider.setUser({ id: 'g-mfa', email, emailVerified: true, name: 'Owner' })
+    const owner = await signInWith('google')
+    expect(owner.statusCode).toBe(200)
+    expect(owner.json().token).toEqual(expect.any(String))
+    expect(
+      await sql('SELECT 1 FROM mfa_factors f JOIN users u ON u.id = f.user_id WHERE u.email = $1', [
+        email,
+      ]),
+    ).toEqual([])
+    const late = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/verify',
+      payload: { mfaToken: challenge.mfaToken, code: currentTotp(key, Date.now() + 30_000) },
+    })
+    expect(late.statusCode).toBe(401)
+  })
+
   it('never links or creates an account from an email the provider has not verified', async () => {
     provider.setUser({
       id: '303',

@@ -104,6 +104,8 @@ describe('organizations', () => {
     [{ name: 'x'.repeat(101) }],
     [{ name: 42 }],
     [{ name: 'ok', id: '00000000-0000-0000-0000-000000000000' }],
+    [{ name: 'nul\u0000byte' }],
+    [{ name: '\u200b\u200b' }],
   ])('rejects a bad body %j with 400', async (payload) => {
     const alice = await newUser()
     const res = await server.inject({

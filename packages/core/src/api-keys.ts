@@ -13,7 +13,7 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]
 /** `gw_<prefix>_<secret>`: the prefix identifies the key in lists and logs; only a hash of the whole key is stored. */
 const KEY_FORMAT = /^gw_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/
 
-export const isApiKey = (token: string) => token.startsWith('gw_')
+export const isApiKey = (token: string) => KEY_FORMAT.test(token)
 
 /** Creates an organization API key. Its full value is returned once and never stored. */
 export async function createApiKey(

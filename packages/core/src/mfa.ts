@@ -36,7 +36,19 @@ export async function hasMfa(deps: CoreDeps, userId: string): Promise<boolean> {
 }
 
 /** Starts TOTP enrolment: a new secret, encrypted at rest, to scan into an authenticator app. */
-export async function setupTotp(deps: CoreDeps, input: { user: Pick<User, 'id' | 'email'> }) {
+export async function setupTotp(
+  deps: CoreDeps,
+  input: { user: Pick<User, 'id' | 'email' | 'emailVerifiedAt'> },
+) {
+  // An unverified account may belong to someone squatting the address: no second factor
+  // that would survive the real owner claiming it.
+  if (!input.user.emailVerifiedAt) {
+    throw new AppError({
+      code: 'email_not_verified',
+      status: 403,
+      userMessage: 'Verify your email address before turning on two-factor authentication.',
+    })
+  }
   const existing = await deps.db.mfaFactor.findUnique({ where: { userId: input.user.id } })
   if (existing?.confirmedAt)
     throw errors.conflict('mfa_already_enabled', 'Two-factor authentication is already on.')
@@ -122,7 +134,14 @@ export async function confirmTotp(
 /** After a correct password for an account with MFA: a short-lived challenge instead of a session. */
 export async function startMfaChallenge(deps: CoreDeps, userId: string): Promise<string> {
   const mfaToken = generateSecret()
-  await deps.redis.set(`groundwork:mfa:${hashSecret(mfaToken)}`, userId, 'PX', CHALLENGE_TTL_MS)
+  // Issued-at travels with the challenge: any change to the account after it (password,
+  // reset, linking) voids it.
+  await deps.redis.set(
+    `groundwork:mfa:${hashSecret(mfaToken)}`,
+    `${userId}:${Date.now()}`,
+    'PX',
+    CHALLENGE_TTL_MS,
+  )
   return mfaToken
 }
 
@@ -133,13 +152,19 @@ export async function completeMfaChallenge(
   meta: RequestMeta = {},
 ) {
   const key = `groundwork:mfa:${hashSecret(input.mfaToken)}`
-  const userId = await deps.redis.get(key)
+  const stored = await deps.redis.get(key)
   const expired = new AppError({
     code: 'mfa_challenge_expired',
     status: 401,
     userMessage: 'Sign in again: this challenge has expired.',
   })
-  if (!userId) throw expired
+  if (!stored) throw expired
+  const [userId = '', issuedAt = '0'] = stored.split(':')
+  const account = await deps.db.user.findUnique({ where: { id: userId } })
+  if (!account || account.updatedAt.getTime() > Number(issuedAt)) {
+    await deps.redis.del(key)
+    throw expired
+  }
   const attempts = await deps.redis.incr(`${key}:attempts`)
   await deps.redis.pexpire(`${key}:attempts`, CHALLENGE_TTL_MS)
   if (attempts > CHALLENGE_ATTEMPTS) {
@@ -157,7 +182,7 @@ export async function completeMfaChallenge(
     throw invalidCode()
   }
   await deps.redis.del(key, `${key}:attempts`)
-  const user = await deps.db.user.findUniqueOrThrow({ where: { id: userId } })
+  const user = account
   const { token, session } = await createSession(deps.db, deps.sessionPolicy, userId, {
     ...meta,
     mfaVerified: true,

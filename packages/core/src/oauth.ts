@@ -106,6 +106,9 @@ export async function finishOAuth(
           data: { emailVerifiedAt: new Date(), passwordHash: null },
         })
         await tx.session.deleteMany({ where: { userId: existing.id } })
+        // Nor may any second factor or recovery code that was set up before the proof.
+        await tx.recoveryCode.deleteMany({ where: { userId: existing.id } })
+        await tx.mfaFactor.deleteMany({ where: { userId: existing.id } })
       }
       await tx.oAuthAccount.create({
         data: {

@@ -16,7 +16,21 @@ export const passwordSchema = z
   .min(1, 'is required')
   .max(PASSWORD_MAX_LENGTH * 4)
 
-export const nameSchema = z.string().trim().min(1, 'is required').max(100)
+// Control characters (NUL breaks Postgres text) are refused; invisible-only names too.
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(100)
+  .refine(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    (value) => !/[\u0000-\u001f\u007f]/.test(value),
+    'must not contain control characters',
+  )
+  .refine(
+    (value) => value.replace(/[\u200b-\u200d\u2060\ufeff\s]/g, '').length > 0,
+    'must contain visible characters',
+  )
 
 export const idSchema = z.uuid({ error: 'must be a UUID' })
 

@@ -67,6 +67,11 @@ export default fp(
       const access = route.config && 'access' in route.config ? route.config.access : undefined
       if (access === undefined)
         throw new Error(`${route.method} ${route.url} declares no access rule (config.access)`)
+      if (typeof access === 'object' && !route.url.includes(':orgId')) {
+        throw new Error(
+          `${route.method} ${route.url} requires an organization role but has no :orgId`,
+        )
+      }
       for (const method of [route.method].flat()) rules.push({ method, url: route.url, access })
     })
 
