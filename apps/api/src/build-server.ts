@@ -15,6 +15,15 @@ export function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
 
+/** TRUST_PROXY as Fastify takes it: false, or the addresses whose X-Forwarded-For counts. */
+function trustProxy(value: string): false | string[] {
+  if (value === 'false' || value === '') return false
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+}
+
 export interface BuildOptions {
   /** Defaults to a logger built from env; tests pass a silent or capturing one. */
   logger?: Logger
@@ -42,6 +51,7 @@ export async function buildServer(
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    trustProxy: trustProxy(env.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   })
   server.setValidatorCompiler(validatorCompiler)

@@ -72,6 +72,34 @@ describe('rate limits on auth routes', () => {
   })
 })
 
+describe('client addresses behind the web app', () => {
+  it('count per forwarded client when the peer is a trusted proxy, and ignore forged headers otherwise', async () => {
+    const signUp = (i: number, remoteAddress: string, forwardedFor: string) =>
+      server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: {
+          email: `proxied${i}-${remoteAddress}-${forwardedFor}@example.com`,
+          password,
+          name: 'x',
+        },
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwardedFor },
+      })
+    // Through the local proxy (loopback), each browser has its own budget.
+    const viaProxy = []
+    for (let i = 0; i < 6; i++)
+      viaProxy.push((await signUp(i, '127.0.0.1', '203.0.113.7')).statusCode)
+    expect(viaProxy).toEqual([201, 201, 201, 201, 201, 429])
+    expect((await signUp(9, '127.0.0.1', '203.0.113.8')).statusCode).toBe(201)
+    // A direct caller cannot escape its limit by inventing X-Forwarded-For values.
+    const direct = []
+    for (let i = 0; i < 6; i++)
+      direct.push((await signUp(i, '10.9.9.50', `198.51.100.${i}`)).statusCode)
+    expect(direct).toEqual([201, 201, 201, 201, 201, 429])
+  })
+})
+
 describe('password guessing', () => {
   it('is slowed exponentially per account and address, without locking the real user out', async () => {
     const email = 'victim@example.com'

@@ -37,7 +37,7 @@ afterAll(async () => {
 
 async function signInWith(
   name: 'github' | 'google',
-  tamper: (flow: { code: string; state: string }) => object = (f) => f,
+  tamper: (flow: { code: string; state: string; binding: string }) => object = (f) => f,
 ) {
   const start = await server.inject({ method: 'POST', url: `/v1/auth/oauth/${name}/start` })
   expect(start.statusCode).toBe(200)
@@ -46,7 +46,10 @@ async function signInWith(
   expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(
     `https://app.example.com/auth/oauth/${name}/callback`,
   )
-  const flow = await provider.authorize(authorizationUrl.toString())
+  const flow = {
+    ...(await provider.authorize(authorizationUrl.toString())),
+    binding: start.json().binding as string,
+  }
   return server.inject({
     method: 'POST',
     url: `/v1/auth/oauth/${name}/callback`,
@@ -199,7 +202,10 @@ describe('OAuth sign-in', () => {
     )
 
     const start = await server.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
-    const flow = await provider.authorize(start.json().authorizationUrl)
+    const flow = {
+      ...(await provider.authorize(start.json().authorizationUrl)),
+      binding: start.json().binding,
+    }
     const viaGoogle = await server.inject({
       method: 'POST',
       url: '/v1/auth/oauth/google/callback',
@@ -217,6 +223,11 @@ describe('OAuth sign-in', () => {
       ).statusCode,
     ).toBe(400)
 
+    // Someone else's code and state, without the binding of the client that started it.
+    expect(
+      (await signInWith('github', (f) => ({ ...f, binding: 'attacker-binding' }))).json().type,
+    ).toBe('urn:groundwork:problem:invalid_oauth_state')
+
     const badCode = await signInWith('github', (f) => ({ ...f, code: 'not-a-real-code' }))
     expect(badCode.statusCode).toBe(400)
     expect(badCode.json().type).toBe('urn:groundwork:problem:oauth_failed')
@@ -231,7 +242,7 @@ describe('OAuth sign-in', () => {
         await server.inject({
           method: 'POST',
           url: '/v1/auth/oauth/github/callback',
-          payload: { code: '', state: 'x' },
+          payload: { code: '', state: 'x', binding: 'b' },
         })
       ).statusCode,
     ).toBe(400)
@@ -240,7 +251,7 @@ describe('OAuth sign-in', () => {
         await server.inject({
           method: 'POST',
           url: '/v1/auth/oauth/github/callback',
-          payload: { code: 'x'.repeat(5000), state: 'x' },
+          payload: { code: 'x'.repeat(5000), state: 'x', binding: 'b' },
         })
       ).statusCode,
     ).toBe(400)

@@ -67,6 +67,12 @@ export const apiServerEnv = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ error: 'must list origins like https://app.example.com' }))),
+  /**
+   * Which proxies may tell us the client address (X-Forwarded-For): `loopback` (default:
+   * the web app's server on the same host), a comma-separated list of IPs/CIDRs, or
+   * `false`. Per-IP limits need the real client address, not the proxy's.
+   */
+  TRUST_PROXY: z.string().default('loopback'),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
 })

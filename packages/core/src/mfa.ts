@@ -12,6 +12,11 @@ import type { Session, User } from '@repo/db'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import {
+  assertSignInAllowed,
+  clearSignInFailures,
+  recordSignInFailure,
+} from './sign-in-throttle.ts'
 
 const CHALLENGE_TTL_MS = 5 * 60_000
 const CHALLENGE_ATTEMPTS = 5
@@ -171,7 +176,10 @@ export async function completeMfaChallenge(
     await deps.redis.del(key, `${key}:attempts`)
     throw expired
   }
+  const failures = `groundwork:mfa-fail:${userId}`
+  await assertSignInAllowed(deps.redis, failures)
   if (!(await verifySecondFactor(deps, userId, input))) {
+    await recordSignInFailure(deps.redis, failures)
     await recordAudit(deps.db, {
       action: 'mfa.failed',
       actorUserId: userId,
@@ -182,6 +190,7 @@ export async function completeMfaChallenge(
     throw invalidCode()
   }
   await deps.redis.del(key, `${key}:attempts`)
+  await clearSignInFailures(deps.redis, failures)
   const user = account
   const { token, session } = await createSession(deps.db, deps.sessionPolicy, userId, {
     ...meta,
@@ -202,8 +211,23 @@ export async function completeMfaChallenge(
 export async function stepUp(
   deps: CoreDeps,
   input: { userId: string; sessionId: string } & SecondFactor,
+  meta: RequestMeta = {},
 ) {
-  if (!(await verifySecondFactor(deps, input.userId, input))) throw invalidCode()
+  // Second-factor guesses share one exponential backoff per user, sign-in and step-up alike.
+  const failures = `groundwork:mfa-fail:${input.userId}`
+  await assertSignInAllowed(deps.redis, failures)
+  if (!(await verifySecondFactor(deps, input.userId, input))) {
+    await recordSignInFailure(deps.redis, failures)
+    await recordAudit(deps.db, {
+      action: 'mfa.step_up_failed',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ipAddress: meta.ipAddress,
+    })
+    throw invalidCode()
+  }
+  await clearSignInFailures(deps.redis, failures)
   await deps.db.session.update({
     where: { id: input.sessionId },
     data: { mfaVerifiedAt: new Date() },

@@ -1,11 +1,20 @@
 import { createSession, generateSecret, hashSecret, type OAuthProvider } from '@repo/auth'
 import { Prisma } from '@repo/db'
+import { z } from 'zod'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { hasMfa, startMfaChallenge } from './mfa.ts'
 
 const STATE_TTL_MS = 10 * 60_000
+
+/** What we accept from a provider's profile; anything else is a failed sign-in, not a 500. */
+const oauthProfileSchema = z.object({
+  providerAccountId: z.string().min(1).max(255),
+  email: z.string().trim().max(254).pipe(z.email()),
+  emailVerified: z.boolean(),
+  name: z.string().max(1000).catch(''),
+})
 
 export type OAuthProviderName = OAuthProvider['name']
 
@@ -23,13 +32,16 @@ export async function startOAuth(deps: CoreDeps, input: { provider: string }) {
   const provider = providerOf(deps, input.provider)
   const state = generateSecret()
   const codeVerifier = generateSecret()
+  // Binds the flow to the client that started it (the web app keeps it in a cookie), so a
+  // callback carrying someone else's code and state is refused (login CSRF).
+  const binding = generateSecret()
   await deps.redis.set(
     `groundwork:oauth:${hashSecret(state)}`,
-    JSON.stringify({ provider: provider.name, codeVerifier }),
+    JSON.stringify({ provider: provider.name, codeVerifier, binding: hashSecret(binding) }),
     'PX',
     STATE_TTL_MS,
   )
-  return { authorizationUrl: provider.authorizationUrl(state, codeVerifier).toString() }
+  return { authorizationUrl: provider.authorizationUrl(state, codeVerifier).toString(), binding }
 }
 
 const invalidState = () =>
@@ -49,19 +61,24 @@ const invalidState = () =>
  */
 export async function finishOAuth(
   deps: CoreDeps,
-  input: { provider: string; code: string; state: string },
+  input: { provider: string; code: string; state: string; binding: string },
   meta: RequestMeta = {},
 ) {
   const provider = providerOf(deps, input.provider)
   const key = `groundwork:oauth:${hashSecret(input.state)}`
-  const stored = await deps.redis.get(key)
-  await deps.redis.del(key)
+  // GETDEL: one callback consumes the state, even when two race.
+  const stored = await deps.redis.getdel(key)
   if (!stored) throw invalidState()
-  const { provider: expected, codeVerifier } = JSON.parse(stored) as {
+  const {
+    provider: expected,
+    codeVerifier,
+    binding,
+  } = JSON.parse(stored) as {
     provider: string
     codeVerifier: string
+    binding: string
   }
-  if (expected !== provider.name) throw invalidState()
+  if (expected !== provider.name || binding !== hashSecret(input.binding)) throw invalidState()
 
   let profile: Awaited<ReturnType<OAuthProvider['profile']>>
   try {
@@ -74,7 +91,27 @@ export async function finishOAuth(
       userMessage: `Sign-in with ${provider.name} did not complete. Try again.`,
     })
   }
-  const email = profile.email.trim().toLowerCase()
+  const parsed = oauthProfileSchema.safeParse(profile)
+  if (!parsed.success) {
+    deps.logger.warn(
+      { provider: provider.name, issues: parsed.error.issues.map((i) => i.path.join('.')) },
+      'OAuth profile unusable',
+    )
+    throw new AppError({
+      code: 'oauth_failed',
+      status: 400,
+      userMessage: `${provider.name} did not share a usable email address.`,
+    })
+  }
+  const email = parsed.data.email.toLowerCase()
+  const name =
+    parsed.data.name
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .trim()
+      .slice(0, 100) ||
+    email.split('@')[0] ||
+    email
 
   const userId = await deps.db
     .$transaction(async (tx) => {
@@ -98,7 +135,7 @@ export async function finishOAuth(
       const user =
         existing ??
         (await tx.user.create({
-          data: { email, name: profile.name.slice(0, 100) || email, emailVerifiedAt: new Date() },
+          data: { email, name, emailVerifiedAt: new Date() },
         }))
       if (existing && !existing.emailVerifiedAt) {
         await tx.user.update({

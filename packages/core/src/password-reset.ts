@@ -19,8 +19,9 @@ export async function requestPasswordReset(
   meta: RequestMeta = {},
 ) {
   const email = input.email.trim().toLowerCase()
-  // Per account, whatever the address asking: no flooding someone's inbox from many IPs.
-  const counter = `groundwork:reset:${hashSecret(email).slice(0, 32)}`
+  // Per account and client address: nobody floods an inbox, and an attacker's requests
+  // cannot use up the owner's own (the per-IP limit caps each address overall).
+  const counter = `groundwork:reset:${hashSecret(`${email}\n${meta.ipAddress ?? ''}`).slice(0, 32)}`
   const requests = await deps.redis.incr(counter)
   if (requests === 1) await deps.redis.pexpire(counter, RESET_WINDOW_MS)
   if (requests > RESETS_PER_WINDOW) {

@@ -4,6 +4,7 @@ import { AppError } from './app-error.ts'
 /** The part of a Redis client the throttle uses. */
 export interface ThrottleStore {
   get(key: string): Promise<string | null>
+  getdel(key: string): Promise<string | null>
   incr(key: string): Promise<number>
   pexpire(key: string, ms: number): Promise<number>
   set(key: string, value: string, mode: 'PX', ms: number): Promise<unknown>

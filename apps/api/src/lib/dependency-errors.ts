@@ -27,7 +27,7 @@ export function isDependencyDown(error: unknown): boolean {
     if (name === 'MaxRetriesPerRequestError') return true
     if (
       typeof message === 'string' &&
-      /Connection is closed|Stream isn't writeable|ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect/i.test(
+      /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect/i.test(
         message,
       )
     ) {

@@ -13,6 +13,8 @@ export default fp(
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A frozen Redis must not hold requests: commands give up and the caller gets a 503.
+      commandTimeout: 2_000,
       connectTimeout: fastify.config.REDIS_CONNECT_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     })

@@ -103,11 +103,11 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const auth = request.auth as NonNullable<typeof request.auth>
-      await stepUp(fastify.deps, {
-        userId: auth.userId,
-        sessionId: auth.sessionId,
-        ...request.body,
-      })
+      await stepUp(
+        fastify.deps,
+        { userId: auth.userId, sessionId: auth.sessionId, ...request.body },
+        requestMeta(request),
+      )
       return reply.code(204).send(null)
     },
   )

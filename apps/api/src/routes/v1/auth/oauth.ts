@@ -24,7 +24,8 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Begin signing in with a provider: the URL to send the browser to.',
         params,
         response: {
-          200: z.object({ authorizationUrl: z.string() }),
+          // binding: keep it (an HttpOnly cookie in the web app) and send it back with the callback.
+          200: z.object({ authorizationUrl: z.string(), binding: z.string() }),
           400: problemSchema,
           404: problemSchema,
           429: problemSchema,
@@ -43,7 +44,11 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Finish signing in with the code and state the provider returned.',
         params,
         body: z
-          .object({ code: z.string().min(1).max(2048), state: z.string().min(1).max(200) })
+          .object({
+            code: z.string().min(1).max(2048),
+            state: z.string().min(1).max(200),
+            binding: z.string().min(1).max(200),
+          })
           .strict(),
         response: {
           200: z.union([
