@@ -150,3 +150,62 @@ describe('members', () => {
     ).toBe(404)
   })
 })
+
+describe('sensitive member actions', () => {
+  it('need a recent sign-in or a step-up with the password', async () => {
+    const owner = await user()
+    const member = await user()
+    const orgId = await organization(owner, [[member, 'member']])
+    const { Client } = await import('pg')
+    const client = new Client({ connectionString: services().database.url })
+    await client.connect()
+    // The owner's session is older than the step-up window (a token stolen earlier, say).
+    await client.query(
+      "UPDATE sessions SET created_at = now() - interval '11 minutes' WHERE user_id = $1",
+      [owner.id],
+    )
+    await client.end()
+    const stale = await setRole(owner, orgId, member.id, 'admin')
+    expect(stale.statusCode).toBe(403)
+    expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
+    const wrong = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/step-up',
+      headers: owner.headers,
+      payload: { password: 'not the password' },
+    })
+    expect(wrong.statusCode).toBe(400)
+    const stepUp = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/step-up',
+      headers: owner.headers,
+      payload: { password: 'correct horse battery staple' },
+    })
+    expect(stepUp.statusCode).toBe(204)
+    expect((await setRole(owner, orgId, member.id, 'admin')).statusCode).toBe(200)
+  })
+
+  it("revoke a demoted admin's API keys", async () => {
+    const owner = await user()
+    const admin = await user()
+    const orgId = await organization(owner, [[admin, 'admin']])
+    const { Client } = await import('pg')
+    const client = new Client({ connectionString: services().database.url })
+    await client.connect()
+    await client.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [admin.id])
+    await client.end()
+    const key = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/api-keys`,
+        headers: admin.headers,
+        payload: { name: 'admin key', scopes: ['organization:read'] },
+      })
+    ).json().key as string
+    const useKey = () =>
+      server.inject({ url: `/v1/orgs/${orgId}`, headers: { authorization: `Bearer ${key}` } })
+    expect((await useKey()).statusCode).toBe(200)
+    expect((await setRole(owner, orgId, admin.id, 'member')).statusCode).toBe(200)
+    expect((await useKey()).statusCode).toBe(401)
+  })
+})

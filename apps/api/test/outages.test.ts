@@ -72,6 +72,32 @@ describe('when Redis is down', () => {
         payload: { email: 'redis-down@example.com' },
       })
       expect(reset.statusCode).toBe(202)
+      // An invitation whose email cannot be queued is not created either: a retry works later.
+      const token = ok.json().token as string
+      const { Client } = await import('pg')
+      const client = new Client({ connectionString: services().database.url })
+      await client.connect()
+      await client.query(
+        "UPDATE users SET email_verified_at = now() WHERE email = 'redis-down@example.com'",
+      )
+      const org = await app.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { name: 'Down' },
+      })
+      const invite = await app.inject({
+        method: 'POST',
+        url: `/v1/orgs/${org.json().id}/invitations`,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { email: 'nobody-yet@example.com', role: 'member' },
+      })
+      expect(invite.statusCode).toBe(503)
+      expect(
+        (await client.query("SELECT 1 FROM invitations WHERE email = 'nobody-yet@example.com'"))
+          .rows,
+      ).toEqual([])
+      await client.end()
       const oauth = await app.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
       expect(oauth.statusCode).toBeLessThan(500)
     } finally {

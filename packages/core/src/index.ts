@@ -29,7 +29,7 @@ export {
   confirmTotp,
   disableMfa,
   hasMfa,
-  requireRecentMfa,
+  requireRecentAuth,
   type SecondFactor,
   STEP_UP_WINDOW_MS,
   setupTotp,

@@ -1,5 +1,11 @@
 import { generateSecret, hashSecret } from '@repo/auth'
-import { type MembershipRole, Prisma, withPresentedSecret, withTenant } from '@repo/db'
+import {
+  type MembershipRole,
+  Prisma,
+  type TenantTransaction,
+  withPresentedSecret,
+  withTenant,
+} from '@repo/db'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -39,7 +45,7 @@ async function emailInvitation(
 /**
  * Invites an email address into the organization with a role no higher than the
  * inviter's (only owners invite owners). The token is stored hashed and expires in 7
- * days; the email is queued after the commit.
+ * days; the email is queued inside the transaction.
  */
 export async function createInvitation(
   deps: CoreDeps,
@@ -51,7 +57,16 @@ export async function createInvitation(
     throw errors.forbidden('You cannot invite someone with a role above your own.')
   const email = input.email.trim().toLowerCase()
   const token = generateSecret()
-  const { invitation, organizationName } = await withTenant(deps.db, actor, async (tx) => {
+  const { invitation } = await withTenant(deps.db, actor, async (tx) => {
+    // The role as of now (it may have changed since the access check).
+    const current = await tx.membership.findUnique({
+      where: {
+        organizationId_userId: { organizationId: actor.organizationId, userId: actor.userId },
+      },
+    })
+    if (!current || !roleAtLeast(current.role, 'admin') || !roleAtLeast(current.role, input.role)) {
+      throw errors.forbidden('You cannot invite someone with a role above your own.')
+    }
     const member = await tx.membership.findFirst({ where: { user: { email } } })
     if (member) throw errors.conflict('already_member', 'This person is already a member.')
     try {
@@ -77,6 +92,19 @@ export async function createInvitation(
       const organization = await tx.organization.findUniqueOrThrow({
         where: { id: actor.organizationId },
       })
+      // Queued before the commit: if Redis is down the invitation rolls back too, so a
+      // retry works instead of meeting "already pending" with no email ever sent. (The
+      // transactional outbox replaces this ordering.)
+      await emailInvitation(
+        deps,
+        {
+          id: invitation.id,
+          email,
+          organizationName: organization.name,
+          inviterName: input.inviterName,
+        },
+        token,
+      )
       return { invitation, organizationName: organization.name }
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
@@ -88,12 +116,14 @@ export async function createInvitation(
       throw error
     }
   })
-  await emailInvitation(
-    deps,
-    { id: invitation.id, email, organizationName, inviterName: input.inviterName },
-    token,
-  )
   return invitation
+}
+
+/** Only owners manage invitations that would make someone an owner. */
+async function assertMayManage(tx: TenantTransaction, actor: ActingMember, invitationId: string) {
+  const invitation = await tx.invitation.findUnique({ where: { id: invitationId } })
+  if (invitation?.role === 'owner' && actor.role !== 'owner')
+    throw errors.forbidden('Only an owner can manage an owner invitation.')
 }
 
 /** Pending invitations of the organization, newest first. */
@@ -110,6 +140,7 @@ export async function revokeInvitation(
   meta: RequestMeta = {},
 ) {
   await withTenant(deps.db, actor, async (tx) => {
+    await assertMayManage(tx, actor, input.invitationId)
     const { count } = await tx.invitation.updateMany({
       where: { id: input.invitationId, ...pending() },
       data: { revokedAt: new Date() },
@@ -134,7 +165,8 @@ export async function resendInvitation(
   meta: RequestMeta = {},
 ) {
   const token = generateSecret()
-  const { invitation, organizationName } = await withTenant(deps.db, actor, async (tx) => {
+  await withTenant(deps.db, actor, async (tx) => {
+    await assertMayManage(tx, actor, input.invitationId)
     const { count } = await tx.invitation.updateMany({
       where: { id: input.invitationId, acceptedAt: null, revokedAt: null },
       data: { tokenHash: hashSecret(token), expiresAt: new Date(Date.now() + INVITATION_TTL_MS) },
@@ -152,18 +184,18 @@ export async function resendInvitation(
       where: { id: input.invitationId },
       include: { organization: true },
     })
-    return { invitation, organizationName: invitation.organization.name }
+    // Queued before the commit, as in createInvitation.
+    await emailInvitation(
+      deps,
+      {
+        id: invitation.id,
+        email: invitation.email,
+        organizationName: invitation.organization.name,
+        inviterName: input.inviterName,
+      },
+      token,
+    )
   })
-  await emailInvitation(
-    deps,
-    {
-      id: invitation.id,
-      email: invitation.email,
-      organizationName,
-      inviterName: input.inviterName,
-    },
-    token,
-  )
 }
 
 /**

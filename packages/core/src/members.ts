@@ -46,6 +46,23 @@ async function lockedActorRole(
   return row.role
 }
 
+/**
+ * A member who leaves, is removed, or drops below admin loses what they could do as an
+ * admin: their API keys in this organization are revoked and their pending invitations
+ * withdrawn, in the same transaction.
+ */
+async function revokeCredentialsOf(tx: TenantTransaction, organizationId: string, userId: string) {
+  const now = new Date()
+  await tx.apiKey.updateMany({
+    where: { organizationId, createdById: userId, revokedAt: null },
+    data: { revokedAt: now },
+  })
+  await tx.invitation.updateMany({
+    where: { organizationId, invitedById: userId, acceptedAt: null, revokedAt: null },
+    data: { revokedAt: now },
+  })
+}
+
 /** Members of the organization with their role, oldest first. */
 export async function listMembers(deps: CoreDeps, actor: ActingMember) {
   const members = await withTenant(deps.db, actor, (tx) =>
@@ -94,6 +111,7 @@ export async function changeMemberRole(
       where: { id: target.id },
       data: { role: input.role },
     })
+    if (input.role === 'member') await revokeCredentialsOf(tx, actor.organizationId, input.userId)
     await recordAudit(tx, {
       action: 'member.role_changed',
       organizationId: actor.organizationId,
@@ -135,6 +153,7 @@ export async function removeMember(
     if (target.role === 'owner' && owners.filter((id) => id !== input.userId).length === 0)
       throw lastOwner()
     await tx.membership.delete({ where: { id: target.id } })
+    await revokeCredentialsOf(tx, actor.organizationId, input.userId)
     await recordAudit(tx, {
       action: leaving ? 'member.left' : 'member.removed',
       organizationId: actor.organizationId,

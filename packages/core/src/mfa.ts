@@ -7,6 +7,7 @@ import {
   matchTotp,
   newRecoveryCodes,
   newTotpSecret,
+  verifyPassword,
 } from '@repo/auth'
 import type { Session, User } from '@repo/db'
 import { AppError, errors } from './app-error.ts'
@@ -210,13 +211,23 @@ export async function completeMfaChallenge(
 /** Re-checks the second factor for the current session, opening the step-up window. */
 export async function stepUp(
   deps: CoreDeps,
-  input: { userId: string; sessionId: string } & SecondFactor,
+  input: { userId: string; sessionId: string; password?: string | undefined } & SecondFactor,
   meta: RequestMeta = {},
 ) {
   // Second-factor guesses share one exponential backoff per user, sign-in and step-up alike.
   const failures = `groundwork:mfa-fail:${input.userId}`
   await assertSignInAllowed(deps.redis, failures)
-  if (!(await verifySecondFactor(deps, input.userId, input))) {
+  const withMfa = await hasMfa(deps, input.userId)
+  const ok = withMfa
+    ? await verifySecondFactor(deps, input.userId, input)
+    : input.password !== undefined &&
+      (await verifyPassword(
+        (
+          await deps.db.user.findUnique({ where: { id: input.userId } })
+        )?.passwordHash,
+        input.password,
+      ))
+  if (!ok) {
     await recordSignInFailure(deps.redis, failures)
     await recordAudit(deps.db, {
       action: 'mfa.step_up_failed',
@@ -235,31 +246,37 @@ export async function stepUp(
 }
 
 /**
- * For sensitive actions: when the user has MFA, the session must have passed a second
- * factor within the last ten minutes (sign-in with MFA, or a step-up).
+ * For sensitive actions (ownership, members, invitations, keys, MFA settings, deleting):
+ * proof of presence within the last ten minutes. With MFA: a second factor (sign-in with
+ * MFA, or a step-up). Without: a fresh sign-in, or a step-up with the password. A stolen
+ * session token alone is not enough.
  */
-export async function requireRecentMfa(
+export async function requireRecentAuth(
   deps: CoreDeps,
-  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt'> },
+  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt' | 'createdAt'> },
 ) {
-  if (!(await hasMfa(deps, input.userId))) return
-  const verifiedAt = input.session.mfaVerifiedAt?.getTime() ?? 0
-  if (Date.now() - verifiedAt > STEP_UP_WINDOW_MS) {
-    throw new AppError({
-      code: 'step_up_required',
-      status: 403,
-      userMessage: 'Confirm with your second factor first (POST /v1/auth/mfa/step-up).',
-    })
+  const now = Date.now()
+  const steppedUpAt = input.session.mfaVerifiedAt?.getTime() ?? 0
+  if (await hasMfa(deps, input.userId)) {
+    if (now - steppedUpAt <= STEP_UP_WINDOW_MS) return
+  } else if (now - Math.max(steppedUpAt, input.session.createdAt.getTime()) <= STEP_UP_WINDOW_MS) {
+    return
   }
+  throw new AppError({
+    code: 'step_up_required',
+    status: 403,
+    userMessage:
+      'Confirm it is you first: POST /v1/auth/mfa/step-up with your code (or password, without two-factor).',
+  })
 }
 
 /** Turns MFA off (requires a recent second factor). */
 export async function disableMfa(
   deps: CoreDeps,
-  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt'> },
+  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt' | 'createdAt'> },
   meta: RequestMeta = {},
 ) {
-  await requireRecentMfa(deps, input)
+  await requireRecentAuth(deps, input)
   await deps.db.$transaction(async (tx) => {
     const { count } = await tx.mfaFactor.deleteMany({ where: { userId: input.userId } })
     if (count === 0) throw errors.notFound('Two-factor authentication')

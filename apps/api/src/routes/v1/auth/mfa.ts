@@ -1,4 +1,11 @@
-import { completeMfaChallenge, confirmTotp, disableMfa, setupTotp, stepUp } from '@repo/core'
+import {
+  completeMfaChallenge,
+  confirmTotp,
+  disableMfa,
+  requireRecentAuth,
+  setupTotp,
+  stepUp,
+} from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -8,6 +15,11 @@ import { authProblems, toUser, userSchema } from '../../../schemas/common.ts'
 const secondFactor = {
   code: z.string().trim().max(16).optional(),
   recoveryCode: z.string().trim().max(32).optional(),
+}
+/** Step-up takes the second factor, or the password for accounts without two-factor. */
+const stepUpBody = {
+  ...secondFactor,
+  password: z.string().min(1).max(512).optional(),
 }
 const needsOne = (body: { code?: string | undefined; recoveryCode?: string | undefined }) =>
   Boolean(body.code || body.recoveryCode)
@@ -30,8 +42,12 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
         },
       },
     },
-    async (request) =>
-      setupTotp(fastify.deps, { user: (request.auth as NonNullable<typeof request.auth>).user }),
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      // A stolen session must not enrol the thief's authenticator.
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
+      return setupTotp(fastify.deps, { user: auth.user })
+    },
   )
 
   fastify.post(
@@ -97,7 +113,13 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Confirm your second factor again before a sensitive action (valid 10 minutes).',
-        body: z.object(secondFactor).strict().refine(needsOne, 'code or recoveryCode is required'),
+        body: z
+          .object(stepUpBody)
+          .strict()
+          .refine(
+            (b) => Boolean(b.code || b.recoveryCode || b.password),
+            'code, recoveryCode or password is required',
+          ),
         response: { 204: z.null(), ...authProblems },
       },
     },

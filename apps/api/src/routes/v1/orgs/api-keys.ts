@@ -2,7 +2,7 @@ import {
   API_KEY_SCOPES,
   createApiKey,
   listApiKeys,
-  requireRecentMfa,
+  requireRecentAuth,
   revokeApiKey,
 } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -65,7 +65,7 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentMfa(fastify.deps, { userId: auth.userId, session: auth.session })
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const { apiKey, key } = await createApiKey(
         fastify.deps,
         { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },

@@ -1,4 +1,10 @@
-import { createInvitation, listInvitations, resendInvitation, revokeInvitation } from '@repo/core'
+import {
+  createInvitation,
+  listInvitations,
+  requireRecentAuth,
+  resendInvitation,
+  revokeInvitation,
+} from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -48,6 +54,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const invitation = await createInvitation(
         fastify.deps,
         tenant,

@@ -1,4 +1,4 @@
-import { changeMemberRole, listMembers, removeMember } from '@repo/core'
+import { changeMemberRole, listMembers, removeMember, requireRecentAuth } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -61,6 +61,8 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const updated = await changeMemberRole(
         fastify.deps,
         tenant,
@@ -85,6 +87,10 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      // Leaving is always allowed; removing someone else is a sensitive action.
+      if (request.params.userId !== auth.userId)
+        await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       await removeMember(
         fastify.deps,
         tenant,

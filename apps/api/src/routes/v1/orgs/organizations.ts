@@ -4,7 +4,7 @@ import {
   getOrganization,
   listOrganizations,
   renameOrganization,
-  requireRecentMfa,
+  requireRecentAuth,
 } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -118,7 +118,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
       // Destroying everything is a sensitive action: a recent second factor when MFA is on.
-      await requireRecentMfa(fastify.deps, { userId: auth.userId, session: auth.session })
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       await deleteOrganization(fastify.deps, tenant, requestMeta(request))
       return reply.code(204).send(null)
     },
