@@ -182,6 +182,67 @@ describe('organization API keys', () => {
   })
 })
 
+describe('foreign ids under your own organization', () => {
+  it('answer 404 and change nothing', async () => {
+    // Resources of the outsider's organization, addressed through Matrix's URLs.
+    const outsiderOrg = (await server.inject({ url: '/v1/orgs', headers: users.outsider })).json()
+      .data[0].id
+    const foreignKey = (
+      await server.inject({ url: `/v1/orgs/${outsiderOrg}/api-keys`, headers: users.outsider })
+    ).json().data[0].id
+    const invite = await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${outsiderOrg}/invitations`,
+      headers: users.outsider,
+      payload: { email: 'foreign-invitee@example.com', role: 'member' },
+    })
+    const foreignInvitation = invite.json().id
+    const outsiderId = (await server.inject({ url: '/v1/auth/me', headers: users.outsider })).json()
+      .id
+    const attempts = [
+      server.inject({
+        method: 'DELETE',
+        url: `/v1/orgs/${orgId}/api-keys/${foreignKey}`,
+        headers: users.owner,
+      }),
+      server.inject({
+        method: 'DELETE',
+        url: `/v1/orgs/${orgId}/invitations/${foreignInvitation}`,
+        headers: users.owner,
+      }),
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/invitations/${foreignInvitation}/resend`,
+        headers: users.owner,
+      }),
+      server.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${orgId}/members/${outsiderId}`,
+        headers: users.owner,
+        payload: { role: 'member' },
+      }),
+      server.inject({
+        method: 'DELETE',
+        url: `/v1/orgs/${orgId}/members/${outsiderId}`,
+        headers: users.owner,
+      }),
+    ]
+    for (const res of await Promise.all(attempts)) expect(res.statusCode).toBe(404)
+    expect(
+      (
+        await server.inject({
+          url: `/v1/orgs/${outsiderOrg}`,
+          headers: { authorization: `Bearer ${keys.otherOrg}` },
+        })
+      ).statusCode,
+    ).toBe(200)
+    const pending = (
+      await server.inject({ url: `/v1/orgs/${outsiderOrg}/invitations`, headers: users.outsider })
+    ).json().data
+    expect(pending.map((i: { id: string }) => i.id)).toContain(foreignInvitation)
+  })
+})
+
 describe('organization roles', () => {
   it('let an admin rename and only the owner delete', async () => {
     const renamed = await server.inject({
