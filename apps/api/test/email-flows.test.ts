@@ -101,6 +101,30 @@ describe('email verification', () => {
     expect(resend.statusCode).toBe(409)
   })
 
+  it('limits new verification links per account', async () => {
+    const { token } = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email: 'resend-limit@example.com', password, name: 'Res' },
+      })
+    ).json()
+    const codes = []
+    for (let i = 0; i < 6; i++) {
+      codes.push(
+        (
+          await server.inject({
+            method: 'POST',
+            url: '/v1/auth/verify-email/resend',
+            headers: bearer(token),
+            remoteAddress: `10.30.0.${i}`,
+          })
+        ).statusCode,
+      )
+    }
+    expect(codes).toEqual([202, 202, 202, 202, 202, 429])
+  })
+
   it('refuses forged, truncated and expired tokens', async () => {
     for (const token of ['A'.repeat(43), 'short', "' OR 1=1 --", 'x'.repeat(200)]) {
       expect(

@@ -52,4 +52,9 @@ export {
 export { invalidCredentials, signInUser } from './sign-in-user.ts'
 export { signOutUser } from './sign-out-user.ts'
 export { type SignUpInput, signUpUser } from './sign-up-user.ts'
-export { invalidLink, sendEmailVerification, verifyEmail } from './verify-email.ts'
+export {
+  invalidLink,
+  resendEmailVerification,
+  sendEmailVerification,
+  verifyEmail,
+} from './verify-email.ts'

@@ -1,6 +1,6 @@
 import { generateSecret, hashSecret } from '@repo/auth'
 import type { User } from '@repo/db'
-import { AppError } from './app-error.ts'
+import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 
@@ -72,4 +72,25 @@ export async function verifyEmail(
     })
     return user
   })
+}
+
+/** A new verification link on request: five an hour per account (the route also limits per IP). */
+export async function resendEmailVerification(
+  deps: CoreDeps,
+  input: { user: Pick<User, 'id' | 'email' | 'name' | 'emailVerifiedAt'> },
+) {
+  if (input.user.emailVerifiedAt)
+    throw errors.conflict('already_verified', 'Your email address is already verified.')
+  const counter = `groundwork:verify-resend:${input.user.id}`
+  const sent = await deps.redis.incr(counter)
+  if (sent === 1) await deps.redis.pexpire(counter, 3_600_000)
+  if (sent > 5) {
+    throw new AppError({
+      code: 'rate_limited',
+      status: 429,
+      userMessage: 'Too many verification emails. Try again in an hour.',
+      retryAfterSeconds: 3_600,
+    })
+  }
+  await sendEmailVerification(deps, input)
 }

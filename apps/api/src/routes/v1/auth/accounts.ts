@@ -1,12 +1,11 @@
 import {
   changePassword,
-  errors,
   listSessions,
   requestPasswordReset,
+  resendEmailVerification,
   resetPassword,
   revokeOtherSessions,
   revokeSession,
-  sendEmailVerification,
   signInUser,
   signOutUser,
   signUpUser,
@@ -154,9 +153,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const { user } = request.auth as NonNullable<typeof request.auth>
-      if (user.emailVerifiedAt)
-        throw errors.conflict('already_verified', 'Your email address is already verified.')
-      await sendEmailVerification(fastify.deps, { user })
+      await resendEmailVerification(fastify.deps, { user })
       return reply.code(202).send(null)
     },
   )
