@@ -1,16 +1,13 @@
-import { useIsolatedServices } from '@repo/testing'
-import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Access } from '../src/plugins/app/access.ts'
-import { buildTestServer } from './helpers.ts'
+import { useApiServer } from './helpers.ts'
 
 // Generated from the routes themselves: every route declares its access rule, and for
 // every route this checks that (a) without credentials it answers 401 unless public,
 // (b) a member of another organization gets 404 for this organization's ids, (c) a role
 // below the requirement gets 403. A new route is covered the moment it is added.
-const services = useIsolatedServices()
-let server: FastifyInstance
+const { server, services } = useApiServer()
 const users = {} as Record<'owner' | 'admin' | 'member' | 'outsider', { authorization: string }>
 let orgId = ''
 const keys = { all: '', none: '', otherOrg: '' }
@@ -18,8 +15,6 @@ const keys = { all: '', none: '', otherOrg: '' }
 const RANK = { member: 1, admin: 2, owner: 3 } as const
 
 beforeAll(async () => {
-  const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
   for (const name of ['owner', 'admin', 'member', 'outsider'] as const) {
     const res = await server.inject({
       method: 'POST',
@@ -71,7 +66,6 @@ beforeAll(async () => {
     .data[0].id
   keys.otherOrg = await key(users.outsider, outsiderOrg, ['organization:read', 'members:read'])
 })
-afterAll(() => server?.close())
 
 function routes() {
   return server.accessRules.filter((rule) => rule.method !== 'HEAD' && rule.method !== 'OPTIONS')

@@ -1,27 +1,11 @@
-import { useIsolatedServices } from '@repo/testing'
-import type { FastifyInstance } from 'fastify'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useApiServer } from './helpers.ts'
 
-const services = useIsolatedServices()
-let server: FastifyInstance
+const { server, sql } = useApiServer()
 let owner: { authorization: string }
 let orgId: string
 
-async function sql(query: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(query, values)).rows
-  } finally {
-    await client.end()
-  }
-}
-
 beforeAll(async () => {
-  const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
   const res = await server.inject({
     method: 'POST',
     url: '/v1/auth/sign-up',
@@ -41,7 +25,6 @@ beforeAll(async () => {
     })
   ).json().id
 })
-afterAll(() => server?.close())
 
 const create = (payload: object) =>
   server.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: owner, payload })

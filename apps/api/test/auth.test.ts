@@ -1,18 +1,8 @@
-import { useIsolatedServices } from '@repo/testing'
-import type { FastifyInstance } from 'fastify'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { useApiServer } from './helpers.ts'
 
-const services = useIsolatedServices()
-let server: FastifyInstance
+const { server, sql } = useApiServer()
 const password = 'correct horse battery staple'
-
-beforeAll(async () => {
-  const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
-})
-afterAll(() => server?.close())
 
 let n = 0
 const uniqueEmail = () => `user${++n}-${Date.now()}@example.com`
@@ -25,16 +15,6 @@ async function signUp(email = uniqueEmail(), pass = password) {
   })
 }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
-
-async function sql(query: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(query, values)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 describe('sign-up', () => {
   it('creates an account and answers 201 with a session token', async () => {

@@ -1,5 +1,8 @@
 import { parseEnv } from '@repo/config'
+import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
 import { buildServer } from '../src/build-server.ts'
 import { type ApiEnv, apiEnvSchema } from '../src/env.ts'
 
@@ -24,4 +27,42 @@ export async function buildTestServer(
   configure?.(server)
   await server.ready()
   return server
+}
+
+/**
+ * A test file's API server against its own database (the RLS-bound app login) and Redis
+ * namespace, built before the file's tests and closed after. `server` forwards to the
+ * instance once it exists, so tests call `server.inject(...)` as usual; `sql` runs a
+ * statement as the owner, for setup and checks that the API does not expose.
+ */
+export function useApiServer(overrides: Record<string, string> = {}) {
+  const services = useIsolatedServices()
+  let instance: FastifyInstance | undefined
+  beforeAll(async () => {
+    const { database, redis } = services()
+    instance = await buildTestServer({
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      ...overrides,
+    })
+  })
+  afterAll(() => instance?.close())
+  const server = new Proxy({} as FastifyInstance, {
+    get(_target, property) {
+      if (!instance)
+        throw new Error('the API server is built in beforeAll; use it inside tests or hooks')
+      const value = Reflect.get(instance, property)
+      return typeof value === 'function' ? value.bind(instance) : value
+    },
+  })
+  const sql = async (query: string, values: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: services().database.url })
+    await client.connect()
+    try {
+      return (await client.query(query, values)).rows
+    } finally {
+      await client.end()
+    }
+  }
+  return { server, services, sql }
 }

@@ -1,16 +1,7 @@
-import { useIsolatedServices } from '@repo/testing'
-import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { useApiServer } from './helpers.ts'
 
-const services = useIsolatedServices()
-let server: FastifyInstance
-
-beforeAll(async () => {
-  const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
-})
-afterAll(() => server?.close())
+const { server } = useApiServer()
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 and describes every route with a response schema', async () => {

@@ -1,19 +1,10 @@
-import { useIsolatedServices } from '@repo/testing'
-import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { buildServer } from '../src/build-server.ts'
-import { buildTestServer, testEnv } from './helpers.ts'
+import { testEnv, useApiServer } from './helpers.ts'
 
-const services = useIsolatedServices()
-let server: FastifyInstance
-
-beforeAll(async () => {
-  const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
-})
-afterAll(() => server?.close())
+const { server, services } = useApiServer()
 
 let n = 0
 async function newUser() {
