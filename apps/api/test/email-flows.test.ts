@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type SmtpSink, startSmtpSink, useIsolatedServices, waitUntil } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { buildTestServer, ownerQuery } from './helpers.ts'
 
 // The whole path: the API queues the email, the real worker process sends it over SMTP,
 // the loopback sink receives it, and the test follows the link like a user would.
@@ -50,15 +49,8 @@ const tokenIn = (text: string, path: string) => {
 }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
-async function sql(query: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(query, values)).rows
-  } finally {
-    await client.end()
-  }
-}
+const sql = (query: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, query, values)
 
 describe('email verification', () => {
   it('emails a single-use link on sign-up that verifies the address', async () => {

@@ -55,14 +55,18 @@ export function useApiServer(overrides: Record<string, string> = {}) {
       return typeof value === 'function' ? value.bind(instance) : value
     },
   })
-  const sql = async (query: string, values: unknown[] = []) => {
-    const client = new pg.Client({ connectionString: services().database.url })
-    await client.connect()
-    try {
-      return (await client.query(query, values)).rows
-    } finally {
-      await client.end()
-    }
-  }
+  const sql = (query: string, values: unknown[] = []) =>
+    ownerQuery(services().database.url, query, values)
   return { server, services, sql }
+}
+
+/** Runs one statement with the owner (superuser) URL of a test database. */
+export async function ownerQuery(url: string, query: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query(query, values)).rows
+  } finally {
+    await client.end()
+  }
 }

@@ -1,8 +1,7 @@
 import { type FakeOAuthProvider, startFakeOAuthProvider, useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { buildTestServer, ownerQuery } from './helpers.ts'
 
 // The real OAuth client code (arctic, PKCE, profile calls) against a local fake provider
 // playing GitHub and Google.
@@ -57,15 +56,8 @@ async function signInWith(
   })
 }
 
-async function sql(query: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(query, values)).rows
-  } finally {
-    await client.end()
-  }
-}
+const sql = (query: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, query, values)
 
 describe('OAuth sign-in', () => {
   it('creates a verified account on first sign-in and signs the same account in again', async () => {

@@ -63,6 +63,20 @@ async function revokeCredentialsOf(tx: TenantTransaction, organizationId: string
   })
 }
 
+/**
+ * What a membership change decides on, read under lock: the owners, the actor's current
+ * role, and the member being changed (404 when not a member).
+ */
+async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, userId: string) {
+  const owners = await lockedOwnerIds(tx, actor.organizationId)
+  const actorRole = await lockedActorRole(tx, actor)
+  const target = await tx.membership.findUnique({
+    where: { organizationId_userId: { organizationId: actor.organizationId, userId } },
+  })
+  if (!target) throw errors.notFound('The member')
+  return { owners, actorRole, target }
+}
+
 /** Members of the organization with their role, oldest first. */
 export async function listMembers(deps: CoreDeps, actor: ActingMember) {
   const members = await withTenant(deps.db, actor, (tx) =>
@@ -88,14 +102,7 @@ export async function changeMemberRole(
   meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, actor, async (tx) => {
-    const owners = await lockedOwnerIds(tx, actor.organizationId)
-    const actorRole = await lockedActorRole(tx, actor)
-    const target = await tx.membership.findUnique({
-      where: {
-        organizationId_userId: { organizationId: actor.organizationId, userId: input.userId },
-      },
-    })
-    if (!target) throw errors.notFound('The member')
+    const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId)
     if (!roleAtLeast(actorRole, 'admin')) throw errors.forbidden()
     if ((target.role === 'owner' || input.role === 'owner') && actorRole !== 'owner') {
       throw errors.forbidden('Only an owner can grant or take the owner role.')
@@ -136,14 +143,7 @@ export async function removeMember(
   meta: RequestMeta = {},
 ) {
   await withTenant(deps.db, actor, async (tx) => {
-    const owners = await lockedOwnerIds(tx, actor.organizationId)
-    const actorRole = await lockedActorRole(tx, actor)
-    const target = await tx.membership.findUnique({
-      where: {
-        organizationId_userId: { organizationId: actor.organizationId, userId: input.userId },
-      },
-    })
-    if (!target) throw errors.notFound('The member')
+    const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId)
     const leaving = input.userId === actor.userId
     if (!leaving) {
       if (!roleAtLeast(actorRole, 'admin')) throw errors.forbidden()

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
+import { createCollector } from './collector.ts'
 
 export interface ReceivedEmail {
   from: string
@@ -31,8 +32,8 @@ export interface SmtpSink {
 export async function startSmtpSink(
   options: { port?: number; onMessage?: (message: ReceivedEmail) => void } = {},
 ): Promise<SmtpSink> {
-  const messages: ReceivedEmail[] = []
-  const waiters = new Set<() => void>()
+  const received = createCollector<ReceivedEmail>()
+  const messages = received.items
   let failures = 0
   const server = new SMTPServer({
     authOptional: true,
@@ -49,7 +50,7 @@ export async function startSmtpSink(
       }
       simpleParser(stream)
         .then((mail) => {
-          messages.push({
+          received.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             subject: mail.subject ?? '',
@@ -59,7 +60,6 @@ export async function startSmtpSink(
             headers: Object.fromEntries(mail.headers),
           })
           options.onMessage?.(messages[messages.length - 1] as ReceivedEmail)
-          for (const wake of waiters) wake()
           callback()
         })
         .catch((error: Error) => callback(error))
@@ -74,25 +74,7 @@ export async function startSmtpSink(
     failNext: (count) => {
       failures = count
     },
-    waitFor(match, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(match)
-          if (!found) return
-          clearTimeout(timer)
-          waiters.delete(check)
-          resolve(found)
-        }
-        const timer = setTimeout(() => {
-          waiters.delete(check)
-          reject(
-            new Error(`no matching email within ${timeoutMs} ms (${messages.length} received)`),
-          )
-        }, timeoutMs)
-        waiters.add(check)
-        check()
-      })
-    },
+    waitFor: (match, timeoutMs = 10_000) => received.waitFor(match, timeoutMs, 'email'),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }

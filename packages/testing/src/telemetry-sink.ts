@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync, inflateSync } from 'node:zlib'
+import { createCollector } from './collector.ts'
 
 export interface SinkRequest {
   method: string
@@ -27,8 +28,8 @@ export interface TelemetrySink {
  * tests assert on actual deliveries instead of mocking the SDKs.
  */
 export async function startTelemetrySink(): Promise<TelemetrySink> {
-  const requests: SinkRequest[] = []
-  const waiters = new Set<() => void>()
+  const received = createCollector<SinkRequest>()
+  const requests = received.items
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -38,8 +39,7 @@ export async function startTelemetrySink(): Promise<TelemetrySink> {
       const body = (
         encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw
       ).toString('utf8')
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
-      for (const wake of waiters) wake()
+      received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
     })
   })
@@ -50,27 +50,7 @@ export async function startTelemetrySink(): Promise<TelemetrySink> {
     sentryDsn: `http://public@127.0.0.1:${port}/1`,
     posthogHost: `http://127.0.0.1:${port}`,
     requests,
-    waitFor(match, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = requests.find(match)
-          if (!found) return
-          clearTimeout(timer)
-          waiters.delete(check)
-          resolve(found)
-        }
-        const timer = setTimeout(() => {
-          waiters.delete(check)
-          reject(
-            new Error(
-              `no matching telemetry request within ${timeoutMs} ms (${requests.length} received)`,
-            ),
-          )
-        }, timeoutMs)
-        waiters.add(check)
-        check()
-      })
-    },
+    waitFor: (match, timeoutMs = 10_000) => received.waitFor(match, timeoutMs, 'telemetry request'),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()
