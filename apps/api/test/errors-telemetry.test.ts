@@ -27,6 +27,26 @@ beforeAll(async () => {
       const { marker = '' } = request.query as { marker?: string }
       throw new Error(`connection to 10.0.0.7 failed for user admin password hunter2 ${marker}`)
     })
+    app.post('/test/duplicate-user', { config: { access: 'public' } }, async () => {
+      await app.db.user.create({ data: { email: 'same@example.com', name: 'One' } })
+      await app.db.user.create({ data: { email: 'same@example.com', name: 'Two' } })
+    })
+    app.post('/test/missing-row', { config: { access: 'public' } }, async () => {
+      await app.db.user.update({
+        where: { id: '00000000-0000-7000-8000-000000000000' },
+        data: { name: 'x' },
+      })
+    })
+    app.post('/test/broken-reference', { config: { access: 'public' } }, async () => {
+      await app.db.session.create({
+        data: {
+          userId: '00000000-0000-7000-8000-000000000000',
+          tokenHash: 'f'.repeat(64),
+          expiresAt: new Date(Date.now() + 1000),
+          absoluteExpiresAt: new Date(Date.now() + 1000),
+        },
+      })
+    })
     app.get('/test/conflict', { config: { access: 'public' } }, async () => {
       throw Object.assign(new Error('duplicate key in table users on 10.1.2.3'), {
         statusCode: 409,
@@ -94,6 +114,20 @@ describe('client errors', () => {
     })
     expect(res.statusCode).toBe(413)
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+  })
+
+  it('map database refusals to 409, 404 and 422 without naming constraints', async () => {
+    const cases = [
+      ['/test/duplicate-user', 409, 'urn:groundwork:problem:conflict'],
+      ['/test/missing-row', 404, 'urn:groundwork:problem:not_found'],
+      ['/test/broken-reference', 422, 'urn:groundwork:problem:invalid_reference'],
+    ] as const
+    for (const [url, status, type] of cases) {
+      const res = await server.inject({ method: 'POST', url })
+      expect(res.statusCode, url).toBe(status)
+      expect(res.json().type).toBe(type)
+      expect(res.body).not.toMatch(/users_email_key|sessions_user_id_fkey|Prisma|P20/)
+    }
   })
 
   it('keep internal messages of non-Fastify errors out of 4xx answers', async () => {

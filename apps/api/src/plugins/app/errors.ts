@@ -3,6 +3,7 @@ import { Sentry } from '@repo/observability'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { databaseProblem } from '../../lib/database-errors.ts'
 import { isDependencyDown } from '../../lib/dependency-errors.ts'
 import { problem, sendProblem } from '../../lib/problem.ts'
 
@@ -47,6 +48,8 @@ export default fp(
           }),
         )
       }
+      const mapped = databaseProblem(error)
+      if (mapped) return sendProblem(reply, mapped)
       if (isDependencyDown(error)) {
         request.log.error({ err: error }, 'a dependency is unavailable')
         reply.header('retry-after', '5')
