@@ -31,4 +31,27 @@ describe('API environment', () => {
       /CORS_ORIGINS/,
     )
   })
+
+  it('turns the API reference off in production unless enabled', async () => {
+    const { buildServer } = await import('../src/build-server.ts')
+    const key = Buffer.alloc(32, 1).toString('base64')
+    for (const [overrides, status] of [
+      [{ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key }, 404],
+      [{ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key, API_DOCS_ENABLED: 'true' }, 200],
+      [{ NODE_ENV: 'development', API_DOCS_ENABLED: 'false' }, 404],
+    ] as const) {
+      const app = await buildServer(
+        parseEnv(apiEnvSchema, {
+          ...base,
+          LOG_LEVEL: 'silent',
+          REDIS_CONNECT_TIMEOUT_MS: '100',
+          ...overrides,
+        }),
+      )
+      expect((await app.inject({ url: '/docs/' })).statusCode, JSON.stringify(overrides)).toBe(
+        status,
+      )
+      await app.close()
+    }
+  })
 })

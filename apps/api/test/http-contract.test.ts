@@ -67,3 +67,19 @@ describe('request ids', () => {
     expect(res.headers['set-cookie']).toBeUndefined()
   })
 })
+
+describe('interactive API reference', () => {
+  it('is served at /docs outside production, from the same OpenAPI document', async () => {
+    const res = await server.inject({ url: '/docs/' })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/text\/html/)
+    expect(res.body).toContain('/openapi.json')
+    expect(res.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'")
+    // Elsewhere the strict default CSP stays.
+    expect(
+      (await server.inject({ url: '/healthz' })).headers['content-security-policy'],
+    ).not.toContain("script-src 'self' 'unsafe-inline'")
+    const doc = (await server.inject({ url: '/openapi.json' })).json()
+    expect(Object.keys(doc.paths).some((path) => path.startsWith('/docs'))).toBe(false)
+  })
+})

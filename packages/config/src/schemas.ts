@@ -73,6 +73,11 @@ export const apiServerEnv = z.object({
    * `false`. Per-IP limits need the real client address, not the proxy's.
    */
   TRUST_PROXY: z.string().default('loopback'),
+  /**
+   * Interactive API reference (Scalar) at /docs. Default: on except in production, where
+   * you enable it deliberately.
+   */
+  API_DOCS_ENABLED: z.enum(['true', 'false', 'auto']).default('auto'),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
 })
