@@ -1,4 +1,4 @@
-// pnpm --filter @repo/api-client generate: refresh openapi.json and the client types.
+// pnpm api-client:generate: refresh openapi.json and the client types.
 import { writeFileSync } from 'node:fs'
 import { currentDocument, DOCUMENT_PATH, renderTypes, TYPES_PATH } from './openapi.ts'
 

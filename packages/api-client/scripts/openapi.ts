@@ -1,5 +1,5 @@
 // The OpenAPI document and the TypeScript types derived from it, both from the API's own
-// route schemas. Shared by `pnpm --filter @repo/api-client generate` and the test that
+// route schemas. Shared by `pnpm api-client:generate` and the test that
 // fails when the committed files are stale.
 import { buildServer } from '@repo/api/build-server'
 import { apiEnvSchema } from '@repo/api/env'
@@ -33,5 +33,5 @@ export async function currentDocument(): Promise<string> {
 
 export async function renderTypes(document: string): Promise<string> {
   const ast = await openapiTS(JSON.parse(document))
-  return `// Generated from openapi.json by \`pnpm --filter @repo/api-client generate\`. Do not edit.\n\n${astToString(ast)}`
+  return `// Generated from openapi.json by \`pnpm api-client:generate\`. Do not edit.\n\n${astToString(ast)}`
 }

@@ -1,4 +1,4 @@
-// Generated from openapi.json by `pnpm --filter @repo/api-client generate`. Do not edit.
+// Generated from openapi.json by `pnpm api-client:generate`. Do not edit.
 
 export interface paths {
     "/healthz": {
