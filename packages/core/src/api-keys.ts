@@ -5,6 +5,7 @@ import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
+import { type PageRequest, pageQuery, toPage } from './pagination.ts'
 
 /** What an API key may be granted. A route names the scope it accepts keys for. */
 export const API_KEY_SCOPES = ['organization:read', 'members:read'] as const
@@ -59,10 +60,12 @@ export async function createApiKey(
   return { apiKey, key }
 }
 
-export async function listApiKeys(deps: CoreDeps, actor: ActingMember) {
-  return withTenant(deps.db, actor, (tx) =>
-    tx.apiKey.findMany({ where: { revokedAt: null }, orderBy: { createdAt: 'desc' }, take: 500 }),
+export async function listApiKeys(deps: CoreDeps, actor: ActingMember, page: PageRequest) {
+  const query = pageQuery(page, 'desc')
+  const rows = await withTenant(deps.db, actor, (tx) =>
+    tx.apiKey.findMany({ ...query, where: { revokedAt: null, ...query.where } }),
   )
+  return toPage(rows, page)
 }
 
 export async function revokeApiKey(

@@ -38,6 +38,7 @@ export {
   verifySecondFactor,
 } from './mfa.ts'
 export { finishOAuth, type OAuthProviderName, startOAuth } from './oauth.ts'
+export { encodeCursor, type Page, type PageRequest, pageQuery, toPage } from './pagination.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'

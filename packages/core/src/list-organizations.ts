@@ -1,14 +1,24 @@
 import { withUser } from '@repo/db'
 import type { CoreDeps } from './context.ts'
+import { type PageRequest, pageQuery, toPage } from './pagination.ts'
 
 /** The organizations the user belongs to, with their role in each, oldest membership first. */
-export async function listOrganizations(deps: CoreDeps, input: { userId: string }) {
-  const memberships = await withUser(deps.db, input.userId, (tx) =>
+export async function listOrganizations(
+  deps: CoreDeps,
+  input: { userId: string },
+  page: PageRequest,
+) {
+  const query = pageQuery(page, 'asc')
+  const rows = await withUser(deps.db, input.userId, (tx) =>
     tx.membership.findMany({
-      where: { userId: input.userId },
+      ...query,
+      where: { userId: input.userId, ...query.where },
       include: { organization: true },
-      orderBy: { createdAt: 'asc' },
     }),
   )
-  return memberships.map((m) => ({ ...m.organization, role: m.role }))
+  const result = toPage(rows, page)
+  return {
+    nextCursor: result.nextCursor,
+    data: result.data.map((m) => ({ ...m.organization, role: m.role })),
+  }
 }

@@ -1,14 +1,23 @@
 import type { CoreDeps } from './context.ts'
+import { type PageRequest, pageQuery, toPage } from './pagination.ts'
 
 /** The user's active sessions, newest first; `current` marks the caller's own. */
 export async function listSessions(
   deps: CoreDeps,
   input: { userId: string; currentSessionId: string },
+  page: PageRequest,
 ) {
-  const sessions = await deps.db.session.findMany({
-    where: { userId: input.userId, expiresAt: { gt: new Date() } },
-    orderBy: { createdAt: 'desc' },
-    take: 100,
+  const query = pageQuery(page, 'desc')
+  const rows = await deps.db.session.findMany({
+    ...query,
+    where: { userId: input.userId, expiresAt: { gt: new Date() }, ...query.where },
   })
-  return sessions.map((session) => ({ ...session, current: session.id === input.currentSessionId }))
+  const result = toPage(rows, page)
+  return {
+    ...result,
+    data: result.data.map((session) => ({
+      ...session,
+      current: session.id === input.currentSessionId,
+    })),
+  }
 }

@@ -3,6 +3,7 @@ import { withTenant } from '@repo/db'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
 
 export interface ActingMember {
@@ -78,17 +79,22 @@ async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, u
 }
 
 /** Members of the organization with their role, oldest first. */
-export async function listMembers(deps: CoreDeps, actor: ActingMember) {
-  const members = await withTenant(deps.db, actor, (tx) =>
-    tx.membership.findMany({ include: { user: true }, orderBy: { createdAt: 'asc' }, take: 500 }),
+export async function listMembers(deps: CoreDeps, actor: ActingMember, page: PageRequest) {
+  const query = pageQuery(page, 'asc')
+  const rows = await withTenant(deps.db, actor, (tx) =>
+    tx.membership.findMany({ ...query, include: { user: true } }),
   )
-  return members.map((m) => ({
-    userId: m.userId,
-    email: m.user.email,
-    name: m.user.name,
-    role: m.role,
-    joinedAt: m.createdAt,
-  }))
+  const result = toPage(rows, page)
+  return {
+    nextCursor: result.nextCursor,
+    data: result.data.map((m) => ({
+      userId: m.userId,
+      email: m.user.email,
+      name: m.user.name,
+      role: m.role,
+      joinedAt: m.createdAt,
+    })),
+  }
 }
 
 /**

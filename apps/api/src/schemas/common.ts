@@ -70,3 +70,15 @@ export function toOrganization(org: {
 }) {
   return { id: org.id, name: org.name, role: org.role, createdAt: org.createdAt.toISOString() }
 }
+
+/** `?limit=&cursor=` for every list: 20 by default, at most 100. */
+export const listQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+
+/** A page of a list: `{ data, nextCursor }` (null on the last page). */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() })

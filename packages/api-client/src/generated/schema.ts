@@ -729,10 +729,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's active sessions (devices). */
+        /** The caller's active sessions (devices), newest first. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -747,7 +750,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: components["schemas"]["Session"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1494,7 +1497,10 @@ export interface paths {
         /** The organization's active API keys (never their secrets). */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     orgId: string;
@@ -1511,7 +1517,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: components["schemas"]["ApiKey"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1720,7 +1726,10 @@ export interface paths {
         /** Pending invitations. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     orgId: string;
@@ -1737,7 +1746,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: components["schemas"]["Invitation"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -2019,7 +2028,10 @@ export interface paths {
         /** The members of the organization. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     orgId: string;
@@ -2036,7 +2048,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: components["schemas"]["Member"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -2254,10 +2266,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organizations the caller belongs to. */
+        /** The organizations the caller belongs to, oldest membership first. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2272,7 +2287,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: components["schemas"]["Organization"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };

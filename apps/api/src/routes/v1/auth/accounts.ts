@@ -19,7 +19,9 @@ import {
   authProblems,
   emailSchema,
   idSchema,
+  listQuery,
   nameSchema,
+  pageOf,
   passwordSchema,
   toUser,
   userSchema,
@@ -226,21 +228,23 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       config: { access: 'authenticated' },
       schema: {
         tags: ['auth'],
-        summary: "The caller's active sessions (devices).",
+        summary: "The caller's active sessions (devices), newest first.",
+        querystring: listQuery,
         response: {
-          200: z.object({ data: z.array(sessionSchema), nextCursor: z.null() }),
+          200: pageOf(sessionSchema),
           ...authProblems,
         },
       },
     },
     async (request) => {
       const auth = request.auth as NonNullable<typeof request.auth>
-      const sessions = await listSessions(fastify.deps, {
-        userId: auth.userId,
-        currentSessionId: auth.sessionId,
-      })
+      const sessions = await listSessions(
+        fastify.deps,
+        { userId: auth.userId, currentSessionId: auth.sessionId },
+        request.query,
+      )
       return {
-        data: sessions.map((s) => ({
+        data: sessions.data.map((s) => ({
           id: s.id,
           createdAt: s.createdAt.toISOString(),
           lastUsedAt: s.lastUsedAt.toISOString(),
@@ -249,7 +253,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
           userAgent: s.userAgent,
           current: s.current,
         })),
-        nextCursor: null,
+        nextCursor: sessions.nextCursor,
       }
     },
   )

@@ -8,7 +8,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import { idSchema, nameSchema, tenantProblems } from '../../../schemas/common.ts'
+import { idSchema, listQuery, nameSchema, pageOf, tenantProblems } from '../../../schemas/common.ts'
 
 const apiKeySchema = z
   .object({
@@ -84,15 +84,17 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary: "The organization's active API keys (never their secrets).",
         params,
+        querystring: listQuery,
         response: {
-          200: z.object({ data: z.array(apiKeySchema), nextCursor: z.null() }),
+          200: pageOf(apiKeySchema),
           ...tenantProblems,
         },
       },
     },
     async (request) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      return { data: (await listApiKeys(fastify.deps, tenant)).map(toApiKey), nextCursor: null }
+      const page = await listApiKeys(fastify.deps, tenant, request.query)
+      return { data: page.data.map(toApiKey), nextCursor: page.nextCursor }
     },
   )
 

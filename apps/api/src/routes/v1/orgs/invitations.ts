@@ -9,7 +9,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import { emailSchema, idSchema, roleSchema, tenantProblems } from '../../../schemas/common.ts'
+import {
+  emailSchema,
+  idSchema,
+  listQuery,
+  pageOf,
+  roleSchema,
+  tenantProblems,
+} from '../../../schemas/common.ts'
 
 const invitationSchema = z
   .object({
@@ -73,18 +80,17 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary: 'Pending invitations.',
         params,
+        querystring: listQuery,
         response: {
-          200: z.object({ data: z.array(invitationSchema), nextCursor: z.null() }),
+          200: pageOf(invitationSchema),
           ...tenantProblems,
         },
       },
     },
     async (request) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      return {
-        data: (await listInvitations(fastify.deps, tenant)).map(toInvitation),
-        nextCursor: null,
-      }
+      const page = await listInvitations(fastify.deps, tenant, request.query)
+      return { data: page.data.map(toInvitation), nextCursor: page.nextCursor }
     },
   )
 

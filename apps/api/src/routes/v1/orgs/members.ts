@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import { idSchema, roleSchema, tenantProblems } from '../../../schemas/common.ts'
+import { idSchema, listQuery, pageOf, roleSchema, tenantProblems } from '../../../schemas/common.ts'
 
 const memberSchema = z
   .object({
@@ -27,18 +27,19 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary: 'The members of the organization.',
         params,
+        querystring: listQuery,
         response: {
-          200: z.object({ data: z.array(memberSchema), nextCursor: z.null() }),
+          200: pageOf(memberSchema),
           ...tenantProblems,
         },
       },
     },
     async (request) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const data = await listMembers(fastify.deps, tenant)
+      const page = await listMembers(fastify.deps, tenant, request.query)
       return {
-        data: data.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
-        nextCursor: null,
+        data: page.data.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
+        nextCursor: page.nextCursor,
       }
     },
   )

@@ -12,8 +12,10 @@ import { requestMeta } from '../../../lib/request-meta.ts'
 import {
   authProblems,
   idSchema,
+  listQuery,
   nameSchema,
   organizationSchema,
+  pageOf,
   tenantProblems,
   toOrganization,
 } from '../../../schemas/common.ts'
@@ -48,17 +50,18 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
       config: { access: 'authenticated' },
       schema: {
         tags: ['organizations'],
-        summary: 'The organizations the caller belongs to.',
+        summary: 'The organizations the caller belongs to, oldest membership first.',
+        querystring: listQuery,
         response: {
-          200: z.object({ data: z.array(organizationSchema), nextCursor: z.null() }),
+          200: pageOf(organizationSchema),
           ...authProblems,
         },
       },
     },
     async (request) => {
       const auth = request.auth as NonNullable<typeof request.auth>
-      const organizations = await listOrganizations(fastify.deps, { userId: auth.userId })
-      return { data: organizations.map(toOrganization), nextCursor: null }
+      const page = await listOrganizations(fastify.deps, { userId: auth.userId }, request.query)
+      return { data: page.data.map(toOrganization), nextCursor: page.nextCursor }
     },
   )
 
