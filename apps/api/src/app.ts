@@ -6,6 +6,7 @@ import type { ApiEnv } from './env.ts'
 
 export interface AppOptions {
   env: ApiEnv
+  onQuery?: (sql: string) => void
 }
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -27,6 +27,8 @@ function trustProxy(value: string): false | string[] {
 export interface BuildOptions {
   /** Defaults to a logger built from env; tests pass a silent or capturing one. */
   logger?: Logger
+  /** Sees every SQL statement the app sends (tests use it to catch N+1 queries). */
+  onQuery?: (sql: string) => void
 }
 
 /** Creates the Fastify instance with server-level options and registers the app plugin. */
@@ -57,6 +59,9 @@ export async function buildServer(
   server.setValidatorCompiler(validatorCompiler)
   server.setSerializerCompiler(serializerCompiler)
   // Not encapsulated: the app's decorators (config, db, redis...) live on the server itself.
-  await server.register(fp(app, { name: 'app' }), { env })
+  await server.register(fp(app, { name: 'app' }), {
+    env,
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+  })
   return server
 }

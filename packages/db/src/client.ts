@@ -10,7 +10,11 @@ export type DatabaseConfig = z.infer<typeof databaseEnv>
  * creates one per app instance (one per process in production; tests build several);
  * code without such an owner, like Next.js server code, uses `getDb()`.
  */
-export function createDatabaseClient(config: DatabaseConfig): PrismaClient {
+export function createDatabaseClient(
+  config: DatabaseConfig,
+  /** Called with every SQL statement sent (tests count statements to catch N+1 queries). */
+  onQuery?: (sql: string) => void,
+): PrismaClient {
   const adapter = new PrismaPg({
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
@@ -21,7 +25,10 @@ export function createDatabaseClient(config: DatabaseConfig): PrismaClient {
     idle_in_transaction_session_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS * 2,
     application_name: process.env.npm_package_name ?? 'groundwork',
   })
-  return new PrismaClient({ adapter })
+  if (!onQuery) return new PrismaClient({ adapter })
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+  client.$on('query', (event) => onQuery(event.query))
+  return client
 }
 
 // Kept on globalThis so dev-server hot reloads reuse one pool instead of leaking new ones.

@@ -1,14 +1,15 @@
 import { createDatabaseClient, type PrismaClient } from '@repo/db'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { AppOptions } from '../../app.ts'
 
 /**
  * The Prisma client for this app instance (one per process in production). Connects
  * lazily, so the API starts and reports not-ready while Postgres is down.
  */
 export default fp(
-  async function db(fastify: FastifyInstance) {
-    const client = createDatabaseClient(fastify.config)
+  async function db(fastify: FastifyInstance, options: AppOptions) {
+    const client = createDatabaseClient(fastify.config, options.onQuery)
     fastify.decorate('db', client)
     // Open a connection and load the query compiler before traffic arrives, so the first
     // request (and the first readiness probe) does not pay for it. A database that is down

@@ -1,0 +1,112 @@
+import { useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildServer } from '../src/build-server.ts'
+import { ownerQuery, testEnv } from './helpers.ts'
+
+// No N+1: the number of SQL statements a list request sends must not grow with the rows
+// it returns. Every statement the app sends is counted per request.
+const services = useIsolatedServices()
+let server: FastifyInstance
+let statements = 0
+const sql = (query: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, query, values)
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  server = await buildServer(testEnv({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }), {
+    onQuery: () => {
+      statements++
+    },
+  })
+  await server.ready()
+})
+afterAll(() => server?.close())
+
+async function countStatements(url: string, headers: Record<string, string>) {
+  statements = 0
+  const res = await server.inject({ url, headers })
+  expect(res.statusCode, url).toBe(200)
+  return { count: statements, rows: (res.json() as { data: unknown[] }).data.length }
+}
+
+/** Adds `n` rows of each list's kind for the owner's organization and user. */
+async function grow(n: number, orgId: string, userId: string) {
+  await sql(
+    `WITH u AS (
+       INSERT INTO users (id, email, name, updated_at)
+       SELECT gen_random_uuid(), 'n1-' || gen_random_uuid() || '@example.com', 'Member', now() FROM generate_series(1, $2::int)
+       RETURNING id)
+     INSERT INTO memberships (id, organization_id, user_id, role, updated_at) SELECT gen_random_uuid(), $1, id, 'member', now() FROM u`,
+    [orgId, n],
+  )
+  await sql(
+    `INSERT INTO invitations (id, organization_id, email, role, token_hash, invited_by_id, expires_at)
+     SELECT gen_random_uuid(), $1, 'inv-' || gen_random_uuid() || '@example.com', 'member', md5(random()::text) || md5(random()::text), $2, now() + interval '1 day'
+     FROM generate_series(1, $3::int)`,
+    [orgId, userId, n],
+  )
+  await sql(
+    `INSERT INTO api_keys (id, organization_id, name, prefix, secret_hash, scopes, created_by_id)
+     SELECT gen_random_uuid(), $1, 'k', substr(md5(random()::text), 1, 12), md5(random()::text) || md5(random()::text), ARRAY['organization:read'], $2
+     FROM generate_series(1, $3::int)`,
+    [orgId, userId, n],
+  )
+  await sql(
+    `INSERT INTO sessions (id, user_id, token_hash, expires_at, absolute_expires_at)
+     SELECT gen_random_uuid(), $1, md5(random()::text) || md5(random()::text), now() + interval '1 day', now() + interval '2 days'
+     FROM generate_series(1, $2::int)`,
+    [userId, n],
+  )
+  await sql(
+    `WITH o AS (
+       INSERT INTO organizations (id, name, updated_at) SELECT gen_random_uuid(), 'Other', now() FROM generate_series(1, $2::int) RETURNING id)
+     INSERT INTO memberships (id, organization_id, user_id, role, updated_at) SELECT gen_random_uuid(), id, $1, 'member', now() FROM o`,
+    [userId, n],
+  )
+}
+
+describe('list requests', () => {
+  it('send the same number of statements for 3 rows as for 40', async () => {
+    const signUp = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: {
+        email: 'n-plus-one@example.com',
+        password: 'correct horse battery staple',
+        name: 'Nina',
+      },
+    })
+    const headers = { authorization: `Bearer ${signUp.json().token}` }
+    const userId = signUp.json().user.id as string
+    const orgId = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers,
+        payload: { name: 'Counted' },
+      })
+    ).json().id as string
+    const lists = [
+      '/v1/orgs?limit=100',
+      `/v1/orgs/${orgId}/members?limit=100`,
+      `/v1/orgs/${orgId}/invitations?limit=100`,
+      `/v1/orgs/${orgId}/api-keys?limit=100`,
+      '/v1/auth/sessions?limit=100',
+    ]
+    await grow(2, orgId, userId)
+    const small = []
+    for (const url of lists) small.push(await countStatements(url, headers))
+    await grow(38, orgId, userId)
+    for (const [i, url] of lists.entries()) {
+      const large = await countStatements(url, headers)
+      // The counter really counts: every list sends statements (transaction, context, query).
+      expect(small[i]?.count ?? 0, url).toBeGreaterThanOrEqual(2)
+      expect(large.rows, url).toBeGreaterThan(small[i]?.rows ?? 0)
+      expect(
+        large.count,
+        `${url}: statements for ${small[i]?.rows} rows vs ${large.rows} rows`,
+      ).toBe(small[i]?.count)
+    }
+  })
+})
