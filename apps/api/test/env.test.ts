@@ -45,6 +45,8 @@ describe('API environment', () => {
           ...base,
           LOG_LEVEL: 'silent',
           REDIS_CONNECT_TIMEOUT_MS: '100',
+          PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+          PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
           ...overrides,
         }),
       )

@@ -21,6 +21,8 @@ export async function currentDocument(): Promise<string> {
       REDIS_URL: 'redis://127.0.0.1:9',
       REDIS_CONNECT_TIMEOUT_MS: '50',
       DATABASE_CONNECT_TIMEOUT_MS: '50',
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+      PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     }),
   )
   try {

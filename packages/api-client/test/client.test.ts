@@ -20,6 +20,8 @@ beforeAll(async () => {
       DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       AUTH_RATE_LIMIT_PER_MINUTE: '1000',
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+      PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     }),
   )
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })

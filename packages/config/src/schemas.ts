@@ -78,6 +78,13 @@ export const apiServerEnv = z.object({
    * you enable it deliberately.
    */
   API_DOCS_ENABLED: z.enum(['true', 'false', 'auto']).default('auto'),
+  /**
+   * Load shedding (@fastify/under-pressure): past these, requests get 503 with
+   * Retry-After instead of queueing until everything times out. 0 turns a check off.
+   */
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  PRESSURE_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0.98),
+  PRESSURE_SAMPLE_INTERVAL_MS: positiveInt(1_000),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
 })
