@@ -78,4 +78,71 @@ describe('api process', () => {
     expect(logs).toContain('"signal":"SIGTERM"')
     await expect(fetch(`${base}/healthz`)).rejects.toThrow()
   })
+
+  it('loses no request when SIGTERM arrives under load behind a load balancer', async () => {
+    const port = await freePort()
+    const { database, redis } = services()
+    const api = startApi({
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      API_PORT: String(port),
+      SHUTDOWN_DRAIN_DELAY_MS: '300',
+      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    })
+    const base = `http://127.0.0.1:${port}`
+    await expect
+      .poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, {
+        timeout: 15_000,
+        interval: 100,
+      })
+      .toBe(200)
+
+    const statuses: number[] = []
+    const failures: string[] = []
+    let signalledAt = 0
+    let answeredAfterSignal = 0
+    // A load balancer: polls readiness and stops routing new requests once it reads 503,
+    // as a real one does during the drain delay.
+    let routing = true
+    const balancer = (async () => {
+      while (routing) {
+        const ready = await fetch(`${base}/readyz`, { headers: { connection: 'close' } }).catch(
+          () => undefined,
+        )
+        if (ready?.status !== 200) routing = false
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    })()
+    // Eight clients keep sign-ins in flight (each one Argon2id verification) while the
+    // balancer routes to this instance.
+    const client = async () => {
+      while (routing) {
+        try {
+          const res = await fetch(`${base}/v1/auth/sign-in`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', connection: 'close' },
+            body: JSON.stringify({ email: 'nobody@example.com', password: 'not the password' }),
+          })
+          statuses.push(res.status)
+          if (signalledAt && Date.now() > signalledAt) answeredAfterSignal++
+        } catch (error) {
+          failures.push((error as { cause?: { code?: string } }).cause?.code ?? String(error))
+          return
+        }
+      }
+    }
+    const clients = Array.from({ length: 8 }, client)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    signalledAt = Date.now()
+    api.child.kill('SIGTERM')
+    await Promise.all([...clients, balancer])
+
+    expect(await api.exited).toBe(0)
+    expect(failures).toEqual([])
+    expect(statuses.length).toBeGreaterThan(8)
+    // Every request got a real answer: wrong password (401) or, as guesses pile up from
+    // one address, the sign-in throttle (429). Never a reset connection or a 5xx.
+    expect([...new Set(statuses)].filter((status) => status !== 401 && status !== 429)).toEqual([])
+    expect(answeredAfterSignal).toBeGreaterThan(0)
+  }, 30_000)
 })
