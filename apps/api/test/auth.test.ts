@@ -126,22 +126,33 @@ describe('sign-in', () => {
   it('takes as long for an unknown email as for a wrong password', async () => {
     const email = uniqueEmail()
     await signUp(email)
+    // A new client address each time, so the sign-in throttle (which would answer fast)
+    // never kicks in and both paths do their full work.
+    let address = 0
     const time = async (payload: object) => {
       const started = performance.now()
-      await server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload })
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        payload,
+        remoteAddress: `10.40.0.${++address}`,
+      })
+      expect(res.statusCode).toBe(401)
       return performance.now() - started
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
     const wrong: number[] = []
     const unknown: number[] = []
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 11; i++) {
       wrong.push(await time({ email, password: 'wrong password here' }))
       unknown.push(await time({ email: uniqueEmail(), password: 'wrong password here' }))
     }
     // Both pay one Argon2id verification (tens of ms); without the dummy hash the unknown
     // email would answer in about a millisecond.
-    expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.6)
-    expect(median(unknown)).toBeLessThan(median(wrong) * 1.67)
+    // Loose bounds: the difference that matters (about 1 ms against tens of ms) is far
+    // outside them.
+    // The fastest of each is the least disturbed by other work on the machine.
+    expect(Math.min(...unknown)).toBeGreaterThan(Math.min(...wrong) * 0.5)
+    expect(Math.min(...unknown)).toBeLessThan(Math.min(...wrong) * 2)
   })
 })
 
