@@ -1,4 +1,3 @@
-import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { useIsolatedServices } from '@repo/testing'
@@ -84,7 +83,8 @@ describe('readiness tells the truth about dependencies', () => {
 
       // Redis comes back on the same address: the client reconnects and readiness follows.
       restarted = await startLocalRedis({
-        dataDir: join(mkdtempSync(join(tmpdir(), 'groundwork-redis-again-')), 'data'),
+        // A path of its own that the server creates and removes on stop.
+        dataDir: join(tmpdir(), `groundwork-redis-again-${process.pid}-${Date.now()}`),
         port: redis.port,
         persistent: false,
       })

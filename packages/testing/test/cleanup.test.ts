@@ -108,3 +108,50 @@ describe('a server owner killed while the servers are still starting', () => {
       .toEqual([])
   }, 60_000)
 })
+
+describe('a server owner killed after start-up, its files deleted at once', () => {
+  it('still has its servers stopped: the reaper remembers their pids', async () => {
+    const postgresDir = join(scratch, 'pg-deleted')
+    const redisDir = join(scratch, 'redis-deleted')
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'fixtures/start-servers.ts'), postgresDir, redisDir],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    )
+    children.push(child)
+    let output = ''
+    child.stdout?.on('data', (chunk) => (output += chunk))
+    await expect
+      .poll(() => output.includes('redisPort'), { timeout: 30_000, interval: 50 })
+      .toBe(true)
+    const ports = JSON.parse(output.trim()) as { postgresPort: number; redisPort: number }
+    // The reaper looks for the pid every 50 ms; a real owner dies much later than this.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    // What a test's afterAll does right after killing: remove the dirs, pid files included.
+    for (const path of [
+      postgresDir,
+      `${postgresDir}.log`,
+      redisDir,
+      `${redisDir}.log`,
+      `${redisDir}.pid`,
+    ]) {
+      rmSync(path, { recursive: true, force: true })
+    }
+    await expect
+      .poll(
+        async () => ({
+          postgres: await isPortInUse(ports.postgresPort),
+          redis: await isPortInUse(ports.redisPort),
+        }),
+        {
+          timeout: 20_000,
+          interval: 200,
+        },
+      )
+      .toEqual({ postgres: false, redis: false })
+  }, 60_000)
+})

@@ -28,10 +28,27 @@ function target() {
 // Dismissed by the owner once the server is stopped and its files are gone.
 process.on('SIGTERM', () => process.exit(0))
 
-const timer = setInterval(() => {
-  if (alive(parentPid)) return
+// Remember the server's pid as soon as its pid file appears: whoever cleans up after a
+// crash may delete the file before we look (Postgres stops by itself when its data dir
+// goes; Redis does not).
+let remembered
+
+// Look often until the pid is known, then settle to a slower beat.
+let timer = setInterval(tick, 50)
+
+function tick() {
+  if (alive(parentPid)) {
+    if (remembered === undefined) {
+      remembered = target()
+      if (remembered !== undefined) {
+        clearInterval(timer)
+        timer = setInterval(tick, 250)
+      }
+    }
+    return
+  }
   clearInterval(timer)
-  const victim = target()
+  const victim = target() ?? remembered
   if (victim && alive(victim)) {
     try {
       process.kill(victim, signal)
@@ -49,4 +66,4 @@ const timer = setInterval(() => {
     process.exit(0)
   }
   waitThenClean()
-}, 250)
+}

@@ -56,14 +56,7 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Redis
       command: binary,
       args: [
         ...['--bind', '127.0.0.1', '--port', String(options.port), '--dir', options.dataDir],
-        ...[
-          '--pidfile',
-          pidFile,
-          '--databases',
-          String(options.databases ?? 16),
-          '--daemonize',
-          'no',
-        ],
+        ...['--databases', String(options.databases ?? 16), '--daemonize', 'no'],
         '--protected-mode',
         'yes',
         // BullMQ requires that Redis never evicts its keys.
@@ -75,6 +68,8 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Redis
       ],
       logFile,
     })
+    // Redis writes no pid file when it is not daemonized: write it for the reaper.
+    writeFileSync(pidFile, String(pid))
     const deadline = Date.now() + (options.startTimeoutMs ?? 15_000)
     for (;;) {
       if (!isAlive(pid))
