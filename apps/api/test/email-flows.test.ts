@@ -52,6 +52,20 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const sql = (query: string, values: unknown[] = []) =>
   ownerQuery(services().database.url, query, values)
 
+/** Signs up and returns the session token and the token from the emailed verification link. */
+async function signUpForLink(email: string, name: string) {
+  const res = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-up',
+    payload: { email, password, name },
+  })
+  const mail = await sink.waitFor(
+    (m) => m.to.includes(email) && m.subject.startsWith('Confirm'),
+    20_000,
+  )
+  return { token: res.json().token as string, link: tokenIn(mail.text, '/verify-email') }
+}
+
 describe('email verification', () => {
   it('emails a single-use link on sign-up that verifies the address', async () => {
     const email = 'verify-me@example.com'
@@ -125,15 +139,7 @@ describe('email verification', () => {
       ).toBe(400)
     }
     const email = 'expired-link@example.com'
-    await server.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Exp' },
-    })
-    const link = tokenIn(
-      (await sink.waitFor((m) => m.to.includes(email), 20_000)).text,
-      '/verify-email',
-    )
+    const { link } = await signUpForLink(email, 'Exp')
     await sql(
       "UPDATE email_verifications SET expires_at = now() - interval '1 second' WHERE email = $1",
       [email],
@@ -154,15 +160,7 @@ describe('email verification', () => {
 
   it('verifies once when the same link is opened twice at the same moment', async () => {
     const email = 'double-click@example.com'
-    await server.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Dee' },
-    })
-    const link = tokenIn(
-      (await sink.waitFor((m) => m.to.includes(email), 20_000)).text,
-      '/verify-email',
-    )
+    const { link } = await signUpForLink(email, 'Dee')
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
         server.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token: link } }),

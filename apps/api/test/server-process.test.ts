@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { useIsolatedServices } from '@repo/testing'
+import { answers, useIsolatedServices, waitUntil } from '@repo/testing'
 import { freePort } from '@repo/testing/servers'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -25,6 +25,24 @@ function startApi(env: Record<string, string>) {
   return { child, exited, output: () => output }
 }
 
+/** Starts the real API on a free port against this file's services; resolves once ready. */
+async function startReadyApi(env: Record<string, string>) {
+  const port = await freePort()
+  const { database, redis } = services()
+  const api = startApi({
+    DATABASE_URL: database.appUrl,
+    REDIS_URL: redis.url,
+    API_PORT: String(port),
+    ...env,
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitUntil(() => answers(`${base}/readyz`), {
+    what: 'the API to be ready',
+    timeoutMs: 15_000,
+  })
+  return { api, base }
+}
+
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
 })
@@ -42,21 +60,9 @@ describe('api process', () => {
   })
 
   it('serves, then on SIGTERM reports not-ready while draining, and exits 0', async () => {
-    const port = await freePort()
-    const { database, redis } = services()
-    const api = startApi({
-      DATABASE_URL: database.appUrl,
-      REDIS_URL: redis.url,
-      API_PORT: String(port),
+    const { api, base } = await startReadyApi({
       SHUTDOWN_DRAIN_DELAY_MS: '1500',
     })
-    const base = `http://127.0.0.1:${port}`
-    await expect
-      .poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, {
-        timeout: 15_000,
-        interval: 100,
-      })
-      .toBe(200)
 
     // Request logs are JSON with the caller's request id, and never the credentials.
     await fetch(`${base}/healthz`, {
@@ -80,22 +86,10 @@ describe('api process', () => {
   })
 
   it('loses no request when SIGTERM arrives under load behind a load balancer', async () => {
-    const port = await freePort()
-    const { database, redis } = services()
-    const api = startApi({
-      DATABASE_URL: database.appUrl,
-      REDIS_URL: redis.url,
-      API_PORT: String(port),
+    const { api, base } = await startReadyApi({
       SHUTDOWN_DRAIN_DELAY_MS: '300',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     })
-    const base = `http://127.0.0.1:${port}`
-    await expect
-      .poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, {
-        timeout: 15_000,
-        interval: 100,
-      })
-      .toBe(200)
 
     const statuses: number[] = []
     const failures: string[] = []
