@@ -10,6 +10,7 @@ import { useApiServer } from './helpers.ts'
 const { server, services } = useApiServer()
 const users = {} as Record<'owner' | 'admin' | 'member' | 'outsider', { authorization: string }>
 let orgId = ''
+const ids = { projectId: '', taskId: '' }
 const keys = { all: '', none: '', otherOrg: '' }
 
 const RANK = { member: 1, admin: 2, owner: 3 } as const
@@ -60,18 +61,41 @@ beforeAll(async () => {
         payload: { name: 'matrix', scopes },
       })
     ).json().key as string
-  keys.all = await key(users.owner, orgId, ['organization:read', 'members:read'])
+  const allScopes = ['organization:read', 'members:read', 'projects:read', 'projects:write']
+  keys.all = await key(users.owner, orgId, allScopes)
   keys.none = await key(users.owner, orgId, ['organization:read'])
   const outsiderOrg = (await server.inject({ url: '/v1/orgs', headers: users.outsider })).json()
     .data[0].id
-  keys.otherOrg = await key(users.outsider, outsiderOrg, ['organization:read', 'members:read'])
+  keys.otherOrg = await key(users.outsider, outsiderOrg, allScopes)
+  // Real resource ids, so routes below the organization reach their access checks.
+  ids.projectId = (
+    await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/projects`,
+      headers: users.owner,
+      payload: { name: 'Matrix project' },
+    })
+  ).json().id
+  ids.taskId = (
+    await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/projects/${ids.projectId}/tasks`,
+      headers: users.owner,
+      payload: { title: 'Matrix task' },
+    })
+  ).json().id
 })
 
 function routes() {
   return server.accessRules.filter((rule) => rule.method !== 'HEAD' && rule.method !== 'OPTIONS')
 }
 
-const urlFor = (template: string) => template.replace(':orgId', orgId)
+/** The route with this organization's id and real resource ids (or fresh ones: `ghosts`). */
+const urlFor = (template: string, ghosts = false) =>
+  template
+    .replace(':orgId', orgId)
+    .replace(':projectId', ghosts ? crypto.randomUUID() : ids.projectId)
+    .replace(':taskId', ghosts ? crypto.randomUUID() : ids.taskId)
 const describeAccess = (access: Access) =>
   typeof access === 'string' ? access : `role ${access.organizationRole}`
 
@@ -149,7 +173,9 @@ describe('organization API keys', () => {
     let accepted = 0
     for (const route of routes()) {
       if (route.access === 'public') continue
-      const url = urlFor(route.url)
+      // Writes aim at ids that do not exist: the key must get past access, and change nothing.
+      const reads = route.method === 'GET'
+      const url = urlFor(route.url, !reads)
       const call = (key: string) =>
         server.inject({
           method: route.method as 'GET',
@@ -163,7 +189,13 @@ describe('organization API keys', () => {
         expect((await call(keys.all)).statusCode, `${label} refuses keys`).toBe(403)
         continue
       }
-      expect((await call(keys.all)).statusCode, `${label} with the scope`).toBe(200)
+      const granted = await call(keys.all)
+      if (reads) expect(granted.statusCode, `${label} with the scope`).toBe(200)
+      else {
+        // Past access: refused for its (empty) body or missing resource, not for the key.
+        expect([400, 404, 428], `${label} with the scope`).toContain(granted.statusCode)
+        expect(granted.json().detail ?? '', label).not.toMatch(/organization was not found/)
+      }
       expect(
         (await call(keys.otherOrg)).statusCode,
         `${label} with another organization's key`,

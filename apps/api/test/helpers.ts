@@ -73,3 +73,41 @@ export async function ownerQuery(url: string, query: string, values: unknown[] =
     await client.end()
   }
 }
+
+/** Signs up a fresh user who owns a fresh organization; returns their bearer headers. */
+export async function signUpOwner(server: FastifyInstance, organizationName = 'Acme') {
+  const res = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-up',
+    payload: {
+      email: `owner-${crypto.randomUUID()}@example.com`,
+      password: 'correct horse battery staple',
+      name: 'Olive Owner',
+    },
+  })
+  if (res.statusCode !== 201) throw new Error(`sign-up answered ${res.statusCode}: ${res.body}`)
+  const headers = { authorization: `Bearer ${res.json().token}` }
+  const org = await server.inject({
+    method: 'POST',
+    url: '/v1/orgs',
+    headers,
+    payload: { name: organizationName },
+  })
+  return { headers, orgId: org.json().id as string, userId: res.json().user.id as string }
+}
+
+/** Adds an existing-user membership directly (as the owner login), for role and assignee tests. */
+export async function addMember(
+  server: FastifyInstance,
+  sql: (query: string, values?: unknown[]) => Promise<unknown[]>,
+  orgId: string,
+  role: 'member' | 'admin' = 'member',
+) {
+  const member = await signUpOwner(server, 'Own')
+  await sql(
+    `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+     VALUES (gen_random_uuid(), $1, $2, $3::membership_role, now())`,
+    [orgId, member.userId, role],
+  )
+  return member
+}

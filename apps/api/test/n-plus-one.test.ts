@@ -30,8 +30,18 @@ async function countStatements(url: string, headers: Record<string, string>) {
   return { count: statements, rows: (res.json() as { data: unknown[] }).data.length }
 }
 
-/** Adds `n` rows of each list's kind for the owner's organization and user. */
-async function grow(n: number, orgId: string, userId: string) {
+/** Adds `n` rows of each list's kind for the owner's organization, project and user. */
+async function grow(n: number, orgId: string, userId: string, projectId: string) {
+  await sql(
+    `INSERT INTO projects (id, organization_id, name, updated_at)
+     SELECT gen_random_uuid(), $1, 'p-' || gen_random_uuid(), now() FROM generate_series(1, $2::int)`,
+    [orgId, n],
+  )
+  await sql(
+    `INSERT INTO tasks (id, organization_id, project_id, title, assignee_id, due_date, updated_at)
+     SELECT gen_random_uuid(), $1, $2, 't-' || g, $3, current_date + g, now() FROM generate_series(1, $4::int) g`,
+    [orgId, projectId, userId, n],
+  )
   await sql(
     `WITH u AS (
        INSERT INTO users (id, email, name, updated_at)
@@ -87,17 +97,27 @@ describe('list requests', () => {
         payload: { name: 'Counted' },
       })
     ).json().id as string
+    const projectId = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers,
+        payload: { name: 'Counted project' },
+      })
+    ).json().id as string
     const lists = [
+      `/v1/orgs/${orgId}/projects?limit=100`,
+      `/v1/orgs/${orgId}/projects/${projectId}/tasks?limit=100&sort=priority`,
       '/v1/orgs?limit=100',
       `/v1/orgs/${orgId}/members?limit=100`,
       `/v1/orgs/${orgId}/invitations?limit=100`,
       `/v1/orgs/${orgId}/api-keys?limit=100`,
       '/v1/auth/sessions?limit=100',
     ]
-    await grow(2, orgId, userId)
+    await grow(2, orgId, userId, projectId)
     const small = []
     for (const url of lists) small.push(await countStatements(url, headers))
-    await grow(38, orgId, userId)
+    await grow(38, orgId, userId, projectId)
     for (const [i, url] of lists.entries()) {
       const large = await countStatements(url, headers)
       // The counter really counts: every list sends statements (transaction, context, query).

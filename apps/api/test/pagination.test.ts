@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { useApiServer } from './helpers.ts'
+import { signUpOwner, useApiServer } from './helpers.ts'
 
 // Cursor pagination, the same on every list: default and maximum limit, stable order
 // (ties on created_at broken by id), opaque cursor, bad input answered 400.
 const { server, sql } = useApiServer()
 
-async function owner() {
-  const res = await server.inject({
-    method: 'POST',
-    url: '/v1/auth/sign-up',
-    payload: {
-      email: `pager-${Date.now()}-${Math.random()}@example.com`,
-      password: 'correct horse battery staple',
-      name: 'Pat',
-    },
-  })
-  const headers = { authorization: `Bearer ${res.json().token}` }
-  const orgId = (
-    await server.inject({ method: 'POST', url: '/v1/orgs', headers, payload: { name: 'Paged' } })
-  ).json().id as string
-  return { headers, orgId }
-}
+const owner = () => signUpOwner(server, 'Paged')
 
 describe('cursor pagination', () => {
   it('walks every member exactly once, in a stable order, even when timestamps tie', async () => {

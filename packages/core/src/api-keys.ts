@@ -5,10 +5,15 @@ import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
-import { type PageRequest, pageQuery, toPage } from './pagination.ts'
+import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 
 /** What an API key may be granted. A route names the scope it accepts keys for. */
-export const API_KEY_SCOPES = ['organization:read', 'members:read'] as const
+export const API_KEY_SCOPES = [
+  'organization:read',
+  'members:read',
+  'projects:read',
+  'projects:write',
+] as const
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]
 
 /** `gw_<prefix>_<secret>`: the prefix identifies the key in lists and logs; only a hash of the whole key is stored. */
@@ -61,11 +66,11 @@ export async function createApiKey(
 }
 
 export async function listApiKeys(deps: CoreDeps, actor: ActingMember, page: PageRequest) {
-  const query = pageQuery(page, 'desc')
+  const query = pageQuery(page, NEWEST_FIRST)
   const rows = await withTenant(deps.db, actor, (tx) =>
     tx.apiKey.findMany({ ...query, where: { revokedAt: null, ...query.where } }),
   )
-  return toPage(rows, page)
+  return toPage(rows, page, NEWEST_FIRST)
 }
 
 export async function revokeApiKey(

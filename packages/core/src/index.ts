@@ -12,8 +12,14 @@ export { recordAudit } from './audit.ts'
 export { changePassword } from './change-password.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
+export { createProject } from './create-project.ts'
+export { createTask } from './create-task.ts'
 export { deleteOrganization } from './delete-organization.ts'
+export { deleteProject } from './delete-project.ts'
+export { deleteTask } from './delete-task.ts'
 export { getOrganization } from './get-organization.ts'
+export { getProject } from './get-project.ts'
+export { getTask } from './get-task.ts'
 export {
   acceptInvitation,
   createInvitation,
@@ -22,7 +28,9 @@ export {
   revokeInvitation,
 } from './invitations.ts'
 export { listOrganizations } from './list-organizations.ts'
+export { type ListProjectsInput, listProjects } from './list-projects.ts'
 export { listSessions } from './list-sessions.ts'
+export { type ListTasksInput, listTasks } from './list-tasks.ts'
 export { type ActingMember, changeMemberRole, listMembers, removeMember } from './members.ts'
 export {
   completeMfaChallenge,
@@ -38,8 +46,20 @@ export {
   verifySecondFactor,
 } from './mfa.ts'
 export { finishOAuth, type OAuthProviderName, startOAuth } from './oauth.ts'
-export { encodeCursor, type Page, type PageRequest, pageQuery, toPage } from './pagination.ts'
+export {
+  CREATED_AT,
+  encodeCursor,
+  NEWEST_FIRST,
+  type Page,
+  type PageRequest,
+  pageQuery,
+  type SortOrder,
+  sortOrder,
+  toPage,
+} from './pagination.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
+export { type ExpectedVersion, versionMismatch } from './preconditions.ts'
+export { PROJECT_SORTS, PROJECT_STATUSES, type ProjectChanges } from './project-fields.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
 export { revokeOtherSessions, revokeSession } from './revoke-session.ts'
@@ -53,6 +73,9 @@ export {
 export { invalidCredentials, signInUser } from './sign-in-user.ts'
 export { signOutUser } from './sign-out-user.ts'
 export { type SignUpInput, signUpUser } from './sign-up-user.ts'
+export { TASK_PRIORITIES, TASK_SORTS, TASK_STATUSES, type TaskChanges } from './task-fields.ts'
+export { updateProject } from './update-project.ts'
+export { updateTask } from './update-task.ts'
 export {
   invalidLink,
   resendEmailVerification,

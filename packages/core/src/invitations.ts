@@ -10,7 +10,7 @@ import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
-import { type PageRequest, pageQuery, toPage } from './pagination.ts'
+import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
 import { invalidLink } from './verify-email.ts'
 
@@ -129,11 +129,11 @@ async function assertMayManage(tx: TenantTransaction, actor: ActingMember, invit
 
 /** Pending invitations of the organization, newest first. */
 export async function listInvitations(deps: CoreDeps, actor: ActingMember, page: PageRequest) {
-  const query = pageQuery(page, 'desc')
+  const query = pageQuery(page, NEWEST_FIRST)
   const rows = await withTenant(deps.db, actor, (tx) =>
     tx.invitation.findMany({ ...query, where: { ...pending(), ...query.where } }),
   )
-  return toPage(rows, page)
+  return toPage(rows, page, NEWEST_FIRST)
 }
 
 export async function revokeInvitation(

@@ -8,7 +8,7 @@ export async function listOrganizations(
   input: { userId: string },
   page: PageRequest,
 ) {
-  const query = pageQuery(page, 'asc')
+  const query = pageQuery(page)
   const rows = await withUser(deps.db, input.userId, (tx) =>
     tx.membership.findMany({
       ...query,

@@ -80,7 +80,7 @@ async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, u
 
 /** Members of the organization with their role, oldest first. */
 export async function listMembers(deps: CoreDeps, actor: ActingMember, page: PageRequest) {
-  const query = pageQuery(page, 'asc')
+  const query = pageQuery(page)
   const rows = await withTenant(deps.db, actor, (tx) =>
     tx.membership.findMany({ ...query, include: { user: true } }),
   )
@@ -158,6 +158,11 @@ export async function removeMember(
     }
     if (target.role === 'owner' && owners.filter((id) => id !== input.userId).length === 0)
       throw lastOwner()
+    // Their tasks stay, unassigned: the membership they pointed at is going (same transaction).
+    await tx.task.updateMany({
+      where: { assigneeId: input.userId },
+      data: { assigneeId: null, version: { increment: 1 } },
+    })
     await tx.membership.delete({ where: { id: target.id } })
     await revokeCredentialsOf(tx, actor.organizationId, input.userId)
     await recordAudit(tx, {

@@ -12,7 +12,33 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
-type Keyed = { createdAt: Date; id: string }
+/**
+ * The order of a list: one field, then `id` in the same direction, so equal values never
+ * skip or repeat rows between pages. `values` ranks an enum field (declaration order, as
+ * Postgres sorts enums); `nullable` fields sort as Postgres does: nulls last ascending,
+ * first descending.
+ */
+export interface SortOrder {
+  field: string
+  direction: 'asc' | 'desc'
+  kind: 'date' | 'string' | 'enum'
+  values?: readonly string[]
+  nullable?: boolean
+}
+
+type SortValue = Date | string | null
+type Row = { id: string } & Record<string, unknown>
+
+export const CREATED_AT: SortOrder = { field: 'createdAt', direction: 'asc', kind: 'date' }
+export const NEWEST_FIRST: SortOrder = { ...CREATED_AT, direction: 'desc' }
+
+/** Parses `name` or `-name` (descending) from a route's `?sort=` into a SortOrder. */
+export function sortOrder(sort: string, fields: Record<string, Omit<SortOrder, 'direction'>>) {
+  const descending = sort.startsWith('-')
+  const spec = fields[descending ? sort.slice(1) : sort]
+  if (!spec) throw new Error(`unknown sort ${sort}`)
+  return { ...spec, direction: descending ? 'desc' : 'asc' } as SortOrder
+}
 
 const invalidCursor = () =>
   new AppError({
@@ -22,50 +48,94 @@ const invalidCursor = () =>
     fields: [{ field: 'querystring.cursor', message: 'is not valid' }],
   })
 
-/** Opaque to clients: base64url of the last row's (createdAt, id), the stable sort key. */
-export function encodeCursor(row: Keyed): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url')
+const sortName = (order: SortOrder) => `${order.direction === 'desc' ? '-' : ''}${order.field}`
+
+/** Opaque to clients: base64url of the sort it belongs to and the last row's key. */
+export function encodeCursor(row: Row, order: SortOrder = CREATED_AT): string {
+  const value = row[order.field] as SortValue
+  const key = value instanceof Date ? value.toISOString() : value
+  return Buffer.from(JSON.stringify([sortName(order), key, row.id])).toString('base64url')
 }
 
-function decodeCursor(cursor: string): Keyed {
+function decodeCursor(cursor: string, order: SortOrder): { value: SortValue; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      string,
-      string,
-    ]
-    const date = new Date(createdAt)
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))
+    const [sort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    // A cursor from another sort would silently skip rows: refuse it instead.
+    if (sort !== sortName(order) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))
       throw new Error('shape')
-    return { createdAt: date, id }
+    if (key === null) {
+      if (!order.nullable) throw new Error('null')
+      return { value: null, id }
+    }
+    if (typeof key !== 'string' || key.length > 200) throw new Error('key')
+    if (order.kind === 'date') {
+      const date = new Date(key)
+      if (Number.isNaN(date.getTime())) throw new Error('date')
+      return { value: date, id }
+    }
+    if (order.kind === 'enum' && !order.values?.includes(key)) throw new Error('enum')
+    return { value: key, id }
   } catch {
     throw invalidCursor()
   }
 }
 
-/**
- * Prisma arguments for one page in a stable order (createdAt, then id, so equal
- * timestamps never skip or repeat rows): one row more than asked, to know if more follow.
- */
-export function pageQuery(page: PageRequest, direction: 'asc' | 'desc') {
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined
-  const beyond = direction === 'asc' ? 'gt' : 'lt'
-  return {
-    take: page.limit + 1,
-    orderBy: [{ createdAt: direction }, { id: direction }],
-    /** Spread into the query's own `where` (it uses only `OR`). */
-    where: after
-      ? {
-          OR: [
-            { createdAt: { [beyond]: after.createdAt } },
-            { createdAt: after.createdAt, id: { [beyond]: after.id } },
-          ],
-        }
-      : {},
+/** The filter for "sorts after `value`" in the list's direction, enums by rank. */
+function beyond(order: SortOrder, value: Date | string) {
+  const forward = order.direction === 'asc'
+  if (order.kind === 'enum') {
+    const values = order.values ?? []
+    const rank = values.indexOf(value as string)
+    return { in: forward ? values.slice(rank + 1) : values.slice(0, rank) }
   }
+  return { [forward ? 'gt' : 'lt']: value }
 }
 
-export function toPage<T extends Keyed>(rows: T[], page: PageRequest): Page<T> {
+/**
+ * Prisma arguments for one page in a stable order (keyset pagination): one row more than
+ * asked, to know if more follow. Spread `where` into the query's own filter (it uses
+ * only `AND`).
+ */
+export interface PageQuery {
+  take: number
+  orderBy: Array<Record<string, 'asc' | 'desc'>>
+  /**
+   * Built per field at run time, so typed as fitting any model's filter (`never[]`); the
+   * model's own query, and the tests of every list, check the shape.
+   */
+  where: { AND?: never[] }
+}
+
+export function pageQuery(page: PageRequest, order: SortOrder = CREATED_AT): PageQuery {
+  const { field, direction } = order
+  const orderBy = [{ [field]: direction }, { id: direction }]
+  if (!page.cursor) return { take: page.limit + 1, orderBy, where: {} }
+  const after = decodeCursor(page.cursor, order)
+  const idBeyond = { [direction === 'asc' ? 'gt' : 'lt']: after.id }
+  const forward = direction === 'asc'
+  let OR: object[]
+  if (after.value === null) {
+    // Nulls come last ascending (only more nulls follow), first descending (then the rest).
+    OR = [{ [field]: null, id: idBeyond }, ...(forward ? [] : [{ NOT: { [field]: null } }])]
+  } else {
+    OR = [
+      { [field]: beyond(order, after.value) },
+      { [field]: after.value, id: idBeyond },
+      ...(order.nullable && forward ? [{ [field]: null }] : []),
+    ]
+  }
+  return { take: page.limit + 1, orderBy, where: { AND: [{ OR }] as never[] } }
+}
+
+export function toPage<T extends Row>(
+  rows: T[],
+  page: PageRequest,
+  order: SortOrder = CREATED_AT,
+): Page<T> {
   const data = rows.slice(0, page.limit)
   const last = data.at(-1)
-  return { data, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null }
+  return {
+    data,
+    nextCursor: rows.length > page.limit && last ? encodeCursor(last, order) : null,
+  }
 }

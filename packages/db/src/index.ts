@@ -6,10 +6,13 @@ export type {
   Membership,
   MembershipRole,
   Organization,
+  Project,
   Session,
+  Task,
   User,
 } from './generated/prisma/client.ts'
 export { Prisma, type PrismaClient } from './generated/prisma/client.ts'
+export { ProjectStatus, TaskPriority, TaskStatus } from './generated/prisma/enums.ts'
 export { pingDatabase } from './ping.ts'
 export { APP_ROLE, ensureAppLogin } from './roles.ts'
 export {

@@ -113,6 +113,8 @@ describe('every tenant-owned table', () => {
       'audit_logs',
       'invitations',
       'memberships',
+      'projects',
+      'tasks',
     ])
     for (const table of tables)
       expect(table, table.table).toMatchObject({ enabled: true, forced: true })

@@ -16,23 +16,49 @@ export const passwordSchema = z
   .min(1, 'is required')
   .max(PASSWORD_MAX_LENGTH * 4)
 
-// Control characters (NUL breaks Postgres text) are refused; invisible-only names too.
-export const nameSchema = z
-  .string()
-  .trim()
-  .min(1, 'is required')
-  .max(100)
-  .refine(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    (value) => !/[\u0000-\u001f\u007f]/.test(value),
-    'must not contain control characters',
-  )
-  .refine(
-    (value) => value.replace(/[\u200b-\u200d\u2060\ufeff\s]/g, '').length > 0,
-    'must contain visible characters',
-  )
+// Control characters (NUL breaks Postgres text) are refused; invisible-only text too.
+/** A one-line name or title, trimmed and bounded. */
+export const titleSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(max)
+    .refine(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+      (value) => !/[\u0000-\u001f\u007f]/.test(value),
+      'must not contain control characters',
+    )
+    .refine(
+      (value) => value.replace(/[\u200b-\u200d\u2060\ufeff\s]/g, '').length > 0,
+      'must contain visible characters',
+    )
+
+export const nameSchema = titleSchema(100)
 
 export const idSchema = z.uuid({ error: 'must be a UUID' })
+
+/**
+ * Longer free text (descriptions): trimmed and bounded; line breaks and tabs are allowed,
+ * other control characters are not.
+ */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+      (value) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value),
+      'must not contain control characters other than line breaks and tabs',
+    )
+
+/** `?sort=` over the given fields, each ascending or (prefixed `-`) descending. */
+export const sortSchema = (fields: readonly string[], fallback: string) =>
+  z
+    .enum(fields.flatMap((field) => [field, `-${field}`]) as [string, ...string[]])
+    .default(fallback)
+    .describe(`Sort field; prefix with - for descending. Default ${fallback}.`)
 
 export const userSchema = z
   .object({ id: z.string(), email: z.string(), name: z.string(), emailVerified: z.boolean() })
@@ -47,6 +73,8 @@ export const organizationSchema = z
 /** Problem answers every authenticated route may give. */
 export const authProblems = { 400: problemSchema, 401: problemSchema }
 export const tenantProblems = { ...authProblems, 403: problemSchema, 404: problemSchema }
+/** A change to a versioned resource may also fail its If-Match precondition. */
+export const versionedProblems = { ...tenantProblems, 412: problemSchema, 428: problemSchema }
 
 export function toUser(user: {
   id: string

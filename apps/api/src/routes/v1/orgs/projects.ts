@@ -1,0 +1,192 @@
+import {
+  createProject,
+  deleteProject,
+  getProject,
+  listProjects,
+  PROJECT_SORTS,
+  PROJECT_STATUSES,
+  updateProject,
+} from '@repo/core'
+import type { Project } from '@repo/db'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
+import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import {
+  idSchema,
+  listQuery,
+  pageOf,
+  sortSchema,
+  tenantProblems,
+  textSchema,
+  titleSchema,
+  versionedProblems,
+} from '../../../schemas/common.ts'
+
+const projectSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    status: z.enum(PROJECT_STATUSES),
+    version: z
+      .number()
+      .int()
+      .describe('Send it back as If-Match: "<version>" to change the project.'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Project' })
+
+const toProject = (p: Project) => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  status: p.status,
+  version: p.version,
+  createdAt: p.createdAt.toISOString(),
+  updatedAt: p.updatedAt.toISOString(),
+})
+
+const fields = {
+  name: titleSchema(100),
+  description: textSchema(2000),
+  status: z.enum(PROJECT_STATUSES),
+}
+const params = z.object({ orgId: idSchema })
+const projectParams = z.object({ orgId: idSchema, projectId: idSchema })
+const read = { organizationRole: 'member', apiKeyScope: 'projects:read' } as const
+const write = { organizationRole: 'member', apiKeyScope: 'projects:write' } as const
+// Loose: other headers (authorization, idempotency-key) pass through untouched.
+export const ifMatch = z.object({ 'if-match': z.string().max(200).optional() }).loose()
+
+/** Projects of an organization: /v1/orgs/:orgId/projects/* (members; keys with projects:*). */
+const projects: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/:orgId/projects',
+    {
+      config: { access: write },
+      schema: {
+        tags: ['projects'],
+        summary: 'Create a project. Names are unique within the organization (409 otherwise).',
+        params,
+        body: z
+          .object({
+            name: fields.name,
+            description: fields.description.optional(),
+            status: fields.status.optional(),
+          })
+          .strict(),
+        response: { 201: projectSchema, ...tenantProblems, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const project = await createProject(fastify.deps, tenant, request.body)
+      setEtag(reply, project.version)
+      reply.header('location', `/v1/orgs/${tenant.organizationId}/projects/${project.id}`)
+      return reply.code(201).send(toProject(project))
+    },
+  )
+
+  fastify.get(
+    '/:orgId/projects',
+    {
+      config: { access: read },
+      schema: {
+        tags: ['projects'],
+        summary: "The organization's projects, filtered and sorted (newest first by default).",
+        params,
+        querystring: listQuery.extend({
+          status: fields.status.optional(),
+          search: z.string().trim().min(1).max(100).optional().describe('Part of the name.'),
+          sort: sortSchema(Object.keys(PROJECT_SORTS), '-createdAt'),
+        }),
+        response: { 200: pageOf(projectSchema), ...tenantProblems },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const page = await listProjects(fastify.deps, tenant, request.query)
+      return { data: page.data.map(toProject), nextCursor: page.nextCursor }
+    },
+  )
+
+  fastify.get(
+    '/:orgId/projects/:projectId',
+    {
+      config: { access: read },
+      schema: {
+        tags: ['projects'],
+        summary: 'One project, with its version as the ETag.',
+        params: projectParams,
+        response: { 200: projectSchema, ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const project = await getProject(fastify.deps, tenant, request.params)
+      setEtag(reply, project.version)
+      return toProject(project)
+    },
+  )
+
+  fastify.patch(
+    '/:orgId/projects/:projectId',
+    {
+      config: { access: write },
+      schema: {
+        tags: ['projects'],
+        summary:
+          'Change a project. If-Match with its ETag is required: 412 if it changed since, 428 without.',
+        params: projectParams,
+        headers: ifMatch,
+        body: z
+          .object({
+            name: fields.name.optional(),
+            description: fields.description.optional(),
+            status: fields.status.optional(),
+          })
+          .strict(),
+        response: { 200: projectSchema, ...versionedProblems, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const project = await updateProject(fastify.deps, tenant, {
+        projectId: request.params.projectId,
+        expectedVersion: expectedVersion(request, true),
+        changes: request.body,
+      })
+      setEtag(reply, project.version)
+      return toProject(project)
+    },
+  )
+
+  fastify.delete(
+    '/:orgId/projects/:projectId',
+    {
+      config: { access: { organizationRole: 'admin', apiKeyScope: 'projects:write' } },
+      schema: {
+        tags: ['projects'],
+        summary: 'Delete a project and all its tasks (admins). If-Match is optional here.',
+        params: projectParams,
+        headers: ifMatch,
+        response: { 204: z.null(), ...versionedProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      await deleteProject(
+        fastify.deps,
+        tenant,
+        { projectId: request.params.projectId, expectedVersion: expectedVersion(request, false) },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default projects

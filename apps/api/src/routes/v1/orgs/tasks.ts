@@ -1,0 +1,218 @@
+import {
+  createTask,
+  deleteTask,
+  getTask,
+  listTasks,
+  TASK_PRIORITIES,
+  TASK_SORTS,
+  TASK_STATUSES,
+  updateTask,
+} from '@repo/core'
+import type { Task } from '@repo/db'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
+import { problemSchema } from '../../../lib/problem.ts'
+import {
+  idSchema,
+  listQuery,
+  pageOf,
+  sortSchema,
+  tenantProblems,
+  textSchema,
+  titleSchema,
+  versionedProblems,
+} from '../../../schemas/common.ts'
+import { ifMatch } from './projects.ts'
+
+const dateSchema = z.iso.date({ error: 'must be a date (YYYY-MM-DD)' })
+
+const taskSchema = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    title: z.string(),
+    description: z.string(),
+    status: z.enum(TASK_STATUSES),
+    priority: z.enum(TASK_PRIORITIES),
+    assigneeId: z.string().nullable(),
+    dueDate: z.iso.date().nullable(),
+    version: z.number().int().describe('Send it back as If-Match: "<version>" to change the task.'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Task' })
+
+const toTask = (t: Task) => ({
+  id: t.id,
+  projectId: t.projectId,
+  title: t.title,
+  description: t.description,
+  status: t.status,
+  priority: t.priority,
+  assigneeId: t.assigneeId,
+  dueDate: t.dueDate?.toISOString().slice(0, 10) ?? null,
+  version: t.version,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+})
+
+const fields = {
+  title: titleSchema(200),
+  description: textSchema(10_000),
+  status: z.enum(TASK_STATUSES),
+  priority: z.enum(TASK_PRIORITIES),
+  assigneeId: idSchema.nullable().describe('A member of the organization; null unassigns.'),
+  dueDate: dateSchema.nullable(),
+}
+const projectParams = z.object({ orgId: idSchema, projectId: idSchema })
+const taskParams = projectParams.extend({ taskId: idSchema })
+const read = { organizationRole: 'member', apiKeyScope: 'projects:read' } as const
+const write = { organizationRole: 'member', apiKeyScope: 'projects:write' } as const
+const base = '/:orgId/projects/:projectId/tasks'
+
+/** Tasks of a project: /v1/orgs/:orgId/projects/:projectId/tasks/* (members). */
+const tasks: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    base,
+    {
+      config: { access: write },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Add a task to a project. The assignee must be a member (422 otherwise).',
+        params: projectParams,
+        body: z
+          .object({
+            title: fields.title,
+            description: fields.description.optional(),
+            status: fields.status.optional(),
+            priority: fields.priority.optional(),
+            assigneeId: fields.assigneeId.optional(),
+            dueDate: fields.dueDate.optional(),
+          })
+          .strict(),
+        response: { 201: taskSchema, ...tenantProblems, 422: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const { projectId } = request.params
+      const task = await createTask(fastify.deps, tenant, { projectId, task: request.body })
+      setEtag(reply, task.version)
+      reply.header(
+        'location',
+        `/v1/orgs/${tenant.organizationId}/projects/${projectId}/tasks/${task.id}`,
+      )
+      return reply.code(201).send(toTask(task))
+    },
+  )
+
+  fastify.get(
+    base,
+    {
+      config: { access: read },
+      schema: {
+        tags: ['tasks'],
+        summary: "A project's tasks, filtered and sorted (newest first by default).",
+        params: projectParams,
+        querystring: listQuery.extend({
+          status: fields.status.optional(),
+          priority: fields.priority.optional(),
+          assigneeId: z
+            .union([idSchema, z.literal('none')])
+            .optional()
+            .describe('A member, or none for unassigned tasks.'),
+          dueBefore: dateSchema.optional().describe('Due on or before this day.'),
+          sort: sortSchema(Object.keys(TASK_SORTS), '-createdAt'),
+        }),
+        response: { 200: pageOf(taskSchema), ...tenantProblems },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const page = await listTasks(fastify.deps, tenant, {
+        ...request.query,
+        projectId: request.params.projectId,
+      })
+      return { data: page.data.map(toTask), nextCursor: page.nextCursor }
+    },
+  )
+
+  fastify.get(
+    `${base}/:taskId`,
+    {
+      config: { access: read },
+      schema: {
+        tags: ['tasks'],
+        summary: 'One task, with its version as the ETag.',
+        params: taskParams,
+        response: { 200: taskSchema, ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const task = await getTask(fastify.deps, tenant, request.params)
+      setEtag(reply, task.version)
+      return toTask(task)
+    },
+  )
+
+  fastify.patch(
+    `${base}/:taskId`,
+    {
+      config: { access: write },
+      schema: {
+        tags: ['tasks'],
+        summary:
+          'Change a task. If-Match with its ETag is required: 412 if it changed since, 428 without.',
+        params: taskParams,
+        headers: ifMatch,
+        body: z
+          .object({
+            title: fields.title.optional(),
+            description: fields.description.optional(),
+            status: fields.status.optional(),
+            priority: fields.priority.optional(),
+            assigneeId: fields.assigneeId.optional(),
+            dueDate: fields.dueDate.optional(),
+          })
+          .strict(),
+        response: { 200: taskSchema, ...versionedProblems, 422: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const task = await updateTask(fastify.deps, tenant, {
+        ...request.params,
+        expectedVersion: expectedVersion(request, true),
+        changes: request.body,
+      })
+      setEtag(reply, task.version)
+      return toTask(task)
+    },
+  )
+
+  fastify.delete(
+    `${base}/:taskId`,
+    {
+      config: { access: write },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Delete a task. If-Match is optional here.',
+        params: taskParams,
+        headers: ifMatch,
+        response: { 204: z.null(), ...versionedProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      await deleteTask(fastify.deps, tenant, {
+        ...request.params,
+        expectedVersion: expectedVersion(request, false),
+      })
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default tasks

@@ -1,0 +1,28 @@
+import { type TenantContext, withTenant } from '@repo/db'
+import { errors } from './app-error.ts'
+import type { CoreDeps } from './context.ts'
+import { type ExpectedVersion, versionMismatch } from './preconditions.ts'
+
+/** Deletes a task if it is still at `expectedVersion` (when one is given). */
+export async function deleteTask(
+  deps: CoreDeps,
+  actor: TenantContext,
+  input: { projectId: string; taskId: string; expectedVersion: ExpectedVersion },
+) {
+  await withTenant(deps.db, actor, async (tx) => {
+    const { count } = await tx.task.deleteMany({
+      where: {
+        id: input.taskId,
+        projectId: input.projectId,
+        ...(input.expectedVersion === undefined ? {} : { version: input.expectedVersion }),
+      },
+    })
+    if (count > 0) return
+    const current = await tx.task.findFirst({
+      where: { id: input.taskId, projectId: input.projectId },
+      select: { version: true },
+    })
+    if (!current) throw errors.notFound('The task')
+    throw versionMismatch('The task', current.version)
+  })
+}

@@ -1,0 +1,16 @@
+import { AppError } from './app-error.ts'
+
+/**
+ * Optimistic concurrency. Every versioned row carries `version`, incremented by each
+ * update; a writer names the version it read and the update applies only if it is still
+ * current. Nobody waits on a lock held across requests, and no update is lost silently.
+ */
+export const versionMismatch = (what: string, current: number) =>
+  new AppError({
+    code: 'version_mismatch',
+    status: 412,
+    userMessage: `${what} was changed by someone else (it is now at version ${current}). Read it again and reapply your change.`,
+  })
+
+/** Expected version, or undefined when the caller asked for no precondition. */
+export type ExpectedVersion = number | undefined

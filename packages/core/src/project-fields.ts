@@ -1,0 +1,16 @@
+import { ProjectStatus } from '@repo/db'
+import type { SortOrder } from './pagination.ts'
+
+export const PROJECT_STATUSES = Object.values(ProjectStatus)
+
+/** What `?sort=` may name for projects (prefix `-` for descending). */
+export const PROJECT_SORTS = {
+  createdAt: { field: 'createdAt', kind: 'date' },
+  name: { field: 'name', kind: 'string' },
+} satisfies Record<string, Omit<SortOrder, 'direction'>>
+
+export interface ProjectChanges {
+  name?: string | undefined
+  description?: string | undefined
+  status?: ProjectStatus | undefined
+}

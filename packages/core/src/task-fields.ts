@@ -1,0 +1,67 @@
+import {
+  TaskPriority as Priorities,
+  type TaskPriority,
+  TaskStatus,
+  type TenantTransaction,
+} from '@repo/db'
+import { AppError } from './app-error.ts'
+import type { SortOrder } from './pagination.ts'
+
+export const TASK_STATUSES = Object.values(TaskStatus)
+/** Lowest first: the order `?sort=priority` uses. */
+export const TASK_PRIORITIES = Object.values(Priorities)
+
+/** What `?sort=` may name for tasks (prefix `-` for descending). */
+export const TASK_SORTS = {
+  createdAt: { field: 'createdAt', kind: 'date' },
+  dueDate: { field: 'dueDate', kind: 'date', nullable: true },
+  priority: { field: 'priority', kind: 'enum', values: TASK_PRIORITIES },
+  title: { field: 'title', kind: 'string' },
+} satisfies Record<string, Omit<SortOrder, 'direction'>>
+
+export interface TaskChanges {
+  title?: string | undefined
+  description?: string | undefined
+  status?: TaskStatus | undefined
+  priority?: TaskPriority | undefined
+  /** A member's user id; null unassigns. */
+  assigneeId?: string | null | undefined
+  /** A calendar date, `YYYY-MM-DD`; null clears it. */
+  dueDate?: string | null | undefined
+}
+
+/** The columns a change writes: a due date is a calendar day, stored as such. */
+export function taskData(changes: TaskChanges) {
+  const { dueDate, ...rest } = changes
+  return {
+    ...rest,
+    ...(dueDate === undefined
+      ? {}
+      : { dueDate: dueDate === null ? null : new Date(`${dueDate}T00:00:00.000Z`) }),
+  }
+}
+
+/**
+ * An assignee must be a member of the organization. The (organization, assignee) foreign
+ * key enforces it in the database; this check only turns it into an answer that names the
+ * field. It runs in the write's transaction.
+ */
+export async function assertAssignable(
+  tx: TenantTransaction,
+  organizationId: string,
+  assigneeId: string | null | undefined,
+) {
+  if (!assigneeId) return
+  const member = await tx.membership.findUnique({
+    where: { organizationId_userId: { organizationId, userId: assigneeId } },
+    select: { id: true },
+  })
+  if (!member) {
+    throw new AppError({
+      code: 'assignee_not_member',
+      status: 422,
+      userMessage: 'The assignee must be a member of this organization.',
+      fields: [{ field: 'body.assigneeId', message: 'is not a member of this organization' }],
+    })
+  }
+}
