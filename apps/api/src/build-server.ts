@@ -50,8 +50,8 @@ export async function buildServer(
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // Bounded work per request: slow clients and oversized bodies are cut off.
     bodyLimit: 1_048_576,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    connectionTimeout: env.REQUEST_TIMEOUT_MS,
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     trustProxy: trustProxy(env.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

@@ -87,6 +87,18 @@ export const apiServerEnv = z.object({
   PRESSURE_SAMPLE_INTERVAL_MS: positiveInt(1_000),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
+  /** A request (headers and body included) must arrive within this; slow clients are cut off. */
+  REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  /** How long an Idempotency-Key's answer is kept for replay. */
+  IDEMPOTENCY_KEY_TTL_HOURS: positiveInt(24),
+  /**
+   * Default limits per minute on every route, counted in Redis (so across instances):
+   * per client IP, per signed-in user or API key, and per organization. A route may set
+   * its own (`config.limits`). Auth routes are stricter (AUTH_RATE_LIMIT_PER_MINUTE).
+   */
+  RATE_LIMIT_IP_PER_MINUTE: positiveInt(600),
+  RATE_LIMIT_USER_PER_MINUTE: positiveInt(300),
+  RATE_LIMIT_ORG_PER_MINUTE: positiveInt(1_200),
 })
 
 export const webServerEnv = z.object({

@@ -21,6 +21,16 @@ export { getOrganization } from './get-organization.ts'
 export { getProject } from './get-project.ts'
 export { getTask } from './get-task.ts'
 export {
+  type Claim,
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  hashIdempotentRequest,
+  type IdempotencyScope,
+  purgeExpiredIdempotencyKeys,
+  releaseIdempotencyKey,
+  type StoredResponse,
+} from './idempotency.ts'
+export {
   acceptInvitation,
   createInvitation,
   listInvitations,

@@ -111,6 +111,7 @@ describe('every tenant-owned table', () => {
     expect(tables.map((t) => t.table)).toEqual([
       'api_keys',
       'audit_logs',
+      'idempotency_keys',
       'invitations',
       'memberships',
       'projects',

@@ -1,7 +1,7 @@
 import underPressure from '@fastify/under-pressure'
+import { AppError } from '@repo/core'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { problem, sendProblem } from '../../lib/problem.ts'
 
 const RETRY_AFTER_SECONDS = 5
 
@@ -19,20 +19,17 @@ export default fp(
       maxEventLoopUtilization: config.PRESSURE_MAX_EVENT_LOOP_UTILIZATION,
       sampleInterval: config.PRESSURE_SAMPLE_INTERVAL_MS,
       retryAfter: RETRY_AFTER_SECONDS,
-      pressureHandler: (request, reply, type, value) => {
-        if (request.url === '/healthz') {
-          reply.send({ status: 'ok' })
-          return
-        }
+      // Rejecting hands the answer to the one error handler (problem+json, Retry-After).
+      // Sending from here would not stop the request while async onSend hooks still run.
+      pressureHandler: async (request, _reply, type, value) => {
+        if (request.url === '/healthz') return
         request.log.warn({ type, value }, 'shedding load')
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-        sendProblem(
-          reply,
-          problem(503, {
-            type: 'urn:groundwork:problem:overloaded',
-            detail: `The service is busy. Try again in ${RETRY_AFTER_SECONDS} seconds.`,
-          }),
-        )
+        throw new AppError({
+          code: 'overloaded',
+          status: 503,
+          userMessage: `The service is busy. Try again in ${RETRY_AFTER_SECONDS} seconds.`,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        })
       },
     })
   },

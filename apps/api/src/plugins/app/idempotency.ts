@@ -1,0 +1,115 @@
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  hashIdempotentRequest,
+  releaseIdempotencyKey,
+} from '@repo/core'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { z } from 'zod'
+
+const IDEMPOTENT_METHODS = new Set(['POST', 'PATCH'])
+/** Headers a replay repeats; others (dates, request ids, limits) belong to the new answer. */
+const REPLAYED_HEADERS = ['content-type', 'etag', 'location']
+
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 visible ASCII characters, e.g. a UUID')
+  .optional()
+  .describe(
+    'Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h).',
+  )
+
+function principal(request: FastifyRequest) {
+  if (request.apiKey) return `api_key:${request.apiKey.id}`
+  if (request.auth) return `user:${request.auth.userId}`
+  return 'anonymous'
+}
+
+/**
+ * Idempotency-Key on every POST and PATCH (PRODUCT.md, "Mutations accept
+ * Idempotency-Key"). The header is added to each such route's schema (so it is validated
+ * and documented); after access and validation the key is claimed, and a successful
+ * answer is stored before it is sent, so a retry that sees no answer finds it.
+ */
+export default fp(
+  async function idempotency(fastify: FastifyInstance) {
+    fastify.decorateRequest('idempotencyScopeHash', null)
+    const lockMs = fastify.config.REQUEST_TIMEOUT_MS + 5_000
+    const ttlMs = fastify.config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000
+
+    fastify.addHook('onRoute', (route) => {
+      if (![route.method].flat().some((m) => IDEMPOTENT_METHODS.has(m))) return
+      route.schema ??= {}
+      const schema = route.schema
+      const headers = schema.headers as z.ZodObject | undefined
+      schema.headers = (headers ?? z.object({}))
+        .extend({ 'idempotency-key': idempotencyKeyHeader })
+        .loose()
+    })
+
+    fastify.addHook('preHandler', async (request, reply) => {
+      const key = request.headers['idempotency-key']
+      if (typeof key !== 'string' || !IDEMPOTENT_METHODS.has(request.method)) return
+      const claim = await claimIdempotencyKey(fastify.deps, {
+        scope: {
+          organizationId: request.tenant?.organizationId,
+          principal: principal(request),
+          route: `${request.method} ${request.routeOptions.url}`,
+          key,
+        },
+        requestHash: hashIdempotentRequest([
+          request.url,
+          request.headers['if-match'] ?? null,
+          request.body ?? null,
+        ]),
+        lockMs,
+        ttlMs,
+      })
+      if (claim.outcome === 'claimed') {
+        request.idempotencyScopeHash = claim.scopeHash
+        return
+      }
+      const { status, headers, body } = claim.response
+      return reply.code(status).headers(headers).header('idempotent-replayed', 'true').send(body)
+    })
+
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      const scopeHash = request.idempotencyScopeHash
+      if (!scopeHash) return payload
+      request.idempotencyScopeHash = null
+      try {
+        if (reply.statusCode >= 200 && reply.statusCode < 300) {
+          const headers: Record<string, string> = {}
+          for (const name of REPLAYED_HEADERS) {
+            const value = reply.getHeader(name)
+            if (value !== undefined) headers[name] = String(value)
+          }
+          await completeIdempotencyKey(fastify.deps, {
+            scopeHash,
+            response: {
+              status: reply.statusCode,
+              headers,
+              body: typeof payload === 'string' ? payload : '',
+            },
+          })
+        } else {
+          await releaseIdempotencyKey(fastify.deps, scopeHash)
+        }
+      } catch (err) {
+        // The change is committed and its answer is on its way; only a retry's replay is
+        // at risk. The claim expires after the request timeout; say so loudly.
+        request.log.error({ err }, 'could not record the idempotent answer')
+      }
+      return payload
+    })
+  },
+  { name: 'idempotency', dependencies: ['core', 'access'] },
+)
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set while this request holds an Idempotency-Key claim. */
+    idempotencyScopeHash: string | null
+  }
+}

@@ -1,0 +1,308 @@
+import { createProject, purgeExpiredIdempotencyKeys } from '@repo/core'
+import { useIsolatedServices } from '@repo/testing'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
+
+// Idempotency-Key on every POST and PATCH: same key and request replays the first answer;
+// same key with another request is 422; a duplicate while the first runs is 409. One
+// effect, always: checked against the rows, with sequential and truly concurrent retries.
+const services = useIsolatedServices()
+let server: FastifyInstance
+let baseUrl = ''
+const sql = (query: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, query, values)
+
+beforeAll(async () => {
+  const { database, redis } = services()
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {
+    // A slow create, so duplicates really overlap the first request over HTTP.
+    app.post(
+      '/v1/orgs/:orgId/slow-projects',
+      {
+        config: { access: { organizationRole: 'member' } },
+        schema: { params: z.object({ orgId: z.uuid() }), body: z.object({ name: z.string() }) },
+      },
+      async (request, reply) => {
+        await new Promise((resolve) => setTimeout(resolve, 400))
+        const tenant = request.tenant as NonNullable<typeof request.tenant>
+        const project = await createProject(app.deps, tenant, request.body as { name: string })
+        return reply.code(201).send({ id: project.id })
+      },
+    )
+  })
+  baseUrl = await server.listen({ host: '127.0.0.1', port: 0 })
+})
+afterAll(() => server?.close())
+
+const countProjects = async (orgId: string, name: string) =>
+  (
+    (await sql('SELECT count(*)::int AS n FROM projects WHERE organization_id = $1 AND name = $2', [
+      orgId,
+      name,
+    ])) as [{ n: number }]
+  )[0].n
+
+describe('Idempotency-Key', () => {
+  it('replays the first answer to a sequential retry: one row, same body and headers', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const send = () =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': 'create-launch-1' },
+        payload: { name: 'Launch' },
+      })
+    const first = await send()
+    expect(first.statusCode).toBe(201)
+    expect(first.headers['idempotent-replayed']).toBeUndefined()
+    for (let i = 0; i < 3; i++) {
+      const retry = await send()
+      expect(retry.statusCode).toBe(201)
+      expect(retry.body).toBe(first.body)
+      expect(retry.headers).toMatchObject({
+        'idempotent-replayed': 'true',
+        etag: first.headers.etag,
+        location: first.headers.location,
+      })
+      expect(retry.headers['content-type']).toContain('application/json')
+    }
+    expect(await countProjects(orgId, 'Launch')).toBe(1)
+  })
+
+  it('refuses the same key with another request (422), and does nothing for it', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const send = (name: string) =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': 'same-key' },
+        payload: { name },
+      })
+    expect((await send('First')).statusCode).toBe(201)
+    const other = await send('Second')
+    expect(other.statusCode).toBe(422)
+    expect(other.headers['content-type']).toContain('application/problem+json')
+    expect(other.json().detail).toContain('different request')
+    expect(await countProjects(orgId, 'Second')).toBe(0)
+  })
+
+  it('answers 409 to truly concurrent duplicates while the first runs: one effect', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const send = () =>
+      fetch(`${baseUrl}/v1/orgs/${orgId}/slow-projects`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'race' },
+        body: JSON.stringify({ name: 'Raced' }),
+      })
+    const answers = await Promise.all(Array.from({ length: 8 }, send))
+    const codes = answers.map((r) => r.status).sort()
+    expect(codes).toEqual([201, 409, 409, 409, 409, 409, 409, 409])
+    const busy = answers.find((r) => r.status === 409) as Response
+    expect(busy.headers.get('retry-after')).toBe('1')
+    expect(busy.headers.get('content-type')).toContain('application/problem+json')
+    expect(await countProjects(orgId, 'Raced')).toBe(1)
+    // Once it is done, a retry gets its answer.
+    const created = (await answers.find((r) => r.status === 201)?.json()) as { id: string }
+    const later = await send()
+    expect(later.status).toBe(201)
+    expect(later.headers.get('idempotent-replayed')).toBe('true')
+    expect(await later.json()).toEqual(created)
+  })
+
+  it('replays a PATCH that succeeded, instead of failing its retry on the new version', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const project = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers,
+        payload: { name: 'Patched' },
+      })
+    ).json()
+    const patch = () =>
+      server.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${orgId}/projects/${project.id}`,
+        headers: { ...headers, 'if-match': '"1"', 'idempotency-key': 'rename-once' },
+        payload: { description: 'once' },
+      })
+    const first = await patch()
+    expect(first.json().version).toBe(2)
+    const retry = await patch()
+    expect(retry.statusCode).toBe(200)
+    expect(retry.json().version).toBe(2)
+    expect(retry.headers.etag).toBe('"2"')
+  })
+
+  it('is scoped to the caller and the route', async () => {
+    const a = await signUpOwner(server)
+    const b = await signUpOwner(server)
+    const post = (who: typeof a, url: string, name: string) =>
+      server.inject({
+        method: 'POST',
+        url,
+        headers: { ...who.headers, 'idempotency-key': 'shared-key' },
+        payload: { name },
+      })
+    expect((await post(a, `/v1/orgs/${a.orgId}/projects`, 'Mine')).statusCode).toBe(201)
+    expect((await post(b, `/v1/orgs/${b.orgId}/projects`, 'Mine')).statusCode).toBe(201)
+    const project = (
+      await server.inject({ url: `/v1/orgs/${a.orgId}/projects`, headers: a.headers })
+    ).json().data[0]
+    const task = await post(a, `/v1/orgs/${a.orgId}/projects/${project.id}/tasks`, 'x')
+    expect(task.statusCode).toBe(400) // reached the route: tasks have a title, not a name
+    expect(await countProjects(a.orgId, 'Mine')).toBe(1)
+    expect(await countProjects(b.orgId, 'Mine')).toBe(1)
+  })
+
+  it('releases the key when the request fails, so the same request can be retried', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const taken = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers,
+        payload: { name: 'Taken' },
+      })
+    ).json()
+    const send = () =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': 'after-conflict' },
+        payload: { name: 'Taken' },
+      })
+    expect((await send()).statusCode).toBe(409)
+    expect((await send()).statusCode).toBe(409)
+    await server.inject({
+      method: 'DELETE',
+      url: `/v1/orgs/${orgId}/projects/${taken.id}`,
+      headers,
+    })
+    const third = await send()
+    expect(third.statusCode).toBe(201)
+    expect(third.headers['idempotent-replayed']).toBeUndefined()
+  })
+
+  it('lets a retry take over a claim whose request died, after the lock expires', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const send = () =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': 'crashed' },
+        payload: { name: 'Crashed' },
+      })
+    expect((await send()).statusCode).toBe(201)
+    // As if the process died after the commit and before storing the answer.
+    const unfinished = `UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, response_headers = NULL, locked_until = now() + $2::interval WHERE organization_id = $1`
+    await sql(unfinished, [orgId, '1 minute'])
+    expect((await send()).statusCode).toBe(409)
+    await sql(unfinished, [orgId, '-1 second'])
+    // The retry runs again; the unique name keeps the effect single.
+    expect((await send()).statusCode).toBe(409)
+    expect(await countProjects(orgId, 'Crashed')).toBe(1)
+  })
+
+  it('treats an expired key as new, and purges expired keys of every organization', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const send = (name: string) =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': 'old-key' },
+        payload: { name },
+      })
+    expect((await send('Before')).statusCode).toBe(201)
+    await sql("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+    expect((await send('After')).statusCode).toBe(201)
+    const other = await signUpOwner(server)
+    await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${other.orgId}/projects`,
+      headers: { ...other.headers, 'idempotency-key': 'other' },
+      payload: { name: 'Other' },
+    })
+    await sql("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+    const before = (await sql('SELECT count(*)::int AS n FROM idempotency_keys')) as [{ n: number }]
+    // Through the application's own login, which cannot otherwise see across tenants.
+    expect(await purgeExpiredIdempotencyKeys(server.deps)).toBe(before[0].n)
+    expect(await sql('SELECT id FROM idempotency_keys')).toEqual([])
+  })
+
+  it('seals stored answers and hides them from the application login without the key', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    await sql('UPDATE users SET email_verified_at = now()')
+    const created = await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/api-keys`,
+      headers: { ...headers, 'idempotency-key': 'new-api-key' },
+      payload: { name: 'ci', scopes: ['projects:read'] },
+    })
+    expect(created.statusCode).toBe(201)
+    const { key } = created.json()
+    const rows = (await sql(
+      "SELECT encode(response_body, 'escape') AS body FROM idempotency_keys WHERE organization_id = $1",
+      [orgId],
+    )) as Array<{ body: string }>
+    expect(rows).toHaveLength(1)
+    expect(rows[0]?.body).not.toContain(key.slice(-20))
+    expect(rows[0]?.body).not.toContain('"name"')
+    const visible = await ownerQuery(
+      services().database.appUrl,
+      'SELECT count(*)::int AS n FROM idempotency_keys',
+    )
+    expect(visible).toEqual([{ n: 0 }])
+  })
+
+  it('works before sign-in too: a retried sign-up creates one account', async () => {
+    const email = `retry-${crypto.randomUUID()}@example.com`
+    const signUp = () =>
+      server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        headers: { 'idempotency-key': `signup-${email}` },
+        payload: { email, password: 'correct horse battery staple', name: 'Retry' },
+      })
+    const first = await signUp()
+    const retry = await signUp()
+    expect(first.statusCode).toBe(201)
+    expect(retry.statusCode).toBe(201)
+    expect(retry.json().token).toBe(first.json().token)
+    expect(await sql('SELECT id FROM users WHERE email = $1', [email])).toHaveLength(1)
+  })
+
+  it('refuses malformed keys with the header named', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    for (const key of ['x'.repeat(256), 'with space', 'ключ']) {
+      const res = await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': key },
+        payload: { name: 'Never' },
+      })
+      expect(res.statusCode, key).toBe(400)
+      expect(JSON.stringify(res.json().errors)).toContain('idempotency-key')
+    }
+    expect(await countProjects(orgId, 'Never')).toBe(0)
+  })
+
+  it('is documented on every POST and PATCH in the OpenAPI document', async () => {
+    const doc = (await server.inject({ url: '/openapi.json' })).json()
+    let documented = 0
+    for (const [path, operations] of Object.entries<Record<string, { parameters?: object[] }>>(
+      doc.paths,
+    )) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (method !== 'post' && method !== 'patch') continue
+        expect(JSON.stringify(operation.parameters ?? []), `${method} ${path}`).toContain(
+          'idempotency-key',
+        )
+        documented++
+      }
+    }
+    expect(documented).toBeGreaterThan(15)
+  })
+})
