@@ -89,6 +89,7 @@ describe('api process', () => {
     const { api, base } = await startReadyApi({
       SHUTDOWN_DRAIN_DELAY_MS: '300',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
     })
 
     const statuses: number[] = []

@@ -1,28 +1,148 @@
-import rateLimit from '@fastify/rate-limit'
 import { AppError } from '@repo/core'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 
 /**
- * Redis-backed rate limits, shared by every API instance. Routes opt in with
- * `config.rateLimit` (auth routes do, per IP). Over the limit: 429 problem+json with
- * Retry-After. If Redis is down, requests are let through and the error is logged:
- * availability wins over a limit we cannot count.
+ * Requests per minute a route allows, per tier. A number gives the route a bucket of its
+ * own with that size; `false` turns the tier off; unset uses the shared default bucket
+ * (RATE_LIMIT_*_PER_MINUTE), which every route without its own counts against.
+ */
+export interface RouteLimits {
+  ip?: number | false
+  user?: number | false
+  organization?: number | false
+}
+
+type Tier = keyof RouteLimits
+const WINDOW_SECONDS = 60
+const WHO: Record<Tier, string> = {
+  ip: 'from your address',
+  user: 'for your account',
+  organization: 'for this organization',
+}
+
+interface Counted {
+  tier: Tier
+  limit: number
+  result: RateLimiterRes
+}
+
+/**
+ * Rate limits on every route, counted in Redis so every API instance shares them
+ * (rate-limiter-flexible; docs/decisions/008): per client IP before any other work, then
+ * per user or API key and per organization once the caller is known. Answers carry
+ * RateLimit-Limit/-Remaining/-Reset for the tightest tier and RateLimit-Policy for all;
+ * over a limit: 429 problem+json with Retry-After. If Redis fails, an in-memory limiter
+ * per instance takes over, so limits loosen (per instance) but never vanish.
  */
 export default fp(
   async function rateLimits(fastify: FastifyInstance) {
-    await fastify.register(rateLimit, {
-      global: false,
-      redis: fastify.redis,
-      nameSpace: 'groundwork:rl:',
-      skipOnError: true,
-      errorResponseBuilder: (_request, context) =>
-        new AppError({
-          code: 'rate_limited',
-          status: 429,
-          userMessage: `Too many requests. Try again in ${context.after}.`,
-        }),
+    const defaults: Record<Tier, number> = {
+      ip: fastify.config.RATE_LIMIT_IP_PER_MINUTE,
+      user: fastify.config.RATE_LIMIT_USER_PER_MINUTE,
+      organization: fastify.config.RATE_LIMIT_ORG_PER_MINUTE,
+    }
+    const limiters = new Map<string, RateLimiterRedis>()
+    let warned = false
+
+    function limiterFor(bucket: string, points: number) {
+      let limiter = limiters.get(bucket)
+      if (!limiter) {
+        limiter = new RateLimiterRedis({
+          storeClient: fastify.redis,
+          keyPrefix: `groundwork:rl:${bucket}`,
+          points,
+          duration: WINDOW_SECONDS,
+          // A caller far over the limit is refused from memory, without asking Redis.
+          inMemoryBlockOnConsumed: points * 2,
+          inMemoryBlockDuration: WINDOW_SECONDS,
+          insuranceLimiter: new RateLimiterMemory({ points, duration: WINDOW_SECONDS }),
+        })
+        limiters.set(bucket, limiter)
+      }
+      return limiter
+    }
+
+    async function count(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      tiers: Array<[Tier, string | undefined]>,
+    ) {
+      const own = request.routeOptions.config?.limits ?? {}
+      const route = `${request.method}:${request.routeOptions.url ?? '*'}`
+      const counted: Counted[] = []
+      for (const [tier, subject] of tiers) {
+        const setting = own[tier]
+        if (setting === false || subject === undefined) continue
+        const limit = setting ?? defaults[tier]
+        const bucket = setting === undefined ? `${tier}:default:` : `${tier}:${route}:`
+        const limiter = limiterFor(`${bucket}${limit}:`, limit)
+        try {
+          counted.push({ tier, limit, result: await limiter.consume(subject) })
+        } catch (rejection) {
+          if (!(rejection instanceof RateLimiterRes)) {
+            // Neither Redis nor the in-memory insurance answered: let the request through.
+            if (!warned) request.log.warn({ err: rejection }, 'rate limiter unavailable')
+            warned = true
+            continue
+          }
+          const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))
+          setHeaders(reply, [...counted, { tier, limit, result: rejection }])
+          throw new AppError({
+            code: 'rate_limited',
+            status: 429,
+            userMessage: `Too many requests ${WHO[tier]}. Try again in ${seconds} seconds.`,
+            retryAfterSeconds: seconds,
+          })
+        }
+      }
+      setHeaders(reply, counted)
+    }
+
+    // Per address first, before authentication or any parsing work.
+    fastify.addHook('onRequest', async (request, reply) => {
+      await count(request, reply, [['ip', request.ip]])
+    })
+    // After the access check (registered earlier) has named the caller and organization.
+    fastify.addHook('preValidation', async (request, reply) => {
+      const caller = request.apiKey
+        ? `key:${request.apiKey.id}`
+        : request.auth
+          ? `user:${request.auth.userId}`
+          : undefined
+      await count(request, reply, [
+        ['user', caller],
+        ['organization', request.tenant?.organizationId],
+      ])
     })
   },
-  { name: 'rate-limit', dependencies: ['redis'] },
+  { name: 'rate-limit', dependencies: ['redis', 'access'] },
 )
+
+/** The tightest tier's numbers (fewest left), and every tier applied in the policy. */
+function setHeaders(reply: FastifyReply, counted: Counted[]) {
+  const previous = reply.getHeader('ratelimit-policy')
+  const policies = counted.map(({ tier, limit }) => `${limit};w=${WINDOW_SECONDS};name="${tier}"`)
+  const all = [previous, ...policies].filter(Boolean).join(', ')
+  if (all) reply.header('ratelimit-policy', all)
+  const tightest = counted.reduce<Counted | undefined>(
+    (min, c) => (!min || c.result.remainingPoints < min.result.remainingPoints ? c : min),
+    undefined,
+  )
+  if (!tightest) return
+  const currentRemaining = Number(
+    reply.getHeader('ratelimit-remaining') ?? Number.POSITIVE_INFINITY,
+  )
+  if (tightest.result.remainingPoints > currentRemaining) return
+  reply.header('ratelimit-limit', String(tightest.limit))
+  reply.header('ratelimit-remaining', String(Math.max(0, tightest.result.remainingPoints)))
+  reply.header('ratelimit-reset', String(Math.ceil(tightest.result.msBeforeNext / 1000)))
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** This route's own limits per minute (see RouteLimits). */
+    limits?: RouteLimits
+  }
+}

@@ -38,11 +38,11 @@ const mfaChallengeResponse = z
 /** Accounts and sessions: /v1/auth/* */
 const auth: FastifyPluginAsyncZod = async (fastify) => {
   // Per client IP, shared by all instances through Redis; stricter than the rest of the API.
-  const authLimit = { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }
+  const authLimit = { ip: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE }
   fastify.post(
     '/sign-up',
     {
-      config: { access: 'public', rateLimit: authLimit },
+      config: { access: 'public', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Create an account; answers a session token.',
@@ -64,7 +64,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/sign-in',
     {
-      config: { access: 'public', rateLimit: authLimit },
+      config: { access: 'public', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password; answers a new session token.',
@@ -108,7 +108,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/password',
     {
-      config: { access: 'authenticated', rateLimit: authLimit },
+      config: { access: 'authenticated', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Change your password: every session ends; answers a new token for this client.',
@@ -132,7 +132,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/verify-email',
     {
-      config: { access: 'public', rateLimit: authLimit },
+      config: { access: 'public', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Confirm an email address with the token from the emailed link (single use).',
@@ -146,7 +146,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/verify-email/resend',
     {
-      config: { access: 'authenticated', rateLimit: authLimit },
+      config: { access: 'authenticated', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Email a new verification link.',
@@ -163,7 +163,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/password-reset',
     {
-      config: { access: 'public', rateLimit: authLimit },
+      config: { access: 'public', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Email a password reset link if an account has this address. Always 202.',
@@ -183,7 +183,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/password-reset/confirm',
     {
-      config: { access: 'public', rateLimit: authLimit },
+      config: { access: 'public', limits: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with the emailed token (single use); signs out everywhere.',

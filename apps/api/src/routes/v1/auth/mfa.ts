@@ -26,7 +26,7 @@ const needsOne = (body: { code?: string | undefined; recoveryCode?: string | und
 
 /** Two-factor authentication (TOTP and recovery codes): /v1/auth/mfa/* */
 const mfa: FastifyPluginAsyncZod = async (fastify) => {
-  const limit = { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }
+  const limit = { ip: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE }
 
   fastify.post(
     '/mfa/totp/setup',
@@ -53,7 +53,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/mfa/totp/confirm',
     {
-      config: { access: 'authenticated', rateLimit: limit },
+      config: { access: 'authenticated', limits: limit },
       schema: {
         tags: ['auth'],
         summary:
@@ -80,7 +80,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/mfa/verify',
     {
-      config: { access: 'public', rateLimit: limit },
+      config: { access: 'public', limits: limit },
       schema: {
         tags: ['auth'],
         summary: 'Finish a sign-in that answered mfaRequired, with a TOTP code or a recovery code.',
@@ -109,7 +109,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/mfa/step-up',
     {
-      config: { access: 'authenticated', rateLimit: limit },
+      config: { access: 'authenticated', limits: limit },
       schema: {
         tags: ['auth'],
         summary: 'Confirm your second factor again before a sensitive action (valid 10 minutes).',

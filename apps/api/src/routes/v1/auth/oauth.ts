@@ -13,12 +13,12 @@ const params = z.object({ provider: z.enum(['github', 'google']) })
  * state it gets back to `callback`.
  */
 const oauth: FastifyPluginAsyncZod = async (fastify) => {
-  const limit = { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 }
+  const limit = { ip: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE }
 
   fastify.post(
     '/oauth/:provider/start',
     {
-      config: { access: 'public', rateLimit: limit },
+      config: { access: 'public', limits: limit },
       schema: {
         tags: ['auth'],
         summary: 'Begin signing in with a provider: the URL to send the browser to.',
@@ -38,7 +38,7 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/oauth/:provider/callback',
     {
-      config: { access: 'public', rateLimit: limit },
+      config: { access: 'public', limits: limit },
       schema: {
         tags: ['auth'],
         summary: 'Finish signing in with the code and state the provider returned.',

@@ -12,7 +12,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
     {
       config: {
         access: 'authenticated',
-        rateLimit: { max: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 },
+        limits: { ip: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE },
       },
       schema: {
         tags: ['organizations'],
