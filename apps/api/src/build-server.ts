@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import app from './app.ts'
 import type { ApiEnv } from './env.ts'
+import { problem, sendProblem } from './lib/problem.ts'
 
 // Accept a caller's request id only if it is short and plain, so it is safe to log/echo.
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -55,6 +56,19 @@ export async function buildServer(
     return503OnClosing: true,
     trustProxy: trustProxy(env.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // URLs the router refuses before any route or hook (malformed, a segment over 200
+    // characters) get the same problem+json as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode ?? 400
+      sendProblem(
+        reply,
+        problem(status, {
+          type: 'urn:groundwork:problem:bad_url',
+          detail:
+            status === 414 ? 'A part of the URL is longer than allowed.' : 'The URL is not valid.',
+        }),
+      )
+    },
   })
   server.setValidatorCompiler(validatorCompiler)
   server.setSerializerCompiler(serializerCompiler)

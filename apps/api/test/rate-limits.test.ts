@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
 
 // Limits per IP, per user (or API key) and per organization on every route, counted in
-// one Redis by two API instances. Requests alternate between the instances, as behind a
+// one Redis by two API instances, and quotas on what an organization may hold. Requests alternate between the instances, as behind a
 // load balancer: a per-process count would let twice as many through.
 const services = useIsolatedServices()
 const instances: FastifyInstance[] = []
@@ -18,6 +18,8 @@ beforeAll(async () => {
     RATE_LIMIT_IP_PER_MINUTE: '8',
     RATE_LIMIT_USER_PER_MINUTE: '6',
     RATE_LIMIT_ORG_PER_MINUTE: '10',
+    QUOTA_PROJECTS_PER_ORGANIZATION: '3',
+    QUOTA_TASKS_PER_PROJECT: '2',
   }
   for (let i = 0; i < 2; i++) instances.push(await buildTestServer(env))
   // Sign-ups and set-up go through an instance without limits (its own buckets).
@@ -143,5 +145,43 @@ describe('rate limits', () => {
     } finally {
       await app.close()
     }
+  })
+})
+
+describe('quotas', () => {
+  it('hold under concurrent creates: projects per organization, tasks per project', async () => {
+    const { headers, orgId } = await signUpOwner(setup)
+    const projects = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        setup.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/projects`,
+          headers,
+          payload: { name: `Project ${i}` },
+        }),
+      ),
+    )
+    expect(projects.map((r) => r.statusCode).sort()).toEqual([201, 201, 201, 403, 403, 403])
+    const refused = projects.find((r) => r.statusCode === 403)
+    expect(refused?.json()).toMatchObject({ type: 'urn:groundwork:problem:quota_exceeded' })
+    expect(refused?.json().detail).toContain('quota of 3 projects')
+    const projectId = projects.find((r) => r.statusCode === 201)?.json().id
+    const tasks = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        setup.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/projects/${projectId}/tasks`,
+          headers,
+          payload: { title: `Task ${i}` },
+        }),
+      ),
+    )
+    expect(tasks.map((r) => r.statusCode).sort()).toEqual([201, 201, 403, 403, 403])
+    const rows = (await ownerQuery(
+      services().database.url,
+      'SELECT (SELECT count(*)::int FROM projects WHERE organization_id = $1) AS projects, (SELECT count(*)::int FROM tasks WHERE project_id = $2) AS tasks',
+      [orgId, projectId],
+    )) as [{ projects: number; tasks: number }]
+    expect(rows[0]).toEqual({ projects: 3, tasks: 2 })
   })
 })

@@ -99,6 +99,9 @@ export const apiServerEnv = z.object({
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_USER_PER_MINUTE: positiveInt(300),
   RATE_LIMIT_ORG_PER_MINUTE: positiveInt(1_200),
+  /** Quotas: how many projects an organization, and tasks a project, may hold. */
+  QUOTA_PROJECTS_PER_ORGANIZATION: positiveInt(1_000),
+  QUOTA_TASKS_PER_PROJECT: positiveInt(10_000),
 })
 
 export const webServerEnv = z.object({

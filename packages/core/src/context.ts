@@ -17,6 +17,8 @@ export interface CoreDeps {
   oauthProviders: Partial<Record<OAuthProvider['name'], OAuthProvider>>
   /** AES-256 key for secrets at rest (TOTP). */
   mfaKey: Buffer
+  /** How much one organization may own: plan limits, checked when something is created. */
+  quotas: { projectsPerOrganization: number; tasksPerProject: number }
   /** For failures a function absorbs on purpose (the caller's answer does not change). */
   logger: { warn(details: object, message: string): void }
 }

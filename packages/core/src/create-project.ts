@@ -1,21 +1,29 @@
 import { type TenantContext, withTenant } from '@repo/db'
 import type { CoreDeps } from './context.ts'
+import { quotaExceeded } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
 
-/** Creates a project; its name is unique in the organization (a duplicate answers 409). */
+/**
+ * Creates a project; its name is unique in the organization (a duplicate answers 409),
+ * and the organization's project quota holds (403 past it).
+ */
 export async function createProject(
   deps: CoreDeps,
   actor: TenantContext,
   input: ProjectChanges & { name: string },
 ) {
-  return withTenant(deps.db, actor, (tx) =>
-    tx.project.create({
+  return withTenant(deps.db, actor, async (tx) => {
+    // The organization row is the lock that serialises creates against the quota.
+    await tx.$executeRaw`SELECT 1 FROM organizations WHERE id = ${actor.organizationId}::uuid FOR UPDATE`
+    const limit = deps.quotas.projectsPerOrganization
+    if ((await tx.project.count()) >= limit) throw quotaExceeded('projects', limit)
+    return tx.project.create({
       data: {
         organizationId: actor.organizationId,
         name: input.name,
         description: input.description ?? '',
         status: input.status ?? 'active',
       },
-    }),
-  )
+    })
+  })
 }

@@ -1,6 +1,7 @@
 import { type TenantContext, withTenant } from '@repo/db'
 import { errors } from './app-error.ts'
 import type { CoreDeps } from './context.ts'
+import { quotaExceeded } from './preconditions.ts'
 import { assertAssignable, type TaskChanges, taskData } from './task-fields.ts'
 
 /** Adds a task to a project of the acting organization. */
@@ -10,11 +11,13 @@ export async function createTask(
   input: { projectId: string; task: TaskChanges & { title: string } },
 ) {
   return withTenant(deps.db, actor, async (tx) => {
-    const project = await tx.project.findUnique({
-      where: { id: input.projectId },
-      select: { id: true },
-    })
+    // Locking the project serialises creates against its quota (and keeps it from going).
+    const [project] = await tx.$queryRaw<[{ id: string }?]>`
+      SELECT id FROM projects WHERE id = ${input.projectId}::uuid FOR UPDATE`
     if (!project) throw errors.notFound('The project')
+    const limit = deps.quotas.tasksPerProject
+    if ((await tx.task.count({ where: { projectId: input.projectId } })) >= limit)
+      throw quotaExceeded('tasks in this project', limit)
     await assertAssignable(tx, actor.organizationId, input.task.assigneeId)
     return tx.task.create({
       data: {

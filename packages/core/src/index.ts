@@ -68,7 +68,7 @@ export {
   toPage,
 } from './pagination.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
-export { type ExpectedVersion, versionMismatch } from './preconditions.ts'
+export { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
 export { PROJECT_SORTS, PROJECT_STATUSES, type ProjectChanges } from './project-fields.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'

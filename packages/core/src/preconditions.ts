@@ -14,3 +14,14 @@ export const versionMismatch = (what: string, current: number) =>
 
 /** Expected version, or undefined when the caller asked for no precondition. */
 export type ExpectedVersion = number | undefined
+
+/**
+ * Quotas: creating one more `what` would exceed `limit`. Checked inside the creating
+ * transaction after locking the parent row, so concurrent creates cannot both slip in.
+ */
+export const quotaExceeded = (what: string, limit: number) =>
+  new AppError({
+    code: 'quota_exceeded',
+    status: 403,
+    userMessage: `The quota of ${limit} ${what} is reached. Delete some, or ask for a higher quota.`,
+  })

@@ -25,6 +25,10 @@ export default fp(
         ? Buffer.from(fastify.config.MFA_ENCRYPTION_KEY, 'base64')
         : Buffer.from('groundwork-development-only-key!', 'utf8'),
       logger: fastify.log,
+      quotas: {
+        projectsPerOrganization: fastify.config.QUOTA_PROJECTS_PER_ORGANIZATION,
+        tasksPerProject: fastify.config.QUOTA_TASKS_PER_PROJECT,
+      },
       sendEmail: async (job, jobId) => {
         await emailQueue.add(EMAIL_JOB, emailJobSchema.parse(job), { ...emailJobOptions, jobId })
       },

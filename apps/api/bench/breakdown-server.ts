@@ -1,0 +1,118 @@
+// `BENCH_BREAKDOWN=1 pnpm bench:api`: where the real list route's time goes. The real app
+// (buildServer, every plugin), from the same env as src/server.ts, plus routes that each
+// add one layer of the real route's work on top of the previous one, all answering the
+// same page. Measured one after the other by api.ts; never served outside the benchmark.
+import { loadEnvOrExit } from '@repo/config'
+import { listProjects } from '@repo/core'
+import { createDatabaseClient } from '@repo/db'
+import pg from 'pg'
+import { buildServer } from '../src/build-server.ts'
+import { apiEnvSchema } from '../src/env.ts'
+import type { RouteLimits } from '../src/plugins/app/rate-limit.ts'
+
+const env = loadEnvOrExit(apiEnvSchema)
+const ownerUrl = process.env.OWNER_DATABASE_URL
+if (!ownerUrl) throw new Error('OWNER_DATABASE_URL is required')
+const server = await buildServer(env)
+// The owner login, which row-level security does not restrict: queries without a tenant.
+const pool = new pg.Pool({ connectionString: ownerUrl, max: env.DATABASE_POOL_MAX })
+const owner = createDatabaseClient({ ...env, DATABASE_URL: ownerUrl })
+
+interface ProjectRow {
+  id: string
+  name: string
+  description: string
+  status: string
+  version: number
+  createdAt: Date
+  updatedAt: Date
+}
+const toProject = (p: ProjectRow) => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  status: p.status,
+  version: p.version,
+  createdAt: p.createdAt.toISOString(),
+  updatedAt: p.updatedAt.toISOString(),
+})
+/** The page as the real route answers it, cursor included (packages/core/src/pagination.ts). */
+function page(rows: ProjectRow[]) {
+  const data = rows.slice(0, 50).map(toProject)
+  const last = data.at(-1)
+  const nextCursor =
+    rows.length > 50 && last
+      ? Buffer.from(JSON.stringify(['-createdAt', last.createdAt, last.id])).toString('base64url')
+      : null
+  return { data, nextCursor }
+}
+const SQL = `SELECT id, name, description, status, version, created_at AS "createdAt",
+  updated_at AS "updatedAt" FROM projects WHERE organization_id = $1
+  ORDER BY created_at DESC, id DESC LIMIT 51`
+const tenantList = async (organizationId: string) => {
+  const listed = await listProjects(
+    server.deps,
+    { organizationId },
+    { limit: 50, sort: '-createdAt' },
+  )
+  return { data: listed.data.map(toProject), nextCursor: listed.nextCursor }
+}
+const noLimits: RouteLimits = { ip: false, user: false, organization: false }
+type Params = { Params: { orgId: string } }
+
+server.get<Params>(
+  '/bench/1-app-pg/:orgId',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) => page((await pool.query<ProjectRow>(SQL, [request.params.orgId])).rows),
+)
+server.get<Params>(
+  '/bench/2-prisma/:orgId',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) =>
+    page(
+      await owner.project.findMany({
+        where: { organizationId: request.params.orgId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: 51,
+      }),
+    ),
+)
+server.get<Params>(
+  '/bench/3-tenant/:orgId',
+  { config: { access: 'public', limits: noLimits } },
+  (request) => tenantList(request.params.orgId),
+)
+server.get<Params>(
+  '/bench/4-ip-limit/:orgId',
+  { config: { access: 'public', limits: { user: false, organization: false } } },
+  (request) => tenantList(request.params.orgId),
+)
+server.get<Params>(
+  '/bench/5-session/:orgId',
+  { config: { access: 'authenticated', limits: { user: false, organization: false } } },
+  (request) => tenantList(request.params.orgId),
+)
+server.get<Params>(
+  '/bench/6-membership/:orgId',
+  {
+    config: {
+      access: { organizationRole: 'member' },
+      limits: { user: false, organization: false },
+    },
+  },
+  (request) => tenantList(request.params.orgId),
+)
+server.get<Params>(
+  '/bench/7-all-limits/:orgId',
+  { config: { access: { organizationRole: 'member' } } },
+  (request) => tenantList(request.params.orgId),
+)
+
+server.addHook('onClose', async () => {
+  await Promise.all([pool.end(), owner.$disconnect()])
+})
+process.once('SIGTERM', async () => {
+  await server.close()
+  process.exit(0)
+})
+await server.listen({ host: env.API_HOST, port: env.API_PORT })
