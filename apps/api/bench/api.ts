@@ -165,7 +165,7 @@ const LAYERS = [
   ['3-tenant', '+ listProjects: withTenant transaction, app login, RLS'],
   ['4-ip-limit', '+ per-IP rate limit (Redis)'],
   ['5-session', '+ session check (Bearer token)'],
-  ['6-membership', '+ membership check (withUser transaction)'],
+  ['6-membership', '+ membership check (resolveMembership: one statement)'],
   ['7-all-limits', '+ per-user and per-organization rate limits'],
 ] as const
 

@@ -1,5 +1,4 @@
 import type { MembershipRole } from '@repo/db'
-import { withUser } from '@repo/db'
 import type { CoreDeps } from './context.ts'
 
 const RANK: Record<MembershipRole, number> = { member: 1, admin: 2, owner: 3 }
@@ -9,17 +8,16 @@ export function roleAtLeast(role: MembershipRole, required: MembershipRole): boo
   return RANK[role] >= RANK[required]
 }
 
-/** The user's role in the organization, or null when they are not a member. */
+/**
+ * The user's role in the organization, or null when they are not a member. Asked on
+ * every organization request, so it is one statement: a database function that reads
+ * the one membership (a transaction with the user setting cost four round trips; ADR 010).
+ */
 export async function resolveMembership(
   deps: CoreDeps,
   input: { userId: string; organizationId: string },
 ) {
-  const membership = await withUser(deps.db, input.userId, (tx) =>
-    tx.membership.findUnique({
-      where: {
-        organizationId_userId: { organizationId: input.organizationId, userId: input.userId },
-      },
-    }),
-  )
-  return membership ? { role: membership.role } : null
+  const [row] = await deps.db.$queryRaw<[{ role: MembershipRole | null }?]>`
+    SELECT app_membership_role(${input.organizationId}::uuid, ${input.userId}::uuid) AS role`
+  return row?.role ? { role: row.role } : null
 }

@@ -71,33 +71,42 @@ export default fp(
     ) {
       const own = request.routeOptions.config?.limits ?? {}
       const route = `${request.method}:${request.routeOptions.url ?? '*'}`
-      const counted: Counted[] = []
-      for (const [tier, subject] of tiers) {
+      const checks = tiers.flatMap(([tier, subject]) => {
         const setting = own[tier]
-        if (setting === false || subject === undefined) continue
+        if (setting === false || subject === undefined) return []
         const limit = setting ?? defaults[tier]
         const bucket = setting === undefined ? `${tier}:default:` : `${tier}:${route}:`
         const limiter = limiterFor(`${bucket}${limit}:`, limit)
-        try {
-          counted.push({ tier, limit, result: await limiter.consume(subject) })
-        } catch (rejection) {
-          if (!(rejection instanceof RateLimiterRes)) {
-            // Neither Redis nor the in-memory insurance answered: let the request through.
-            if (!warned) request.log.warn({ err: rejection }, 'rate limiter unavailable')
-            warned = true
-            continue
-          }
-          const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))
-          setHeaders(reply, [...counted, { tier, limit, result: rejection }])
-          throw new AppError({
-            code: 'rate_limited',
-            status: 429,
-            userMessage: `Too many requests ${WHO[tier]}. Try again in ${seconds} seconds.`,
-            retryAfterSeconds: seconds,
-          })
+        return [{ tier, limit, consumed: limiter.consume(subject) }]
+      })
+      // The tiers are counted at once: one round trip to Redis, not one per tier.
+      const settled = await Promise.allSettled(checks.map((check) => check.consumed))
+      const counted: Counted[] = []
+      let refused: (Counted & { seconds: number }) | undefined
+      for (const [i, outcome] of settled.entries()) {
+        const { tier, limit } = checks[i] as (typeof checks)[number]
+        if (outcome.status === 'fulfilled') {
+          counted.push({ tier, limit, result: outcome.value })
+        } else if (outcome.reason instanceof RateLimiterRes) {
+          const seconds = Math.max(1, Math.ceil(outcome.reason.msBeforeNext / 1000))
+          counted.push({ tier, limit, result: outcome.reason })
+          if (!refused || seconds > refused.seconds)
+            refused = { tier, limit, result: outcome.reason, seconds }
+        } else {
+          // Neither Redis nor the in-memory insurance answered: let the request through.
+          if (!warned) request.log.warn({ err: outcome.reason }, 'rate limiter unavailable')
+          warned = true
         }
       }
       setHeaders(reply, counted)
+      if (refused) {
+        throw new AppError({
+          code: 'rate_limited',
+          status: 429,
+          userMessage: `Too many requests ${WHO[refused.tier]}. Try again in ${refused.seconds} seconds.`,
+          retryAfterSeconds: refused.seconds,
+        })
+      }
     }
 
     // Per address first, before authentication or any parsing work.
