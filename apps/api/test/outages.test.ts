@@ -1,7 +1,8 @@
 import { useIsolatedServices } from '@repo/testing'
 import { startEphemeralRedis } from '@repo/testing/servers'
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { buildTestServer, signUpOwner } from './helpers.ts'
 
 // A dependency that is down is the service's problem, not the caller's: 503 with
 // Retry-After and a problem body, never a 500 or a stack trace.
@@ -103,6 +104,43 @@ describe('when Redis is down', () => {
     } finally {
       await app.close()
       await redis.stop()
+    }
+  })
+})
+
+describe('when Postgres is slow', () => {
+  it('a statement past its timeout, and a pool with no free connection, answer 503', async () => {
+    const { database, redis } = services()
+    const app = await buildTestServer({
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      DATABASE_STATEMENT_TIMEOUT_MS: '300',
+      DATABASE_POOL_MAX: '2',
+    })
+    const { headers, orgId } = await signUpOwner(app)
+    // Another session holds a lock the list must wait for: Postgres "hangs" for the API.
+    const locker = new pg.Client({ connectionString: database.url })
+    await locker.connect()
+    try {
+      await locker.query('BEGIN; LOCK TABLE projects IN ACCESS EXCLUSIVE MODE')
+      const started = Date.now()
+      const slow = await app.inject({ url: `/v1/orgs/${orgId}/projects`, headers })
+      expect(slow.statusCode, slow.body).toBe(503)
+      expect(slow.headers['retry-after']).toBe('5')
+      expect(slow.body).not.toMatch(/statement timeout|canceling|at /)
+      expect(Date.now() - started).toBeLessThan(5_000)
+      // Many at once: twelve rounds of 300 ms on a pool of two outlast the 2 s wait for a
+      // connection, so some find no connection at all. Every answer is a 503.
+      const burst = await Promise.all(
+        Array.from({ length: 24 }, () =>
+          app.inject({ url: `/v1/orgs/${orgId}/projects`, headers }),
+        ),
+      )
+      expect(new Set(burst.map((r) => r.statusCode))).toEqual(new Set([503]))
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {})
+      await locker.end()
+      await app.close()
     }
   })
 })

@@ -10,16 +10,24 @@ const NETWORK_CODES = new Set([
 ])
 
 /**
- * True when an error means Postgres or Redis is unreachable or overloaded, not that the
- * request was wrong: the answer is then 503 with Retry-After, not 500.
+ * Postgres errors that mean "too slow or too busy right now": a statement past
+ * statement_timeout (57014), a lock not granted in time (55P03), too many connections
+ * (53300), the server shutting down (57P01-57P03).
+ */
+const BUSY_SQLSTATES = new Set(['57014', '55P03', '53300', '57P01', '57P02', '57P03'])
+
+/**
+ * True when an error means Postgres or Redis is unreachable, overloaded or too slow, not
+ * that the request was wrong: the answer is then 503 with Retry-After, not 500.
  */
 export function isDependencyDown(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true
-  if (
-    error instanceof Prisma.PrismaClientKnownRequestError &&
-    ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(error.code)
-  ) {
-    return true
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    // P2024/P2028: no connection or transaction to be had in time (pool exhausted).
+    if (['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028'].includes(error.code)) return true
+    const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } })
+      ?.driverAdapterError?.cause
+    if (cause?.originalCode && BUSY_SQLSTATES.has(cause.originalCode)) return true
   }
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown }
