@@ -42,11 +42,24 @@ const hostile = fc.oneof(
     '1e309',
     'NaN',
     '00000000-0000-0000-0000-000000000000',
+    '------------------------------------',
     'x'.repeat(10_000),
+    '0000-01-01',
+    '-200000-01-01T00:00:00Z',
+    '+275760-09-13',
+    'a\u0000b',
   ),
   fc.string({ maxLength: 300 }),
   fc.string({ unit: 'binary', maxLength: 100 }),
 )
+// Cursors are opaque base64url JSON; forge well-formed ones around hostile keys and ids.
+const forgedCursor = fc
+  .tuple(
+    fc.constantFrom('createdAt', '-createdAt', 'name', '-name', 'title', 'dueDate', 'priority'),
+    fc.oneof(hostile, fc.constant(null), fc.integer()),
+    fc.oneof(fc.uuid(), hostile),
+  )
+  .map((parts) => Buffer.from(JSON.stringify(parts)).toString('base64url'))
 const anyValue = fc.oneof(
   hostile,
   fc.integer(),
@@ -109,7 +122,7 @@ describe('every route under hostile input', () => {
       const queryArb = fc.array(
         fc.tuple(
           queryNames.length ? fc.oneof(fc.constantFrom(...queryNames), hostile) : hostile,
-          fc.oneof(hostile, fc.integer().map(String), fc.constant('')),
+          fc.oneof(hostile, forgedCursor, fc.integer().map(String), fc.constant('')),
         ),
         { maxLength: 6 },
       )

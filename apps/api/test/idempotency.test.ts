@@ -257,21 +257,84 @@ describe('Idempotency-Key', () => {
     expect(visible).toEqual([{ n: 0 }])
   })
 
-  it('works before sign-in too: a retried sign-up creates one account', async () => {
-    const email = `retry-${crypto.randomUUID()}@example.com`
-    const signUp = () =>
+  it('works before sign-in too, scoped to the client address', async () => {
+    const { userId } = await signUpOwner(server)
+    const [{ email }] = (await sql('SELECT email FROM users WHERE id = $1', [userId])) as [
+      { email: string },
+    ]
+    const reset = (ip: string) =>
       server.inject({
         method: 'POST',
-        url: '/v1/auth/sign-up',
-        headers: { 'idempotency-key': `signup-${email}` },
-        payload: { email, password: 'correct horse battery staple', name: 'Retry' },
+        url: '/v1/auth/password-reset',
+        headers: { 'idempotency-key': 'reset-once' },
+        payload: { email },
+        remoteAddress: ip,
       })
-    const first = await signUp()
-    const retry = await signUp()
-    expect(first.statusCode).toBe(201)
-    expect(retry.statusCode).toBe(201)
-    expect(retry.json().token).toBe(first.json().token)
-    expect(await sql('SELECT id FROM users WHERE email = $1', [email])).toHaveLength(1)
+    const first = await reset('10.9.0.1')
+    expect(first.statusCode).toBe(202)
+    const retry = await reset('10.9.0.1')
+    expect(retry.headers['idempotent-replayed']).toBe('true')
+    // Someone else who happens to pick the same key is not answered from the first caller's.
+    const stranger = await reset('10.9.0.2')
+    expect(stranger.statusCode).toBe(202)
+    expect(stranger.headers['idempotent-replayed']).toBeUndefined()
+    const resets = await sql('SELECT id FROM password_resets WHERE user_id = $1', [userId])
+    expect(resets).toHaveLength(2)
+  })
+
+  it('is not stored for routes that answer with a credential: each sign-in is its own', async () => {
+    const email = `cred-${crypto.randomUUID()}@example.com`
+    const password = 'correct horse battery staple'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Cred' },
+    })
+    const signIn = () =>
+      server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        headers: { 'idempotency-key': 'sign-in-once' },
+        payload: { email, password },
+      })
+    const first = await signIn()
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-out',
+      headers: { authorization: `Bearer ${first.json().token}` },
+    })
+    // A replay would hand back the signed-out (dead) token; a fresh sign-in is right.
+    const second = await signIn()
+    expect(second.statusCode).toBe(200)
+    expect(second.headers['idempotent-replayed']).toBeUndefined()
+    expect(second.json().token).not.toBe(first.json().token)
+    const me = await server.inject({
+      url: '/v1/auth/me',
+      headers: { authorization: `Bearer ${second.json().token}` },
+    })
+    expect(me.statusCode).toBe(200)
+  })
+
+  it('replays a DELETE that succeeded, instead of a 404 on the retry', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const project = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers,
+        payload: { name: 'Deleted once' },
+      })
+    ).json()
+    const remove = () =>
+      server.inject({
+        method: 'DELETE',
+        url: `/v1/orgs/${orgId}/projects/${project.id}`,
+        headers: { ...headers, 'idempotency-key': 'delete-once' },
+      })
+    expect((await remove()).statusCode).toBe(204)
+    const retry = await remove()
+    expect(retry.statusCode).toBe(204)
+    expect(retry.headers['idempotent-replayed']).toBe('true')
   })
 
   it('refuses malformed keys with the header named', async () => {
@@ -289,20 +352,27 @@ describe('Idempotency-Key', () => {
     expect(await countProjects(orgId, 'Never')).toBe(0)
   })
 
-  it('is documented on every POST and PATCH in the OpenAPI document', async () => {
+  it('is documented on every POST, PATCH and DELETE except the credential routes', async () => {
     const doc = (await server.inject({ url: '/openapi.json' })).json()
+    const credentialRoutes = [
+      'post /v1/auth/sign-up',
+      'post /v1/auth/sign-in',
+      'post /v1/auth/password',
+      'post /v1/auth/mfa/totp/confirm',
+      'post /v1/auth/mfa/verify',
+      'post /v1/auth/oauth/{provider}/callback',
+    ]
     let documented = 0
     for (const [path, operations] of Object.entries<Record<string, { parameters?: object[] }>>(
       doc.paths,
     )) {
       for (const [method, operation] of Object.entries(operations)) {
-        if (method !== 'post' && method !== 'patch') continue
-        expect(JSON.stringify(operation.parameters ?? []), `${method} ${path}`).toContain(
-          'idempotency-key',
-        )
-        documented++
+        if (!['post', 'patch', 'delete'].includes(method)) continue
+        const has = JSON.stringify(operation.parameters ?? []).includes('idempotency-key')
+        expect(has, `${method} ${path}`).toBe(!credentialRoutes.includes(`${method} ${path}`))
+        if (has) documented++
       }
     }
-    expect(documented).toBeGreaterThan(15)
+    expect(documented).toBeGreaterThan(20)
   })
 })

@@ -1,4 +1,5 @@
 import { useIsolatedServices } from '@repo/testing'
+import { startEphemeralRedis } from '@repo/testing/servers'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
@@ -144,6 +145,38 @@ describe('rate limits', () => {
       expect(codes).toEqual([401, 401, 401, 429])
     } finally {
       await app.close()
+    }
+  })
+})
+
+describe('a frozen Redis', () => {
+  it('slows neither liveness nor requests, and limits still hold from memory', async () => {
+    const redis = await startEphemeralRedis()
+    const app = await buildTestServer({
+      DATABASE_URL: services().database.appUrl,
+      REDIS_URL: redis.url,
+      RATE_LIMIT_IP_PER_MINUTE: '3',
+    })
+    try {
+      expect((await app.inject({ url: '/v1/auth/me', remoteAddress: freshIp() })).statusCode).toBe(
+        401,
+      )
+      process.kill(redis.pid as number, 'SIGSTOP')
+      let started = Date.now()
+      expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200)
+      expect(Date.now() - started).toBeLessThan(150)
+      const ip = freshIp()
+      const codes = []
+      started = Date.now()
+      for (let i = 0; i < 4; i++)
+        codes.push((await app.inject({ url: '/v1/auth/me', remoteAddress: ip })).statusCode)
+      expect(codes).toEqual([401, 401, 401, 429])
+      // Each waited at most the limiter's 200 ms budget, not Redis's 2 s command timeout.
+      expect(Date.now() - started).toBeLessThan(4 * 600)
+    } finally {
+      if (redis.pid) process.kill(redis.pid, 'SIGCONT')
+      await app.close()
+      await redis.stop()
     }
   })
 })

@@ -220,3 +220,40 @@ describe('tasks', () => {
     expect(deleted.statusCode).toBe(204)
   })
 })
+
+describe('edges found by review', () => {
+  it('deleting an organization with assigned tasks works, and takes everything with it', async () => {
+    const { headers, tasksUrl, orgId, userId } = await projectOf('Doomed org')
+    await add(tasksUrl, headers, { title: 'assigned', assigneeId: userId })
+    const res = await server.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}`, headers })
+    expect(res.statusCode, res.body).toBe(204)
+    expect(await sql('SELECT id FROM tasks WHERE organization_id = $1', [orgId])).toEqual([])
+  })
+
+  it('pages through long titles by title', async () => {
+    const { headers, tasksUrl } = await projectOf()
+    for (const letter of ['a', 'b', 'c', 'd'])
+      await add(tasksUrl, headers, { title: `${letter}${'é"\\'.repeat(66)}` })
+    const ids = await walk(`${tasksUrl}?limit=1&sort=-title`, headers)
+    expect(ids).toHaveLength(4)
+  })
+
+  it('refuses forged cursors and out-of-range dates with 400, never 500', async () => {
+    const { headers, tasksUrl, orgId } = await projectOf()
+    const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url')
+    const urls = [
+      `${tasksUrl}?cursor=${cursor(['-createdAt', '2030-01-01T00:00:00Z', '-'.repeat(36)])}`,
+      `${tasksUrl}?sort=title&cursor=${cursor(['title', 'a\u0000b', crypto.randomUUID()])}`,
+      `${tasksUrl}?cursor=${cursor(['-createdAt', '-200000-01-01T00:00:00Z', crypto.randomUUID()])}`,
+      `${tasksUrl}?sort=dueDate&cursor=${cursor(['dueDate', '+275760-09-13T00:00:00Z', crypto.randomUUID()])}`,
+      `${tasksUrl}?dueBefore=0000-01-01`,
+      `/v1/orgs/${orgId}/projects?search=a%00b`,
+    ]
+    for (const url of urls) {
+      const res = await server.inject({ url, headers })
+      expect(res.statusCode, url).toBe(400)
+    }
+    const res = await add(tasksUrl, headers, { title: 'year zero', dueDate: '0000-01-01' })
+    expect(res.statusCode).toBe(400)
+  })
+})

@@ -13,8 +13,9 @@ export async function createProject(
   input: ProjectChanges & { name: string },
 ) {
   return withTenant(deps.db, actor, async (tx) => {
-    // The organization row is the lock that serialises creates against the quota.
-    await tx.$executeRaw`SELECT 1 FROM organizations WHERE id = ${actor.organizationId}::uuid FOR UPDATE`
+    // The organization row is the lock that serialises creates against the quota (NO KEY:
+    // inserts that reference the organization are not blocked by it).
+    await tx.$executeRaw`SELECT 1 FROM organizations WHERE id = ${actor.organizationId}::uuid FOR NO KEY UPDATE`
     const limit = deps.quotas.projectsPerOrganization
     if ((await tx.project.count()) >= limit) throw quotaExceeded('projects', limit)
     return tx.project.create({

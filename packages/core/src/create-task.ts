@@ -13,7 +13,7 @@ export async function createTask(
   return withTenant(deps.db, actor, async (tx) => {
     // Locking the project serialises creates against its quota (and keeps it from going).
     const [project] = await tx.$queryRaw<[{ id: string }?]>`
-      SELECT id FROM projects WHERE id = ${input.projectId}::uuid FOR UPDATE`
+      SELECT id FROM projects WHERE id = ${input.projectId}::uuid FOR NO KEY UPDATE`
     if (!project) throw errors.notFound('The project')
     const limit = deps.quotas.tasksPerProject
     if ((await tx.task.count({ where: { projectId: input.projectId } })) >= limit)

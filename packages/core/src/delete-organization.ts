@@ -20,6 +20,9 @@ export async function deleteOrganization(
       targetId: input.organizationId,
       ipAddress: meta.ipAddress,
     })
+    // Projects (and their tasks) first: a task's assignee reference to a membership must
+    // not be checked while the memberships' cascade runs ahead of the tasks'.
+    await tx.project.deleteMany({})
     await tx.organization.delete({ where: { id: input.organizationId } })
   })
 }

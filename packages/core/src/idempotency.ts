@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '@repo/auth'
 import { Prisma, type PrismaClient, withPresentedSecret } from '@repo/db'
 import { AppError } from './app-error.ts'
@@ -27,7 +27,7 @@ export interface StoredResponse {
 }
 
 export type Claim =
-  | { outcome: 'claimed'; scopeHash: string }
+  | { outcome: 'claimed'; claim: IdempotencyClaim }
   | { outcome: 'replay'; response: StoredResponse }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
@@ -35,8 +35,19 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 export const hashIdempotencyScope = (scope: IdempotencyScope) =>
   sha256(JSON.stringify([scope.organizationId ?? null, scope.principal, scope.route, scope.key]))
 
-/** What makes two requests "the same": their URL, preconditions and (parsed) body. */
-export const hashIdempotentRequest = (parts: unknown[]) => sha256(JSON.stringify(parts))
+/**
+ * What makes two requests "the same": their URL, preconditions and (parsed) body. Keyed
+ * (HMAC) with the server's secret: bodies can hold passwords, and a plain hash of one
+ * could be guessed against offline by whoever holds a copy of the database.
+ */
+export const hashIdempotentRequest = (key: Buffer, parts: unknown[]) =>
+  createHmac('sha256', key).update(JSON.stringify(parts)).digest('hex')
+
+/** A claim held by one request: the row's scope and the moment this request took it. */
+export interface IdempotencyClaim {
+  scopeHash: string
+  lockedUntil: Date
+}
 
 const mismatch = () =>
   new AppError({
@@ -78,7 +89,7 @@ export async function claimIdempotencyKey(
       },
       skipDuplicates: true,
     })
-    if (count === 1) return { outcome: 'claimed', scopeHash }
+    if (count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
 
     const existing = await tx.idempotencyKey.findUnique({ where: { scopeHash } })
     if (!existing) throw inProgress() // purged between the two statements: rare; retry
@@ -98,14 +109,14 @@ export async function claimIdempotencyKey(
     // An expired key is a new key.
     if (existing.expiresAt.getTime() <= now) {
       const taken = await takeOver({ expiresAt: { lte: new Date(now) } })
-      if (taken.count === 1) return { outcome: 'claimed', scopeHash }
+      if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
       throw inProgress()
     }
     if (existing.requestHash !== input.requestHash) throw mismatch()
     if (existing.responseStatus === null || existing.responseBody === null) {
       if (existing.lockedUntil.getTime() > now) throw inProgress()
       const taken = await takeOver({ responseStatus: null, lockedUntil: { lte: new Date(now) } })
-      if (taken.count === 1) return { outcome: 'claimed', scopeHash }
+      if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
       throw inProgress()
     }
     return {
@@ -119,14 +130,19 @@ export async function claimIdempotencyKey(
   })
 }
 
-/** Stores the answer of a claimed key (sealed), for retries to replay. */
+/**
+ * Stores the answer of a claimed key (sealed), for retries to replay. Only while this
+ * request still holds the claim: a request that outlived its lock, and was taken over,
+ * must not overwrite or free the newer claim.
+ */
 export async function completeIdempotencyKey(
   deps: { db: PrismaClient; mfaKey: Buffer },
-  input: { scopeHash: string; response: StoredResponse },
+  input: { claim: IdempotencyClaim; response: StoredResponse },
 ) {
-  await withPresentedSecret(deps.db, input.scopeHash, (tx) =>
+  const { scopeHash, lockedUntil } = input.claim
+  await withPresentedSecret(deps.db, scopeHash, (tx) =>
     tx.idempotencyKey.updateMany({
-      where: { scopeHash: input.scopeHash, responseStatus: null },
+      where: { scopeHash, lockedUntil, responseStatus: null },
       data: {
         responseStatus: input.response.status,
         responseHeaders: input.response.headers,
@@ -137,9 +153,10 @@ export async function completeIdempotencyKey(
 }
 
 /** Frees a claimed key whose request failed, so the same request may be sent again. */
-export async function releaseIdempotencyKey(deps: { db: PrismaClient }, scopeHash: string) {
+export async function releaseIdempotencyKey(deps: { db: PrismaClient }, claim: IdempotencyClaim) {
+  const { scopeHash, lockedUntil } = claim
   await withPresentedSecret(deps.db, scopeHash, (tx) =>
-    tx.idempotencyKey.deleteMany({ where: { scopeHash, responseStatus: null } }),
+    tx.idempotencyKey.deleteMany({ where: { scopeHash, lockedUntil, responseStatus: null } }),
   )
 }
 

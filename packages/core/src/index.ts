@@ -25,6 +25,7 @@ export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   hashIdempotentRequest,
+  type IdempotencyClaim,
   type IdempotencyScope,
   purgeExpiredIdempotencyKeys,
   releaseIdempotencyKey,

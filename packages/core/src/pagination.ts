@@ -48,6 +48,8 @@ const invalidCursor = () =>
     fields: [{ field: 'querystring.cursor', message: 'is not valid' }],
   })
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 const sortName = (order: SortOrder) => `${order.direction === 'desc' ? '-' : ''}${order.field}`
 
 /** Opaque to clients: base64url of the sort it belongs to and the last row's key. */
@@ -61,16 +63,21 @@ function decodeCursor(cursor: string, order: SortOrder): { value: SortValue; id:
   try {
     const [sort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
     // A cursor from another sort would silently skip rows: refuse it instead.
-    if (sort !== sortName(order) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))
+    if (sort !== sortName(order) || typeof id !== 'string' || !UUID.test(id))
       throw new Error('shape')
     if (key === null) {
       if (!order.nullable) throw new Error('null')
       return { value: null, id }
     }
-    if (typeof key !== 'string' || key.length > 200) throw new Error('key')
+    // Forged values must not reach Postgres as something it refuses (a 500): bounded
+    // text without control characters, dates within Postgres's years.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    if (typeof key !== 'string' || key.length > 1_000 || /[\u0000-\u001f]/.test(key))
+      throw new Error('key')
     if (order.kind === 'date') {
       const date = new Date(key)
-      if (Number.isNaN(date.getTime())) throw new Error('date')
+      const year = date.getUTCFullYear()
+      if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) throw new Error('date')
       return { value: date, id }
     }
     if (order.kind === 'enum' && !order.values?.includes(key)) throw new Error('enum')

@@ -93,6 +93,44 @@ describe('the application login', () => {
     expect(TEST_APP_LOGIN.user).not.toBe('postgres')
   })
 
+  it('cannot create temporary objects (which could shadow tables in definer functions)', async () => {
+    await expect(rawAsApp(['CREATE TEMP TABLE memberships (role text)'])).rejects.toThrow(
+      /permission denied/,
+    )
+  })
+
+  it('cannot make a definer function read a shadow table, even where temp tables are allowed', async () => {
+    const db = services().database
+    await admin.$executeRawUnsafe(
+      `GRANT TEMPORARY ON DATABASE "${db.name}" TO ${TEST_APP_LOGIN.user}`,
+    )
+    try {
+      const [row] = await rawAsApp<{ role: string | null }>([
+        "CREATE TEMP TABLE memberships AS SELECT 'owner'::membership_role AS role, organization_id, user_id FROM (VALUES (NULL::uuid, NULL::uuid)) v(organization_id, user_id)",
+        `INSERT INTO memberships VALUES ('owner', '${ids.orgB}', '${ids.alice}')`,
+        `SELECT app_membership_role('${ids.orgB}', '${ids.alice}') AS role`,
+      ])
+      expect(row?.role).toBeNull() // Alice is not a member of B, whatever pg_temp says
+    } finally {
+      await admin.$executeRawUnsafe(
+        `REVOKE TEMPORARY ON DATABASE "${db.name}" FROM ${TEST_APP_LOGIN.user}`,
+      )
+    }
+  })
+
+  it('reaches across tenants only through definer functions that pin their search path', async () => {
+    const functions = await admin.$queryRaw<{ name: string; config: string[] | null }[]>`
+      SELECT p.proname AS name, p.proconfig AS config
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1`
+    expect(functions.map((f) => f.name)).toEqual([
+      'app_membership_role',
+      'purge_expired_idempotency_keys',
+    ])
+    for (const f of functions)
+      expect(f.config, f.name).toEqual(['search_path=pg_catalog, public, pg_temp'])
+  })
+
   it('cannot touch the migration history', async () => {
     await expect(rawAsApp(['SELECT * FROM _prisma_migrations'])).rejects.toThrow(
       /permission denied/,

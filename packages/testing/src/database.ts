@@ -24,11 +24,13 @@ export async function cloneDatabase(
   strategy: CloneStrategy = 'FILE_COPY',
 ): Promise<TestDatabase> {
   const name = `test_${randomBytes(8).toString('hex')}`
-  await withAdmin(adminUrl, (admin) =>
-    admin.query(
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query(
       `CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)} STRATEGY ${strategy === 'WAL_LOG' ? 'WAL_LOG' : 'FILE_COPY'}`,
-    ),
-  )
+    )
+    // Database privileges are not copied from a template; the migrations revoke this one.
+    await admin.query(`REVOKE TEMPORARY ON DATABASE ${pg.escapeIdentifier(name)} FROM PUBLIC`)
+  })
   return {
     name,
     url: withDatabase(adminUrl, name),

@@ -31,7 +31,18 @@ export function databaseProblem(error: unknown): Problem | undefined {
         type: 'urn:groundwork:problem:value_too_long',
         detail: 'A value is longer than allowed.',
       })
-    default:
+    default: {
+      // A value Postgres refuses (SQLSTATE class 22: bad text encoding, a date out of
+      // range, ...) is the caller's input; validation should catch it first, this is the net.
+      const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } })
+        ?.driverAdapterError?.cause
+      if (error.code === 'P2007' || cause?.originalCode?.startsWith('22')) {
+        return problem(400, {
+          type: 'urn:groundwork:problem:invalid_value',
+          detail: 'A value is not valid.',
+        })
+      }
       return undefined
+    }
   }
 }

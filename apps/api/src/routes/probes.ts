@@ -4,6 +4,9 @@ import { z } from 'zod'
 import { problem, problemSchema, sendProblem } from '../lib/problem.ts'
 import { withTimeout } from '../lib/with-timeout.ts'
 
+// Probes answer whatever the limits' store is doing: a frozen Redis must not slow liveness.
+const unlimited = { ip: false, user: false, organization: false } as const
+
 const checkState = z.enum(['up', 'down'])
 const readySchema = z.object({
   status: z.literal('ready'),
@@ -19,7 +22,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/healthz',
     {
-      config: { access: 'public' },
+      config: { access: 'public', limits: unlimited },
       schema: {
         tags: ['probes'],
         summary: 'Liveness: the process serves requests. Checks no dependency.',
@@ -32,7 +35,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/readyz',
     {
-      config: { access: 'public' },
+      config: { access: 'public', limits: unlimited },
       schema: {
         tags: ['probes'],
         summary: 'Readiness: 200 only when Postgres and Redis answer; 503 names what failed.',
@@ -73,7 +76,7 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/version',
     {
-      config: { access: 'public' },
+      config: { access: 'public', limits: unlimited },
       schema: {
         tags: ['probes'],
         summary: 'The running build: version, commit and environment.',

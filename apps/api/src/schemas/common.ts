@@ -103,7 +103,7 @@ export function toOrganization(org: {
 export const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(200).optional(),
+    cursor: z.string().min(1).max(2_000).optional(),
   })
   .strict()
 

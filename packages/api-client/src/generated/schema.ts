@@ -166,10 +166,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
-                    "idempotency-key"?: string;
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -241,10 +238,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
-                    "idempotency-key"?: string;
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -316,7 +310,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -370,10 +364,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
-                    "idempotency-key"?: string;
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -446,7 +437,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -509,7 +500,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -582,7 +573,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -644,7 +635,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -820,7 +811,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     sessionId: string;
                 };
@@ -883,7 +877,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -942,7 +936,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -1010,10 +1004,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
-                    "idempotency-key"?: string;
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -1094,10 +1085,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
-                    "idempotency-key"?: string;
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -1172,7 +1160,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -1235,7 +1223,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1305,7 +1296,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -1375,10 +1366,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
-                    "idempotency-key"?: string;
-                };
+                header?: never;
                 path: {
                     provider: "github" | "google";
                 };
@@ -1459,7 +1447,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -1613,7 +1601,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -1708,7 +1696,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     orgId: string;
                     apiKeyId: string;
@@ -1845,7 +1836,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -1940,7 +1931,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     orgId: string;
                     invitationId: string;
@@ -2013,7 +2007,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -2169,7 +2163,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     orgId: string;
                     userId: string;
@@ -2239,7 +2236,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -2377,7 +2374,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -2498,7 +2495,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     orgId: string;
                 };
@@ -2558,7 +2558,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -2706,7 +2706,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -2862,6 +2862,8 @@ export interface paths {
                 query?: never;
                 header?: {
                     "if-match"?: string;
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
                 };
                 path: {
                     orgId: string;
@@ -2942,7 +2944,7 @@ export interface paths {
                 query?: never;
                 header?: {
                     "if-match"?: string;
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -3125,7 +3127,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -3288,6 +3290,8 @@ export interface paths {
                 query?: never;
                 header?: {
                     "if-match"?: string;
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    "idempotency-key"?: string;
                 };
                 path: {
                     orgId: string;
@@ -3369,7 +3373,7 @@ export interface paths {
                 query?: never;
                 header?: {
                     "if-match"?: string;
-                    /** @description Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                    /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
                     "idempotency-key"?: string;
                 };
                 path: {

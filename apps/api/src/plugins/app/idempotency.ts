@@ -2,13 +2,14 @@ import {
   claimIdempotencyKey,
   completeIdempotencyKey,
   hashIdempotentRequest,
+  type IdempotencyClaim,
   releaseIdempotencyKey,
 } from '@repo/core'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
 
-const IDEMPOTENT_METHODS = new Set(['POST', 'PATCH'])
+const IDEMPOTENT_METHODS = new Set(['POST', 'PATCH', 'DELETE'])
 /** Headers a replay repeats; others (dates, request ids, limits) belong to the new answer. */
 const REPLAYED_HEADERS = ['content-type', 'etag', 'location']
 
@@ -17,29 +18,37 @@ export const idempotencyKeyHeader = z
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 visible ASCII characters, e.g. a UUID')
   .optional()
   .describe(
-    'Makes a retry safe: the same key and request replays the first answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h).',
+    'Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h).',
   )
 
+/** Who is asking. Callers without credentials are told apart by address, so two of them
+ * choosing the same key never meet. */
 function principal(request: FastifyRequest) {
   if (request.apiKey) return `api_key:${request.apiKey.id}`
   if (request.auth) return `user:${request.auth.userId}`
-  return 'anonymous'
+  return `anonymous:${request.ip}`
 }
 
+/** Routes that answer with a fresh credential opt out (`config.idempotency: false`). */
+const applies = (method: string | string[], config: { idempotency?: boolean } | undefined) =>
+  config?.idempotency !== false && [method].flat().some((m) => IDEMPOTENT_METHODS.has(m))
+
 /**
- * Idempotency-Key on every POST and PATCH (PRODUCT.md, "Mutations accept
- * Idempotency-Key"). The header is added to each such route's schema (so it is validated
+ * Idempotency-Key on every POST, PATCH and DELETE (PRODUCT.md, "Mutations accept
+ * Idempotency-Key"), except routes that answer with a fresh credential (sign-in, sign-up,
+ * MFA, OAuth, password change): a stored session token could be revoked, or the password
+ * changed, before the replay; those routes are safe to repeat as they are. The header is added to each such route's schema (so it is validated
  * and documented); after access and validation the key is claimed, and a successful
  * answer is stored before it is sent, so a retry that sees no answer finds it.
  */
 export default fp(
   async function idempotency(fastify: FastifyInstance) {
-    fastify.decorateRequest('idempotencyScopeHash', null)
+    fastify.decorateRequest('idempotencyClaim', null)
     const lockMs = fastify.config.REQUEST_TIMEOUT_MS + 5_000
     const ttlMs = fastify.config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000
 
     fastify.addHook('onRoute', (route) => {
-      if (![route.method].flat().some((m) => IDEMPOTENT_METHODS.has(m))) return
+      if (!applies(route.method, route.config)) return
       route.schema ??= {}
       const schema = route.schema
       const headers = schema.headers as z.ZodObject | undefined
@@ -50,7 +59,7 @@ export default fp(
 
     fastify.addHook('preHandler', async (request, reply) => {
       const key = request.headers['idempotency-key']
-      if (typeof key !== 'string' || !IDEMPOTENT_METHODS.has(request.method)) return
+      if (typeof key !== 'string' || !applies(request.method, request.routeOptions.config)) return
       const claim = await claimIdempotencyKey(fastify.deps, {
         scope: {
           organizationId: request.tenant?.organizationId,
@@ -58,7 +67,7 @@ export default fp(
           route: `${request.method} ${request.routeOptions.url}`,
           key,
         },
-        requestHash: hashIdempotentRequest([
+        requestHash: hashIdempotentRequest(fastify.deps.mfaKey, [
           request.url,
           request.headers['if-match'] ?? null,
           request.body ?? null,
@@ -67,7 +76,7 @@ export default fp(
         ttlMs,
       })
       if (claim.outcome === 'claimed') {
-        request.idempotencyScopeHash = claim.scopeHash
+        request.idempotencyClaim = claim.claim
         return
       }
       const { status, headers, body } = claim.response
@@ -75,26 +84,25 @@ export default fp(
     })
 
     fastify.addHook('onSend', async (request, reply, payload) => {
-      const scopeHash = request.idempotencyScopeHash
-      if (!scopeHash) return payload
-      request.idempotencyScopeHash = null
+      const claim = request.idempotencyClaim
+      if (!claim) return payload
+      request.idempotencyClaim = null
       try {
-        if (reply.statusCode >= 200 && reply.statusCode < 300) {
+        const body =
+          typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : undefined
+        // Only whole answers are stored: a stream cannot be replayed, so its key is freed.
+        if (reply.statusCode >= 200 && reply.statusCode < 300 && body !== undefined) {
           const headers: Record<string, string> = {}
           for (const name of REPLAYED_HEADERS) {
             const value = reply.getHeader(name)
             if (value !== undefined) headers[name] = String(value)
           }
           await completeIdempotencyKey(fastify.deps, {
-            scopeHash,
-            response: {
-              status: reply.statusCode,
-              headers,
-              body: typeof payload === 'string' ? payload : '',
-            },
+            claim,
+            response: { status: reply.statusCode, headers, body: body.toString('utf8') },
           })
         } else {
-          await releaseIdempotencyKey(fastify.deps, scopeHash)
+          await releaseIdempotencyKey(fastify.deps, claim)
         }
       } catch (err) {
         // The change is committed and its answer is on its way; only a retry's replay is
@@ -110,6 +118,10 @@ export default fp(
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set while this request holds an Idempotency-Key claim. */
-    idempotencyScopeHash: string | null
+    idempotencyClaim: IdempotencyClaim | null
+  }
+  interface FastifyContextConfig {
+    /** false: this route answers with a fresh credential; its answers are never stored. */
+    idempotency?: boolean
   }
 }

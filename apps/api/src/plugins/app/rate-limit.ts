@@ -16,6 +16,8 @@ export interface RouteLimits {
 
 type Tier = keyof RouteLimits
 const WINDOW_SECONDS = 60
+/** Past this, a request does not wait for Redis to count it (a frozen Redis answers never). */
+const LIMITER_TIMEOUT_MS = 200
 const WHO: Record<Tier, string> = {
   ip: 'from your address',
   user: 'for your account',
@@ -33,8 +35,9 @@ interface Counted {
  * (rate-limiter-flexible; docs/decisions/008): per client IP before any other work, then
  * per user or API key and per organization once the caller is known. Answers carry
  * RateLimit-Limit/-Remaining/-Reset for the tightest tier and RateLimit-Policy for all;
- * over a limit: 429 problem+json with Retry-After. If Redis fails, an in-memory limiter
- * per instance takes over, so limits loosen (per instance) but never vanish.
+ * over a limit: 429 problem+json with Retry-After. If Redis fails or takes longer than
+ * 200 ms, an in-memory limiter per instance counts instead, so limits loosen (per
+ * instance) but never vanish, and a frozen Redis does not slow every request.
  */
 export default fp(
   async function rateLimits(fastify: FastifyInstance) {
@@ -43,13 +46,16 @@ export default fp(
       user: fastify.config.RATE_LIMIT_USER_PER_MINUTE,
       organization: fastify.config.RATE_LIMIT_ORG_PER_MINUTE,
     }
-    const limiters = new Map<string, RateLimiterRedis>()
+    const limiters = new Map<string, { shared: RateLimiterRedis; local: RateLimiterMemory }>()
     let warned = false
+    let slowWarned = false
 
     function limiterFor(bucket: string, points: number) {
       let limiter = limiters.get(bucket)
       if (!limiter) {
-        limiter = new RateLimiterRedis({
+        // Per instance, for when Redis fails or is too slow to answer.
+        const local = new RateLimiterMemory({ points, duration: WINDOW_SECONDS })
+        const shared = new RateLimiterRedis({
           storeClient: fastify.redis,
           keyPrefix: `groundwork:rl:${bucket}`,
           points,
@@ -57,11 +63,38 @@ export default fp(
           // A caller far over the limit is refused from memory, without asking Redis.
           inMemoryBlockOnConsumed: points * 2,
           inMemoryBlockDuration: WINDOW_SECONDS,
-          insuranceLimiter: new RateLimiterMemory({ points, duration: WINDOW_SECONDS }),
+          insuranceLimiter: local,
         })
+        limiter = { shared, local }
         limiters.set(bucket, limiter)
       }
       return limiter
+    }
+
+    /** Counts in Redis, or in memory when Redis has not answered within the budget. */
+    function consume(
+      limiter: { shared: RateLimiterRedis; local: RateLimiterMemory },
+      subject: string,
+    ) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), LIMITER_TIMEOUT_MS)
+      })
+      const counted = limiter.shared.consume(subject)
+      counted.catch(() => {}) // settled below, or ignored once it arrives too late
+      return Promise.race([counted, late]).then(
+        (result) => {
+          clearTimeout(timer)
+          if (result !== 'late') return result
+          if (!slowWarned) fastify.log.warn('rate limits: Redis is slow; counting in memory')
+          slowWarned = true
+          return limiter.local.consume(subject)
+        },
+        (error) => {
+          clearTimeout(timer)
+          throw error
+        },
+      )
     }
 
     async function count(
@@ -77,7 +110,7 @@ export default fp(
         const limit = setting ?? defaults[tier]
         const bucket = setting === undefined ? `${tier}:default:` : `${tier}:${route}:`
         const limiter = limiterFor(`${bucket}${limit}:`, limit)
-        return [{ tier, limit, consumed: limiter.consume(subject) }]
+        return [{ tier, limit, consumed: consume(limiter, subject) }]
       })
       // The tiers are counted at once: one round trip to Redis, not one per tier.
       const settled = await Promise.allSettled(checks.map((check) => check.consumed))

@@ -42,7 +42,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/sign-up',
     {
-      config: { access: 'public', limits: authLimit },
+      config: { access: 'public', limits: authLimit, idempotency: false },
       schema: {
         tags: ['auth'],
         summary: 'Create an account; answers a session token.',
@@ -64,7 +64,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/sign-in',
     {
-      config: { access: 'public', limits: authLimit },
+      config: { access: 'public', limits: authLimit, idempotency: false },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password; answers a new session token.',
@@ -108,7 +108,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/password',
     {
-      config: { access: 'authenticated', limits: authLimit },
+      config: { access: 'authenticated', limits: authLimit, idempotency: false },
       schema: {
         tags: ['auth'],
         summary: 'Change your password: every session ends; answers a new token for this client.',

@@ -53,7 +53,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/mfa/totp/confirm',
     {
-      config: { access: 'authenticated', limits: limit },
+      config: { access: 'authenticated', limits: limit, idempotency: false },
       schema: {
         tags: ['auth'],
         summary:
@@ -80,7 +80,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/mfa/verify',
     {
-      config: { access: 'public', limits: limit },
+      config: { access: 'public', limits: limit, idempotency: false },
       schema: {
         tags: ['auth'],
         summary: 'Finish a sign-in that answered mfaRequired, with a TOTP code or a recovery code.',

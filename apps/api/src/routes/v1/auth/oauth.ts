@@ -38,7 +38,7 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/oauth/:provider/callback',
     {
-      config: { access: 'public', limits: limit },
+      config: { access: 'public', limits: limit, idempotency: false },
       schema: {
         tags: ['auth'],
         summary: 'Finish signing in with the code and state the provider returned.',

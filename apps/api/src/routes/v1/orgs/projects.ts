@@ -100,7 +100,7 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
         params,
         querystring: listQuery.extend({
           status: fields.status.optional(),
-          search: z.string().trim().min(1).max(100).optional().describe('Part of the name.'),
+          search: titleSchema(100).optional().describe('Part of the name.'),
           sort: sortSchema(Object.keys(PROJECT_SORTS), '-createdAt'),
         }),
         response: { 200: pageOf(projectSchema), ...tenantProblems },

@@ -25,7 +25,10 @@ import {
 } from '../../../schemas/common.ts'
 import { ifMatch } from './projects.ts'
 
-const dateSchema = z.iso.date({ error: 'must be a date (YYYY-MM-DD)' })
+// Postgres dates start at year 1; zod would let year 0000 through to a database error.
+const dateSchema = z.iso
+  .date({ error: 'must be a date (YYYY-MM-DD)' })
+  .refine((value) => value >= '0001-01-01', 'must be in year 1 or later')
 
 const taskSchema = z
   .object({
