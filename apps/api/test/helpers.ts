@@ -11,7 +11,7 @@ export function testEnv(overrides: Record<string, string>): ApiEnv {
   // Generous auth limits by default: most tests sign up many users from one address.
   return parseEnv(apiEnvSchema, {
     NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AUTH_RATE_LIMIT_PER_MINUTE: '10000',
     RATE_LIMIT_IP_PER_MINUTE: '1000000',
     RATE_LIMIT_USER_PER_MINUTE: '1000000',

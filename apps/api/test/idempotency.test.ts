@@ -1,4 +1,10 @@
-import { createProject, purgeExpiredIdempotencyKeys } from '@repo/core'
+import {
+  claimIdempotencyKey,
+  createProject,
+  purgeExpiredIdempotencyKeys,
+  releaseIdempotencyKey,
+} from '@repo/core'
+import { runHoldingClaim, withTenant } from '@repo/db'
 import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -186,24 +192,95 @@ describe('Idempotency-Key', () => {
     expect(third.headers['idempotent-replayed']).toBeUndefined()
   })
 
-  it('lets a retry take over a claim whose request died, after the lock expires', async () => {
+  it('never runs again a request that died after its commit: one task, even without a natural key', async () => {
     const { headers, orgId } = await signUpOwner(server)
+    const project = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers,
+        payload: { name: 'Crash site' },
+      })
+    ).json()
+    const tasksUrl = `/v1/orgs/${orgId}/projects/${project.id}/tasks`
     const send = () =>
       server.inject({
         method: 'POST',
-        url: `/v1/orgs/${orgId}/projects`,
+        url: tasksUrl,
         headers: { ...headers, 'idempotency-key': 'crashed' },
-        payload: { name: 'Crashed' },
+        payload: { title: 'Exactly once' },
       })
     expect((await send()).statusCode).toBe(201)
+    const marked = (await sql(
+      'SELECT effect_committed_at FROM idempotency_keys WHERE organization_id = $1',
+      [orgId],
+    )) as Array<{ effect_committed_at: Date | null }>
+    expect(marked).toHaveLength(1)
+    expect(marked[0]?.effect_committed_at).toBeInstanceOf(Date)
     // As if the process died after the commit and before storing the answer.
-    const unfinished = `UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, response_headers = NULL, locked_until = now() + $2::interval WHERE organization_id = $1`
-    await sql(unfinished, [orgId, '1 minute'])
-    expect((await send()).statusCode).toBe(409)
-    await sql(unfinished, [orgId, '-1 second'])
-    // The retry runs again; the unique name keeps the effect single.
-    expect((await send()).statusCode).toBe(409)
-    expect(await countProjects(orgId, 'Crashed')).toBe(1)
+    const unanswered = `UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, response_headers = NULL, locked_until = now() + $2::interval WHERE organization_id = $1`
+    await sql(unanswered, [orgId, '1 minute'])
+    expect((await send()).statusCode).toBe(409) // still locked: in progress
+    await sql(unanswered, [orgId, '-1 second'])
+    const lost = await send()
+    expect(lost.statusCode).toBe(409)
+    expect(lost.json().type).toBe('urn:groundwork:problem:idempotency_answer_lost')
+    const count = async () =>
+      (
+        (await sql('SELECT count(*)::int AS n FROM tasks WHERE project_id = $1', [project.id])) as [
+          { n: number },
+        ]
+      )[0].n
+    expect(await count()).toBe(1)
+
+    // Died before its commit: nothing happened, so a retry takes the claim over and runs.
+    await sql('DELETE FROM tasks WHERE project_id = $1', [project.id])
+    await sql(`${unanswered.replace('SET ', 'SET effect_committed_at = NULL, ')}`, [
+      orgId,
+      '-1 second',
+    ])
+    const rerun = await send()
+    expect(rerun.statusCode).toBe(201)
+    expect(await count()).toBe(1)
+  })
+
+  it('replays the failure of a request that committed its change, instead of running it again', async () => {
+    // At the level of the functions the plugin calls (routes fail before committing).
+    const { orgId, userId } = await signUpOwner(server)
+    const tenant = { organizationId: orgId, userId }
+    const claimFor = () =>
+      claimIdempotencyKey(server.deps, {
+        scope: { organizationId: orgId, principal: `user:${userId}`, route: 'POST /x', key: 'k' },
+        requestHash: 'a'.repeat(64),
+        lockMs: 60_000,
+        ttlMs: 3_600_000,
+      })
+    const failure = { status: 503, headers: { 'content-type': 'application/json' }, body: '{}' }
+
+    // The change rolls back: nothing happened, the key is freed for a retry.
+    const first = await claimFor()
+    if (first.outcome !== 'claimed') throw new Error('expected a claim')
+    await expect(
+      runHoldingClaim(first.claim, () =>
+        withTenant(server.deps.db, tenant, async (tx) => {
+          await tx.project.create({ data: { organizationId: orgId, name: 'Rolled back' } })
+          throw new Error('later step failed')
+        }),
+      ),
+    ).rejects.toThrow('later step failed')
+    await releaseIdempotencyKey(server.deps, { claim: first.claim, response: failure })
+
+    // The change commits, then the request fails: its answer is kept, not re-run.
+    const second = await claimFor()
+    if (second.outcome !== 'claimed') throw new Error('expected the freed key to be claimed')
+    await runHoldingClaim(second.claim, () =>
+      createProject(server.deps, tenant, { name: 'Half done' }),
+    )
+    await releaseIdempotencyKey(server.deps, { claim: second.claim, response: failure })
+    const third = await claimFor()
+    expect(third).toMatchObject({ outcome: 'replay', response: { status: 503 } })
+    expect(await countProjects(orgId, 'Half done')).toBe(1)
+    expect(await countProjects(orgId, 'Rolled back')).toBe(0)
   })
 
   it('treats an expired key as new, and purges expired keys of every organization', async () => {

@@ -57,6 +57,14 @@ const mismatch = () =>
       'This Idempotency-Key was already used for a different request. Use a new key for a new request.',
   })
 
+const answerLost = () =>
+  new AppError({
+    code: 'idempotency_answer_lost',
+    status: 409,
+    userMessage:
+      'The first request with this Idempotency-Key made its change, but its answer was lost. Read the resource to see the result; use a new key for a new request.',
+  })
+
 const inProgress = () =>
   new AppError({
     code: 'idempotency_key_in_use',
@@ -115,6 +123,8 @@ export async function claimIdempotencyKey(
     if (existing.requestHash !== input.requestHash) throw mismatch()
     if (existing.responseStatus === null || existing.responseBody === null) {
       if (existing.lockedUntil.getTime() > now) throw inProgress()
+      // Its request died after committing its change: running it again would repeat it.
+      if (existing.effectCommittedAt) throw answerLost()
       const taken = await takeOver({ responseStatus: null, lockedUntil: { lte: new Date(now) } })
       if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
       throw inProgress()
@@ -152,12 +162,22 @@ export async function completeIdempotencyKey(
   )
 }
 
-/** Frees a claimed key whose request failed, so the same request may be sent again. */
-export async function releaseIdempotencyKey(deps: { db: PrismaClient }, claim: IdempotencyClaim) {
-  const { scopeHash, lockedUntil } = claim
-  await withPresentedSecret(deps.db, scopeHash, (tx) =>
-    tx.idempotencyKey.deleteMany({ where: { scopeHash, lockedUntil, responseStatus: null } }),
+/**
+ * A claimed key whose request did not succeed: freed, so the same request may be sent
+ * again, if the request changed nothing. If it did commit a change (and failed after),
+ * its answer is stored instead, so a retry is told what happened rather than repeating it.
+ */
+export async function releaseIdempotencyKey(
+  deps: { db: PrismaClient; mfaKey: Buffer },
+  input: { claim: IdempotencyClaim; response: StoredResponse },
+) {
+  const { scopeHash, lockedUntil } = input.claim
+  const { count } = await withPresentedSecret(deps.db, scopeHash, (tx) =>
+    tx.idempotencyKey.deleteMany({
+      where: { scopeHash, lockedUntil, responseStatus: null, effectCommittedAt: null },
+    }),
   )
+  if (count === 0) await completeIdempotencyKey(deps, input)
 }
 
 /** Deletes expired keys of every organization; returns how many (the scheduled cleanup). */

@@ -16,6 +16,8 @@ export { ProjectStatus, TaskPriority, TaskStatus } from './generated/prisma/enum
 export { pingDatabase } from './ping.ts'
 export { APP_ROLE, ensureAppLogin } from './roles.ts'
 export {
+  type HeldClaim,
+  runHoldingClaim,
   type TenantContext,
   type TenantTransaction,
   withPresentedSecret,

@@ -1,4 +1,22 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
+
+/** An Idempotency-Key claim held by the request this code runs for. */
+export interface HeldClaim {
+  scopeHash: string
+  lockedUntil: Date
+}
+
+const heldClaim = new AsyncLocalStorage<HeldClaim>()
+
+/**
+ * Runs `work` (the rest of a request) holding an Idempotency-Key claim: every tenant or
+ * user transaction it commits also marks the claim "effect committed", atomically with
+ * the change. A retry of a request that died after its commit then never runs it again.
+ */
+export function runHoldingClaim<T>(claim: HeldClaim, work: () => T): T {
+  return heldClaim.run(claim, work)
+}
 
 /** A transaction whose queries run under one tenant (and user) context. */
 export type TenantTransaction = Prisma.TransactionClient
@@ -23,12 +41,22 @@ async function withSettings<T>(
   settings: Settings,
   work: (tx: TenantTransaction) => Promise<T>,
 ): Promise<T> {
+  const claim = settings.secretHash === undefined ? heldClaim.getStore() : undefined
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT
       set_config('app.organization_id', ${settings.organizationId ?? ''}, true),
       set_config('app.user_id', ${settings.userId ?? ''}, true),
       set_config('app.secret_hash', ${settings.secretHash ?? ''}, true)`
-    return work(tx)
+    const result = await work(tx)
+    if (claim) {
+      // Presenting the claim's scope hash makes its row (and only it) visible.
+      await tx.$executeRaw`SELECT set_config('app.secret_hash', ${claim.scopeHash}, true)`
+      await tx.idempotencyKey.updateMany({
+        where: { scopeHash: claim.scopeHash, lockedUntil: claim.lockedUntil },
+        data: { effectCommittedAt: new Date() },
+      })
+    }
+    return result
   })
 }
 

@@ -5,6 +5,7 @@ import {
   type IdempotencyClaim,
   releaseIdempotencyKey,
 } from '@repo/core'
+import { runHoldingClaim } from '@repo/db'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
@@ -57,10 +58,13 @@ export default fp(
         .loose()
     })
 
-    fastify.addHook('preHandler', async (request, reply) => {
+    // Callback style: the rest of the request (later hooks, the handler) runs inside the
+    // claim's context, so each transaction it commits marks the claim (runHoldingClaim).
+    fastify.addHook('preHandler', (request, reply, done) => {
       const key = request.headers['idempotency-key']
-      if (typeof key !== 'string' || !applies(request.method, request.routeOptions.config)) return
-      const claim = await claimIdempotencyKey(fastify.deps, {
+      if (typeof key !== 'string' || !applies(request.method, request.routeOptions.config))
+        return done()
+      claimIdempotencyKey(fastify.deps, {
         scope: {
           organizationId: request.tenant?.organizationId,
           principal: principal(request),
@@ -74,13 +78,18 @@ export default fp(
         ]),
         lockMs,
         ttlMs,
-      })
-      if (claim.outcome === 'claimed') {
-        request.idempotencyClaim = claim.claim
-        return
-      }
-      const { status, headers, body } = claim.response
-      return reply.code(status).headers(headers).header('idempotent-replayed', 'true').send(body)
+      }).then(
+        (claim) => {
+          if (claim.outcome === 'claimed') {
+            request.idempotencyClaim = claim.claim
+            runHoldingClaim(claim.claim, () => done())
+            return
+          }
+          const { status, headers, body } = claim.response
+          reply.code(status).headers(headers).header('idempotent-replayed', 'true').send(body)
+        },
+        (error: Error) => done(error),
+      )
     })
 
     fastify.addHook('onSend', async (request, reply, payload) => {
@@ -91,18 +100,20 @@ export default fp(
         const body =
           typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : undefined
         // Only whole answers are stored: a stream cannot be replayed, so its key is freed.
+        const headers: Record<string, string> = {}
+        for (const name of REPLAYED_HEADERS) {
+          const value = reply.getHeader(name)
+          if (value !== undefined) headers[name] = String(value)
+        }
+        const response = {
+          status: reply.statusCode,
+          headers,
+          body: body?.toString('utf8') ?? '',
+        }
         if (reply.statusCode >= 200 && reply.statusCode < 300 && body !== undefined) {
-          const headers: Record<string, string> = {}
-          for (const name of REPLAYED_HEADERS) {
-            const value = reply.getHeader(name)
-            if (value !== undefined) headers[name] = String(value)
-          }
-          await completeIdempotencyKey(fastify.deps, {
-            claim,
-            response: { status: reply.statusCode, headers, body: body.toString('utf8') },
-          })
+          await completeIdempotencyKey(fastify.deps, { claim, response })
         } else {
-          await releaseIdempotencyKey(fastify.deps, claim)
+          await releaseIdempotencyKey(fastify.deps, { claim, response })
         }
       } catch (err) {
         // The change is committed and its answer is on its way; only a retry's replay is
