@@ -7,11 +7,11 @@ import {
 import { runHoldingClaim, withTenant } from '@repo/db'
 import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
 
-// Idempotency-Key on every POST and PATCH: same key and request replays the first answer;
+// Idempotency-Key on every POST, PATCH and DELETE: same key and request replays the first answer;
 // same key with another request is 422; a duplicate while the first runs is 409. One
 // effect, always: checked against the rows, with sequential and truly concurrent retries.
 const services = useIsolatedServices()
@@ -22,22 +22,7 @@ const sql = (query: string, values: unknown[] = []) =>
 
 beforeAll(async () => {
   const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {
-    // A slow create, so duplicates really overlap the first request over HTTP.
-    app.post(
-      '/v1/orgs/:orgId/slow-projects',
-      {
-        config: { access: { organizationRole: 'member' } },
-        schema: { params: z.object({ orgId: z.uuid() }), body: z.object({ name: z.string() }) },
-      },
-      async (request, reply) => {
-        await new Promise((resolve) => setTimeout(resolve, 400))
-        const tenant = request.tenant as NonNullable<typeof request.tenant>
-        const project = await createProject(app.deps, tenant, request.body as { name: string })
-        return reply.code(201).send({ id: project.id })
-      },
-    )
-  })
+  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
   baseUrl = await server.listen({ host: '127.0.0.1', port: 0 })
 })
 afterAll(() => server?.close())
@@ -97,12 +82,20 @@ describe('Idempotency-Key', () => {
   it('answers 409 to truly concurrent duplicates while the first runs: one effect', async () => {
     const { headers, orgId } = await signUpOwner(server)
     const send = () =>
-      fetch(`${baseUrl}/v1/orgs/${orgId}/slow-projects`, {
+      fetch(`${baseUrl}/v1/orgs/${orgId}/projects`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'race' },
         body: JSON.stringify({ name: 'Raced' }),
       })
-    const answers = await Promise.all(Array.from({ length: 8 }, send))
+    // The real route, held up by a lock, so the duplicates really overlap the first request.
+    const locker = new pg.Client({ connectionString: services().database.url })
+    await locker.connect()
+    await locker.query('BEGIN; LOCK TABLE projects IN SHARE MODE')
+    const sent = Promise.all(Array.from({ length: 8 }, send))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await locker.query('COMMIT')
+    await locker.end()
+    const answers = await sent
     const codes = answers.map((r) => r.status).sort()
     expect(codes).toEqual([201, 409, 409, 409, 409, 409, 409, 409])
     const busy = answers.find((r) => r.status === 409) as Response
