@@ -1,1 +1,14 @@
+export {
+  defineJob,
+  enqueueJob,
+  InvalidJobPayloadError,
+  type JobContext,
+  type JobDefinition,
+  type JobEnvelope,
+  type JobQueue,
+  jobContextSchema,
+  jobEnvelope,
+  jobOptions,
+  readJobEnvelope,
+} from './define-job.ts'
 export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJobOptions, emailJobSchema } from './email.ts'

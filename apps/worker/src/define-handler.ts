@@ -1,0 +1,51 @@
+import { type JobDefinition, readJobEnvelope } from '@repo/jobs'
+import type { Logger } from '@repo/observability'
+import { type Job, UnrecoverableError } from 'bullmq'
+import type { z } from 'zod'
+import type { JobContext, JobHandler } from './handlers.ts'
+
+/** What a defined job's handler gets: its validated payload and a context for the attempt. */
+export interface DefinedJobContext extends JobContext {
+  job: Job
+  /** The logger with the job's organization and request/trace ids. */
+  logger: Logger
+  /** Aborted when the attempt runs past the definition's timeout: stop, clean up. */
+  signal: AbortSignal
+}
+
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError'
+}
+
+/**
+ * The handler of a defined job. The payload is validated again (a producer on an older
+ * deploy, or a hand-edited job, may send anything): an invalid one fails at once, without
+ * retries. Each attempt has the definition's timeout, and logs carry the job's context.
+ */
+export function definedHandler<S extends z.ZodType>(
+  definition: JobDefinition<S>,
+  handle: (payload: z.output<S>, context: DefinedJobContext) => Promise<unknown>,
+): JobHandler {
+  return async (job, base) => {
+    const read = readJobEnvelope(definition, job.data)
+    if (!read.ok) throw new UnrecoverableError(`invalid job data: ${read.reason}`)
+    const { context } = read.envelope
+    const logger = base.logger.child({ ...context, jobVersion: definition.version })
+    const controller = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort()
+        reject(new JobTimeoutError(`job timed out after ${definition.timeoutMs} ms`))
+      }, definition.timeoutMs)
+    })
+    try {
+      return await Promise.race([
+        handle(read.envelope.payload, { ...base, job, logger, signal: controller.signal }),
+        timedOut,
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
