@@ -35,7 +35,7 @@ const worker = createWorker({
   logger,
   analytics,
 })
-const mailer = createEmailHandler(env)
+const mailer = createEmailHandler(env, connection)
 const emailWorker = createWorker({
   queue: EMAIL_QUEUE,
   connection,

@@ -1,7 +1,8 @@
-import { EMAIL_JOB, EMAIL_QUEUE, emailJobOptions } from '@repo/jobs'
+import { EMAIL_JOB, EMAIL_QUEUE, emailJob, enqueueJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { type SmtpSink, startSmtpSink, useIsolatedServices } from '@repo/testing'
 import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
 import { createEmailHandler } from '../src/email/send-email.ts'
@@ -12,15 +13,20 @@ let queue: Queue
 let events: QueueEvents
 let worker: Worker
 let mailer: ReturnType<typeof createEmailHandler>
+let redis: Redis
 
 beforeAll(async () => {
   sink = await startSmtpSink()
   const { url } = services().redis
-  mailer = createEmailHandler({
-    SMTP_URL: sink.url,
-    EMAIL_FROM: 'Groundwork <no-reply@groundwork.test>',
-    SMTP_TIMEOUT_MS: 5_000,
-  })
+  redis = new Redis(url)
+  mailer = createEmailHandler(
+    {
+      SMTP_URL: sink.url,
+      EMAIL_FROM: 'Groundwork <no-reply@groundwork.test>',
+      SMTP_TIMEOUT_MS: 5_000,
+    },
+    redis,
+  )
   worker = createWorker({
     queue: EMAIL_QUEUE,
     connection: { url },
@@ -38,23 +44,20 @@ afterAll(async () => {
   await events?.close()
   await queue?.close()
   await sink?.close()
+  redis?.disconnect()
 })
 
-// Fast retries for the test; the real options keep their exponential backoff.
-const testOptions = { ...emailJobOptions, backoff: { type: 'fixed', delay: 50 } }
+// Fast retries for the test; the real definition keeps its two-second base delay.
+const testJob = { ...emailJob, backoff: { ...emailJob.backoff, delay: 50 } }
 
 describe('transactional email', () => {
   it('renders and delivers a verification email over SMTP', async () => {
-    const job = await queue.add(
-      EMAIL_JOB,
-      {
-        template: 'verify-email',
-        to: 'ada@example.com',
-        name: 'Ada',
-        url: 'https://app.example.com/verify-email?token=abc',
-      },
-      testOptions,
-    )
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'verify-email',
+      to: 'ada@example.com',
+      name: 'Ada',
+      url: 'https://app.example.com/verify-email?token=abc',
+    })) as Job
     await job.waitUntilFinished(events, 10_000)
     const mail = await sink.waitFor((m) => m.to.includes('ada@example.com'))
     expect(mail.subject).toBe('Confirm your email address')
@@ -64,18 +67,14 @@ describe('transactional email', () => {
   })
 
   it('escapes what users typed in the HTML part', async () => {
-    const job = await queue.add(
-      EMAIL_JOB,
-      {
-        template: 'invitation',
-        to: 'bob@example.com',
-        name: 'Bob',
-        url: 'https://app.example.com/invitations/accept?token=x',
-        organizationName: '<script>alert(1)</script>',
-        inviterName: 'Eve "the" <b>admin</b>',
-      },
-      testOptions,
-    )
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'invitation',
+      to: 'bob@example.com',
+      name: 'Bob',
+      url: 'https://app.example.com/invitations/accept?token=x',
+      organizationName: '<script>alert(1)</script>',
+      inviterName: 'Eve "the" <b>admin</b>',
+    })) as Job
     await job.waitUntilFinished(events, 10_000)
     const mail = await sink.waitFor((m) => m.to.includes('bob@example.com'))
     expect(mail.html).not.toContain('<script>')
@@ -85,16 +84,12 @@ describe('transactional email', () => {
 
   it('retries when the SMTP server fails temporarily, and delivers once', async () => {
     sink.failNext(2)
-    const job = await queue.add(
-      EMAIL_JOB,
-      {
-        template: 'password-reset',
-        to: 'retry@example.com',
-        name: 'Retry',
-        url: 'https://app.example.com/reset?token=r',
-      },
-      testOptions,
-    )
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'password-reset',
+      to: 'retry@example.com',
+      name: 'Retry',
+      url: 'https://app.example.com/reset?token=r',
+    })) as Job
     await job.waitUntilFinished(events, 15_000)
     await sink.waitFor((m) => m.to.includes('retry@example.com'))
     expect((await queue.getJob(job.id as string))?.attemptsMade).toBe(3)
@@ -103,16 +98,46 @@ describe('transactional email', () => {
 
   it('fails an invalid payload at once, without retries and without sending', async () => {
     const before = sink.messages.length
+    // Past the producer's check, as an older deploy or a hand-made job might be.
     const job = await queue.add(
       EMAIL_JOB,
-      { template: 'verify-email', to: 'not-an-email', name: '', url: 'javascript:alert(1)' },
-      testOptions,
+      {
+        v: 1,
+        payload: {
+          template: 'verify-email',
+          to: 'not-an-email',
+          name: '',
+          url: 'javascript:alert(1)',
+        },
+        context: {},
+      },
+      { attempts: 6 },
     )
     await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(
-      /invalid email payload: to, name, url/,
+      /invalid job data: to: .*; name: .*; url: /,
     )
     const failed = (await queue.getJob(job.id as string)) as Job
     expect(failed.attemptsMade).toBe(1)
     expect(sink.messages.length).toBe(before)
+  })
+
+  it('does not send twice when a job runs again after its email went out', async () => {
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'verify-email',
+      to: 'once@example.com',
+      name: 'Once',
+      url: 'https://app.example.com/verify-email?token=once',
+    })) as Job
+    await job.waitUntilFinished(events, 10_000)
+    await sink.waitFor((m) => m.to.includes('once@example.com'))
+    // As a replay from dead letters, or a pick-up after a stall, would run it again.
+    const again = (await queue.getJob(job.id as string)) as Job
+    await again.retry('completed')
+    await expect
+      .poll(async () => (await queue.getJob(job.id as string))?.returnvalue?.alreadySent, {
+        timeout: 10_000,
+      })
+      .toBe(true)
+    expect(sink.messages.filter((m) => m.to.includes('once@example.com'))).toHaveLength(1)
   })
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { defineJob } from './define-job.ts'
 
 /**
  * Transactional email, sent by the worker. Producers and the worker share this
@@ -24,10 +25,16 @@ export const emailJobSchema = z.discriminatedUnion('template', [
 
 export type EmailJob = z.infer<typeof emailJobSchema>
 
-/** Retries with exponential backoff for a flaky SMTP server; bounded retention. */
-export const emailJobOptions = {
+/**
+ * The email job: retried with backoff for a flaky SMTP server (six attempts over about
+ * two minutes), each attempt bounded (SMTP has its own timeouts inside this one).
+ */
+export const emailJob = defineJob({
+  name: EMAIL_JOB,
+  version: 1,
+  queue: EMAIL_QUEUE,
+  schema: emailJobSchema,
   attempts: 6,
-  backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: { age: 24 * 3_600, count: 1_000 },
-  removeOnFail: { age: 7 * 24 * 3_600 },
-} as const
+  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+  timeoutMs: 60_000,
+})

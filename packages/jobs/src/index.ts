@@ -11,4 +11,4 @@ export {
   jobOptions,
   readJobEnvelope,
 } from './define-job.ts'
-export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJobOptions, emailJobSchema } from './email.ts'
+export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJob, emailJobSchema } from './email.ts'

@@ -1,6 +1,6 @@
-import { type EmailJob, emailJobSchema } from '@repo/jobs'
-import { UnrecoverableError } from 'bullmq'
+import { emailJob } from '@repo/jobs'
 import nodemailer from 'nodemailer'
+import { definedHandler } from '../define-handler.ts'
 import type { JobHandler } from '../handlers.ts'
 import { renderEmail } from './templates.ts'
 
@@ -11,26 +11,36 @@ export interface MailerConfig {
 }
 
 /**
- * The `email.send` handler. The payload is validated again here: an invalid one can never
- * succeed, so it fails at once without retries. SMTP failures throw, and BullMQ retries
- * with backoff. The Message-ID derives from the job id, so a retried delivery is
- * recognisable as the same message by the receiving server.
+ * The `email.send` handler (a defined job: the payload is validated again, an invalid one
+ * fails at once without retries). SMTP failures throw, and BullMQ retries with backoff.
+ * Each send is recorded under the job id, so a job run again after its email went out
+ * (retried, replayed from dead letters, picked up after a stall) does not send it twice.
  */
-export function createEmailHandler(config: MailerConfig): { handler: JobHandler; close(): void } {
+/** Where sends are recorded (Redis): a retried or replayed job finds its email sent. */
+export interface SentLog {
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, mode: 'EX', seconds: number): Promise<unknown>
+}
+
+const SENT_TTL_SECONDS = 30 * 24 * 3_600
+
+export function createEmailHandler(
+  config: MailerConfig,
+  sentLog: SentLog,
+): { handler: JobHandler; close(): void } {
   // Timeouts on every stage: a silent SMTP server must not hold a worker slot forever.
   const url = new URL(config.SMTP_URL)
   url.searchParams.set('connectionTimeout', String(config.SMTP_TIMEOUT_MS))
   url.searchParams.set('greetingTimeout', String(config.SMTP_TIMEOUT_MS))
   url.searchParams.set('socketTimeout', String(config.SMTP_TIMEOUT_MS))
   const transport = nodemailer.createTransport(url.toString())
-  const handler: JobHandler = async (job, { logger }) => {
-    const parsed = emailJobSchema.safeParse(job.data)
-    if (!parsed.success) {
-      throw new UnrecoverableError(
-        `invalid email payload: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-      )
+  const handler = definedHandler(emailJob, async (email, { job, logger }) => {
+    const sentKey = `groundwork:email:sent:${job.id}`
+    const already = await sentLog.get(sentKey)
+    if (already) {
+      logger.info({ messageId: already }, 'email already sent; not sending again')
+      return { messageId: already, alreadySent: true }
     }
-    const email: EmailJob = parsed.data
     const { subject, text, html } = renderEmail(email)
     const domain = config.EMAIL_FROM.match(/@([^>\s]+)/)?.[1] ?? 'groundwork.dev'
     const info = await transport.sendMail({
@@ -41,8 +51,11 @@ export function createEmailHandler(config: MailerConfig): { handler: JobHandler;
       html,
       messageId: `<${job.id}@${domain}>`,
     })
+    // Recorded right after the server accepted it. A crash in between can still send it
+    // twice; the Message-ID, derived from the job id, lets receivers drop the duplicate.
+    await sentLog.set(sentKey, info.messageId, 'EX', SENT_TTL_SECONDS)
     logger.info({ template: email.template, messageId: info.messageId }, 'email sent')
     return { messageId: info.messageId }
-  }
+  })
   return { handler, close: () => transport.close() }
 }

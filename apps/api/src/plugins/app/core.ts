@@ -1,6 +1,6 @@
 import { githubProvider, googleProvider, type OAuthProvider } from '@repo/auth'
 import type { CoreDeps } from '@repo/core'
-import { EMAIL_JOB, EMAIL_QUEUE, emailJobOptions, emailJobSchema } from '@repo/jobs'
+import { EMAIL_QUEUE, emailJob, enqueueJob } from '@repo/jobs'
 import { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -30,7 +30,7 @@ export default fp(
         tasksPerProject: fastify.config.QUOTA_TASKS_PER_PROJECT,
       },
       sendEmail: async (job, jobId) => {
-        await emailQueue.add(EMAIL_JOB, emailJobSchema.parse(job), { ...emailJobOptions, jobId })
+        await enqueueJob(emailQueue, emailJob, job, { jobId })
       },
       db: fastify.db,
       redis: fastify.redis,
