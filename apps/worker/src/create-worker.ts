@@ -1,5 +1,6 @@
+import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
 import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
-import { type ConnectionOptions, UnrecoverableError, Worker } from 'bullmq'
+import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 
 export interface CreateWorkerOptions {
@@ -12,6 +13,17 @@ export interface CreateWorkerOptions {
   analytics?: Analytics
   /** BullMQ key prefix; tests and multi-tenant deployments isolate queues with it. */
   prefix?: string
+  /** At most `max` jobs per `duration` ms, across every worker of this queue. */
+  limiter?: { max: number; duration: number }
+  /** Where jobs that failed for good are filed; without it they only stay in `failed`. */
+  deadLetters?: DeadLetterQueue
+}
+
+/** A failure that retries cannot fix, or the last attempt: the job will not run again. */
+function isFinal(job: Job, error: unknown) {
+  if (error instanceof UnrecoverableError || (error as Error)?.name === 'UnrecoverableError')
+    return true
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
 }
 
 /** A BullMQ worker that dispatches jobs by name and logs each job's outcome. */
@@ -21,14 +33,41 @@ export function createWorker(options: CreateWorkerOptions): Worker {
   const worker = new Worker(
     options.queue,
     async (job) => {
-      const handler = options.handlers[job.name]
-      // A job nobody can process will never succeed: fail it now, without retries.
-      if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
-      return handler(job, { logger: logger.child({ jobId: job.id, job: job.name }), analytics })
+      try {
+        const handler = options.handlers[job.name]
+        // A job nobody can process will never succeed: fail it now, without retries.
+        if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
+        return await handler(job, {
+          logger: logger.child({ jobId: job.id, job: job.name }),
+          analytics,
+        })
+      } catch (error) {
+        // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
+        if (options.deadLetters && isFinal(job, error)) {
+          const { id, total } = await fileDeadLetter(
+            options.deadLetters,
+            options.queue,
+            job,
+            error instanceof Error ? error : new Error(String(error)),
+          )
+          // The alert: an error log (and a Sentry event) each time the pile grows.
+          logger.error(
+            { deadLetterId: id, deadLetters: total, queue: options.queue, job: job.name },
+            'job moved to dead letters',
+          )
+          Sentry.captureMessage('job moved to dead letters', {
+            level: 'error',
+            tags: { queue: options.queue, job: job.name },
+            extra: { deadLetterId: id, deadLetters: total },
+          })
+        }
+        throw error
+      }
     },
     {
       connection: options.connection,
       concurrency: options.concurrency,
+      ...(options.limiter ? { limiter: options.limiter } : {}),
       ...(options.prefix ? { prefix: options.prefix } : {}),
     },
   )

@@ -21,5 +21,4 @@ export const defaultHandlers: Record<string, JobHandler> = {
   }),
 }
 
-/** The queue the worker consumes until per-domain queues arrive with their definitions. */
-export const DEFAULT_QUEUE = 'default'
+export { DEFAULT_QUEUE } from '@repo/jobs'

@@ -1,12 +1,12 @@
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
-import { EMAIL_JOB, EMAIL_QUEUE } from '@repo/jobs'
+import { DEFAULT_QUEUE, EMAIL_JOB, EMAIL_QUEUE, openDeadLetters, QUEUES } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
 import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
-import { DEFAULT_QUEUE, defaultHandlers } from './handlers.ts'
+import { defaultHandlers, type JobHandler } from './handlers.ts'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -27,26 +27,30 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connect
 
 const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST })
 
-const worker = createWorker({
-  queue: DEFAULT_QUEUE,
-  connection,
-  handlers: defaultHandlers,
-  concurrency: env.WORKER_CONCURRENCY,
-  logger,
-  analytics,
-})
+const deadLetters = openDeadLetters(connection)
 const mailer = createEmailHandler(env, connection)
-const emailWorker = createWorker({
-  queue: EMAIL_QUEUE,
-  connection,
-  handlers: { [EMAIL_JOB]: mailer.handler },
-  concurrency: env.WORKER_CONCURRENCY,
-  logger,
-  analytics,
+// Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
+const handlersByQueue: Record<string, Record<string, JobHandler>> = {
+  [DEFAULT_QUEUE]: defaultHandlers,
+  [EMAIL_QUEUE]: { [EMAIL_JOB]: mailer.handler },
+}
+const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
+  const settings = QUEUES[queue]
+  const concurrency =
+    queue === DEFAULT_QUEUE ? env.WORKER_CONCURRENCY : (settings?.concurrency ?? 1)
+  const worker = createWorker({
+    queue,
+    connection,
+    handlers,
+    concurrency,
+    ...(settings?.limiter ? { limiter: settings.limiter } : {}),
+    logger,
+    analytics,
+    deadLetters,
+  })
+  worker.on('ready', () => logger.info({ queue, concurrency }, 'worker ready'))
+  return worker
 })
-worker.on('ready', () =>
-  logger.info({ queue: DEFAULT_QUEUE, concurrency: env.WORKER_CONCURRENCY }, 'worker ready'),
-)
 
 let stopping = false
 async function shutdown(signal: NodeJS.Signals) {
@@ -62,7 +66,8 @@ async function shutdown(signal: NodeJS.Signals) {
   }, env.SHUTDOWN_TIMEOUT_MS)
   force.unref()
   // close() stops fetching new jobs and resolves once the active ones have finished.
-  await Promise.all([worker.close(), emailWorker.close()])
+  await Promise.all(workers.map((worker) => worker.close()))
+  await deadLetters.close()
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
   await Promise.all([analytics.shutdown(), flushSentry()])

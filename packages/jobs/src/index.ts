@@ -1,4 +1,16 @@
 export {
+  DEAD_LETTER_QUEUE,
+  type DeadLetter,
+  type DeadLetterQueue,
+  fileDeadLetter,
+  getDeadLetter,
+  listDeadLetters,
+  openDeadLetters,
+  purgeDeadLetters,
+  replayAllDeadLetters,
+  replayDeadLetter,
+} from './dead-letters.ts'
+export {
   defineJob,
   enqueueJob,
   InvalidJobPayloadError,
@@ -12,3 +24,4 @@ export {
   readJobEnvelope,
 } from './define-job.ts'
 export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJob, emailJobSchema } from './email.ts'
+export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'

@@ -1,0 +1,170 @@
+import { Writable } from 'node:stream'
+import {
+  defineJob,
+  enqueueJob,
+  getDeadLetter,
+  listDeadLetters,
+  openDeadLetters,
+  purgeDeadLetters,
+  replayAllDeadLetters,
+  replayDeadLetter,
+} from '@repo/jobs'
+import { createLogger } from '@repo/observability'
+import { useIsolatedServices } from '@repo/testing'
+import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { createWorker } from '../src/create-worker.ts'
+import { definedHandler } from '../src/define-handler.ts'
+
+// Jobs that fail for good are filed as dead letters with their payload, error and every
+// attempt's stack; operators list, inspect, replay (with a fresh attempt budget) and purge.
+const services = useIsolatedServices()
+const QUEUE = 'dlq-test'
+const lines: Array<Record<string, unknown>> = []
+const logger = createLogger({
+  service: 'worker-test',
+  level: 'info',
+  pretty: false,
+  destination: new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+      done()
+    },
+  }),
+})
+const charge = defineJob({
+  name: 'test.charge',
+  version: 1,
+  queue: QUEUE,
+  schema: z.object({ invoice: z.string().min(1) }).strict(),
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 10, jitter: 0.5 },
+})
+let connection: Redis
+let queue: Queue
+let events: QueueEvents
+let worker: Worker
+let failing = true
+/** Failures still to come once `failing` is off: a replay must survive them. */
+let failuresLeft = 0
+const deadLetters = () => openDeadLetters(connection)
+
+beforeAll(async () => {
+  const { url } = services().redis
+  connection = new Redis(url, { maxRetriesPerRequest: null })
+  queue = new Queue(QUEUE, { connection })
+  events = new QueueEvents(QUEUE, { connection: { url } })
+  await events.waitUntilReady()
+  worker = createWorker({
+    queue: QUEUE,
+    connection,
+    concurrency: 2,
+    logger,
+    deadLetters: deadLetters(),
+    handlers: {
+      [charge.name]: definedHandler(charge, async ({ invoice }) => {
+        if (failing) throw new Error(`payment provider down for ${invoice}`)
+        if (failuresLeft > 0) {
+          failuresLeft--
+          throw new Error(`payment provider flaky for ${invoice}`)
+        }
+        return { charged: invoice }
+      }),
+    },
+  })
+})
+afterAll(async () => {
+  await worker?.close()
+  await events?.close()
+  await queue?.close()
+  connection?.disconnect()
+})
+
+const queueFor = () => queue
+
+describe('dead letters', () => {
+  it('file a job that used up its attempts, with payload, error and every attempt', async () => {
+    failing = true
+    const job = (await enqueueJob(queue, charge, { invoice: 'inv-1' })) as Job
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(/provider down/)
+    const dlq = deadLetters()
+    const entry = await getDeadLetter(dlq, `${QUEUE}-${job.id}`)
+    expect(entry).toMatchObject({
+      queue: QUEUE,
+      jobId: job.id,
+      name: 'test.charge',
+      data: { v: 1, payload: { invoice: 'inv-1' } },
+      error: 'payment provider down for inv-1',
+      attemptsMade: 3,
+      options: { attempts: 3 },
+    })
+    expect(entry?.attempts.map((a) => a.attempt)).toEqual([1, 2, 3])
+    expect(entry?.stack).toContain('payment provider down')
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'job moved to dead letters', deadLetters: 1, level: 'error' }),
+    )
+    await dlq.close()
+  })
+
+  it('file an invalid payload after its one attempt', async () => {
+    const job = await queue.add(charge.name, { v: 1, payload: {}, context: {} }, { attempts: 3 })
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(/invalid job data/)
+    const dlq = deadLetters()
+    expect(await getDeadLetter(dlq, `${QUEUE}-${job.id}`)).toMatchObject({ attemptsMade: 1 })
+    await purgeDeadLetters(dlq)
+    await dlq.close()
+  })
+
+  it('replay with a fresh attempt budget, and purge', async () => {
+    const dlq = deadLetters()
+    await purgeDeadLetters(dlq)
+    failing = true
+    const jobs: Job[] = []
+    for (const invoice of ['inv-a', 'inv-b', 'inv-c', 'inv-d'])
+      jobs.push((await enqueueJob(queue, charge, { invoice })) as Job)
+    for (const job of jobs) await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow()
+    expect((await listDeadLetters(dlq)).total).toBe(4)
+
+    // One, whose original is still in `failed`: retried in place under the same id. Its
+    // three attempts were used up; it now survives two more failures, so the budget is new.
+    failing = false
+    failuresLeft = 2
+    const [a, b, c, d] = jobs as [Job, Job, Job, Job]
+    expect(await replayDeadLetter(dlq, `${QUEUE}-${a.id}`, queueFor)).toBe(true)
+    await expect
+      .poll(async () => (await queue.getJob(a.id as string))?.returnvalue?.charged, {
+        timeout: 10_000,
+      })
+      .toBe('inv-a')
+    expect((await queue.getJob(a.id as string))?.attemptsMade).toBe(3)
+    expect(await getDeadLetter(dlq, `${QUEUE}-${a.id}`)).toBeNull()
+
+    // One whose original has gone with the queue's retention: enqueued anew under its id.
+    await (await queue.getJob(b.id as string))?.remove()
+    expect(await replayDeadLetter(dlq, `${QUEUE}-${b.id}`, queueFor)).toBe(true)
+    await expect
+      .poll(async () => (await queue.getCompleted()).map((job) => job.returnvalue?.charged), {
+        timeout: 10_000,
+      })
+      .toContain('inv-b')
+
+    // Purge one, replay the rest.
+    expect(await purgeDeadLetters(dlq, `${QUEUE}-${c.id}`)).toBe(1)
+    expect(await replayAllDeadLetters(dlq, queueFor)).toBe(1)
+    await expect
+      .poll(async () => (await queue.getJob(d.id as string))?.returnvalue?.charged, {
+        timeout: 10_000,
+      })
+      .toBe('inv-d')
+    expect((await queue.getCompleted()).map((job) => job.returnvalue?.charged).sort()).toEqual([
+      'inv-a',
+      'inv-b',
+      'inv-d',
+    ])
+    expect((await listDeadLetters(dlq)).total).toBe(0)
+    expect(await replayDeadLetter(dlq, 'no-such-entry', queueFor)).toBe(false)
+    await dlq.close()
+  })
+})

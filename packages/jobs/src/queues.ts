@@ -1,0 +1,19 @@
+import { EMAIL_QUEUE } from './email.ts'
+
+/**
+ * Every queue the worker consumes, each with its own concurrency (jobs at once per worker
+ * process) and, where a downstream has a rate, a limiter (at most `max` jobs per
+ * `duration` ms across all workers, counted in Redis by BullMQ).
+ */
+export interface QueueSettings {
+  concurrency: number
+  limiter?: { max: number; duration: number }
+}
+
+export const DEFAULT_QUEUE = 'default'
+
+export const QUEUES: Record<string, QueueSettings> = {
+  [DEFAULT_QUEUE]: { concurrency: 5 },
+  // SMTP providers throttle: ten messages a second, whatever the backlog.
+  [EMAIL_QUEUE]: { concurrency: 5, limiter: { max: 10, duration: 1_000 } },
+}
