@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import {
   defineJob,
   enqueueJob,
@@ -166,5 +168,57 @@ describe('dead letters', () => {
     expect((await listDeadLetters(dlq)).total).toBe(0)
     expect(await replayDeadLetter(dlq, 'no-such-entry', queueFor)).toBe(false)
     await dlq.close()
+  })
+})
+
+describe('pnpm jobs dlq', () => {
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+  const run = (args: string[], redisUrl = services().redis.url) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [cli, ...args],
+        { env: { ...process.env, REDIS_URL: redisUrl }, timeout: 20_000 },
+        (error, out, err) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out, err }),
+      )
+    })
+
+  it('lists, shows, replays and purges from a terminal', async () => {
+    const dlq = deadLetters()
+    await purgeDeadLetters(dlq)
+    failing = true
+    const jobs: Job[] = []
+    for (const invoice of ['cli-1', 'cli-2', 'cli-3'])
+      jobs.push((await enqueueJob(queue, charge, { invoice })) as Job)
+    for (const job of jobs) await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow()
+    const ids = jobs.map((job) => `${QUEUE}-${job.id}`)
+
+    const list = await run(['dlq', 'list'])
+    expect(list.code).toBe(0)
+    expect(list.out).toContain('3 dead letter(s)')
+    for (const id of ids) expect(list.out).toContain(id)
+    const shown = await run(['dlq', 'show', ids[0] as string])
+    expect(JSON.parse(shown.out)).toMatchObject({ error: 'payment provider down for cli-1' })
+
+    failing = false
+    expect((await run(['dlq', 'replay', ids[0] as string])).out).toContain('replayed')
+    expect((await run(['dlq', 'purge', ids[1] as string])).out).toContain('purged 1')
+    expect((await run(['dlq', 'replay', '--all'])).out).toContain('replayed 1')
+    expect((await listDeadLetters(dlq)).total).toBe(0)
+    await expect
+      .poll(async () => (await queue.getJob(jobs[2]?.id as string))?.returnvalue?.charged, {
+        timeout: 10_000,
+      })
+      .toBe('cli-3')
+    await dlq.close()
+
+    expect((await run(['dlq', 'show', 'no-such'])).code).toBe(1)
+    const usage = await run(['dlq'])
+    expect(usage.code).toBe(2)
+    expect(usage.err).toContain('usage: pnpm jobs dlq list')
+    const down = await run(['dlq', 'list'], 'redis://127.0.0.1:1')
+    expect(down.code).toBe(1)
+    expect(down.err).toMatch(/^jobs: /)
   })
 })
