@@ -21,6 +21,8 @@ import fp from 'fastify-plugin'
 export type Access =
   | 'public'
   | 'authenticated'
+  /** Operators of the platform (users.platform_admin), for queues and dead letters. */
+  | 'platformAdmin'
   | {
       organizationRole: MembershipRole /** Organization API keys with this scope may call it too. */
       apiKeyScope?: ApiKeyScope
@@ -102,6 +104,10 @@ export default fp(
         session: found.session,
       }
       if (rule === 'authenticated') return
+      if (rule === 'platformAdmin') {
+        if (!found.user.platformAdmin) throw errors.forbidden('This is for platform operators.')
+        return
+      }
 
       const organizationId = (request.params as { orgId?: string }).orgId
       if (organizationId === undefined) {

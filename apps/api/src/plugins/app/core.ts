@@ -1,7 +1,6 @@
 import { githubProvider, googleProvider, type OAuthProvider } from '@repo/auth'
 import type { CoreDeps } from '@repo/core'
 import { EMAIL_QUEUE, emailJob, enqueueJob } from '@repo/jobs'
-import { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ApiEnv } from '../../env.ts'
@@ -9,14 +8,7 @@ import type { ApiEnv } from '../../env.ts'
 /** What business functions in @repo/core need, built once from config. */
 export default fp(
   async function core(fastify: FastifyInstance) {
-    // Producers fail fast: the shared client has no offline queue, so a Redis outage is an
-    // error now rather than a request hanging. The worker validates the payload again.
-    const emailQueue = new Queue(EMAIL_QUEUE, { connection: fastify.redis })
-    // Connection trouble is already logged by the redis plugin; keep it from going unhandled.
-    emailQueue.on('error', (err) => fastify.log.debug({ err }, 'email queue error'))
-    fastify.addHook('onClose', async () => {
-      await emailQueue.close()
-    })
+    const emailQueue = fastify.queues.get(EMAIL_QUEUE)
     fastify.decorate('deps', {
       appUrl: fastify.config.APP_URL,
       oauthProviders: oauthProviders(fastify.config),
@@ -40,7 +32,7 @@ export default fp(
       },
     } satisfies CoreDeps)
   },
-  { name: 'core', dependencies: ['db', 'redis'] },
+  { name: 'core', dependencies: ['db', 'redis', 'queues'] },
 )
 
 /** The providers whose client id and secret are configured; the browser returns to the web app. */

@@ -1,0 +1,173 @@
+import { errors } from '@repo/core'
+import {
+  type DeadLetter,
+  getDeadLetter,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayAllDeadLetters,
+  replayDeadLetter,
+} from '@repo/jobs'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { problemSchema } from '../../../lib/problem.ts'
+import { authProblems, listQuery, pageOf } from '../../../schemas/common.ts'
+
+const deadLetterSchema = z
+  .object({
+    id: z.string(),
+    queue: z.string(),
+    jobId: z.string(),
+    name: z.string(),
+    data: z.unknown(),
+    error: z.string(),
+    stack: z.string().nullable(),
+    attempts: z.array(z.object({ attempt: z.number().int(), stack: z.string() })),
+    attemptsMade: z.number().int(),
+    options: z.record(z.string(), z.unknown()),
+    failedAt: z.string(),
+    firstEnqueuedAt: z.string(),
+  })
+  .meta({ id: 'DeadLetter' })
+
+const params = z.object({
+  id: z
+    .string()
+    .max(300)
+    .regex(/^[\w.-]+$/, 'must be a dead letter id'),
+})
+const adminProblems = { ...authProblems, 403: problemSchema }
+const access = { access: 'platformAdmin' } as const
+
+/** Opaque to clients: the offset of the next page, base64url. */
+const encodeOffset = (offset: number) => Buffer.from(String(offset)).toString('base64url')
+function decodeOffset(cursor: string | undefined) {
+  if (cursor === undefined) return 0
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!/^\d{1,9}$/.test(text)) throw errors.invalid('querystring.cursor', 'is not valid')
+  return Number(text)
+}
+
+const toDeadLetter = (entry: DeadLetter) => ({ ...entry, options: { ...entry.options } })
+
+/** Dead letters for platform operators: /v1/admin/dead-letters/* (also `pnpm jobs dlq`). */
+const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
+  const dlq = fastify.queues.deadLetters
+  const queueFor = (name: string) => fastify.queues.get(name)
+
+  fastify.get(
+    '/dead-letters',
+    {
+      config: access,
+      schema: {
+        tags: ['admin'],
+        summary: 'Jobs that failed for good, newest first.',
+        querystring: listQuery,
+        response: {
+          200: pageOf(deadLetterSchema).extend({ total: z.number().int() }),
+          ...adminProblems,
+        },
+      },
+    },
+    async (request) => {
+      const offset = decodeOffset(request.query.cursor)
+      const page = await listDeadLetters(dlq, offset, request.query.limit)
+      const next = offset + page.data.length
+      return {
+        data: page.data.map(toDeadLetter),
+        nextCursor: next < page.total && page.data.length > 0 ? encodeOffset(next) : null,
+        total: page.total,
+      }
+    },
+  )
+
+  fastify.get(
+    '/dead-letters/:id',
+    {
+      config: access,
+      schema: {
+        tags: ['admin'],
+        summary: 'One dead letter: payload, error, and the stack of every attempt.',
+        params,
+        response: { 200: deadLetterSchema, ...adminProblems, 404: problemSchema },
+      },
+    },
+    async (request) => {
+      const entry = await getDeadLetter(dlq, request.params.id)
+      if (!entry) throw errors.notFound('The dead letter')
+      return toDeadLetter(entry)
+    },
+  )
+
+  fastify.post(
+    '/dead-letters/:id/replay',
+    {
+      config: access,
+      schema: {
+        tags: ['admin'],
+        summary: 'Put the job back on its queue with a fresh attempt budget.',
+        params,
+        response: {
+          202: z.object({ replayed: z.literal(1) }),
+          ...adminProblems,
+          404: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await replayDeadLetter(dlq, request.params.id, queueFor)))
+        throw errors.notFound('The dead letter')
+      request.log.info({ deadLetterId: request.params.id }, 'dead letter replayed')
+      return reply.code(202).send({ replayed: 1 })
+    },
+  )
+
+  fastify.post(
+    '/dead-letters/replay-all',
+    {
+      config: access,
+      schema: {
+        tags: ['admin'],
+        summary: 'Replay every dead letter.',
+        response: { 202: z.object({ replayed: z.number().int() }), ...adminProblems },
+      },
+    },
+    async (request, reply) => {
+      const replayed = await replayAllDeadLetters(dlq, queueFor)
+      request.log.info({ replayed }, 'dead letters replayed')
+      return reply.code(202).send({ replayed })
+    },
+  )
+
+  fastify.delete(
+    '/dead-letters/:id',
+    {
+      config: access,
+      schema: {
+        tags: ['admin'],
+        summary: 'Purge one dead letter.',
+        params,
+        response: { 204: z.null(), ...adminProblems, 404: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      if ((await purgeDeadLetters(dlq, request.params.id)) === 0)
+        throw errors.notFound('The dead letter')
+      return reply.code(204).send(null)
+    },
+  )
+
+  fastify.delete(
+    '/dead-letters',
+    {
+      config: access,
+      schema: {
+        tags: ['admin'],
+        summary: 'Purge every dead letter.',
+        response: { 200: z.object({ purged: z.number().int() }), ...adminProblems },
+      },
+    },
+    async () => ({ purged: await purgeDeadLetters(dlq) }),
+  )
+}
+
+export default deadLetters
