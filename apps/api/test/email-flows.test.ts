@@ -29,6 +29,7 @@ beforeAll(async () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       REDIS_URL: redis.url,
+      DATABASE_URL: database.appUrl,
       SMTP_URL: sink.url,
     },
     stdio: 'ignore',

@@ -1,8 +1,16 @@
-import { emailEnv, observabilityEnv, redisEnv, runtimeEnv, workerEnv } from '@repo/config'
+import {
+  databaseEnv,
+  emailEnv,
+  observabilityEnv,
+  redisEnv,
+  runtimeEnv,
+  workerEnv,
+} from '@repo/config'
 import type { z } from 'zod'
 
 /** Everything the worker reads from the environment; validated once at start-up. */
 export const workerEnvSchema = runtimeEnv
+  .extend(databaseEnv.shape)
   .extend(redisEnv.shape)
   .extend(workerEnv.shape)
   .extend(observabilityEnv.shape)

@@ -1,12 +1,24 @@
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
-import { DEFAULT_QUEUE, EMAIL_JOB, EMAIL_QUEUE, openDeadLetters, QUEUES } from '@repo/jobs'
+import { createDatabaseClient } from '@repo/db'
+import {
+  DEFAULT_QUEUE,
+  EMAIL_JOB,
+  EMAIL_QUEUE,
+  MAINTENANCE_QUEUE,
+  openDeadLetters,
+  QUEUES,
+  SCHEDULES,
+} from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
+import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
 import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
 import { defaultHandlers, type JobHandler } from './handlers.ts'
+import { maintenanceHandlers } from './maintenance.ts'
+import { registerSchedules } from './schedulers.ts'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -27,12 +39,15 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connect
 
 const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST })
 
+// The application's login: row-level security applies to the worker as to the API.
+const db = createDatabaseClient(env)
 const deadLetters = openDeadLetters(connection)
 const mailer = createEmailHandler(env, connection)
 // Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {
   [DEFAULT_QUEUE]: defaultHandlers,
   [EMAIL_QUEUE]: { [EMAIL_JOB]: mailer.handler },
+  [MAINTENANCE_QUEUE]: maintenanceHandlers(db),
 }
 const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
   const settings = QUEUES[queue]
@@ -52,6 +67,12 @@ const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
   return worker
 })
 
+// Cron: reconcile the declared schedules on every start (idempotent; stale ones removed).
+const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection })
+registerSchedules(maintenanceQueue, SCHEDULES, logger).catch((err) =>
+  logger.error({ err }, 'could not register job schedules'),
+)
+
 let stopping = false
 async function shutdown(signal: NodeJS.Signals) {
   if (stopping) {
@@ -67,7 +88,7 @@ async function shutdown(signal: NodeJS.Signals) {
   force.unref()
   // close() stops fetching new jobs and resolves once the active ones have finished.
   await Promise.all(workers.map((worker) => worker.close()))
-  await deadLetters.close()
+  await Promise.all([deadLetters.close(), maintenanceQueue.close(), db.$disconnect()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
   await Promise.all([analytics.shutdown(), flushSentry()])

@@ -13,7 +13,13 @@ describe('worker process', () => {
     const { url } = services().redis
     const child = spawn(process.execPath, ['src/main.ts'], {
       cwd: workerDir,
-      env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'info', REDIS_URL: url },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        REDIS_URL: url,
+        DATABASE_URL: services().database.appUrl,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''

@@ -24,4 +24,12 @@ export {
   readJobEnvelope,
 } from './define-job.ts'
 export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJob, emailJobSchema } from './email.ts'
+export {
+  cleanupCredentialsJob,
+  MAINTENANCE_QUEUE,
+  nightlyBackupJob,
+  purgeIdempotencyKeysJob,
+  SCHEDULES,
+  type Schedule,
+} from './maintenance.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'

@@ -1,4 +1,5 @@
 import { EMAIL_QUEUE } from './email.ts'
+import { MAINTENANCE_QUEUE } from './maintenance.ts'
 
 /**
  * Every queue the worker consumes, each with its own concurrency (jobs at once per worker
@@ -16,4 +17,6 @@ export const QUEUES: Record<string, QueueSettings> = {
   [DEFAULT_QUEUE]: { concurrency: 5 },
   // SMTP providers throttle: ten messages a second, whatever the backlog.
   [EMAIL_QUEUE]: { concurrency: 5, limiter: { max: 10, duration: 1_000 } },
+  // Housekeeping: one job at a time is plenty, and keeps clean-ups from competing.
+  [MAINTENANCE_QUEUE]: { concurrency: 1 },
 }

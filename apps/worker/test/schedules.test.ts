@@ -1,0 +1,139 @@
+import { createDatabaseClient, type PrismaClient } from '@repo/db'
+import {
+  cleanupCredentialsJob,
+  enqueueJob,
+  MAINTENANCE_QUEUE,
+  nightlyBackupJob,
+  purgeIdempotencyKeysJob,
+  SCHEDULES,
+} from '@repo/jobs'
+import { createLogger } from '@repo/observability'
+import { useIsolatedServices } from '@repo/testing'
+import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createWorker } from '../src/create-worker.ts'
+import { maintenanceHandlers } from '../src/maintenance.ts'
+import { registerSchedules } from '../src/schedulers.ts'
+
+// Cron through BullMQ job schedulers, and the housekeeping they run, against real Redis
+// and Postgres (the worker's own login, under row-level security).
+const services = useIsolatedServices()
+const logger = createLogger({ service: 'worker-test', level: 'silent', pretty: false })
+let connection: Redis
+let queue: Queue
+let events: QueueEvents
+let db: PrismaClient
+let worker: Worker
+
+const owner = async (sql: string, values: unknown[] = []) => {
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  try {
+    return (await client.query(sql, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+beforeAll(async () => {
+  const { url } = services().redis
+  connection = new Redis(url, { maxRetriesPerRequest: null })
+  queue = new Queue(MAINTENANCE_QUEUE, { connection })
+  events = new QueueEvents(MAINTENANCE_QUEUE, { connection: { url } })
+  await events.waitUntilReady()
+  db = createDatabaseClient({
+    DATABASE_URL: services().database.appUrl,
+    DATABASE_POOL_MAX: 2,
+    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+  })
+  worker = createWorker({
+    queue: MAINTENANCE_QUEUE,
+    connection,
+    concurrency: 1,
+    logger,
+    handlers: maintenanceHandlers(db),
+  })
+})
+afterAll(async () => {
+  await worker?.close()
+  await events?.close()
+  await queue?.close()
+  await db?.$disconnect()
+  connection?.disconnect()
+})
+
+describe('job schedules', () => {
+  it('register idempotently in UTC, and remove schedules no longer declared', async () => {
+    await queue.upsertJobScheduler('retired-report', { pattern: '0 0 * * *' }, { name: 'old.job' })
+    const first = await registerSchedules(queue, SCHEDULES, logger)
+    expect(first.removed).toEqual(['retired-report'])
+    const again = await registerSchedules(queue, SCHEDULES, logger)
+    expect(again.removed).toEqual([])
+    const schedulers = await queue.getJobSchedulers(0, -1)
+    expect(schedulers.map((s) => s.key).sort()).toEqual(SCHEDULES.map((s) => s.id).sort())
+    for (const scheduler of schedulers) {
+      expect(scheduler.tz).toBe('UTC')
+      expect(scheduler.next).toBeGreaterThan(Date.now())
+    }
+    const backup = schedulers.find((s) => s.key === 'nightly-backup')
+    expect(new Date(backup?.next as number).getUTCHours()).toBe(2)
+    expect(new Date(backup?.next as number).getUTCMinutes()).toBe(30)
+    // One pending run per schedule, however often the worker starts.
+    expect((await queue.getDelayed()).length).toBe(SCHEDULES.length)
+  })
+})
+
+describe('housekeeping', () => {
+  it('deletes expired sessions and tokens, and keeps live ones', async () => {
+    const [user] = await owner(
+      `INSERT INTO users (id, email, name, updated_at) VALUES (gen_random_uuid(), 'clean@example.com', 'C', now()) RETURNING id`,
+    )
+    const session = (hash: string, expires: string, absolute: string) =>
+      owner(
+        `INSERT INTO sessions (id, user_id, token_hash, expires_at, absolute_expires_at) VALUES (gen_random_uuid(), $1, $2, now() + $3::interval, now() + $4::interval)`,
+        [user.id, hash.repeat(64), expires, absolute],
+      )
+    await session('a', '1 hour', '1 day') // live
+    await session('b', '-1 hour', '1 day') // idle too long
+    await session('c', '-2 hours', '-1 hour') // past its absolute lifetime
+    await owner(
+      `INSERT INTO password_resets (id, user_id, token_hash, expires_at) VALUES (gen_random_uuid(), $1, $2, now() - interval '1 minute'), (gen_random_uuid(), $1, $3, now() + interval '1 hour')`,
+      [user.id, 'd'.repeat(64), 'e'.repeat(64)],
+    )
+    const job = (await enqueueJob(queue, cleanupCredentialsJob, {})) as Job
+    expect(await job.waitUntilFinished(events, 10_000)).toEqual({
+      sessions: 2,
+      emailVerifications: 0,
+      passwordResets: 1,
+    })
+    expect(await owner('SELECT token_hash FROM sessions')).toEqual([{ token_hash: 'a'.repeat(64) }])
+    expect(await owner('SELECT token_hash FROM password_resets')).toEqual([
+      { token_hash: 'e'.repeat(64) },
+    ])
+  })
+
+  it('purges expired idempotency keys of every organization, through the app login', async () => {
+    const orgs = await owner(
+      `INSERT INTO organizations (id, name, updated_at) SELECT gen_random_uuid(), 'Org ' || g, now() FROM generate_series(1, 2) g RETURNING id`,
+    )
+    for (const [i, org] of orgs.entries()) {
+      await owner(
+        `INSERT INTO idempotency_keys (id, organization_id, scope_hash, request_hash, locked_until, expires_at) VALUES (gen_random_uuid(), $1, $2, $3, now(), now() - interval '1 second'), (gen_random_uuid(), $1, $4, $3, now(), now() + interval '1 hour')`,
+        [org.id, `${i}`.repeat(64), 'r'.repeat(64), `${i + 5}`.repeat(64)],
+      )
+    }
+    const job = (await enqueueJob(queue, purgeIdempotencyKeysJob, {})) as Job
+    expect(await job.waitUntilFinished(events, 10_000)).toEqual({ purged: 2 })
+    expect(await owner('SELECT count(*)::int AS n FROM idempotency_keys')).toEqual([{ n: 2 }])
+  })
+
+  it('triggers the nightly backup', async () => {
+    const job = (await enqueueJob(queue, nightlyBackupJob, {})) as Job
+    expect(await job.waitUntilFinished(events, 10_000)).toMatchObject({
+      requestedAt: expect.any(String),
+    })
+  })
+})

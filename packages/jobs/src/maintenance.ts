@@ -1,0 +1,42 @@
+import { z } from 'zod'
+import { defineJob } from './define-job.ts'
+
+/** Housekeeping the worker runs on a schedule: one at a time, on a queue of its own. */
+export const MAINTENANCE_QUEUE = 'maintenance'
+
+const nothing = z.object({}).strict()
+// Scheduled work is redone on the next run anyway: few retries, short retention.
+const housekeeping = {
+  version: 1,
+  queue: MAINTENANCE_QUEUE,
+  schema: nothing,
+  attempts: 3,
+  timeoutMs: 5 * 60_000,
+  keep: { completed: { age: 7 * 24 * 3_600, count: 200 }, failed: { age: 30 * 24 * 3_600 } },
+}
+
+export const cleanupCredentialsJob = defineJob({
+  ...housekeeping,
+  name: 'maintenance.cleanup-credentials',
+})
+export const purgeIdempotencyKeysJob = defineJob({
+  ...housekeeping,
+  name: 'maintenance.purge-idempotency-keys',
+})
+/** Asks for last night's backup; what a backup is comes with the deployment (Ship it). */
+export const nightlyBackupJob = defineJob({ ...housekeeping, name: 'maintenance.nightly-backup' })
+
+export interface Schedule {
+  /** Stable id: registration upserts by it; an id no longer declared is removed. */
+  id: string
+  /** Cron pattern, evaluated in UTC. */
+  pattern: string
+  job: ReturnType<typeof defineJob<typeof nothing>>
+}
+
+/** Every scheduled job. Change this list; the worker reconciles Redis with it on start. */
+export const SCHEDULES: Schedule[] = [
+  { id: 'cleanup-credentials', pattern: '5 * * * *', job: cleanupCredentialsJob },
+  { id: 'purge-idempotency-keys', pattern: '15 * * * *', job: purgeIdempotencyKeysJob },
+  { id: 'nightly-backup', pattern: '30 2 * * *', job: nightlyBackupJob },
+]
