@@ -18,6 +18,7 @@ import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
 import { defaultHandlers, type JobHandler } from './handlers.ts'
 import { maintenanceHandlers } from './maintenance.ts'
+import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
 
 const env = loadEnvOrExit(workerEnvSchema)
@@ -42,6 +43,8 @@ const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST
 // The application's login: row-level security applies to the worker as to the API.
 const db = createDatabaseClient(env)
 const deadLetters = openDeadLetters(connection)
+// Connection trouble is reported once by the connection's own listener above.
+deadLetters.on('error', () => {})
 const mailer = createEmailHandler(env, connection)
 // Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {
@@ -67,8 +70,33 @@ const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
   return worker
 })
 
+// The outbox relay publishes through producers that fail fast (BullMQ's advice for
+// producers): a Redis outage leaves messages in Postgres for the next poll.
+const producerConnection = new Redis(env.REDIS_URL, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: env.REDIS_CONNECT_TIMEOUT_MS,
+})
+producerConnection.on('error', () => {}) // the worker connection reports outages
+const producers = new Map<string, Queue>()
+const relay = createOutboxRelay({
+  db,
+  logger,
+  queueFor: (name) => {
+    let queue = producers.get(name)
+    if (!queue) {
+      queue = new Queue(name, { connection: producerConnection })
+      queue.on('error', () => {})
+      producers.set(name, queue)
+    }
+    return queue
+  },
+})
+relay.start()
+
 // Cron: reconcile the declared schedules on every start (idempotent; stale ones removed).
 const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection })
+maintenanceQueue.on('error', () => {})
 registerSchedules(maintenanceQueue, SCHEDULES, logger).catch((err) =>
   logger.error({ err }, 'could not register job schedules'),
 )
@@ -87,7 +115,9 @@ async function shutdown(signal: NodeJS.Signals) {
   }, env.SHUTDOWN_TIMEOUT_MS)
   force.unref()
   // close() stops fetching new jobs and resolves once the active ones have finished.
-  await Promise.all(workers.map((worker) => worker.close()))
+  await Promise.all([relay.stop(), ...workers.map((worker) => worker.close())])
+  await Promise.all([...producers.values()].map((queue) => queue.close()))
+  producerConnection.disconnect()
   await Promise.all([deadLetters.close(), maintenanceQueue.close(), db.$disconnect()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())

@@ -1,6 +1,11 @@
-import { deleteExpiredCredentials, purgeExpiredIdempotencyKeys } from '@repo/core'
+import { deleteExpiredCredentials, purgeExpiredIdempotencyKeys, sweepOutbox } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
-import { cleanupCredentialsJob, nightlyBackupJob, purgeIdempotencyKeysJob } from '@repo/jobs'
+import {
+  cleanupCredentialsJob,
+  nightlyBackupJob,
+  purgeIdempotencyKeysJob,
+  sweepOutboxJob,
+} from '@repo/jobs'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
 
@@ -20,6 +25,13 @@ export function maintenanceHandlers(db: PrismaClient): Record<string, JobHandler
         return { purged }
       },
     ),
+    [sweepOutboxJob.name]: definedHandler(sweepOutboxJob, async (_, { logger }) => {
+      const swept = await sweepOutbox({ db }, { keepHours: 7 * 24, stuckSeconds: 300 })
+      // Messages older than five minutes still unpublished: the relay is down or failing.
+      if (swept.stuck > 0) logger.error({ stuck: swept.stuck }, 'outbox backlog is not clearing')
+      else logger.info(swept, 'outbox swept')
+      return swept
+    }),
     // The trigger is in place; the deployment (Ship it) decides what a backup runs.
     [nightlyBackupJob.name]: definedHandler(nightlyBackupJob, async (_, { logger, job }) => {
       logger.info({ scheduledFor: new Date(job.timestamp).toISOString() }, 'backup requested')

@@ -59,6 +59,14 @@ export {
 } from './mfa.ts'
 export { finishOAuth, type OAuthProviderName, startOAuth } from './oauth.ts'
 export {
+  addToOutbox,
+  claimOutbox,
+  markOutboxPublished,
+  type OutboxMessage,
+  releaseOutbox,
+  sweepOutbox,
+} from './outbox.ts'
+export {
   CREATED_AT,
   encodeCursor,
   NEWEST_FIRST,

@@ -125,6 +125,10 @@ describe('the application login', () => {
       WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1`
     expect(functions.map((f) => f.name)).toEqual([
       'app_membership_role',
+      'outbox_claim',
+      'outbox_mark_published',
+      'outbox_release',
+      'outbox_sweep',
       'purge_expired_idempotency_keys',
     ])
     for (const f of functions)
@@ -152,6 +156,7 @@ describe('every tenant-owned table', () => {
       'idempotency_keys',
       'invitations',
       'memberships',
+      'outbox_messages',
       'projects',
       'tasks',
     ])

@@ -31,5 +31,6 @@ export {
   purgeIdempotencyKeysJob,
   SCHEDULES,
   type Schedule,
+  sweepOutboxJob,
 } from './maintenance.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'

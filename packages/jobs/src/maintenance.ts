@@ -23,6 +23,8 @@ export const purgeIdempotencyKeysJob = defineJob({
   ...housekeeping,
   name: 'maintenance.purge-idempotency-keys',
 })
+/** Deletes old published outbox messages, and alerts on a backlog the relay is not clearing. */
+export const sweepOutboxJob = defineJob({ ...housekeeping, name: 'maintenance.sweep-outbox' })
 /** Asks for last night's backup; what a backup is comes with the deployment (Ship it). */
 export const nightlyBackupJob = defineJob({ ...housekeeping, name: 'maintenance.nightly-backup' })
 
@@ -38,5 +40,6 @@ export interface Schedule {
 export const SCHEDULES: Schedule[] = [
   { id: 'cleanup-credentials', pattern: '5 * * * *', job: cleanupCredentialsJob },
   { id: 'purge-idempotency-keys', pattern: '15 * * * *', job: purgeIdempotencyKeysJob },
+  { id: 'sweep-outbox', pattern: '*/10 * * * *', job: sweepOutboxJob },
   { id: 'nightly-backup', pattern: '30 2 * * *', job: nightlyBackupJob },
 ]

@@ -1,0 +1,193 @@
+import { addToOutbox } from '@repo/core'
+import { createDatabaseClient, type PrismaClient, withTenant } from '@repo/db'
+import { defineJob } from '@repo/jobs'
+import { createLogger } from '@repo/observability'
+import { useIsolatedServices } from '@repo/testing'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { createOutboxRelay } from '../src/outbox-relay.ts'
+
+// The transactional outbox against real Postgres (the application login, under row-level
+// security) and real Redis: what commits is published once; what rolls back never is.
+const services = useIsolatedServices()
+const logger = createLogger({ service: 'worker-test', level: 'silent', pretty: false })
+const QUEUE = 'outbox-test'
+const notify = defineJob({
+  name: 'test.notify',
+  version: 1,
+  queue: QUEUE,
+  schema: z.object({ message: z.string() }).strict(),
+})
+let db: PrismaClient
+let redis: Redis
+let queue: Queue
+let orgId = ''
+
+const owner = async (sql: string, values: unknown[] = []) => {
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  try {
+    return (await client.query(sql, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+beforeAll(async () => {
+  db = createDatabaseClient({
+    DATABASE_URL: services().database.appUrl,
+    DATABASE_POOL_MAX: 4,
+    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+  })
+  // Producers fail fast, as the worker's relay connection does.
+  redis = new Redis(services().redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  queue = new Queue(QUEUE, { connection: redis })
+  await queue.waitUntilReady()
+  const [org] = await owner(
+    `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), 'Outbox', now()) RETURNING id`,
+  )
+  orgId = org.id
+})
+afterAll(async () => {
+  await queue?.close()
+  redis?.disconnect()
+  await db?.$disconnect()
+})
+
+const record = (message: string) =>
+  withTenant(db, { organizationId: orgId }, (tx) =>
+    addToOutbox(tx, notify, { message }, { organizationId: orgId, context: { requestId: 'r1' } }),
+  )
+const unpublished = async () =>
+  (await owner('SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL'))[0].n
+
+describe('the transactional outbox', () => {
+  it('records nothing for a transaction that rolls back', async () => {
+    await expect(
+      withTenant(db, { organizationId: orgId }, async (tx) => {
+        await addToOutbox(tx, notify, { message: 'never' }, { organizationId: orgId })
+        throw new Error('the change failed')
+      }),
+    ).rejects.toThrow('the change failed')
+    const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
+    expect(await relay.tick()).toBe(0)
+    expect(await owner('SELECT * FROM outbox_messages')).toEqual([])
+  })
+
+  it('refuses an invalid payload inside the transaction, failing the change', async () => {
+    await expect(
+      withTenant(db, { organizationId: orgId }, (tx) =>
+        // @ts-expect-error: the type refuses it too
+        addToOutbox(tx, notify, { message: 42 }, { organizationId: orgId }),
+      ),
+    ).rejects.toThrow(/invalid payload/)
+  })
+
+  it('publishes a committed message once, under the outbox row id, with its context', async () => {
+    await record('hello')
+    const [row] = await owner('SELECT id FROM outbox_messages WHERE published_at IS NULL')
+    const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
+    expect(await relay.tick()).toBe(1)
+    const job = await queue.getJob(row.id)
+    expect(job?.name).toBe('test.notify')
+    expect(job?.data).toEqual({
+      v: 1,
+      payload: { message: 'hello' },
+      context: { requestId: 'r1', organizationId: orgId },
+    })
+    expect(job?.opts.attempts).toBe(notify.attempts)
+    expect(await unpublished()).toBe(0)
+    expect(await relay.tick()).toBe(0)
+  })
+
+  it('loses nothing while Redis is down: the message waits, then publishes once', async () => {
+    await record('during the outage')
+    const down = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    })
+    down.on('error', () => {})
+    const outage = new Queue(QUEUE, { connection: down })
+    outage.on('error', () => {})
+    const failing = createOutboxRelay({ db, queueFor: () => outage, logger })
+    expect(await failing.tick()).toBe(1)
+    const [waiting] = await owner(
+      'SELECT id, last_error, publish_attempts, claimed_until FROM outbox_messages WHERE published_at IS NULL',
+    )
+    expect(waiting).toMatchObject({ publish_attempts: 1, claimed_until: null })
+    expect(waiting.last_error).toBeTruthy()
+    await outage.close().catch(() => {})
+    down.disconnect()
+
+    const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
+    expect(await relay.tick()).toBe(1)
+    expect(await queue.getJob(waiting.id)).toBeTruthy()
+    expect(await unpublished()).toBe(0)
+  })
+
+  it('publishes each message once with two relays running at once', async () => {
+    await owner(
+      `INSERT INTO outbox_messages (id, organization_id, queue, job_name, data, options)
+       SELECT gen_random_uuid(), $1, $2, 'test.notify', jsonb_build_object('v', 1, 'payload', jsonb_build_object('message', 'm' || g), 'context', '{}'::jsonb), '{"attempts": 5}'::jsonb
+       FROM generate_series(1, 300) g`,
+      [orgId, QUEUE],
+    )
+    const adds = new Map<string, number>()
+    const byRelay = [0, 0]
+    const counting = (relay: number) => ({
+      add: async (name: string, data: unknown, opts: { jobId?: string }) => {
+        adds.set(opts.jobId as string, (adds.get(opts.jobId as string) ?? 0) + 1)
+        byRelay[relay] = (byRelay[relay] ?? 0) + 1
+        return queue.add(name, data, opts)
+      },
+    })
+    const relays = [0, 1].map((i) =>
+      createOutboxRelay({
+        db,
+        queueFor: () => counting(i) as unknown as Queue,
+        logger,
+        batch: 20,
+        pollMs: 10,
+      }),
+    )
+    for (const relay of relays) relay.start()
+    await expect.poll(unpublished, { timeout: 20_000 }).toBe(0)
+    await Promise.all(relays.map((relay) => relay.stop()))
+    expect(adds.size).toBe(300)
+    expect([...adds.values()].every((n) => n === 1)).toBe(true)
+    // Both really worked the same backlog.
+    expect(byRelay[0]).toBeGreaterThan(0)
+    expect(byRelay[1]).toBeGreaterThan(0)
+  })
+
+  it('is not readable by the application login', async () => {
+    const rows = await withTenant(db, { organizationId: orgId }, (tx) =>
+      tx.outboxMessage.findMany(),
+    )
+    expect(rows).toEqual([])
+  })
+})
+
+describe('the outbox sweeper', () => {
+  it('deletes old published messages and counts a stuck backlog', async () => {
+    const { sweepOutbox } = await import('@repo/core')
+    await owner('DELETE FROM outbox_messages')
+    await owner(
+      `INSERT INTO outbox_messages (id, queue, job_name, data, options, created_at, published_at) VALUES
+       (gen_random_uuid(), 'q', 'j', '{}', '{}', now() - interval '9 days', now() - interval '8 days'),
+       (gen_random_uuid(), 'q', 'j', '{}', '{}', now() - interval '1 hour', now() - interval '1 hour'),
+       (gen_random_uuid(), 'q', 'j', '{}', '{}', now() - interval '10 minutes', NULL)`,
+    )
+    expect(await sweepOutbox({ db }, { keepHours: 7 * 24, stuckSeconds: 300 })).toEqual({
+      deleted: 1,
+      stuck: 1,
+    })
+    expect(await owner('SELECT count(*)::int AS n FROM outbox_messages')).toEqual([{ n: 2 }])
+  })
+})

@@ -1,0 +1,66 @@
+import type { PrismaClient, TenantTransaction } from '@repo/db'
+import { type JobContext, type JobDefinition, jobEnvelope, jobOptions } from '@repo/jobs'
+import type { z } from 'zod'
+
+/**
+ * Transactional outbox. `addToOutbox` records a job in the caller's transaction, so the
+ * job exists exactly when the change does: a rollback leaves nothing to send, and a Redis
+ * outage at commit time loses nothing. The worker's relay publishes it afterwards, with
+ * the outbox row's id as the BullMQ job id.
+ */
+export async function addToOutbox<S extends z.ZodType>(
+  tx: TenantTransaction,
+  definition: JobDefinition<S>,
+  payload: z.input<S>,
+  options: { organizationId?: string | undefined; context?: JobContext } = {},
+) {
+  // Validated now, in the transaction: an invalid payload fails the change, not the relay.
+  const data = jobEnvelope(definition, payload, {
+    ...options.context,
+    ...(options.organizationId ? { organizationId: options.organizationId } : {}),
+  })
+  await tx.outboxMessage.createMany({
+    data: {
+      organizationId: options.organizationId ?? null,
+      queue: definition.queue,
+      jobName: definition.name,
+      data: data as object,
+      options: jobOptions(definition),
+    },
+  })
+}
+
+export interface OutboxMessage {
+  id: string
+  queue: string
+  job_name: string
+  data: unknown
+  options: Record<string, unknown>
+}
+
+/** Claims up to `batch` unpublished messages for `leaseMs` (no other relay takes them). */
+export function claimOutbox(deps: { db: PrismaClient }, batch: number, leaseMs: number) {
+  return deps.db.$queryRaw<OutboxMessage[]>`
+    SELECT id, queue, job_name, data, options FROM outbox_claim(${batch}::int, ${leaseMs}::int)`
+}
+
+export async function markOutboxPublished(deps: { db: PrismaClient }, ids: string[]) {
+  if (ids.length === 0) return 0
+  const [row] = await deps.db.$queryRaw<[{ n: number }]>`
+    SELECT outbox_mark_published(${ids}::uuid[]) AS n`
+  return row?.n ?? 0
+}
+
+export async function releaseOutbox(deps: { db: PrismaClient }, id: string, error: string) {
+  await deps.db.$queryRaw`SELECT outbox_release(${id}::uuid, ${error})`
+}
+
+/** Deletes published messages older than `keepHours`; counts those stuck unpublished. */
+export async function sweepOutbox(
+  deps: { db: PrismaClient },
+  options: { keepHours: number; stuckSeconds: number },
+) {
+  const [row] = await deps.db.$queryRaw<[{ deleted: number; stuck: number }]>`
+    SELECT deleted, stuck FROM outbox_sweep(${options.keepHours}::int, ${options.stuckSeconds}::int)`
+  return { deleted: row?.deleted ?? 0, stuck: row?.stuck ?? 0 }
+}
