@@ -40,7 +40,7 @@ describe('when Postgres is down', () => {
 })
 
 describe('when Redis is down', () => {
-  it('sign-up and sign-in still work (limits fail open), and nothing answers 500', async () => {
+  it('sign-up, sign-in and invitations still work, emails wait in the outbox, nothing answers 500', async () => {
     const redis = await startEphemeralRedis()
     const app = await buildTestServer({
       DATABASE_URL: services().database.appUrl,
@@ -73,7 +73,7 @@ describe('when Redis is down', () => {
         payload: { email: 'redis-down@example.com' },
       })
       expect(reset.statusCode).toBe(202)
-      // An invitation whose email cannot be queued is not created either: a retry works later.
+      // An invitation is created, its email waiting in the outbox for Redis to return.
       const token = ok.json().token as string
       const { Client } = await import('pg')
       const client = new Client({ connectionString: services().database.url })
@@ -93,11 +93,20 @@ describe('when Redis is down', () => {
         headers: { authorization: `Bearer ${token}` },
         payload: { email: 'nobody-yet@example.com', role: 'member' },
       })
-      expect(invite.statusCode).toBe(503)
+      expect(invite.statusCode).toBe(201)
       expect(
         (await client.query("SELECT 1 FROM invitations WHERE email = 'nobody-yet@example.com'"))
-          .rows,
-      ).toEqual([])
+          .rowCount,
+      ).toBe(1)
+      // Verification, reset and invitation emails: all recorded, none lost.
+      const waiting = await client.query(
+        "SELECT data->'payload'->>'template' AS template FROM outbox_messages WHERE published_at IS NULL ORDER BY created_at",
+      )
+      expect(waiting.rows.map((r) => r.template)).toEqual([
+        'verify-email',
+        'password-reset',
+        'invitation',
+      ])
       await client.end()
       const oauth = await app.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
       expect(oauth.statusCode).toBeLessThan(500)

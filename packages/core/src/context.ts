@@ -1,6 +1,5 @@
 import type { OAuthProvider, SessionPolicy } from '@repo/auth'
 import type { PrismaClient } from '@repo/db'
-import type { EmailJob } from '@repo/jobs'
 import type { ThrottleStore } from './sign-in-throttle.ts'
 
 /** What business functions need from their caller (a route, a job, a script). */
@@ -9,8 +8,6 @@ export interface CoreDeps {
   sessionPolicy: SessionPolicy
   /** Redis, for counters shared by every instance (sign-in throttling). */
   redis: ThrottleStore
-  /** Queues an email for the worker; `jobId` (no ':') makes a repeated enqueue a no-op. */
-  sendEmail: (job: EmailJob, jobId: string) => Promise<void>
   /** The web app's public URL, for links in emails. */
   appUrl: string
   /** Configured OAuth providers (absent ones are disabled). */

@@ -6,10 +6,12 @@ import {
   withPresentedSecret,
   withTenant,
 } from '@repo/db'
+import { emailJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
+import { addToOutbox } from './outbox.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
 import { invalidLink } from './verify-email.ts'
@@ -22,14 +24,24 @@ const pending = (now = new Date()) => ({
   expiresAt: { gt: now },
 })
 
+/** Records the invitation email in the invitation's transaction (the outbox). */
 async function emailInvitation(
+  tx: TenantTransaction,
   deps: CoreDeps,
-  invitation: { id: string; email: string; organizationName: string; inviterName: string },
+  invitation: {
+    id: string
+    organizationId: string
+    email: string
+    organizationName: string
+    inviterName: string
+  },
   token: string,
 ) {
   const url = new URL('/invitations/accept', deps.appUrl)
   url.searchParams.set('token', token)
-  await deps.sendEmail(
+  await addToOutbox(
+    tx,
+    emailJob,
     {
       template: 'invitation',
       to: invitation.email,
@@ -38,15 +50,14 @@ async function emailInvitation(
       organizationName: invitation.organizationName,
       inviterName: invitation.inviterName,
     },
-    // A new id per token: a resend is a new message, a retried enqueue of one is not.
-    `invitation-${invitation.id}-${hashSecret(token).slice(0, 16)}`,
+    { organizationId: invitation.organizationId },
   )
 }
 
 /**
  * Invites an email address into the organization with a role no higher than the
  * inviter's (only owners invite owners). The token is stored hashed and expires in 7
- * days; the email is queued inside the transaction.
+ * days; the email is recorded in the same transaction (the outbox).
  */
 export async function createInvitation(
   deps: CoreDeps,
@@ -93,13 +104,13 @@ export async function createInvitation(
       const organization = await tx.organization.findUniqueOrThrow({
         where: { id: actor.organizationId },
       })
-      // Queued before the commit: if Redis is down the invitation rolls back too, so a
-      // retry works instead of meeting "already pending" with no email ever sent. (The
-      // transactional outbox replaces this ordering.)
+      // In the same transaction (the outbox): an invitation exists exactly with its email.
       await emailInvitation(
+        tx,
         deps,
         {
           id: invitation.id,
+          organizationId: actor.organizationId,
           email,
           organizationName: organization.name,
           inviterName: input.inviterName,
@@ -187,11 +198,12 @@ export async function resendInvitation(
       where: { id: input.invitationId },
       include: { organization: true },
     })
-    // Queued before the commit, as in createInvitation.
     await emailInvitation(
+      tx,
       deps,
       {
         id: invitation.id,
+        organizationId: actor.organizationId,
         email: invitation.email,
         organizationName: invitation.organization.name,
         inviterName: input.inviterName,

@@ -1,7 +1,9 @@
 import { generateSecret, hashPassword, hashSecret, passwordProblem } from '@repo/auth'
+import { emailJob } from '@repo/jobs'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { addToOutbox } from './outbox.ts'
 import { invalidLink } from './verify-email.ts'
 
 const RESET_TTL_MS = 3_600_000
@@ -22,8 +24,18 @@ export async function requestPasswordReset(
   // Per account and client address: nobody floods an inbox, and an attacker's requests
   // cannot use up the owner's own (the per-IP limit caps each address overall).
   const counter = `groundwork:reset:${hashSecret(`${email}\n${meta.ipAddress ?? ''}`).slice(0, 32)}`
-  const requests = await deps.redis.incr(counter)
-  if (requests === 1) await deps.redis.pexpire(counter, RESET_WINDOW_MS)
+  // Redis down: count nothing and send. The per-IP limit still holds (from memory), and
+  // the email waits in the outbox, so a reset works through the outage.
+  const requests = await deps.redis
+    .incr(counter)
+    .then(async (n) => {
+      if (n === 1) await deps.redis.pexpire(counter, RESET_WINDOW_MS)
+      return n
+    })
+    .catch((err: unknown) => {
+      deps.logger.warn({ err }, 'password reset counter unavailable; not counting')
+      return 0
+    })
   if (requests > RESETS_PER_WINDOW) {
     deps.logger.warn(
       { requests },
@@ -34,26 +46,31 @@ export async function requestPasswordReset(
   const user = await deps.db.user.findUnique({ where: { email } })
   if (!user) return
   const token = generateSecret()
-  const reset = await deps.db.passwordReset.create({
-    data: {
-      userId: user.id,
-      tokenHash: hashSecret(token),
-      expiresAt: new Date(Date.now() + RESET_TTL_MS),
-    },
-  })
-  await recordAudit(deps.db, {
-    action: 'user.password_reset_requested',
-    actorUserId: user.id,
-    targetType: 'user',
-    targetId: user.id,
-    ipAddress: meta.ipAddress,
-  })
   const url = new URL('/reset-password', deps.appUrl)
   url.searchParams.set('token', token)
-  await deps.sendEmail(
-    { template: 'password-reset', to: user.email, name: user.name, url: url.toString() },
-    `password-reset-${reset.id}`,
-  )
+  // The token, the audit entry and the email commit together (the outbox).
+  await deps.db.$transaction(async (tx) => {
+    await tx.passwordReset.create({
+      data: {
+        userId: user.id,
+        tokenHash: hashSecret(token),
+        expiresAt: new Date(Date.now() + RESET_TTL_MS),
+      },
+    })
+    await recordAudit(tx, {
+      action: 'user.password_reset_requested',
+      actorUserId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ipAddress: meta.ipAddress,
+    })
+    await addToOutbox(tx, emailJob, {
+      template: 'password-reset',
+      to: user.email,
+      name: user.name,
+      url: url.toString(),
+    })
+  })
 }
 
 /**

@@ -33,10 +33,10 @@ export async function signUpUser(deps: CoreDeps, input: SignUpInput, meta: Reque
     }
     throw error
   }
-  // After the commit: a failure to queue the email must not undo the account (the user
-  // can ask for another link), so it is logged, not thrown.
+  // Its own transaction, after the account's: the token and its email (the outbox) commit
+  // together, and a failure here leaves an account whose owner can ask for another link.
   await sendEmailVerification(deps, { user: created.user }).catch((err: unknown) =>
-    deps.logger.warn({ err, userId: created.user.id }, 'could not queue the verification email'),
+    deps.logger.warn({ err, userId: created.user.id }, 'could not record the verification email'),
   )
   return created
 }

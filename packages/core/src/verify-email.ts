@@ -1,8 +1,10 @@
 import { generateSecret, hashSecret } from '@repo/auth'
 import type { User } from '@repo/db'
+import { emailJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { addToOutbox } from './outbox.ts'
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000
 
@@ -19,20 +21,25 @@ export async function sendEmailVerification(
   input: { user: Pick<User, 'id' | 'email' | 'name'> },
 ) {
   const token = generateSecret()
-  const verification = await deps.db.emailVerification.create({
-    data: {
-      userId: input.user.id,
-      email: input.user.email,
-      tokenHash: hashSecret(token),
-      expiresAt: new Date(Date.now() + VERIFICATION_TTL_MS),
-    },
-  })
   const url = new URL('/verify-email', deps.appUrl)
   url.searchParams.set('token', token)
-  await deps.sendEmail(
-    { template: 'verify-email', to: input.user.email, name: input.user.name, url: url.toString() },
-    `verify-email-${verification.id}`,
-  )
+  // The token and its email commit together (the outbox): no token without its email.
+  await deps.db.$transaction(async (tx) => {
+    await tx.emailVerification.create({
+      data: {
+        userId: input.user.id,
+        email: input.user.email,
+        tokenHash: hashSecret(token),
+        expiresAt: new Date(Date.now() + VERIFICATION_TTL_MS),
+      },
+    })
+    await addToOutbox(tx, emailJob, {
+      template: 'verify-email',
+      to: input.user.email,
+      name: input.user.name,
+      url: url.toString(),
+    })
+  })
 }
 
 /**

@@ -1,6 +1,5 @@
 import { githubProvider, googleProvider, type OAuthProvider } from '@repo/auth'
 import type { CoreDeps } from '@repo/core'
-import { EMAIL_QUEUE, emailJob, enqueueJob } from '@repo/jobs'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ApiEnv } from '../../env.ts'
@@ -8,7 +7,6 @@ import type { ApiEnv } from '../../env.ts'
 /** What business functions in @repo/core need, built once from config. */
 export default fp(
   async function core(fastify: FastifyInstance) {
-    const emailQueue = fastify.queues.get(EMAIL_QUEUE)
     fastify.decorate('deps', {
       appUrl: fastify.config.APP_URL,
       oauthProviders: oauthProviders(fastify.config),
@@ -21,9 +19,6 @@ export default fp(
         projectsPerOrganization: fastify.config.QUOTA_PROJECTS_PER_ORGANIZATION,
         tasksPerProject: fastify.config.QUOTA_TASKS_PER_PROJECT,
       },
-      sendEmail: async (job, jobId) => {
-        await enqueueJob(emailQueue, emailJob, job, { jobId })
-      },
       db: fastify.db,
       redis: fastify.redis,
       sessionPolicy: {
@@ -32,7 +27,7 @@ export default fp(
       },
     } satisfies CoreDeps)
   },
-  { name: 'core', dependencies: ['db', 'redis', 'queues'] },
+  { name: 'core', dependencies: ['db', 'redis'] },
 )
 
 /** The providers whose client id and secret are configured; the browser returns to the web app. */
