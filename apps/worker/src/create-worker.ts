@@ -17,6 +17,9 @@ export interface CreateWorkerOptions {
   limiter?: { max: number; duration: number }
   /** Where jobs that failed for good are filed; without it they only stay in `failed`. */
   deadLetters?: DeadLetterQueue
+  /** Lock and stalled-check timing (BullMQ's defaults: 30 s each). */
+  lockDurationMs?: number
+  stalledIntervalMs?: number
 }
 
 /** A failure that retries cannot fix, or the last attempt: the job will not run again. */
@@ -68,6 +71,8 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       connection: options.connection,
       concurrency: options.concurrency,
       ...(options.limiter ? { limiter: options.limiter } : {}),
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+      ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
       ...(options.prefix ? { prefix: options.prefix } : {}),
     },
   )

@@ -11,14 +11,15 @@ export type JobHandler = (job: Job, context: JobContext) => Promise<unknown>
 
 /**
  * Job handlers by job name. `system.ping` lets operators and tests prove end to end that
- * a worker is consuming the queue (enqueue it, await its result).
+ * a worker is consuming the queue (enqueue it, await its result); `{ workMs }` (at most a
+ * minute) makes it hold its slot that long, to watch capacity and recovery.
  */
 export const defaultHandlers: Record<string, JobHandler> = {
-  'system.ping': async (job) => ({
-    pong: true,
-    jobId: job.id,
-    processedAt: new Date().toISOString(),
-  }),
+  'system.ping': async (job) => {
+    const workMs = Math.min(Math.max(Number(job.data?.workMs) || 0, 0), 60_000)
+    if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs))
+    return { pong: true, jobId: job.id, processedAt: new Date().toISOString() }
+  },
 }
 
 export { DEFAULT_QUEUE } from '@repo/jobs'

@@ -65,6 +65,8 @@ const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
     logger,
     analytics,
     deadLetters,
+    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
   })
   worker.on('ready', () => logger.info({ queue, concurrency }, 'worker ready'))
   return worker

@@ -131,7 +131,15 @@ export const posthogEnv = z.object({
 export const observabilityEnv = loggingEnv.extend(sentryEnv.shape).extend(posthogEnv.shape)
 
 export const workerEnv = z.object({
+  /** Jobs at once on the default queue (other queues: packages/jobs/src/queues.ts). */
   WORKER_CONCURRENCY: positiveInt(5),
+  /**
+   * A worker holds each running job's lock this long, renewing it while alive. A worker
+   * that dies (SIGKILL, crash) stops renewing: once the lock lapses, the next stalled
+   * check (every WORKER_STALLED_INTERVAL_MS) hands the job to another worker.
+   */
+  WORKER_LOCK_DURATION_MS: positiveInt(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
   /** Max time for running jobs to finish on SIGTERM before the process exits. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
 })
