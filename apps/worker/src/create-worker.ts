@@ -17,6 +17,8 @@ export interface CreateWorkerOptions {
   limiter?: { max: number; duration: number }
   /** Where jobs that failed for good are filed; without it they only stay in `failed`. */
   deadLetters?: DeadLetterQueue
+  /** false: start later with `worker.run()` (benchmarks queue their work first). */
+  autorun?: boolean
   /** Lock and stalled-check timing (BullMQ's defaults: 30 s each). */
   lockDurationMs?: number
   stalledIntervalMs?: number
@@ -40,9 +42,16 @@ export function createWorker(options: CreateWorkerOptions): Worker {
         const handler = options.handlers[job.name]
         // A job nobody can process will never succeed: fail it now, without retries.
         if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
+        const bindings = { jobId: job.id, job: job.name }
+        let child: Logger | undefined
         return await handler(job, {
-          logger: logger.child({ jobId: job.id, job: job.name }),
+          get logger() {
+            child ??= logger.child(bindings)
+            return child
+          },
           analytics,
+          bindings,
+          rootLogger: logger,
         })
       } catch (error) {
         // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
@@ -71,6 +80,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       connection: options.connection,
       concurrency: options.concurrency,
       ...(options.limiter ? { limiter: options.limiter } : {}),
+      ...(options.autorun === false ? { autorun: false } : {}),
       ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
       ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
       ...(options.prefix ? { prefix: options.prefix } : {}),

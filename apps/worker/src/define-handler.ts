@@ -30,7 +30,11 @@ export function definedHandler<S extends z.ZodType>(
     const read = readJobEnvelope(definition, job.data)
     if (!read.ok) throw new UnrecoverableError(`invalid job data: ${read.reason}`)
     const { context } = read.envelope
-    const logger = base.logger.child({ ...context, jobVersion: definition.version })
+    const logger = base.rootLogger.child({
+      ...base.bindings,
+      ...context,
+      jobVersion: definition.version,
+    })
     const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<never>((_, reject) => {
@@ -41,7 +45,14 @@ export function definedHandler<S extends z.ZodType>(
     })
     try {
       return await Promise.race([
-        handle(read.envelope.payload, { ...base, job, logger, signal: controller.signal }),
+        handle(read.envelope.payload, {
+          analytics: base.analytics,
+          bindings: base.bindings,
+          rootLogger: base.rootLogger,
+          job,
+          logger,
+          signal: controller.signal,
+        }),
         timedOut,
       ])
     } finally {

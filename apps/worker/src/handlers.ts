@@ -3,8 +3,12 @@ import type { Job } from 'bullmq'
 
 /** What every handler gets besides its job: the job's logger and product analytics. */
 export interface JobContext {
+  /** The worker's logger bound to the job (made on first use). */
   logger: Logger
   analytics: Analytics
+  /** What `logger` binds, for a handler that binds more (one child logger, not two). */
+  bindings: Record<string, unknown>
+  rootLogger: Logger
 }
 
 export type JobHandler = (job: Job, context: JobContext) => Promise<unknown>

@@ -82,14 +82,19 @@ export function jobEnvelope<S extends z.ZodType>(
   return { v: definition.version, payload: parsed.data, context: ctx.data }
 }
 
+// Built once: constructing zod schemas per job would cost more than checking them.
+const envelopeSchema = z.object({
+  v: z.number().int(),
+  payload: z.unknown(),
+  context: jobContextSchema,
+})
+
 /** Reads a job's data in the worker: the envelope, or why it can never be processed. */
 export function readJobEnvelope<S extends z.ZodType>(
   definition: JobDefinition<S>,
   data: unknown,
 ): { ok: true; envelope: JobEnvelope<z.output<S>> } | { ok: false; reason: string } {
-  const shape = z
-    .object({ v: z.number().int(), payload: z.unknown(), context: jobContextSchema })
-    .safeParse(data)
+  const shape = envelopeSchema.safeParse(data)
   if (!shape.success) return { ok: false, reason: describeIssues(shape.error).join('; ') }
   if (shape.data.v !== definition.version)
     return { ok: false, reason: `payload version ${shape.data.v}, expected ${definition.version}` }
