@@ -1,5 +1,6 @@
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
+import { processStripeEvent } from '@repo/core'
 import { createDatabaseClient } from '@repo/db'
 import {
   DEFAULT_QUEUE,
@@ -9,11 +10,14 @@ import {
   openDeadLetters,
   QUEUES,
   SCHEDULES,
+  stripeEventJob,
+  WEBHOOKS_QUEUE,
 } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
+import { definedHandler } from './define-handler.ts'
 import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
 import { defaultHandlers, type JobHandler } from './handlers.ts'
@@ -51,6 +55,11 @@ const handlersByQueue: Record<string, Record<string, JobHandler>> = {
   [DEFAULT_QUEUE]: defaultHandlers,
   [EMAIL_QUEUE]: { [EMAIL_JOB]: mailer.handler },
   [MAINTENANCE_QUEUE]: maintenanceHandlers(db),
+  [WEBHOOKS_QUEUE]: {
+    [stripeEventJob.name]: definedHandler(stripeEventJob, (payload) =>
+      processStripeEvent({ db }, payload),
+    ),
+  },
 }
 const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
   const settings = QUEUES[queue]

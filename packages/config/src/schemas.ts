@@ -99,6 +99,10 @@ export const apiServerEnv = z.object({
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_USER_PER_MINUTE: positiveInt(300),
   RATE_LIMIT_ORG_PER_MINUTE: positiveInt(1_200),
+  /** Signing secret of the Stripe webhook endpoint (`whsec_...`); unset: the route is off. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** How old a signed Stripe delivery may be (replays of older ones are refused). */
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt(300),
   /** Quotas: how many projects an organization, and tasks a project, may hold. */
   QUOTA_PROJECTS_PER_ORGANIZATION: positiveInt(1_000),
   QUOTA_TASKS_PER_PROJECT: positiveInt(10_000),

@@ -33,6 +33,11 @@ export {
   type StoredResponse,
 } from './idempotency.ts'
 export {
+  processStripeEvent,
+  receiveStripeEvent,
+  type StripeEventLike,
+} from './incoming-webhooks.ts'
+export {
   acceptInvitation,
   createInvitation,
   listInvitations,

@@ -34,3 +34,4 @@ export {
   sweepOutboxJob,
 } from './maintenance.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'
+export { stripeEventJob, WEBHOOKS_QUEUE } from './webhooks.ts'

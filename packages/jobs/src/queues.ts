@@ -1,5 +1,6 @@
 import { EMAIL_QUEUE } from './email.ts'
 import { MAINTENANCE_QUEUE } from './maintenance.ts'
+import { WEBHOOKS_QUEUE } from './webhooks.ts'
 
 /**
  * Every queue the worker consumes, each with its own concurrency (jobs at once per worker
@@ -19,4 +20,5 @@ export const QUEUES: Record<string, QueueSettings> = {
   [EMAIL_QUEUE]: { concurrency: 5, limiter: { max: 10, duration: 1_000 } },
   // Housekeeping: one job at a time is plenty, and keeps clean-ups from competing.
   [MAINTENANCE_QUEUE]: { concurrency: 1 },
+  [WEBHOOKS_QUEUE]: { concurrency: 5 },
 }

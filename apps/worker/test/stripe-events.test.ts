@@ -1,0 +1,73 @@
+import { processStripeEvent, receiveStripeEvent } from '@repo/core'
+import { createDatabaseClient, type PrismaClient } from '@repo/db'
+import { useIsolatedServices } from '@repo/testing'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// Processing stored Stripe events, against real Postgres: in any order, any number of
+// times, the subscription ends as the newest event says.
+const services = useIsolatedServices()
+let db: PrismaClient
+
+const owner = async (sql: string, values: unknown[] = []) => {
+  const client = new pg.Client({ connectionString: services().database.url })
+  await client.connect()
+  try {
+    return (await client.query(sql, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+beforeAll(() => {
+  db = createDatabaseClient({
+    DATABASE_URL: services().database.appUrl,
+    DATABASE_POOL_MAX: 2,
+    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+  })
+})
+afterAll(() => db?.$disconnect())
+
+const subscriptionEvent = (id: string, created: number, status: string, type = 'updated') => ({
+  id,
+  type: `customer.subscription.${type}`,
+  created,
+  data: { object: { id: 'sub_order', customer: 'cus_9', status } },
+})
+
+async function receive(event: ReturnType<typeof subscriptionEvent>) {
+  await receiveStripeEvent({ db }, event)
+  const [row] = await owner('SELECT id FROM incoming_webhook_events WHERE event_id = $1', [
+    event.id,
+  ])
+  return row.id as string
+}
+
+describe('processing Stripe events', () => {
+  it('keeps the newest state when events arrive out of order, and is safe to repeat', async () => {
+    const newer = await receive(subscriptionEvent('evt_new', 2_000, 'past_due'))
+    const older = await receive(subscriptionEvent('evt_old', 1_000, 'active'))
+    expect(await processStripeEvent({ db }, { eventRowId: newer })).toEqual({ outcome: 'applied' })
+    expect(await processStripeEvent({ db }, { eventRowId: older })).toEqual({ outcome: 'stale' })
+    expect(await processStripeEvent({ db }, { eventRowId: newer })).toEqual({ outcome: 'applied' })
+    expect(await owner('SELECT status, customer_id FROM stripe_subscriptions')).toEqual([
+      { status: 'past_due', customer_id: 'cus_9' },
+    ])
+    const deleted = await receive(subscriptionEvent('evt_del', 3_000, 'active', 'deleted'))
+    await processStripeEvent({ db }, { eventRowId: deleted })
+    expect(await owner('SELECT status FROM stripe_subscriptions')).toEqual([{ status: 'canceled' }])
+  })
+
+  it('marks event types it does not handle as ignored, and a missing row as missing', async () => {
+    await receiveStripeEvent(
+      { db },
+      { id: 'evt_inv', type: 'invoice.paid', created: 5, data: { object: { id: 'in_1' } } },
+    )
+    const [row] = await owner("SELECT id FROM incoming_webhook_events WHERE event_id = 'evt_inv'")
+    expect(await processStripeEvent({ db }, { eventRowId: row.id })).toEqual({ outcome: 'ignored' })
+    expect(
+      await processStripeEvent({ db }, { eventRowId: '00000000-0000-4000-8000-000000000000' }),
+    ).toEqual({ outcome: 'missing' })
+  })
+})
