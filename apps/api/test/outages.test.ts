@@ -107,6 +107,14 @@ describe('when Redis is down', () => {
         'password-reset',
         'invitation',
       ])
+      // Each carries the request that made it, so the worker's logs join the request's.
+      const context = await client.query(
+        "SELECT data->'context' AS context FROM outbox_messages WHERE data->'payload'->>'template' = 'invitation'",
+      )
+      expect(context.rows[0].context).toEqual({
+        requestId: invite.headers['x-request-id'],
+        organizationId: org.json().id,
+      })
       await client.end()
       const oauth = await app.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
       expect(oauth.statusCode).toBeLessThan(500)

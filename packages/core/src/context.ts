@@ -24,4 +24,6 @@ export interface CoreDeps {
 export interface RequestMeta {
   ipAddress?: string | undefined
   userAgent?: string | undefined
+  /** Carried into the jobs a request starts, so their logs join the request's. */
+  requestId?: string | undefined
 }

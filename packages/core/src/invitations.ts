@@ -36,6 +36,7 @@ async function emailInvitation(
     inviterName: string
   },
   token: string,
+  meta: RequestMeta,
 ) {
   const url = new URL('/invitations/accept', deps.appUrl)
   url.searchParams.set('token', token)
@@ -50,7 +51,7 @@ async function emailInvitation(
       organizationName: invitation.organizationName,
       inviterName: invitation.inviterName,
     },
-    { organizationId: invitation.organizationId },
+    { organizationId: invitation.organizationId, meta },
   )
 }
 
@@ -116,6 +117,7 @@ export async function createInvitation(
           inviterName: input.inviterName,
         },
         token,
+        meta,
       )
       return { invitation, organizationName: organization.name }
     } catch (error) {
@@ -209,6 +211,7 @@ export async function resendInvitation(
         inviterName: input.inviterName,
       },
       token,
+      meta,
     )
   })
 }

@@ -12,11 +12,17 @@ export async function addToOutbox<S extends z.ZodType>(
   tx: TenantTransaction,
   definition: JobDefinition<S>,
   payload: z.input<S>,
-  options: { organizationId?: string | undefined; context?: JobContext } = {},
+  options: {
+    organizationId?: string | undefined
+    context?: JobContext
+    /** The request that made the change: its id goes into the job's logs. */
+    meta?: { requestId?: string | undefined }
+  } = {},
 ) {
   // Validated now, in the transaction: an invalid payload fails the change, not the relay.
   const data = jobEnvelope(definition, payload, {
     ...options.context,
+    ...(options.meta?.requestId ? { requestId: options.meta.requestId.slice(0, 200) } : {}),
     ...(options.organizationId ? { organizationId: options.organizationId } : {}),
   })
   await tx.outboxMessage.createMany({

@@ -64,12 +64,12 @@ export async function requestPasswordReset(
       targetId: user.id,
       ipAddress: meta.ipAddress,
     })
-    await addToOutbox(tx, emailJob, {
-      template: 'password-reset',
-      to: user.email,
-      name: user.name,
-      url: url.toString(),
-    })
+    await addToOutbox(
+      tx,
+      emailJob,
+      { template: 'password-reset', to: user.email, name: user.name, url: url.toString() },
+      { meta },
+    )
   })
 }
 

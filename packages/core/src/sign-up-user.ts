@@ -35,7 +35,7 @@ export async function signUpUser(deps: CoreDeps, input: SignUpInput, meta: Reque
   }
   // Its own transaction, after the account's: the token and its email (the outbox) commit
   // together, and a failure here leaves an account whose owner can ask for another link.
-  await sendEmailVerification(deps, { user: created.user }).catch((err: unknown) =>
+  await sendEmailVerification(deps, { user: created.user }, meta).catch((err: unknown) =>
     deps.logger.warn({ err, userId: created.user.id }, 'could not record the verification email'),
   )
   return created

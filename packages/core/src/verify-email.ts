@@ -19,6 +19,7 @@ export const invalidLink = () =>
 export async function sendEmailVerification(
   deps: CoreDeps,
   input: { user: Pick<User, 'id' | 'email' | 'name'> },
+  meta: RequestMeta = {},
 ) {
   const token = generateSecret()
   const url = new URL('/verify-email', deps.appUrl)
@@ -33,12 +34,17 @@ export async function sendEmailVerification(
         expiresAt: new Date(Date.now() + VERIFICATION_TTL_MS),
       },
     })
-    await addToOutbox(tx, emailJob, {
-      template: 'verify-email',
-      to: input.user.email,
-      name: input.user.name,
-      url: url.toString(),
-    })
+    await addToOutbox(
+      tx,
+      emailJob,
+      {
+        template: 'verify-email',
+        to: input.user.email,
+        name: input.user.name,
+        url: url.toString(),
+      },
+      { meta },
+    )
   })
 }
 
@@ -85,6 +91,7 @@ export async function verifyEmail(
 export async function resendEmailVerification(
   deps: CoreDeps,
   input: { user: Pick<User, 'id' | 'email' | 'name' | 'emailVerifiedAt'> },
+  meta: RequestMeta = {},
 ) {
   if (input.user.emailVerifiedAt)
     throw errors.conflict('already_verified', 'Your email address is already verified.')
@@ -99,5 +106,5 @@ export async function resendEmailVerification(
       retryAfterSeconds: 3_600,
     })
   }
-  await sendEmailVerification(deps, input)
+  await sendEmailVerification(deps, input, meta)
 }

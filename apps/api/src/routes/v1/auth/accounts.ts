@@ -155,7 +155,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const { user } = request.auth as NonNullable<typeof request.auth>
-      await resendEmailVerification(fastify.deps, { user })
+      await resendEmailVerification(fastify.deps, { user }, requestMeta(request))
       return reply.code(202).send(null)
     },
   )
