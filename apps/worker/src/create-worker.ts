@@ -24,6 +24,14 @@ export interface CreateWorkerOptions {
   stalledIntervalMs?: number
 }
 
+/** The organization and request a job runs for, for its log lines. */
+function contextOf(job: Job) {
+  const context = (job.data as { context?: Record<string, unknown> } | undefined)?.context
+  return context && typeof context === 'object'
+    ? { organizationId: context.organizationId, requestId: context.requestId }
+    : {}
+}
+
 /** A failure that retries cannot fix, or the last attempt: the job will not run again. */
 function isFinal(job: Job, error: unknown) {
   if (error instanceof UnrecoverableError || (error as Error)?.name === 'UnrecoverableError')
@@ -35,6 +43,39 @@ function isFinal(job: Job, error: unknown) {
 export function createWorker(options: CreateWorkerOptions): Worker {
   const { logger } = options
   const analytics = options.analytics ?? createAnalytics({})
+  async function fileFinalFailure(job: Job, error: unknown) {
+    const deadLetters = options.deadLetters
+    if (!deadLetters) return
+    try {
+      const { id, filed, total } = await fileDeadLetter(
+        deadLetters,
+        options.queue,
+        job,
+        error instanceof Error ? error : new Error(String(error)),
+      )
+      if (!filed) return
+      // The alert: an error log (and a Sentry event) each time the pile grows.
+      logger.error(
+        {
+          deadLetterId: id,
+          deadLetters: total,
+          queue: options.queue,
+          job: job.name,
+          ...contextOf(job),
+        },
+        'job moved to dead letters',
+      )
+      Sentry.captureMessage('job moved to dead letters', {
+        level: 'error',
+        tags: { queue: options.queue, job: job.name },
+        extra: { deadLetterId: id, deadLetters: total },
+      })
+    } catch (filingError) {
+      // Never instead of the job's own error: BullMQ must still see that one.
+      logger.error({ err: filingError, jobId: job.id }, 'could not file a dead letter')
+    }
+  }
+
   const worker = new Worker(
     options.queue,
     async (job) => {
@@ -55,24 +96,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
         })
       } catch (error) {
         // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
-        if (options.deadLetters && isFinal(job, error)) {
-          const { id, total } = await fileDeadLetter(
-            options.deadLetters,
-            options.queue,
-            job,
-            error instanceof Error ? error : new Error(String(error)),
-          )
-          // The alert: an error log (and a Sentry event) each time the pile grows.
-          logger.error(
-            { deadLetterId: id, deadLetters: total, queue: options.queue, job: job.name },
-            'job moved to dead letters',
-          )
-          Sentry.captureMessage('job moved to dead letters', {
-            level: 'error',
-            tags: { queue: options.queue, job: job.name },
-            extra: { deadLetterId: id, deadLetters: total },
-          })
-        }
+        if (options.deadLetters && isFinal(job, error)) await fileFinalFailure(job, error)
         throw error
       }
     },
@@ -96,12 +120,26 @@ export function createWorker(options: CreateWorkerOptions): Worker {
         jobId: job.id,
         job: job.name,
         durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()),
+        ...contextOf(job),
       },
       'job completed',
     ),
   )
+  // Failures decided outside the processor (a job that stalled too often: its worker
+  // died running it) reach only this event; file those too, once the job has failed.
   worker.on('failed', (job, err) => {
-    logger.error({ jobId: job?.id, job: job?.name, attempt: job?.attemptsMade, err }, 'job failed')
+    if (job && options.deadLetters)
+      void job.isFailed().then((failed) => (failed ? fileFinalFailure(job, err) : undefined))
+    logger.error(
+      {
+        jobId: job?.id,
+        job: job?.name,
+        attempt: job?.attemptsMade,
+        err,
+        ...(job ? contextOf(job) : {}),
+      },
+      'job failed',
+    )
     Sentry.captureException(err, { tags: { queue: options.queue, job: job?.name } })
   })
   worker.on('error', (err) => logger.error({ err }, 'worker error'))

@@ -12,64 +12,84 @@ export interface OutboxRelayOptions {
   batch?: number
   /** How long a claim keeps other relays away; longer than a batch takes to publish. */
   leaseMs?: number
+  /** Give up on one publish after this long (and retry it later). */
+  addTimeoutMs?: number
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`publish timed out after ${ms} ms`)), ms)
+  })
+  work.catch(() => {}) // settled late, or never: either way it has been answered
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
 
 /**
  * Publishes committed outbox messages to their queues: claim a batch (a lease no other
  * relay crosses), add each job under the outbox row's id, mark them published. A publish
- * that fails (Redis down) gives the message back with its error for the next poll, so
- * nothing is lost. Run as many relays as you like; each message is published once (and
- * should a relay die between publishing and marking, the same job id makes the next
- * publish a no-op while the job exists).
+ * that fails (Redis down, or too slow) gives the message back with a backoff, so nothing
+ * is lost and nothing spins. Run as many relays as you like; each message is published
+ * once (should a relay die between publishing and marking, the same job id makes the
+ * next publish a no-op while the job exists).
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { db, queueFor, logger } = options
   const pollMs = options.pollMs ?? 500
   const batch = options.batch ?? 100
   const leaseMs = options.leaseMs ?? 30_000
+  // A queue first used while Redis is down waits for it: the relay must not.
+  const addTimeoutMs = options.addTimeoutMs ?? 5_000
   let stopped = false
   let wake: () => void = () => {}
+  let lastError = ''
 
-  async function tick(): Promise<number> {
+  /** One poll. Returns how many messages were claimed, and how many went out. */
+  async function poll() {
     const messages = await claimOutbox({ db }, batch, leaseMs)
     const published: string[] = []
+    let failure: string | undefined
     for (const message of messages) {
       try {
-        await queueFor(message.queue).add(message.job_name, message.data, {
-          ...(message.options as JobsOptions),
-          jobId: message.id,
-        })
+        await withTimeout(
+          queueFor(message.queue).add(message.job_name, message.data, {
+            ...(message.options as JobsOptions),
+            jobId: message.id,
+          }),
+          addTimeoutMs,
+        )
         published.push(message.id)
       } catch (error) {
-        const reason = (error as Error).message
-        logger.warn(
-          { outboxId: message.id, queue: message.queue, err: reason },
-          'outbox publish failed; will retry',
-        )
-        await releaseOutbox({ db }, message.id, reason).catch(() => {})
+        failure = (error as Error).message
+        // Given back with a backoff (outbox_release), so an outage is not hammered.
+        await releaseOutbox({ db }, message.id, failure).catch(() => {})
       }
     }
     await markOutboxPublished({ db }, published)
-    if (published.length) logger.debug({ published: published.length }, 'outbox published')
-    return messages.length
+    // Once per distinct failure, not once per message or per poll.
+    if (failure && failure !== lastError)
+      logger.warn(
+        { failed: messages.length - published.length, err: failure },
+        'outbox publish failed; will retry',
+      )
+    lastError = failure ?? ''
+    return { claimed: messages.length, published: published.length }
   }
 
   let running: Promise<void> | undefined
-  let lastError = ''
   async function loop() {
     while (!stopped) {
-      let claimed = 0
+      let more = false
       try {
-        claimed = await tick()
-        lastError = ''
+        const { claimed, published } = await poll()
+        // More may be waiting only when a whole batch went out; after a failure, wait.
+        more = claimed === batch && published === claimed
       } catch (error) {
-        // Once per distinct failure (Postgres down), not once per poll.
         const message = (error as Error).message
         if (message !== lastError) logger.warn({ err: message }, 'outbox relay poll failed')
         lastError = message
       }
-      // A full batch means more may be waiting: go again at once.
-      if (claimed < batch && !stopped) {
+      if (!more && !stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollMs)
           wake = () => {
@@ -83,7 +103,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   return {
     /** One poll: claim, publish, mark. Returns how many messages it claimed. */
-    tick,
+    tick: async () => (await poll()).claimed,
     /** Polls until stopped. */
     start() {
       running ??= loop()

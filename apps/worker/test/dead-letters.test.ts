@@ -171,6 +171,40 @@ describe('dead letters', () => {
   })
 })
 
+describe('replaying everything', () => {
+  it('replays the entries there are, and returns, even when they fail again at once', async () => {
+    const dlq = deadLetters()
+    await purgeDeadLetters(dlq)
+    failing = true
+    for (const invoice of ['again-1', 'again-2']) {
+      const job = (await enqueueJob(queue, charge, { invoice })) as Job
+      await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow()
+    }
+    expect(await replayAllDeadLetters(dlq, queueFor)).toBe(2)
+    // They fail again and are filed again: the next replay-all's business, not this one's.
+    await expect.poll(async () => (await listDeadLetters(dlq)).total, { timeout: 10_000 }).toBe(2)
+    await purgeDeadLetters(dlq)
+    await dlq.close()
+  })
+
+  it('shows single-use links redacted, and replays them intact', async () => {
+    const dlq = deadLetters()
+    await purgeDeadLetters(dlq)
+    const job = await queue.add(
+      'test.mail',
+      { v: 1, payload: { url: 'https://app.example.com/reset?token=s3cr3t&x=1' }, context: {} },
+      { attempts: 1 },
+    )
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow()
+    const entry = await getDeadLetter(dlq, `${QUEUE}-${job.id}`)
+    expect(JSON.stringify(entry)).not.toContain('s3cr3t')
+    expect(JSON.stringify(entry?.data)).toContain('token=[redacted]&x=1')
+    expect(JSON.stringify((await dlq.getJob(`${QUEUE}-${job.id}`))?.data)).toContain('s3cr3t')
+    await purgeDeadLetters(dlq)
+    await dlq.close()
+  })
+})
+
 describe('pnpm jobs dlq', () => {
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
   const run = (args: string[], redisUrl = services().redis.url) =>

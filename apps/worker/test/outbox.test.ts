@@ -120,15 +120,51 @@ describe('the transactional outbox', () => {
     const [waiting] = await owner(
       'SELECT id, last_error, publish_attempts, claimed_until FROM outbox_messages WHERE published_at IS NULL',
     )
-    expect(waiting).toMatchObject({ publish_attempts: 1, claimed_until: null })
+    expect(waiting).toMatchObject({ publish_attempts: 1 })
     expect(waiting.last_error).toBeTruthy()
+    // Given back with a backoff: not claimable again at once (no spinning on an outage).
+    expect(waiting.claimed_until.getTime()).toBeGreaterThan(Date.now())
+    expect(await failing.tick()).toBe(0)
     await outage.close().catch(() => {})
     down.disconnect()
 
+    await owner('UPDATE outbox_messages SET claimed_until = now() WHERE published_at IS NULL')
     const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
     expect(await relay.tick()).toBe(1)
     expect(await queue.getJob(waiting.id)).toBeTruthy()
     expect(await unpublished()).toBe(0)
+    // A published message keeps no payload (email links carry tokens).
+    expect(await owner('SELECT data FROM outbox_messages WHERE id = $1', [waiting.id])).toEqual([
+      { data: {} },
+    ])
+  })
+
+  it('does not spin while every publish fails, and does not hang on a producer that never answers', async () => {
+    await owner('DELETE FROM outbox_messages')
+    for (let i = 0; i < 15; i++) await record(`stuck ${i}`)
+    let adds = 0
+    const hanging = {
+      add: () => {
+        adds++
+        return new Promise(() => {}) // a queue waiting for a Redis that is not there
+      },
+    }
+    const relay = createOutboxRelay({
+      db,
+      queueFor: () => hanging as unknown as Queue,
+      logger,
+      batch: 10,
+      pollMs: 50,
+      addTimeoutMs: 100,
+    })
+    relay.start()
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await relay.stop()
+    // Each message tried once, then backed off (1 s): no tight loop of claims and adds.
+    expect(adds).toBeGreaterThanOrEqual(10)
+    expect(adds).toBeLessThanOrEqual(30)
+    expect(await unpublished()).toBe(15)
+    await owner('DELETE FROM outbox_messages')
   })
 
   it('publishes each message once with two relays running at once', async () => {

@@ -33,7 +33,7 @@ const subscriptionEvent = (id: string, created: number, status: string, type = '
   id,
   type: `customer.subscription.${type}`,
   created,
-  data: { object: { id: 'sub_order', customer: 'cus_9', status } },
+  data: { object: { id: 'sub_order', customer: 'cus_9', status } as Record<string, unknown> },
 })
 
 async function receive(event: ReturnType<typeof subscriptionEvent>) {
@@ -69,5 +69,25 @@ describe('processing Stripe events', () => {
     expect(
       await processStripeEvent({ db }, { eventRowId: '00000000-0000-4000-8000-000000000000' }),
     ).toEqual({ outcome: 'missing' })
+  })
+})
+
+describe('events of the same second', () => {
+  it('apply in processing order, so created-then-updated ends as updated', async () => {
+    const created = await receive({
+      ...subscriptionEvent('evt_c', 9_000, 'incomplete', 'created'),
+      data: { object: { id: 'sub_same', customer: 'cus_1', status: 'incomplete' } },
+    })
+    const updated = await receive({
+      ...subscriptionEvent('evt_u', 9_000, 'active'),
+      data: { object: { id: 'sub_same', customer: 'cus_1', status: 'active' } },
+    })
+    await processStripeEvent({ db }, { eventRowId: created })
+    expect(await processStripeEvent({ db }, { eventRowId: updated })).toEqual({
+      outcome: 'applied',
+    })
+    expect(await owner("SELECT status FROM stripe_subscriptions WHERE id = 'sub_same'")).toEqual([
+      { status: 'active' },
+    ])
   })
 })

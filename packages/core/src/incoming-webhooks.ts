@@ -54,14 +54,16 @@ export async function processStripeEvent(
       const object = (event.payload as { data: { object: Record<string, unknown> } }).data.object
       const status = event.type.endsWith('.deleted') ? 'canceled' : String(object.status ?? '')
       const customerId = String(object.customer ?? '')
-      // Insert, or update only when this event is newer than the one the row reflects.
+      // Insert, or update unless the row reflects a newer event. `created` has one-second
+      // resolution: events of the same second apply in processing order (for exact
+      // state, fetch the subscription from Stripe here, as Stripe recommends).
       const changed = await tx.$executeRaw`
         INSERT INTO stripe_subscriptions (id, customer_id, status, event_created_at, updated_at)
         VALUES (${event.objectId}, ${customerId}, ${status}, ${event.eventCreatedAt}, now())
         ON CONFLICT (id) DO UPDATE
           SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
               event_created_at = EXCLUDED.event_created_at, updated_at = now()
-          WHERE stripe_subscriptions.event_created_at < EXCLUDED.event_created_at`
+          WHERE stripe_subscriptions.event_created_at <= EXCLUDED.event_created_at`
       outcome = changed === 1 ? 'applied' : 'stale'
     }
     await tx.incomingWebhookEvent.update({

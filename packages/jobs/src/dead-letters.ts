@@ -19,8 +19,13 @@ export interface DeadLetter {
   stack: string | null
   attempts: Array<{ attempt: number; stack: string }>
   attemptsMade: number
-  /** The job's own options (attempts, backoff), for a replay with a fresh budget. */
-  options: { attempts?: number; backoff?: unknown }
+  /** The job's own options (attempts, backoff, retention), for a replay with a fresh budget. */
+  options: {
+    attempts?: number
+    backoff?: unknown
+    removeOnComplete?: unknown
+    removeOnFail?: unknown
+  }
   failedAt: string
   firstEnqueuedAt: string
 }
@@ -37,7 +42,7 @@ export async function fileDeadLetter(
   queue: string,
   job: Job,
   error: Error,
-): Promise<{ id: string; total: number }> {
+): Promise<{ id: string; filed: boolean; total: number }> {
   const id = `${queue}-${job.id}`
   const earlier = job.stacktrace ?? []
   const entry: Omit<DeadLetter, 'id'> = {
@@ -55,17 +60,33 @@ export async function fileDeadLetter(
     options: {
       ...(job.opts.attempts === undefined ? {} : { attempts: job.opts.attempts }),
       ...(job.opts.backoff === undefined ? {} : { backoff: job.opts.backoff }),
+      ...(job.opts.removeOnComplete === undefined
+        ? {}
+        : { removeOnComplete: job.opts.removeOnComplete }),
+      ...(job.opts.removeOnFail === undefined ? {} : { removeOnFail: job.opts.removeOnFail }),
     },
     failedAt: new Date().toISOString(),
     firstEnqueuedAt: new Date(job.timestamp).toISOString(),
   }
-  await deadLetters.add(job.name, entry, { jobId: id, removeOnComplete: false })
-  return { id, total: await deadLetters.count() }
+  const filed = !(await deadLetters.getJob(id))
+  if (filed) await deadLetters.add(job.name, entry, { jobId: id, removeOnComplete: false })
+  return { id, filed, total: await deadLetters.count() }
 }
 
+/** Single-use links (email payloads) are secrets: shown as `token=[redacted]`. */
+function redact(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/([?&]token=)[^&\s"]+/g, '$1[redacted]')
+  if (Array.isArray(value)) return value.map(redact)
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]))
+  return value
+}
+
+/** What operators see (list, show): the entry with secrets redacted. Replays use the original. */
 const toDeadLetter = (job: Job<Omit<DeadLetter, 'id'>>): DeadLetter => ({
   id: String(job.id),
   ...job.data,
+  data: redact(job.data.data),
 })
 
 /** Newest first, `limit` at a time from `offset`. */
@@ -94,6 +115,10 @@ export async function replayDeadLetter(
   const { queue: queueName, jobId, name, data, options } = entry.data
   const queue = queueFor(queueName)
   const original = await queue.getJob(jobId)
+  if (original && (await original.isActive()))
+    throw new Error(`job ${jobId} is running; replay it once it has finished`)
+  // The entry goes first: if the replayed job fails for good again, its new entry stays.
+  await entry.remove()
   if (original && (await original.isFailed())) {
     await original.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
   } else {
@@ -103,22 +128,23 @@ export async function replayDeadLetter(
     const id = /^\d+$/.test(jobId) ? `${jobId}-replayed-${Date.now()}` : jobId
     await queue.add(name, data, { ...options, jobId: id } as Parameters<Queue['add']>[2])
   }
-  await entry.remove()
   return true
 }
 
-/** Replays every entry; returns how many. */
+/** Replays every entry there is now (not those filed again meanwhile); returns how many. */
 export async function replayAllDeadLetters(
   deadLetters: DeadLetterQueue,
   queueFor: (name: string) => Queue,
 ) {
-  let replayed = 0
-  for (;;) {
-    const jobs = await deadLetters.getJobs(['waiting'], 0, 99, true)
-    if (jobs.length === 0) return replayed
-    for (const job of jobs)
-      if (await replayDeadLetter(deadLetters, String(job.id), queueFor)) replayed++
+  const ids: string[] = []
+  for (let start = 0; ; start += 500) {
+    const jobs = await deadLetters.getJobs(['waiting'], start, start + 499, true)
+    ids.push(...jobs.filter(Boolean).map((job) => String(job.id)))
+    if (jobs.length < 500) break
   }
+  let replayed = 0
+  for (const id of ids) if (await replayDeadLetter(deadLetters, id, queueFor)) replayed++
+  return replayed
 }
 
 /** Removes one entry (true if it existed), or every entry with `id` undefined (the count). */

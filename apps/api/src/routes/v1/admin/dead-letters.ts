@@ -33,7 +33,8 @@ const params = z.object({
   id: z
     .string()
     .max(300)
-    .regex(/^[\w.-]+$/, 'must be a dead letter id'),
+    // Ids of scheduled jobs contain ':' (repeat:<scheduler>:<time>).
+    .regex(/^[\w.:-]+$/, 'must be a dead letter id'),
 })
 const adminProblems = { ...authProblems, 403: problemSchema }
 const access = { access: 'platformAdmin' } as const
