@@ -2,7 +2,7 @@ import { fileDeadLetter, openDeadLetters } from '@repo/jobs'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signUpOwner, useApiServer } from './helpers.ts'
+import { buildTestServer, signUpOwner, useApiServer } from './helpers.ts'
 
 // The dead-letter admin API: platform operators only (users.platform_admin), the same
 // operations as `pnpm jobs dlq`, against the queues the worker writes to.
@@ -117,5 +117,43 @@ describe('dead letters through the admin API', () => {
     expect(
       (await server.inject({ url: '/v1/admin/dead-letters?cursor=bad!', headers })).statusCode,
     ).toBe(400)
+  })
+})
+
+describe('dead letters while Redis comes and goes', () => {
+  it('answer 503 while Redis is down, and work once it is back, without a restart', {
+    timeout: 40_000,
+  }, async () => {
+    const { freePort, startLocalRedis } = await import('@repo/testing/servers')
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const port = await freePort()
+    const app = await buildTestServer({
+      DATABASE_URL: services().database.appUrl,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_CONNECT_TIMEOUT_MS: '200',
+    })
+    const dir = await mkdtemp(join(tmpdir(), 'gw-redis-'))
+    let redisServer: Awaited<ReturnType<typeof startLocalRedis>> | undefined
+    try {
+      const headers = await operator()
+      const down = await app.inject({ url: '/v1/admin/dead-letters', headers })
+      expect(down.statusCode).toBe(503)
+      redisServer = await startLocalRedis({ dataDir: dir, port, persistent: false })
+      await expect
+        .poll(
+          async () => (await app.inject({ url: '/v1/admin/dead-letters', headers })).statusCode,
+          {
+            timeout: 15_000,
+            interval: 250,
+          },
+        )
+        .toBe(200)
+    } finally {
+      await app.close()
+      await redisServer?.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

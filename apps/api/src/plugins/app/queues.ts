@@ -1,40 +1,47 @@
-import { type DeadLetterQueue, openDeadLetters } from '@repo/jobs'
+import { DEAD_LETTER_QUEUE, type DeadLetterQueue } from '@repo/jobs'
 import { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
 export interface Queues {
-  /** A producer for the named queue, opened once on the shared (fail-fast) connection. */
+  /** A producer for the named queue on the shared (fail-fast) connection. */
   get(name: string): Queue
-  deadLetters: DeadLetterQueue
+  /** The dead-letter queue, for the admin routes. */
+  readonly deadLetters: DeadLetterQueue
 }
 
 /**
  * BullMQ producers for the API: enqueueing fails fast while Redis is down (the shared
- * client has no offline queue), so a request answers 503 instead of hanging.
+ * client has no offline queue), so a request answers 503 instead of hanging. A queue
+ * whose start-up failed (Redis was down) is dropped and opened again on next use: BullMQ
+ * keeps a failed initialisation for the life of the queue object.
  */
 export default fp(
   async function queues(fastify: FastifyInstance) {
     const open = new Map<string, Queue>()
-    const watch = <T extends Queue>(queue: T) => {
-      // Connection trouble is already logged by the redis plugin.
-      queue.on('error', (err) => fastify.log.debug({ err }, 'queue error'))
+    const get = (name: string) => {
+      let queue = open.get(name)
+      if (!queue) {
+        const created = new Queue(name, { connection: fastify.redis })
+        // Connection trouble is already logged by the redis plugin.
+        created.on('error', (err) => fastify.log.debug({ err }, 'queue error'))
+        created.waitUntilReady().catch(() => {
+          if (open.get(name) === created) open.delete(name)
+          created.close().catch(() => {})
+        })
+        open.set(name, created)
+        queue = created
+      }
       return queue
     }
-    const deadLetters = watch(openDeadLetters(fastify.redis))
     fastify.decorate('queues', {
-      get(name: string) {
-        let queue = open.get(name)
-        if (!queue) {
-          queue = watch(new Queue(name, { connection: fastify.redis }))
-          open.set(name, queue)
-        }
-        return queue
+      get,
+      get deadLetters() {
+        return get(DEAD_LETTER_QUEUE) as DeadLetterQueue
       },
-      deadLetters,
     } satisfies Queues)
     fastify.addHook('onClose', async () => {
-      await Promise.all([deadLetters.close(), ...[...open.values()].map((q) => q.close())])
+      await Promise.all([...open.values()].map((queue) => queue.close().catch(() => {})))
     })
   },
   { name: 'queues', dependencies: ['redis'] },

@@ -1,4 +1,4 @@
-import { errors } from '@repo/core'
+import { AppError, errors } from '@repo/core'
 import {
   type DeadLetter,
   getDeadLetter,
@@ -10,6 +10,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
+import { withTimeout } from '../../../lib/with-timeout.ts'
 import { authProblems, listQuery, pageOf } from '../../../schemas/common.ts'
 
 const deadLetterSchema = z
@@ -38,6 +39,7 @@ const params = z.object({
 })
 const adminProblems = { ...authProblems, 403: problemSchema }
 const access = { access: 'platformAdmin' } as const
+const REDIS_BUDGET_MS = 3_000
 
 /** Opaque to clients: the offset of the next page, base64url. */
 const encodeOffset = (offset: number) => Buffer.from(String(offset)).toString('base64url')
@@ -52,7 +54,19 @@ const toDeadLetter = (entry: DeadLetter) => ({ ...entry, options: { ...entry.opt
 
 /** Dead letters for platform operators: /v1/admin/dead-letters/* (also `pnpm jobs dlq`). */
 const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
-  const dlq = fastify.queues.deadLetters
+  // Looked up per request: a queue opened while Redis was down is replaced once it is back.
+  const dlqNow = () => fastify.queues.deadLetters
+  // BullMQ waits for a connection it does not have: answer 503 rather than hang.
+  const inTime = <T>(work: Promise<T>) =>
+    withTimeout(work, REDIS_BUDGET_MS, 'the job store').catch((error: Error) => {
+      if (!error.message.includes('timed out')) throw error
+      throw new AppError({
+        code: 'unavailable',
+        status: 503,
+        userMessage: 'The job store (Redis) is not answering. Try again shortly.',
+        retryAfterSeconds: 5,
+      })
+    })
   const queueFor = (name: string) => fastify.queues.get(name)
 
   fastify.get(
@@ -71,7 +85,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request) => {
       const offset = decodeOffset(request.query.cursor)
-      const page = await listDeadLetters(dlq, offset, request.query.limit)
+      const page = await inTime(listDeadLetters(dlqNow(), offset, request.query.limit))
       const next = offset + page.data.length
       return {
         data: page.data.map(toDeadLetter),
@@ -93,7 +107,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
-      const entry = await getDeadLetter(dlq, request.params.id)
+      const entry = await inTime(getDeadLetter(dlqNow(), request.params.id))
       if (!entry) throw errors.notFound('The dead letter')
       return toDeadLetter(entry)
     },
@@ -115,7 +129,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      if (!(await replayDeadLetter(dlq, request.params.id, queueFor)))
+      if (!(await inTime(replayDeadLetter(dlqNow(), request.params.id, queueFor))))
         throw errors.notFound('The dead letter')
       request.log.info({ deadLetterId: request.params.id }, 'dead letter replayed')
       return reply.code(202).send({ replayed: 1 })
@@ -133,7 +147,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const replayed = await replayAllDeadLetters(dlq, queueFor)
+      const replayed = await inTime(replayAllDeadLetters(dlqNow(), queueFor))
       request.log.info({ replayed }, 'dead letters replayed')
       return reply.code(202).send({ replayed })
     },
@@ -151,7 +165,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      if ((await purgeDeadLetters(dlq, request.params.id)) === 0)
+      if ((await inTime(purgeDeadLetters(dlqNow(), request.params.id))) === 0)
         throw errors.notFound('The dead letter')
       return reply.code(204).send(null)
     },
@@ -167,7 +181,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: z.object({ purged: z.number().int() }), ...adminProblems },
       },
     },
-    async () => ({ purged: await purgeDeadLetters(dlq) }),
+    async () => ({ purged: await inTime(purgeDeadLetters(dlqNow())) }),
   )
 }
 
