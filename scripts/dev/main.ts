@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { devDefaults } from '@repo/config'
-import { createDatabaseClient, ensureAppLogin } from '@repo/db'
+import { createDatabaseClient, ensureAppLogin, WORKER_ROLE } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import { seed } from '@repo/db/seed'
 import { type SmtpSink, startSmtpSink } from '@repo/testing'
@@ -19,6 +19,10 @@ if (existsSync(envFile)) process.loadEnvFile(envFile)
 
 const env = {
   DATABASE_URL: process.env.DATABASE_URL || devDefaults.DATABASE_URL,
+  // The worker's own login, on the same server and database as DATABASE_URL.
+  WORKER_DATABASE_URL:
+    process.env.WORKER_DATABASE_URL ||
+    workerLoginOn(process.env.DATABASE_URL || devDefaults.DATABASE_URL),
   MIGRATION_DATABASE_URL: process.env.MIGRATION_DATABASE_URL || devDefaults.MIGRATION_DATABASE_URL,
   REDIS_URL: process.env.REDIS_URL || devDefaults.REDIS_URL,
   mode: (process.env.GROUNDWORK_DEV_SERVICES ?? 'auto') as 'auto' | 'docker' | 'local',
@@ -93,6 +97,15 @@ try {
     user: decodeURIComponent(appLogin.username),
     password: decodeURIComponent(appLogin.password),
   })
+  const workerLogin = new URL(env.WORKER_DATABASE_URL)
+  await ensureAppLogin(
+    env.MIGRATION_DATABASE_URL,
+    {
+      user: decodeURIComponent(workerLogin.username),
+      password: decodeURIComponent(workerLogin.password),
+    },
+    WORKER_ROLE,
+  )
   // Seed data spans tenants: written as the owner, not through row-level security.
   const db = createDatabaseClient({
     DATABASE_URL: env.MIGRATION_DATABASE_URL,
@@ -127,6 +140,7 @@ function startApps() {
     env: {
       ...process.env,
       DATABASE_URL: env.DATABASE_URL,
+      WORKER_DATABASE_URL: env.WORKER_DATABASE_URL,
       REDIS_URL: env.REDIS_URL,
       LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
       NEXT_TELEMETRY_DISABLED: '1',
@@ -188,4 +202,13 @@ async function ensureDatabase(url: string) {
   } finally {
     await client.end()
   }
+}
+
+/** DATABASE_URL with the development worker login's credentials. */
+function workerLoginOn(databaseUrl: string) {
+  const url = new URL(databaseUrl)
+  const worker = new URL(devDefaults.WORKER_DATABASE_URL)
+  url.username = worker.username
+  url.password = worker.password
+  return url.toString()
 }

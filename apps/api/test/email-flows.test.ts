@@ -29,7 +29,7 @@ beforeAll(async () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       REDIS_URL: redis.url,
-      DATABASE_URL: database.appUrl,
+      DATABASE_URL: database.workerUrl,
       SMTP_URL: sink.url,
     },
     stdio: 'ignore',

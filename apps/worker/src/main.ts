@@ -44,8 +44,11 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connect
 
 const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST })
 
-// The application's login: row-level security applies to the worker as to the API.
-const db = createDatabaseClient(env)
+// The worker's login: row-level security applies as to the API, plus the outbox relay.
+const db = createDatabaseClient({
+  ...env,
+  DATABASE_URL: env.WORKER_DATABASE_URL ?? env.DATABASE_URL,
+})
 const deadLetters = openDeadLetters(connection)
 // Connection trouble is reported once by the connection's own listener above.
 deadLetters.on('error', () => {})

@@ -38,7 +38,7 @@ const owner = async (sql: string, values: unknown[] = []) => {
 
 beforeAll(async () => {
   db = createDatabaseClient({
-    DATABASE_URL: services().database.appUrl,
+    DATABASE_URL: services().database.workerUrl,
     DATABASE_POOL_MAX: 4,
     DATABASE_CONNECT_TIMEOUT_MS: 2_000,
     DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
@@ -202,10 +202,34 @@ describe('the transactional outbox', () => {
     expect(byRelay[1]).toBeGreaterThan(0)
   })
 
+  it('cannot be claimed, marked or swept by the API login: only the worker relays', async () => {
+    const client = new pg.Client({ connectionString: services().database.appUrl })
+    await client.connect()
+    try {
+      for (const call of [
+        'SELECT * FROM outbox_claim(10, 1000)',
+        "SELECT outbox_mark_published(ARRAY['00000000-0000-4000-8000-000000000000']::uuid[])",
+        "SELECT outbox_release('00000000-0000-4000-8000-000000000000', 'x')",
+        'SELECT * FROM outbox_sweep(1, 1)',
+      ])
+        await expect(client.query(call), call).rejects.toThrow(/permission denied/)
+    } finally {
+      await client.end()
+    }
+  })
+
   it('is not readable by the application login', async () => {
-    const rows = await withTenant(db, { organizationId: orgId }, (tx) =>
+    await record('there is something to read')
+    const api = createDatabaseClient({
+      DATABASE_URL: services().database.appUrl,
+      DATABASE_POOL_MAX: 1,
+      DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+      DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+    })
+    const rows = await withTenant(api, { organizationId: orgId }, (tx) =>
       tx.outboxMessage.findMany(),
     )
+    await api.$disconnect()
     expect(rows).toEqual([])
   })
 })

@@ -44,7 +44,7 @@ beforeAll(async () => {
   events = new QueueEvents(MAINTENANCE_QUEUE, { connection: { url } })
   await events.waitUntilReady()
   db = createDatabaseClient({
-    DATABASE_URL: services().database.appUrl,
+    DATABASE_URL: services().database.workerUrl,
     DATABASE_POOL_MAX: 2,
     DATABASE_CONNECT_TIMEOUT_MS: 2_000,
     DATABASE_STATEMENT_TIMEOUT_MS: 5_000,

@@ -21,7 +21,7 @@ const owner = async (sql: string, values: unknown[] = []) => {
 
 beforeAll(() => {
   db = createDatabaseClient({
-    DATABASE_URL: services().database.appUrl,
+    DATABASE_URL: services().database.workerUrl,
     DATABASE_POOL_MAX: 2,
     DATABASE_CONNECT_TIMEOUT_MS: 2_000,
     DATABASE_STATEMENT_TIMEOUT_MS: 5_000,

@@ -23,7 +23,7 @@ describe('a worker killed with SIGKILL', () => {
           NODE_ENV: 'test',
           LOG_LEVEL: 'info',
           REDIS_URL: url,
-          DATABASE_URL: services().database.appUrl,
+          DATABASE_URL: services().database.workerUrl,
           WORKER_LOCK_DURATION_MS: '1000',
           WORKER_STALLED_INTERVAL_MS: '500',
         },

@@ -18,7 +18,7 @@ describe('worker process', () => {
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
         REDIS_URL: url,
-        DATABASE_URL: services().database.appUrl,
+        DATABASE_URL: services().database.workerUrl,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

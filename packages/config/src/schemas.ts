@@ -18,6 +18,8 @@ const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or re
 export const devDefaults = {
   /** The application's login: a member of groundwork_app, subject to row-level security. */
   DATABASE_URL: 'postgresql://groundwork:groundwork@127.0.0.1:5432/groundwork',
+  /** The worker's login: the application's rights plus the outbox relay's functions. */
+  WORKER_DATABASE_URL: 'postgresql://groundwork_worker_login:groundwork@127.0.0.1:5432/groundwork',
   /** The owner/admin that runs migrations and seeds. */
   MIGRATION_DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/groundwork',
   REDIS_URL: 'redis://127.0.0.1:6379',
@@ -135,6 +137,11 @@ export const posthogEnv = z.object({
 export const observabilityEnv = loggingEnv.extend(sentryEnv.shape).extend(posthogEnv.shape)
 
 export const workerEnv = z.object({
+  /**
+   * The worker's own database login (a member of groundwork_worker): only it may run the
+   * outbox relay. Unset: DATABASE_URL, which must then be such a login.
+   */
+  WORKER_DATABASE_URL: postgresUrl.optional(),
   /** Jobs at once on the default queue (other queues: packages/jobs/src/queues.ts). */
   WORKER_CONCURRENCY: positiveInt(5),
   /**

@@ -14,7 +14,7 @@ export type {
 export { Prisma, type PrismaClient } from './generated/prisma/client.ts'
 export { ProjectStatus, TaskPriority, TaskStatus } from './generated/prisma/enums.ts'
 export { pingDatabase } from './ping.ts'
-export { APP_ROLE, ensureAppLogin } from './roles.ts'
+export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {
   type HeldClaim,
   runHoldingClaim,

@@ -2,6 +2,8 @@ import pg from 'pg'
 
 /** The role migrations create and grant; the application's login user is a member of it. */
 export const APP_ROLE = 'groundwork_app'
+/** The worker's role: the application's rights plus the outbox relay's functions. */
+export const WORKER_ROLE = 'groundwork_worker'
 
 /**
  * Creates (or updates the password of) the LOGIN user the application connects as, a
@@ -12,6 +14,7 @@ export const APP_ROLE = 'groundwork_app'
 export async function ensureAppLogin(
   adminUrl: string,
   login: { user: string; password: string },
+  role: typeof APP_ROLE | typeof WORKER_ROLE = APP_ROLE,
 ): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl })
   await client.connect()
@@ -27,7 +30,7 @@ export async function ensureAppLogin(
         ? `ALTER ROLE ${user} WITH ${attributes} PASSWORD ${password}`
         : `CREATE ROLE ${user} WITH ${attributes} PASSWORD ${password}`,
     )
-    await client.query(`GRANT ${pg.escapeIdentifier(APP_ROLE)} TO ${user}`)
+    await client.query(`GRANT ${pg.escapeIdentifier(role)} TO ${user}`)
   } finally {
     await client.end()
   }

@@ -20,6 +20,10 @@ declare module 'vitest' {
 export const TEMPLATE_DATABASE = 'groundwork_template'
 /** The application's login in test servers (member of groundwork_app, RLS applies). */
 export const TEST_APP_LOGIN = { user: 'groundwork_test_app', password: 'groundwork_test_app' }
+export const TEST_WORKER_LOGIN = {
+  user: 'groundwork_test_worker',
+  password: 'groundwork_test_worker',
+}
 export const REDIS_DATABASES = 512
 export const REDIS_COUNTER_KEY = 'groundwork:test:next-db'
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { TEST_APP_LOGIN, withDatabase } from './context.ts'
+import { TEST_APP_LOGIN, TEST_WORKER_LOGIN, withDatabase } from './context.ts'
 
 export interface TestDatabase {
   name: string
@@ -9,6 +9,8 @@ export interface TestDatabase {
   url: string
   /** The application's URL: its own login, subject to row-level security. Give it to apps. */
   appUrl: string
+  /** The worker's login: the application's rights plus the outbox relay's. */
+  workerUrl: string
   drop(): Promise<void>
 }
 
@@ -35,6 +37,7 @@ export async function cloneDatabase(
     name,
     url: withDatabase(adminUrl, name),
     appUrl: withDatabase(adminUrl, name, TEST_APP_LOGIN),
+    workerUrl: withDatabase(adminUrl, name, TEST_WORKER_LOGIN),
     drop: () =>
       withAdmin(adminUrl, (admin) =>
         admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),

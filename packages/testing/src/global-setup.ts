@@ -1,8 +1,14 @@
-import { ensureAppLogin } from '@repo/db'
+import { ensureAppLogin, WORKER_ROLE } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
-import { REDIS_DATABASES, TEMPLATE_DATABASE, TEST_APP_LOGIN, withDatabase } from './context.ts'
+import {
+  REDIS_DATABASES,
+  TEMPLATE_DATABASE,
+  TEST_APP_LOGIN,
+  TEST_WORKER_LOGIN,
+  withDatabase,
+} from './context.ts'
 import { withAdmin } from './database.ts'
 import { chooseRuntime, startEphemeralPostgres, startEphemeralRedis } from './servers/index.ts'
 import type { PostgresServer, RedisServer } from './servers/types.ts'
@@ -56,4 +62,5 @@ export async function createTemplate(adminUrl: string): Promise<void> {
   await applyMigrations({ databaseUrl: withDatabase(adminUrl, TEMPLATE_DATABASE), log: () => {} })
   // Roles are per server: the app login every test database grants to (via groundwork_app).
   await ensureAppLogin(adminUrl, TEST_APP_LOGIN)
+  await ensureAppLogin(adminUrl, TEST_WORKER_LOGIN, WORKER_ROLE)
 }

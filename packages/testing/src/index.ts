@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { createTestDatabase, type TestDatabase } from './database.ts'
 import { createTestRedis, type TestRedis } from './redis.ts'
 
-export { TEST_APP_LOGIN, type TestServices } from './context.ts'
+export { TEST_APP_LOGIN, TEST_WORKER_LOGIN, type TestServices } from './context.ts'
 export { createTestDatabase, type TestDatabase } from './database.ts'
 export {
   type FakeOAuthProvider,
