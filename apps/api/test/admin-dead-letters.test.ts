@@ -95,6 +95,16 @@ describe('dead letters through the admin API', () => {
       total: 0,
       data: [],
     })
+    const audited = (await sql(
+      "SELECT action FROM audit_logs WHERE target_type = 'dead_letter' ORDER BY created_at",
+    )) as Array<{ action: string }>
+    expect(audited.map((a) => a.action)).toEqual(
+      expect.arrayContaining([
+        'dead_letter.replayed',
+        'dead_letter.purged',
+        'dead_letter.replayed_all',
+      ]),
+    )
   })
 
   it('answer 404 for an unknown entry and 400 for a malformed id or cursor', async () => {

@@ -1,4 +1,4 @@
-import { AppError, errors } from '@repo/core'
+import { AppError, errors, recordAudit } from '@repo/core'
 import {
   type DeadLetter,
   getDeadLetter,
@@ -7,6 +7,7 @@ import {
   replayAllDeadLetters,
   replayDeadLetter,
 } from '@repo/jobs'
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -68,6 +69,19 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       })
     })
   const queueFor = (name: string) => fastify.queues.get(name)
+  // Operators' changes to dead letters are audited (who, what, from where).
+  const audit = (
+    request: FastifyRequest,
+    action: string,
+    metadata: Record<string, string | number>,
+  ) =>
+    recordAudit(fastify.db, {
+      action,
+      actorUserId: request.auth?.userId,
+      targetType: 'dead_letter',
+      ipAddress: request.ip,
+      metadata,
+    })
 
   fastify.get(
     '/dead-letters',
@@ -131,7 +145,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       if (!(await inTime(replayDeadLetter(dlqNow(), request.params.id, queueFor))))
         throw errors.notFound('The dead letter')
-      request.log.info({ deadLetterId: request.params.id }, 'dead letter replayed')
+      await audit(request, 'dead_letter.replayed', { deadLetterId: request.params.id })
       return reply.code(202).send({ replayed: 1 })
     },
   )
@@ -148,7 +162,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const replayed = await inTime(replayAllDeadLetters(dlqNow(), queueFor))
-      request.log.info({ replayed }, 'dead letters replayed')
+      await audit(request, 'dead_letter.replayed_all', { replayed })
       return reply.code(202).send({ replayed })
     },
   )
@@ -167,6 +181,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       if ((await inTime(purgeDeadLetters(dlqNow(), request.params.id))) === 0)
         throw errors.notFound('The dead letter')
+      await audit(request, 'dead_letter.purged', { deadLetterId: request.params.id })
       return reply.code(204).send(null)
     },
   )
@@ -181,7 +196,11 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: z.object({ purged: z.number().int() }), ...adminProblems },
       },
     },
-    async () => ({ purged: await inTime(purgeDeadLetters(dlqNow())) }),
+    async (request) => {
+      const purged = await inTime(purgeDeadLetters(dlqNow()))
+      await audit(request, 'dead_letter.purged_all', { purged })
+      return { purged }
+    },
   )
 }
 
