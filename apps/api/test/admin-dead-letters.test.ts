@@ -107,6 +107,22 @@ describe('dead letters through the admin API', () => {
     )
   })
 
+  it('need a recent sign-in to replay or purge, not just a valid session', async () => {
+    const headers = await operator()
+    await sql("UPDATE sessions SET created_at = now() - interval '1 day'")
+    for (const [method, url] of [
+      ['POST', '/v1/admin/dead-letters/replay-all'],
+      ['DELETE', '/v1/admin/dead-letters'],
+      ['DELETE', '/v1/admin/dead-letters/any-1'],
+    ] as const) {
+      const res = await server.inject({ method, url, headers })
+      expect(res.statusCode, `${method} ${url}`).toBe(403)
+      expect(res.json().type).toBe('urn:groundwork:problem:step_up_required')
+    }
+    // Reading stays open to the session.
+    expect((await server.inject({ url: '/v1/admin/dead-letters', headers })).statusCode).toBe(200)
+  })
+
   it('answer 404 for an unknown entry and 400 for a malformed id or cursor', async () => {
     const headers = await operator()
     expect(

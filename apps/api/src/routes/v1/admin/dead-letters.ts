@@ -1,4 +1,4 @@
-import { AppError, errors, recordAudit } from '@repo/core'
+import { AppError, errors, recordAudit, requireRecentAuth } from '@repo/core'
 import {
   type DeadLetter,
   getDeadLetter,
@@ -69,6 +69,11 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       })
     })
   const queueFor = (name: string) => fastify.queues.get(name)
+  // Changing dead letters replays or destroys work: a recent sign-in or step-up first.
+  const recentAuth = async (request: FastifyRequest) => {
+    const auth = request.auth as NonNullable<typeof request.auth>
+    await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
+  }
   // Operators' changes to dead letters are audited (who, what, from where).
   const audit = (
     request: FastifyRequest,
@@ -143,6 +148,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
+      await recentAuth(request)
       if (!(await inTime(replayDeadLetter(dlqNow(), request.params.id, queueFor))))
         throw errors.notFound('The dead letter')
       await audit(request, 'dead_letter.replayed', { deadLetterId: request.params.id })
@@ -161,6 +167,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
+      await recentAuth(request)
       const replayed = await inTime(replayAllDeadLetters(dlqNow(), queueFor))
       await audit(request, 'dead_letter.replayed_all', { replayed })
       return reply.code(202).send({ replayed })
@@ -179,6 +186,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
+      await recentAuth(request)
       if ((await inTime(purgeDeadLetters(dlqNow(), request.params.id))) === 0)
         throw errors.notFound('The dead letter')
       await audit(request, 'dead_letter.purged', { deadLetterId: request.params.id })
@@ -197,6 +205,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
+      await recentAuth(request)
       const purged = await inTime(purgeDeadLetters(dlqNow()))
       await audit(request, 'dead_letter.purged_all', { purged })
       return { purged }
