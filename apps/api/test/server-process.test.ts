@@ -132,7 +132,15 @@ describe('api process', () => {
     api.child.kill('SIGTERM')
     await Promise.all([...clients, balancer])
 
-    expect(await api.exited).toBe(0)
+    // On failure, the process's own last words say why (seen once under full-suite load).
+    const lastWords = () =>
+      api
+        .output()
+        .split('\n')
+        .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+        .slice(-10)
+        .join('\n')
+    expect(await api.exited, lastWords()).toBe(0)
     expect(failures).toEqual([])
     expect(statuses.length).toBeGreaterThan(8)
     // Every request got a real answer: wrong password (401) or, as guesses pile up from
