@@ -11,9 +11,9 @@ export default fp(
   async function redis(fastify: FastifyInstance) {
     const client = new Redis(fastify.config.REDIS_URL, {
       lazyConnect: true,
-      // Commands issued in the same tick (the rate-limit tiers of a request, and those of
-      // concurrent requests) go out in one write.
-      enableAutoPipelining: true,
+      // No enableAutoPipelining: ioredis 6 can throw from its auto-pipeline callback
+      // (results[i] is not iterable) when the connection closes with a batch pending,
+      // which crashed the process during shutdown under load.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       // A frozen Redis must not hold requests: commands give up and the caller gets a 503.
