@@ -7,11 +7,11 @@ import {
   getDeadLetter,
   listDeadLetters,
   openDeadLetters,
+  openQueues,
   purgeDeadLetters,
   replayAllDeadLetters,
   replayDeadLetter,
 } from '@repo/jobs'
-import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 
 const USAGE = `usage: pnpm jobs dlq list [--offset N] [--limit N]
@@ -46,15 +46,8 @@ async function main(args: string[]): Promise<number> {
     )
   }
   const deadLetters = openDeadLetters(connection)
-  const queues = new Map<string, Queue>()
-  const queueFor = (name: string) => {
-    let queue = queues.get(name)
-    if (!queue) {
-      queue = new Queue(name, { connection })
-      queues.set(name, queue)
-    }
-    return queue
-  }
+  const queues = openQueues(connection)
+  const queueFor = queues.get
   const option = (name: string, fallback: number) => {
     const all = [target, ...rest]
     const at = all.indexOf(name)
@@ -110,7 +103,7 @@ async function main(args: string[]): Promise<number> {
     console.error(USAGE)
     return 2
   } finally {
-    await Promise.all([deadLetters.close(), ...[...queues.values()].map((q) => q.close())])
+    await Promise.all([deadLetters.close(), queues.close()])
     connection.disconnect()
   }
 }

@@ -8,13 +8,13 @@ import {
   EMAIL_QUEUE,
   MAINTENANCE_QUEUE,
   openDeadLetters,
+  openQueues,
   QUEUES,
   SCHEDULES,
   stripeEventJob,
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
-import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
 import { definedHandler } from './define-handler.ts'
@@ -92,26 +92,12 @@ const producerConnection = new Redis(env.REDIS_URL, {
   connectTimeout: env.REDIS_CONNECT_TIMEOUT_MS,
 })
 producerConnection.on('error', () => {}) // the worker connection reports outages
-const producers = new Map<string, Queue>()
-const relay = createOutboxRelay({
-  db,
-  logger,
-  queueFor: (name) => {
-    let queue = producers.get(name)
-    if (!queue) {
-      queue = new Queue(name, { connection: producerConnection })
-      queue.on('error', () => {})
-      producers.set(name, queue)
-    }
-    return queue
-  },
-})
+const producers = openQueues(producerConnection)
+const relay = createOutboxRelay({ db, logger, queueFor: producers.get })
 relay.start()
 
 // Cron: reconcile the declared schedules on every start (idempotent; stale ones removed).
-const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection })
-maintenanceQueue.on('error', () => {})
-registerSchedules(maintenanceQueue, SCHEDULES, logger).catch((err) =>
+registerSchedules(producers.get(MAINTENANCE_QUEUE), SCHEDULES, logger).catch((err) =>
   logger.error({ err }, 'could not register job schedules'),
 )
 
@@ -130,9 +116,9 @@ async function shutdown(signal: NodeJS.Signals) {
   force.unref()
   // close() stops fetching new jobs and resolves once the active ones have finished.
   await Promise.all([relay.stop(), ...workers.map((worker) => worker.close())])
-  await Promise.all([...producers.values()].map((queue) => queue.close()))
+  await producers.close()
   producerConnection.disconnect()
-  await Promise.all([deadLetters.close(), maintenanceQueue.close(), db.$disconnect()])
+  await Promise.all([deadLetters.close(), db.$disconnect()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
   await Promise.all([analytics.shutdown(), flushSentry()])

@@ -33,5 +33,6 @@ export {
   type Schedule,
   sweepOutboxJob,
 } from './maintenance.ts'
+export { openQueues, type QueueRegistry } from './queue-registry.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'
 export { stripeEventJob, WEBHOOKS_QUEUE } from './webhooks.ts'
