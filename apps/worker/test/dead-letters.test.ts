@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import {
   defineJob,
@@ -11,7 +10,6 @@ import {
   replayAllDeadLetters,
   replayDeadLetter,
 } from '@repo/jobs'
-import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
 import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -19,23 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createWorker } from '../src/create-worker.ts'
 import { definedHandler } from '../src/define-handler.ts'
+import { capturingLogger } from './helpers.ts'
 
 // Jobs that fail for good are filed as dead letters with their payload, error and every
 // attempt's stack; operators list, inspect, replay (with a fresh attempt budget) and purge.
 const services = useIsolatedServices()
 const QUEUE = 'dlq-test'
-const lines: Array<Record<string, unknown>> = []
-const logger = createLogger({
-  service: 'worker-test',
-  level: 'info',
-  pretty: false,
-  destination: new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
-      done()
-    },
-  }),
-})
+const { logger, lines } = capturingLogger()
 const charge = defineJob({
   name: 'test.charge',
   version: 1,

@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream'
 import { defineJob, enqueueJob } from '@repo/jobs'
-import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
 import { type Job, Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -8,22 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createWorker } from '../src/create-worker.ts'
 import { definedHandler } from '../src/define-handler.ts'
+import { capturingLogger } from './helpers.ts'
 
 // Defined jobs through a real queue and worker: validation on both sides, a timeout per
 // attempt, the request's context in the worker's logs.
 const services = useIsolatedServices()
-const lines: Array<Record<string, unknown>> = []
-const logger = createLogger({
-  service: 'worker-test',
-  level: 'info',
-  pretty: false,
-  destination: new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
-      done()
-    },
-  }),
-})
+const { logger, lines } = capturingLogger()
 let connection: Redis
 let queue: Queue
 let events: QueueEvents

@@ -1,5 +1,5 @@
 import { addToOutbox } from '@repo/core'
-import { createDatabaseClient, type PrismaClient, withTenant } from '@repo/db'
+import { type PrismaClient, withTenant } from '@repo/db'
 import { defineJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
@@ -9,6 +9,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createOutboxRelay } from '../src/outbox-relay.ts'
+import { ownerQuery, testDatabaseClient } from './helpers.ts'
 
 // The transactional outbox against real Postgres (the application login, under row-level
 // security) and real Redis: what commits is published once; what rolls back never is.
@@ -26,23 +27,11 @@ let redis: Redis
 let queue: Queue
 let orgId = ''
 
-const owner = async (sql: string, values: unknown[] = []) => {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(sql, values)).rows
-  } finally {
-    await client.end()
-  }
-}
+const owner = (sql: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, sql, values)
 
 beforeAll(async () => {
-  db = createDatabaseClient({
-    DATABASE_URL: services().database.workerUrl,
-    DATABASE_POOL_MAX: 4,
-    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
-    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-  })
+  db = testDatabaseClient(services().database.workerUrl)
   // Producers fail fast, as the worker's relay connection does.
   redis = new Redis(services().redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   queue = new Queue(QUEUE, { connection: redis })
@@ -220,12 +209,7 @@ describe('the transactional outbox', () => {
 
   it('is not readable by the application login', async () => {
     await record('there is something to read')
-    const api = createDatabaseClient({
-      DATABASE_URL: services().database.appUrl,
-      DATABASE_POOL_MAX: 1,
-      DATABASE_CONNECT_TIMEOUT_MS: 2_000,
-      DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-    })
+    const api = testDatabaseClient(services().database.appUrl)
     const rows = await withTenant(api, { organizationId: orgId }, (tx) =>
       tx.outboxMessage.findMany(),
     )

@@ -1,4 +1,4 @@
-import { createDatabaseClient, type PrismaClient } from '@repo/db'
+import type { PrismaClient } from '@repo/db'
 import {
   cleanupCredentialsJob,
   enqueueJob,
@@ -11,11 +11,11 @@ import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
 import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
 import { Redis } from 'ioredis'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
 import { maintenanceHandlers } from '../src/maintenance.ts'
 import { registerSchedules } from '../src/schedulers.ts'
+import { ownerQuery, testDatabaseClient } from './helpers.ts'
 
 // Cron through BullMQ job schedulers, and the housekeeping they run, against real Redis
 // and Postgres (the worker's own login, under row-level security).
@@ -27,15 +27,8 @@ let events: QueueEvents
 let db: PrismaClient
 let worker: Worker
 
-const owner = async (sql: string, values: unknown[] = []) => {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(sql, values)).rows
-  } finally {
-    await client.end()
-  }
-}
+const owner = (sql: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, sql, values)
 
 beforeAll(async () => {
   const { url } = services().redis
@@ -43,12 +36,7 @@ beforeAll(async () => {
   queue = new Queue(MAINTENANCE_QUEUE, { connection })
   events = new QueueEvents(MAINTENANCE_QUEUE, { connection: { url } })
   await events.waitUntilReady()
-  db = createDatabaseClient({
-    DATABASE_URL: services().database.workerUrl,
-    DATABASE_POOL_MAX: 2,
-    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
-    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-  })
+  db = testDatabaseClient(services().database.workerUrl)
   worker = createWorker({
     queue: MAINTENANCE_QUEUE,
     connection,

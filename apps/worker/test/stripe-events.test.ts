@@ -1,31 +1,19 @@
 import { processStripeEvent, receiveStripeEvent } from '@repo/core'
-import { createDatabaseClient, type PrismaClient } from '@repo/db'
+import type { PrismaClient } from '@repo/db'
 import { useIsolatedServices } from '@repo/testing'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ownerQuery, testDatabaseClient } from './helpers.ts'
 
 // Processing stored Stripe events, against real Postgres: in any order, any number of
 // times, the subscription ends as the newest event says.
 const services = useIsolatedServices()
 let db: PrismaClient
 
-const owner = async (sql: string, values: unknown[] = []) => {
-  const client = new pg.Client({ connectionString: services().database.url })
-  await client.connect()
-  try {
-    return (await client.query(sql, values)).rows
-  } finally {
-    await client.end()
-  }
-}
+const owner = (sql: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, sql, values)
 
 beforeAll(() => {
-  db = createDatabaseClient({
-    DATABASE_URL: services().database.workerUrl,
-    DATABASE_POOL_MAX: 2,
-    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
-    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-  })
+  db = testDatabaseClient(services().database.workerUrl)
 })
 afterAll(() => db?.$disconnect())
 

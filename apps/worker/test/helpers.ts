@@ -1,0 +1,41 @@
+import { Writable } from 'node:stream'
+import { createDatabaseClient } from '@repo/db'
+import { createLogger } from '@repo/observability'
+import pg from 'pg'
+
+/** Runs one statement with a test database's owner (superuser) URL, for set-up and checks. */
+export async function ownerQuery(url: string, query: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query(query, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** A small Prisma client for a test database login (the worker's, or the API's). */
+export const testDatabaseClient = (url: string) =>
+  createDatabaseClient({
+    DATABASE_URL: url,
+    DATABASE_POOL_MAX: 4,
+    DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+  })
+
+/** A real JSON logger at info level whose lines land in `lines`, for asserting on logs. */
+export function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = createLogger({
+    service: 'worker-test',
+    level: 'info',
+    pretty: false,
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    }),
+  })
+  return { logger, lines }
+}
