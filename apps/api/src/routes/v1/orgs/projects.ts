@@ -54,6 +54,14 @@ const fields = {
   description: textSchema(2000),
   status: z.enum(PROJECT_STATUSES),
 }
+/** What a project body may set; every field optional (PATCH), the name required to create. */
+const changesSchema = z
+  .object({
+    name: fields.name.optional(),
+    description: fields.description.optional(),
+    status: fields.status.optional(),
+  })
+  .strict()
 const params = z.object({ orgId: idSchema })
 const projectParams = z.object({ orgId: idSchema, projectId: idSchema })
 const read = { organizationRole: 'member', apiKeyScope: 'projects:read' } as const
@@ -71,13 +79,7 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['projects'],
         summary: 'Create a project. Names are unique within the organization (409 otherwise).',
         params,
-        body: z
-          .object({
-            name: fields.name,
-            description: fields.description.optional(),
-            status: fields.status.optional(),
-          })
-          .strict(),
+        body: changesSchema.required({ name: true }),
         response: { 201: projectSchema, ...tenantProblems, 409: problemSchema },
       },
     },
@@ -142,13 +144,7 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
           'Change a project. If-Match with its ETag is required: 412 if it changed since, 428 without.',
         params: projectParams,
         headers: ifMatch,
-        body: z
-          .object({
-            name: fields.name.optional(),
-            description: fields.description.optional(),
-            status: fields.status.optional(),
-          })
-          .strict(),
+        body: changesSchema,
         response: { 200: projectSchema, ...versionedProblems, 409: problemSchema },
       },
     },

@@ -68,6 +68,17 @@ const fields = {
   assigneeId: idSchema.nullable().describe('A member of the organization; null unassigns.'),
   dueDate: dateSchema.nullable(),
 }
+/** What a task body may set; every field optional (PATCH), the title required to create. */
+const changesSchema = z
+  .object({
+    title: fields.title.optional(),
+    description: fields.description.optional(),
+    status: fields.status.optional(),
+    priority: fields.priority.optional(),
+    assigneeId: fields.assigneeId.optional(),
+    dueDate: fields.dueDate.optional(),
+  })
+  .strict()
 const projectParams = z.object({ orgId: idSchema, projectId: idSchema })
 const taskParams = projectParams.extend({ taskId: idSchema })
 const read = { organizationRole: 'member', apiKeyScope: 'projects:read' } as const
@@ -84,16 +95,7 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['tasks'],
         summary: 'Add a task to a project. The assignee must be a member (422 otherwise).',
         params: projectParams,
-        body: z
-          .object({
-            title: fields.title,
-            description: fields.description.optional(),
-            status: fields.status.optional(),
-            priority: fields.priority.optional(),
-            assigneeId: fields.assigneeId.optional(),
-            dueDate: fields.dueDate.optional(),
-          })
-          .strict(),
+        body: changesSchema.required({ title: true }),
         response: { 201: taskSchema, ...tenantProblems, 422: problemSchema },
       },
     },
@@ -170,16 +172,7 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
           'Change a task. If-Match with its ETag is required: 412 if it changed since, 428 without.',
         params: taskParams,
         headers: ifMatch,
-        body: z
-          .object({
-            title: fields.title.optional(),
-            description: fields.description.optional(),
-            status: fields.status.optional(),
-            priority: fields.priority.optional(),
-            assigneeId: fields.assigneeId.optional(),
-            dueDate: fields.dueDate.optional(),
-          })
-          .strict(),
+        body: changesSchema,
         response: { 200: taskSchema, ...versionedProblems, 422: problemSchema },
       },
     },
