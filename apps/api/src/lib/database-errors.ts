@@ -34,9 +34,7 @@ export function databaseProblem(error: unknown): Problem | undefined {
     default: {
       // A value Postgres refuses (SQLSTATE class 22: bad text encoding, a date out of
       // range, ...) is the caller's input; validation should catch it first, this is the net.
-      const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } })
-        ?.driverAdapterError?.cause
-      if (error.code === 'P2007' || cause?.originalCode?.startsWith('22')) {
+      if (error.code === 'P2007' || sqlState(error)?.startsWith('22')) {
         return problem(400, {
           type: 'urn:groundwork:problem:invalid_value',
           detail: 'A value is not valid.',
@@ -45,4 +43,10 @@ export function databaseProblem(error: unknown): Problem | undefined {
       return undefined
     }
   }
+}
+
+/** The Postgres SQLSTATE behind a Prisma error, when the driver adapter reported one. */
+export function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+  const meta = error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } }
+  return meta?.driverAdapterError?.cause?.originalCode
 }

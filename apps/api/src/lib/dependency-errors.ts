@@ -1,4 +1,5 @@
 import { Prisma } from '@repo/db'
+import { sqlState } from './database-errors.ts'
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -25,9 +26,8 @@ export function isDependencyDown(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     // P2024/P2028: no connection or transaction to be had in time (pool exhausted).
     if (['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028'].includes(error.code)) return true
-    const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: string } } })
-      ?.driverAdapterError?.cause
-    if (cause?.originalCode && BUSY_SQLSTATES.has(cause.originalCode)) return true
+    const state = sqlState(error)
+    if (state && BUSY_SQLSTATES.has(state)) return true
   }
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown }
