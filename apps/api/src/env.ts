@@ -5,8 +5,10 @@ import {
   databaseEnv,
   oauthEnv,
   observabilityEnv,
+  productionChecks,
   redisEnv,
   runtimeEnv,
+  webhooksEnv,
 } from '@repo/config'
 import type { z } from 'zod'
 
@@ -19,14 +21,7 @@ export const apiEnvSchema = runtimeEnv
   .extend(authEnv.shape)
   .extend(appUrlEnv.shape)
   .extend(oauthEnv.shape)
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.MFA_ENCRYPTION_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['MFA_ENCRYPTION_KEY'],
-        message: 'is required in production',
-      })
-    }
-  })
+  .extend(webhooksEnv.shape)
+  .superRefine(productionChecks)
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>

@@ -22,6 +22,19 @@ describe('API environment', () => {
     ).toBe(key)
   })
 
+  it('refuses to turn the webhook SSRF guard off in production', () => {
+    const key = Buffer.alloc(32, 1).toString('base64')
+    const production = { ...base, NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key }
+    expect(() =>
+      parseEnv(apiEnvSchema, { ...production, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' }),
+    ).toThrowError(/WEBHOOKS_ALLOW_PRIVATE_TARGETS: must be false in production/)
+    expect(parseEnv(apiEnvSchema, production).WEBHOOKS_ALLOW_PRIVATE_TARGETS).toBe(false)
+    expect(
+      parseEnv(apiEnvSchema, { ...base, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' })
+        .WEBHOOKS_ALLOW_PRIVATE_TARGETS,
+    ).toBe(true)
+  })
+
   it('lists CORS origins and rejects ones that are not URLs', () => {
     expect(
       parseEnv(apiEnvSchema, { ...base, CORS_ORIGINS: 'https://a.example, https://b.example' })

@@ -1,4 +1,4 @@
-import { type JobDefinition, readJobEnvelope } from '@repo/jobs'
+import { type JobContext as CarriedContext, type JobDefinition, readJobEnvelope } from '@repo/jobs'
 import type { Logger } from '@repo/observability'
 import { type Job, UnrecoverableError } from 'bullmq'
 import type { z } from 'zod'
@@ -11,6 +11,8 @@ export interface DefinedJobContext extends JobContext {
   logger: Logger
   /** Aborted when the attempt runs past the definition's timeout: stop, clean up. */
   signal: AbortSignal
+  /** Who and what the job runs for (organization, request and trace ids), from its producer. */
+  origin: CarriedContext
 }
 
 export class JobTimeoutError extends Error {
@@ -52,6 +54,7 @@ export function definedHandler<S extends z.ZodType>(
           job,
           logger,
           signal: controller.signal,
+          origin: context,
         }),
         timedOut,
       ])

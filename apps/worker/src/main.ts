@@ -1,5 +1,5 @@
 import './instrument.ts'
-import { loadEnvOrExit } from '@repo/config'
+import { loadEnvOrExit, secretsKey } from '@repo/config'
 import { processStripeEvent } from '@repo/core'
 import { createDatabaseClient } from '@repo/db'
 import {
@@ -12,6 +12,7 @@ import {
   QUEUES,
   SCHEDULES,
   stripeEventJob,
+  WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
@@ -24,6 +25,7 @@ import { defaultHandlers, type JobHandler } from './handlers.ts'
 import { maintenanceHandlers } from './maintenance.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
+import { webhookHandlers } from './webhooks.ts'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -53,6 +55,14 @@ const deadLetters = openDeadLetters(connection)
 // Connection trouble is reported once by the connection's own listener above.
 deadLetters.on('error', () => {})
 const mailer = createEmailHandler(env, connection)
+const webhooks = webhookHandlers({
+  db,
+  secretsKey: secretsKey(env),
+  allowPrivateTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
+  timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+  disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+  appUrl: env.APP_URL,
+})
 // Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {
   [DEFAULT_QUEUE]: defaultHandlers,
@@ -62,7 +72,9 @@ const handlersByQueue: Record<string, Record<string, JobHandler>> = {
     [stripeEventJob.name]: definedHandler(stripeEventJob, (payload) =>
       processStripeEvent({ db }, payload),
     ),
+    ...webhooks.events,
   },
+  [WEBHOOK_DELIVERIES_QUEUE]: webhooks.deliveries,
 }
 const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
   const settings = QUEUES[queue]

@@ -82,6 +82,26 @@ describe('transactional email', () => {
     expect(mail.html).not.toContain('<b>admin</b>')
   })
 
+  it('tells admins that a webhook endpoint was disabled, escaping its URL', async () => {
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'webhook-endpoint-disabled',
+      to: 'admin@example.com',
+      name: 'Ada',
+      url: 'https://app.example.com/orgs/1/settings/webhooks/2',
+      organizationName: 'Acme',
+      endpointUrl: 'https://hooks.example.com/in?a=1&b=<x>',
+      failures: 5,
+    })) as Job
+    await job.waitUntilFinished(events, 10_000)
+    const mail = await sink.waitFor((m) => m.to.includes('admin@example.com'))
+    expect(mail.subject).toBe('A webhook endpoint of Acme was disabled')
+    expect(mail.text).toContain(
+      'Deliveries to https://hooks.example.com/in?a=1&b=<x> failed 5 times',
+    )
+    expect(mail.html).toContain('https://hooks.example.com/in?a=1&amp;b=&lt;x&gt;')
+    expect(mail.html).toContain('href="https://app.example.com/orgs/1/settings/webhooks/2"')
+  })
+
   it('retries when the SMTP server fails temporarily, and delivers once', async () => {
     sink.failNext(2)
     const job = (await enqueueJob(queue, testJob, {

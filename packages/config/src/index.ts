@@ -10,9 +10,12 @@ export {
   oauthEnv,
   observabilityEnv,
   posthogEnv,
+  productionChecks,
   redisEnv,
   runtimeEnv,
+  secretsKey,
   sentryEnv,
+  webhooksEnv,
   webServerEnv,
   workerEnv,
 } from './schemas.ts'

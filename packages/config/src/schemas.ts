@@ -162,17 +162,65 @@ export const authEnv = z.object({
   SESSION_ABSOLUTE_LIFETIME_DAYS: positiveInt(30),
   /** Requests per minute and client IP to sign-up and sign-in (and later reset/verify). */
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
-  /**
-   * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts TOTP secrets at rest.
-   * Required in production; development and tests use a fixed, public key.
-   */
   MFA_ENCRYPTION_KEY: z
     .string()
     .refine(
       (value) => Buffer.from(value, 'base64').length === 32,
       'must be 32 bytes, base64-encoded',
     )
-    .optional(),
+    .optional()
+    .describe(
+      '32 random bytes, base64 (`openssl rand -base64 32`): encrypts secrets at rest (TOTP keys, webhook signing secrets). Required in production; development and tests use a fixed, public key.',
+    ),
+})
+
+/** The key of secrets at rest, from MFA_ENCRYPTION_KEY; the public development key without it. */
+export function secretsKey(env: { MFA_ENCRYPTION_KEY?: string | undefined }): Buffer {
+  return env.MFA_ENCRYPTION_KEY
+    ? Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64')
+    : Buffer.from('groundwork-development-only-key!', 'utf8')
+}
+
+/** Checks for any process that reads secrets at rest or sends webhooks: what production must set. */
+export function productionChecks(
+  env: {
+    NODE_ENV: string
+    MFA_ENCRYPTION_KEY?: string | undefined
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS?: boolean
+  },
+  ctx: z.RefinementCtx,
+) {
+  if (env.NODE_ENV !== 'production') return
+  if (!env.MFA_ENCRYPTION_KEY)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MFA_ENCRYPTION_KEY'],
+      message: 'is required in production',
+    })
+  if (env.WEBHOOKS_ALLOW_PRIVATE_TARGETS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOKS_ALLOW_PRIVATE_TARGETS'],
+      message: 'must be false in production (it turns off the SSRF guard)',
+    })
+}
+
+/** Outgoing webhooks: the SSRF guard, delivery timeouts, disabling and secret rotation. */
+export const webhooksEnv = z.object({
+  /**
+   * Lets endpoints point at loopback, private, link-local and other non-public addresses.
+   * Off by default; for development and tests (a receiver on 127.0.0.1). Refused in production.
+   */
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: booleanFlag(false),
+  /** One delivery attempt gives up after this long (connect, send and answer). */
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  /**
+   * An endpoint is disabled after this many deliveries in a row failed (each after all its
+   * retries, about four hours); its organization's admins are emailed.
+   */
+  WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(5),
+  /** After a secret rotation, the previous secret keeps signing beside the new one this long. */
+  WEBHOOK_SECRET_GRACE_HOURS: positiveInt(24),
 })
 
 export const emailEnv = z.object({

@@ -12,8 +12,10 @@ export interface CoreDeps {
   appUrl: string
   /** Configured OAuth providers (absent ones are disabled). */
   oauthProviders: Partial<Record<OAuthProvider['name'], OAuthProvider>>
-  /** AES-256 key for secrets at rest (TOTP). */
+  /** AES-256 key for secrets at rest (TOTP keys, webhook signing secrets). */
   mfaKey: Buffer
+  /** Outgoing webhooks: whether endpoints may be private addresses (never in production). */
+  webhooks: { allowPrivateTargets: boolean; secretGraceMs: number }
   /** How much one organization may own: plan limits, checked when something is created. */
   quotas: { projectsPerOrganization: number; tasksPerProject: number }
   /** For failures a function absorbs on purpose (the caller's answer does not change). */

@@ -1,7 +1,8 @@
 import { type TenantContext, withTenant } from '@repo/db'
-import type { CoreDeps } from './context.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
 import { quotaExceeded } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
+import { emitWebhookEvent, projectEventData } from './webhook-events.ts'
 
 /**
  * Creates a project; its name is unique in the organization (a duplicate answers 409),
@@ -11,6 +12,7 @@ export async function createProject(
   deps: CoreDeps,
   actor: TenantContext,
   input: ProjectChanges & { name: string },
+  meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, actor, async (tx) => {
     // The organization row is the lock that serialises creates against the quota (NO KEY:
@@ -18,7 +20,7 @@ export async function createProject(
     await tx.$executeRaw`SELECT 1 FROM organizations WHERE id = ${actor.organizationId}::uuid FOR NO KEY UPDATE`
     const limit = deps.quotas.projectsPerOrganization
     if ((await tx.project.count()) >= limit) throw quotaExceeded('projects', limit)
-    return tx.project.create({
+    const project = await tx.project.create({
       data: {
         organizationId: actor.organizationId,
         name: input.name,
@@ -26,5 +28,12 @@ export async function createProject(
         status: input.status ?? 'active',
       },
     })
+    await emitWebhookEvent(
+      tx,
+      actor.organizationId,
+      { type: 'project.created', data: projectEventData(project) },
+      meta,
+    )
+    return project
   })
 }

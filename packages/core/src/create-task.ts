@@ -1,14 +1,16 @@
 import { type TenantContext, withTenant } from '@repo/db'
 import { errors } from './app-error.ts'
-import type { CoreDeps } from './context.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
 import { quotaExceeded } from './preconditions.ts'
 import { assertAssignable, type TaskChanges, taskData } from './task-fields.ts'
+import { emitWebhookEvent, taskEventData } from './webhook-events.ts'
 
 /** Adds a task to a project of the acting organization. */
 export async function createTask(
   deps: CoreDeps,
   actor: TenantContext,
   input: { projectId: string; task: TaskChanges & { title: string } },
+  meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, actor, async (tx) => {
     // Locking the project serialises creates against its quota (and keeps it from going).
@@ -19,7 +21,7 @@ export async function createTask(
     if ((await tx.task.count({ where: { projectId: input.projectId } })) >= limit)
       throw quotaExceeded('tasks in this project', limit)
     await assertAssignable(tx, actor.organizationId, input.task.assigneeId)
-    return tx.task.create({
+    const task = await tx.task.create({
       data: {
         ...taskData(input.task),
         title: input.task.title,
@@ -27,5 +29,12 @@ export async function createTask(
         projectId: input.projectId,
       },
     })
+    await emitWebhookEvent(
+      tx,
+      actor.organizationId,
+      { type: 'task.created', data: taskEventData(task) },
+      meta,
+    )
+    return task
   })
 }

@@ -3,6 +3,7 @@ import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { type ExpectedVersion, versionMismatch } from './preconditions.ts'
+import { emitWebhookEvent } from './webhook-events.ts'
 
 /**
  * Deletes a project and, through the foreign key, all its tasks: one transaction, so
@@ -36,5 +37,15 @@ export async function deleteProject(
       ipAddress: meta.ipAddress,
       metadata: { name: project.name },
     })
+    // Its tasks go with it: project.deleted stands for them too (no task.deleted each).
+    await emitWebhookEvent(
+      tx,
+      actor.organizationId,
+      {
+        type: 'project.deleted',
+        data: { id: input.projectId, organizationId: actor.organizationId },
+      },
+      meta,
+    )
   })
 }

@@ -1,13 +1,15 @@
 import { type TenantContext, withTenant } from '@repo/db'
 import { errors } from './app-error.ts'
-import type { CoreDeps } from './context.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
 import { type ExpectedVersion, versionMismatch } from './preconditions.ts'
+import { emitWebhookEvent } from './webhook-events.ts'
 
 /** Deletes a task if it is still at `expectedVersion` (when one is given). */
 export async function deleteTask(
   deps: CoreDeps,
   actor: TenantContext,
   input: { projectId: string; taskId: string; expectedVersion: ExpectedVersion },
+  meta: RequestMeta = {},
 ) {
   await withTenant(deps.db, actor, async (tx) => {
     const { count } = await tx.task.deleteMany({
@@ -17,7 +19,22 @@ export async function deleteTask(
         ...(input.expectedVersion === undefined ? {} : { version: input.expectedVersion }),
       },
     })
-    if (count > 0) return
+    if (count > 0) {
+      await emitWebhookEvent(
+        tx,
+        actor.organizationId,
+        {
+          type: 'task.deleted',
+          data: {
+            id: input.taskId,
+            organizationId: actor.organizationId,
+            projectId: input.projectId,
+          },
+        },
+        meta,
+      )
+      return
+    }
     const current = await tx.task.findFirst({
       where: { id: input.taskId, projectId: input.projectId },
       select: { version: true },

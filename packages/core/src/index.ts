@@ -107,3 +107,25 @@ export {
   sendEmailVerification,
   verifyEmail,
 } from './verify-email.ts'
+export {
+  type DeliveryOutcome,
+  deliverWebhook,
+  fanOutWebhookEvent,
+  postWebhook,
+  type WebhookDeliveryDeps,
+} from './webhook-delivery.ts'
+export {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookDelivery,
+  getWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  MAX_WEBHOOK_ENDPOINTS,
+  openWebhookSecret,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+  type WebhookEndpointChanges,
+} from './webhook-endpoints.ts'
+export { emitWebhookEvent, projectEventData, taskEventData } from './webhook-events.ts'
+export { checkWebhookUrl, isPublicAddress } from './webhook-url.ts'

@@ -1,8 +1,9 @@
 import { type TenantContext, withTenant } from '@repo/db'
 import { errors } from './app-error.ts'
-import type { CoreDeps } from './context.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
 import { type ExpectedVersion, versionMismatch } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
+import { emitWebhookEvent, projectEventData } from './webhook-events.ts'
 
 /**
  * Changes a project if it is still at `expectedVersion` (412 otherwise; 404 if it is not
@@ -13,6 +14,7 @@ export async function updateProject(
   deps: CoreDeps,
   actor: TenantContext,
   input: { projectId: string; expectedVersion: ExpectedVersion; changes: ProjectChanges },
+  meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, actor, async (tx) => {
     const [updated] = await tx.project.updateManyAndReturn({
@@ -22,7 +24,15 @@ export async function updateProject(
       },
       data: { ...input.changes, version: { increment: 1 } },
     })
-    if (updated) return updated
+    if (updated) {
+      await emitWebhookEvent(
+        tx,
+        actor.organizationId,
+        { type: 'project.updated', data: projectEventData(updated) },
+        meta,
+      )
+      return updated
+    }
     const current = await tx.project.findUnique({
       where: { id: input.projectId },
       select: { version: true },

@@ -10,9 +10,17 @@ export type {
   Session,
   Task,
   User,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  WebhookEndpoint,
 } from './generated/prisma/client.ts'
 export { Prisma, type PrismaClient } from './generated/prisma/client.ts'
-export { ProjectStatus, TaskPriority, TaskStatus } from './generated/prisma/enums.ts'
+export {
+  ProjectStatus,
+  TaskPriority,
+  TaskStatus,
+  WebhookDeliveryStatus,
+} from './generated/prisma/enums.ts'
 export { pingDatabase } from './ping.ts'
 export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {

@@ -159,6 +159,9 @@ describe('every tenant-owned table', () => {
       'outbox_messages',
       'projects',
       'tasks',
+      'webhook_deliveries',
+      'webhook_delivery_attempts',
+      'webhook_endpoints',
     ])
     for (const table of tables)
       expect(table, table.table).toMatchObject({ enabled: true, forced: true })

@@ -21,6 +21,14 @@ export const emailJobSchema = z.discriminatedUnion('template', [
     organizationName: z.string().min(1).max(100),
     inviterName: z.string().min(1).max(100),
   }),
+  z.object({
+    template: z.literal('webhook-endpoint-disabled'),
+    ...recipient,
+    url: link,
+    organizationName: z.string().min(1).max(100),
+    endpointUrl: z.string().min(1).max(2000),
+    failures: z.number().int().positive(),
+  }),
 ])
 
 export type EmailJob = z.infer<typeof emailJobSchema>

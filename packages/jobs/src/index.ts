@@ -35,4 +35,14 @@ export {
 } from './maintenance.ts'
 export { openQueues, type QueueRegistry } from './queue-registry.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'
-export { stripeEventJob, WEBHOOKS_QUEUE } from './webhooks.ts'
+export {
+  stripeEventJob,
+  WEBHOOK_DELIVERIES_QUEUE,
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOKS_QUEUE,
+  type WebhookEvent,
+  type WebhookEventType,
+  webhookDeliveryJob,
+  webhookEventJob,
+  webhookEventSchema,
+} from './webhooks.ts'

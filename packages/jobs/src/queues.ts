@@ -1,6 +1,6 @@
 import { EMAIL_QUEUE } from './email.ts'
 import { MAINTENANCE_QUEUE } from './maintenance.ts'
-import { WEBHOOKS_QUEUE } from './webhooks.ts'
+import { WEBHOOK_DELIVERIES_QUEUE, WEBHOOKS_QUEUE } from './webhooks.ts'
 
 /**
  * Every queue the worker consumes, each with its own concurrency (jobs at once per worker
@@ -21,4 +21,6 @@ export const QUEUES: Record<string, QueueSettings> = {
   // Housekeeping: one job at a time is plenty, and keeps clean-ups from competing.
   [MAINTENANCE_QUEUE]: { concurrency: 1 },
   [WEBHOOKS_QUEUE]: { concurrency: 5 },
+  // Mostly waiting on other people's servers (each call bounded by WEBHOOK_TIMEOUT_MS).
+  [WEBHOOK_DELIVERIES_QUEUE]: { concurrency: 10 },
 }

@@ -67,5 +67,16 @@ export function renderEmail(job: EmailJob): RenderedEmail {
           footer: 'If you did not expect this invitation, ignore this message.',
         }),
       }
+    case 'webhook-endpoint-disabled':
+      return {
+        subject: `A webhook endpoint of ${job.organizationName} was disabled`,
+        ...layout({
+          greeting: `Hi ${job.name},`,
+          body: `Deliveries to ${job.endpointUrl} failed ${job.failures} times in a row, so it no longer receives events from ${job.organizationName}. Fix the endpoint, then enable it again; events from while it was disabled are not sent.`,
+          action: 'Review the endpoint',
+          url: job.url,
+          footer: 'You receive this because you administer the organization.',
+        }),
+      }
   }
 }

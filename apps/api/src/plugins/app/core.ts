@@ -1,4 +1,5 @@
 import { githubProvider, googleProvider, type OAuthProvider } from '@repo/auth'
+import { secretsKey } from '@repo/config'
 import type { CoreDeps } from '@repo/core'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -11,9 +12,11 @@ export default fp(
       appUrl: fastify.config.APP_URL,
       oauthProviders: oauthProviders(fastify.config),
       // Development and tests use a fixed, public key; production must set its own (env check).
-      mfaKey: fastify.config.MFA_ENCRYPTION_KEY
-        ? Buffer.from(fastify.config.MFA_ENCRYPTION_KEY, 'base64')
-        : Buffer.from('groundwork-development-only-key!', 'utf8'),
+      mfaKey: secretsKey(fastify.config),
+      webhooks: {
+        allowPrivateTargets: fastify.config.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
+        secretGraceMs: fastify.config.WEBHOOK_SECRET_GRACE_HOURS * 3_600_000,
+      },
       logger: fastify.log,
       quotas: {
         projectsPerOrganization: fastify.config.QUOTA_PROJECTS_PER_ORGANIZATION,

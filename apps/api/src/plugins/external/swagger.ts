@@ -24,6 +24,11 @@ export default fp(
           { name: 'probes', description: 'Liveness, readiness and build information' },
           { name: 'auth', description: 'Accounts and sessions' },
           { name: 'organizations', description: 'Organizations (tenants) and membership' },
+          {
+            name: 'webhooks',
+            description:
+              'Outgoing webhooks: endpoints, signing secrets (Standard Webhooks), and the log of every delivery attempt',
+          },
         ],
       },
       transform: jsonSchemaTransform,

@@ -85,7 +85,7 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const project = await createProject(fastify.deps, tenant, request.body)
+      const project = await createProject(fastify.deps, tenant, request.body, requestMeta(request))
       setEtag(reply, project.version)
       reply.header('location', `/v1/orgs/${tenant.organizationId}/projects/${project.id}`)
       return reply.code(201).send(toProject(project))
@@ -150,11 +150,16 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const project = await updateProject(fastify.deps, tenant, {
-        projectId: request.params.projectId,
-        expectedVersion: expectedVersion(request, true),
-        changes: request.body,
-      })
+      const project = await updateProject(
+        fastify.deps,
+        tenant,
+        {
+          projectId: request.params.projectId,
+          expectedVersion: expectedVersion(request, true),
+          changes: request.body,
+        },
+        requestMeta(request),
+      )
       setEtag(reply, project.version)
       return toProject(project)
     },

@@ -13,6 +13,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
 import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
 import {
   idSchema,
   listQuery,
@@ -102,7 +103,12 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const { projectId } = request.params
-      const task = await createTask(fastify.deps, tenant, { projectId, task: request.body })
+      const task = await createTask(
+        fastify.deps,
+        tenant,
+        { projectId, task: request.body },
+        requestMeta(request),
+      )
       setEtag(reply, task.version)
       reply.header(
         'location',
@@ -178,11 +184,16 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const task = await updateTask(fastify.deps, tenant, {
-        ...request.params,
-        expectedVersion: expectedVersion(request, true),
-        changes: request.body,
-      })
+      const task = await updateTask(
+        fastify.deps,
+        tenant,
+        {
+          ...request.params,
+          expectedVersion: expectedVersion(request, true),
+          changes: request.body,
+        },
+        requestMeta(request),
+      )
       setEtag(reply, task.version)
       return toTask(task)
     },
@@ -202,10 +213,12 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      await deleteTask(fastify.deps, tenant, {
-        ...request.params,
-        expectedVersion: expectedVersion(request, false),
-      })
+      await deleteTask(
+        fastify.deps,
+        tenant,
+        { ...request.params, expectedVersion: expectedVersion(request, false) },
+        requestMeta(request),
+      )
       return reply.code(204).send(null)
     },
   )

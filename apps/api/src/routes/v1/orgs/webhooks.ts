@@ -1,0 +1,338 @@
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookDelivery,
+  getWebhookEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  requireRecentAuth,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+} from '@repo/core'
+import type { WebhookDelivery, WebhookDeliveryAttempt } from '@repo/db'
+import { WEBHOOK_EVENT_TYPES } from '@repo/jobs'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
+import { problemSchema } from '../../../lib/problem.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import {
+  idSchema,
+  listQuery,
+  pageOf,
+  tenantProblems,
+  textSchema,
+  versionedProblems,
+} from '../../../schemas/common.ts'
+import { ifMatch } from './projects.ts'
+
+const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const
+
+const endpointSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+    enabled: z.boolean(),
+    disabledAt: z.iso.datetime().nullable(),
+    disabledReason: z.string().nullable(),
+    consecutiveFailures: z
+      .number()
+      .int()
+      .describe('Deliveries in a row that failed all their attempts; a success resets it.'),
+    previousSecretExpiresAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('Until then, deliveries are signed with the previous secret too.'),
+    version: z.number().int().describe('Send it back as If-Match: "<version>" to change it.'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'WebhookEndpoint' })
+type EndpointRow = Awaited<ReturnType<typeof getWebhookEndpoint>>
+const toEndpoint = (e: EndpointRow) => ({
+  id: e.id,
+  url: e.url,
+  description: e.description,
+  events: e.events as (typeof WEBHOOK_EVENT_TYPES)[number][],
+  enabled: e.disabledAt === null,
+  disabledAt: e.disabledAt?.toISOString() ?? null,
+  disabledReason: e.disabledReason,
+  consecutiveFailures: e.consecutiveFailures,
+  previousSecretExpiresAt:
+    e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
+      ? e.previousSecretExpiresAt.toISOString()
+      : null,
+  version: e.version,
+  createdAt: e.createdAt.toISOString(),
+  updatedAt: e.updatedAt.toISOString(),
+})
+const withSecret = endpointSchema
+  .extend({
+    secret: z
+      .string()
+      .describe('The signing secret (whsec_...), shown once: verify deliveries with it.'),
+  })
+  .meta({ id: 'WebhookEndpointWithSecret' })
+
+const attemptSchema = z
+  .object({
+    attempt: z.number().int(),
+    startedAt: z.iso.datetime(),
+    durationMs: z.number().int(),
+    succeeded: z.boolean(),
+    responseStatus: z.number().int().nullable(),
+    responseBody: z.string().nullable().describe("The first 2 KB of the endpoint's answer."),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookDeliveryAttempt' })
+const deliverySchema = z
+  .object({
+    id: z.string(),
+    eventId: z.string().describe('The webhook-id header: the same on every retry.'),
+    eventType: z.enum(WEBHOOK_EVENT_TYPES),
+    status: z.enum(DELIVERY_STATUSES),
+    attemptCount: z.number().int(),
+    payload: z.record(z.string(), z.unknown()),
+    createdAt: z.iso.datetime(),
+    lastAttemptAt: z.iso.datetime().nullable(),
+    completedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'WebhookDelivery' })
+const toDelivery = (d: WebhookDelivery) => ({
+  id: d.id,
+  eventId: d.eventId,
+  eventType: d.eventType as (typeof WEBHOOK_EVENT_TYPES)[number],
+  status: d.status,
+  attemptCount: d.attemptCount,
+  payload: d.payload as Record<string, unknown>,
+  createdAt: d.createdAt.toISOString(),
+  lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null,
+  completedAt: d.completedAt?.toISOString() ?? null,
+})
+const toAttempt = (a: WebhookDeliveryAttempt) => ({
+  attempt: a.attempt,
+  startedAt: a.startedAt.toISOString(),
+  durationMs: a.durationMs,
+  succeeded: a.succeeded,
+  responseStatus: a.responseStatus,
+  responseBody: a.responseBody,
+  error: a.error,
+})
+
+const events = z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length)
+const url = z.string().trim().min(1).max(2000).describe('https://, and a public address.')
+const params = z.object({ orgId: idSchema })
+const endpointParams = z.object({ orgId: idSchema, endpointId: idSchema })
+const admin = { organizationRole: 'admin' } as const
+
+/**
+ * Outgoing webhooks of an organization: /v1/orgs/:orgId/webhook-endpoints/* (admins).
+ * Endpoints, their secrets, and the log of every delivery and attempt.
+ */
+const webhooks: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/:orgId/webhook-endpoints',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary:
+          'Register an endpoint for events (needs a verified email and a recent sign-in). The signing secret is shown once, in this answer.',
+        params,
+        body: z.object({ url, description: textSchema(500).optional(), events }).strict(),
+        response: { 201: withSecret, ...tenantProblems, 422: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
+      const { endpoint, secret } = await createWebhookEndpoint(
+        fastify.deps,
+        { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
+        request.body,
+        requestMeta(request),
+      )
+      setEtag(reply, endpoint.version)
+      reply.header('location', `/v1/orgs/${tenant.organizationId}/webhook-endpoints/${endpoint.id}`)
+      return reply.code(201).send({ ...toEndpoint(endpoint), secret })
+    },
+  )
+
+  fastify.get(
+    '/:orgId/webhook-endpoints',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary: "The organization's webhook endpoints, newest first (never their secrets).",
+        params,
+        querystring: listQuery,
+        response: { 200: pageOf(endpointSchema), ...tenantProblems },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const page = await listWebhookEndpoints(fastify.deps, tenant, request.query)
+      return { data: page.data.map(toEndpoint), nextCursor: page.nextCursor }
+    },
+  )
+
+  fastify.get(
+    '/:orgId/webhook-endpoints/:endpointId',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'One endpoint, with its version as the ETag.',
+        params: endpointParams,
+        response: { 200: endpointSchema, ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const endpoint = await getWebhookEndpoint(fastify.deps, tenant, request.params)
+      setEtag(reply, endpoint.version)
+      return toEndpoint(endpoint)
+    },
+  )
+
+  fastify.patch(
+    '/:orgId/webhook-endpoints/:endpointId',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary:
+          'Change an endpoint; `enabled: true` turns a disabled one back on (and clears its failures). If-Match is required.',
+        params: endpointParams,
+        headers: ifMatch,
+        body: z
+          .object({
+            url: url.optional(),
+            description: textSchema(500).optional(),
+            events: events.optional(),
+            enabled: z.boolean().optional(),
+          })
+          .strict(),
+        response: { 200: endpointSchema, ...versionedProblems, 422: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const endpoint = await updateWebhookEndpoint(
+        fastify.deps,
+        tenant,
+        {
+          endpointId: request.params.endpointId,
+          expectedVersion: expectedVersion(request, true),
+          changes: request.body,
+        },
+        requestMeta(request),
+      )
+      setEtag(reply, endpoint.version)
+      return toEndpoint(endpoint)
+    },
+  )
+
+  fastify.delete(
+    '/:orgId/webhook-endpoints/:endpointId',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Delete an endpoint and its delivery log. If-Match is optional here.',
+        params: endpointParams,
+        headers: ifMatch,
+        response: { 204: z.null(), ...versionedProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      await deleteWebhookEndpoint(
+        fastify.deps,
+        tenant,
+        {
+          endpointId: request.params.endpointId,
+          expectedVersion: expectedVersion(request, false),
+        },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
+
+  fastify.post(
+    '/:orgId/webhook-endpoints/:endpointId/rotate-secret',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary:
+          'Replace the signing secret (needs a recent sign-in). The new one is shown once; the previous one keeps signing beside it for the grace period.',
+        params: endpointParams,
+        response: { 200: withSecret, ...tenantProblems },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
+      const { endpoint, secret } = await rotateWebhookSecret(
+        fastify.deps,
+        tenant,
+        request.params,
+        requestMeta(request),
+      )
+      setEtag(reply, endpoint.version)
+      return { ...toEndpoint(endpoint), secret }
+    },
+  )
+
+  fastify.get(
+    '/:orgId/webhook-endpoints/:endpointId/deliveries',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary: "The endpoint's deliveries, newest first, optionally of one status.",
+        params: endpointParams,
+        querystring: listQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() }),
+        response: { 200: pageOf(deliverySchema), ...tenantProblems },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const page = await listWebhookDeliveries(fastify.deps, tenant, {
+        ...request.query,
+        endpointId: request.params.endpointId,
+      })
+      return { data: page.data.map(toDelivery), nextCursor: page.nextCursor }
+    },
+  )
+
+  fastify.get(
+    '/:orgId/webhook-endpoints/:endpointId/deliveries/:deliveryId',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'One delivery with every attempt: when, how long, the answer or the error.',
+        params: endpointParams.extend({ deliveryId: idSchema }),
+        response: {
+          200: deliverySchema.extend({ attempts: z.array(attemptSchema) }),
+          ...tenantProblems,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const delivery = await getWebhookDelivery(fastify.deps, tenant, request.params)
+      return { ...toDelivery(delivery), attempts: delivery.attempts.map(toAttempt) }
+    },
+  )
+}
+
+export default webhooks

@@ -1,0 +1,66 @@
+import { deliverWebhook, fanOutWebhookEvent, type WebhookDeliveryDeps } from '@repo/core'
+import { webhookDeliveryJob, webhookEventJob } from '@repo/jobs'
+import { UnrecoverableError } from 'bullmq'
+import { definedHandler } from './define-handler.ts'
+import type { JobHandler } from './handlers.ts'
+
+export class WebhookAttemptFailed extends Error {
+  override name = 'WebhookAttemptFailed'
+}
+
+/**
+ * The outgoing-webhook handlers: the fan-out of an event (webhooks queue) and one
+ * delivery attempt (webhook-deliveries queue). A failed attempt throws, so BullMQ
+ * retries it with the definition's backoff; the last one is recorded as the delivery's
+ * failure and completes, as the API shows it, instead of filing a dead letter.
+ */
+export function webhookHandlers(deps: WebhookDeliveryDeps): {
+  events: Record<string, JobHandler>
+  deliveries: Record<string, JobHandler>
+} {
+  const organizationOf = (origin: { organizationId?: string | undefined }) => {
+    if (!origin.organizationId) throw new UnrecoverableError('the job carries no organization')
+    return origin.organizationId
+  }
+  return {
+    events: {
+      [webhookEventJob.name]: definedHandler(webhookEventJob, async (event, { origin, logger }) => {
+        const created = await fanOutWebhookEvent(deps, organizationOf(origin), event, origin)
+        logger.info(
+          { eventId: event.eventId, type: event.type, deliveries: created.length },
+          'webhook event fanned out',
+        )
+        return { deliveries: created.length }
+      }),
+    },
+    deliveries: {
+      [webhookDeliveryJob.name]: definedHandler(
+        webhookDeliveryJob,
+        async ({ deliveryId }, { origin, logger, signal, job }) => {
+          const attempts = job.opts.attempts ?? 1
+          const result = await deliverWebhook(deps, {
+            organizationId: organizationOf(origin),
+            deliveryId,
+            final: job.attemptsMade + 1 >= attempts,
+            signal,
+          })
+          if (result.outcome === 'failed') {
+            logger.warn(
+              {
+                deliveryId,
+                attempt: job.attemptsMade + 1,
+                error: result.error,
+                final: result.final,
+              },
+              'webhook delivery attempt failed',
+            )
+            if (result.disabledEndpoint)
+              logger.warn({ deliveryId }, 'webhook endpoint disabled after repeated failures')
+            if (!result.final) throw new WebhookAttemptFailed(result.error)
+          }
+          return result
+        },
+      ),
+    },
+  }
+}

@@ -1,0 +1,508 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  type CoreDeps,
+  createProject,
+  createWebhookEndpoint,
+  deliverWebhook,
+  fanOutWebhookEvent,
+  rotateWebhookSecret,
+  type WebhookDeliveryDeps,
+} from '@repo/core'
+import type { PrismaClient } from '@repo/db'
+import {
+  EMAIL_QUEUE,
+  openQueues,
+  WEBHOOK_DELIVERIES_QUEUE,
+  WEBHOOKS_QUEUE,
+  type WebhookEventType,
+  webhookDeliveryJob,
+} from '@repo/jobs'
+import { createLogger } from '@repo/observability'
+import { useIsolatedServices } from '@repo/testing'
+import type { Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import { Webhook } from 'standardwebhooks'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createWorker } from '../src/create-worker.ts'
+import { createOutboxRelay } from '../src/outbox-relay.ts'
+import { webhookHandlers } from '../src/webhooks.ts'
+import { ownerQuery, testDatabaseClient } from './helpers.ts'
+
+// Outgoing webhooks end to end, against real Postgres, real Redis and a real HTTP
+// receiver on loopback: a change commits, the outbox relay publishes its event, the
+// worker fans it out and delivers it signed per Standard Webhooks; the receiver checks
+// the signature with the reference library (standardwebhooks), as a customer would.
+const services = useIsolatedServices()
+const logger = createLogger({ service: 'worker-test', level: 'silent', pretty: false })
+const KEY = Buffer.alloc(32, 7)
+
+interface Received {
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+const received: Received[] = []
+const failuresLeft = new Map<string, number>()
+let receiver: Server
+let base = ''
+
+let appDb: PrismaClient
+let workerDb: PrismaClient
+let redis: Redis
+let producerRedis: Redis
+let producers: ReturnType<typeof openQueues>
+let relay: ReturnType<typeof createOutboxRelay>
+let workers: Worker[] = []
+let coreDeps: CoreDeps
+let deliveryDeps: WebhookDeliveryDeps
+
+const owner = (sql: string, values: unknown[] = []) =>
+  ownerQuery(services().database.url, sql, values)
+
+// Fast retries for the test: three attempts 50 ms apart (the real one: ten over hours).
+const testDeliveryJob = {
+  ...webhookDeliveryJob,
+  attempts: 3,
+  backoff: { type: 'exponential' as const, delay: 50, jitter: 0 },
+}
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const path = request.url ?? '/'
+      received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString() })
+      const left = failuresLeft.get(path) ?? 0
+      if (path.startsWith('/slow')) return // never answers
+      if (path.startsWith('/redirect')) {
+        response.writeHead(302, { location: 'http://169.254.169.254/' }).end()
+        return
+      }
+      if (path.startsWith('/big')) {
+        response.writeHead(200).end('x'.repeat(100_000))
+        return
+      }
+      if (path.startsWith('/down') || left > 0) {
+        failuresLeft.set(path, left - 1)
+        response.writeHead(503, { 'content-type': 'text/plain' }).end('try later')
+        return
+      }
+      response.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+
+  const { database } = services()
+  appDb = testDatabaseClient(database.appUrl)
+  workerDb = testDatabaseClient(database.workerUrl)
+  redis = new Redis(services().redis.url, { maxRetriesPerRequest: null })
+  producerRedis = new Redis(services().redis.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  })
+  coreDeps = {
+    db: appDb,
+    sessionPolicy: { idleTimeoutMs: 3_600_000, absoluteLifetimeMs: 86_400_000 },
+    redis,
+    appUrl: 'https://app.example.com',
+    oauthProviders: {},
+    mfaKey: KEY,
+    webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
+    quotas: { projectsPerOrganization: 100, tasksPerProject: 100 },
+    logger,
+  }
+  deliveryDeps = {
+    db: workerDb,
+    secretsKey: KEY,
+    allowPrivateTargets: true,
+    timeoutMs: 2_000,
+    disableAfterFailures: 2,
+    appUrl: 'https://app.example.com',
+    deliveryJob: testDeliveryJob,
+  }
+  const handlers = webhookHandlers(deliveryDeps)
+  const connection = { url: services().redis.url }
+  workers = [
+    createWorker({
+      queue: WEBHOOKS_QUEUE,
+      connection,
+      handlers: handlers.events,
+      concurrency: 2,
+      logger,
+    }),
+    createWorker({
+      queue: WEBHOOK_DELIVERIES_QUEUE,
+      connection,
+      handlers: handlers.deliveries,
+      concurrency: 5,
+      logger,
+    }),
+  ]
+  producers = openQueues(producerRedis)
+  relay = createOutboxRelay({ db: workerDb, logger, queueFor: producers.get, pollMs: 50 })
+  relay.start()
+})
+
+afterAll(async () => {
+  await relay?.stop()
+  await Promise.all(workers.map((worker) => worker.close()))
+  await producers?.close()
+  producerRedis?.disconnect()
+  redis?.disconnect()
+  await appDb?.$disconnect()
+  await workerDb?.$disconnect()
+  await new Promise((resolve) => receiver?.close(resolve))
+})
+
+let orgCount = 0
+/** An organization with an owner, an admin and a member (verified emails). */
+async function organization() {
+  orgCount += 1
+  const [org] = await owner(
+    `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), $1, now()) RETURNING id`,
+    [`Hooks ${orgCount}`],
+  )
+  const people: Record<string, string> = {}
+  for (const role of ['owner', 'admin', 'member'] as const) {
+    const email = `${role}-${orgCount}-${crypto.randomUUID()}@example.com`
+    const [user] = await owner(
+      `INSERT INTO users (id, email, name, email_verified_at, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, now(), now()) RETURNING id`,
+      [email, `${role} ${orgCount}`],
+    )
+    await owner(
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, $3::membership_role, now())`,
+      [org.id, user.id, role],
+    )
+    people[role] = user.id
+    people[`${role}Email`] = email
+  }
+  const actor = {
+    organizationId: org.id as string,
+    userId: people.owner as string,
+    role: 'owner' as const,
+  }
+  return { orgId: org.id as string, actor, people }
+}
+
+async function endpoint(
+  actor: Awaited<ReturnType<typeof organization>>['actor'],
+  path: string,
+  events: WebhookEventType[] = ['project.created'],
+) {
+  return createWebhookEndpoint(
+    coreDeps,
+    { ...actor, emailVerified: true },
+    { url: `${base}${path}`, events },
+  )
+}
+
+const receivedAt = (path: string) => received.filter((r) => r.path === path)
+const deliveriesOf = (endpointId: string) =>
+  owner(
+    `SELECT id, status, attempt_count FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY created_at`,
+    [endpointId],
+  )
+const attemptsOf = (deliveryId: string) =>
+  owner(
+    `SELECT attempt, response_status, error, succeeded, duration_ms, response_body
+     FROM webhook_delivery_attempts WHERE delivery_id = $1 ORDER BY attempt`,
+    [deliveryId],
+  )
+
+describe('outgoing webhooks', () => {
+  it('deliver a committed change, signed so that the receiver verifies it', async () => {
+    const { actor, orgId } = await organization()
+    const { endpoint: registered, secret } = await endpoint(actor, '/ok')
+    const project = await createProject(
+      coreDeps,
+      actor,
+      { name: 'Signed' },
+      { requestId: 'req-42' },
+    )
+
+    await expect.poll(() => receivedAt('/ok').length, { timeout: 10_000 }).toBe(1)
+    const [request] = receivedAt('/ok')
+    const verified = new Webhook(secret).verify(request?.body ?? '', {
+      'webhook-id': String(request?.headers['webhook-id']),
+      'webhook-timestamp': String(request?.headers['webhook-timestamp']),
+      'webhook-signature': String(request?.headers['webhook-signature']),
+    })
+    expect(verified).toMatchObject({
+      type: 'project.created',
+      data: { id: project.id, name: 'Signed', organizationId: orgId },
+    })
+    expect(request?.headers['webhook-id']).toMatch(/^msg_[a-f0-9]{32}$/)
+    expect(request?.headers['content-type']).toBe('application/json')
+    expect(request?.headers['user-agent']).toMatch(/^Groundwork-Webhooks\//)
+    // A tampered body fails verification: the signature covers it.
+    expect(() =>
+      new Webhook(secret).verify(`${request?.body} `, {
+        'webhook-id': String(request?.headers['webhook-id']),
+        'webhook-timestamp': String(request?.headers['webhook-timestamp']),
+        'webhook-signature': String(request?.headers['webhook-signature']),
+      }),
+    ).toThrow()
+
+    await expect
+      .poll(async () => (await deliveriesOf(registered.id))[0]?.status, { timeout: 5_000 })
+      .toBe('succeeded')
+    const [delivery] = await deliveriesOf(registered.id)
+    expect(await attemptsOf(delivery.id)).toMatchObject([
+      { attempt: 1, response_status: 204, succeeded: true, error: null },
+    ])
+  })
+
+  it('retry a failing endpoint with backoff, under the same webhook-id, logging every attempt', async () => {
+    const { actor } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/flaky')
+    failuresLeft.set('/flaky', 2)
+    await createProject(coreDeps, actor, { name: 'Flaky' })
+
+    await expect
+      .poll(async () => (await deliveriesOf(registered.id))[0]?.status, { timeout: 10_000 })
+      .toBe('succeeded')
+    const requests = receivedAt('/flaky')
+    expect(requests).toHaveLength(3)
+    expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1)
+    const [delivery] = await deliveriesOf(registered.id)
+    expect(delivery.attempt_count).toBe(3)
+    expect(await attemptsOf(delivery.id)).toMatchObject([
+      {
+        attempt: 1,
+        response_status: 503,
+        succeeded: false,
+        error: 'answered 503',
+        response_body: 'try later',
+      },
+      { attempt: 2, response_status: 503, succeeded: false },
+      { attempt: 3, response_status: 204, succeeded: true },
+    ])
+    const [row] = await owner(
+      'SELECT consecutive_failures, disabled_at FROM webhook_endpoints WHERE id = $1',
+      [registered.id],
+    )
+    expect(row).toEqual({ consecutive_failures: 0, disabled_at: null })
+  })
+
+  it('sign with the new and the previous secret during a rotation, and with the new one after it', async () => {
+    const { actor } = await organization()
+    const { endpoint: registered, secret: oldSecret } = await endpoint(actor, '/rotated')
+    const { secret: newSecret } = await rotateWebhookSecret(coreDeps, actor, {
+      endpointId: registered.id,
+    })
+    await createProject(coreDeps, actor, { name: 'During' })
+    await expect.poll(() => receivedAt('/rotated').length, { timeout: 10_000 }).toBe(1)
+    const during = receivedAt('/rotated')[0] as Received
+    const headersOf = (r: Received) => ({
+      'webhook-id': String(r.headers['webhook-id']),
+      'webhook-timestamp': String(r.headers['webhook-timestamp']),
+      'webhook-signature': String(r.headers['webhook-signature']),
+    })
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2)
+    expect(() => new Webhook(newSecret).verify(during.body, headersOf(during))).not.toThrow()
+    expect(() => new Webhook(oldSecret).verify(during.body, headersOf(during))).not.toThrow()
+
+    await owner(
+      `UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1`,
+      [registered.id],
+    )
+    await createProject(coreDeps, actor, { name: 'After' })
+    await expect.poll(() => receivedAt('/rotated').length, { timeout: 10_000 }).toBe(2)
+    const after = receivedAt('/rotated')[1] as Received
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1)
+    expect(() => new Webhook(newSecret).verify(after.body, headersOf(after))).not.toThrow()
+    expect(() => new Webhook(oldSecret).verify(after.body, headersOf(after))).toThrow()
+  })
+
+  it('disable an endpoint after N deliveries in a row failed, and email its admins once', async () => {
+    const { actor, orgId, people } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/down')
+    await createProject(coreDeps, actor, { name: 'Down 1' })
+    await createProject(coreDeps, actor, { name: 'Down 2' })
+
+    await expect
+      .poll(
+        async () =>
+          (
+            await owner('SELECT disabled_at FROM webhook_endpoints WHERE id = $1', [registered.id])
+          )[0]?.disabled_at,
+        { timeout: 15_000 },
+      )
+      .not.toBeNull()
+    const deliveries = await deliveriesOf(registered.id)
+    expect(deliveries.map((d) => [d.status, d.attempt_count])).toEqual([
+      ['failed', 3],
+      ['failed', 3],
+    ])
+    expect(receivedAt('/down')).toHaveLength(6)
+    const [row] = await owner(
+      'SELECT consecutive_failures, disabled_reason FROM webhook_endpoints WHERE id = $1',
+      [registered.id],
+    )
+    expect(row).toEqual({
+      consecutive_failures: 2,
+      disabled_reason: '2 deliveries in a row failed.',
+    })
+
+    // The emails went through the outbox to the email queue (no email worker runs here).
+    const queued = async () =>
+      (await producers.get(EMAIL_QUEUE).getJobs(['waiting', 'delayed', 'prioritized']))
+        .map((job) => job.data)
+        .filter((data) => data.context.organizationId === orgId)
+        .map((data) => data.payload)
+    await expect.poll(async () => (await queued()).length, { timeout: 5_000 }).toBe(2)
+    const emails = (await queued()).map((payload) => ({ payload }))
+    expect(emails.map((e) => e.payload.to).sort()).toEqual(
+      [people.ownerEmail, people.adminEmail].sort(),
+    )
+    expect(emails[0]?.payload).toMatchObject({
+      template: 'webhook-endpoint-disabled',
+      endpointUrl: `${base}/down`,
+      organizationName: expect.stringMatching(/^Hooks /),
+      failures: 2,
+      url: `https://app.example.com/orgs/${orgId}/settings/webhooks/${registered.id}`,
+    })
+
+    // Disabled: new changes record no event, and a delivery still queued is canceled.
+    await createProject(coreDeps, actor, { name: 'Down 3' })
+    const [pending] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_late', 'project.created', '{}') RETURNING id`,
+      [orgId, registered.id],
+    )
+    expect(
+      await deliverWebhook(deliveryDeps, {
+        organizationId: orgId,
+        deliveryId: pending.id,
+        final: false,
+      }),
+    ).toEqual({ outcome: 'canceled' })
+    expect(
+      await owner(
+        `SELECT count(*)::int AS n FROM outbox_messages WHERE organization_id = $1 AND job_name = 'webhooks.event'`,
+        [orgId],
+      ),
+    ).toEqual([{ n: 2 }])
+    expect(receivedAt('/down')).toHaveLength(6)
+  })
+
+  it('fan out each event once per subscribed endpoint of its own organization', async () => {
+    const a = await organization()
+    const b = await organization()
+    const subscribed = await endpoint(a.actor, '/fanout-a', ['task.updated'])
+    const unsubscribed = await endpoint(a.actor, '/fanout-a2', ['task.created'])
+    const otherTenant = await endpoint(b.actor, '/fanout-b', ['task.updated'])
+    const event = {
+      eventId: 'msg_fanout1',
+      type: 'task.updated' as const,
+      timestamp: new Date().toISOString(),
+      data: { id: 'x' },
+    }
+    // Fan-out with a delivery job that no worker runs here, so only rows are counted.
+    const deps = { db: workerDb, deliveryJob: { ...testDeliveryJob, queue: 'unconsumed' } }
+    expect(await fanOutWebhookEvent(deps, a.orgId, event)).toHaveLength(1)
+    expect(await fanOutWebhookEvent(deps, a.orgId, event)).toEqual([])
+    expect(await deliveriesOf(subscribed.endpoint.id)).toHaveLength(1)
+    expect(await deliveriesOf(unsubscribed.endpoint.id)).toHaveLength(0)
+    expect(await deliveriesOf(otherTenant.endpoint.id)).toHaveLength(0)
+  })
+})
+
+describe('a delivery attempt', () => {
+  /** A pending delivery row for an endpoint, delivered by calling the worker's function. */
+  async function attempt(path: string, deps: Partial<WebhookDeliveryDeps> = {}) {
+    const { actor, orgId } = await organization()
+    const { endpoint: registered } = await endpoint(actor, path)
+    const [row] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, $3, 'project.created', '{"type":"project.created"}') RETURNING id`,
+      [orgId, registered.id, `msg_${crypto.randomUUID().replaceAll('-', '')}`],
+    )
+    const before = received.length
+    const result = await deliverWebhook(
+      { ...deliveryDeps, ...deps },
+      { organizationId: orgId, deliveryId: row.id, final: false },
+    )
+    const [logged] = await attemptsOf(row.id)
+    return { result, logged, requests: received.length - before }
+  }
+
+  it('is refused by the SSRF guard at connection time when private targets are not allowed', async () => {
+    // Registered while allowed; the address (and a name resolving to loopback) is checked
+    // again at connection time, so DNS that changes after registration cannot reach inside.
+    for (const path of ['/ok-ssrf']) {
+      const { result, logged, requests } = await attempt(path, { allowPrivateTargets: false })
+      expect(result).toMatchObject({ outcome: 'failed', final: false })
+      expect(logged.error).toMatch(/^blocked by the SSRF guard/)
+      expect(logged.response_status).toBeNull()
+      expect(requests).toBe(0)
+    }
+    const { actor, orgId } = await organization()
+    const named = await createWebhookEndpoint(
+      coreDeps,
+      { ...actor, emailVerified: true },
+      { url: base.replace('127.0.0.1', 'localhost'), events: ['project.created'] },
+    )
+    const [row] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_named', 'project.created', '{}') RETURNING id`,
+      [orgId, named.endpoint.id],
+    )
+    const result = await deliverWebhook(
+      { ...deliveryDeps, allowPrivateTargets: false },
+      { organizationId: orgId, deliveryId: row.id, final: false },
+    )
+    expect(result).toMatchObject({ outcome: 'failed' })
+    expect((await attemptsOf(row.id))[0]?.error).toMatch(/^blocked by the SSRF guard/)
+  })
+
+  it('gives up on an endpoint that does not answer in time', async () => {
+    const { result, logged } = await attempt('/slow', { timeoutMs: 300 })
+    expect(result).toMatchObject({ outcome: 'failed', error: 'timed out after 300 ms' })
+    expect(logged.duration_ms).toBeGreaterThanOrEqual(290)
+    expect(logged.duration_ms).toBeLessThan(2_000)
+  })
+
+  it('does not follow redirects, and keeps only the first 2 KB of an answer', async () => {
+    const redirect = await attempt('/redirect')
+    expect(redirect.logged).toMatchObject({
+      response_status: 302,
+      error: 'answered 302: redirects are not followed',
+      succeeded: false,
+    })
+    const big = await attempt('/big')
+    expect(big.result).toMatchObject({ outcome: 'succeeded', status: 200 })
+    expect(big.logged.response_body).toHaveLength(2_000)
+  })
+
+  it('records a refused connection as a failed attempt, not an error of the worker', async () => {
+    const { actor, orgId } = await organization()
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise((resolve) => closed.close(resolve))
+    const { endpoint: registered } = await createWebhookEndpoint(
+      coreDeps,
+      { ...actor, emailVerified: true },
+      { url: `http://127.0.0.1:${port}/gone`, events: ['project.created'] },
+    )
+    const [row] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_refused', 'project.created', '{}') RETURNING id`,
+      [orgId, registered.id],
+    )
+    const result = await deliverWebhook(deliveryDeps, {
+      organizationId: orgId,
+      deliveryId: row.id,
+      final: true,
+    })
+    expect(result).toMatchObject({ outcome: 'failed', final: true, disabledEndpoint: false })
+    expect((await attemptsOf(row.id))[0]?.error).toMatch(/ECONNREFUSED/)
+    expect((await deliveriesOf(registered.id))[0]?.status).toBe('failed')
+  })
+})

@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto'
+import { decryptSecret, encryptSecret } from '@repo/auth'
+import { type TenantTransaction, type WebhookDeliveryStatus, withTenant } from '@repo/db'
+import type { WebhookEventType } from '@repo/jobs'
+import { AppError, errors } from './app-error.ts'
+import { type AuditEntry, recordAudit } from './audit.ts'
+import type { CoreDeps, RequestMeta } from './context.ts'
+import type { ActingMember } from './members.ts'
+import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
+import { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
+import { checkWebhookUrl } from './webhook-url.ts'
+
+/** Endpoints one organization may register: each event fans out to all of them. */
+export const MAX_WEBHOOK_ENDPOINTS = 20
+
+/** A Standard Webhooks secret: `whsec_` and 32 random bytes, base64. */
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`
+const seal = (key: Buffer, secret: string) =>
+  Buffer.from(encryptSecret(Buffer.from(secret, 'utf8'), key))
+/** The plaintext of a sealed signing secret (for the worker's signing). */
+export const openWebhookSecret = (key: Buffer, sealed: Uint8Array) =>
+  Buffer.from(decryptSecret(sealed, key)).toString('utf8')
+
+export interface WebhookEndpointChanges {
+  url?: string | undefined
+  description?: string | undefined
+  events?: WebhookEventType[] | undefined
+  /** false disables deliveries; true enables them again and clears the failure count. */
+  enabled?: boolean | undefined
+}
+
+/** What callers may see of an endpoint: never its secrets. */
+const visible = {
+  id: true,
+  url: true,
+  description: true,
+  events: true,
+  consecutiveFailures: true,
+  disabledAt: true,
+  disabledReason: true,
+  previousSecretExpiresAt: true,
+  version: true,
+  createdAt: true,
+  updatedAt: true,
+} as const
+
+async function audit(
+  tx: TenantTransaction,
+  actor: ActingMember,
+  action: string,
+  endpointId: string,
+  meta: RequestMeta,
+  metadata: AuditEntry['metadata'] = {},
+) {
+  await recordAudit(tx, {
+    action,
+    organizationId: actor.organizationId,
+    actorUserId: actor.userId,
+    targetType: 'webhook_endpoint',
+    targetId: endpointId,
+    ipAddress: meta.ipAddress,
+    metadata,
+  })
+}
+
+/**
+ * Registers an endpoint (admins with a verified email). Its signing secret is returned
+ * once, here, and stored sealed.
+ */
+export async function createWebhookEndpoint(
+  deps: CoreDeps,
+  actor: ActingMember & { emailVerified: boolean },
+  input: { url: string; description?: string | undefined; events: WebhookEventType[] },
+  meta: RequestMeta = {},
+) {
+  if (!actor.emailVerified) {
+    throw new AppError({
+      code: 'email_not_verified',
+      status: 403,
+      userMessage: 'Verify your email address before registering webhook endpoints.',
+    })
+  }
+  const url = await checkWebhookUrl(input.url, deps.webhooks)
+  const secret = newSecret()
+  const endpoint = await withTenant(deps.db, actor, async (tx) => {
+    // Serialises creates against the limit (as projects do).
+    await tx.$executeRaw`SELECT 1 FROM organizations WHERE id = ${actor.organizationId}::uuid FOR NO KEY UPDATE`
+    if ((await tx.webhookEndpoint.count()) >= MAX_WEBHOOK_ENDPOINTS)
+      throw quotaExceeded('webhook endpoints', MAX_WEBHOOK_ENDPOINTS)
+    const created = await tx.webhookEndpoint.create({
+      data: {
+        organizationId: actor.organizationId,
+        url,
+        description: input.description ?? '',
+        events: [...new Set(input.events)],
+        secret: seal(deps.mfaKey, secret),
+      },
+      select: visible,
+    })
+    await audit(tx, actor, 'webhook_endpoint.created', created.id, meta, {
+      url,
+      events: created.events,
+    })
+    return created
+  })
+  return { endpoint, secret }
+}
+
+export async function listWebhookEndpoints(deps: CoreDeps, actor: ActingMember, page: PageRequest) {
+  const query = pageQuery(page, NEWEST_FIRST)
+  const rows = await withTenant(deps.db, actor, (tx) =>
+    tx.webhookEndpoint.findMany({ ...query, select: visible }),
+  )
+  return toPage(rows, page, NEWEST_FIRST)
+}
+
+export async function getWebhookEndpoint(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { endpointId: string },
+) {
+  const endpoint = await withTenant(deps.db, actor, (tx) =>
+    tx.webhookEndpoint.findUnique({ where: { id: input.endpointId }, select: visible }),
+  )
+  if (!endpoint) throw errors.notFound('The webhook endpoint')
+  return endpoint
+}
+
+/** Throws 404 when the endpoint is not there, 412 when it moved past `expected`. */
+async function missingOrMoved(tx: TenantTransaction, endpointId: string): Promise<never> {
+  const current = await tx.webhookEndpoint.findUnique({
+    where: { id: endpointId },
+    select: { version: true },
+  })
+  if (!current) throw errors.notFound('The webhook endpoint')
+  throw versionMismatch('The webhook endpoint', current.version)
+}
+
+/** Changes an endpoint if it is still at `expectedVersion` (If-Match). */
+export async function updateWebhookEndpoint(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { endpointId: string; expectedVersion: ExpectedVersion; changes: WebhookEndpointChanges },
+  meta: RequestMeta = {},
+) {
+  const { changes } = input
+  const url =
+    changes.url === undefined ? undefined : await checkWebhookUrl(changes.url, deps.webhooks)
+  const enabling =
+    changes.enabled === undefined
+      ? {}
+      : changes.enabled
+        ? { disabledAt: null, disabledReason: null, consecutiveFailures: 0 }
+        : { disabledAt: new Date(), disabledReason: 'Disabled by an administrator.' }
+  return withTenant(deps.db, actor, async (tx) => {
+    const [updated] = await tx.webhookEndpoint.updateManyAndReturn({
+      where: {
+        id: input.endpointId,
+        ...(input.expectedVersion === undefined ? {} : { version: input.expectedVersion }),
+      },
+      data: {
+        ...(url === undefined ? {} : { url }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.events === undefined ? {} : { events: [...new Set(changes.events)] }),
+        ...enabling,
+        version: { increment: 1 },
+      },
+      select: visible,
+    })
+    if (!updated) return missingOrMoved(tx, input.endpointId)
+    await audit(tx, actor, 'webhook_endpoint.updated', updated.id, meta, {
+      changed: Object.keys(changes).filter(
+        (key) => changes[key as keyof WebhookEndpointChanges] !== undefined,
+      ),
+    })
+    return updated
+  })
+}
+
+/** Deletes an endpoint with its delivery log; pending deliveries to it are dropped. */
+export async function deleteWebhookEndpoint(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { endpointId: string; expectedVersion: ExpectedVersion },
+  meta: RequestMeta = {},
+) {
+  await withTenant(deps.db, actor, async (tx) => {
+    const endpoint = await tx.webhookEndpoint.findUnique({
+      where: { id: input.endpointId },
+      select: { url: true },
+    })
+    if (!endpoint) throw errors.notFound('The webhook endpoint')
+    const { count } = await tx.webhookEndpoint.deleteMany({
+      where: {
+        id: input.endpointId,
+        ...(input.expectedVersion === undefined ? {} : { version: input.expectedVersion }),
+      },
+    })
+    if (count === 0) return missingOrMoved(tx, input.endpointId)
+    await audit(tx, actor, 'webhook_endpoint.deleted', input.endpointId, meta, {
+      url: endpoint.url,
+    })
+  })
+}
+
+/**
+ * Replaces the signing secret. The previous one keeps signing beside it (two signatures
+ * in `webhook-signature`) for the grace period, so receivers can switch without losing
+ * deliveries. The new secret is returned once.
+ */
+export async function rotateWebhookSecret(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { endpointId: string },
+  meta: RequestMeta = {},
+) {
+  const secret = newSecret()
+  const endpoint = await withTenant(deps.db, actor, async (tx) => {
+    const current = await tx.webhookEndpoint.findUnique({
+      where: { id: input.endpointId },
+      select: { secret: true },
+    })
+    if (!current) throw errors.notFound('The webhook endpoint')
+    const rotated = await tx.webhookEndpoint.update({
+      where: { id: input.endpointId },
+      data: {
+        secret: seal(deps.mfaKey, secret),
+        previousSecret: current.secret,
+        previousSecretExpiresAt: new Date(Date.now() + deps.webhooks.secretGraceMs),
+        version: { increment: 1 },
+      },
+      select: visible,
+    })
+    await audit(tx, actor, 'webhook_endpoint.secret_rotated', rotated.id, meta)
+    return rotated
+  })
+  return { endpoint, secret }
+}
+
+/** An endpoint's deliveries, newest first, optionally of one status. */
+export async function listWebhookDeliveries(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: PageRequest & { endpointId: string; status?: WebhookDeliveryStatus | undefined },
+) {
+  const query = pageQuery(input, NEWEST_FIRST)
+  const rows = await withTenant(deps.db, actor, async (tx) => {
+    const endpoint = await tx.webhookEndpoint.findUnique({
+      where: { id: input.endpointId },
+      select: { id: true },
+    })
+    if (!endpoint) throw errors.notFound('The webhook endpoint')
+    return tx.webhookDelivery.findMany({
+      ...query,
+      where: {
+        endpointId: input.endpointId,
+        ...(input.status ? { status: input.status } : {}),
+        ...query.where,
+      },
+    })
+  })
+  return toPage(rows, input, NEWEST_FIRST)
+}
+
+/** One delivery with every attempt made, oldest first. */
+export async function getWebhookDelivery(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { endpointId: string; deliveryId: string },
+) {
+  const delivery = await withTenant(deps.db, actor, (tx) =>
+    tx.webhookDelivery.findFirst({
+      where: { id: input.deliveryId, endpointId: input.endpointId },
+      include: { attempts: { orderBy: [{ startedAt: 'asc' }, { id: 'asc' }] } },
+    }),
+  )
+  if (!delivery) throw errors.notFound('The webhook delivery')
+  return delivery
+}

@@ -1,0 +1,86 @@
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import ipaddr from 'ipaddr.js'
+import { AppError } from './app-error.ts'
+
+const MAX_URL_LENGTH = 2000
+const DNS_TIMEOUT_MS = 3_000
+// Names that mean "this machine" or "this network" whatever DNS says.
+const LOCAL_NAMES = /(^|\.)(localhost|local|internal|home\.arpa|localdomain)\.?$/i
+
+const invalidUrl = (reason: string) =>
+  new AppError({
+    code: 'invalid_webhook_url',
+    status: 422,
+    userMessage: `The endpoint URL is not allowed: ${reason}`,
+    fields: [{ field: 'url', message: reason }],
+  })
+
+/**
+ * Whether an address is one an outgoing request may reach: public unicast only. Loopback,
+ * private, link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, multicast,
+ * reserved, and IPv4-mapped IPv6 forms of them are not. ipaddr.js classifies the ranges;
+ * the delivery's connection check (request-filtering-agent) uses the same classification.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false
+  let parsed = ipaddr.parse(address)
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address()
+  return parsed.range() === 'unicast'
+}
+
+/**
+ * Checks an endpoint URL when it is registered or changed, and returns it normalised.
+ * Only https (http too where private targets are allowed, for local receivers); no
+ * credentials or fragment; and unless private targets are allowed, a host that is not an
+ * internal name and that resolves only to public addresses. DNS can change after this
+ * check, so every delivery checks the connected address again (DNS rebinding).
+ */
+export async function checkWebhookUrl(
+  input: string,
+  options: { allowPrivateTargets: boolean },
+): Promise<string> {
+  if (input.length > MAX_URL_LENGTH) throw invalidUrl(`longer than ${MAX_URL_LENGTH} characters`)
+  let url: URL
+  try {
+    url = new URL(input)
+  } catch {
+    throw invalidUrl('not an absolute URL')
+  }
+  const schemes = options.allowPrivateTargets ? ['https:', 'http:'] : ['https:']
+  if (!schemes.includes(url.protocol))
+    throw invalidUrl(`the scheme must be ${schemes.join(' or ')}`)
+  if (url.username || url.password) throw invalidUrl('credentials in the URL are not allowed')
+  if (url.hash) throw invalidUrl('a fragment is not allowed')
+  if (options.allowPrivateTargets) return url.toString()
+
+  // WHATWG URL parsing has already turned 0x7f000001, 2130706433 and 127.1 into 127.0.0.1.
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  if (isIP(host)) {
+    if (!isPublicAddress(host)) throw invalidUrl('the address is not a public one')
+    return url.toString()
+  }
+  if (LOCAL_NAMES.test(host) || !host.includes('.'))
+    throw invalidUrl('the host is an internal name')
+  let addresses: { address: string }[]
+  try {
+    addresses = await withTimeout(lookup(host, { all: true, verbatim: true }), DNS_TIMEOUT_MS)
+  } catch {
+    throw invalidUrl('the host name does not resolve')
+  }
+  if (addresses.length === 0) throw invalidUrl('the host name does not resolve')
+  if (addresses.some((a) => !isPublicAddress(a.address)))
+    throw invalidUrl('the host name resolves to an address that is not a public one')
+  return url.toString()
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
