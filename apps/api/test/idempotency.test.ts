@@ -431,6 +431,8 @@ describe('Idempotency-Key', () => {
       'post /v1/auth/mfa/totp/confirm',
       'post /v1/auth/mfa/verify',
       'post /v1/auth/oauth/{provider}/callback',
+      // A single-use link into the queue dashboard: a fresh credential each time.
+      'post /v1/admin/queue-dashboard/links',
       // Stripe's own event ids dedupe its retries.
       'post /v1/webhooks/stripe',
     ]

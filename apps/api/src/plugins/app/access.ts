@@ -49,8 +49,30 @@ export interface AccessRuleEntry {
   access: Access
 }
 
+const DEFAULT_ACCESS = Symbol('groundwork.defaultAccess')
+
+/**
+ * Gives every route declared in `instance` (an encapsulated plugin) and its children this
+ * access rule unless a route declares its own: for third-party route sets (the queue
+ * dashboard) whose route options we do not write.
+ */
+export function setDefaultAccess(instance: FastifyInstance, access: Access) {
+  ;(instance as unknown as Record<symbol, Access>)[DEFAULT_ACCESS] = access
+}
+
+/**
+ * The session token of the request: the Authorization header (Bearer), or, only on
+ * routes that name one (`config.sessionCookie`), that cookie (parsed by @fastify/cookie
+ * in the route's context). undefined: none sent; '': malformed.
+ */
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
+  const cookieName = request.routeOptions.config.sessionCookie
+  if (!header && cookieName) {
+    const cookies = (request as FastifyRequest & { cookies?: Record<string, string | undefined> })
+      .cookies
+    return cookies?.[cookieName] || undefined
+  }
   if (!header) return undefined
   const [scheme, token, extra] = header.split(' ')
   return scheme?.toLowerCase() === 'bearer' && token && extra === undefined ? token : ''
@@ -65,7 +87,10 @@ export default fp(
     fastify.decorate('accessRules', rules)
 
     // A route without a declared access rule is a build error, not an open door.
-    fastify.addHook('onRoute', (route) => {
+    fastify.addHook('onRoute', function declare(this: FastifyInstance, route) {
+      const fallback = (this as unknown as Record<symbol, Access | undefined>)[DEFAULT_ACCESS]
+      if (fallback !== undefined && (!route.config || !('access' in route.config)))
+        route.config = { ...route.config, access: fallback }
       const access = route.config && 'access' in route.config ? route.config.access : undefined
       if (access === undefined)
         throw new Error(`${route.method} ${route.url} declares no access rule (config.access)`)
@@ -165,6 +190,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access
+    /** A cookie that may carry the session token instead of Authorization (the queue dashboard's). */
+    sessionCookie?: string
   }
   interface FastifyRequest {
     auth: AuthContext | null

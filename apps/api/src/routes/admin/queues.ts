@@ -1,0 +1,153 @@
+import { createBullBoard } from '@bull-board/api'
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
+import { FastifyAdapter } from '@bull-board/fastify'
+import cookie from '@fastify/cookie'
+import { createSession } from '@repo/auth'
+import { errors, recordAudit } from '@repo/core'
+import { DEAD_LETTER_QUEUE, QUEUES } from '@repo/jobs'
+import type { Queue } from 'bullmq'
+import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import {
+  QUEUE_DASHBOARD_COOKIE,
+  QUEUE_DASHBOARD_PATH,
+  QUEUE_DASHBOARD_SESSION_MS,
+  redeemDashboardTicket,
+} from '../../lib/queue-dashboard.ts'
+import { requestMeta } from '../../lib/request-meta.ts'
+import { setDefaultAccess } from '../../plugins/app/access.ts'
+import { handleError } from '../../plugins/app/errors.ts'
+
+const QUEUE_NAMES = [...Object.keys(QUEUES), DEAD_LETTER_QUEUE]
+
+/**
+ * The queue dashboard (bull-board) at /admin/queues, for platform operators.
+ *
+ * Browsers send no Authorization header, so an operator first asks the API for a link
+ * (POST /v1/admin/queue-dashboard/links: platform admin, recent sign-in, audited) and opens
+ * it: /admin/queues/enter redeems its single-use ticket for a session of one hour in an
+ * HttpOnly, SameSite=Strict cookie sent only to /admin/queues. Every dashboard route then
+ * goes through the access plugin like any other ('platformAdmin', checked per request), with
+ * that cookie or a Bearer token. The dead-letter queue is shown read-only: replays go
+ * through the audited CLI and admin API.
+ */
+const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
+  await fastify.register(cookie)
+
+  fastify.get(
+    '/queues/enter',
+    {
+      config: { access: 'public', limits: { ip: 20 } },
+      schema: {
+        hide: true,
+        querystring: z.object({ ticket: z.string().min(20).max(200) }).strict(),
+      },
+    },
+    async (request, reply) => {
+      const userId = await redeemDashboardTicket(fastify.redis, request.query.ticket)
+      if (!userId)
+        throw errors.unauthenticated(
+          'This dashboard link is not valid, expired or was used already. Ask for a new one.',
+        )
+      const user = await fastify.db.user.findUnique({
+        where: { id: userId },
+        select: { platformAdmin: true },
+      })
+      if (!user?.platformAdmin) throw errors.forbidden('This is for platform operators.')
+      const meta = requestMeta(request)
+      const { token, session } = await createSession(
+        fastify.db,
+        {
+          idleTimeoutMs: QUEUE_DASHBOARD_SESSION_MS,
+          absoluteLifetimeMs: QUEUE_DASHBOARD_SESSION_MS,
+        },
+        userId,
+        { ipAddress: meta.ipAddress, userAgent: `queue dashboard; ${meta.userAgent ?? ''}` },
+      )
+      reply.setCookie(QUEUE_DASHBOARD_COOKIE, token, {
+        path: QUEUE_DASHBOARD_PATH,
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: fastify.config.NODE_ENV === 'production',
+        maxAge: QUEUE_DASHBOARD_SESSION_MS / 1000,
+      })
+      await recordAudit(fastify.db, {
+        action: 'queue_dashboard.opened',
+        actorUserId: userId,
+        targetType: 'session',
+        targetId: session.id,
+        ipAddress: meta.ipAddress,
+      })
+      return reply.redirect(`${QUEUE_DASHBOARD_PATH}/`, 303)
+    },
+  )
+
+  await fastify.register(
+    async (board) => {
+      setDefaultAccess(board, 'platformAdmin')
+      board.addHook('onRoute', (route) => {
+        route.config = {
+          ...route.config,
+          sessionCookie: QUEUE_DASHBOARD_COOKIE,
+          // The board's page styles elements inline and loads its fonts from Google Fonts:
+          // a CSP for these routes only (scripts stay 'self').
+          helmet: {
+            contentSecurityPolicy: {
+              directives: {
+                defaultSrc: ["'self'"],
+                scriptSrc: ["'self'"],
+                styleSrc: ["'self'", "'unsafe-inline'", 'https://fonts.googleapis.com'],
+                fontSrc: ["'self'", 'data:', 'https://fonts.gstatic.com'],
+                imgSrc: ["'self'", 'data:'],
+                connectSrc: ["'self'"],
+                frameAncestors: ["'none'"],
+              },
+            },
+          },
+        } as typeof route.config
+      })
+
+      const adapters = (queues: Queue[]) =>
+        queues.map(
+          (queue) => new BullMQAdapter(queue, { readOnlyMode: queue.name === DEAD_LETTER_QUEUE }),
+        )
+      let queues = QUEUE_NAMES.map((name) => fastify.queues.get(name))
+      const serverAdapter = new FastifyAdapter()
+      serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH)
+      const { replaceQueues } = createBullBoard({
+        queues: adapters(queues),
+        serverAdapter,
+        options: { uiConfig: { boardTitle: 'Groundwork queues' } },
+      })
+      // A queue opened while Redis was down is reopened by the registry once it is back:
+      // show the board the current ones.
+      board.addHook('onRequest', async () => {
+        const current = QUEUE_NAMES.map((name) => fastify.queues.get(name))
+        if (current.some((queue, i) => queue !== queues[i])) {
+          queues = current
+          replaceQueues(adapters(queues))
+        }
+      })
+      // The library installs an error handler of its own (500 with the message for any
+      // error); ours goes in its place, so 401, 403 and 503 keep their problem+json.
+      const plugin = serverAdapter.registerPlugin()
+      await board.register((instance: FastifyInstance, options, done) =>
+        plugin(withOurErrorHandler(instance), options as never, done),
+      )
+    },
+    { prefix: '/queues' },
+  )
+}
+
+function withOurErrorHandler(instance: FastifyInstance): FastifyInstance {
+  return new Proxy(instance, {
+    get(target, property) {
+      if (property === 'setErrorHandler') return () => target.setErrorHandler(handleError)
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+export default queueDashboard

@@ -1,0 +1,52 @@
+import { recordAudit, requireRecentAuth } from '@repo/core'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { problemSchema } from '../../../lib/problem.ts'
+import {
+  issueDashboardTicket,
+  QUEUE_DASHBOARD_PATH,
+  QUEUE_DASHBOARD_TICKET_SECONDS,
+} from '../../../lib/queue-dashboard.ts'
+import { requestMeta } from '../../../lib/request-meta.ts'
+import { authProblems } from '../../../schemas/common.ts'
+
+/** Links into the queue dashboard (/admin/queues) for platform operators. */
+const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/queue-dashboard/links',
+    {
+      config: { access: 'platformAdmin', idempotency: false },
+      schema: {
+        tags: ['admin'],
+        summary:
+          'A single-use link (valid one minute) that opens the queue dashboard in a browser for one hour. Needs a recent sign-in; audited.',
+        response: {
+          201: z.object({ url: z.string(), expiresAt: z.iso.datetime() }),
+          ...authProblems,
+          403: problemSchema,
+          503: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
+      const ticket = await issueDashboardTicket(fastify.redis, auth.userId)
+      await recordAudit(fastify.db, {
+        action: 'queue_dashboard.link_created',
+        actorUserId: auth.userId,
+        ipAddress: requestMeta(request).ipAddress,
+      })
+      const url = new URL(
+        `${QUEUE_DASHBOARD_PATH}/enter?ticket=${encodeURIComponent(ticket)}`,
+        `${request.protocol}://${request.host}`,
+      )
+      return reply.code(201).send({
+        url: url.toString(),
+        expiresAt: new Date(Date.now() + QUEUE_DASHBOARD_TICKET_SECONDS * 1000).toISOString(),
+      })
+    },
+  )
+}
+
+export default queueDashboardLinks

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signUpOwner, useApiServer } from './helpers.ts'
+
+// The queue dashboard in real Chromium: the operator opens the link the API gives out,
+// the page renders under its content security policy, and its own API calls succeed
+// with the cookie session (the browser sends no Authorization header).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const { server, sql } = useApiServer()
+let browser: Browser
+let base = ''
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: run .ci/provision, or set CHROMIUM_PATH.`)
+  await server.listen({ host: '127.0.0.1', port: 0 })
+  base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('the queue dashboard in a browser', () => {
+  it('opens from a link and shows the queues, with no policy violation or script error', async () => {
+    const admin = await signUpOwner(server)
+    await sql('UPDATE users SET platform_admin = true WHERE id = $1', [admin.userId])
+    const link = await fetch(`${base}/v1/admin/queue-dashboard/links`, {
+      method: 'POST',
+      headers: admin.headers,
+    })
+    expect(link.status).toBe(201)
+    const { url } = (await link.json()) as { url: string }
+    expect(url.startsWith(`${base}/admin/queues/enter?ticket=`)).toBe(true)
+
+    const page = await browser.newPage()
+    const problems: string[] = []
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text())
+    })
+    page.on('pageerror', (error) => problems.push(error.message))
+    const failedApiCalls: string[] = []
+    page.on('response', (response) => {
+      if (response.url().includes('/admin/queues/api/') && response.status() >= 400)
+        failedApiCalls.push(`${response.status()} ${response.url()}`)
+    })
+
+    await page.goto(url)
+    expect(page.url()).toBe(`${base}/admin/queues/`)
+    await page.getByText('webhook-deliveries').first().waitFor({ timeout: 20_000 })
+    await page.getByText('dead-letter').first().waitFor({ timeout: 5_000 })
+    expect(problems).toEqual([])
+    expect(failedApiCalls).toEqual([])
+    // HttpOnly: the page's scripts cannot read the session.
+    expect(await page.evaluate('document.cookie')).toBe('')
+    await page.close()
+
+    // Another browser without the link gets our 401, not the board.
+    const stranger = await browser.newPage()
+    const refused = await stranger.goto(`${base}/admin/queues/`)
+    expect(refused?.status()).toBe(401)
+    expect(refused?.headers()['content-type']).toContain('application/problem+json')
+    await stranger.close()
+  })
+})

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest'
+import { signUpOwner, useApiServer } from './helpers.ts'
+
+// The queue dashboard (bull-board) mounted at /admin/queues: platform operators only,
+// through a Bearer token or the single-use link that opens a cookie session; every
+// refusal is our problem+json, never the library's 500.
+const { server, sql } = useApiServer()
+
+async function operator() {
+  const admin = await signUpOwner(server)
+  await sql('UPDATE users SET platform_admin = true WHERE id = $1', [admin.userId])
+  return admin
+}
+
+/** Opens the dashboard through a link, as a browser would; returns the cookie header. */
+async function enterWithLink(headers: Record<string, string>) {
+  const link = await server.inject({
+    method: 'POST',
+    url: '/v1/admin/queue-dashboard/links',
+    headers,
+  })
+  expect(link.statusCode).toBe(201)
+  const url = new URL(link.json().url)
+  const entered = await server.inject({ url: `${url.pathname}${url.search}` })
+  return { link, url, entered }
+}
+
+const expectProblem = (
+  res: { statusCode: number; headers: Record<string, unknown>; body: string },
+  status: number,
+) => {
+  expect(res.statusCode).toBe(status)
+  expect(res.headers['content-type']).toContain('application/problem+json')
+  expect(res.body).not.toMatch(/at .*\.(ts|js):\d+/)
+}
+
+describe('the queue dashboard', () => {
+  it('answers 401 without credentials and 403 to users who are not platform operators', async () => {
+    for (const url of ['/admin/queues/', '/admin/queues/api/queues', '/admin/queues/queue/email']) {
+      expectProblem(await server.inject({ url }), 401)
+    }
+    const { headers } = await signUpOwner(server)
+    expectProblem(await server.inject({ url: '/admin/queues/', headers }), 403)
+    expectProblem(await server.inject({ url: '/admin/queues/api/queues', headers }), 403)
+    expectProblem(
+      await server.inject({ method: 'PUT', url: '/admin/queues/api/queues/email/pause', headers }),
+      403,
+    )
+    expectProblem(
+      await server.inject({ method: 'POST', url: '/v1/admin/queue-dashboard/links', headers }),
+      403,
+    )
+  })
+
+  it('shows every queue to an operator, the dead-letter queue read-only', async () => {
+    const { headers } = await operator()
+    const page = await server.inject({ url: '/admin/queues/', headers })
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['content-type']).toContain('text/html')
+    expect(page.body).toContain('<base href="/admin/queues/" />')
+    expect(page.body).toContain('<title>Groundwork queues</title>')
+    const api = await server.inject({ url: '/admin/queues/api/queues', headers })
+    expect(api.statusCode).toBe(200)
+    const queues = api.json().queues as { name: string; readOnlyMode: boolean }[]
+    expect(queues.map((q) => q.name).sort()).toEqual(
+      ['dead-letter', 'default', 'email', 'maintenance', 'webhook-deliveries', 'webhooks'].sort(),
+    )
+    expect(queues.find((q) => q.name === 'dead-letter')?.readOnlyMode).toBe(true)
+    expect(queues.find((q) => q.name === 'email')?.readOnlyMode).toBe(false)
+    const asset = await server.inject({ url: '/admin/queues/static/images/logo.svg', headers })
+    expect(asset.statusCode).toBe(200)
+  })
+
+  it('opens in a browser through a single-use link: a cookie session for the dashboard only', async () => {
+    const { headers, userId } = await operator()
+    const { link, url, entered } = await enterWithLink(headers)
+    expect(url.pathname).toBe('/admin/queues/enter')
+    expect(Date.parse(link.json().expiresAt) - Date.now()).toBeLessThanOrEqual(60_000)
+    expect(entered.statusCode).toBe(303)
+    expect(entered.headers.location).toBe('/admin/queues/')
+    const setCookie = String(entered.headers['set-cookie'])
+    expect(setCookie).toMatch(/^gw_queue_dashboard=[^;]+;/)
+    expect(setCookie).toContain('Path=/admin/queues')
+    expect(setCookie).toContain('HttpOnly')
+    expect(setCookie).toContain('SameSite=Strict')
+    expect(setCookie).toContain('Max-Age=3600')
+    const cookie = setCookie.split(';')[0] as string
+
+    const api = await server.inject({ url: '/admin/queues/api/queues', headers: { cookie } })
+    expect(api.statusCode).toBe(200)
+    // The cookie opens the dashboard and nothing else.
+    expectProblem(await server.inject({ url: '/v1/auth/me', headers: { cookie } }), 401)
+    // The link works once.
+    expectProblem(await server.inject({ url: `${url.pathname}${url.search}` }), 401)
+    expectProblem(
+      await server.inject({ url: '/admin/queues/enter?ticket=forged-ticket-of-some-length' }),
+      401,
+    )
+    expectProblem(await server.inject({ url: '/admin/queues/enter' }), 400)
+
+    // Access is checked on every request: an operator demoted loses the dashboard at once.
+    await sql('UPDATE users SET platform_admin = false WHERE id = $1', [userId])
+    expectProblem(
+      await server.inject({ url: '/admin/queues/api/queues', headers: { cookie } }),
+      403,
+    )
+
+    const audit = (await sql(
+      `SELECT action FROM audit_logs WHERE actor_user_id = $1 AND action LIKE 'queue_dashboard.%'
+       ORDER BY created_at`,
+      [userId],
+    )) as { action: string }[]
+    expect(audit.map((a) => a.action)).toEqual([
+      'queue_dashboard.link_created',
+      'queue_dashboard.opened',
+    ])
+  })
+
+  it('needs a recent sign-in for a link, and a link of a demoted operator opens nothing', async () => {
+    const { headers, userId } = await operator()
+    const link = await server.inject({
+      method: 'POST',
+      url: '/v1/admin/queue-dashboard/links',
+      headers,
+    })
+    await sql('UPDATE users SET platform_admin = false WHERE id = $1', [userId])
+    const url = new URL(link.json().url)
+    expectProblem(await server.inject({ url: `${url.pathname}${url.search}` }), 403)
+
+    await sql('UPDATE users SET platform_admin = true WHERE id = $1', [userId])
+    await sql(`UPDATE sessions SET created_at = now() - interval '1 hour' WHERE user_id = $1`, [
+      userId,
+    ])
+    const stale = await server.inject({
+      method: 'POST',
+      url: '/v1/admin/queue-dashboard/links',
+      headers,
+    })
+    expectProblem(stale, 403)
+    expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
+  })
+})
