@@ -1,10 +1,11 @@
+import { freePort } from '@repo/testing/servers'
 import { describe, expect, it } from 'vitest'
-import { signUpOwner, useApiServer } from './helpers.ts'
+import { buildTestServer, signUpOwner, useApiServer } from './helpers.ts'
 
 // The queue dashboard (bull-board) mounted at /admin/queues: platform operators only,
 // through a Bearer token or the single-use link that opens a cookie session; every
 // refusal is our problem+json, never the library's 500.
-const { server, sql } = useApiServer()
+const { server, sql, services } = useApiServer()
 
 async function operator() {
   const admin = await signUpOwner(server)
@@ -116,6 +117,47 @@ describe('the queue dashboard', () => {
     ])
   })
 
+  it('records every change an operator makes through it in the audit log', async () => {
+    const { headers, userId } = await operator()
+    const paused = await server.inject({
+      method: 'PUT',
+      url: '/admin/queues/api/queues/maintenance/pause',
+      headers,
+    })
+    expect(paused.statusCode).toBe(200)
+    await server.inject({
+      method: 'PUT',
+      url: '/admin/queues/api/queues/maintenance/resume',
+      headers,
+    })
+    // The dead-letter queue is read-only here: replays go through the audited admin API.
+    const emptied = await server.inject({
+      method: 'PUT',
+      url: '/admin/queues/api/queues/dead-letter/empty',
+      headers,
+    })
+    expect(emptied.statusCode).toBeGreaterThanOrEqual(400)
+    expect(emptied.statusCode).toBeLessThan(500)
+    const changes = async () =>
+      (await sql(
+        `SELECT action, metadata FROM audit_logs WHERE actor_user_id = $1 AND action = 'queue_dashboard.changed'
+         ORDER BY created_at`,
+        [userId],
+      )) as { action: string; metadata: { method: string; path: string; status: number } }[]
+    // Written once each answer has gone out.
+    await expect.poll(async () => (await changes()).length).toBe(3)
+    const audit = await changes()
+    expect(
+      audit.map((a) => [a.metadata.method, a.metadata.path, a.metadata.status]).sort(),
+    ).toEqual(
+      [
+        ['PUT', '/admin/queues/api/queues/maintenance/pause', 200],
+        ['PUT', '/admin/queues/api/queues/maintenance/resume', 200],
+        ['PUT', '/admin/queues/api/queues/dead-letter/empty', emptied.statusCode],
+      ].sort(),
+    )
+  })
+
   it('needs a recent sign-in for a link, and a link of a demoted operator opens nothing', async () => {
     const { headers, userId } = await operator()
     const link = await server.inject({
@@ -138,5 +180,31 @@ describe('the queue dashboard', () => {
     })
     expectProblem(stale, 403)
     expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
+  })
+})
+
+describe('the queue dashboard while Redis is down', () => {
+  it('answers 503 problem+json promptly instead of hanging or failing with 500', async () => {
+    const admin = await operator()
+    const down = await buildTestServer({
+      DATABASE_URL: services().database.appUrl,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_CONNECT_TIMEOUT_MS: '300',
+    })
+    try {
+      for (const url of ['/admin/queues/api/queues', '/admin/queues/api/redis/stats']) {
+        const started = Date.now()
+        const res = await down.inject({ url, headers: admin.headers })
+        expect(Date.now() - started, url).toBeLessThan(5_000)
+        expectProblem(res, 503)
+        expect(res.headers['retry-after']).toBeDefined()
+      }
+      // The page itself needs no Redis.
+      expect(
+        (await down.inject({ url: '/admin/queues/', headers: admin.headers })).statusCode,
+      ).toBe(200)
+    } finally {
+      await down.close()
+    }
   })
 })

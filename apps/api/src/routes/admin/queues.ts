@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
 import cookie from '@fastify/cookie'
 import { createSession } from '@repo/auth'
-import { errors, recordAudit } from '@repo/core'
+import { AppError, errors, recordAudit } from '@repo/core'
 import { DEAD_LETTER_QUEUE, QUEUES } from '@repo/jobs'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
@@ -119,6 +119,32 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
         queues: adapters(queues),
         serverAdapter,
         options: { uiConfig: { boardTitle: 'Groundwork queues' } },
+      })
+      // The board's API reads Redis, and BullMQ waits for a connection it does not have:
+      // without one, answer 503 at once (after the access check) rather than hang.
+      board.addHook('preHandler', async (request) => {
+        if (!request.url.startsWith(`${QUEUE_DASHBOARD_PATH}/api/`)) return
+        if (fastify.redis.status === 'ready') return
+        throw new AppError({
+          code: 'unavailable',
+          status: 503,
+          userMessage: 'The job store (Redis) is not answering. Try again shortly.',
+          retryAfterSeconds: 5,
+        })
+      })
+      // Operators' changes (pause, retry, clean, obliterate ...) are audited: who, what, outcome.
+      board.addHook('onResponse', async (request, reply) => {
+        if (request.method === 'GET' || request.method === 'HEAD' || !request.auth) return
+        await recordAudit(fastify.db, {
+          action: 'queue_dashboard.changed',
+          actorUserId: request.auth.userId,
+          ipAddress: request.ip,
+          metadata: {
+            method: request.method,
+            path: (request.url.split('?')[0] ?? '').slice(0, 500),
+            status: reply.statusCode,
+          },
+        }).catch((err) => request.log.error({ err }, 'could not audit a queue dashboard change'))
       })
       // A queue opened while Redis was down is reopened by the registry once it is back:
       // show the board the current ones.
