@@ -157,6 +157,8 @@ describe('webhook endpoints', () => {
       'https://localhost/hook',
       'https://[::1]/hook',
       'https://[::ffff:127.0.0.1]/hook',
+      'https://[::7f00:1]/hook',
+      'https://[::a9fe:a9fe]/latest/meta-data',
       'https://169.254.169.254/latest/meta-data',
       'https://10.1.2.3/hook',
       'https://192.168.0.10/hook',
@@ -273,6 +275,50 @@ describe('webhook endpoints', () => {
       owner.userId,
     ])
     const stale = await createEndpoint(owner)
+    expect(stale.statusCode).toBe(403)
+    expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
+  })
+
+  it('change URL only with a verified email and a recent sign-in, the audit log keeping both URLs', async () => {
+    const owner = await verifiedAdmin()
+    const endpoint = (await createEndpoint(owner)).json()
+    const url = `/v1/orgs/${owner.orgId}/webhook-endpoints/${endpoint.id}`
+    const moveTo = (target: string, version: number) =>
+      server.inject({
+        method: 'PATCH',
+        url,
+        headers: { ...owner.headers, 'if-match': `"${version}"` },
+        payload: { url: target },
+      })
+    const moved = await moveTo('https://93.184.215.15/new', 1)
+    expect(moved.statusCode).toBe(200)
+    const [entry] = (await sql(
+      `SELECT metadata FROM audit_logs WHERE target_id = $1 AND action = 'webhook_endpoint.updated'`,
+      [endpoint.id],
+    )) as { metadata: Record<string, unknown> }[]
+    expect(entry?.metadata).toMatchObject({
+      changed: ['url'],
+      url: { from: PUBLIC_URL, to: 'https://93.184.215.15/new' },
+    })
+
+    await sql('UPDATE users SET email_verified_at = NULL WHERE id = $1', [owner.userId])
+    const unverified = await moveTo('https://93.184.215.16/x', 2)
+    expect(unverified.statusCode).toBe(403)
+    expect(unverified.json().type).toBe('urn:groundwork:problem:email_not_verified')
+    // Other changes need neither.
+    const described = await server.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...owner.headers, 'if-match': '"2"' },
+      payload: { description: 'still fine' },
+    })
+    expect(described.statusCode).toBe(200)
+
+    await sql('UPDATE users SET email_verified_at = now() WHERE id = $1', [owner.userId])
+    await sql(`UPDATE sessions SET created_at = now() - interval '1 hour' WHERE user_id = $1`, [
+      owner.userId,
+    ])
+    const stale = await moveTo('https://93.184.215.16/x', 3)
     expect(stale.statusCode).toBe(403)
     expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
   })
@@ -409,6 +455,44 @@ describe('webhook events', () => {
       payload: { name: 'Q2' },
     })
     expect(await outboxEvents(owner.orgId)).toHaveLength(4)
+  })
+})
+
+describe('webhook events of other changes', () => {
+  it('tell subscribers about tasks unassigned when their assignee leaves', async () => {
+    const owner = await verifiedAdmin()
+    await createEndpoint(owner, { url: PUBLIC_URL, events: ['task.updated'] })
+    const member = await addMember(server, sql, owner.orgId, 'member')
+    const project = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${owner.orgId}/projects`,
+        headers: owner.headers,
+        payload: { name: 'Handover' },
+      })
+    ).json()
+    for (const title of ['One', 'Two'])
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${owner.orgId}/projects/${project.id}/tasks`,
+        headers: owner.headers,
+        payload: { title, assigneeId: member.userId },
+      })
+    const removed = await server.inject({
+      method: 'DELETE',
+      url: `/v1/orgs/${owner.orgId}/members/${member.userId}`,
+      headers: owner.headers,
+    })
+    expect(removed.statusCode).toBe(204)
+    const events = (await sql(
+      `SELECT data->'payload'->'data' AS data FROM outbox_messages
+       WHERE organization_id = $1 AND job_name = 'webhooks.event'`,
+      [owner.orgId],
+    )) as { data: { title: string; assigneeId: string | null; version: number } }[]
+    expect(events.map((e) => [e.data.title, e.data.assigneeId, e.data.version]).sort()).toEqual([
+      ['One', null, 2],
+      ['Two', null, 2],
+    ])
   })
 })
 

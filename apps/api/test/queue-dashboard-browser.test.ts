@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -32,8 +33,20 @@ describe('the queue dashboard in a browser', () => {
       headers: admin.headers,
     })
     expect(link.status).toBe(201)
-    const { url } = (await link.json()) as { url: string }
-    expect(url.startsWith(`${base}/admin/queues/enter?ticket=`)).toBe(true)
+    // The link names API_PUBLIC_URL (unset here: the configured host and port); this test's
+    // server listens on a port of its own.
+    const given = new URL(((await link.json()) as { url: string }).url)
+    expect(given.pathname).toBe('/admin/queues/enter')
+    const url = `${base}${given.pathname}${given.search}`
+
+    // Followed from another site (a chat, an email, the web app on its own domain): a page
+    // on "localhost" links to the API on "127.0.0.1", a different site for cookies.
+    const elsewhere = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' })
+      response.end(`<!doctype html><a id="open" href="${url}">Open the dashboard</a>`)
+    })
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+    const elsewherePort = (elsewhere.address() as AddressInfo).port
 
     const page = await browser.newPage()
     const problems: string[] = []
@@ -47,8 +60,13 @@ describe('the queue dashboard in a browser', () => {
         failedApiCalls.push(`${response.status()} ${response.url()}`)
     })
 
-    await page.goto(url)
-    expect(page.url()).toBe(`${base}/admin/queues/`)
+    try {
+      await page.goto(`http://localhost:${elsewherePort}/`)
+      await page.click('#open')
+      await page.waitForURL(`${base}/admin/queues/`, { timeout: 10_000 })
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve))
+    }
     await page.getByText('webhook-deliveries').first().waitFor({ timeout: 20_000 })
     await page.getByText('dead-letter').first().waitFor({ timeout: 5_000 })
     expect(problems).toEqual([])

@@ -13,6 +13,10 @@ async function operator() {
   return admin
 }
 
+/** A full (Bearer) session token put where the dashboard's cookie goes. */
+const fullSessionCookie = (headers: Record<string, string>) =>
+  `gw_queue_dashboard=${(headers.authorization ?? '').replace('Bearer ', '')}`
+
 /** Opens the dashboard through a link, as a browser would; returns the cookie header. */
 async function enterWithLink(headers: Record<string, string>) {
   const link = await server.inject({
@@ -77,8 +81,11 @@ describe('the queue dashboard', () => {
     const { link, url, entered } = await enterWithLink(headers)
     expect(url.pathname).toBe('/admin/queues/enter')
     expect(Date.parse(link.json().expiresAt) - Date.now()).toBeLessThanOrEqual(60_000)
-    expect(entered.statusCode).toBe(303)
-    expect(entered.headers.location).toBe('/admin/queues/')
+    // A page that moves on by itself (same-site), so the Strict cookie survives a link
+    // followed from another site.
+    expect(entered.statusCode).toBe(200)
+    expect(entered.headers['cache-control']).toBe('no-store')
+    expect(entered.body).toContain('<meta http-equiv="refresh" content="0;url=/admin/queues/">')
     const setCookie = String(entered.headers['set-cookie'])
     expect(setCookie).toMatch(/^gw_queue_dashboard=[^;]+;/)
     expect(setCookie).toContain('Path=/admin/queues')
@@ -89,8 +96,26 @@ describe('the queue dashboard', () => {
 
     const api = await server.inject({ url: '/admin/queues/api/queues', headers: { cookie } })
     expect(api.statusCode).toBe(200)
-    // The cookie opens the dashboard and nothing else.
+    // The cookie opens the dashboard and nothing else: not as a cookie elsewhere, and its
+    // session is no Bearer token (it could otherwise mint links forever).
     expectProblem(await server.inject({ url: '/v1/auth/me', headers: { cookie } }), 401)
+    const bearer = { authorization: `Bearer ${cookie.split('=')[1]}` }
+    expectProblem(await server.inject({ url: '/v1/auth/me', headers: bearer }), 401)
+    expectProblem(
+      await server.inject({
+        method: 'POST',
+        url: '/v1/admin/queue-dashboard/links',
+        headers: bearer,
+      }),
+      401,
+    )
+    expectProblem(await server.inject({ url: '/admin/queues/api/queues', headers: bearer }), 401)
+    // And a full session in the dashboard's cookie is no dashboard session either.
+    const full = fullSessionCookie(headers)
+    expectProblem(
+      await server.inject({ url: '/admin/queues/api/queues', headers: { cookie: full } }),
+      401,
+    )
     // The link works once.
     expectProblem(await server.inject({ url: `${url.pathname}${url.search}` }), 401)
     expectProblem(
@@ -115,6 +140,43 @@ describe('the queue dashboard', () => {
       'queue_dashboard.link_created',
       'queue_dashboard.opened',
     ])
+  })
+
+  it('shows job data with single-use links redacted', async () => {
+    const { headers } = await operator()
+    const { Queue } = await import('bullmq')
+    const queue = new Queue('email', { connection: { url: services().redis.url } })
+    try {
+      const job = await queue.add(
+        'email.send',
+        {
+          v: 1,
+          payload: {
+            template: 'password-reset',
+            to: 'victim@example.com',
+            name: 'Victim',
+            url: 'https://app.example.com/reset-password?token=SECRET123&x=1',
+          },
+          context: {},
+        },
+        { delay: 60_000 },
+      )
+      const res = await server.inject({ url: `/admin/queues/api/queues/email/${job.id}`, headers })
+      expect(res.statusCode).toBe(200)
+      expect(res.body).not.toContain('SECRET123')
+      expect(res.json().job.data.payload.url).toBe(
+        'https://app.example.com/reset-password?token=[redacted]&x=1',
+      )
+      const list = await server.inject({
+        url: '/admin/queues/api/queues?activeQueue=email&status=delayed',
+        headers,
+      })
+      expect(list.statusCode).toBe(200)
+      expect(list.body).not.toContain('SECRET123')
+      await job.remove()
+    } finally {
+      await queue.close()
+    }
   })
 
   it('records every change an operator makes through it in the audit log', async () => {

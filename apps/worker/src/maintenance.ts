@@ -1,10 +1,16 @@
-import { deleteExpiredCredentials, purgeExpiredIdempotencyKeys, sweepOutbox } from '@repo/core'
+import {
+  deleteExpiredCredentials,
+  purgeExpiredIdempotencyKeys,
+  sweepOutbox,
+  sweepWebhookDeliveries,
+} from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import {
   cleanupCredentialsJob,
   nightlyBackupJob,
   purgeIdempotencyKeysJob,
   sweepOutboxJob,
+  sweepWebhookDeliveriesJob,
 } from '@repo/jobs'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
@@ -32,6 +38,20 @@ export function maintenanceHandlers(db: PrismaClient): Record<string, JobHandler
       else logger.info(swept, 'outbox swept')
       return swept
     }),
+    [sweepWebhookDeliveriesJob.name]: definedHandler(
+      sweepWebhookDeliveriesJob,
+      async (_, { logger }) => {
+        const swept = await sweepWebhookDeliveries({ db }, { keepDays: 30, stuckHours: 24 })
+        // A delivery pending a day after its event lost its job (a dead letter, a Redis loss).
+        if (swept.expired > 0)
+          logger.warn(
+            { expired: swept.expired },
+            'webhook deliveries marked failed: their jobs were lost',
+          )
+        else logger.info(swept, 'webhook deliveries swept')
+        return swept
+      },
+    ),
     // The trigger is in place; the deployment (Ship it) decides what a backup runs.
     [nightlyBackupJob.name]: definedHandler(nightlyBackupJob, async (_, { logger, job }) => {
       logger.info({ scheduledFor: new Date(job.timestamp).toISOString() }, 'backup requested')

@@ -5,11 +5,14 @@ import {
   createProject,
   createWebhookEndpoint,
   deliverWebhook,
+  emitWebhookEvent,
   fanOutWebhookEvent,
+  isPublicAddress,
   rotateWebhookSecret,
+  sweepWebhookDeliveries,
   type WebhookDeliveryDeps,
 } from '@repo/core'
-import type { PrismaClient } from '@repo/db'
+import { type PrismaClient, withTenant } from '@repo/db'
 import {
   EMAIL_QUEUE,
   openQueues,
@@ -44,6 +47,8 @@ interface Received {
 }
 const received: Received[] = []
 const failuresLeft = new Map<string, number>()
+/** Something to do (against the database) before the receiver answers a path. */
+const beforeAnswer = new Map<string, () => Promise<unknown>>()
 let receiver: Server
 let base = ''
 
@@ -71,9 +76,14 @@ beforeAll(async () => {
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
+    request.on('end', async () => {
       const path = request.url ?? '/'
       received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString() })
+      await beforeAnswer.get(path)?.()
+      if (path.startsWith('/nul')) {
+        response.writeHead(200).end('ok\u0000bin')
+        return
+      }
       const left = failuresLeft.get(path) ?? 0
       if (path.startsWith('/slow')) return // never answers
       if (path.startsWith('/redirect')) {
@@ -391,6 +401,50 @@ describe('outgoing webhooks', () => {
     expect(receivedAt('/down')).toHaveLength(6)
   })
 
+  it('record no event for a change whose transaction rolls back after emitting it', async () => {
+    const { actor, orgId } = await organization()
+    await endpoint(actor, '/rolled-back')
+    await expect(
+      withTenant(appDb, actor, async (tx) => {
+        await emitWebhookEvent(tx, orgId, { type: 'project.created', data: { id: 'x' } })
+        throw new Error('the change failed after its event was recorded')
+      }),
+    ).rejects.toThrow('the change failed')
+    expect(
+      await owner(`SELECT count(*)::int AS n FROM outbox_messages WHERE organization_id = $1`, [
+        orgId,
+      ]),
+    ).toEqual([{ n: 0 }])
+  })
+
+  it('keep the delivery log bounded, and end deliveries whose jobs were lost', async () => {
+    const { actor, orgId } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/sweep')
+    const insert = (status: string, age: string) =>
+      owner(
+        `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload, status, created_at)
+         VALUES (gen_random_uuid(), $1, $2, 'msg_' || md5(random()::text), 'project.created', '{}', $3::webhook_delivery_status, now() - $4::interval)`,
+        [orgId, registered.id, status, age],
+      )
+    await insert('succeeded', '31 days')
+    await insert('failed', '40 days')
+    await insert('pending', '25 hours')
+    await insert('pending', '1 hour')
+    await insert('succeeded', '2 days')
+    expect(
+      await sweepWebhookDeliveries({ db: workerDb }, { keepDays: 30, stuckHours: 24 }),
+    ).toEqual({ deleted: 2, expired: 1 })
+    const left = await owner(
+      'SELECT status FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY created_at',
+      [registered.id],
+    )
+    expect(left.map((r) => r.status)).toEqual(['succeeded', 'failed', 'pending'])
+    // Only the worker's login may run it: the API's may not reach across organizations.
+    await expect(
+      sweepWebhookDeliveries({ db: appDb }, { keepDays: 30, stuckHours: 24 }),
+    ).rejects.toThrow(/permission denied/)
+  })
+
   it('fan out each event once per subscribed endpoint of its own organization', async () => {
     const a = await organization()
     const b = await organization()
@@ -435,13 +489,11 @@ describe('a delivery attempt', () => {
   it('is refused by the SSRF guard at connection time when private targets are not allowed', async () => {
     // Registered while allowed; the address (and a name resolving to loopback) is checked
     // again at connection time, so DNS that changes after registration cannot reach inside.
-    for (const path of ['/ok-ssrf']) {
-      const { result, logged, requests } = await attempt(path, { allowPrivateTargets: false })
-      expect(result).toMatchObject({ outcome: 'failed', final: false })
-      expect(logged.error).toMatch(/^blocked by the SSRF guard/)
-      expect(logged.response_status).toBeNull()
-      expect(requests).toBe(0)
-    }
+    const blocked = await attempt('/ok-ssrf', { allowPrivateTargets: false })
+    expect(blocked.result).toMatchObject({ outcome: 'failed', final: false })
+    expect(blocked.logged.error).toMatch(/^blocked by the SSRF guard/)
+    expect(blocked.logged.response_status).toBeNull()
+    expect(blocked.requests).toBe(0)
     const { actor, orgId } = await organization()
     const named = await createWebhookEndpoint(
       coreDeps,
@@ -478,6 +530,58 @@ describe('a delivery attempt', () => {
     const big = await attempt('/big')
     expect(big.result).toMatchObject({ outcome: 'succeeded', status: 200 })
     expect(big.logged.response_body).toHaveLength(2_000)
+  })
+
+  it('stores an answer with NUL bytes (binary, compressed) instead of failing to record it', async () => {
+    const { result, logged } = await attempt('/nul')
+    expect(result).toMatchObject({ outcome: 'succeeded', status: 200 })
+    expect(logged).toMatchObject({ succeeded: true, response_body: 'ok\uFFFDbin' })
+  })
+
+  it('ends quietly when the endpoint is deleted while its request is out', async () => {
+    const { actor, orgId } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/deleted-meanwhile')
+    beforeAnswer.set('/deleted-meanwhile', () =>
+      owner('DELETE FROM webhook_endpoints WHERE id = $1', [registered.id]),
+    )
+    const [row] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_gone', 'project.created', '{}') RETURNING id`,
+      [orgId, registered.id],
+    )
+    expect(
+      await deliverWebhook(deliveryDeps, {
+        organizationId: orgId,
+        deliveryId: row.id,
+        final: true,
+      }),
+    ).toEqual({ outcome: 'missing' })
+  })
+
+  it('refuses IPv4-compatible IPv6 forms of inside addresses, at the connection too', async () => {
+    expect(isPublicAddress('::7f00:1')).toBe(false)
+    expect(isPublicAddress('::a9fe:a9fe')).toBe(false)
+    expect(isPublicAddress('::ffff:10.0.0.1')).toBe(false)
+    expect(isPublicAddress('93.184.215.14')).toBe(true)
+    expect(isPublicAddress('2606:4700::1111')).toBe(true)
+    const { actor, orgId } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/compat')
+    const port = new URL(base).port
+    await owner('UPDATE webhook_endpoints SET url = $2 WHERE id = $1', [
+      registered.id,
+      `http://[::7f00:1]:${port}/compat`,
+    ])
+    const [row] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_compat', 'project.created', '{}') RETURNING id`,
+      [orgId, registered.id],
+    )
+    await deliverWebhook(
+      { ...deliveryDeps, allowPrivateTargets: false },
+      { organizationId: orgId, deliveryId: row.id, final: false },
+    )
+    expect((await attemptsOf(row.id))[0]?.error).toMatch(/^blocked by the SSRF guard/)
+    expect(receivedAt('/compat')).toHaveLength(0)
   })
 
   it('records a refused connection as a failed attempt, not an error of the worker', async () => {

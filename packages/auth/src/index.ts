@@ -19,6 +19,7 @@ export {
   invalidateUserSessions,
   type SessionMetadata,
   type SessionPolicy,
+  type SessionScope,
   validateSessionToken,
 } from './sessions.ts'
 export {

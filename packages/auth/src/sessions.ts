@@ -12,10 +12,15 @@ export interface SessionPolicy {
   absoluteLifetimeMs: number
 }
 
+/** What a session opens: the API (`full`), or only the queue dashboard (by its cookie). */
+export type SessionScope = 'full' | 'queue_dashboard'
+
 export interface SessionMetadata {
   ipAddress?: string | undefined
   userAgent?: string | undefined
   mfaVerified?: boolean
+  /** `full` unless given. */
+  scope?: SessionScope
 }
 
 /** Creates a session and returns its token; only the token's hash is stored. */
@@ -36,6 +41,7 @@ export async function createSession(
       ipAddress: metadata.ipAddress?.slice(0, 45) ?? null,
       userAgent: metadata.userAgent?.slice(0, 512) ?? null,
       mfaVerifiedAt: metadata.mfaVerified ? new Date(now) : null,
+      scope: metadata.scope ?? 'full',
     },
   })
   return { token, session }

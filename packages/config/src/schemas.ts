@@ -76,6 +76,11 @@ export const apiServerEnv = z.object({
    */
   TRUST_PROXY: z.string().default('loopback'),
   /**
+   * The API's public URL (https://api.example.com), for links the API hands out (the
+   * queue dashboard's). Unset: http://API_HOST:API_PORT, right for local development only.
+   */
+  API_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
    * Interactive API reference (Scalar) at /docs. Default: on except in production, where
    * you enable it deliberately.
    */
@@ -212,8 +217,11 @@ export const webhooksEnv = z.object({
    * Off by default; for development and tests (a receiver on 127.0.0.1). Refused in production.
    */
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: booleanFlag(false),
-  /** One delivery attempt gives up after this long (connect, send and answer). */
-  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  /**
+   * One delivery attempt gives up after this long (connect, send and answer). At most
+   * 30 s: well inside the delivery job's own 60 s, so the attempt is always recorded.
+   */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
   /**
    * An endpoint is disabled after this many deliveries in a row failed (each after all its
    * retries, about four hours); its organization's admins are emailed.

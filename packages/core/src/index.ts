@@ -112,6 +112,7 @@ export {
   deliverWebhook,
   fanOutWebhookEvent,
   postWebhook,
+  sweepWebhookDeliveries,
   type WebhookDeliveryDeps,
 } from './webhook-delivery.ts'
 export {
@@ -127,5 +128,10 @@ export {
   updateWebhookEndpoint,
   type WebhookEndpointChanges,
 } from './webhook-endpoints.ts'
-export { emitWebhookEvent, projectEventData, taskEventData } from './webhook-events.ts'
+export {
+  emitWebhookEvent,
+  emitWebhookEvents,
+  projectEventData,
+  taskEventData,
+} from './webhook-events.ts'
 export { checkWebhookUrl, isPublicAddress } from './webhook-url.ts'

@@ -5,6 +5,7 @@ import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
+import { emitWebhookEvents, taskEventData } from './webhook-events.ts'
 
 export interface ActingMember {
   organizationId: string
@@ -159,10 +160,16 @@ export async function removeMember(
     if (target.role === 'owner' && owners.filter((id) => id !== input.userId).length === 0)
       throw lastOwner()
     // Their tasks stay, unassigned: the membership they pointed at is going (same transaction).
-    await tx.task.updateMany({
+    const unassigned = await tx.task.updateManyAndReturn({
       where: { assigneeId: input.userId },
       data: { assigneeId: null, version: { increment: 1 } },
     })
+    await emitWebhookEvents(
+      tx,
+      actor.organizationId,
+      unassigned.map((task) => ({ type: 'task.updated' as const, data: taskEventData(task) })),
+      meta,
+    )
     await tx.membership.delete({ where: { id: target.id } })
     await revokeCredentialsOf(tx, actor.organizationId, input.userId)
     await recordAudit(tx, {

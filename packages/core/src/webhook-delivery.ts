@@ -1,5 +1,7 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import http from 'node:http'
 import https from 'node:https'
+import { isIP, type LookupFunction } from 'node:net'
 import type { PrismaClient } from '@repo/db'
 import { withTenant } from '@repo/db'
 import { emailJob, type JobDefinition, type WebhookEvent, webhookDeliveryJob } from '@repo/jobs'
@@ -7,6 +9,7 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
 import { Webhook } from 'standardwebhooks'
 import { addToOutbox } from './outbox.ts'
 import { openWebhookSecret } from './webhook-endpoints.ts'
+import { isPublicAddress } from './webhook-url.ts'
 
 /** What the worker's webhook handlers need. */
 export interface WebhookDeliveryDeps {
@@ -142,71 +145,105 @@ export async function deliverWebhook(
         ? `answered ${result.status}: redirects are not followed`
         : `answered ${result.status}`))
 
-  return withTenant(deps.db, { organizationId }, async (tx) => {
-    await tx.webhookDeliveryAttempt.create({
-      data: {
-        organizationId,
-        deliveryId,
-        attempt: delivery.attemptCount + 1,
-        startedAt: sentAt,
-        durationMs,
-        responseStatus: result.status ?? null,
-        responseBody: result.body ?? null,
-        error: error?.slice(0, 1000) ?? null,
-        succeeded,
-      },
-    })
-    const done = succeeded || input.final
-    await tx.webhookDelivery.update({
-      where: { id: deliveryId },
-      data: {
-        attemptCount: { increment: 1 },
-        lastAttemptAt: sentAt,
-        ...(done ? { status: succeeded ? 'succeeded' : 'failed', completedAt: new Date() } : {}),
-      },
-    })
-    if (succeeded) {
-      await tx.webhookEndpoint.updateMany({
-        where: { id: endpoint.id, consecutiveFailures: { gt: 0 } },
-        data: { consecutiveFailures: 0 },
-      })
-      return { outcome: 'succeeded', status: result.status as number }
-    }
-    let disabledEndpoint = false
-    if (input.final) {
-      await tx.webhookEndpoint.updateMany({
-        where: { id: endpoint.id },
-        data: { consecutiveFailures: { increment: 1 } },
-      })
-      // Only the delivery that crosses the limit disables it (and sends the emails once).
-      const { count } = await tx.webhookEndpoint.updateMany({
-        where: {
-          id: endpoint.id,
-          disabledAt: null,
-          consecutiveFailures: { gte: deps.disableAfterFailures },
-        },
+  const record = () =>
+    withTenant(deps.db, { organizationId }, async (tx): Promise<DeliveryOutcome> => {
+      const done = succeeded || input.final
+      // The attempt's number comes from the counter itself: overlapping runs cannot share one.
+      const [counted] = await tx.webhookDelivery.updateManyAndReturn({
+        where: { id: deliveryId },
         data: {
-          disabledAt: new Date(),
-          disabledReason: `${deps.disableAfterFailures} deliveries in a row failed.`,
-          version: { increment: 1 },
+          attemptCount: { increment: 1 },
+          lastAttemptAt: sentAt,
+          ...(done ? { status: succeeded ? 'succeeded' : 'failed', completedAt: new Date() } : {}),
+        },
+        select: { attemptCount: true },
+      })
+      // Deleted with its endpoint while the request was out: nothing left to record.
+      if (!counted) return { outcome: 'missing' }
+      await tx.webhookDeliveryAttempt.create({
+        data: {
+          organizationId,
+          deliveryId,
+          attempt: counted.attemptCount,
+          startedAt: sentAt,
+          durationMs,
+          responseStatus: result.status ?? null,
+          responseBody: result.body === undefined ? null : storable(result.body),
+          error: error === null ? null : storable(error).slice(0, 1000),
+          succeeded,
         },
       })
-      if (count === 1) {
-        disabledEndpoint = true
-        await emailAdminsAboutDisabledEndpoint(deps, tx, {
-          organizationId,
-          endpointId: endpoint.id,
-          endpointUrl: endpoint.url,
-        })
-      }
-    }
-    return {
-      outcome: 'failed',
-      error: error ?? 'failed',
-      final: input.final,
-      disabledEndpoint,
-    }
+      return succeeded
+        ? afterSuccess(tx, endpoint.id, result.status as number)
+        : afterFailure(deps, tx, { organizationId, endpoint, final: input.final, error })
+    })
+  try {
+    return await record()
+  } catch (err) {
+    // Recording failed (the database, most likely). On the last attempt, still end the
+    // delivery as failed, so it does not stay pending; then let the job fail loudly.
+    if (input.final)
+      await withTenant(deps.db, { organizationId }, (tx) =>
+        tx.webhookDelivery.updateMany({
+          where: { id: deliveryId, status: 'pending' },
+          data: { status: 'failed', completedAt: new Date(), attemptCount: { increment: 1 } },
+        }),
+      ).catch(() => {})
+    throw err
+  }
+}
+
+/** Postgres text cannot hold NUL: an endpoint's answer may (binary, compressed, hostile). */
+const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
+
+async function afterSuccess(tx: Tx, endpointId: string, status: number): Promise<DeliveryOutcome> {
+  await tx.webhookEndpoint.updateMany({
+    where: { id: endpointId, consecutiveFailures: { gt: 0 } },
+    data: { consecutiveFailures: 0 },
   })
+  return { outcome: 'succeeded', status }
+}
+
+async function afterFailure(
+  deps: WebhookDeliveryDeps,
+  tx: Tx,
+  input: {
+    organizationId: string
+    endpoint: { id: string; url: string }
+    final: boolean
+    error: string | null
+  },
+): Promise<DeliveryOutcome> {
+  const { organizationId, endpoint } = input
+  let disabledEndpoint = false
+  if (input.final) {
+    await tx.webhookEndpoint.updateMany({
+      where: { id: endpoint.id },
+      data: { consecutiveFailures: { increment: 1 } },
+    })
+    // Only the delivery that crosses the limit disables it (and sends the emails once).
+    const { count } = await tx.webhookEndpoint.updateMany({
+      where: {
+        id: endpoint.id,
+        disabledAt: null,
+        consecutiveFailures: { gte: deps.disableAfterFailures },
+      },
+      data: {
+        disabledAt: new Date(),
+        disabledReason: `${deps.disableAfterFailures} deliveries in a row failed.`,
+        version: { increment: 1 },
+      },
+    })
+    if (count === 1) {
+      disabledEndpoint = true
+      await emailAdminsAboutDisabledEndpoint(deps, tx, {
+        organizationId,
+        endpointId: endpoint.id,
+        endpointUrl: endpoint.url,
+      })
+    }
+  }
+  return { outcome: 'failed', error: input.error ?? 'failed', final: input.final, disabledEndpoint }
 }
 
 type Tx = Parameters<Parameters<typeof withTenant>[2]>[0]
@@ -264,6 +301,27 @@ function agentsFor(allowPrivateTargets: boolean) {
   return pair
 }
 
+/**
+ * DNS look-up that fails when the name resolves to any address that is not public (our
+ * own classification, stricter than the agent's on IPv4-compatible IPv6): the second
+ * check at connection time, beside request-filtering-agent's.
+ */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return callback(err, '', 0)
+    const refused = addresses.find((a) => !isPublicAddress(a.address))
+    if (refused || addresses.length === 0)
+      return callback(
+        new Error(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not allowed`),
+        '',
+        0,
+      )
+    if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses)
+    const first = addresses[0] as LookupAddress
+    return callback(null, first.address, first.family)
+  })
+}
+
 interface PostResult {
   status?: number
   body?: string
@@ -282,6 +340,10 @@ export function postWebhook(
 ): Promise<PostResult> {
   const url = new URL(target)
   const agent = agentsFor(options.allowPrivateTargets)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  // An address in the URL is connected to without a look-up: check it here.
+  if (!options.allowPrivateTargets && isIP(host) && !isPublicAddress(host))
+    return Promise.resolve({ error: `blocked by the SSRF guard: ${host} is not a public address` })
   const deadline = AbortSignal.timeout(options.timeoutMs)
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline
   const send = url.protocol === 'https:' ? https.request : http.request
@@ -297,6 +359,7 @@ export function postWebhook(
       {
         method: 'POST',
         agent: url.protocol === 'https:' ? agent.https : agent.http,
+        ...(options.allowPrivateTargets ? {} : { lookup: publicOnlyLookup }),
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         signal,
       },
@@ -324,12 +387,26 @@ export function postWebhook(
       const reason = deadline.aborted
         ? `timed out after ${options.timeoutMs} ms`
         : signal.aborted
-          ? 'stopped: the worker is shutting down'
-          : err.message.includes('is not allowed')
+          ? 'stopped: the attempt ran out of time'
+          : err.message.includes('is not allowed') || err.message.includes('not a public')
             ? `blocked by the SSRF guard: ${err.message}`
             : `${err.code ? `${err.code}: ` : ''}${err.message}`
       finish({ error: reason })
     })
     request.end(body)
   })
+}
+
+/**
+ * Keeps the delivery log bounded: deletes finished deliveries older than `keepDays` and
+ * marks deliveries still pending after `stuckHours` failed (their job was lost). Runs
+ * across organizations through a definer function granted only to the worker's login.
+ */
+export async function sweepWebhookDeliveries(
+  deps: { db: PrismaClient },
+  options: { keepDays: number; stuckHours: number },
+) {
+  const [row] = await deps.db.$queryRaw<[{ deleted: number; expired: number }]>`
+    SELECT deleted, expired FROM webhook_deliveries_sweep(${options.keepDays}::int, ${options.stuckHours}::int)`
+  return { deleted: row?.deleted ?? 0, expired: row?.expired ?? 0 }
 }

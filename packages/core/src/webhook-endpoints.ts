@@ -63,6 +63,17 @@ async function audit(
   })
 }
 
+/** Where events go is decided by admins whose email address is verified. */
+function requireVerifiedEmail(actor: { emailVerified: boolean }) {
+  if (!actor.emailVerified) {
+    throw new AppError({
+      code: 'email_not_verified',
+      status: 403,
+      userMessage: 'Verify your email address before choosing where webhooks are sent.',
+    })
+  }
+}
+
 /**
  * Registers an endpoint (admins with a verified email). Its signing secret is returned
  * once, here, and stored sealed.
@@ -73,13 +84,7 @@ export async function createWebhookEndpoint(
   input: { url: string; description?: string | undefined; events: WebhookEventType[] },
   meta: RequestMeta = {},
 ) {
-  if (!actor.emailVerified) {
-    throw new AppError({
-      code: 'email_not_verified',
-      status: 403,
-      userMessage: 'Verify your email address before registering webhook endpoints.',
-    })
-  }
+  requireVerifiedEmail(actor)
   const url = await checkWebhookUrl(input.url, deps.webhooks)
   const secret = newSecret()
   const endpoint = await withTenant(deps.db, actor, async (tx) => {
@@ -136,14 +141,19 @@ async function missingOrMoved(tx: TenantTransaction, endpointId: string): Promis
   throw versionMismatch('The webhook endpoint', current.version)
 }
 
-/** Changes an endpoint if it is still at `expectedVersion` (If-Match). */
+/**
+ * Changes an endpoint if it is still at `expectedVersion` (If-Match). A new URL redirects
+ * a signed feed: it needs a verified email, like registering one, and the audit log
+ * keeps the old and the new URL.
+ */
 export async function updateWebhookEndpoint(
   deps: CoreDeps,
-  actor: ActingMember,
+  actor: ActingMember & { emailVerified: boolean },
   input: { endpointId: string; expectedVersion: ExpectedVersion; changes: WebhookEndpointChanges },
   meta: RequestMeta = {},
 ) {
   const { changes } = input
+  if (changes.url !== undefined) requireVerifiedEmail(actor)
   const url =
     changes.url === undefined ? undefined : await checkWebhookUrl(changes.url, deps.webhooks)
   const enabling =
@@ -153,6 +163,13 @@ export async function updateWebhookEndpoint(
         ? { disabledAt: null, disabledReason: null, consecutiveFailures: 0 }
         : { disabledAt: new Date(), disabledReason: 'Disabled by an administrator.' }
   return withTenant(deps.db, actor, async (tx) => {
+    const before =
+      url === undefined
+        ? null
+        : await tx.webhookEndpoint.findUnique({
+            where: { id: input.endpointId },
+            select: { url: true },
+          })
     const [updated] = await tx.webhookEndpoint.updateManyAndReturn({
       where: {
         id: input.endpointId,
@@ -172,6 +189,8 @@ export async function updateWebhookEndpoint(
       changed: Object.keys(changes).filter(
         (key) => changes[key as keyof WebhookEndpointChanges] !== undefined,
       ),
+      ...(before && url !== undefined ? { url: { from: before.url, to: url } } : {}),
+      ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
     })
     return updated
   })

@@ -4,6 +4,11 @@ import { type WebhookEventType, webhookEventJob } from '@repo/jobs'
 import type { RequestMeta } from './context.ts'
 import { addToOutbox } from './outbox.ts'
 
+interface WebhookEventInput {
+  type: WebhookEventType
+  data: Record<string, unknown>
+}
+
 /**
  * Records an event for the organization's webhook endpoints, in the transaction of the
  * change: through the outbox, so it is sent exactly when the change commits. One
@@ -14,25 +19,43 @@ import { addToOutbox } from './outbox.ts'
 export async function emitWebhookEvent(
   tx: TenantTransaction,
   organizationId: string,
-  event: { type: WebhookEventType; data: Record<string, unknown> },
+  event: WebhookEventInput,
   meta: RequestMeta = {},
 ) {
-  const subscribed = await tx.webhookEndpoint.findFirst({
-    where: { disabledAt: null, events: { has: event.type } },
-    select: { id: true },
-  })
-  if (!subscribed) return
-  await addToOutbox(
-    tx,
-    webhookEventJob,
-    {
-      eventId: `msg_${randomUUID().replaceAll('-', '')}`,
-      type: event.type,
-      timestamp: new Date().toISOString(),
-      data: event.data,
-    },
-    { organizationId, meta },
-  )
+  await emitWebhookEvents(tx, organizationId, [event], meta)
+}
+
+/** Several events of one change (tasks unassigned when a member leaves): one look-up per type. */
+export async function emitWebhookEvents(
+  tx: TenantTransaction,
+  organizationId: string,
+  events: WebhookEventInput[],
+  meta: RequestMeta = {},
+) {
+  const subscribed = new Map<WebhookEventType, boolean>()
+  for (const event of events) {
+    let wanted = subscribed.get(event.type)
+    if (wanted === undefined) {
+      wanted =
+        (await tx.webhookEndpoint.findFirst({
+          where: { disabledAt: null, events: { has: event.type } },
+          select: { id: true },
+        })) !== null
+      subscribed.set(event.type, wanted)
+    }
+    if (!wanted) continue
+    await addToOutbox(
+      tx,
+      webhookEventJob,
+      {
+        eventId: `msg_${randomUUID().replaceAll('-', '')}`,
+        type: event.type,
+        timestamp: new Date().toISOString(),
+        data: event.data,
+      },
+      { organizationId, meta },
+    )
+  }
 }
 
 /** A project as webhook payloads carry it (the API's representation). */

@@ -25,8 +25,13 @@ const invalidUrl = (reason: string) =>
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false
   let parsed = ipaddr.parse(address)
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address()
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address()
+    // IPv4-compatible (::a.b.c.d, deprecated): ipaddr.js calls these unicast, yet
+    // ::7f00:1 is 127.0.0.1 to some stacks. No public service uses them.
+    else if (v6.parts.slice(0, 6).every((part) => part === 0)) return false
+  }
   return parsed.range() === 'unicast'
 }
 

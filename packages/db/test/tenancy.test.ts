@@ -130,6 +130,7 @@ describe('the application login', () => {
       'outbox_release',
       'outbox_sweep',
       'purge_expired_idempotency_keys',
+      'webhook_deliveries_sweep',
     ])
     for (const f of functions)
       expect(f.config, f.name).toEqual(['search_path=pg_catalog, public, pg_temp'])

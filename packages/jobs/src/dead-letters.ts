@@ -73,12 +73,15 @@ export async function fileDeadLetter(
   return { id, filed, total: await deadLetters.count() }
 }
 
-/** Single-use links (email payloads) are secrets: shown as `token=[redacted]`. */
-function redact(value: unknown): unknown {
+/**
+ * Job data as operators may see it (dead letters, the queue dashboard): single-use links
+ * (email payloads) are secrets, shown as `token=[redacted]`.
+ */
+export function redactJobData(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(/([?&]token=)[^&\s"]+/g, '$1[redacted]')
-  if (Array.isArray(value)) return value.map(redact)
+  if (Array.isArray(value)) return value.map(redactJobData)
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactJobData(v)]))
   return value
 }
 
@@ -86,7 +89,7 @@ function redact(value: unknown): unknown {
 const toDeadLetter = (job: Job<Omit<DeadLetter, 'id'>>): DeadLetter => ({
   id: String(job.id),
   ...job.data,
-  data: redact(job.data.data),
+  data: redactJobData(job.data.data),
 })
 
 /** Newest first, `limit` at a time from `offset`. */

@@ -7,6 +7,7 @@ export {
   listDeadLetters,
   openDeadLetters,
   purgeDeadLetters,
+  redactJobData,
   replayAllDeadLetters,
   replayDeadLetter,
 } from './dead-letters.ts'
@@ -32,6 +33,7 @@ export {
   SCHEDULES,
   type Schedule,
   sweepOutboxJob,
+  sweepWebhookDeliveriesJob,
 } from './maintenance.ts'
 export { openQueues, type QueueRegistry } from './queue-registry.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'

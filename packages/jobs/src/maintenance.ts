@@ -25,6 +25,15 @@ export const purgeIdempotencyKeysJob = defineJob({
 })
 /** Deletes old published outbox messages, and alerts on a backlog the relay is not clearing. */
 export const sweepOutboxJob = defineJob({ ...housekeeping, name: 'maintenance.sweep-outbox' })
+/**
+ * The webhook delivery log: finished deliveries older than 30 days go; a delivery still
+ * pending a day after its event (its job was lost) is marked failed.
+ */
+export const sweepWebhookDeliveriesJob = defineJob({
+  ...housekeeping,
+  name: 'maintenance.sweep-webhook-deliveries',
+})
+
 /** Asks for last night's backup; what a backup is comes with the deployment (Ship it). */
 export const nightlyBackupJob = defineJob({ ...housekeeping, name: 'maintenance.nightly-backup' })
 
@@ -41,5 +50,6 @@ export const SCHEDULES: Schedule[] = [
   { id: 'cleanup-credentials', pattern: '5 * * * *', job: cleanupCredentialsJob },
   { id: 'purge-idempotency-keys', pattern: '15 * * * *', job: purgeIdempotencyKeysJob },
   { id: 'sweep-outbox', pattern: '*/10 * * * *', job: sweepOutboxJob },
+  { id: 'sweep-webhook-deliveries', pattern: '45 3 * * *', job: sweepWebhookDeliveriesJob },
   { id: 'nightly-backup', pattern: '30 2 * * *', job: nightlyBackupJob },
 ]

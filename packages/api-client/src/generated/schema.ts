@@ -4264,7 +4264,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change an endpoint; `enabled: true` turns a disabled one back on (and clears its failures). If-Match is required. */
+        /** Change an endpoint; `enabled: true` turns a disabled one back on (and clears its failures). If-Match is required; a new URL needs a verified email and a recent sign-in. */
         patch: {
             parameters: {
                 query?: never;

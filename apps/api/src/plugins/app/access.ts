@@ -1,4 +1,4 @@
-import { validateSessionToken } from '@repo/auth'
+import { type SessionScope, validateSessionToken } from '@repo/auth'
 import {
   type ApiKeyScope,
   authenticateApiKey,
@@ -61,18 +61,28 @@ export function setDefaultAccess(instance: FastifyInstance, access: Access) {
 }
 
 /**
- * The session token of the request: the Authorization header (Bearer), or, only on
- * routes that name one (`config.sessionCookie`), that cookie (parsed by @fastify/cookie
- * in the route's context). undefined: none sent; '': malformed.
+ * The credential of the request and the session scope it must have: the Authorization
+ * header (Bearer: a full session or an API key), or, only on routes that name one
+ * (`config.sessionCookie`), that cookie (parsed by @fastify/cookie in the route's context),
+ * which must hold a session of the cookie's scope. token undefined: none sent; '': malformed.
  */
-function bearerToken(request: FastifyRequest): string | undefined {
+function credential(request: FastifyRequest): {
+  token: string | undefined
+  scope: SessionScope
+  fromCookie: boolean
+} {
   const header = request.headers.authorization
-  const cookieName = request.routeOptions.config.sessionCookie
-  if (!header && cookieName) {
+  const cookie = request.routeOptions.config.sessionCookie
+  if (!header && cookie) {
     const cookies = (request as FastifyRequest & { cookies?: Record<string, string | undefined> })
       .cookies
-    return cookies?.[cookieName] || undefined
+    return { token: cookies?.[cookie.name] || undefined, scope: cookie.scope, fromCookie: true }
   }
+  return { token: bearerToken(request), scope: 'full', fromCookie: false }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
   if (!header) return undefined
   const [scheme, token, extra] = header.split(' ')
   return scheme?.toLowerCase() === 'bearer' && token && extra === undefined ? token : ''
@@ -109,16 +119,18 @@ export default fp(
       if (rule === undefined) throw errors.forbidden('This route declares no access rule.')
       if (rule === 'public') return
 
-      const token = bearerToken(request)
+      const { token, scope, fromCookie } = credential(request)
       if (token === undefined) {
         reply.header('www-authenticate', 'Bearer')
         throw errors.unauthenticated()
       }
-      if (token && isApiKey(token)) return authorizeApiKey(request, reply, rule, token)
+      if (token && !fromCookie && isApiKey(token))
+        return authorizeApiKey(request, reply, rule, token)
       const found = token
         ? await validateSessionToken(fastify.db, fastify.deps.sessionPolicy, token)
         : null
-      if (!found) {
+      // A session opens only what its scope names: a dashboard session is not a Bearer token.
+      if (!found || found.session.scope !== scope) {
         reply.header('www-authenticate', 'Bearer error="invalid_token"')
         throw errors.unauthenticated('Your session has expired or is not valid. Sign in again.')
       }
@@ -190,8 +202,11 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access
-    /** A cookie that may carry the session token instead of Authorization (the queue dashboard's). */
-    sessionCookie?: string
+    /**
+     * A cookie that may carry a session instead of Authorization, and the scope that
+     * session must have (the queue dashboard's: only its routes read it).
+     */
+    sessionCookie?: { name: string; scope: SessionScope }
   }
   interface FastifyRequest {
     auth: AuthContext | null

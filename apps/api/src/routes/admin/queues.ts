@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify'
 import cookie from '@fastify/cookie'
 import { createSession } from '@repo/auth'
 import { AppError, errors, recordAudit } from '@repo/core'
-import { DEAD_LETTER_QUEUE, QUEUES } from '@repo/jobs'
+import { DEAD_LETTER_QUEUE, QUEUES, redactJobData } from '@repo/jobs'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -63,7 +63,7 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
           absoluteLifetimeMs: QUEUE_DASHBOARD_SESSION_MS,
         },
         userId,
-        { ipAddress: meta.ipAddress, userAgent: `queue dashboard; ${meta.userAgent ?? ''}` },
+        { ipAddress: meta.ipAddress, userAgent: meta.userAgent, scope: 'queue_dashboard' },
       )
       reply.setCookie(QUEUE_DASHBOARD_COOKIE, token, {
         path: QUEUE_DASHBOARD_PATH,
@@ -79,7 +79,16 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
         targetId: session.id,
         ipAddress: meta.ipAddress,
       })
-      return reply.redirect(`${QUEUE_DASHBOARD_PATH}/`, 303)
+      // A page that moves on by itself, not a redirect: a link followed from another site
+      // (an email, a chat, the web app on its own domain) is a cross-site navigation, and
+      // the browser would withhold the SameSite=Strict cookie from a redirect in it. The
+      // page's own navigation is same-site, so the cookie goes along.
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(
+          `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${QUEUE_DASHBOARD_PATH}/"><title>Opening the queue dashboard</title></head><body><p><a href="${QUEUE_DASHBOARD_PATH}/">Open the queue dashboard</a></p></body></html>`,
+        )
     },
   )
 
@@ -89,7 +98,7 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
       board.addHook('onRoute', (route) => {
         route.config = {
           ...route.config,
-          sessionCookie: QUEUE_DASHBOARD_COOKIE,
+          sessionCookie: { name: QUEUE_DASHBOARD_COOKIE, scope: 'queue_dashboard' },
           // The board's page styles elements inline and loads its fonts from Google Fonts:
           // a CSP for these routes only (scripts stay 'self').
           helmet: {
@@ -108,10 +117,15 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
         } as typeof route.config
       })
 
+      // Job data as the dead-letter API shows it: single-use links in emails redacted.
       const adapters = (queues: Queue[]) =>
-        queues.map(
-          (queue) => new BullMQAdapter(queue, { readOnlyMode: queue.name === DEAD_LETTER_QUEUE }),
-        )
+        queues.map((queue) => {
+          const adapter = new BullMQAdapter(queue, {
+            readOnlyMode: queue.name === DEAD_LETTER_QUEUE,
+          })
+          adapter.setFormatter('data', redactJobData)
+          return adapter
+        })
       let queues = QUEUE_NAMES.map((name) => fastify.queues.get(name))
       const serverAdapter = new FastifyAdapter()
       serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH)

@@ -39,7 +39,8 @@ const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
       })
       const url = new URL(
         `${QUEUE_DASHBOARD_PATH}/enter?ticket=${encodeURIComponent(ticket)}`,
-        `${request.protocol}://${request.host}`,
+        fastify.config.API_PUBLIC_URL ??
+          `http://${fastify.config.API_HOST}:${fastify.config.API_PORT}`,
       )
       return reply.code(201).send({
         url: url.toString(),

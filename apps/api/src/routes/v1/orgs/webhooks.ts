@@ -206,7 +206,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['webhooks'],
         summary:
-          'Change an endpoint; `enabled: true` turns a disabled one back on (and clears its failures). If-Match is required.',
+          'Change an endpoint; `enabled: true` turns a disabled one back on (and clears its failures). If-Match is required; a new URL needs a verified email and a recent sign-in.',
         params: endpointParams,
         headers: ifMatch,
         body: z
@@ -222,9 +222,12 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const auth = request.auth as NonNullable<typeof request.auth>
+      if (request.body.url !== undefined)
+        await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const endpoint = await updateWebhookEndpoint(
         fastify.deps,
-        tenant,
+        { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
         {
           endpointId: request.params.endpointId,
           expectedVersion: expectedVersion(request, true),
