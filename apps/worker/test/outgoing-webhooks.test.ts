@@ -211,6 +211,16 @@ async function endpoint(
   )
 }
 
+/** A pending delivery row for an endpoint, as a fan-out would leave it (no job queued). */
+async function pendingDelivery(organizationId: string, endpointId: string) {
+  const [row] = await owner(
+    `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+     VALUES (gen_random_uuid(), $1, $2, $3, 'project.created', '{"type":"project.created"}') RETURNING id`,
+    [organizationId, endpointId, `msg_${crypto.randomUUID().replaceAll('-', '')}`],
+  )
+  return row as { id: string }
+}
+
 const receivedAt = (path: string) => received.filter((r) => r.path === path)
 const deliveriesOf = (endpointId: string) =>
   owner(
@@ -380,11 +390,7 @@ describe('outgoing webhooks', () => {
 
     // Disabled: new changes record no event, and a delivery still queued is canceled.
     await createProject(coreDeps, actor, { name: 'Down 3' })
-    const [pending] = await owner(
-      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
-       VALUES (gen_random_uuid(), $1, $2, 'msg_late', 'project.created', '{}') RETURNING id`,
-      [orgId, registered.id],
-    )
+    const pending = await pendingDelivery(orgId, registered.id)
     expect(
       await deliverWebhook(deliveryDeps, {
         organizationId: orgId,
@@ -472,11 +478,7 @@ describe('a delivery attempt', () => {
   async function attempt(path: string, deps: Partial<WebhookDeliveryDeps> = {}) {
     const { actor, orgId } = await organization()
     const { endpoint: registered } = await endpoint(actor, path)
-    const [row] = await owner(
-      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
-       VALUES (gen_random_uuid(), $1, $2, $3, 'project.created', '{"type":"project.created"}') RETURNING id`,
-      [orgId, registered.id, `msg_${crypto.randomUUID().replaceAll('-', '')}`],
-    )
+    const row = await pendingDelivery(orgId, registered.id)
     const before = received.length
     const result = await deliverWebhook(
       { ...deliveryDeps, ...deps },
@@ -500,11 +502,7 @@ describe('a delivery attempt', () => {
       { ...actor, emailVerified: true },
       { url: base.replace('127.0.0.1', 'localhost'), events: ['project.created'] },
     )
-    const [row] = await owner(
-      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
-       VALUES (gen_random_uuid(), $1, $2, 'msg_named', 'project.created', '{}') RETURNING id`,
-      [orgId, named.endpoint.id],
-    )
+    const row = await pendingDelivery(orgId, named.endpoint.id)
     const result = await deliverWebhook(
       { ...deliveryDeps, allowPrivateTargets: false },
       { organizationId: orgId, deliveryId: row.id, final: false },
@@ -544,11 +542,7 @@ describe('a delivery attempt', () => {
     beforeAnswer.set('/deleted-meanwhile', () =>
       owner('DELETE FROM webhook_endpoints WHERE id = $1', [registered.id]),
     )
-    const [row] = await owner(
-      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
-       VALUES (gen_random_uuid(), $1, $2, 'msg_gone', 'project.created', '{}') RETURNING id`,
-      [orgId, registered.id],
-    )
+    const row = await pendingDelivery(orgId, registered.id)
     expect(
       await deliverWebhook(deliveryDeps, {
         organizationId: orgId,
@@ -571,11 +565,7 @@ describe('a delivery attempt', () => {
       registered.id,
       `http://[::7f00:1]:${port}/compat`,
     ])
-    const [row] = await owner(
-      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
-       VALUES (gen_random_uuid(), $1, $2, 'msg_compat', 'project.created', '{}') RETURNING id`,
-      [orgId, registered.id],
-    )
+    const row = await pendingDelivery(orgId, registered.id)
     await deliverWebhook(
       { ...deliveryDeps, allowPrivateTargets: false },
       { organizationId: orgId, deliveryId: row.id, final: false },
@@ -595,11 +585,7 @@ describe('a delivery attempt', () => {
       { ...actor, emailVerified: true },
       { url: `http://127.0.0.1:${port}/gone`, events: ['project.created'] },
     )
-    const [row] = await owner(
-      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
-       VALUES (gen_random_uuid(), $1, $2, 'msg_refused', 'project.created', '{}') RETURNING id`,
-      [orgId, registered.id],
-    )
+    const row = await pendingDelivery(orgId, registered.id)
     const result = await deliverWebhook(deliveryDeps, {
       organizationId: orgId,
       deliveryId: row.id,

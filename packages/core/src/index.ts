@@ -84,7 +84,12 @@ export {
 } from './pagination.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
 export { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
-export { PROJECT_SORTS, PROJECT_STATUSES, type ProjectChanges } from './project-fields.ts'
+export {
+  PROJECT_SORTS,
+  PROJECT_STATUSES,
+  type ProjectChanges,
+  projectView,
+} from './project-fields.ts'
 export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
 export { revokeOtherSessions, revokeSession } from './revoke-session.ts'
@@ -98,7 +103,13 @@ export {
 export { invalidCredentials, signInUser } from './sign-in-user.ts'
 export { signOutUser } from './sign-out-user.ts'
 export { type SignUpInput, signUpUser } from './sign-up-user.ts'
-export { TASK_PRIORITIES, TASK_SORTS, TASK_STATUSES, type TaskChanges } from './task-fields.ts'
+export {
+  TASK_PRIORITIES,
+  TASK_SORTS,
+  TASK_STATUSES,
+  type TaskChanges,
+  taskView,
+} from './task-fields.ts'
 export { updateProject } from './update-project.ts'
 export { updateTask } from './update-task.ts'
 export {

@@ -1,4 +1,4 @@
-import { ProjectStatus } from '@repo/db'
+import { type Project, ProjectStatus } from '@repo/db'
 import type { SortOrder } from './pagination.ts'
 
 export const PROJECT_STATUSES = Object.values(ProjectStatus)
@@ -14,3 +14,14 @@ export interface ProjectChanges {
   description?: string | undefined
   status?: ProjectStatus | undefined
 }
+
+/** A project as callers see it: the API's answers and webhook payloads. */
+export const projectView = (p: Project) => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  status: p.status,
+  version: p.version,
+  createdAt: p.createdAt.toISOString(),
+  updatedAt: p.updatedAt.toISOString(),
+})

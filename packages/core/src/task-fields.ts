@@ -1,5 +1,6 @@
 import {
   TaskPriority as Priorities,
+  type Task,
   type TaskPriority,
   TaskStatus,
   type TenantTransaction,
@@ -65,3 +66,18 @@ export async function assertAssignable(
     })
   }
 }
+
+/** A task as callers see it: the API's answers and webhook payloads. */
+export const taskView = (t: Task) => ({
+  id: t.id,
+  projectId: t.projectId,
+  title: t.title,
+  description: t.description,
+  status: t.status,
+  priority: t.priority,
+  assigneeId: t.assigneeId,
+  dueDate: t.dueDate?.toISOString().slice(0, 10) ?? null,
+  version: t.version,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+})

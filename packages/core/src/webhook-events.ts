@@ -3,6 +3,8 @@ import type { Project, Task, TenantTransaction } from '@repo/db'
 import { type WebhookEventType, webhookEventJob } from '@repo/jobs'
 import type { RequestMeta } from './context.ts'
 import { addToOutbox } from './outbox.ts'
+import { projectView } from './project-fields.ts'
+import { taskView } from './task-fields.ts'
 
 interface WebhookEventInput {
   type: WebhookEventType
@@ -58,30 +60,11 @@ export async function emitWebhookEvents(
   }
 }
 
-/** A project as webhook payloads carry it (the API's representation). */
+/** A project as webhook payloads carry it: the API's representation, and its organization. */
 export const projectEventData = (p: Project) => ({
-  id: p.id,
+  ...projectView(p),
   organizationId: p.organizationId,
-  name: p.name,
-  description: p.description,
-  status: p.status,
-  version: p.version,
-  createdAt: p.createdAt.toISOString(),
-  updatedAt: p.updatedAt.toISOString(),
 })
 
-/** A task as webhook payloads carry it (the API's representation). */
-export const taskEventData = (t: Task) => ({
-  id: t.id,
-  organizationId: t.organizationId,
-  projectId: t.projectId,
-  title: t.title,
-  description: t.description,
-  status: t.status,
-  priority: t.priority,
-  assigneeId: t.assigneeId,
-  dueDate: t.dueDate ? t.dueDate.toISOString().slice(0, 10) : null,
-  version: t.version,
-  createdAt: t.createdAt.toISOString(),
-  updatedAt: t.updatedAt.toISOString(),
-})
+/** A task as webhook payloads carry it: the API's representation, and its organization. */
+export const taskEventData = (t: Task) => ({ ...taskView(t), organizationId: t.organizationId })

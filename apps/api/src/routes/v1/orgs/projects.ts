@@ -5,9 +5,9 @@ import {
   listProjects,
   PROJECT_SORTS,
   PROJECT_STATUSES,
+  projectView,
   updateProject,
 } from '@repo/core'
-import type { Project } from '@repo/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
@@ -39,15 +39,7 @@ const projectSchema = z
   })
   .meta({ id: 'Project' })
 
-const toProject = (p: Project) => ({
-  id: p.id,
-  name: p.name,
-  description: p.description,
-  status: p.status,
-  version: p.version,
-  createdAt: p.createdAt.toISOString(),
-  updatedAt: p.updatedAt.toISOString(),
-})
+const toProject = projectView
 
 const fields = {
   name: titleSchema(100),

@@ -6,9 +6,9 @@ import {
   TASK_PRIORITIES,
   TASK_SORTS,
   TASK_STATUSES,
+  taskView,
   updateTask,
 } from '@repo/core'
-import type { Task } from '@repo/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
@@ -47,19 +47,7 @@ const taskSchema = z
   })
   .meta({ id: 'Task' })
 
-const toTask = (t: Task) => ({
-  id: t.id,
-  projectId: t.projectId,
-  title: t.title,
-  description: t.description,
-  status: t.status,
-  priority: t.priority,
-  assigneeId: t.assigneeId,
-  dueDate: t.dueDate?.toISOString().slice(0, 10) ?? null,
-  version: t.version,
-  createdAt: t.createdAt.toISOString(),
-  updatedAt: t.updatedAt.toISOString(),
-})
+const toTask = taskView
 
 const fields = {
   title: titleSchema(200),
