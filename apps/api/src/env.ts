@@ -23,5 +23,14 @@ export const apiEnvSchema = runtimeEnv
   .extend(oauthEnv.shape)
   .extend(webhooksEnv.shape)
   .superRefine(productionChecks)
+  .superRefine((env, ctx) => {
+    // Links the API hands out (the queue dashboard's) must name where it is reached.
+    if (env.NODE_ENV === 'production' && !env.API_PUBLIC_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['API_PUBLIC_URL'],
+        message: 'is required in production',
+      })
+  })
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>

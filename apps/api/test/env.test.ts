@@ -17,14 +17,23 @@ describe('API environment', () => {
     )
     const key = Buffer.alloc(32, 1).toString('base64')
     expect(
-      parseEnv(apiEnvSchema, { ...base, NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key })
-        .MFA_ENCRYPTION_KEY,
+      parseEnv(apiEnvSchema, {
+        ...base,
+        NODE_ENV: 'production',
+        MFA_ENCRYPTION_KEY: key,
+        API_PUBLIC_URL: 'https://api.example.com',
+      }).MFA_ENCRYPTION_KEY,
     ).toBe(key)
   })
 
   it('refuses to turn the webhook SSRF guard off in production', () => {
     const key = Buffer.alloc(32, 1).toString('base64')
-    const production = { ...base, NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key }
+    const production = {
+      ...base,
+      NODE_ENV: 'production',
+      MFA_ENCRYPTION_KEY: key,
+      API_PUBLIC_URL: 'https://api.example.com',
+    }
     expect(() =>
       parseEnv(apiEnvSchema, { ...production, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' }),
     ).toThrowError(/WEBHOOKS_ALLOW_PRIVATE_TARGETS: must be false in production/)
@@ -33,6 +42,16 @@ describe('API environment', () => {
       parseEnv(apiEnvSchema, { ...base, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' })
         .WEBHOOKS_ALLOW_PRIVATE_TARGETS,
     ).toBe(true)
+  })
+
+  it('requires the public URL in production, for the links the API hands out', () => {
+    const key = Buffer.alloc(32, 1).toString('base64')
+    expect(() =>
+      parseEnv(apiEnvSchema, { ...base, NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key }),
+    ).toThrowError(/API_PUBLIC_URL: is required in production/)
+    expect(() =>
+      parseEnv(apiEnvSchema, { ...base, API_PUBLIC_URL: 'ftp://x.example' }),
+    ).toThrowError(/API_PUBLIC_URL/)
   })
 
   it('lists CORS origins and rejects ones that are not URLs', () => {
@@ -49,8 +68,19 @@ describe('API environment', () => {
     const { buildServer } = await import('../src/build-server.ts')
     const key = Buffer.alloc(32, 1).toString('base64')
     for (const [overrides, status] of [
-      [{ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key }, 404],
-      [{ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key, API_DOCS_ENABLED: 'true' }, 200],
+      [
+        { NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key, API_PUBLIC_URL: 'https://a.example' },
+        404,
+      ],
+      [
+        {
+          NODE_ENV: 'production',
+          MFA_ENCRYPTION_KEY: key,
+          API_PUBLIC_URL: 'https://a.example',
+          API_DOCS_ENABLED: 'true',
+        },
+        200,
+      ],
       [{ NODE_ENV: 'development', API_DOCS_ENABLED: 'false' }, 404],
     ] as const) {
       const app = await buildServer(

@@ -63,6 +63,9 @@ describe('the queue dashboard in a browser', () => {
     try {
       await page.goto(`http://localhost:${elsewherePort}/`)
       await page.click('#open')
+      // The link's page: a button that redeems the ticket (a link previewer would not press it).
+      await page.waitForURL(`${base}/admin/queues/enter?**`, { timeout: 10_000 })
+      await page.click('#open')
       await page.waitForURL(`${base}/admin/queues/`, { timeout: 10_000 })
     } finally {
       await new Promise((resolve) => elsewhere.close(resolve))

@@ -13,6 +13,15 @@ async function operator() {
   return admin
 }
 
+/** The button of the link's page: a form POST with the ticket. */
+const redeem = (ticket: string) =>
+  server.inject({
+    method: 'POST',
+    url: '/admin/queues/enter',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ ticket }).toString(),
+  })
+
 /** A full (Bearer) session token put where the dashboard's cookie goes. */
 const fullSessionCookie = (headers: Record<string, string>) =>
   `gw_queue_dashboard=${(headers.authorization ?? '').replace('Bearer ', '')}`
@@ -26,8 +35,10 @@ async function enterWithLink(headers: Record<string, string>) {
   })
   expect(link.statusCode).toBe(201)
   const url = new URL(link.json().url)
-  const entered = await server.inject({ url: `${url.pathname}${url.search}` })
-  return { link, url, entered }
+  const page = await server.inject({ url: `${url.pathname}${url.search}` })
+  const ticket = url.searchParams.get('ticket') ?? ''
+  const entered = await redeem(ticket)
+  return { link, url, page, ticket, entered }
 }
 
 const expectProblem = (
@@ -78,14 +89,18 @@ describe('the queue dashboard', () => {
 
   it('opens in a browser through a single-use link: a cookie session for the dashboard only', async () => {
     const { headers, userId } = await operator()
-    const { link, url, entered } = await enterWithLink(headers)
+    const { link, url, page, ticket, entered } = await enterWithLink(headers)
+    expect(url.origin).toBe('http://127.0.0.1:4000')
     expect(url.pathname).toBe('/admin/queues/enter')
     expect(Date.parse(link.json().expiresAt) - Date.now()).toBeLessThanOrEqual(60_000)
-    // A page that moves on by itself (same-site), so the Strict cookie survives a link
-    // followed from another site.
-    expect(entered.statusCode).toBe(200)
-    expect(entered.headers['cache-control']).toBe('no-store')
-    expect(entered.body).toContain('<meta http-equiv="refresh" content="0;url=/admin/queues/">')
+    // The link's page redeems nothing (link previewers fetch it first): a button posts.
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['cache-control']).toBe('no-store')
+    expect(page.headers['set-cookie']).toBeUndefined()
+    expect(page.body).toContain('<form method="post" action="/admin/queues/enter">')
+    expect(page.body).toContain(`value="${ticket}"`)
+    expect(entered.statusCode).toBe(303)
+    expect(entered.headers.location).toBe('/admin/queues/')
     const setCookie = String(entered.headers['set-cookie'])
     expect(setCookie).toMatch(/^gw_queue_dashboard=[^;]+;/)
     expect(setCookie).toContain('Path=/admin/queues')
@@ -116,13 +131,25 @@ describe('the queue dashboard', () => {
       await server.inject({ url: '/admin/queues/api/queues', headers: { cookie: full } }),
       401,
     )
-    // The link works once.
-    expectProblem(await server.inject({ url: `${url.pathname}${url.search}` }), 401)
-    expectProblem(
-      await server.inject({ url: '/admin/queues/enter?ticket=forged-ticket-of-some-length' }),
-      401,
-    )
+    // The link works once; forged and missing tickets open nothing.
+    expectProblem(await redeem(ticket), 401)
+    expectProblem(await redeem('forged-ticket-of-some-length'), 401)
+    expectProblem(await server.inject({ method: 'POST', url: '/admin/queues/enter' }), 400)
     expectProblem(await server.inject({ url: '/admin/queues/enter' }), 400)
+    // Hostile ticket text is escaped on the page.
+    const hostile = await server.inject({
+      url: `/admin/queues/enter?ticket=${encodeURIComponent('"><script>alert(1)</script>xxxxxxx')}`,
+    })
+    expect(hostile.body).not.toContain('<script>')
+
+    // The user sees it among their sessions, for what it is.
+    const sessions = await server.inject({ url: '/v1/auth/sessions', headers })
+    expect(
+      sessions
+        .json()
+        .data.map((s: { scope: string }) => s.scope)
+        .sort(),
+    ).toEqual(['full', 'queue_dashboard'])
 
     // Access is checked on every request: an operator demoted loses the dashboard at once.
     await sql('UPDATE users SET platform_admin = false WHERE id = $1', [userId])
@@ -220,7 +247,7 @@ describe('the queue dashboard', () => {
     )
   })
 
-  it('needs a recent sign-in for a link, and a link of a demoted operator opens nothing', async () => {
+  it("needs a recent sign-in for a link and for Bearer use; a demoted operator's link opens nothing", async () => {
     const { headers, userId } = await operator()
     const link = await server.inject({
       method: 'POST',
@@ -229,7 +256,7 @@ describe('the queue dashboard', () => {
     })
     await sql('UPDATE users SET platform_admin = false WHERE id = $1', [userId])
     const url = new URL(link.json().url)
-    expectProblem(await server.inject({ url: `${url.pathname}${url.search}` }), 403)
+    expectProblem(await redeem(url.searchParams.get('ticket') ?? ''), 403)
 
     await sql('UPDATE users SET platform_admin = true WHERE id = $1', [userId])
     await sql(`UPDATE sessions SET created_at = now() - interval '1 hour' WHERE user_id = $1`, [
@@ -242,6 +269,10 @@ describe('the queue dashboard', () => {
     })
     expectProblem(stale, 403)
     expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
+    // The same old Bearer session cannot use the board directly either.
+    const direct = await server.inject({ url: '/admin/queues/api/queues', headers })
+    expectProblem(direct, 403)
+    expect(direct.json().type).toBe('urn:groundwork:problem:step_up_required')
   })
 })
 

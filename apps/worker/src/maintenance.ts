@@ -41,8 +41,9 @@ export function maintenanceHandlers(db: PrismaClient): Record<string, JobHandler
     [sweepWebhookDeliveriesJob.name]: definedHandler(
       sweepWebhookDeliveriesJob,
       async (_, { logger }) => {
-        const swept = await sweepWebhookDeliveries({ db }, { keepDays: 30, stuckHours: 24 })
-        // A delivery pending a day after its event lost its job (a dead letter, a Redis loss).
+        // Retries span about four hours; three days leaves room for a worker outage.
+        const swept = await sweepWebhookDeliveries({ db }, { keepDays: 30, stuckHours: 72 })
+        // A delivery pending three days after its event lost its job (a dead letter, a Redis loss).
         if (swept.expired > 0)
           logger.warn(
             { expired: swept.expired },

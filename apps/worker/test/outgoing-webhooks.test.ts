@@ -8,6 +8,7 @@ import {
   emitWebhookEvent,
   fanOutWebhookEvent,
   isPublicAddress,
+  publicOnlyLookup,
   rotateWebhookSecret,
   sweepWebhookDeliveries,
   type WebhookDeliveryDeps,
@@ -572,6 +573,108 @@ describe('a delivery attempt', () => {
     )
     expect((await attemptsOf(row.id))[0]?.error).toMatch(/^blocked by the SSRF guard/)
     expect(receivedAt('/compat')).toHaveLength(0)
+  })
+
+  it('ends a delivery with its real outcome when recording the attempt fails', async () => {
+    const { actor, orgId } = await organization()
+    const ok = await endpoint(actor, '/recorded-ok')
+    const down = await endpoint(actor, '/down-unrecorded')
+    // The attempt log refuses rows for this organization: recording fails after the POST.
+    await owner(`CREATE FUNCTION refuse_attempt() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'the attempt log is unavailable'; END $$`)
+    await owner(`CREATE TRIGGER refuse_attempt BEFORE INSERT ON webhook_delivery_attempts
+      FOR EACH ROW WHEN (NEW.organization_id = '${orgId}') EXECUTE FUNCTION refuse_attempt()`)
+    try {
+      // Delivered, not recorded: still ended as succeeded (not sent again), no error.
+      const delivered = await pendingDelivery(orgId, ok.endpoint.id)
+      expect(
+        await deliverWebhook(deliveryDeps, {
+          organizationId: orgId,
+          deliveryId: delivered.id,
+          final: false,
+        }),
+      ).toEqual({ outcome: 'succeeded', status: 204 })
+      // Failed on its last attempt: ended as failed and counted, and the job fails loudly.
+      const failed = await pendingDelivery(orgId, down.endpoint.id)
+      await expect(
+        deliverWebhook(deliveryDeps, { organizationId: orgId, deliveryId: failed.id, final: true }),
+      ).rejects.toThrow('the attempt log is unavailable')
+      // Failed with attempts left: retried as usual, nothing ended.
+      const retried = await pendingDelivery(orgId, down.endpoint.id)
+      await expect(
+        deliverWebhook(deliveryDeps, {
+          organizationId: orgId,
+          deliveryId: retried.id,
+          final: false,
+        }),
+      ).rejects.toThrow('the attempt log is unavailable')
+      const statuses = await owner(
+        'SELECT id, status, attempt_count FROM webhook_deliveries WHERE id = ANY($1::uuid[])',
+        [[delivered.id, failed.id, retried.id]],
+      )
+      const byId = Object.fromEntries(statuses.map((r) => [r.id, [r.status, r.attempt_count]]))
+      expect(byId).toEqual({
+        [delivered.id]: ['succeeded', 1],
+        [failed.id]: ['failed', 1],
+        [retried.id]: ['pending', 0],
+      })
+      const [counted] = await owner(
+        'SELECT consecutive_failures FROM webhook_endpoints WHERE id = $1',
+        [down.endpoint.id],
+      )
+      expect(counted?.consecutive_failures).toBe(1)
+    } finally {
+      await owner('DROP TRIGGER refuse_attempt ON webhook_delivery_attempts')
+      await owner('DROP FUNCTION refuse_attempt()')
+    }
+  })
+
+  it('numbers overlapping attempts of one delivery apart, and never rewrites an outcome', async () => {
+    const { actor, orgId } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/overlap')
+    const row = await pendingDelivery(orgId, registered.id)
+    failuresLeft.set('/overlap', 2)
+    const run = () =>
+      deliverWebhook(deliveryDeps, { organizationId: orgId, deliveryId: row.id, final: false })
+    await Promise.all([run(), run()])
+    const numbers = (await attemptsOf(row.id)).map((a) => a.attempt)
+    expect(numbers).toEqual([1, 2])
+    expect(await run()).toEqual({ outcome: 'succeeded', status: 204 })
+    // A late run of the same job (a stall) finds it finished and sends nothing.
+    const before = receivedAt('/overlap').length
+    expect(await run()).toEqual({ outcome: 'finished' })
+    expect(receivedAt('/overlap')).toHaveLength(before)
+  })
+
+  it('resolves names through a look-up that lets public addresses through and nothing else', async () => {
+    const fake =
+      (answers: { address: string; family: number }[]) =>
+      (_host: string, _options: object, callback: (...args: unknown[]) => void) =>
+        callback(null, answers)
+    const ask = (answers: { address: string; family: number }[], all: boolean) =>
+      new Promise<{ err: Error | null; result: unknown }>((resolve) =>
+        publicOnlyLookup(fake(answers) as never)('hooks.example.com', { all }, (err, result) =>
+          resolve({ err, result }),
+        ),
+      )
+    const v4 = { address: '93.184.215.14', family: 4 }
+    const v6 = { address: '2606:4700::1111', family: 6 }
+    expect(await ask([v4, v6], true)).toEqual({ err: null, result: [v4, v6] })
+    expect(await ask([v6], false)).toEqual({ err: null, result: v6.address })
+    for (const inside of [
+      '127.0.0.1',
+      '10.0.0.8',
+      '169.254.169.254',
+      '::1',
+      '::7f00:1',
+      'fd00::1',
+    ]) {
+      const { err } = await ask(
+        [v4, { address: inside, family: inside.includes(':') ? 6 : 4 }],
+        true,
+      )
+      expect(err?.message, inside).toContain(`resolves to ${inside}, which is not allowed`)
+    }
   })
 
   it('records a refused connection as a failed attempt, not an error of the worker', async () => {

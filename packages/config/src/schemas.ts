@@ -77,7 +77,7 @@ export const apiServerEnv = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   /**
    * The API's public URL (https://api.example.com), for links the API hands out (the
-   * queue dashboard's). Unset: http://API_HOST:API_PORT, right for local development only.
+   * queue dashboard's). Required in production; unset elsewhere: http://API_HOST:API_PORT.
    */
   API_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /**

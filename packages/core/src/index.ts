@@ -123,6 +123,7 @@ export {
   deliverWebhook,
   fanOutWebhookEvent,
   postWebhook,
+  publicOnlyLookup,
   sweepWebhookDeliveries,
   type WebhookDeliveryDeps,
 } from './webhook-delivery.ts'

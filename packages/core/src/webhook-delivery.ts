@@ -150,7 +150,8 @@ export async function deliverWebhook(
       const done = succeeded || input.final
       // The attempt's number comes from the counter itself: overlapping runs cannot share one.
       const [counted] = await tx.webhookDelivery.updateManyAndReturn({
-        where: { id: deliveryId },
+        // Still pending: a second run of the same job (a stall) does not rewrite an outcome.
+        where: { id: deliveryId, status: 'pending' },
         data: {
           attemptCount: { increment: 1 },
           lastAttemptAt: sentAt,
@@ -158,8 +159,14 @@ export async function deliverWebhook(
         },
         select: { attemptCount: true },
       })
-      // Deleted with its endpoint while the request was out: nothing left to record.
-      if (!counted) return { outcome: 'missing' }
+      if (!counted) {
+        // Deleted with its endpoint while the request was out, or ended meanwhile.
+        const still = await tx.webhookDelivery.findUnique({
+          where: { id: deliveryId },
+          select: { id: true },
+        })
+        return { outcome: still ? 'finished' : 'missing' }
+      }
       await tx.webhookDeliveryAttempt.create({
         data: {
           organizationId,
@@ -180,15 +187,29 @@ export async function deliverWebhook(
   try {
     return await record()
   } catch (err) {
-    // Recording failed (the database, most likely). On the last attempt, still end the
-    // delivery as failed, so it does not stay pending; then let the job fail loudly.
-    if (input.final)
-      await withTenant(deps.db, { organizationId }, (tx) =>
-        tx.webhookDelivery.updateMany({
-          where: { id: deliveryId, status: 'pending' },
-          data: { status: 'failed', completedAt: new Date(), attemptCount: { increment: 1 } },
-        }),
-      ).catch(() => {})
+    // Recording failed (the database, most likely). A failure with attempts left is simply
+    // retried. Otherwise end the delivery with its real outcome in a smaller transaction,
+    // so a delivered event is not sent again and a failed one does not stay pending.
+    if (!succeeded && !input.final) throw err
+    const ended = await withTenant(deps.db, { organizationId }, async (tx) => {
+      const { count } = await tx.webhookDelivery.updateMany({
+        where: { id: deliveryId, status: 'pending' },
+        data: {
+          status: succeeded ? 'succeeded' : 'failed',
+          completedAt: new Date(),
+          lastAttemptAt: sentAt,
+          attemptCount: { increment: 1 },
+        },
+      })
+      if (count === 1 && !succeeded)
+        await tx.webhookEndpoint.updateMany({
+          where: { id: endpoint.id },
+          data: { consecutiveFailures: { increment: 1 } },
+        })
+      return count === 1
+    }).catch(() => false)
+    // Delivered and ended: nothing for an operator to do. Otherwise fail loudly (a dead letter).
+    if (ended && succeeded) return { outcome: 'succeeded', status: result.status as number }
     throw err
   }
 }
@@ -306,21 +327,25 @@ function agentsFor(allowPrivateTargets: boolean) {
  * own classification, stricter than the agent's on IPv4-compatible IPv6): the second
  * check at connection time, beside request-filtering-agent's.
  */
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err, '', 0)
-    const refused = addresses.find((a) => !isPublicAddress(a.address))
-    if (refused || addresses.length === 0)
-      return callback(
-        new Error(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not allowed`),
-        '',
-        0,
-      )
-    if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses)
-    const first = addresses[0] as LookupAddress
-    return callback(null, first.address, first.family)
-  })
+export function publicOnlyLookup(resolve: typeof dnsLookup = dnsLookup): LookupFunction {
+  return (hostname, options, callback) =>
+    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0)
+      const refused = addresses.find((a) => !isPublicAddress(a.address))
+      if (refused || addresses.length === 0)
+        return callback(
+          new Error(
+            `${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not allowed`,
+          ),
+          '',
+          0,
+        )
+      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses)
+      const first = addresses[0] as LookupAddress
+      return callback(null, first.address, first.family)
+    })
 }
+const lookupPublicOnly = publicOnlyLookup()
 
 interface PostResult {
   status?: number
@@ -359,7 +384,7 @@ export function postWebhook(
       {
         method: 'POST',
         agent: url.protocol === 'https:' ? agent.https : agent.http,
-        ...(options.allowPrivateTargets ? {} : { lookup: publicOnlyLookup }),
+        ...(options.allowPrivateTargets ? {} : { lookup: lookupPublicOnly }),
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         signal,
       },

@@ -27,7 +27,7 @@ export const purgeIdempotencyKeysJob = defineJob({
 export const sweepOutboxJob = defineJob({ ...housekeeping, name: 'maintenance.sweep-outbox' })
 /**
  * The webhook delivery log: finished deliveries older than 30 days go; a delivery still
- * pending a day after its event (its job was lost) is marked failed.
+ * pending three days after its event (its job was lost) is marked failed.
  */
 export const sweepWebhookDeliveriesJob = defineJob({
   ...housekeeping,

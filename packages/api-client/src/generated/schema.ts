@@ -4877,6 +4877,11 @@ export interface components {
             expiresAt: string;
             ipAddress: string | null;
             userAgent: string | null;
+            /**
+             * @description full: the API; queue_dashboard: only the queue dashboard, by its cookie.
+             * @enum {string}
+             */
+            scope: "full" | "queue_dashboard";
             current: boolean;
         };
         Problem: {
@@ -5072,6 +5077,11 @@ export interface components {
             expiresAt: string;
             ipAddress: string | null;
             userAgent: string | null;
+            /**
+             * @description full: the API; queue_dashboard: only the queue dashboard, by its cookie.
+             * @enum {string}
+             */
+            scope: "full" | "queue_dashboard";
             current: boolean;
         };
     };

@@ -2,8 +2,9 @@ import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
 import cookie from '@fastify/cookie'
+import formBody from '@fastify/formbody'
 import { createSession } from '@repo/auth'
-import { AppError, errors, recordAudit } from '@repo/core'
+import { AppError, errors, recordAudit, requireRecentAuth } from '@repo/core'
 import { DEAD_LETTER_QUEUE, QUEUES, redactJobData } from '@repo/jobs'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
@@ -20,32 +21,68 @@ import { setDefaultAccess } from '../../plugins/app/access.ts'
 import { handleError } from '../../plugins/app/errors.ts'
 
 const QUEUE_NAMES = [...Object.keys(QUEUES), DEAD_LETTER_QUEUE]
+const ticketSchema = z.object({ ticket: z.string().min(20).max(200) }).strict()
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  )
+
+/** The link's landing page: one button that redeems the ticket (no script: the CSP holds). */
+const enterPage = (ticket: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<title>Open the queue dashboard</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
+<h1 style="font-size:1.25rem">Queue dashboard</h1>
+<p>This link opens the queue dashboard for one hour, in this browser only. It works once.</p>
+<form method="post" action="${QUEUE_DASHBOARD_PATH}/enter">
+<input type="hidden" name="ticket" value="${escapeHtml(ticket)}">
+<button type="submit" id="open">Open the dashboard</button>
+</form></body></html>`
 
 /**
  * The queue dashboard (bull-board) at /admin/queues, for platform operators.
  *
  * Browsers send no Authorization header, so an operator first asks the API for a link
  * (POST /v1/admin/queue-dashboard/links: platform admin, recent sign-in, audited) and opens
- * it: /admin/queues/enter redeems its single-use ticket for a session of one hour in an
- * HttpOnly, SameSite=Strict cookie sent only to /admin/queues. Every dashboard route then
- * goes through the access plugin like any other ('platformAdmin', checked per request), with
- * that cookie or a Bearer token. The dead-letter queue is shown read-only: replays go
- * through the audited CLI and admin API.
+ * it: /admin/queues/enter shows a button whose POST redeems the single-use ticket for a
+ * dashboard-scoped session of one hour in an HttpOnly, SameSite=Strict cookie sent only to
+ * /admin/queues. Every dashboard route then goes through the access plugin like any other
+ * ('platformAdmin', checked per request), with that cookie or a Bearer token of a recent
+ * sign-in. The dead-letter queue is shown read-only: replays go through the audited CLI
+ * and admin API.
  */
 const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
   await fastify.register(cookie)
+  await fastify.register(formBody)
 
+  // Step one, GET: a page with a button, and nothing redeemed. Link previewers and mail
+  // scanners fetch links before people do; a GET that redeemed the ticket would hand them
+  // the session. The page is same-site, so the button's POST carries the Strict cookie
+  // back even when the link was followed from another site (an email, a chat).
   fastify.get(
     '/queues/enter',
     {
       config: { access: 'public', limits: { ip: 20 } },
-      schema: {
-        hide: true,
-        querystring: z.object({ ticket: z.string().min(20).max(200) }).strict(),
-      },
+      schema: { hide: true, querystring: ticketSchema },
+    },
+    async (request, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(enterPage(request.query.ticket)),
+  )
+
+  // Step two, POST from that page: redeem the ticket (once), open a dashboard session.
+  fastify.post(
+    '/queues/enter',
+    {
+      config: { access: 'public', limits: { ip: 20 } },
+      schema: { hide: true, body: ticketSchema },
     },
     async (request, reply) => {
-      const userId = await redeemDashboardTicket(fastify.redis, request.query.ticket)
+      const userId = await redeemDashboardTicket(fastify.redis, request.body.ticket)
       if (!userId)
         throw errors.unauthenticated(
           'This dashboard link is not valid, expired or was used already. Ask for a new one.',
@@ -79,16 +116,7 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
         targetId: session.id,
         ipAddress: meta.ipAddress,
       })
-      // A page that moves on by itself, not a redirect: a link followed from another site
-      // (an email, a chat, the web app on its own domain) is a cross-site navigation, and
-      // the browser would withhold the SameSite=Strict cookie from a redirect in it. The
-      // page's own navigation is same-site, so the cookie goes along.
-      return reply
-        .header('cache-control', 'no-store')
-        .type('text/html; charset=utf-8')
-        .send(
-          `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${QUEUE_DASHBOARD_PATH}/"><title>Opening the queue dashboard</title></head><body><p><a href="${QUEUE_DASHBOARD_PATH}/">Open the queue dashboard</a></p></body></html>`,
-        )
+      return reply.redirect(`${QUEUE_DASHBOARD_PATH}/`, 303)
     },
   )
 
@@ -133,6 +161,13 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
         queues: adapters(queues),
         serverAdapter,
         options: { uiConfig: { boardTitle: 'Groundwork queues' } },
+      })
+      // A Bearer session (a proxy, a script) must be as fresh as the one that asks for a
+      // link; a dashboard session was opened by such a link and lasts an hour at most.
+      board.addHook('preHandler', async (request) => {
+        const auth = request.auth
+        if (auth && auth.session.scope !== 'queue_dashboard')
+          await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       })
       // The board's API reads Redis, and BullMQ waits for a connection it does not have:
       // without one, answer 503 at once (after the access check) rather than hang.

@@ -37,10 +37,13 @@ const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
         actorUserId: auth.userId,
         ipAddress: requestMeta(request).ipAddress,
       })
-      const url = new URL(
-        `${QUEUE_DASHBOARD_PATH}/enter?ticket=${encodeURIComponent(ticket)}`,
+      // Relative to the public URL, so a base with a path (https://example.com/api/) keeps it.
+      const base =
         fastify.config.API_PUBLIC_URL ??
-          `http://${fastify.config.API_HOST}:${fastify.config.API_PORT}`,
+        `http://${fastify.config.API_HOST}:${fastify.config.API_PORT}`
+      const url = new URL(
+        `.${QUEUE_DASHBOARD_PATH}/enter?ticket=${encodeURIComponent(ticket)}`,
+        base.endsWith('/') ? base : `${base}/`,
       )
       return reply.code(201).send({
         url: url.toString(),

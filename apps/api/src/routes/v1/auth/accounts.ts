@@ -218,6 +218,9 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       expiresAt: z.iso.datetime(),
       ipAddress: z.string().nullable(),
       userAgent: z.string().nullable(),
+      scope: z
+        .enum(['full', 'queue_dashboard'])
+        .describe('full: the API; queue_dashboard: only the queue dashboard, by its cookie.'),
       current: z.boolean(),
     })
     .meta({ id: 'Session' })
@@ -251,6 +254,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
           expiresAt: s.expiresAt.toISOString(),
           ipAddress: s.ipAddress,
           userAgent: s.userAgent,
+          scope: s.scope as 'full' | 'queue_dashboard',
           current: s.current,
         })),
         nextCursor: sessions.nextCursor,
