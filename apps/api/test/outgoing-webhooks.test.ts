@@ -496,6 +496,54 @@ describe('webhook events of other changes', () => {
   })
 })
 
+describe('sending a delivery again', () => {
+  it("queues a finished delivery once more; not a pending one, not to a disabled endpoint, not another tenant's", async () => {
+    const owner = await verifiedAdmin()
+    const endpoint = (await createEndpoint(owner)).json()
+    const [delivery] = (await sql(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload, status, attempt_count, completed_at)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_again', 'project.created', '{"type":"project.created"}', 'failed', 10, now())
+       RETURNING id`,
+      [owner.orgId, endpoint.id],
+    )) as { id: string }[]
+    const url = `/v1/orgs/${owner.orgId}/webhook-endpoints/${endpoint.id}/deliveries/${delivery?.id}/redeliver`
+    const again = () => server.inject({ method: 'POST', url, headers: owner.headers })
+
+    const queued = await again()
+    expect(queued.statusCode).toBe(202)
+    expect(queued.json()).toMatchObject({ status: 'pending', completedAt: null, attemptCount: 10 })
+    const jobs = (await sql(
+      `SELECT data->'payload'->>'deliveryId' AS id FROM outbox_messages
+       WHERE organization_id = $1 AND job_name = 'webhooks.deliver'`,
+      [owner.orgId],
+    )) as { id: string }[]
+    expect(jobs).toEqual([{ id: delivery?.id }])
+    // Twice: the second finds it pending.
+    const twice = await again()
+    expect(twice.statusCode).toBe(409)
+    expect(twice.json().type).toBe('urn:groundwork:problem:delivery_pending')
+
+    await sql(`UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1`, [delivery?.id])
+    await sql('UPDATE webhook_endpoints SET disabled_at = now() WHERE id = $1', [endpoint.id])
+    const disabled = await again()
+    expect(disabled.statusCode).toBe(409)
+    expect(disabled.json().type).toBe('urn:groundwork:problem:endpoint_disabled')
+
+    const other = await verifiedAdmin('Other')
+    const foreign = await server.inject({
+      method: 'POST',
+      url: url.replace(owner.orgId, other.orgId),
+      headers: other.headers,
+    })
+    expect(foreign.statusCode).toBe(404)
+    const audit = (await sql(
+      `SELECT count(*)::int AS n FROM audit_logs WHERE action = 'webhook_delivery.redelivered' AND target_id = $1`,
+      [delivery?.id],
+    )) as { n: number }[]
+    expect(audit).toEqual([{ n: 1 }])
+  })
+})
+
 describe('the delivery log', () => {
   it('lists deliveries by status and shows one with its attempts; other endpoints and ids are 404', async () => {
     const owner = await verifiedAdmin()

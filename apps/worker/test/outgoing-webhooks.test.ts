@@ -9,6 +9,7 @@ import {
   fanOutWebhookEvent,
   isPublicAddress,
   publicOnlyLookup,
+  redeliverWebhook,
   rotateWebhookSecret,
   sweepWebhookDeliveries,
   type WebhookDeliveryDeps,
@@ -450,6 +451,28 @@ describe('outgoing webhooks', () => {
     await expect(
       sweepWebhookDeliveries({ db: appDb }, { keepDays: 30, stuckHours: 24 }),
     ).rejects.toThrow(/permission denied/)
+  })
+
+  it('send a failed delivery again on request, continuing its attempt log', async () => {
+    const { actor } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/fixed-later')
+    failuresLeft.set('/fixed-later', 3)
+    await createProject(coreDeps, actor, { name: 'Fixed later' })
+    await expect
+      .poll(async () => (await deliveriesOf(registered.id))[0]?.status, { timeout: 10_000 })
+      .toBe('failed')
+    const [delivery] = await deliveriesOf(registered.id)
+    // The receiver is fixed; an admin sends it again.
+    await redeliverWebhook(coreDeps, actor, { endpointId: registered.id, deliveryId: delivery.id })
+    await expect
+      .poll(async () => (await deliveriesOf(registered.id))[0]?.status, { timeout: 10_000 })
+      .toBe('succeeded')
+    expect((await attemptsOf(delivery.id)).map((a) => [a.attempt, a.succeeded])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ])
   })
 
   it('fan out each event once per subscribed endpoint of its own organization', async () => {

@@ -136,6 +136,7 @@ export {
   listWebhookEndpoints,
   MAX_WEBHOOK_ENDPOINTS,
   openWebhookSecret,
+  redeliverWebhook,
   rotateWebhookSecret,
   updateWebhookEndpoint,
   type WebhookEndpointChanges,

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '@repo/auth'
 import { type TenantTransaction, type WebhookDeliveryStatus, withTenant } from '@repo/db'
-import type { WebhookEventType } from '@repo/jobs'
+import { type WebhookEventType, webhookDeliveryJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { type AuditEntry, recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
+import { addToOutbox } from './outbox.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
 import { checkWebhookUrl } from './webhook-url.ts'
@@ -295,4 +296,52 @@ export async function getWebhookDelivery(
   )
   if (!delivery) throw errors.notFound('The webhook delivery')
   return delivery
+}
+
+/**
+ * Sends a finished delivery again (a receiver fixed after its retries ran out, or one that
+ * lost what it got): back to pending with a fresh job and a fresh attempt budget, through
+ * the outbox. Its attempt log goes on. Not while it is pending, nor to a disabled endpoint.
+ */
+export async function redeliverWebhook(
+  deps: CoreDeps,
+  actor: ActingMember,
+  input: { endpointId: string; deliveryId: string },
+  meta: RequestMeta = {},
+) {
+  return withTenant(deps.db, actor, async (tx) => {
+    const delivery = await tx.webhookDelivery.findFirst({
+      where: { id: input.deliveryId, endpointId: input.endpointId },
+      include: { endpoint: { select: { disabledAt: true } } },
+    })
+    if (!delivery) throw errors.notFound('The webhook delivery')
+    if (delivery.endpoint.disabledAt)
+      throw errors.conflict(
+        'endpoint_disabled',
+        'The endpoint is disabled: enable it first, then send the delivery again.',
+      )
+    // Only from a finished state, in one conditional update: two clicks send it once.
+    const [queued] = await tx.webhookDelivery.updateManyAndReturn({
+      where: { id: delivery.id, status: { not: 'pending' } },
+      data: { status: 'pending', completedAt: null },
+    })
+    if (!queued)
+      throw errors.conflict('delivery_pending', 'The delivery is still being sent; wait for it.')
+    await addToOutbox(
+      tx,
+      webhookDeliveryJob,
+      { deliveryId: delivery.id },
+      { organizationId: actor.organizationId, meta },
+    )
+    await recordAudit(tx, {
+      action: 'webhook_delivery.redelivered',
+      organizationId: actor.organizationId,
+      actorUserId: actor.userId,
+      targetType: 'webhook_delivery',
+      targetId: delivery.id,
+      ipAddress: meta.ipAddress,
+      metadata: { endpointId: input.endpointId, previousStatus: delivery.status },
+    })
+    return queued
+  })
 }

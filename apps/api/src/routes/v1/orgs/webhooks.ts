@@ -5,6 +5,7 @@ import {
   getWebhookEndpoint,
   listWebhookDeliveries,
   listWebhookEndpoints,
+  redeliverWebhook,
   requireRecentAuth,
   rotateWebhookSecret,
   updateWebhookEndpoint,
@@ -334,6 +335,30 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const delivery = await getWebhookDelivery(fastify.deps, tenant, request.params)
       return { ...toDelivery(delivery), attempts: delivery.attempts.map(toAttempt) }
+    },
+  )
+
+  fastify.post(
+    '/:orgId/webhook-endpoints/:endpointId/deliveries/:deliveryId/redeliver',
+    {
+      config: { access: admin },
+      schema: {
+        tags: ['webhooks'],
+        summary:
+          'Send a finished delivery again, with a fresh set of retries (202). 409 while it is pending or the endpoint is disabled.',
+        params: endpointParams.extend({ deliveryId: idSchema }),
+        response: { 202: deliverySchema, ...tenantProblems, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant as NonNullable<typeof request.tenant>
+      const delivery = await redeliverWebhook(
+        fastify.deps,
+        tenant,
+        request.params,
+        requestMeta(request),
+      )
+      return reply.code(202).send(toDelivery(delivery))
     },
   )
 }
