@@ -2,6 +2,7 @@ import { claimOutbox, markOutboxPublished, releaseOutbox } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import type { Logger } from '@repo/observability'
 import type { JobsOptions, Queue } from 'bullmq'
+import pTimeout from 'p-timeout'
 
 export interface OutboxRelayOptions {
   db: PrismaClient
@@ -14,15 +15,6 @@ export interface OutboxRelayOptions {
   leaseMs?: number
   /** Give up on one publish after this long (and retry it later). */
   addTimeoutMs?: number
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`publish timed out after ${ms} ms`)), ms)
-  })
-  work.catch(() => {}) // settled late, or never: either way it has been answered
-  return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
 
 /**
@@ -51,12 +43,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     let failure: string | undefined
     for (const message of messages) {
       try {
-        await withTimeout(
+        await pTimeout(
           queueFor(message.queue).add(message.job_name, message.data, {
             ...(message.options as JobsOptions),
             jobId: message.id,
           }),
-          addTimeoutMs,
+          { milliseconds: addTimeoutMs, message: `publish timed out after ${addTimeoutMs} ms` },
         )
         published.push(message.id)
       } catch (error) {

@@ -1,4 +1,5 @@
 import { CodeChallengeMethod, OAuth2Client } from 'arctic'
+import pTimeout from 'p-timeout'
 
 /** What a provider tells us about the person signing in. */
 export interface OAuthProfile {
@@ -25,20 +26,6 @@ export interface OAuthProviderConfig {
   /** GitHub: API base URL. Google: the OpenID userinfo endpoint. */
   apiUrl: string
   timeoutMs: number
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 async function getJson<T>(url: string, accessToken: string, timeoutMs: number): Promise<T> {
@@ -68,10 +55,12 @@ export function githubProvider(config: OAuthProviderConfig): OAuthProvider {
         ['read:user', 'user:email'],
       ),
     async profile(code, verifier) {
-      const tokens = await withTimeout(
+      const tokens = await pTimeout(
         client.validateAuthorizationCode(config.tokenUrl, code, verifier),
-        config.timeoutMs,
-        'GitHub token exchange',
+        {
+          milliseconds: config.timeoutMs,
+          message: `GitHub token exchange timed out after ${config.timeoutMs} ms`,
+        },
       )
       const token = tokens.accessToken()
       const user = await getJson<{ id: number; login: string; name: string | null }>(
@@ -110,10 +99,12 @@ export function googleProvider(config: OAuthProviderConfig): OAuthProvider {
         ['openid', 'email', 'profile'],
       ),
     async profile(code, verifier) {
-      const tokens = await withTimeout(
+      const tokens = await pTimeout(
         client.validateAuthorizationCode(config.tokenUrl, code, verifier),
-        config.timeoutMs,
-        'Google token exchange',
+        {
+          milliseconds: config.timeoutMs,
+          message: `Google token exchange timed out after ${config.timeoutMs} ms`,
+        },
       )
       const info = await getJson<{
         sub: string

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
+import pTimeout from 'p-timeout'
 import { AppError } from './app-error.ts'
 
 const MAX_URL_LENGTH = 2000
@@ -70,7 +71,9 @@ export async function checkWebhookUrl(
     throw invalidUrl('the host is an internal name')
   let addresses: { address: string }[]
   try {
-    addresses = await withTimeout(lookup(host, { all: true, verbatim: true }), DNS_TIMEOUT_MS)
+    addresses = await pTimeout(lookup(host, { all: true, verbatim: true }), {
+      milliseconds: DNS_TIMEOUT_MS,
+    })
   } catch {
     throw invalidUrl('the host name does not resolve')
   }
@@ -78,14 +81,4 @@ export async function checkWebhookUrl(
   if (addresses.some((a) => !isPublicAddress(a.address)))
     throw invalidUrl('the host name resolves to an address that is not a public one')
   return url.toString()
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
 }

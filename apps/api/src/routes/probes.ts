@@ -1,8 +1,8 @@
 import { pingDatabase } from '@repo/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import pTimeout from 'p-timeout'
 import { z } from 'zod'
 import { problem, problemSchema, sendProblem } from '../lib/problem.ts'
-import { withTimeout } from '../lib/with-timeout.ts'
 
 // Probes answer whatever the limits' store is doing: a frozen Redis must not slow liveness.
 const unlimited = { ip: false, user: false, organization: false } as const
@@ -46,7 +46,10 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
       const timeout = fastify.config.READINESS_TIMEOUT_MS
       const probe = async (name: string, check: () => Promise<unknown>) => {
         try {
-          await withTimeout(check(), timeout, name)
+          await pTimeout(check(), {
+            milliseconds: timeout,
+            message: `${name} timed out after ${timeout} ms`,
+          })
           return 'up' as const
         } catch (err) {
           request.log.warn({ err, dependency: name }, 'readiness check failed')

@@ -9,9 +9,9 @@ import {
 } from '@repo/jobs'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import pTimeout from 'p-timeout'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
-import { withTimeout } from '../../../lib/with-timeout.ts'
 import { authProblems, listQuery, pageOf } from '../../../schemas/common.ts'
 
 const deadLetterSchema = z
@@ -59,7 +59,10 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
   const dlqNow = () => fastify.queues.deadLetters
   // BullMQ waits for a connection it does not have: answer 503 rather than hang.
   const inTime = <T>(work: Promise<T>) =>
-    withTimeout(work, REDIS_BUDGET_MS, 'the job store').catch((error: Error) => {
+    pTimeout(work, {
+      milliseconds: REDIS_BUDGET_MS,
+      message: `the job store timed out after ${REDIS_BUDGET_MS} ms`,
+    }).catch((error: Error) => {
       if (!error.message.includes('timed out')) throw error
       throw new AppError({
         code: 'unavailable',
