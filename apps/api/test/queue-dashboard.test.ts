@@ -133,13 +133,15 @@ describe('the queue dashboard', () => {
     )
     // The link works once; forged and missing tickets open nothing.
     expectProblem(await redeem(ticket), 401)
-    expectProblem(await redeem('forged-ticket-of-some-length'), 401)
+    // A well-formed ticket that was never issued opens nothing; any other text is a 400.
+    expectProblem(await redeem('A'.repeat(43)), 401)
+    expectProblem(await redeem('forged-ticket-of-some-length'), 400)
     expectProblem(await server.inject({ method: 'POST', url: '/admin/queues/enter' }), 400)
     expectProblem(await server.inject({ url: '/admin/queues/enter' }), 400)
-    // Hostile ticket text is escaped on the page.
     const hostile = await server.inject({
       url: `/admin/queues/enter?ticket=${encodeURIComponent('"><script>alert(1)</script>xxxxxxx')}`,
     })
+    expectProblem(hostile, 400)
     expect(hostile.body).not.toContain('<script>')
 
     // The user sees it among their sessions, for what it is.

@@ -167,16 +167,18 @@ export const authEnv = z.object({
   SESSION_ABSOLUTE_LIFETIME_DAYS: positiveInt(30),
   /** Requests per minute and client IP to sign-up and sign-in (and later reset/verify). */
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+  /**
+   * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts secrets at rest (TOTP
+   * keys, webhook signing secrets). Required in production; development and tests use a
+   * fixed, public key.
+   */
   MFA_ENCRYPTION_KEY: z
     .string()
     .refine(
       (value) => Buffer.from(value, 'base64').length === 32,
       'must be 32 bytes, base64-encoded',
     )
-    .optional()
-    .describe(
-      '32 random bytes, base64 (`openssl rand -base64 32`): encrypts secrets at rest (TOTP keys, webhook signing secrets). Required in production; development and tests use a fixed, public key.',
-    ),
+    .optional(),
 })
 
 /** The key of secrets at rest, from MFA_ENCRYPTION_KEY; the public development key without it. */

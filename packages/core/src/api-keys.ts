@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { generateSecret, hashSecret } from '@repo/auth'
 import { withPresentedSecret, withTenant } from '@repo/db'
-import { AppError, errors } from './app-error.ts'
+import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
@@ -29,11 +29,7 @@ export async function createApiKey(
   meta: RequestMeta = {},
 ) {
   if (!actor.emailVerified) {
-    throw new AppError({
-      code: 'email_not_verified',
-      status: 403,
-      userMessage: 'Verify your email address before creating API keys.',
-    })
+    throw errors.emailNotVerified('creating API keys')
   }
   const prefix = randomBytes(6).toString('hex')
   const key = `gw_${prefix}_${generateSecret()}`

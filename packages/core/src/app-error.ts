@@ -51,4 +51,11 @@ export const errors = {
   notFound: (what: string) =>
     new AppError({ code: 'not_found', status: 404, userMessage: `${what} was not found.` }),
   conflict: (code: string, userMessage: string) => new AppError({ code, status: 409, userMessage }),
+  /** 403 until the account's email address is confirmed; `before` says what waits on it. */
+  emailNotVerified: (before: string) =>
+    new AppError({
+      code: 'email_not_verified',
+      status: 403,
+      userMessage: `Verify your email address before ${before}.`,
+    }),
 }

@@ -227,11 +227,7 @@ export async function acceptInvitation(
   meta: RequestMeta = {},
 ) {
   if (!input.user.emailVerifiedAt) {
-    throw new AppError({
-      code: 'email_not_verified',
-      status: 403,
-      userMessage: 'Verify your email address before accepting an invitation.',
-    })
+    throw errors.emailNotVerified('accepting an invitation')
   }
   if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw invalidLink()
   const tokenHash = hashSecret(input.token)

@@ -49,11 +49,7 @@ export async function setupTotp(
   // An unverified account may belong to someone squatting the address: no second factor
   // that would survive the real owner claiming it.
   if (!input.user.emailVerifiedAt) {
-    throw new AppError({
-      code: 'email_not_verified',
-      status: 403,
-      userMessage: 'Verify your email address before turning on two-factor authentication.',
-    })
+    throw errors.emailNotVerified('turning on two-factor authentication')
   }
   const existing = await deps.db.mfaFactor.findUnique({ where: { userId: input.user.id } })
   if (existing?.confirmedAt)

@@ -2,8 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import http from 'node:http'
 import https from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
-import type { PrismaClient } from '@repo/db'
-import { withTenant } from '@repo/db'
+import { type PrismaClient, type TenantTransaction, withTenant } from '@repo/db'
 import { emailJob, type JobDefinition, type WebhookEvent, webhookDeliveryJob } from '@repo/jobs'
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
 import { Webhook } from 'standardwebhooks'
@@ -217,7 +216,11 @@ export async function deliverWebhook(
 /** Postgres text cannot hold NUL: an endpoint's answer may (binary, compressed, hostile). */
 const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
 
-async function afterSuccess(tx: Tx, endpointId: string, status: number): Promise<DeliveryOutcome> {
+async function afterSuccess(
+  tx: TenantTransaction,
+  endpointId: string,
+  status: number,
+): Promise<DeliveryOutcome> {
   await tx.webhookEndpoint.updateMany({
     where: { id: endpointId, consecutiveFailures: { gt: 0 } },
     data: { consecutiveFailures: 0 },
@@ -227,7 +230,7 @@ async function afterSuccess(tx: Tx, endpointId: string, status: number): Promise
 
 async function afterFailure(
   deps: WebhookDeliveryDeps,
-  tx: Tx,
+  tx: TenantTransaction,
   input: {
     organizationId: string
     endpoint: { id: string; url: string }
@@ -267,11 +270,9 @@ async function afterFailure(
   return { outcome: 'failed', error: input.error ?? 'failed', final: input.final, disabledEndpoint }
 }
 
-type Tx = Parameters<Parameters<typeof withTenant>[2]>[0]
-
 async function emailAdminsAboutDisabledEndpoint(
   deps: WebhookDeliveryDeps,
-  tx: Tx,
+  tx: TenantTransaction,
   input: { organizationId: string; endpointId: string; endpointUrl: string },
 ) {
   const organization = await tx.organization.findUnique({
@@ -413,7 +414,7 @@ export function postWebhook(
         ? `timed out after ${options.timeoutMs} ms`
         : signal.aborted
           ? 'stopped: the attempt ran out of time'
-          : err.message.includes('is not allowed') || err.message.includes('not a public')
+          : err.message.includes('is not allowed')
             ? `blocked by the SSRF guard: ${err.message}`
             : `${err.code ? `${err.code}: ` : ''}${err.message}`
       finish({ error: reason })

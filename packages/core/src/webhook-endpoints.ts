@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '@repo/auth'
 import { type TenantTransaction, type WebhookDeliveryStatus, withTenant } from '@repo/db'
 import { type WebhookEventType, webhookDeliveryJob } from '@repo/jobs'
-import { AppError, errors } from './app-error.ts'
+import { errors } from './app-error.ts'
 import { type AuditEntry, recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import type { ActingMember } from './members.ts'
@@ -64,17 +64,6 @@ async function audit(
   })
 }
 
-/** Where events go is decided by admins whose email address is verified. */
-function requireVerifiedEmail(actor: { emailVerified: boolean }) {
-  if (!actor.emailVerified) {
-    throw new AppError({
-      code: 'email_not_verified',
-      status: 403,
-      userMessage: 'Verify your email address before choosing where webhooks are sent.',
-    })
-  }
-}
-
 /**
  * Registers an endpoint (admins with a verified email). Its signing secret is returned
  * once, here, and stored sealed.
@@ -85,7 +74,7 @@ export async function createWebhookEndpoint(
   input: { url: string; description?: string | undefined; events: WebhookEventType[] },
   meta: RequestMeta = {},
 ) {
-  requireVerifiedEmail(actor)
+  if (!actor.emailVerified) throw errors.emailNotVerified('choosing where webhooks are sent')
   const url = await checkWebhookUrl(input.url, deps.webhooks)
   const secret = newSecret()
   const endpoint = await withTenant(deps.db, actor, async (tx) => {
@@ -154,7 +143,9 @@ export async function updateWebhookEndpoint(
   meta: RequestMeta = {},
 ) {
   const { changes } = input
-  if (changes.url !== undefined) requireVerifiedEmail(actor)
+  // Where events go is decided by admins whose email address is verified.
+  if (changes.url !== undefined && !actor.emailVerified)
+    throw errors.emailNotVerified('choosing where webhooks are sent')
   const url =
     changes.url === undefined ? undefined : await checkWebhookUrl(changes.url, deps.webhooks)
   const enabling =
