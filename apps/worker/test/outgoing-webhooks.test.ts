@@ -121,7 +121,7 @@ beforeAll(async () => {
     redis,
     appUrl: 'https://app.example.com',
     oauthProviders: {},
-    mfaKey: KEY,
+    secretsKey: KEY,
     webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
     quotas: { projectsPerOrganization: 100, tasksPerProject: 100 },
     logger,

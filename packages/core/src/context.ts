@@ -12,8 +12,11 @@ export interface CoreDeps {
   appUrl: string
   /** Configured OAuth providers (absent ones are disabled). */
   oauthProviders: Partial<Record<OAuthProvider['name'], OAuthProvider>>
-  /** AES-256 key for secrets at rest (TOTP keys, webhook signing secrets). */
-  mfaKey: Buffer
+  /**
+   * AES-256 key for secrets at rest (TOTP keys, stored idempotent answers, webhook signing
+   * secrets), from MFA_ENCRYPTION_KEY.
+   */
+  secretsKey: Buffer
   /** Outgoing webhooks: whether endpoints may be private addresses (never in production). */
   webhooks: { allowPrivateTargets: boolean; secretGraceMs: number }
   /** How much one organization may own: plan limits, checked when something is created. */

@@ -79,7 +79,7 @@ const inProgress = () =>
  * 422 as described above. A claim older than `lockMs` (its request died) may be taken over.
  */
 export async function claimIdempotencyKey(
-  deps: { db: PrismaClient; mfaKey: Buffer },
+  deps: { db: PrismaClient; secretsKey: Buffer },
   input: { scope: IdempotencyScope; requestHash: string; lockMs: number; ttlMs: number },
 ): Promise<Claim> {
   const scopeHash = hashIdempotencyScope(input.scope)
@@ -134,7 +134,7 @@ export async function claimIdempotencyKey(
       response: {
         status: existing.responseStatus,
         headers: (existing.responseHeaders ?? {}) as Record<string, string>,
-        body: Buffer.from(decryptSecret(existing.responseBody, deps.mfaKey)).toString('utf8'),
+        body: Buffer.from(decryptSecret(existing.responseBody, deps.secretsKey)).toString('utf8'),
       },
     }
   })
@@ -146,7 +146,7 @@ export async function claimIdempotencyKey(
  * must not overwrite or free the newer claim.
  */
 export async function completeIdempotencyKey(
-  deps: { db: PrismaClient; mfaKey: Buffer },
+  deps: { db: PrismaClient; secretsKey: Buffer },
   input: { claim: IdempotencyClaim; response: StoredResponse },
 ) {
   const { scopeHash, lockedUntil } = input.claim
@@ -156,7 +156,7 @@ export async function completeIdempotencyKey(
       data: {
         responseStatus: input.response.status,
         responseHeaders: input.response.headers,
-        responseBody: encryptSecret(Buffer.from(input.response.body, 'utf8'), deps.mfaKey),
+        responseBody: encryptSecret(Buffer.from(input.response.body, 'utf8'), deps.secretsKey),
       },
     }),
   )
@@ -168,7 +168,7 @@ export async function completeIdempotencyKey(
  * its answer is stored instead, so a retry is told what happened rather than repeating it.
  */
 export async function releaseIdempotencyKey(
-  deps: { db: PrismaClient; mfaKey: Buffer },
+  deps: { db: PrismaClient; secretsKey: Buffer },
   input: { claim: IdempotencyClaim; response: StoredResponse },
 ) {
   const { scopeHash, lockedUntil } = input.claim

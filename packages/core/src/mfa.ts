@@ -55,7 +55,7 @@ export async function setupTotp(
   if (existing?.confirmedAt)
     throw errors.conflict('mfa_already_enabled', 'Two-factor authentication is already on.')
   const secret = newTotpSecret('Groundwork', input.user.email)
-  const sealed = encryptSecret(secret.key, deps.mfaKey)
+  const sealed = encryptSecret(secret.key, deps.secretsKey)
   await deps.db.mfaFactor.upsert({
     where: { userId: input.user.id },
     create: { userId: input.user.id, secret: sealed },
@@ -86,7 +86,7 @@ export async function verifySecondFactor(
   }
   const mfa = await deps.db.mfaFactor.findUnique({ where: { userId } })
   if (!mfa || !factor.code) return false
-  const step = matchTotp(decryptSecret(mfa.secret, deps.mfaKey), factor.code.trim())
+  const step = matchTotp(decryptSecret(mfa.secret, deps.secretsKey), factor.code.trim())
   if (step === null) return false
   const { count } = await deps.db.mfaFactor.updateMany({
     where: { userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },

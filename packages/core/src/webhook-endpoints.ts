@@ -88,7 +88,7 @@ export async function createWebhookEndpoint(
         url,
         description: input.description ?? '',
         events: [...new Set(input.events)],
-        secret: seal(deps.mfaKey, secret),
+        secret: seal(deps.secretsKey, secret),
       },
       select: visible,
     })
@@ -235,7 +235,7 @@ export async function rotateWebhookSecret(
     const rotated = await tx.webhookEndpoint.update({
       where: { id: input.endpointId },
       data: {
-        secret: seal(deps.mfaKey, secret),
+        secret: seal(deps.secretsKey, secret),
         previousSecret: current.secret,
         previousSecretExpiresAt: new Date(Date.now() + deps.webhooks.secretGraceMs),
         version: { increment: 1 },

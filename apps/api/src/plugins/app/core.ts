@@ -12,7 +12,7 @@ export default fp(
       appUrl: fastify.config.APP_URL,
       oauthProviders: oauthProviders(fastify.config),
       // Development and tests use a fixed, public key; production must set its own (env check).
-      mfaKey: secretsKey(fastify.config),
+      secretsKey: secretsKey(fastify.config),
       webhooks: {
         allowPrivateTargets: fastify.config.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
         secretGraceMs: fastify.config.WEBHOOK_SECRET_GRACE_HOURS * 3_600_000,

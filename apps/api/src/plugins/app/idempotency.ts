@@ -71,7 +71,7 @@ export default fp(
           route: `${request.method} ${request.routeOptions.url}`,
           key,
         },
-        requestHash: hashIdempotentRequest(fastify.deps.mfaKey, [
+        requestHash: hashIdempotentRequest(fastify.deps.secretsKey, [
           request.url,
           request.headers['if-match'] ?? null,
           request.body ?? null,
