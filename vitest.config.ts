@@ -1,5 +1,10 @@
 import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
+import { ensurePrismaClient } from './packages/db/scripts/prisma-generate.mjs'
+
+// Tests import the Prisma client: bring it up to date first (a no-op when it is), so
+// `pnpm exec vitest run <file>` right after a schema change or a fresh install just works.
+ensurePrismaClient({ quiet: true })
 
 // One run, one Postgres and one Redis (global setup); every test file gets its own
 // database and Redis namespace, so files run in parallel.

@@ -9,6 +9,7 @@
 // BENCH_POOL_MAX (default 10) both servers' pools; BENCH_CPU_PROF=<dir> writes a V8 CPU
 // profile of the API process there; BENCH_BREAKDOWN=1 also measures the real route's
 // layers one by one (bench/breakdown-server.ts).
+
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
@@ -16,8 +17,10 @@ import { cpus } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
+import { booleanFlag, loadEnvOrExit, positiveInt } from '@repo/config'
 import autocannon from 'autocannon'
 import pg from 'pg'
+import { z } from 'zod'
 import { TEMPLATE_DATABASE } from '../../../packages/testing/src/context.ts'
 import { cloneDatabase } from '../../../packages/testing/src/database.ts'
 import { createTemplate } from '../../../packages/testing/src/global-setup.ts'
@@ -32,12 +35,23 @@ import { answers, waitUntil } from '../../../packages/testing/src/wait.ts'
 
 const OTHER_ORGS = 20
 const PROJECTS_PER_ORG = 500
-const POOL_MAX = Number(process.env.BENCH_POOL_MAX ?? 10)
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
-const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3)
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
-const CPU_PROF_DIR = process.env.BENCH_CPU_PROF
-const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1'
+const benchEnv = loadEnvOrExit(
+  z.object({
+    BENCH_POOL_MAX: positiveInt(10),
+    BENCH_DURATION_S: positiveInt(10),
+    BENCH_WARMUP_S: z.coerce.number().int().min(0).default(3),
+    BENCH_CONNECTIONS: positiveInt(50),
+    /** A directory: write a V8 CPU profile of the API process there. */
+    BENCH_CPU_PROF: z.string().min(1).optional(),
+    BENCH_BREAKDOWN: booleanFlag(false),
+  }),
+)
+const POOL_MAX = benchEnv.BENCH_POOL_MAX
+const DURATION_S = benchEnv.BENCH_DURATION_S
+const WARMUP_S = benchEnv.BENCH_WARMUP_S
+const CONNECTIONS = benchEnv.BENCH_CONNECTIONS
+const CPU_PROF_DIR = benchEnv.BENCH_CPU_PROF
+const BREAKDOWN = benchEnv.BENCH_BREAKDOWN
 // The goal (issue): the real route reaches 60% of the baseline's req/s, p99 under 50 ms.
 const GOAL_RATIO = 0.6
 const GOAL_P99_MS = 50

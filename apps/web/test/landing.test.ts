@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { answers, waitUntil } from '@repo/testing'
+import { answers, STACK_FRAME, waitUntil } from '@repo/testing'
 import { freePort } from '@repo/testing/servers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -75,5 +75,6 @@ describe('web server environment', () => {
     expect(code).toBe(1)
     expect(output).toContain('Invalid environment')
     expect(output).toContain('SENTRY_DSN')
+    expect(output).not.toMatch(STACK_FRAME)
   })
 })

@@ -4,6 +4,7 @@
 
 import { cpus } from 'node:os'
 import { Writable } from 'node:stream'
+import { loadEnvOrExit, positiveInt } from '@repo/config'
 import { defineJob, jobEnvelope, jobOptions, openDeadLetters } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { Queue, Worker } from 'bullmq'
@@ -13,8 +14,9 @@ import { startEphemeralRedis } from '../../../packages/testing/src/servers/index
 import { createWorker } from '../src/create-worker.ts'
 import { definedHandler } from '../src/define-handler.ts'
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 10_000)
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10)
+const { BENCH_JOBS: JOBS, BENCH_CONCURRENCY: CONCURRENCY } = loadEnvOrExit(
+  z.object({ BENCH_JOBS: positiveInt(10_000), BENCH_CONCURRENCY: positiveInt(10) }),
+)
 
 const benchJob = defineJob({
   name: 'bench.noop',

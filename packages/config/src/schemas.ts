@@ -2,8 +2,9 @@ import { z } from 'zod'
 
 /** Helpers for env values, which always arrive as strings. */
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback)
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
-const booleanFlag = (fallback: boolean) =>
+export const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback)
+export const booleanFlag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
     .default(fallback ? 'true' : 'false')

@@ -1,7 +1,10 @@
 // pnpm bench:rls — the cost of the row-level-security path (application login, tenant
 // context in a transaction) against the same query without it, measured in one run.
+
 import { randomUUID } from 'node:crypto'
 import { cpus } from 'node:os'
+import { loadEnvOrExit, positiveInt } from '@repo/config'
+import { z } from 'zod'
 import { TEMPLATE_DATABASE, TEST_APP_LOGIN } from '../../testing/src/context.ts'
 import { cloneDatabase } from '../../testing/src/database.ts'
 import { createTemplate } from '../../testing/src/global-setup.ts'
@@ -10,7 +13,9 @@ import { createDatabaseClient, type PrismaClient, withTenant } from '../src/inde
 
 const ORGS = 20
 const MEMBERS_PER_ORG = 500
-const OPERATIONS = Number(process.env.BENCH_OPERATIONS ?? 3_000)
+const { BENCH_OPERATIONS: OPERATIONS } = loadEnvOrExit(
+  z.object({ BENCH_OPERATIONS: positiveInt(3_000) }),
+)
 const CONCURRENCY = 10
 
 const config = (url: string) => ({

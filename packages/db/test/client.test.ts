@@ -1,7 +1,7 @@
 import { useIsolatedServices } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabaseClient, type PrismaClient } from '../src/index.ts'
-import { seed } from '../src/seed.ts'
+import { DEMO_ACCOUNT, seed } from '../src/seed.ts'
 
 const services = useIsolatedServices()
 let db: PrismaClient
@@ -47,10 +47,37 @@ describe('database client', () => {
     expect(Number(row?.n)).toBeLessThanOrEqual(3)
   })
 
-  it('seeds idempotently', async () => {
+  it('seeds idempotently: a verified demo account owning one organization, project and its tasks', async () => {
     await seed(db)
     await seed(db)
-    expect(await db.user.count({ where: { email: 'demo@groundwork.dev' } })).toBe(1)
-    expect(await db.organization.count({ where: { name: 'Acme (demo)' } })).toBe(1)
+    const user = await db.user.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } })
+    expect(user.passwordHash).toBe(DEMO_ACCOUNT.passwordHash)
+    expect(user.emailVerifiedAt).not.toBeNull()
+    const organizations = await db.organization.findMany({ where: { name: 'Acme (demo)' } })
+    expect(organizations).toHaveLength(1)
+    const organizationId = organizations[0]?.id as string
+    expect(
+      await db.membership.findMany({
+        where: { organizationId },
+        select: { userId: true, role: true },
+      }),
+    ).toEqual([{ userId: user.id, role: 'owner' }])
+    expect(await db.project.count({ where: { organizationId } })).toBe(1)
+    expect(await db.task.count({ where: { organizationId, assigneeId: user.id } })).toBe(3)
+  })
+
+  it('gives a demo user seeded before it had a password its password, and keeps a changed one', async () => {
+    await seed(db)
+    await db.user.update({ where: { email: DEMO_ACCOUNT.email }, data: { passwordHash: null } })
+    await seed(db)
+    const restored = await db.user.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } })
+    expect(restored.passwordHash).toBe(DEMO_ACCOUNT.passwordHash)
+    await db.user.update({
+      where: { email: DEMO_ACCOUNT.email },
+      data: { passwordHash: 'changed' },
+    })
+    await seed(db)
+    const kept = await db.user.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } })
+    expect(kept.passwordHash).toBe('changed')
   })
 })

@@ -1,14 +1,19 @@
 // pnpm bench:testdb — how long one test file waits for its isolated database and Redis
 // namespace, beside the baseline of migrating a fresh database, measured in the same run.
+
 import { cpus } from 'node:os'
+import { loadEnvOrExit, positiveInt } from '@repo/config'
 import { applyMigrations } from '@repo/db/migrate'
+import { z } from 'zod'
 import { TEMPLATE_DATABASE } from '../src/context.ts'
 import { cloneDatabase, withAdmin } from '../src/database.ts'
 import { createTemplate } from '../src/global-setup.ts'
 import { allocateRedisDatabase } from '../src/redis.ts'
 import { chooseRuntime, startEphemeralPostgres, startEphemeralRedis } from '../src/servers/index.ts'
 
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40)
+const { BENCH_ITERATIONS: ITERATIONS } = loadEnvOrExit(
+  z.object({ BENCH_ITERATIONS: positiveInt(40) }),
+)
 
 function summarize(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b)

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { STACK_FRAME } from '@repo/testing'
+import { describe, expect, it } from 'vitest'
+
+// Every process a developer or operator starts validates its environment first and, when
+// it is wrong, prints the readable list of what is wrong and exits 1: never a stack trace.
+// (The web server's own check runs against its production build, in apps/web/test.)
+const repoRoot = resolve(import.meta.dirname, '..')
+
+async function run(script: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, script, {
+    cwd: repoRoot,
+    // Nothing inherited: what a fresh shell with only these variables would give.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const code = await new Promise<number | null>((done) => child.once('exit', done))
+  return { code, output }
+}
+
+const entryPoints: {
+  name: string
+  script: string[]
+  env: NodeJS.ProcessEnv
+  names: string[]
+}[] = [
+  {
+    name: 'api server, variables malformed',
+    script: ['apps/api/src/server.ts'],
+    env: { DATABASE_URL: 'mysql://db/app', REDIS_URL: 'localhost:6379', API_PORT: 'ninety' },
+    names: ['DATABASE_URL', 'REDIS_URL', 'API_PORT'],
+  },
+  {
+    name: 'api server, variables missing',
+    script: ['apps/api/src/server.ts'],
+    env: {},
+    names: ['DATABASE_URL: is required', 'REDIS_URL: is required'],
+  },
+  {
+    name: 'worker, variables malformed',
+    script: ['apps/worker/src/main.ts'],
+    env: { DATABASE_URL: 'postgres//db', REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: 'mail' },
+    names: ['DATABASE_URL', 'SMTP_URL'],
+  },
+  {
+    name: 'worker, production without its secrets',
+    script: ['apps/worker/src/main.ts'],
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://app:pw@127.0.0.1:5432/app',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    },
+    names: ['MFA_ENCRYPTION_KEY: is required in production'],
+  },
+  {
+    name: 'pnpm jobs (dead letters), REDIS_URL malformed',
+    script: ['apps/worker/src/cli.ts', 'dlq', 'list'],
+    env: { REDIS_URL: 'not a url' },
+    names: ['REDIS_URL'],
+  },
+  {
+    name: 'pnpm jobs in production, REDIS_URL missing (no development default there)',
+    script: ['apps/worker/src/cli.ts', 'dlq', 'list'],
+    env: { NODE_ENV: 'production', REDIS_URL: '' },
+    names: ['REDIS_URL: is required'],
+  },
+  {
+    name: 'pnpm db:* (migrations), MIGRATION_DATABASE_URL malformed',
+    script: ['packages/db/src/migrate/cli.ts', 'status'],
+    env: { MIGRATION_DATABASE_URL: 'http://127.0.0.1:5432/db' },
+    names: ['MIGRATION_DATABASE_URL'],
+  },
+  {
+    name: 'pnpm db:seed, MIGRATION_DATABASE_URL malformed',
+    script: ['packages/db/src/seed.ts'],
+    env: { MIGRATION_DATABASE_URL: 'postgresql://[::1' },
+    names: ['DATABASE_URL'],
+  },
+  {
+    name: 'pnpm dev, its own settings wrong',
+    script: ['scripts/dev/start.mjs'],
+    env: {
+      GROUNDWORK_DEV_APPS: 'api,mobile',
+      GROUNDWORK_DEV_SERVICES: 'kubernetes',
+      WEB_PORT: '0',
+    },
+    names: ['GROUNDWORK_DEV_APPS', 'GROUNDWORK_DEV_SERVICES', 'WEB_PORT'],
+  },
+  {
+    name: 'pnpm bench:api',
+    script: ['apps/api/bench/api.ts'],
+    env: { BENCH_DURATION_S: 'ten', BENCH_CONNECTIONS: '-5' },
+    names: ['BENCH_DURATION_S', 'BENCH_CONNECTIONS'],
+  },
+  {
+    name: 'pnpm bench:jobs',
+    script: ['apps/worker/bench/jobs.ts'],
+    env: { BENCH_JOBS: '1e99x' },
+    names: ['BENCH_JOBS'],
+  },
+  {
+    name: 'pnpm bench:rls',
+    script: ['packages/db/bench/rls.ts'],
+    env: { BENCH_OPERATIONS: '0' },
+    names: ['BENCH_OPERATIONS'],
+  },
+  {
+    name: 'pnpm bench:testdb',
+    script: ['packages/testing/bench/provision-database.ts'],
+    env: { BENCH_ITERATIONS: 'many' },
+    names: ['BENCH_ITERATIONS'],
+  },
+]
+
+describe('a bad or missing environment prints what is wrong and exits 1, never a stack trace', () => {
+  it.concurrent.each(entryPoints)('$name', async ({ script, env, names }) => {
+    const { code, output } = await run(script, env)
+    expect(output).toContain('Invalid environment:')
+    for (const name of names) expect(output).toMatch(new RegExp(`^  - ${name}`, 'm'))
+    expect(output).not.toMatch(STACK_FRAME)
+    expect(output).not.toContain('EnvError')
+    expect(code).toBe(1)
+  })
+})
