@@ -149,22 +149,28 @@ afterAll(() => {
 
 describe('the Quickstart on a fresh clone', () => {
   it('pnpm install && pnpm dev: the API is ready, the web app answers, the ready block names a working demo account', async () => {
+    // Ports of our own instead of the defaults (a developer's pnpm dev may hold those),
+    // set the way the README says: in .env. The commands beside pnpm dev read it too.
+    writeFileSync(
+      join(app, '.env'),
+      [
+        'GROUNDWORK_DEV_SERVICES=local',
+        `DATABASE_URL=postgresql://groundwork:groundwork@127.0.0.1:${ports.postgres}/groundwork`,
+        `MIGRATION_DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:${ports.postgres}/groundwork`,
+        `REDIS_URL=redis://127.0.0.1:${ports.redis}`,
+        `API_PORT=${ports.api}`,
+        `WEB_PORT=${ports.web}`,
+        `SMTP_URL=smtp://127.0.0.1:${ports.smtp}`,
+        `APP_URL=http://127.0.0.1:${ports.web}`,
+        '',
+      ].join('\n'),
+    )
     const child = spawn('pnpm', ['dev'], {
       cwd: app,
       // A session of its own, as a terminal gives it; Ctrl-C goes to its process groups.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...baseEnv(),
-        GROUNDWORK_DEV_SERVICES: 'local',
-        DATABASE_URL: `postgresql://groundwork:groundwork@127.0.0.1:${ports.postgres}/groundwork`,
-        MIGRATION_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${ports.postgres}/groundwork`,
-        REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
-        API_PORT: String(ports.api),
-        WEB_PORT: String(ports.web),
-        SMTP_URL: `smtp://127.0.0.1:${ports.smtp}`,
-        APP_URL: `http://127.0.0.1:${ports.web}`,
-      },
+      env: baseEnv(),
     })
     let output = ''
     child.stdout?.on('data', (chunk) => (output += chunk))
@@ -195,6 +201,14 @@ describe('the Quickstart on a fresh clone', () => {
     })
     expect(signIn.status).toBe(200)
   }, 90_000)
+
+  it('pnpm jobs and pnpm db:* find the running stack with nothing set in the shell', () => {
+    expect(runInApp('pnpm', ['jobs', 'dlq', 'list'])).toContain('0 dead letter(s)')
+    expect(JSON.parse(runInApp('pnpm', ['--silent', 'db:status']))).toMatchObject({
+      history: null,
+      failedMigrationNames: [],
+    })
+  }, 30_000)
 
   it('picks up a new route file without a restart', async () => {
     writeFileSync(
