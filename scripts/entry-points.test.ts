@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { STACK_FRAME } from '@repo/testing'
+import { freePort } from '@repo/testing/servers'
 import { describe, expect, it } from 'vitest'
 
 // Every process a developer or operator starts validates its environment first and, when
@@ -123,6 +124,30 @@ describe('a bad or missing environment prints what is wrong and exits 1, never a
     for (const name of names) expect(output).toMatch(new RegExp(`^  - ${name}`, 'm'))
     expect(output).not.toMatch(STACK_FRAME)
     expect(output).not.toContain('EnvError')
+    expect(code).toBe(1)
+  })
+})
+
+describe('a command whose dependency is down says so and how to start it, never a stack trace', () => {
+  it('pnpm jobs with no Redis listening', async () => {
+    const port = await freePort()
+    const { code, output } = await run(['apps/worker/src/cli.ts', 'dlq', 'list'], {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    })
+    expect(output).toContain(`jobs: cannot reach Redis at 127.0.0.1:${port}`)
+    expect(output).toContain('Is `pnpm dev` running?')
+    expect(output).not.toMatch(STACK_FRAME)
+    expect(code).toBe(1)
+  })
+
+  it('pnpm db:status with no Postgres listening', async () => {
+    const port = await freePort()
+    const { code, output } = await run(['packages/db/src/migrate/cli.ts', 'status'], {
+      MIGRATION_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${port}/groundwork`,
+    })
+    expect(output).toContain(`Can't reach database server at \`127.0.0.1:${port}\``)
+    expect(output).toContain('Is `pnpm dev` running?')
+    expect(output).not.toMatch(STACK_FRAME)
     expect(code).toBe(1)
   })
 })

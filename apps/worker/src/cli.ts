@@ -41,7 +41,8 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     const { hostname, port } = new URL(env.REDIS_URL)
     throw new Error(
-      `cannot reach Redis at ${hostname}:${port || 6379}: ${(error as Error).message}`,
+      `cannot reach Redis at ${hostname}:${port || 6379}: ${(error as Error).message}. ` +
+        'Is `pnpm dev` running? Without REDIS_URL (in the shell or .env) this uses its Redis.',
     )
   }
   const deadLetters = openDeadLetters(connection)
