@@ -129,23 +129,25 @@ describe('a bad or missing environment prints what is wrong and exits 1, never a
 })
 
 describe('a command whose dependency is down says so and how to start it, never a stack trace', () => {
-  it('pnpm jobs with no Redis listening', async () => {
+  it.concurrent.each([
+    {
+      name: 'pnpm jobs with no Redis listening',
+      script: ['apps/worker/src/cli.ts', 'dlq', 'list'],
+      env: (port: number) => ({ REDIS_URL: `redis://127.0.0.1:${port}` }),
+      says: (port: number) => `jobs: cannot reach Redis at 127.0.0.1:${port}`,
+    },
+    {
+      name: 'pnpm db:status with no Postgres listening',
+      script: ['packages/db/src/migrate/cli.ts', 'status'],
+      env: (port: number) => ({
+        MIGRATION_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${port}/groundwork`,
+      }),
+      says: (port: number) => `Can't reach database server at \`127.0.0.1:${port}\``,
+    },
+  ])('$name', async ({ script, env, says }) => {
     const port = await freePort()
-    const { code, output } = await run(['apps/worker/src/cli.ts', 'dlq', 'list'], {
-      REDIS_URL: `redis://127.0.0.1:${port}`,
-    })
-    expect(output).toContain(`jobs: cannot reach Redis at 127.0.0.1:${port}`)
-    expect(output).toContain('Is `pnpm dev` running?')
-    expect(output).not.toMatch(STACK_FRAME)
-    expect(code).toBe(1)
-  })
-
-  it('pnpm db:status with no Postgres listening', async () => {
-    const port = await freePort()
-    const { code, output } = await run(['packages/db/src/migrate/cli.ts', 'status'], {
-      MIGRATION_DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${port}/groundwork`,
-    })
-    expect(output).toContain(`Can't reach database server at \`127.0.0.1:${port}\``)
+    const { code, output } = await run(script, env(port))
+    expect(output).toContain(says(port))
     expect(output).toContain('Is `pnpm dev` running?')
     expect(output).not.toMatch(STACK_FRAME)
     expect(code).toBe(1)

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { DEMO_ACCOUNT } from '@repo/db/seed'
+import { waitUntil } from '@repo/testing'
 import { freePort, isPortInUse } from '@repo/testing/servers'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
@@ -93,29 +94,17 @@ function sessionGroups(sid: number): number[] {
  * Waits for `check` while pnpm dev runs; if it exits first, or time runs out, fails at once
  * with the end of its output (what a newcomer would have seen).
  */
-async function whileDevRuns(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return
-    const exited = dev.child.exitCode !== null || dev.child.signalCode !== null
-    if (exited || Date.now() > deadline) {
-      const tail = dev.output().trimEnd().split('\n').slice(-30).join('\n')
-      throw new Error(
-        `${exited ? `pnpm dev exited (${dev.child.exitCode ?? dev.child.signalCode})` : `timed out after ${timeoutMs} ms`} waiting for ${what}:\n${tail}`,
-      )
-    }
-    await new Promise((done) => setTimeout(done, 250))
-  }
-}
+const whileDevRuns = (what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) =>
+  waitUntil(check, {
+    what,
+    timeoutMs,
+    intervalMs: 250,
+    gaveUp: () =>
+      dev.child.exitCode !== null || dev.child.signalCode !== null
+        ? `pnpm dev exited (${dev.child.exitCode ?? dev.child.signalCode})`
+        : undefined,
+    detail: () => dev.output().trimEnd().split('\n').slice(-30).join('\n'),
+  })
 
 const answers = async (url: string, timeoutMs = 3_000) =>
   (await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined))?.status
@@ -183,8 +172,12 @@ describe('the Quickstart on a fresh clone', () => {
       async () => (await answers(`http://127.0.0.1:${ports.api}/readyz`)) === 200,
       60_000,
     )
-    // The first request compiles the page.
-    expect(await answers(`http://127.0.0.1:${ports.web}/`, 30_000)).toBe(200)
+    // The first request compiles the page: give each attempt time for that.
+    await whileDevRuns(
+      'the web app to answer',
+      async () => (await answers(`http://127.0.0.1:${ports.web}/`, 30_000)) === 200,
+      60_000,
+    )
     await whileDevRuns(
       'the ready block',
       () => dev.output().includes('Groundwork is ready'),

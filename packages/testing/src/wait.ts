@@ -1,6 +1,8 @@
 /**
  * Polls `check` until it returns true, or throws naming `what` after `timeoutMs`. For
- * hooks, where vitest's expect.poll is not available.
+ * hooks, where vitest's expect.poll is not available, and for waits on a process that may
+ * die: `gaveUp` returns why waiting is pointless (it ends the wait at once), and `detail`
+ * adds what helps to read the failure (a log's last lines).
  */
 export async function waitUntil(
   check: () => Promise<boolean> | boolean,
@@ -8,7 +10,15 @@ export async function waitUntil(
     what,
     timeoutMs = 15_000,
     intervalMs = 100,
-  }: { what: string; timeoutMs?: number; intervalMs?: number },
+    gaveUp,
+    detail,
+  }: {
+    what: string
+    timeoutMs?: number
+    intervalMs?: number
+    gaveUp?: () => string | undefined
+    detail?: () => string
+  },
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -18,8 +28,8 @@ export async function waitUntil(
         .catch(() => false)
     )
       return
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    const reason = gaveUp?.() ?? (Date.now() > deadline ? `timed out after ${timeoutMs} ms` : '')
+    if (reason) throw new Error(`${reason} waiting for ${what}${detail ? `:\n${detail()}` : ''}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
