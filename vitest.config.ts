@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
+import { ensurePrismaClient } from '@repo/db/generate'
 import { defineConfig } from 'vitest/config'
-import { ensurePrismaClient } from './packages/db/scripts/prisma-generate.mjs'
 
 // Tests import the Prisma client: bring it up to date first (a no-op when it is), so
 // `pnpm exec vitest run <file>` right after a schema change or a fresh install just works.

@@ -79,7 +79,7 @@ const entryPoints: {
     name: 'pnpm db:seed, MIGRATION_DATABASE_URL malformed',
     script: ['packages/db/src/seed.ts'],
     env: { MIGRATION_DATABASE_URL: 'postgresql://[::1' },
-    names: ['DATABASE_URL'],
+    names: ['MIGRATION_DATABASE_URL'],
   },
   {
     name: 'pnpm dev, its own settings wrong',
@@ -149,6 +149,34 @@ describe('a command whose dependency is down says so and how to start it, never 
     const { code, output } = await run(script, env(port))
     expect(output).toContain(says(port))
     expect(output).toContain('Is `pnpm dev` running?')
+    expect(output).not.toMatch(STACK_FRAME)
+    expect(code).toBe(1)
+  })
+})
+
+describe('the demo data, whose password is public, is refused where it could be reached', () => {
+  it.concurrent.each([
+    {
+      name: 'pnpm db:seed with NODE_ENV=production',
+      script: ['packages/db/src/seed.ts'],
+      env: { NODE_ENV: 'production', MIGRATION_DATABASE_URL: 'postgresql://a:b@127.0.0.1/db' },
+      says: 'Refusing to seed demo data with NODE_ENV=production.',
+    },
+    {
+      name: 'pnpm db:seed into a database on another host',
+      script: ['packages/db/src/seed.ts'],
+      env: { MIGRATION_DATABASE_URL: 'postgresql://a:b@staging-db.internal:5432/app' },
+      says: 'Refusing to seed demo data (an account with a public password) into the database on staging-db.internal: it is not local. Add --force if you mean it.',
+    },
+    {
+      name: 'pnpm dev with NODE_ENV=production',
+      script: ['scripts/dev/start.mjs'],
+      env: { NODE_ENV: 'production' },
+      says: 'pnpm dev runs the development stack and refuses NODE_ENV=production: unset NODE_ENV.',
+    },
+  ])('$name', async ({ script, env, says }) => {
+    const { code, output } = await run(script, env)
+    expect(output).toContain(says)
     expect(output).not.toMatch(STACK_FRAME)
     expect(code).toBe(1)
   })

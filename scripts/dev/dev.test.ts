@@ -1,37 +1,38 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { stripVTControlCharacters } from 'node:util'
-import { DEMO_ACCOUNT } from '@repo/db/seed'
+import { dirname, join } from 'node:path'
+import { DEMO_ACCOUNT } from '@repo/db/demo-account'
 import { STACK_FRAME } from '@repo/testing'
-import { freePort, isPortInUse } from '@repo/testing/servers'
+import { isPortInUse } from '@repo/testing/servers'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type DevRun,
+  fetchPolitely,
+  freePorts,
+  interrupt,
+  killSession,
+  processesUnder,
+  readyBlock,
+  repoRoot,
+  signInAsDemo,
+  spawnDev,
+  stackTempDir,
+} from './test-helpers.ts'
 
 // `pnpm dev` for real: local Postgres and Redis with data in a temp dir, api and worker
-// through turbo, then Ctrl-C (SIGINT to the whole process group, as a terminal sends it).
-const repoRoot = resolve(import.meta.dirname, '../..')
-const dataDir = mkdtempSync(join(tmpdir(), 'groundwork-dev-test-'))
-// As root, Postgres runs as the postgres user, which must be able to enter the data dir.
-chmodSync(dataDir, 0o755)
-const ports = { postgres: 0, redis: 0, api: 0, smtp: 0 }
-const started: ChildProcess[] = []
+// through turbo, then Ctrl-C as a terminal sends it.
+const dataDir = stackTempDir('groundwork-dev-test-')
+let ports: Record<'postgres' | 'redis' | 'api' | 'smtp', number>
+const started: DevRun[] = []
 
 beforeAll(async () => {
-  ports.postgres = await freePort()
-  ports.redis = await freePort()
-  ports.api = await freePort()
-  ports.smtp = await freePort()
+  ports = await freePorts(['postgres', 'redis', 'api', 'smtp'])
 })
 afterAll(() => {
-  // Whatever a failed test left running: its whole process group.
-  for (const child of started) {
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL')
-    } catch {}
-  }
+  // Whatever a failed test left running.
+  for (const dev of started) killSession(dev)
   rmSync(dataDir, { recursive: true, force: true })
 })
 
@@ -39,7 +40,7 @@ const databaseUrl = () => `postgresql://postgres:devpass@127.0.0.1:${ports.postg
 const appDatabaseUrl = () => `postgresql://devapp:devapppass@127.0.0.1:${ports.postgres}/groundwork`
 
 function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
-  const env: NodeJS.ProcessEnv = {
+  const dev = spawnDev(repoRoot, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     CI: 'true',
@@ -54,20 +55,9 @@ function startDev(extraEnv: NodeJS.ProcessEnv = {}) {
     GROUNDWORK_DEV_APPS: 'api,worker',
     LOG_PRETTY: 'false',
     ...extraEnv,
-  }
-  // The README's command itself, through pnpm.
-  const child = spawn('pnpm', ['dev'], {
-    cwd: repoRoot,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  started.push(child)
-  let output = ''
-  child.stdout?.on('data', (chunk) => (output += chunk))
-  child.stderr?.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-  return { child, exited, output: () => output }
+  started.push(dev)
+  return dev
 }
 
 async function waitReady() {
@@ -80,11 +70,18 @@ async function waitReady() {
     .toBe(200)
 }
 
-/** Processes whose command line mentions the dev data dir (Postgres, Redis, reapers). */
-function processesUsing(dir: string): string[] {
-  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((cmd) => cmd.includes(dir) && !cmd.startsWith('ps '))
+/** A directory whose only programs are node, pnpm and sh: a machine without Docker. */
+function pathWithout(): string {
+  const bin = join(dataDir, 'bin-without-docker')
+  mkdirSync(bin, { recursive: true })
+  const which = (name: string) => execFileSync('which', [name], { encoding: 'utf8' }).trim()
+  for (const [name, target] of [
+    ['node', process.execPath],
+    ['pnpm', which('pnpm')],
+    ['sh', '/bin/sh'],
+  ] as const)
+    if (!existsSync(join(bin, name))) symlinkSync(target, join(bin, name))
+  return bin
 }
 
 async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
@@ -96,13 +93,6 @@ async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
     await client.end()
   }
 }
-
-async function interrupt(dev: ReturnType<typeof startDev>) {
-  if (dev.child.pid) process.kill(-dev.child.pid, 'SIGINT')
-  expect(await dev.exited).toBe(0)
-}
-
-const withoutColors = stripVTControlCharacters
 
 /** A Node.js older than 24 on this machine (Debian's /usr/bin/node is 20 on the build machines). */
 function olderNode(): string | undefined {
@@ -116,30 +106,41 @@ function olderNode(): string | undefined {
 }
 
 describe('pnpm dev stops at once, with one line saying what to do, when a prerequisite is missing', () => {
-  it('neither Postgres nor Redis installed (and no Docker engine)', async () => {
+  it('neither Postgres nor Redis installed (local services asked for)', async () => {
     const dev = startDev({
       GROUNDWORK_PG_BIN: '/nonexistent/bin',
       GROUNDWORK_REDIS_SERVER: '/nonexistent/redis-server',
     })
     expect(await dev.exited).toBe(1)
-    const output = withoutColors(dev.output())
+    const output = dev.output()
     expect(output).toMatch(
       /^✖ neither PostgreSQL nor Redis is installed: install Redis 7\+ \(`apt-get install redis-server`.*\).* and run `pnpm install` .*\.$/m,
     )
     expect(output).not.toMatch(STACK_FRAME)
-    expect(processesUsing(dataDir)).toEqual([])
+    expect(processesUnder(dataDir)).toEqual([])
   })
 
-  it('no redis-server', async () => {
-    const dev = startDev({ GROUNDWORK_REDIS_SERVER: '/nonexistent/redis-server' })
+  it('no redis-server and no Docker engine, as a newcomer meets it (the default, auto)', async () => {
+    const dev = startDev({
+      GROUNDWORK_DEV_SERVICES: 'auto',
+      GROUNDWORK_REDIS_SERVER: '/nonexistent/redis-server',
+      PATH: pathWithout(),
+    })
     expect(await dev.exited).toBe(1)
-    const output = withoutColors(dev.output())
+    const output = dev.output()
     expect(output).toMatch(
-      /^✖ redis-server is not installed: install Redis 7\+ .*brew install redis.*\.$/m,
+      /^✖ No Docker engine answers and redis-server is not installed: install Redis 7\+ .*brew install redis.*, or start a Docker engine .*\.$/m,
     )
+    // That line is all it says after pnpm's own.
+    expect(
+      output
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('$ ') && !/ELIFECYCLE/.test(line)),
+    ).toHaveLength(1)
     expect(output).not.toContain('PostgreSQL')
     expect(output).not.toMatch(STACK_FRAME)
-    expect(processesUsing(dataDir)).toEqual([])
+    expect(processesUnder(dataDir)).toEqual([])
   })
 
   it('a port the stack needs is taken, before anything starts', async () => {
@@ -148,14 +149,14 @@ describe('pnpm dev stops at once, with one line saying what to do, when a prereq
     try {
       const dev = startDev()
       expect(await dev.exited).toBe(1)
-      const output = withoutColors(dev.output())
+      const output = dev.output()
       expect(output).toContain(
         `✖ Port ${ports.api} (the API) is already in use: stop what listens there, or set API_PORT in .env to a free port.`,
       )
       expect(output).not.toMatch(STACK_FRAME)
       // Nothing was started: no server of ours, no data written.
       expect(output).not.toContain('starting Postgres')
-      expect(processesUsing(dataDir)).toEqual([])
+      expect(processesUnder(dataDir)).toEqual([])
       expect(existsSync(join(dataDir, 'postgres'))).toBe(false)
     } finally {
       await new Promise((done) => blocker.close(done))
@@ -169,7 +170,7 @@ describe('pnpm dev stops at once, with one line saying what to do, when a prereq
       PATH: `${dirname(oldNode as string)}:${dirname(execFileSync('which', ['pnpm'], { encoding: 'utf8' }).trim())}:/usr/bin:/bin`,
     })
     expect(await dev.exited).toBe(1)
-    const output = withoutColors(dev.output())
+    const output = dev.output()
     expect(output).toMatch(
       /^✖ pnpm dev needs Node.js 24 or newer, and this is Node v\d+\.\d+\.\d+ .*install Node 24/m,
     )
@@ -185,10 +186,8 @@ describe('pnpm dev', () => {
     expect(await query('SELECT email FROM users')).toEqual([{ email: DEMO_ACCOUNT.email }])
 
     // One block once the stack answers: the URLs, a demo account that works, how to stop.
-    await expect
-      .poll(() => withoutColors(dev.output()), { timeout: 30_000 })
-      .toContain('Groundwork is ready')
-    const banner = withoutColors(dev.output()).split('Groundwork is ready')[1] ?? ''
+    await expect.poll(dev.output, { timeout: 30_000 }).toContain('Groundwork is ready')
+    const banner = readyBlock(dev.output())
     expect(banner).toContain(`api            http://127.0.0.1:${ports.api}\n`)
     expect(banner).toContain(`API reference  http://127.0.0.1:${ports.api}/docs`)
     expect(banner).toContain(
@@ -197,14 +196,10 @@ describe('pnpm dev', () => {
     expect(banner).toContain(`demo account   ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`)
     expect(banner).toContain('Ctrl-C stops everything.')
     expect(banner).not.toContain('web ')
-    const signIn = await fetch(`http://127.0.0.1:${ports.api}/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password }),
-    })
+    const signIn = await signInAsDemo(ports.api)
     expect(signIn.status).toBe(200)
     const { token } = (await signIn.json()) as { token: string }
-    const orgs = await fetch(`http://127.0.0.1:${ports.api}/v1/orgs`, {
+    const orgs = await fetchPolitely(`http://127.0.0.1:${ports.api}/v1/orgs`, {
       headers: { authorization: `Bearer ${token}` },
     })
     expect(
@@ -215,7 +210,7 @@ describe('pnpm dev', () => {
     )
 
     // Sign-up mail goes API -> queue -> worker -> the development mail sink, printed.
-    await fetch(`http://127.0.0.1:${ports.api}/v1/auth/sign-up`, {
+    await fetchPolitely(`http://127.0.0.1:${ports.api}/v1/auth/sign-up`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -232,9 +227,9 @@ describe('pnpm dev', () => {
     expect(await second.exited).toBe(1)
     expect(second.output()).toMatch(/already running in this checkout \(pid \d+\)/)
 
-    await interrupt(dev)
+    expect(await interrupt(dev)).toBe(0)
     for (const port of Object.values(ports)) expect(await isPortInUse(port)).toBe(false)
-    expect(processesUsing(dataDir)).toEqual([])
+    await expect.poll(() => processesUnder(dataDir)).toEqual([])
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false)
     expect(existsSync(join(dataDir, 'dev.pid'))).toBe(false)
     expect(existsSync(join(dataDir, 'dev.lock'))).toBe(false)
@@ -248,7 +243,7 @@ describe('pnpm dev', () => {
     expect(
       await query(`SELECT name FROM organizations WHERE name = 'kept across restarts'`),
     ).toHaveLength(1)
-    await interrupt(dev)
-    expect(processesUsing(dataDir)).toEqual([])
+    expect(await interrupt(dev)).toBe(0)
+    await expect.poll(() => processesUnder(dataDir)).toEqual([])
   }, 180_000)
 })

@@ -2,12 +2,11 @@ import {
   apiServerEnv,
   databaseEnv,
   emailEnv,
-  loadEnvOrExit,
   migrationEnv,
   redisEnv,
   webServerEnv,
 } from '@repo/config'
-import { loadDevEnv } from '@repo/config/dev'
+import { loadDevEnvOrExit } from '@repo/config/dev'
 import { z } from 'zod'
 
 export const DEV_APPS = ['api', 'web', 'worker'] as const
@@ -45,7 +44,4 @@ export const devEnvSchema = z.object({
 export type DevEnv = z.infer<typeof devEnvSchema>
 
 /** .env, then the dev defaults, validated: prints what is wrong and exits 1 otherwise. */
-export function loadDevEnvOrExit(): DevEnv {
-  loadDevEnv()
-  return loadEnvOrExit(devEnvSchema)
-}
+export const loadDevStackEnv = (): DevEnv => loadDevEnvOrExit(devEnvSchema)

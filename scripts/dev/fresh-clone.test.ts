@@ -1,23 +1,32 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import {
   appendFileSync,
-  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { stripVTControlCharacters } from 'node:util'
-import { DEMO_ACCOUNT } from '@repo/db/seed'
+import { dirname, join } from 'node:path'
+import { DEMO_ACCOUNT } from '@repo/db/demo-account'
 import { waitUntil } from '@repo/testing'
-import { freePort, isPortInUse } from '@repo/testing/servers'
+import { isPortInUse } from '@repo/testing/servers'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import {
+  type DevRun,
+  freePorts,
+  interrupt,
+  killSession,
+  processesUnder,
+  readyBlock,
+  repoRoot,
+  signInAsDemo,
+  spawnDev,
+  stackTempDir,
+} from './test-helpers.ts'
 
 // The README's Quickstart the way a newcomer meets it. Not this working tree (it holds
 // generated files, a Turborepo cache, node_modules): a copy of the files git would commit
@@ -26,15 +35,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 // --offline --frozen-lockfile` from the warm store, `pnpm dev` until the API is ready and
 // the web app answers, and Ctrl-C, after which nothing may run or listen. The same stack
 // then proves the development loop: a new route file and a schema change are picked up.
-const repoRoot = resolve(import.meta.dirname, '../..')
-const root = mkdtempSync(join(tmpdir(), 'groundwork-fresh-clone-'))
-// As root, the local Postgres runs as the postgres user, which must reach its data dir.
-chmodSync(root, 0o755)
+const root = stackTempDir('groundwork-fresh-clone-')
 const app = join(root, 'app')
-const ports = { postgres: 0, redis: 0, api: 0, web: 0, smtp: 0 }
-let dev: { child: ChildProcess; exited: Promise<number | null>; output: () => string }
-
-const withoutColors = stripVTControlCharacters
+let ports: Record<'postgres' | 'redis' | 'api' | 'web' | 'smtp', number>
+let dev: DevRun
 
 /** What a clone of this commit holds, plus uncommitted work: never ignored or generated files. */
 function copyCommittableTree(to: string) {
@@ -59,6 +63,10 @@ const baseEnv = (): NodeJS.ProcessEnv => ({
   CI: 'true',
   TURBO_TELEMETRY_DISABLED: '1',
   NO_COLOR: '1',
+  // Offline, and proven so: anything that reaches for the network through a proxy fails.
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  NO_PROXY: '127.0.0.1,localhost',
 })
 
 /** Runs a command in the copy and returns its output; throws with the output when it fails. */
@@ -77,19 +85,6 @@ function runInApp(command: string, args: string[], env: NodeJS.ProcessEnv = {}) 
   }
 }
 
-/** Every process group of the session `pnpm dev` was started in (it leads that session). */
-function sessionGroups(sid: number): number[] {
-  return [
-    ...new Set(
-      execFileSync('ps', ['-eo', 'pgid=,sid='], { encoding: 'utf8' })
-        .split('\n')
-        .map((line) => line.trim().split(/\s+/).map(Number))
-        .filter(([, session]) => session === sid)
-        .map(([group]) => group as number),
-    ),
-  ]
-}
-
 /**
  * Waits for `check` while pnpm dev runs; if it exits first, or time runs out, fails at once
  * with the end of its output (what a newcomer would have seen).
@@ -106,33 +101,32 @@ const whileDevRuns = (what: string, check: () => Promise<boolean> | boolean, tim
     detail: () => dev.output().trimEnd().split('\n').slice(-30).join('\n'),
   })
 
-const answers = async (url: string, timeoutMs = 3_000) =>
+const statusOf = async (url: string, timeoutMs = 3_000) =>
   (await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined))?.status
 
-/** Processes whose command line names the copy (servers, apps, reapers). */
-const processesInApp = () =>
-  execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((args) => args.includes(`${app}/`) && !args.startsWith('ps '))
-
 beforeAll(async () => {
-  for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort()
+  ports = await freePorts(['postgres', 'redis', 'api', 'web', 'smtp'])
   copyCommittableTree(app)
   expect(existsSync(join(app, 'node_modules'))).toBe(false)
   expect(existsSync(join(app, 'packages/db/src/generated'))).toBe(false)
   runInApp('pnpm', ['install', '--offline', '--frozen-lockfile'])
-  // Install alone generates the client, so every README command works as the first one.
-  expect(existsSync(join(app, 'packages/db/src/generated/prisma/client.ts'))).toBe(true)
-}, 120_000)
+  // Install alone generates the client, so every README command works as the first one;
+  // after that, generating again is a no-op that leaves the client alone.
+  const client = join(app, 'packages/db/src/generated/prisma/client.ts')
+  expect(existsSync(client)).toBe(true)
+  const generatedAt = statSync(client).mtimeMs
+  expect(runInApp('node', ['packages/db/scripts/prisma-generate.mjs'])).toContain('up to date')
+  expect(statSync(client).mtimeMs).toBe(generatedAt)
+}, 150_000)
 
 afterAll(() => {
-  // Whatever a failed test left running: every group of pnpm dev's session.
-  if (dev?.child.pid)
-    for (const group of sessionGroups(dev.child.pid)) {
-      try {
-        process.kill(-group, 'SIGKILL')
-      } catch {}
-    }
+  // Whatever a failed test left running: pnpm dev's session, then anything still in the copy.
+  killSession(dev)
+  for (const line of processesUnder(app)) {
+    try {
+      process.kill(Number.parseInt(line, 10), 'SIGKILL')
+    } catch {}
+  }
   rmSync(root, { recursive: true, force: true })
 })
 
@@ -154,28 +148,17 @@ describe('the Quickstart on a fresh clone', () => {
         '',
       ].join('\n'),
     )
-    const child = spawn('pnpm', ['dev'], {
-      cwd: app,
-      // A session of its own, as a terminal gives it; Ctrl-C goes to its process groups.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: baseEnv(),
-    })
-    let output = ''
-    child.stdout?.on('data', (chunk) => (output += chunk))
-    child.stderr?.on('data', (chunk) => (output += chunk))
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-    dev = { child, exited, output: () => withoutColors(output) }
+    dev = spawnDev(app, baseEnv())
 
     await whileDevRuns(
       'the API to be ready',
-      async () => (await answers(`http://127.0.0.1:${ports.api}/readyz`)) === 200,
+      async () => (await statusOf(`http://127.0.0.1:${ports.api}/readyz`)) === 200,
       60_000,
     )
     // The first request compiles the page: give each attempt time for that.
     await whileDevRuns(
       'the web app to answer',
-      async () => (await answers(`http://127.0.0.1:${ports.web}/`, 30_000)) === 200,
+      async () => (await statusOf(`http://127.0.0.1:${ports.web}/`, 30_000)) === 200,
       60_000,
     )
     await whileDevRuns(
@@ -183,17 +166,12 @@ describe('the Quickstart on a fresh clone', () => {
       () => dev.output().includes('Groundwork is ready'),
       30_000,
     )
-    const banner = dev.output().split('Groundwork is ready')[1] ?? ''
+    const banner = readyBlock(dev.output())
     expect(banner).toContain(`web            http://127.0.0.1:${ports.web}\n`)
     expect(banner).toContain(`API reference  http://127.0.0.1:${ports.api}/docs`)
     expect(banner).toContain(`demo account   ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`)
-    const signIn = await fetch(`http://127.0.0.1:${ports.api}/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password }),
-    })
-    expect(signIn.status).toBe(200)
-  }, 90_000)
+    expect((await signInAsDemo(ports.api)).status).toBe(200)
+  }, 180_000)
 
   it('pnpm jobs and pnpm db:* find the running stack with nothing set in the shell', () => {
     expect(runInApp('pnpm', ['jobs', 'dlq', 'list'])).toContain('0 dead letter(s)')
@@ -224,12 +202,14 @@ export default probe
     )
     await whileDevRuns(
       'the new route to answer',
-      async () => (await answers(`http://127.0.0.1:${ports.api}/v1/fresh-clone-probe`)) === 200,
+      async () => (await statusOf(`http://127.0.0.1:${ports.api}/v1/fresh-clone-probe`)) === 200,
       30_000,
     )
   }, 40_000)
 
-  it('regenerates the Prisma client when schema.prisma changes', async () => {
+  it('regenerates the Prisma client when schema.prisma changes, and the API restarts on it', async () => {
+    const apiRestarts = () => dev.output().split("Restarting 'src/server.ts'").length - 1
+    const restartsBefore = apiRestarts()
     appendFileSync(
       join(app, 'packages/db/prisma/schema.prisma'),
       '\nmodel FreshCloneProbe {\n  id String @id\n\n  @@map("fresh_clone_probe")\n}\n',
@@ -245,21 +225,21 @@ export default probe
       () => dev.output().includes('regenerated the Prisma client'),
       10_000,
     )
-    // The apps restart on the new client and serve again.
+    // The API restarts on the new client and serves again.
+    await whileDevRuns('the API to restart', () => apiRestarts() > restartsBefore, 30_000)
     await whileDevRuns(
       'the API to be ready again',
-      async () => (await answers(`http://127.0.0.1:${ports.api}/readyz`)) === 200,
+      async () => (await statusOf(`http://127.0.0.1:${ports.api}/readyz`)) === 200,
       30_000,
     )
-  }, 70_000)
+  }, 120_000)
 
   it('Ctrl-C stops everything: nothing left running or listening', async () => {
-    const pid = dev.child.pid as number
-    for (const group of sessionGroups(pid)) process.kill(-group, 'SIGINT')
-    expect(await dev.exited).toBe(0)
-    await expect.poll(() => sessionGroups(pid), { timeout: 20_000 }).toEqual([])
+    expect(processesUnder(app).length).toBeGreaterThan(3) // sees the stack it must see go
+    expect(await interrupt(dev)).toBe(0)
     for (const port of Object.values(ports)) expect(await isPortInUse(port)).toBe(false)
-    expect(processesInApp()).toEqual([])
+    // By command line or working directory: servers, apps, watchers, reapers.
+    await expect.poll(() => processesUnder(app), { timeout: 10_000 }).toEqual([])
   }, 40_000)
 
   it('pnpm db:migration:new writes the migration and regenerates the client', () => {

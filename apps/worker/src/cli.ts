@@ -1,8 +1,8 @@
 // `pnpm jobs dlq <list | show <id> | replay <id> | replay --all | purge <id> | purge --all>`:
 // the dead-letter queue from a terminal. Reads REDIS_URL from the environment, else .env,
 // else the URL `pnpm dev` serves (in production it must be set).
-import { loadEnvOrExit, redisEnv } from '@repo/config'
-import { loadDevEnv } from '@repo/config/dev'
+import { redisEnv } from '@repo/config'
+import { loadDevEnvOrExit } from '@repo/config/dev'
 import {
   getDeadLetter,
   listDeadLetters,
@@ -19,8 +19,7 @@ const USAGE = `usage: pnpm jobs dlq list [--offset N] [--limit N]
        pnpm jobs dlq replay <id> | --all
        pnpm jobs dlq purge <id> | --all`
 
-loadDevEnv()
-const env = loadEnvOrExit(redisEnv)
+const env = loadDevEnvOrExit(redisEnv)
 
 async function main(args: string[]): Promise<number> {
   const [area, command, target, ...rest] = args

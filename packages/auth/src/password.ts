@@ -8,7 +8,7 @@ export const PASSWORD_MAX_LENGTH = 128
 // OWASP Password Storage Cheat Sheet minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
 // algorithm 2 is Argon2id (@node-rs/argon2 declares it as a const enum, which erasable
 // TypeScript cannot import).
-const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
+export const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
 
 // ~49,000 passwords seen most often in breaches (zxcvbn's list), compared case-insensitively.
 const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()))

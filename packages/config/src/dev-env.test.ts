@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { loadDevEnv } from './dev-env.ts'
+import { isLocalUrl, loadDevEnv } from './dev-env.ts'
 import { devDefaults } from './schemas.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'groundwork-dev-env-'))
@@ -33,10 +33,14 @@ describe('loadDevEnv', () => {
     )
   })
 
-  it('treats an empty value as unset', () => {
-    const env: Record<string, string | undefined> = { REDIS_URL: '' }
-    loadDevEnv(env, noFile)
-    expect(env.REDIS_URL).toBe(devDefaults.REDIS_URL)
+  it('treats an empty value as unset, so .env and then the default fill it', () => {
+    writeFileSync(envFile, 'REDIS_URL=redis://127.0.0.1:6391\n')
+    const fromFile: Record<string, string | undefined> = { REDIS_URL: '' }
+    loadDevEnv(fromFile, envFile)
+    expect(fromFile.REDIS_URL).toBe('redis://127.0.0.1:6391')
+    const fromDefault: Record<string, string | undefined> = { REDIS_URL: '' }
+    loadDevEnv(fromDefault, noFile)
+    expect(fromDefault.REDIS_URL).toBe(devDefaults.REDIS_URL)
   })
 
   it('defaults nothing in production: every variable must be set there', () => {
@@ -50,5 +54,15 @@ describe('loadDevEnv', () => {
     loadDevEnv(env, noFile)
     expect(env.DATABASE_URL).toBe('not a url')
     expect(env.WORKER_DATABASE_URL).toBe(devDefaults.WORKER_DATABASE_URL)
+  })
+})
+
+describe('isLocalUrl', () => {
+  it('knows this machine from others', () => {
+    expect(isLocalUrl('postgresql://a:b@127.0.0.1:5432/db')).toBe(true)
+    expect(isLocalUrl('postgresql://a:b@localhost/db')).toBe(true)
+    expect(isLocalUrl('postgresql://a:b@[::1]:5432/db')).toBe(true)
+    expect(isLocalUrl('postgresql://a:b@db.example.com/db')).toBe(false)
+    expect(isLocalUrl('postgresql://a:b@127.0.0.1.example.com/db')).toBe(false)
   })
 })

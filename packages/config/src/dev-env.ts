@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseEnv as parseDotenv } from 'node:util'
+import type { z } from 'zod'
+import { loadEnvOrExit } from './load-env.ts'
 import { devDefaults } from './schemas.ts'
 
 type Env = Record<string, string | undefined>
@@ -17,14 +19,26 @@ export const repositoryEnvFile = resolve(import.meta.dirname, '../../..', '.env'
  */
 export function loadDevEnv(env: Env = process.env, envFile = repositoryEnvFile): void {
   if (existsSync(envFile)) {
+    // An empty value counts as unset, here as in validation (`FOO=` falls back).
     for (const [key, value] of Object.entries(parseDotenv(readFileSync(envFile, 'utf8'))))
-      if (env[key] === undefined) env[key] = value
+      if (!env[key]) env[key] = value
   }
   if (env.NODE_ENV === 'production') return
   // The worker's login lives on the server and database that DATABASE_URL names.
   if (!env.WORKER_DATABASE_URL && env.DATABASE_URL)
     env.WORKER_DATABASE_URL = withLoginOf(env.DATABASE_URL, devDefaults.WORKER_DATABASE_URL)
   for (const [key, value] of Object.entries(devDefaults)) env[key] ||= value
+}
+
+/** loadDevEnv, then validate with `schema`: print what is wrong and exit 1 otherwise. */
+export function loadDevEnvOrExit<T extends z.ZodType>(schema: T): z.infer<T> {
+  loadDevEnv()
+  return loadEnvOrExit(schema)
+}
+
+/** A URL on this machine: commands that destroy or seed refuse others without --force. */
+export function isLocalUrl(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)
 }
 
 /** `url` with the user and password of `login`; undefined when `url` does not parse. */

@@ -2,7 +2,7 @@
 // nothing (in ~50 ms) when they did not. Runs on `pnpm install` (postinstall), at the start
 // of `pnpm dev` and whenever `pnpm dev` sees schema.prisma change, after
 // `pnpm db:migration:new`, and as the `generate` task Turborepo runs before types and builds.
-// Usage: node scripts/prisma-generate.mjs [--force] [--quiet]
+// Usage: node scripts/prisma-generate.mjs [--force] [--quiet] [--postinstall]
 //
 // Plain JavaScript on purpose: it runs during `pnpm install`, before anything checks that
 // Node runs TypeScript. The inputs' hash is kept next to the output (git ignores both), so
@@ -15,14 +15,25 @@
 // configured engine is left alone.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 const outputDir = join(packageRoot, 'src/generated/prisma')
 const stampFile = join(packageRoot, 'src/generated/.prisma-inputs')
+const lockDir = join(packageRoot, 'src/generated/.prisma-generate.lock')
+const LOCK_WAIT_MS = 120_000
 const require = createRequire(import.meta.url)
 
 /** Every file whose change must regenerate the client, and the versions of Prisma. */
@@ -58,16 +69,34 @@ function versionOf(name) {
 
 /**
  * Generates the client unless it is already generated from these exact inputs.
- * Returns what it did; throws with a readable message when generation fails.
+ * Returns what it did; throws with a readable message when generation fails. One run at a
+ * time per checkout (a lock beside the output), so a schema save seen by `pnpm dev` and a
+ * `pnpm db:migration:new` typed right after never write the same files at once.
  * @param {{ force?: boolean, quiet?: boolean }} [options] quiet: keep Prisma's own output
  *   unless it fails (then it is part of the error)
  * @returns {'generated' | 'up-to-date'}
  */
 export function ensurePrismaClient({ force = false, quiet = false } = {}) {
-  const wanted = inputsHash()
-  const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : ''
-  if (!force && current === wanted && existsSync(join(outputDir, 'client.ts'))) return 'up-to-date'
+  if (!force && isUpToDate(inputsHash())) return 'up-to-date'
+  const release = lock()
+  try {
+    // Whoever held the lock may have generated exactly this.
+    const wanted = inputsHash()
+    if (!force && isUpToDate(wanted)) return 'up-to-date'
+    generate(quiet)
+    writeFileSync(stampFile, `${wanted}\n`)
+    return 'generated'
+  } finally {
+    release()
+  }
+}
 
+function isUpToDate(wanted) {
+  const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : ''
+  return current === wanted && existsSync(join(outputDir, 'client.ts'))
+}
+
+function generate(quiet) {
   let cli
   try {
     cli = require.resolve('prisma/build/index.js')
@@ -79,7 +108,8 @@ export function ensurePrismaClient({ force = false, quiet = false } = {}) {
   }
   // A generation cut short must not leave a stamp that calls it complete.
   rmSync(stampFile, { force: true })
-  const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1' }
+  // Offline and quiet: no update check, no telemetry.
+  const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' }
   env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath
   const result = spawnSync(process.execPath, [cli, 'generate'], {
     cwd: packageRoot,
@@ -91,18 +121,78 @@ export function ensurePrismaClient({ force = false, quiet = false } = {}) {
     const output = quiet ? `\n${result.stdout}${result.stderr}`.trimEnd() : ''
     throw new Error(`prisma generate failed (exit ${result.status ?? result.signal}).${output}`)
   }
-  writeFileSync(stampFile, `${wanted}\n`)
-  return 'generated'
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
-  const args = process.argv.slice(2)
+/**
+ * A directory made atomically is the lock; it holds the owner's pid. A lock whose owner
+ * has died, or that is older than any generation takes, is taken over.
+ */
+function lock() {
+  mkdirSync(dirname(lockDir), { recursive: true })
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    try {
+      mkdirSync(lockDir)
+      writeFileSync(join(lockDir, 'pid'), String(process.pid))
+      return () => rmSync(lockDir, { recursive: true, force: true })
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error
+    }
+    if (lockIsStale()) {
+      rmSync(lockDir, { recursive: true, force: true })
+      continue
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `Another process has been generating the Prisma client for ${LOCK_WAIT_MS / 1000} s (lock: ${lockDir}).`,
+      )
+    // A synchronous pause: callers (postinstall, start-up) have nothing else to do.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+  }
+}
+
+function lockIsStale() {
   try {
-    const outcome = ensurePrismaClient({ force: args.includes('--force') })
-    if (outcome === 'up-to-date' && !args.includes('--quiet'))
+    if (Date.now() - statSync(lockDir).mtimeMs > LOCK_WAIT_MS) return true
+    const pid = Number(readFileSync(join(lockDir, 'pid'), 'utf8'))
+    if (!pid) return false // being written
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    // ESRCH: no such process. ENOENT: released meanwhile (the next mkdir decides).
+    return error.code === 'ESRCH'
+  }
+}
+
+function runAsCommand() {
+  try {
+    return (
+      Boolean(process.argv[1]) && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])
+    )
+  } catch {
+    return false
+  }
+}
+
+if (runAsCommand()) {
+  const args = process.argv.slice(2)
+  const quiet = args.includes('--quiet')
+  try {
+    const outcome = ensurePrismaClient({ force: args.includes('--force'), quiet })
+    if (outcome === 'generated' && quiet)
+      console.log('Prisma client generated (src/generated/prisma).')
+    if (outcome === 'up-to-date' && !quiet)
       console.log('Prisma client is up to date (src/generated/prisma).')
   } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error))
-    process.exit(1)
+    const message = error instanceof Error ? error.message : String(error)
+    // During `pnpm install` a missing CLI (a production install) or a schema being edited
+    // must not fail the install: pnpm dev, the tests and the build generate again and
+    // report it where it matters.
+    if (args.includes('--postinstall')) {
+      console.warn(`warning: the Prisma client was not generated: ${message}`)
+    } else {
+      console.error(message)
+      process.exit(1)
+    }
   }
 }

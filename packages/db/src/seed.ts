@@ -1,21 +1,11 @@
-import { databaseEnv, loadEnvOrExit } from '@repo/config'
-import { loadDevEnv } from '@repo/config/dev'
+import { databaseEnv, migrationEnv, parseEnv } from '@repo/config'
+import { isLocalUrl, loadDevEnvOrExit } from '@repo/config/dev'
 import { createDatabaseClient } from './client.ts'
+import { DEMO_ACCOUNT, DEMO_ORGANIZATION } from './demo-account.ts'
 import type { TaskPriority, TaskStatus } from './generated/prisma/enums.ts'
 
-/**
- * The demo account `pnpm dev` prints: public development data, never a real credential.
- * The hash is Argon2id with the parameters packages/auth uses (a test there checks that it
- * verifies), kept here because packages/auth depends on this package, not the other way.
- */
-export const DEMO_ACCOUNT = {
-  email: 'demo@groundwork.dev',
-  password: 'ship-the-product',
-  passwordHash:
-    '$argon2id$v=19$m=19456,t=2,p=1$8qgX8AKKDkK6fxGnxH/qVg$hl9mG5fTG8IqVKFUOvYFyATwiXOAk0QX7E1o8KvrZrk',
-} as const
+export { DEMO_ACCOUNT } from './demo-account.ts'
 
-const DEMO_ORGANIZATION = 'Acme (demo)'
 const DEMO_PROJECT = 'Website relaunch'
 
 /**
@@ -25,6 +15,9 @@ const DEMO_PROJECT = 'Website relaunch'
  * it against production.
  */
 export async function seed(db: ReturnType<typeof createDatabaseClient>): Promise<void> {
+  // The demo account's password is in the README: it must never exist in production.
+  if (process.env.NODE_ENV === 'production')
+    throw new Error('Refusing to seed demo data with NODE_ENV=production.')
   const user = await db.user.upsert({
     where: { email: DEMO_ACCOUNT.email },
     create: {
@@ -42,14 +35,17 @@ export async function seed(db: ReturnType<typeof createDatabaseClient>): Promise
       data: { passwordHash: DEMO_ACCOUNT.passwordHash, emailVerifiedAt: new Date() },
     })
 
+  // The demo user's own organization: never one of someone else's that has the same name.
   const organization =
-    (await db.organization.findFirst({ where: { name: DEMO_ORGANIZATION } })) ??
-    (await db.organization.create({ data: { name: DEMO_ORGANIZATION } }))
-  await db.membership.upsert({
-    where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
-    create: { organizationId: organization.id, userId: user.id, role: 'owner' },
-    update: {},
-  })
+    (await db.organization.findFirst({
+      where: { name: DEMO_ORGANIZATION, memberships: { some: { userId: user.id } } },
+    })) ??
+    (await db.organization.create({
+      data: {
+        name: DEMO_ORGANIZATION,
+        memberships: { create: { userId: user.id, role: 'owner' } },
+      },
+    }))
 
   const projectKey = { organizationId: organization.id, name: DEMO_PROJECT }
   if (await db.project.findUnique({ where: { organizationId_name: projectKey } })) return
@@ -72,17 +68,19 @@ export async function seed(db: ReturnType<typeof createDatabaseClient>): Promise
 }
 
 if (import.meta.main) {
-  loadDevEnv()
-  // Seeding writes every tenant's rows: it runs as the owner, not the RLS-bound app login.
-  const env = loadEnvOrExit(databaseEnv, {
-    ...process.env,
-    DATABASE_URL: process.env.MIGRATION_DATABASE_URL,
-  })
   if (process.env.NODE_ENV === 'production') {
     console.error('Refusing to seed demo data with NODE_ENV=production.')
     process.exit(1)
   }
-  const db = createDatabaseClient(env)
+  // Seeding writes every tenant's rows: it runs as the owner, not the RLS-bound app login.
+  const { MIGRATION_DATABASE_URL: url } = loadDevEnvOrExit(migrationEnv)
+  if (!isLocalUrl(url) && !process.argv.includes('--force')) {
+    console.error(
+      `Refusing to seed demo data (an account with a public password) into the database on ${new URL(url).hostname}: it is not local. Add --force if you mean it.`,
+    )
+    process.exit(1)
+  }
+  const db = createDatabaseClient(parseEnv(databaseEnv, { DATABASE_URL: url }))
   try {
     await seed(db)
   } finally {

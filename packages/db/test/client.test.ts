@@ -53,7 +53,9 @@ describe('database client', () => {
     const user = await db.user.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } })
     expect(user.passwordHash).toBe(DEMO_ACCOUNT.passwordHash)
     expect(user.emailVerifiedAt).not.toBeNull()
-    const organizations = await db.organization.findMany({ where: { name: 'Acme (demo)' } })
+    const organizations = await db.organization.findMany({
+      where: { name: 'Acme (demo)', memberships: { some: { userId: user.id } } },
+    })
     expect(organizations).toHaveLength(1)
     const organizationId = organizations[0]?.id as string
     expect(
@@ -64,6 +66,24 @@ describe('database client', () => {
     ).toEqual([{ userId: user.id, role: 'owner' }])
     expect(await db.project.count({ where: { organizationId } })).toBe(1)
     expect(await db.task.count({ where: { organizationId, assigneeId: user.id } })).toBe(3)
+  })
+
+  it('refuses to seed in production, where the public demo password must never exist', async () => {
+    const before = await db.user.count()
+    const previous = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    try {
+      await expect(seed(db)).rejects.toThrow('Refusing to seed demo data with NODE_ENV=production.')
+    } finally {
+      process.env.NODE_ENV = previous
+    }
+    expect(await db.user.count()).toBe(before)
+  })
+
+  it('never adopts another organization that happens to have the demo name', async () => {
+    const stranger = await db.organization.create({ data: { name: 'Acme (demo)' } })
+    await seed(db)
+    expect(await db.membership.count({ where: { organizationId: stranger.id } })).toBe(0)
   })
 
   it('gives a demo user seeded before it had a password its password, and keeps a changed one', async () => {

@@ -1,7 +1,7 @@
 // Migration commands behind `pnpm db:*`. Usage: cli.ts <apply | new <name> | drift | reset | status>
 
-import { loadEnvOrExit, migrationEnv } from '@repo/config'
-import { loadDevEnv } from '@repo/config/dev'
+import { migrationEnv } from '@repo/config'
+import { isLocalUrl, loadDevEnvOrExit } from '@repo/config/dev'
 import { ensurePrismaClient } from '../../scripts/prisma-generate.mjs'
 import {
   applyMigrations,
@@ -12,8 +12,7 @@ import {
   resetDatabase,
 } from './index.ts'
 
-loadDevEnv()
-const env = loadEnvOrExit(migrationEnv)
+const env = loadDevEnvOrExit(migrationEnv)
 
 const USAGE = 'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status'
 
@@ -52,8 +51,7 @@ async function main([command, name, ...rest]: string[]): Promise<number> {
         return 1
       }
       const host = new URL(databaseUrl).hostname
-      const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)
-      if (!local && !rest.includes('--force')) {
+      if (!isLocalUrl(databaseUrl) && !rest.includes('--force')) {
         console.error(
           `Refusing to reset the database on ${host}: it is not local. Add --force if you mean it.`,
         )
