@@ -100,6 +100,11 @@ export const apiServerEnv = z.object({
   PRESSURE_SAMPLE_INTERVAL_MS: positiveInt(1_000),
   /** Readiness checks give up on a dependency after this long and report it as down. */
   READINESS_TIMEOUT_MS: positiveInt(1_000),
+  /**
+   * A readiness answer is reused this long: however many probes arrive, the dependencies
+   * are checked at most once per period (and one check at a time).
+   */
+  READINESS_CACHE_MS: z.coerce.number().int().min(0).default(500),
   /** A request (headers and body included) must arrive within this; slow clients are cut off. */
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
   /** How long an Idempotency-Key's answer is kept for replay. */

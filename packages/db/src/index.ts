@@ -21,7 +21,7 @@ export {
   TaskStatus,
   WebhookDeliveryStatus,
 } from './generated/prisma/enums.ts'
-export { pingDatabase } from './ping.ts'
+export { createDatabaseProbe, type DatabaseProbe } from './ping.ts'
 export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {
   type HeldClaim,

@@ -1,6 +1,4 @@
-import { pingDatabase } from '@repo/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import pTimeout from 'p-timeout'
 import { z } from 'zod'
 import { problem, problemSchema, sendProblem } from '../lib/problem.ts'
 
@@ -42,25 +40,8 @@ const health: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: readySchema, 503: notReadySchema },
       },
     },
-    async (request, reply) => {
-      const timeout = fastify.config.READINESS_TIMEOUT_MS
-      const probe = async (name: string, check: () => Promise<unknown>) => {
-        try {
-          await pTimeout(check(), {
-            milliseconds: timeout,
-            message: `${name} timed out after ${timeout} ms`,
-          })
-          return 'up' as const
-        } catch (err) {
-          request.log.warn({ err, dependency: name }, 'readiness check failed')
-          return 'down' as const
-        }
-      }
-      const [postgres, redis] = await Promise.all([
-        probe('postgres', () => pingDatabase(fastify.config.DATABASE_URL, timeout)),
-        probe('redis', () => fastify.redis.ping()),
-      ])
-      const checks = { postgres, redis }
+    async (_request, reply) => {
+      const checks = await fastify.readiness.check()
       const failed = Object.entries(checks)
         .filter(([, state]) => state === 'down')
         .map(([name]) => name)
