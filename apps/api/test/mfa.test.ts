@@ -24,6 +24,12 @@ async function userWithMfa() {
   })
   expect(unverified.json().type).toBe('urn:groundwork:problem:email_not_verified')
   await sql('UPDATE users SET email_verified_at = now() WHERE email = $1', [email])
+  // A second device, signed in before MFA is turned on.
+  const otherDevice = await server.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-in',
+    payload: { email, password },
+  })
   const setup = await server.inject({
     method: 'POST',
     url: '/v1/auth/mfa/totp/setup',
@@ -45,6 +51,7 @@ async function userWithMfa() {
     key,
     code,
     firstToken: signUp.json().token as string,
+    otherDeviceToken: otherDevice.json().token as string,
     ...(confirm.json() as { token: string; recoveryCodes: string[] }),
   }
 }
@@ -74,6 +81,38 @@ describe('TOTP enrolment', () => {
       [user.email],
     )
     expect(codes.map((c) => c.code_hash)).not.toContain(user.recoveryCodes[0])
+  })
+})
+
+describe('MFA changes end the other sessions', () => {
+  const me = (token: string) => server.inject({ url: '/v1/auth/me', headers: bearer(token) })
+
+  it('turning MFA on signs out every device; the enrolling one gets a new session', async () => {
+    const user = await userWithMfa()
+    expect((await me(user.otherDeviceToken)).statusCode).toBe(401)
+    expect((await me(user.firstToken)).statusCode).toBe(401)
+    expect((await me(user.token)).statusCode).toBe(200)
+  })
+
+  it('turning MFA off signs out every other device and keeps the caller', async () => {
+    const user = await userWithMfa()
+    const challenge = (await signIn(user.email)).json()
+    const other = await verify({ mfaToken: challenge.mfaToken, code: user.code(1) })
+    expect((await me(other.json().token)).statusCode).toBe(200)
+    // The enrolment session proved a second factor just now: no step-up needed.
+    const off = await server.inject({
+      method: 'DELETE',
+      url: '/v1/auth/mfa',
+      headers: bearer(user.token),
+    })
+    expect(off.statusCode).toBe(204)
+    expect((await me(other.json().token)).statusCode).toBe(401)
+    expect((await me(user.token)).statusCode).toBe(200)
+    const [audit] = await sql(
+      "SELECT metadata FROM audit_logs WHERE action = 'mfa.disabled' AND actor_user_id = (SELECT id FROM users WHERE email = $1)",
+      [user.email],
+    )
+    expect(audit.metadata).toEqual({ sessionsRevoked: 1 })
   })
 })
 

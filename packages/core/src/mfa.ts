@@ -97,8 +97,8 @@ export async function verifySecondFactor(
 
 /**
  * Completes enrolment with a first code: turns MFA on, issues ten recovery codes (shown
- * once, stored hashed) and replaces the session with a new, MFA-verified one (a privilege
- * change gets a new session).
+ * once, stored hashed), ends every session of the account and answers a new, MFA-verified
+ * one (a privilege change gets a new session).
  */
 export async function confirmTotp(
   deps: CoreDeps,
@@ -120,13 +120,16 @@ export async function confirmTotp(
     await tx.recoveryCode.createMany({
       data: recoveryCodes.map((code) => ({ userId: input.userId, codeHash: hashSecret(code) })),
     })
-    await tx.session.deleteMany({ where: { id: input.sessionId } })
+    // A privilege change: every session of the account ends, this one included (a new,
+    // MFA-verified one replaces it), so a device signed in before MFA must sign in again.
+    const { count } = await tx.session.deleteMany({ where: { userId: input.userId } })
     await recordAudit(tx, {
       action: 'mfa.enabled',
       actorUserId: input.userId,
       targetType: 'user',
       targetId: input.userId,
       ipAddress: meta.ipAddress,
+      metadata: { sessionsRevoked: count },
     })
     return createSession(tx, deps.sessionPolicy, input.userId, { ...meta, mfaVerified: true })
   })
@@ -269,7 +272,10 @@ export async function requireRecentAuth(
 /** Turns MFA off (requires a recent second factor). */
 export async function disableMfa(
   deps: CoreDeps,
-  input: { userId: string; session: Pick<Session, 'mfaVerifiedAt' | 'createdAt'> },
+  input: {
+    userId: string
+    session: Pick<Session, 'id' | 'mfaVerifiedAt' | 'createdAt'>
+  },
   meta: RequestMeta = {},
 ) {
   await requireRecentAuth(deps, input)
@@ -277,12 +283,18 @@ export async function disableMfa(
     const { count } = await tx.mfaFactor.deleteMany({ where: { userId: input.userId } })
     if (count === 0) throw errors.notFound('Two-factor authentication')
     await tx.recoveryCode.deleteMany({ where: { userId: input.userId } })
+    // A security downgrade ends every other session; the caller, who just proved a second
+    // factor, stays signed in.
+    const { count: sessionsRevoked } = await tx.session.deleteMany({
+      where: { userId: input.userId, id: { not: input.session.id } },
+    })
     await recordAudit(tx, {
       action: 'mfa.disabled',
       actorUserId: input.userId,
       targetType: 'user',
       targetId: input.userId,
       ipAddress: meta.ipAddress,
+      metadata: { sessionsRevoked },
     })
   })
 }
