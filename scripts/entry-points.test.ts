@@ -181,3 +181,65 @@ describe('the demo data, whose password is public, is refused where it could be 
     expect(code).toBe(1)
   })
 })
+
+// A production-like environment, complete: each case below leaves one value out.
+const production = {
+  DATABASE_URL: 'postgresql://app:s3cret@db.internal:5432/app',
+  WORKER_DATABASE_URL: 'postgresql://worker:s3cret@db.internal:5432/app',
+  REDIS_URL: 'rediss://cache.internal:6380',
+  MFA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  API_PUBLIC_URL: 'https://api.example.com',
+  APP_URL: 'https://app.example.com',
+  SMTP_URL: 'smtps://mail.example.com:465',
+}
+const required = {
+  api: ['DATABASE_URL', 'REDIS_URL', 'MFA_ENCRYPTION_KEY', 'API_PUBLIC_URL', 'APP_URL'],
+  worker: [
+    'DATABASE_URL',
+    'WORKER_DATABASE_URL',
+    'REDIS_URL',
+    'MFA_ENCRYPTION_KEY',
+    'APP_URL',
+    'SMTP_URL',
+  ],
+} as const
+const scripts = { api: 'apps/api/src/server.ts', worker: 'apps/worker/src/main.ts' }
+
+describe('configuration fails closed: outside development and tests, every app refuses to start without its real secrets and URLs', () => {
+  const cases = Object.entries(required).flatMap(([app, keys]) =>
+    keys.flatMap((key) =>
+      // NODE_ENV unset counts as production, as does NODE_ENV=production.
+      [undefined, 'production'].map((nodeEnv) => ({
+        app: app as keyof typeof scripts,
+        key,
+        nodeEnv,
+      })),
+    ),
+  )
+  it.concurrent.each(cases)(
+    '$app without $key (NODE_ENV=$nodeEnv)',
+    async ({ app, key, nodeEnv }) => {
+      const env: NodeJS.ProcessEnv = { ...production, ...(nodeEnv ? { NODE_ENV: nodeEnv } : {}) }
+      delete env[key]
+      const { code, output } = await run([scripts[app]], env)
+      expect(output).toContain('Invalid environment:')
+      expect(output).toMatch(new RegExp(`^  - ${key}: is required`, 'm'))
+      expect(output).not.toMatch(STACK_FRAME)
+      expect(code).toBe(1)
+    },
+  )
+
+  it.concurrent.each([
+    ['APP_URL', 'http://127.0.0.1:3000', 'is required in production (the development default'],
+    ['SMTP_URL', 'smtp://127.0.0.1:1025', 'is required in production (the development default'],
+    [
+      'DATABASE_URL',
+      'postgresql://groundwork:groundwork@127.0.0.1:5432/groundwork',
+      'is the published development login',
+    ],
+  ])('the worker refuses the published development value of %s', async (key, value, says) => {
+    const { code, output } = await run([scripts.worker], { ...production, [key]: value })
+    expect(output).toContain(`  - ${key}: ${says}`)
+    expect(code).toBe(1)
+  })
+})

@@ -137,6 +137,8 @@ function startApps() {
       DATABASE_URL: env.DATABASE_URL,
       WORKER_DATABASE_URL: env.WORKER_DATABASE_URL,
       REDIS_URL: env.REDIS_URL,
+      // The apps treat an unset NODE_ENV as production and refuse to start without secrets.
+      NODE_ENV: process.env.NODE_ENV || 'development',
       LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
       NEXT_TELEMETRY_DISABLED: '1',
     },

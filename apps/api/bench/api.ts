@@ -218,6 +218,7 @@ try {
     NODE_ENV: 'production',
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     API_PUBLIC_URL: 'http://127.0.0.1',
+    APP_URL: 'https://app.example.com',
     LOG_LEVEL: 'warn',
     DATABASE_URL: database.appUrl,
     DATABASE_POOL_MAX: String(POOL_MAX),

@@ -24,5 +24,15 @@ export const workerEnvSchema = runtimeEnv
   // Webhook signing secrets are sealed with the key of secrets at rest.
   .extend(authEnv.pick({ MFA_ENCRYPTION_KEY: true }).shape)
   .superRefine(productionChecks)
+  .superRefine((env, ctx) => {
+    // No falling back to DATABASE_URL in production: that is the API's login, which may
+    // not run the outbox relay.
+    if (env.NODE_ENV === 'production' && !env.WORKER_DATABASE_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_DATABASE_URL'],
+        message: "is required in production (the worker's own login)",
+      })
+  })
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>

@@ -26,6 +26,7 @@ import { maintenanceHandlers } from './maintenance.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
 import { webhookHandlers } from './webhooks.ts'
+import { checkWorkerLogin } from './worker-login.ts'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -108,18 +109,25 @@ const producers = openQueues(producerConnection)
 const relay = createOutboxRelay({ db, logger, queueFor: producers.get })
 relay.start()
 
+// The wrong login would run every job but never publish the outbox: refuse it at start.
+const stopCheckingLogin = checkWorkerLogin(db, logger, (reason) => {
+  logger.fatal(reason)
+  void shutdown('SIGTERM', 1)
+})
+
 // Cron: reconcile the declared schedules on every start (idempotent; stale ones removed).
 registerSchedules(producers.get(MAINTENANCE_QUEUE), SCHEDULES, logger).catch((err) =>
   logger.error({ err }, 'could not register job schedules'),
 )
 
 let stopping = false
-async function shutdown(signal: NodeJS.Signals) {
+async function shutdown(signal: NodeJS.Signals, exitCode = 0) {
   if (stopping) {
     logger.warn({ signal }, 'second signal: exiting now')
     process.exit(1)
   }
   stopping = true
+  stopCheckingLogin()
   logger.info({ signal }, 'shutting down: finishing running jobs')
   const force = setTimeout(() => {
     logger.error({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'jobs did not finish in time; exiting')
@@ -135,7 +143,7 @@ async function shutdown(signal: NodeJS.Signals) {
   await connection.quit().catch(() => connection.disconnect())
   await Promise.all([analytics.shutdown(), flushSentry()])
   logger.info('worker stopped')
-  process.exit(0)
+  process.exit(exitCode)
 }
-process.on('SIGTERM', shutdown)
-process.on('SIGINT', shutdown)
+process.on('SIGTERM', (signal) => void shutdown(signal))
+process.on('SIGINT', (signal) => void shutdown(signal))

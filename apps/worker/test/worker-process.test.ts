@@ -53,4 +53,23 @@ describe('worker process', () => {
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1)
     expect(output).toContain('REDIS_URL: is required')
   })
+
+  it("refuses to run on the API's database login, which cannot publish the outbox", async () => {
+    const child = spawn(process.execPath, ['src/main.ts'], {
+      cwd: workerDir,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        REDIS_URL: services().redis.url,
+        DATABASE_URL: services().database.appUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1)
+    expect(output).toContain('is not a member of the groundwork_worker role')
+    expect(output).toContain('Set WORKER_DATABASE_URL to the worker login')
+  })
 })

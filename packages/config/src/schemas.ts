@@ -26,8 +26,17 @@ export const devDefaults = {
   REDIS_URL: 'redis://127.0.0.1:6379',
 } as const
 
+/** Development defaults of URLs that production must set (productionChecks refuses these). */
+const DEV_APP_URL = 'http://127.0.0.1:3000'
+const DEV_SMTP_URL = 'smtp://127.0.0.1:1025'
+
 export const runtimeEnv = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Unset means production: every app fails closed, refusing to start without real secrets
+   * and URLs, unless it is told it runs in development or a test. `pnpm dev` says
+   * development; the test set-up says test.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   APP_VERSION: z.string().default('0.0.0'),
   GIT_COMMIT: z.string().default('unknown'),
 })
@@ -192,20 +201,44 @@ export const authEnv = z.object({
     .optional(),
 })
 
+/** The public key that development and tests seal secrets with. Never used in production. */
+const DEVELOPMENT_SECRETS_KEY = Buffer.from('groundwork-development-only-key!', 'utf8')
+
 /** The key of secrets at rest, from MFA_ENCRYPTION_KEY; the public development key without it. */
-export function secretsKey(env: { MFA_ENCRYPTION_KEY?: string | undefined }): Buffer {
-  return env.MFA_ENCRYPTION_KEY
-    ? Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64')
-    : Buffer.from('groundwork-development-only-key!', 'utf8')
+export function secretsKey(env: {
+  NODE_ENV: string
+  MFA_ENCRYPTION_KEY?: string | undefined
+}): Buffer {
+  if (env.MFA_ENCRYPTION_KEY) return Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64')
+  // Validation refuses this already (productionChecks); a second wall for callers that skip it.
+  if (env.NODE_ENV === 'production') throw new Error('MFA_ENCRYPTION_KEY is required in production')
+  return DEVELOPMENT_SECRETS_KEY
 }
 
-/** Checks for any process that reads secrets at rest or sends webhooks: what production must set. */
+/**
+ * Values published in this repository (the development defaults): production must set its
+ * own. A schema's default that points at this machine counts as not set.
+ */
+const PUBLISHED_DEFAULTS: Record<string, string> = {
+  APP_URL: DEV_APP_URL,
+  SMTP_URL: DEV_SMTP_URL,
+  DATABASE_URL: devDefaults.DATABASE_URL,
+  WORKER_DATABASE_URL: devDefaults.WORKER_DATABASE_URL,
+  MIGRATION_DATABASE_URL: devDefaults.MIGRATION_DATABASE_URL,
+}
+
+/**
+ * What production must set, for any process that reads secrets at rest, sends email or
+ * webhooks, or links to the app: the secrets key, real URLs instead of the development
+ * defaults (the published database passwords included), and the SSRF guard on. Checks
+ * only the keys its schema has.
+ */
 export function productionChecks(
   env: {
     NODE_ENV: string
     MFA_ENCRYPTION_KEY?: string | undefined
     WEBHOOKS_ALLOW_PRIVATE_TARGETS?: boolean
-  },
+  } & Record<string, unknown>,
   ctx: z.RefinementCtx,
 ) {
   if (env.NODE_ENV !== 'production') return
@@ -213,8 +246,18 @@ export function productionChecks(
     ctx.addIssue({
       code: 'custom',
       path: ['MFA_ENCRYPTION_KEY'],
-      message: 'is required in production',
+      message: 'is required in production (`openssl rand -base64 32`)',
     })
+  for (const [key, published] of Object.entries(PUBLISHED_DEFAULTS)) {
+    if (env[key] === published)
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: key.endsWith('DATABASE_URL')
+          ? 'is the published development login; production needs its own'
+          : 'is required in production (the development default points at this machine)',
+      })
+  }
   if (env.WEBHOOKS_ALLOW_PRIVATE_TARGETS)
     ctx.addIssue({
       code: 'custom',
@@ -248,7 +291,7 @@ export const emailEnv = z.object({
   /** Where the worker sends mail. `pnpm dev` runs a local sink on this port. */
   SMTP_URL: z
     .url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })
-    .default('smtp://127.0.0.1:1025'),
+    .default(DEV_SMTP_URL),
   EMAIL_FROM: z.string().min(3).default('Groundwork <no-reply@groundwork.dev>'),
   /** Give up on an SMTP server that does not answer. */
   SMTP_TIMEOUT_MS: positiveInt(10_000),
@@ -256,7 +299,7 @@ export const emailEnv = z.object({
 
 export const appUrlEnv = z.object({
   /** The web app's public URL: links in emails point here. */
-  APP_URL: z.url().default('http://127.0.0.1:3000'),
+  APP_URL: z.url().default(DEV_APP_URL),
 })
 
 /**
