@@ -100,6 +100,8 @@ describe('API environment', () => {
       expect((await app.inject({ url: '/docs/' })).statusCode, JSON.stringify(overrides)).toBe(
         status,
       )
+      // The document itself is public everywhere (docs/security.md, "Decisions").
+      expect((await app.inject({ url: '/openapi.json' })).statusCode).toBe(200)
       await app.close()
     }
   })

@@ -430,8 +430,8 @@ describe('outgoing webhooks', () => {
     const { endpoint: registered } = await endpoint(actor, '/sweep')
     const insert = (status: string, age: string) =>
       owner(
-        `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload, status, created_at)
-         VALUES (gen_random_uuid(), $1, $2, 'msg_' || md5(random()::text), 'project.created', '{}', $3::webhook_delivery_status, now() - $4::interval)`,
+        `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload, status, created_at, queued_at)
+         VALUES (gen_random_uuid(), $1, $2, 'msg_' || md5(random()::text), 'project.created', '{}', $3::webhook_delivery_status, now() - $4::interval, now() - $4::interval)`,
         [orgId, registered.id, status, age],
       )
     await insert('succeeded', '31 days')
@@ -451,6 +451,23 @@ describe('outgoing webhooks', () => {
     await expect(
       sweepWebhookDeliveries({ db: appDb }, { keepDays: 30, stuckHours: 24 }),
     ).rejects.toThrow(/permission denied/)
+  })
+
+  it('never end a delivery sent again long after it was created', async () => {
+    const { actor, orgId } = await organization()
+    const { endpoint: registered } = await endpoint(actor, '/late-redelivery')
+    const [old] = await owner(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload, status, created_at, queued_at, completed_at)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_late', 'project.created', '{}', 'failed', now() - interval '4 days', now() - interval '4 days', now() - interval '3 days')
+       RETURNING id`,
+      [orgId, registered.id],
+    )
+    // Sent again now, 96 hours after it was created; the job has not run yet.
+    await redeliverWebhook(coreDeps, actor, { endpointId: registered.id, deliveryId: old.id })
+    await sweepWebhookDeliveries({ db: workerDb }, { keepDays: 30, stuckHours: 24 })
+    expect(await owner('SELECT status FROM webhook_deliveries WHERE id = $1', [old.id])).toEqual([
+      { status: 'pending' },
+    ])
   })
 
   it('send a failed delivery again on request, continuing its attempt log', async () => {

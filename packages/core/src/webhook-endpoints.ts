@@ -314,7 +314,7 @@ export async function redeliverWebhook(
     // Only from a finished state, in one conditional update: two clicks send it once.
     const [queued] = await tx.webhookDelivery.updateManyAndReturn({
       where: { id: delivery.id, status: { not: 'pending' } },
-      data: { status: 'pending', completedAt: null },
+      data: { status: 'pending', completedAt: null, queuedAt: new Date() },
     })
     if (!queued)
       throw errors.conflict('delivery_pending', 'The delivery is still being sent; wait for it.')
