@@ -16,6 +16,7 @@ import {
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
+import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
 import { definedHandler } from './define-handler.ts'
@@ -112,7 +113,7 @@ relay.start()
 // The wrong login would run every job but never publish the outbox: refuse it at start.
 const stopCheckingLogin = checkWorkerLogin(db, logger, (reason) => {
   logger.fatal(reason)
-  void shutdown('SIGTERM', 1)
+  void refuseToRun()
 })
 
 // Cron: reconcile the declared schedules on every start (idempotent; stale ones removed).
@@ -120,20 +121,9 @@ registerSchedules(producers.get(MAINTENANCE_QUEUE), SCHEDULES, logger).catch((er
   logger.error({ err }, 'could not register job schedules'),
 )
 
-let stopping = false
-async function shutdown(signal: NodeJS.Signals, exitCode = 0) {
-  if (stopping) {
-    logger.warn({ signal }, 'second signal: exiting now')
-    process.exit(1)
-  }
-  stopping = true
+/** Stops taking jobs, lets the running ones finish, closes every connection, flushes telemetry. */
+async function stopEverything() {
   stopCheckingLogin()
-  logger.info({ signal }, 'shutting down: finishing running jobs')
-  const force = setTimeout(() => {
-    logger.error({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'jobs did not finish in time; exiting')
-    process.exit(1)
-  }, env.SHUTDOWN_TIMEOUT_MS)
-  force.unref()
   // close() stops fetching new jobs and resolves once the active ones have finished.
   await Promise.all([relay.stop(), ...workers.map((worker) => worker.close())])
   await producers.close()
@@ -143,7 +133,29 @@ async function shutdown(signal: NodeJS.Signals, exitCode = 0) {
   await connection.quit().catch(() => connection.disconnect())
   await Promise.all([analytics.shutdown(), flushSentry()])
   logger.info('worker stopped')
-  process.exit(exitCode)
 }
-process.on('SIGTERM', (signal) => void shutdown(signal))
-process.on('SIGINT', (signal) => void shutdown(signal))
+
+// On SIGTERM/SIGINT, and on an uncaught exception or unhandled rejection too: finish the
+// running jobs and flush Sentry (which has recorded the error) before exiting, 0 after a
+// signal, 1 after an error. A second signal or the timeout forces the exit.
+const grace = closeWithGrace(
+  {
+    delay: env.SHUTDOWN_TIMEOUT_MS,
+    onTimeout: (ms) => logger.error({ timeoutMs: ms }, 'jobs did not finish in time; exiting'),
+    onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
+    onSecondError: (err) => logger.fatal({ err }, 'second fatal error: exiting now'),
+    logger: { error: (err: unknown) => logger.error({ err }, 'shutdown failed') },
+  },
+  async ({ signal, err }) => {
+    if (err) logger.fatal({ err }, 'shutting down after a fatal error: finishing running jobs')
+    else logger.info({ signal }, 'shutting down: finishing running jobs')
+    await stopEverything()
+  },
+)
+
+/** For a refusal found after start (the wrong database login): stop cleanly, exit 1. */
+async function refuseToRun() {
+  grace.uninstall()
+  await stopEverything()
+  process.exit(1)
+}
