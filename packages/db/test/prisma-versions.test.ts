@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs'
-import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { installedPackage } from '@repo/testing'
 import { describe, expect, it } from 'vitest'
 
 // The migration runner drives Prisma's schema engine compiled to WebAssembly
@@ -10,21 +9,7 @@ import { describe, expect, it } from 'vitest'
 // Upgrading: docs/decisions/003-migration-workflow.md.
 const dbDir = fileURLToPath(new URL('..', import.meta.url))
 
-/**
- * A package as Node resolves it from `fromDir` (the node_modules folders up the tree), read
- * from its package.json on disk: some of these packages do not export it.
- */
-function installed(fromDir: string, name: string): { version: string; dir: string } {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'node_modules', name, 'package.json')
-    if (existsSync(manifest))
-      return {
-        version: JSON.parse(readFileSync(manifest, 'utf8')).version,
-        dir: realpathSync(dirname(manifest)),
-      }
-    if (dirname(dir) === dir) throw new Error(`${name} is not installed (looked from ${fromDir})`)
-  }
-}
+const installed = installedPackage
 
 describe('Prisma packages move together', () => {
   it('the WebAssembly schema engine is the build the installed prisma CLI uses', () => {

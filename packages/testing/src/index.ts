@@ -9,6 +9,7 @@ export {
   type FakeOAuthUser,
   startFakeOAuthProvider,
 } from './fake-oauth-provider.ts'
+export { installedPackage } from './installed.ts'
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'

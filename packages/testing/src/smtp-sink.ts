@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { simpleParser } from 'mailparser'
+import PostalMime from 'postal-mime'
 import { SMTPServer } from 'smtp-server'
 import { createCollector } from './collector.ts'
 
@@ -48,21 +48,26 @@ export async function startSmtpSink(
         })
         return stream.on('end', () => callback(error))
       }
-      simpleParser(stream)
-        .then((mail) => {
-          received.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            subject: mail.subject ?? '',
-            text: mail.text ?? '',
-            html: typeof mail.html === 'string' ? mail.html : '',
-            messageId: mail.messageId,
-            headers: Object.fromEntries(mail.headers),
+      const chunks: Buffer[] = []
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      stream.once('error', (error) => callback(error))
+      stream.once('end', () => {
+        PostalMime.parse(Buffer.concat(chunks))
+          .then((mail) => {
+            received.push({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address),
+              subject: mail.subject ?? '',
+              text: mail.text ?? '',
+              html: mail.html ?? '',
+              messageId: mail.messageId,
+              headers: Object.fromEntries(mail.headers.map((header) => [header.key, header.value])),
+            })
+            options.onMessage?.(messages[messages.length - 1] as ReceivedEmail)
+            callback()
           })
-          options.onMessage?.(messages[messages.length - 1] as ReceivedEmail)
-          callback()
-        })
-        .catch((error: Error) => callback(error))
+          .catch((error: Error) => callback(error))
+      })
     },
   })
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
