@@ -1,7 +1,12 @@
 import { AppError } from '@repo/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  RLWrapperTimeouts,
+} from 'rate-limiter-flexible'
 
 /**
  * Requests per minute a route allows, per tier. A number gives the route a bucket of its
@@ -46,14 +51,17 @@ export default fp(
       user: fastify.config.RATE_LIMIT_USER_PER_MINUTE,
       organization: fastify.config.RATE_LIMIT_ORG_PER_MINUTE,
     }
-    const limiters = new Map<string, { shared: RateLimiterRedis; local: RateLimiterMemory }>()
+    const limiters = new Map<string, RLWrapperTimeouts>()
     let warned = false
-    let slowWarned = false
 
+    /**
+     * A bucket's limiter: counted in Redis, or in memory per instance when Redis fails or
+     * has not answered within LIMITER_TIMEOUT_MS (the library's timeout wrapper, with the
+     * in-memory limiter as its insurance).
+     */
     function limiterFor(bucket: string, points: number) {
       let limiter = limiters.get(bucket)
       if (!limiter) {
-        // Per instance, for when Redis fails or is too slow to answer.
         const local = new RateLimiterMemory({ points, duration: WINDOW_SECONDS })
         const shared = new RateLimiterRedis({
           storeClient: fastify.redis,
@@ -65,36 +73,14 @@ export default fp(
           inMemoryBlockDuration: WINDOW_SECONDS,
           insuranceLimiter: local,
         })
-        limiter = { shared, local }
+        limiter = new RLWrapperTimeouts({
+          limiter: shared,
+          insuranceLimiter: local,
+          timeoutMs: LIMITER_TIMEOUT_MS,
+        })
         limiters.set(bucket, limiter)
       }
       return limiter
-    }
-
-    /** Counts in Redis, or in memory when Redis has not answered within the budget. */
-    function consume(
-      limiter: { shared: RateLimiterRedis; local: RateLimiterMemory },
-      subject: string,
-    ) {
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), LIMITER_TIMEOUT_MS)
-      })
-      const counted = limiter.shared.consume(subject)
-      counted.catch(() => {}) // settled below, or ignored once it arrives too late
-      return Promise.race([counted, late]).then(
-        (result) => {
-          clearTimeout(timer)
-          if (result !== 'late') return result
-          if (!slowWarned) fastify.log.warn('rate limits: Redis is slow; counting in memory')
-          slowWarned = true
-          return limiter.local.consume(subject)
-        },
-        (error) => {
-          clearTimeout(timer)
-          throw error
-        },
-      )
     }
 
     async function count(
@@ -110,7 +96,7 @@ export default fp(
         const limit = setting ?? defaults[tier]
         const bucket = setting === undefined ? `${tier}:default:` : `${tier}:${route}:`
         const limiter = limiterFor(`${bucket}${limit}:`, limit)
-        return [{ tier, limit, consumed: consume(limiter, subject) }]
+        return [{ tier, limit, consumed: limiter.consume(subject) }]
       })
       // The tiers are counted at once: one round trip to Redis, not one per tier.
       const settled = await Promise.allSettled(checks.map((check) => check.consumed))
