@@ -1,6 +1,7 @@
 import { type JobContext as CarriedContext, type JobDefinition, readJobEnvelope } from '@repo/jobs'
 import type { Logger } from '@repo/observability'
 import { type Job, UnrecoverableError } from 'bullmq'
+import pTimeout from 'p-timeout'
 import type { z } from 'zod'
 import type { JobContext, JobHandler } from './handlers.ts'
 
@@ -37,29 +38,26 @@ export function definedHandler<S extends z.ZodType>(
       ...context,
       jobVersion: definition.version,
     })
+    // On timeout the handler's signal aborts (so it can stop its own work) and the attempt
+    // fails with JobTimeoutError, whatever the handler does next.
     const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new JobTimeoutError(`job timed out after ${definition.timeoutMs} ms`))
-      }, definition.timeoutMs)
-    })
-    try {
-      return await Promise.race([
-        handle(read.envelope.payload, {
-          analytics: base.analytics,
-          bindings: base.bindings,
-          rootLogger: base.rootLogger,
-          job,
-          logger,
-          signal: controller.signal,
-          origin: context,
-        }),
-        timedOut,
-      ])
-    } finally {
-      clearTimeout(timer)
-    }
+    return pTimeout(
+      handle(read.envelope.payload, {
+        analytics: base.analytics,
+        bindings: base.bindings,
+        rootLogger: base.rootLogger,
+        job,
+        logger,
+        signal: controller.signal,
+        origin: context,
+      }),
+      {
+        milliseconds: definition.timeoutMs,
+        fallback: () => {
+          controller.abort()
+          throw new JobTimeoutError(`job timed out after ${definition.timeoutMs} ms`)
+        },
+      },
+    )
   }
 }

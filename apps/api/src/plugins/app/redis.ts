@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
@@ -36,13 +37,12 @@ export default fp(
     fastify.addHook('onReady', async () => {
       // Another plugin (the email queue) may have opened the connection already.
       if (client.status === 'ready') return
-      const connected = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), fastify.config.REDIS_CONNECT_TIMEOUT_MS)
-        client.once('ready', () => {
-          clearTimeout(timer)
-          resolve(true)
-        })
-      })
+      const connected = once(client, 'ready', {
+        signal: AbortSignal.timeout(fastify.config.REDIS_CONNECT_TIMEOUT_MS),
+      }).then(
+        () => true,
+        () => false,
+      )
       if (client.status === 'wait') client.connect().catch(() => {})
       if (!(await connected))
         fastify.log.warn('redis not reachable at start-up; /readyz reports it')
