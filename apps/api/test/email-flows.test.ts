@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type SmtpSink, startSmtpSink, useIsolatedServices, waitUntil } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery } from './helpers.ts'
 
@@ -480,5 +481,76 @@ describe('invitations', () => {
       await server.inject({ url: `/v1/orgs/${orgId}/members`, headers: owner.headers })
     ).json().data
     expect(members.filter((m: { email: string }) => m.email === dave.email)).toHaveLength(1)
+  })
+})
+
+/** Whatever a key holds, whatever its type, as a Redis dump would show it. */
+async function contentOf(redis: Redis, key: string): Promise<unknown> {
+  switch (await redis.type(key)) {
+    case 'string':
+      return redis.get(key)
+    case 'hash':
+      return redis.hgetall(key)
+    case 'list':
+      return redis.lrange(key, 0, -1)
+    case 'set':
+      return redis.smembers(key)
+    case 'zset':
+      return redis.zrange(key, '0', '-1')
+    case 'stream':
+      return redis.xrange(key, '-', '+')
+    default:
+      return null
+  }
+}
+
+describe('no live token sits readable where jobs wait', () => {
+  // Runs after the flows above: verification, reset and invitation emails went through
+  // the outbox, the queue and the worker, and Redis keeps their completed jobs.
+  it('Redis and the outbox hold none of the tokens the emails carried', async () => {
+    const tokens = [
+      ...new Set(
+        sink.messages.flatMap((m) =>
+          [...m.text.matchAll(/token=([A-Za-z0-9_-]{43})/g)].map((x) => x[1] as string),
+        ),
+      ),
+    ]
+    const templates = new Set(sink.messages.map((m) => m.subject))
+    expect(tokens.length).toBeGreaterThanOrEqual(5)
+    expect([...templates].join('|')).toMatch(/Confirm your email/)
+    expect([...templates].join('|')).toMatch(/Reset your password/)
+    expect([...templates].join('|')).toMatch(/invited you/)
+
+    const redis = new Redis(services().redis.url)
+    const dump: string[] = []
+    try {
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'COUNT', '500')
+        cursor = next
+        for (const key of keys) {
+          const value = await contentOf(redis, key)
+          dump.push(`${key} ${JSON.stringify(value)}`)
+        }
+      } while (cursor !== '0')
+    } finally {
+      redis.disconnect()
+    }
+    const everything = dump.join('\n')
+    // The scan saw the email jobs themselves (kept after completion), sealed.
+    expect(everything).toMatch(/bull:email:[0-9a-f-]{36} .*sealedUrl/)
+    // Not in the clear, and not merely encoded: a sealed link decodes to no token either.
+    const decoded = [...everything.matchAll(/sealedUrl\\?":\\?"([A-Za-z0-9_-]+)/g)].map((m) =>
+      Buffer.from(m[1] as string, 'base64url').toString('latin1'),
+    )
+    expect(decoded.length).toBeGreaterThanOrEqual(tokens.length)
+    for (const token of tokens) {
+      expect(everything).not.toContain(token)
+      expect(decoded.join('\n')).not.toContain(token)
+    }
+
+    const outbox = await sql("SELECT coalesce(data::text, '') AS data FROM outbox_messages")
+    for (const token of tokens)
+      expect(outbox.map((row) => row.data).join('\n')).not.toContain(token)
   })
 })

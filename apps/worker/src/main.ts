@@ -56,7 +56,7 @@ const db = createDatabaseClient({
 const deadLetters = openDeadLetters(connection)
 // Connection trouble is reported once by the connection's own listener above.
 deadLetters.on('error', () => {})
-const mailer = createEmailHandler(env, connection)
+const mailer = createEmailHandler(env, connection, secretsKey(env))
 const webhooks = webhookHandlers({
   db,
   secretsKey: secretsKey(env),

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { sealEmailLink } from '@repo/core'
 import { EMAIL_JOB, EMAIL_QUEUE, emailJob, enqueueJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { type SmtpSink, startSmtpSink, useIsolatedServices } from '@repo/testing'
@@ -8,6 +10,9 @@ import { createWorker } from '../src/create-worker.ts'
 import { createEmailHandler } from '../src/email/send-email.ts'
 
 const services = useIsolatedServices()
+const key = randomBytes(32)
+/** Links with tokens travel sealed, as the API's producers seal them. */
+const sealed = (url: string) => sealEmailLink(new URL(url), key)
 let sink: SmtpSink
 let queue: Queue
 let events: QueueEvents
@@ -26,6 +31,7 @@ beforeAll(async () => {
       SMTP_TIMEOUT_MS: 5_000,
     },
     redis,
+    key,
   )
   worker = createWorker({
     queue: EMAIL_QUEUE,
@@ -56,7 +62,7 @@ describe('transactional email', () => {
       template: 'verify-email',
       to: 'ada@example.com',
       name: 'Ada',
-      url: 'https://app.example.com/verify-email?token=abc',
+      sealedUrl: sealed('https://app.example.com/verify-email?token=abc'),
     })) as Job
     await job.waitUntilFinished(events, 10_000)
     const mail = await sink.waitFor((m) => m.to.includes('ada@example.com'))
@@ -71,7 +77,7 @@ describe('transactional email', () => {
       template: 'invitation',
       to: 'bob@example.com',
       name: 'Bob',
-      url: 'https://app.example.com/invitations/accept?token=x',
+      sealedUrl: sealed('https://app.example.com/invitations/accept?token=x'),
       organizationName: '<script>alert(1)</script>',
       inviterName: 'Eve "the" <b>admin</b>',
     })) as Job
@@ -108,7 +114,7 @@ describe('transactional email', () => {
       template: 'password-reset',
       to: 'retry@example.com',
       name: 'Retry',
-      url: 'https://app.example.com/reset?token=r',
+      sealedUrl: sealed('https://app.example.com/reset?token=r'),
     })) as Job
     await job.waitUntilFinished(events, 15_000)
     await sink.waitFor((m) => m.to.includes('retry@example.com'))
@@ -122,19 +128,19 @@ describe('transactional email', () => {
     const job = await queue.add(
       EMAIL_JOB,
       {
-        v: 1,
+        v: emailJob.version,
         payload: {
           template: 'verify-email',
           to: 'not-an-email',
           name: '',
-          url: 'javascript:alert(1)',
+          sealedUrl: 'javascript:alert(1)',
         },
         context: {},
       },
       { attempts: 6 },
     )
     await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(
-      /invalid job data: to: .*; name: .*; url: /,
+      /invalid job data: to: .*; name: .*; sealedUrl: /,
     )
     const failed = (await queue.getJob(job.id as string)) as Job
     expect(failed.attemptsMade).toBe(1)
@@ -146,7 +152,7 @@ describe('transactional email', () => {
       template: 'verify-email',
       to: 'once@example.com',
       name: 'Once',
-      url: 'https://app.example.com/verify-email?token=once',
+      sealedUrl: sealed('https://app.example.com/verify-email?token=once'),
     })) as Job
     await job.waitUntilFinished(events, 10_000)
     await sink.waitFor((m) => m.to.includes('once@example.com'))
@@ -159,5 +165,37 @@ describe('transactional email', () => {
       })
       .toBe(true)
     expect(sink.messages.filter((m) => m.to.includes('once@example.com'))).toHaveLength(1)
+  })
+
+  it('keeps the token out of the queue: the job holds the link sealed', async () => {
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'password-reset',
+      to: 'sealed@example.com',
+      name: 'Sealed',
+      sealedUrl: sealed('https://app.example.com/reset-password?token=TOPSECRETTOKEN'),
+    })) as Job
+    await job.waitUntilFinished(events, 10_000)
+    const mail = await sink.waitFor((m) => m.to.includes('sealed@example.com'))
+    expect(mail.text).toContain('token=TOPSECRETTOKEN')
+    const stored = await redis.hgetall(`bull:${EMAIL_QUEUE}:${job.id}`)
+    expect(JSON.stringify(stored)).not.toContain('TOPSECRETTOKEN')
+  })
+
+  it('fails at once, without sending, a link sealed with another key', async () => {
+    const before = sink.messages.length
+    const job = (await enqueueJob(queue, testJob, {
+      template: 'verify-email',
+      to: 'other-key@example.com',
+      name: 'Other',
+      sealedUrl: sealEmailLink(
+        new URL('https://app.example.com/verify-email?token=t'),
+        randomBytes(32),
+      ),
+    })) as Job
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(
+      'the email link cannot be opened with this secrets key',
+    )
+    expect(((await queue.getJob(job.id as string)) as Job).attemptsMade).toBe(1)
+    expect(sink.messages.length).toBe(before)
   })
 })

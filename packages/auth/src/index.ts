@@ -12,7 +12,7 @@ export {
   passwordProblem,
   verifyPassword,
 } from './password.ts'
-export { generateSecret, hashSecret } from './secrets.ts'
+export { generateSecret, hashSecret, openText, sealText } from './secrets.ts'
 export {
   createSession,
   invalidateSession,

@@ -10,6 +10,7 @@ import { emailJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { sealEmailLink } from './email-links.ts'
 import type { ActingMember } from './members.ts'
 import { addToOutbox } from './outbox.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
@@ -47,7 +48,7 @@ async function emailInvitation(
       template: 'invitation',
       to: invitation.email,
       name: invitation.email.split('@')[0] ?? invitation.email,
-      url: url.toString(),
+      sealedUrl: sealEmailLink(url, deps.secretsKey),
       organizationName: invitation.organizationName,
       inviterName: invitation.inviterName,
     },

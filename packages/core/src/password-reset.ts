@@ -3,6 +3,7 @@ import { emailJob } from '@repo/jobs'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { sealEmailLink } from './email-links.ts'
 import { addToOutbox } from './outbox.ts'
 import { invalidLink } from './verify-email.ts'
 
@@ -67,7 +68,12 @@ export async function requestPasswordReset(
     await addToOutbox(
       tx,
       emailJob,
-      { template: 'password-reset', to: user.email, name: user.name, url: url.toString() },
+      {
+        template: 'password-reset',
+        to: user.email,
+        name: user.name,
+        sealedUrl: sealEmailLink(url, deps.secretsKey),
+      },
       { meta },
     )
   })

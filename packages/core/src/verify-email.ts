@@ -4,6 +4,7 @@ import { emailJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { sealEmailLink } from './email-links.ts'
 import { addToOutbox } from './outbox.ts'
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000
@@ -41,7 +42,7 @@ export async function sendEmailVerification(
         template: 'verify-email',
         to: input.user.email,
         name: input.user.name,
-        url: url.toString(),
+        sealedUrl: sealEmailLink(url, deps.secretsKey),
       },
       { meta },
     )

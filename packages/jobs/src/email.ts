@@ -10,14 +10,24 @@ export const EMAIL_JOB = 'email.send'
 
 const recipient = { to: z.email(), name: z.string().min(1).max(100) }
 const link = z.url({ protocol: /^https?$/ })
+/**
+ * A link that carries a single-use token (verification, reset, invitation), sealed with
+ * the key of secrets at rest (`sealEmailLink` in @repo/core): the queue, its dead letters
+ * and the outbox never hold a usable token. Only the worker opens it, to send the email.
+ */
+const sealedLink = z
+  .string()
+  .min(40)
+  .max(8_000)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a sealed link')
 
 export const emailJobSchema = z.discriminatedUnion('template', [
-  z.object({ template: z.literal('verify-email'), ...recipient, url: link }),
-  z.object({ template: z.literal('password-reset'), ...recipient, url: link }),
+  z.object({ template: z.literal('verify-email'), ...recipient, sealedUrl: sealedLink }),
+  z.object({ template: z.literal('password-reset'), ...recipient, sealedUrl: sealedLink }),
   z.object({
     template: z.literal('invitation'),
     ...recipient,
-    url: link,
+    sealedUrl: sealedLink,
     organizationName: z.string().min(1).max(100),
     inviterName: z.string().min(1).max(100),
   }),
@@ -39,7 +49,8 @@ export type EmailJob = z.infer<typeof emailJobSchema>
  */
 export const emailJob = defineJob({
   name: EMAIL_JOB,
-  version: 1,
+  // 2: links with tokens travel sealed (sealedUrl instead of url).
+  version: 2,
   queue: EMAIL_QUEUE,
   schema: emailJobSchema,
   attempts: 6,

@@ -1,4 +1,6 @@
+import { openEmailLink } from '@repo/core'
 import { emailJob } from '@repo/jobs'
+import { UnrecoverableError } from 'bullmq'
 import nodemailer from 'nodemailer'
 import { definedHandler } from '../define-handler.ts'
 import type { JobHandler } from '../handlers.ts'
@@ -27,6 +29,8 @@ const SENT_TTL_SECONDS = 30 * 24 * 3_600
 export function createEmailHandler(
   config: MailerConfig,
   sentLog: SentLog,
+  /** The key of secrets at rest, which sealed the links that carry tokens. */
+  secretsKey: Buffer,
 ): { handler: JobHandler; close(): void } {
   // Timeouts on every stage: a silent SMTP server must not hold a worker slot forever.
   const url = new URL(config.SMTP_URL)
@@ -41,7 +45,14 @@ export function createEmailHandler(
       logger.info({ messageId: already }, 'email already sent; not sending again')
       return { messageId: already, alreadySent: true }
     }
-    const { subject, text, html } = renderEmail(email)
+    let link: string
+    try {
+      link = 'sealedUrl' in email ? openEmailLink(email.sealedUrl, secretsKey) : email.url
+    } catch {
+      // Sealed with another key (rotated, or another environment's): no retry can help.
+      throw new UnrecoverableError('the email link cannot be opened with this secrets key')
+    }
+    const { subject, text, html } = renderEmail(email, link)
     const domain = config.EMAIL_FROM.match(/@([^>\s]+)/)?.[1] ?? 'groundwork.dev'
     const info = await transport.sendMail({
       from: config.EMAIL_FROM,

@@ -31,8 +31,11 @@ function layout(input: {
   return { text, html }
 }
 
-/** Text and HTML bodies for each template. Every value is escaped in the HTML part. */
-export function renderEmail(job: EmailJob): RenderedEmail {
+/**
+ * Text and HTML bodies for each template, with `url` (the job's link, opened if it was
+ * sealed). Every value is escaped in the HTML part.
+ */
+export function renderEmail(job: EmailJob, url: string): RenderedEmail {
   switch (job.template) {
     case 'verify-email':
       return {
@@ -41,7 +44,7 @@ export function renderEmail(job: EmailJob): RenderedEmail {
           greeting: `Hi ${job.name},`,
           body: 'Confirm that this is your email address to finish setting up your account. The link works once and expires in 24 hours.',
           action: 'Confirm email',
-          url: job.url,
+          url,
           footer: "If you didn't create an account, ignore this message.",
         }),
       }
@@ -52,7 +55,7 @@ export function renderEmail(job: EmailJob): RenderedEmail {
           greeting: `Hi ${job.name},`,
           body: 'Someone asked to reset the password of your account. The link works once and expires in 1 hour; using it signs you out everywhere.',
           action: 'Choose a new password',
-          url: job.url,
+          url,
           footer: "If it wasn't you, ignore this message: your password stays as it is.",
         }),
       }
@@ -63,7 +66,7 @@ export function renderEmail(job: EmailJob): RenderedEmail {
           greeting: `Hi ${job.name},`,
           body: `${job.inviterName} invited you to join ${job.organizationName}. The invitation works once and expires in 7 days.`,
           action: 'Accept the invitation',
-          url: job.url,
+          url,
           footer: 'If you did not expect this invitation, ignore this message.',
         }),
       }
@@ -74,7 +77,7 @@ export function renderEmail(job: EmailJob): RenderedEmail {
           greeting: `Hi ${job.name},`,
           body: `Deliveries to ${job.endpointUrl} failed ${job.failures} times in a row, so it no longer receives events from ${job.organizationName}. Fix the endpoint, then enable it again; events from while it was disabled are not sent.`,
           action: 'Review the endpoint',
-          url: job.url,
+          url,
           footer: 'You receive this because you administer the organization.',
         }),
       }
