@@ -336,3 +336,40 @@ describe('password change', () => {
     )
   })
 })
+
+describe('the audit log and failed sign-ins', () => {
+  const signInWith = (email: string, attempt: string) =>
+    server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-in',
+      payload: { email, password: attempt },
+    })
+  const failures = async () =>
+    Number(
+      (await sql(`SELECT count(*) AS n FROM audit_logs WHERE action = 'user.sign_in_failed'`))[0].n,
+    )
+
+  it('records a failure against an account, never one for an email with no account', async () => {
+    const before = await failures()
+    // Strangers guessing at addresses that have no account grow nothing.
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await signInWith(`nobody-${i}-${Date.now()}@example.com`, 'wrong password!')).statusCode,
+      ).toBe(401)
+    const email = uniqueEmail()
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Known' },
+    })
+    expect((await signInWith(email, 'wrong password!')).statusCode).toBe(401)
+    // Written beside the answer, not before it (the answer's timing must not differ).
+    await expect.poll(failures, { timeout: 5_000 }).toBe(before + 1)
+    const [row] = await sql(
+      `SELECT a.target_id FROM audit_logs a JOIN users u ON u.id::text = a.target_id
+       WHERE a.action = 'user.sign_in_failed' AND u.email = $1`,
+      [email],
+    )
+    expect(row).toBeDefined()
+  })
+})

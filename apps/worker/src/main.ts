@@ -69,7 +69,9 @@ const webhooks = webhookHandlers({
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {
   [DEFAULT_QUEUE]: defaultHandlers,
   [EMAIL_QUEUE]: { [EMAIL_JOB]: mailer.handler },
-  [MAINTENANCE_QUEUE]: maintenanceHandlers(db),
+  [MAINTENANCE_QUEUE]: maintenanceHandlers(db, {
+    auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS,
+  }),
   [WEBHOOKS_QUEUE]: {
     [stripeEventJob.name]: definedHandler(stripeEventJob, (payload) =>
       processStripeEvent({ db }, payload),

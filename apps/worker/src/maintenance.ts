@@ -1,5 +1,6 @@
 import {
   deleteExpiredCredentials,
+  pruneAuditLog,
   purgeExpiredIdempotencyKeys,
   sweepOutbox,
   sweepWebhookDeliveries,
@@ -8,6 +9,7 @@ import type { PrismaClient } from '@repo/db'
 import {
   cleanupCredentialsJob,
   nightlyBackupJob,
+  pruneAuditLogJob,
   purgeIdempotencyKeysJob,
   sweepOutboxJob,
   sweepWebhookDeliveriesJob,
@@ -16,8 +18,16 @@ import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
 
 /** Handlers of the scheduled housekeeping jobs (packages/jobs/src/maintenance.ts). */
-export function maintenanceHandlers(db: PrismaClient): Record<string, JobHandler> {
+export function maintenanceHandlers(
+  db: PrismaClient,
+  settings: { auditLogRetentionDays: number },
+): Record<string, JobHandler> {
   return {
+    [pruneAuditLogJob.name]: definedHandler(pruneAuditLogJob, async (_, { logger }) => {
+      const pruned = await pruneAuditLog({ db }, { keepDays: settings.auditLogRetentionDays })
+      logger.info({ ...pruned, keepDays: settings.auditLogRetentionDays }, 'audit log pruned')
+      return pruned
+    }),
     [cleanupCredentialsJob.name]: definedHandler(cleanupCredentialsJob, async (_, { logger }) => {
       const deleted = await deleteExpiredCredentials({ db })
       logger.info({ deleted }, 'expired credentials deleted')
@@ -43,7 +53,7 @@ export function maintenanceHandlers(db: PrismaClient): Record<string, JobHandler
       async (_, { logger }) => {
         // Retries span about four hours; three days leaves room for a worker outage.
         const swept = await sweepWebhookDeliveries({ db }, { keepDays: 30, stuckHours: 72 })
-        // A delivery pending three days after its event lost its job (a dead letter, a Redis loss).
+        // A delivery pending three days after it was queued lost its job (a dead letter, a Redis loss).
         if (swept.expired > 0)
           logger.warn(
             { expired: swept.expired },

@@ -1,9 +1,11 @@
+import { pruneAuditLog } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import {
   cleanupCredentialsJob,
   enqueueJob,
   MAINTENANCE_QUEUE,
   nightlyBackupJob,
+  pruneAuditLogJob,
   purgeIdempotencyKeysJob,
   SCHEDULES,
 } from '@repo/jobs'
@@ -42,7 +44,7 @@ beforeAll(async () => {
     connection,
     concurrency: 1,
     logger,
-    handlers: maintenanceHandlers(db),
+    handlers: maintenanceHandlers(db, { auditLogRetentionDays: 365 }),
   })
 })
 afterAll(async () => {
@@ -116,6 +118,32 @@ describe('housekeeping', () => {
     const job = (await enqueueJob(queue, purgeIdempotencyKeysJob, {})) as Job
     expect(await job.waitUntilFinished(events, 10_000)).toEqual({ purged: 2 })
     expect(await owner('SELECT count(*)::int AS n FROM idempotency_keys')).toEqual([{ n: 2 }])
+  })
+
+  it('prunes audit entries past their retention, and only the worker may', async () => {
+    await owner(
+      `INSERT INTO audit_logs (id, action, created_at) VALUES
+         (gen_random_uuid(), 'test.ancient', now() - interval '400 days'),
+         (gen_random_uuid(), 'test.recent', now() - interval '100 days'),
+         (gen_random_uuid(), 'test.today', now())`,
+    )
+    const job = (await enqueueJob(queue, pruneAuditLogJob, {})) as Job
+    expect(await job.waitUntilFinished(events, 10_000)).toEqual({ deleted: 1 })
+    expect(
+      await owner(`SELECT action FROM audit_logs WHERE action LIKE 'test.%' ORDER BY action`),
+    ).toEqual([{ action: 'test.recent' }, { action: 'test.today' }])
+    // The append-only rule holds for everything else: a plain DELETE, even the owner's,
+    // the API's login calling the function, and a retention under 30 days.
+    await expect(owner('DELETE FROM audit_logs')).rejects.toThrow(/append-only/)
+    const app = testDatabaseClient(services().database.appUrl)
+    try {
+      await expect(pruneAuditLog({ db: app }, { keepDays: 365 })).rejects.toThrow(
+        /permission denied/,
+      )
+    } finally {
+      await app.$disconnect()
+    }
+    await expect(pruneAuditLog({ db }, { keepDays: 10 })).rejects.toThrow(/at least 30 days/)
   })
 
   it('triggers the nightly backup', async () => {

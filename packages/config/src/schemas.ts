@@ -178,6 +178,11 @@ export const workerEnv = z.object({
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
   /** Max time for running jobs to finish on SIGTERM before the process exits. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
+  /**
+   * How long the audit log keeps an entry (at least 30 days); a daily job deletes older
+   * ones. Set it to what your compliance requires.
+   */
+  AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(30).default(365),
 })
 
 export const authEnv = z.object({

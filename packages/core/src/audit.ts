@@ -1,4 +1,4 @@
-import type { Prisma } from '@repo/db'
+import type { Prisma, PrismaClient } from '@repo/db'
 
 export interface AuditEntry {
   action: string
@@ -13,7 +13,7 @@ export interface AuditEntry {
 /**
  * Appends to the audit log, inside the caller's transaction when given one (the event and
  * the change commit together). createMany, because it returns nothing: reading the row
- * back would need a tenant or user context, and an event about an unknown account has neither.
+ * back would need a tenant or user context.
  */
 export async function recordAudit(
   tx: Pick<Prisma.TransactionClient, 'auditLog'>,
@@ -30,4 +30,15 @@ export async function recordAudit(
       metadata: entry.metadata ?? {},
     },
   })
+}
+
+/**
+ * The audit log's retention: deletes entries older than `keepDays` (at least 30), through
+ * the one definer function the append-only trigger lets delete, granted only to the
+ * worker's login. Returns how many went.
+ */
+export async function pruneAuditLog(deps: { db: PrismaClient }, options: { keepDays: number }) {
+  const [row] = await deps.db.$queryRaw<[{ deleted: number }]>`
+    SELECT deleted FROM audit_logs_prune(${options.keepDays}::int)`
+  return { deleted: row?.deleted ?? 0 }
 }

@@ -21,8 +21,14 @@ export interface CoreDeps {
   webhooks: { allowPrivateTargets: boolean; secretGraceMs: number }
   /** How much one organization may own: plan limits, checked when something is created. */
   quotas: { projectsPerOrganization: number; tasksPerProject: number }
-  /** For failures a function absorbs on purpose (the caller's answer does not change). */
-  logger: { warn(details: object, message: string): void }
+  /**
+   * For failures a function absorbs on purpose (the caller's answer does not change), and
+   * for security events that concern no account (they belong in logs, not the audit log).
+   */
+  logger: {
+    warn(details: object, message: string): void
+    info(details: object, message: string): void
+  }
 }
 
 /** Where a request came from, for sessions and the audit log. */

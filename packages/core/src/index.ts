@@ -8,7 +8,7 @@ export {
   revokeApiKey,
 } from './api-keys.ts'
 export { AppError, errors, isAppError } from './app-error.ts'
-export { recordAudit } from './audit.ts'
+export { pruneAuditLog, recordAudit } from './audit.ts'
 export { changePassword } from './change-password.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'

@@ -38,14 +38,24 @@ export async function signInUser(
   const user = await deps.db.user.findUnique({ where: { email } })
   const ok = await verifyPassword(user?.passwordHash, input.password)
   if (!user || !ok) {
-    // The same write whether or not the account exists: no timing difference to measure.
-    await recordAudit(deps.db, {
-      action: 'user.sign_in_failed',
-      actorUserId: user?.id,
-      targetType: 'user',
-      ...(user ? { targetId: user.id } : {}),
-      ipAddress: meta.ipAddress,
-    })
+    if (user)
+      // An account's own security event, in its audit trail. Not awaited: the answer must
+      // take as long whether or not the account exists (the Argon2id check above already
+      // runs for both), and a lost entry costs less than a measurable difference.
+      void recordAudit(deps.db, {
+        action: 'user.sign_in_failed',
+        actorUserId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        ipAddress: meta.ipAddress,
+      }).catch((err: unknown) => deps.logger.warn({ err }, 'could not audit a failed sign-in'))
+    // A failure for an email with no account concerns nobody's data: it goes to the logs
+    // (and their metrics), never to the audit log, which strangers could otherwise grow.
+    else
+      deps.logger.info(
+        { event: 'auth.sign_in_unknown_account', ipAddress: meta.ipAddress },
+        'sign-in failed',
+      )
     await recordSignInFailure(deps.redis, throttle).catch((err: unknown) =>
       deps.logger.warn({ err }, 'sign-in throttle unavailable'),
     )

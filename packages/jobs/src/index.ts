@@ -29,6 +29,7 @@ export {
   cleanupCredentialsJob,
   MAINTENANCE_QUEUE,
   nightlyBackupJob,
+  pruneAuditLogJob,
   purgeIdempotencyKeysJob,
   SCHEDULES,
   type Schedule,

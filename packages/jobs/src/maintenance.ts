@@ -27,12 +27,15 @@ export const purgeIdempotencyKeysJob = defineJob({
 export const sweepOutboxJob = defineJob({ ...housekeeping, name: 'maintenance.sweep-outbox' })
 /**
  * The webhook delivery log: finished deliveries older than 30 days go; a delivery still
- * pending three days after its event (its job was lost) is marked failed.
+ * pending three days after it was last queued (its job was lost) is marked failed.
  */
 export const sweepWebhookDeliveriesJob = defineJob({
   ...housekeeping,
   name: 'maintenance.sweep-webhook-deliveries',
 })
+
+/** The audit log's retention: entries older than AUDIT_LOG_RETENTION_DAYS go. */
+export const pruneAuditLogJob = defineJob({ ...housekeeping, name: 'maintenance.prune-audit-log' })
 
 /** Asks for last night's backup; what a backup is comes with the deployment (Ship it). */
 export const nightlyBackupJob = defineJob({ ...housekeeping, name: 'maintenance.nightly-backup' })
@@ -52,4 +55,5 @@ export const SCHEDULES: Schedule[] = [
   { id: 'sweep-outbox', pattern: '*/10 * * * *', job: sweepOutboxJob },
   { id: 'sweep-webhook-deliveries', pattern: '45 3 * * *', job: sweepWebhookDeliveriesJob },
   { id: 'nightly-backup', pattern: '30 2 * * *', job: nightlyBackupJob },
+  { id: 'prune-audit-log', pattern: '15 4 * * *', job: pruneAuditLogJob },
 ]
