@@ -4,7 +4,7 @@ import {
   purgeExpiredIdempotencyKeys,
   releaseIdempotencyKey,
 } from '@repo/core'
-import { runHoldingClaim, withTenant } from '@repo/db'
+import { ClaimLostError, runHoldingClaim, withTenant } from '@repo/db'
 import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
@@ -274,6 +274,59 @@ describe('Idempotency-Key', () => {
     expect(third).toMatchObject({ outcome: 'replay', response: { status: 503 } })
     expect(await countProjects(orgId, 'Half done')).toBe(1)
     expect(await countProjects(orgId, 'Rolled back')).toBe(0)
+  })
+
+  it('never replays an answer that held a secret, and checks recent sign-in before any replay', async () => {
+    const { headers, orgId, userId } = await signUpOwner(server)
+    await sql('UPDATE users SET email_verified_at = now() WHERE id = $1', [userId])
+    const create = () =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/api-keys`,
+        headers: { ...headers, 'idempotency-key': 'new-key-once' },
+        payload: { name: 'CI', scopes: ['projects:read'] },
+      })
+    const first = await create()
+    expect(first.statusCode).toBe(201)
+    const secret = first.json().key as string
+    // The retry learns it succeeded, and gets neither the secret nor a second key.
+    const retry = await create()
+    expect(retry.statusCode).toBe(409)
+    expect(retry.json().type).toBe('urn:groundwork:problem:idempotent_secret_shown_once')
+    expect(retry.body).not.toContain(secret)
+    expect(
+      await sql('SELECT count(*)::int AS n FROM api_keys WHERE organization_id = $1', [orgId]),
+    ).toEqual([{ n: 1 }])
+    // A session that is no longer recent is refused before anything is replayed.
+    await sql(
+      "UPDATE sessions SET created_at = now() - interval '11 minutes', mfa_verified_at = NULL WHERE user_id = $1",
+      [userId],
+    )
+    const stale = await create()
+    expect(stale.statusCode).toBe(403)
+    expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
+  })
+
+  it('rolls back the change of a request whose claim a retry took over: one effect', async () => {
+    const { orgId, userId } = await signUpOwner(server)
+    const claim = await claimIdempotencyKey(server.deps, {
+      scope: { organizationId: orgId, principal: `user:${userId}`, route: 'test', key: 'slow' },
+      requestHash: 'h',
+      lockMs: 60_000,
+      ttlMs: 3_600_000,
+    })
+    if (claim.outcome !== 'claimed') throw new Error('expected a claim')
+    // This request ran past its lock, and a retry took the key over meanwhile.
+    await sql(
+      "UPDATE idempotency_keys SET locked_until = now() + interval '5 minutes' WHERE organization_id = $1",
+      [orgId],
+    )
+    await expect(
+      runHoldingClaim(claim.claim, () =>
+        createProject(server.deps, { organizationId: orgId, userId }, { name: 'Twice?' }),
+      ),
+    ).rejects.toThrow(ClaimLostError)
+    expect(await countProjects(orgId, 'Twice?')).toBe(0)
   })
 
   it('treats an expired key as new, and purges expired keys of every organization', async () => {

@@ -43,7 +43,7 @@ async function userWithMfa() {
     method: 'POST',
     url: '/v1/auth/mfa/totp/confirm',
     headers: bearer(signUp.json().token),
-    payload: { code: code(-1) },
+    payload: { code: code() },
   })
   expect(confirm.statusCode).toBe(200)
   return {

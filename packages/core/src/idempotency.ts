@@ -125,7 +125,13 @@ export async function claimIdempotencyKey(
       if (existing.lockedUntil.getTime() > now) throw inProgress()
       // Its request died after committing its change: running it again would repeat it.
       if (existing.effectCommittedAt) throw answerLost()
-      const taken = await takeOver({ responseStatus: null, lockedUntil: { lte: new Date(now) } })
+      // effectCommittedAt in the condition too: the request may commit between our read
+      // and this update, and its change must not run twice.
+      const taken = await takeOver({
+        responseStatus: null,
+        effectCommittedAt: null,
+        lockedUntil: { lte: new Date(now) },
+      })
       if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
       throw inProgress()
     }

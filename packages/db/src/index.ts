@@ -24,6 +24,7 @@ export {
 export { createDatabaseProbe, type DatabaseProbe } from './ping.ts'
 export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {
+  ClaimLostError,
   type HeldClaim,
   runHoldingClaim,
   type TenantContext,

@@ -9,6 +9,14 @@ export interface HeldClaim {
 
 const heldClaim = new AsyncLocalStorage<HeldClaim>()
 
+/** The request's Idempotency-Key claim was taken over by a retry; its change rolled back. */
+export class ClaimLostError extends Error {
+  override name = 'ClaimLostError'
+  constructor() {
+    super('the Idempotency-Key claim was taken over by a retry; this change was rolled back')
+  }
+}
+
 /**
  * Runs `work` (the rest of a request) holding an Idempotency-Key claim: every tenant or
  * user transaction it commits also marks the claim "effect committed", atomically with
@@ -51,10 +59,13 @@ async function withSettings<T>(
     if (claim) {
       // Presenting the claim's scope hash makes its row (and only it) visible.
       await tx.$executeRaw`SELECT set_config('app.secret_hash', ${claim.scopeHash}, true)`
-      await tx.idempotencyKey.updateMany({
+      const { count } = await tx.idempotencyKey.updateMany({
         where: { scopeHash: claim.scopeHash, lockedUntil: claim.lockedUntil },
         data: { effectCommittedAt: new Date() },
       })
+      // The claim is no longer this request's: it outlived its lock and a retry took the
+      // key over (and may be making the same change). Roll this one back: one effect.
+      if (count !== 1) throw new ClaimLostError()
     }
     return result
   })

@@ -4,6 +4,7 @@ import {
   authenticateApiKey,
   errors,
   isApiKey,
+  requireRecentAuth,
   resolveMembership,
   roleAtLeast,
 } from '@repo/core'
@@ -113,6 +114,20 @@ export default fp(
     })
 
     // Before validation: a caller without access learns nothing, not even the body schema.
+    // `config.recentAuth`: a sensitive action needs a recent sign-in or step-up. Checked
+    // here, before the handler and before an Idempotency-Key replay, so a stale session
+    // gets 403 whether or not the same request succeeded earlier. A function decides from
+    // the (validated) request when only some requests are sensitive.
+    fastify.addHook('preHandler', async (request) => {
+      const rule = request.routeOptions.config.recentAuth
+      if (!rule || !request.auth) return
+      if (typeof rule === 'function' && !rule(request)) return
+      await requireRecentAuth(fastify.deps, {
+        userId: request.auth.userId,
+        session: request.auth.session,
+      })
+    })
+
     fastify.addHook('preValidation', async (request, reply) => {
       if (request.is404) return
       const rule = request.routeOptions.config.access
@@ -202,6 +217,11 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access
+    /**
+     * The route needs a recent sign-in or step-up (true), or does when the function says
+     * so for this request (e.g. only when it changes a URL).
+     */
+    recentAuth?: boolean | ((request: FastifyRequest) => boolean)
     /**
      * A cookie that may carry a session instead of Authorization, and the scope that
      * session must have (the queue dashboard's: only its routes read it).

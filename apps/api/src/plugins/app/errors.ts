@@ -1,4 +1,5 @@
 import { isAppError } from '@repo/core'
+import { ClaimLostError } from '@repo/db'
 import { Sentry } from '@repo/observability'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -45,6 +46,15 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       }),
     )
   }
+  if (error instanceof ClaimLostError)
+    return sendProblem(
+      reply,
+      problem(409, {
+        type: 'urn:groundwork:problem:idempotency_claim_lost',
+        detail:
+          'A retry with this Idempotency-Key took over while this request was still running, so this request changed nothing. The retry answers for both.',
+      }),
+    )
   const mapped = databaseProblem(error)
   if (mapped) return sendProblem(reply, mapped)
   if (isDependencyDown(error)) {

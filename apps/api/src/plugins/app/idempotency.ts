@@ -9,6 +9,7 @@ import { runHoldingClaim } from '@repo/db'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
+import { problem } from '../../lib/problem.ts'
 
 const IDEMPOTENT_METHODS = new Set(['POST', 'PATCH', 'DELETE'])
 /** Headers a replay repeats; others (dates, request ids, limits) belong to the new answer. */
@@ -28,6 +29,21 @@ function principal(request: FastifyRequest) {
   if (request.apiKey) return `api_key:${request.apiKey.id}`
   if (request.auth) return `user:${request.auth.userId}`
   return `anonymous:${request.ip}`
+}
+
+/** What a retry of a request whose answer held a secret gets instead of that answer. */
+function secretShownOnce() {
+  const body = problem(409, {
+    type: 'urn:groundwork:problem:idempotent_secret_shown_once',
+    title: 'Already done',
+    detail:
+      'The first request with this Idempotency-Key succeeded. Its answer held a secret, which is shown only once, so it is not repeated: read the resource to see the result, and create a new one if the secret was lost.',
+  })
+  return {
+    status: 409,
+    headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+    body: JSON.stringify(body),
+  }
 }
 
 /** Routes that answer with a fresh credential opt out (`config.idempotency: false`). */
@@ -110,7 +126,12 @@ export default fp(
           headers,
           body: body?.toString('utf8') ?? '',
         }
-        if (reply.statusCode >= 200 && reply.statusCode < 300 && body !== undefined) {
+        const succeeded = reply.statusCode >= 200 && reply.statusCode < 300
+        if (succeeded && request.routeOptions.config.answerHoldsSecret) {
+          // The answer holds a secret shown once: never stored, so never replayed. A retry
+          // learns that the first request succeeded, and gets no second effect.
+          await completeIdempotencyKey(fastify.deps, { claim, response: secretShownOnce() })
+        } else if (succeeded && body !== undefined) {
           await completeIdempotencyKey(fastify.deps, { claim, response })
         } else {
           await releaseIdempotencyKey(fastify.deps, { claim, response })
@@ -134,5 +155,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** false: this route answers with a fresh credential; its answers are never stored. */
     idempotency?: boolean
+    /**
+     * The success answer holds a secret shown once (an API key, a signing secret, a TOTP
+     * key): the key is claimed as usual (one effect), but a retry gets 409 instead of the
+     * secret again.
+     */
+    answerHoldsSecret?: boolean
   }
 }

@@ -1,4 +1,4 @@
-import { AppError, errors, recordAudit, requireRecentAuth } from '@repo/core'
+import { AppError, errors, recordAudit } from '@repo/core'
 import {
   type DeadLetter,
   getDeadLetter,
@@ -40,6 +40,8 @@ const params = z.object({
 })
 const adminProblems = { ...authProblems, 403: problemSchema }
 const access = { access: 'platformAdmin' } as const
+// Changing dead letters replays or destroys work: a recent sign-in or step-up first.
+const change = { access: 'platformAdmin', recentAuth: true } as const
 const REDIS_BUDGET_MS = 3_000
 
 /** Opaque to clients: the offset of the next page, base64url. */
@@ -72,11 +74,6 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       })
     })
   const queueFor = (name: string) => fastify.queues.get(name)
-  // Changing dead letters replays or destroys work: a recent sign-in or step-up first.
-  const recentAuth = async (request: FastifyRequest) => {
-    const auth = request.auth as NonNullable<typeof request.auth>
-    await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
-  }
   // Operators' changes to dead letters are audited (who, what, from where).
   const audit = (
     request: FastifyRequest,
@@ -138,7 +135,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/dead-letters/:id/replay',
     {
-      config: access,
+      config: change,
       schema: {
         tags: ['admin'],
         summary: 'Put the job back on its queue with a fresh attempt budget.',
@@ -151,7 +148,6 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      await recentAuth(request)
       if (!(await inTime(replayDeadLetter(dlqNow(), request.params.id, queueFor))))
         throw errors.notFound('The dead letter')
       await audit(request, 'dead_letter.replayed', { deadLetterId: request.params.id })
@@ -162,7 +158,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/dead-letters/replay-all',
     {
-      config: access,
+      config: change,
       schema: {
         tags: ['admin'],
         summary: 'Replay every dead letter.',
@@ -170,7 +166,6 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      await recentAuth(request)
       const replayed = await inTime(replayAllDeadLetters(dlqNow(), queueFor))
       await audit(request, 'dead_letter.replayed_all', { replayed })
       return reply.code(202).send({ replayed })
@@ -180,7 +175,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete(
     '/dead-letters/:id',
     {
-      config: access,
+      config: change,
       schema: {
         tags: ['admin'],
         summary: 'Purge one dead letter.',
@@ -189,7 +184,6 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      await recentAuth(request)
       if ((await inTime(purgeDeadLetters(dlqNow(), request.params.id))) === 0)
         throw errors.notFound('The dead letter')
       await audit(request, 'dead_letter.purged', { deadLetterId: request.params.id })
@@ -200,7 +194,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete(
     '/dead-letters',
     {
-      config: access,
+      config: change,
       schema: {
         tags: ['admin'],
         summary: 'Purge every dead letter.',
@@ -208,7 +202,6 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
-      await recentAuth(request)
       const purged = await inTime(purgeDeadLetters(dlqNow()))
       await audit(request, 'dead_letter.purged_all', { purged })
       return { purged }

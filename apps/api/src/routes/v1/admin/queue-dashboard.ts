@@ -1,4 +1,4 @@
-import { recordAudit, requireRecentAuth } from '@repo/core'
+import { recordAudit } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -15,7 +15,7 @@ const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/queue-dashboard/links',
     {
-      config: { access: 'platformAdmin', idempotency: false },
+      config: { access: 'platformAdmin', idempotency: false, recentAuth: true },
       schema: {
         tags: ['admin'],
         summary:
@@ -30,7 +30,6 @@ const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const ticket = await issueDashboardTicket(fastify.redis, auth.userId)
       await recordAudit(fastify.db, {
         action: 'queue_dashboard.link_created',

@@ -1,11 +1,4 @@
-import {
-  completeMfaChallenge,
-  confirmTotp,
-  disableMfa,
-  requireRecentAuth,
-  setupTotp,
-  stepUp,
-} from '@repo/core'
+import { completeMfaChallenge, confirmTotp, disableMfa, setupTotp, stepUp } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -31,7 +24,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/mfa/totp/setup',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', recentAuth: true, answerHoldsSecret: true },
       schema: {
         tags: ['auth'],
         summary: 'Start TOTP enrolment: a secret and otpauth:// URI for an authenticator app.',
@@ -45,7 +38,6 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
     async (request) => {
       const auth = request.auth as NonNullable<typeof request.auth>
       // A stolen session must not enrol the thief's authenticator.
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       return setupTotp(fastify.deps, { user: auth.user })
     },
   )

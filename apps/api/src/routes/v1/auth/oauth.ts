@@ -18,7 +18,7 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/oauth/:provider/start',
     {
-      config: { access: 'public', limits: limit },
+      config: { access: 'public', limits: limit, answerHoldsSecret: true },
       schema: {
         tags: ['auth'],
         summary: 'Begin signing in with a provider: the URL to send the browser to.',

@@ -1,10 +1,4 @@
-import {
-  API_KEY_SCOPES,
-  createApiKey,
-  listApiKeys,
-  requireRecentAuth,
-  revokeApiKey,
-} from '@repo/core'
+import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requestMeta } from '../../../lib/request-meta.ts'
@@ -46,7 +40,7 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/:orgId/api-keys',
     {
-      config: { access: { organizationRole: 'admin' } },
+      config: { access: { organizationRole: 'admin' }, recentAuth: true, answerHoldsSecret: true },
       schema: {
         tags: ['organizations'],
         summary:
@@ -65,7 +59,6 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const { apiKey, key } = await createApiKey(
         fastify.deps,
         { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },

@@ -1,10 +1,4 @@
-import {
-  createInvitation,
-  listInvitations,
-  requireRecentAuth,
-  resendInvitation,
-  revokeInvitation,
-} from '@repo/core'
+import { createInvitation, listInvitations, resendInvitation, revokeInvitation } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -48,7 +42,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/:orgId/invitations',
     {
-      config: { access: { organizationRole: 'admin' } },
+      config: { access: { organizationRole: 'admin' }, recentAuth: true },
       schema: {
         tags: ['organizations'],
         summary:
@@ -61,7 +55,6 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const invitation = await createInvitation(
         fastify.deps,
         tenant,

@@ -1,4 +1,4 @@
-import { changeMemberRole, listMembers, removeMember, requireRecentAuth } from '@repo/core'
+import { changeMemberRole, listMembers, removeMember } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -47,7 +47,7 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
   fastify.patch(
     '/:orgId/members/:userId',
     {
-      config: { access: { organizationRole: 'admin' } },
+      config: { access: { organizationRole: 'admin' }, recentAuth: true },
       schema: {
         tags: ['organizations'],
         summary: "Change a member's role (owners only for the owner role; never the last owner).",
@@ -62,8 +62,6 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const updated = await changeMemberRole(
         fastify.deps,
         tenant,
@@ -78,7 +76,12 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
     '/:orgId/members/:userId',
     {
       // Any member may remove themself (leave); removing others is checked in core (admin+).
-      config: { access: { organizationRole: 'member' } },
+      config: {
+        access: { organizationRole: 'member' },
+        // Leaving is always allowed; removing someone else is a sensitive action.
+        recentAuth: (request) =>
+          (request.params as { userId: string }).userId !== request.auth?.userId,
+      },
       schema: {
         tags: ['organizations'],
         summary: 'Remove a member, or leave (your own user id). Never the last owner.',
@@ -88,10 +91,6 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const auth = request.auth as NonNullable<typeof request.auth>
-      // Leaving is always allowed; removing someone else is a sensitive action.
-      if (request.params.userId !== auth.userId)
-        await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       await removeMember(
         fastify.deps,
         tenant,

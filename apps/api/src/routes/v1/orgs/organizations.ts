@@ -4,7 +4,6 @@ import {
   getOrganization,
   listOrganizations,
   renameOrganization,
-  requireRecentAuth,
 } from '@repo/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -109,7 +108,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete(
     '/:orgId',
     {
-      config: { access: { organizationRole: 'owner' } },
+      config: { access: { organizationRole: 'owner' }, recentAuth: true },
       schema: {
         tags: ['organizations'],
         summary: 'Delete the organization and everything in it (owner only).',
@@ -119,9 +118,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const auth = request.auth as NonNullable<typeof request.auth>
       // Destroying everything is a sensitive action: a recent second factor when MFA is on.
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       await deleteOrganization(fastify.deps, tenant, requestMeta(request))
       return reply.code(204).send(null)
     },

@@ -6,7 +6,6 @@ import {
   listWebhookDeliveries,
   listWebhookEndpoints,
   redeliverWebhook,
-  requireRecentAuth,
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from '@repo/core'
@@ -136,7 +135,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/:orgId/webhook-endpoints',
     {
-      config: { access: admin },
+      config: { access: admin, recentAuth: true, answerHoldsSecret: true },
       schema: {
         tags: ['webhooks'],
         summary:
@@ -149,7 +148,6 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const { endpoint, secret } = await createWebhookEndpoint(
         fastify.deps,
         { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
@@ -203,7 +201,11 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
   fastify.patch(
     '/:orgId/webhook-endpoints/:endpointId',
     {
-      config: { access: admin },
+      config: {
+        access: admin,
+        // Pointing deliveries somewhere new is sensitive; other changes are not.
+        recentAuth: (request) => (request.body as { url?: string }).url !== undefined,
+      },
       schema: {
         tags: ['webhooks'],
         summary:
@@ -224,8 +226,6 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const auth = request.auth as NonNullable<typeof request.auth>
-      if (request.body.url !== undefined)
-        await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const endpoint = await updateWebhookEndpoint(
         fastify.deps,
         { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
@@ -271,7 +271,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/:orgId/webhook-endpoints/:endpointId/rotate-secret',
     {
-      config: { access: admin },
+      config: { access: admin, recentAuth: true, answerHoldsSecret: true },
       schema: {
         tags: ['webhooks'],
         summary:
@@ -282,8 +282,6 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const auth = request.auth as NonNullable<typeof request.auth>
-      await requireRecentAuth(fastify.deps, { userId: auth.userId, session: auth.session })
       const { endpoint, secret } = await rotateWebhookSecret(
         fastify.deps,
         tenant,
