@@ -356,7 +356,7 @@ describe('invitations', () => {
   const invitationToken = async (email: string, nth = 1) => {
     await waitUntil(
       () =>
-        sink.messages.filter((m) => m.to.includes(email) && m.subject.includes('invited you'))
+        sink.messages.filter((m) => m.to.includes(email) && m.subject.includes('invited to join'))
           .length >= nth,
       {
         what: `invitation email ${nth} to ${email}`,
@@ -364,7 +364,7 @@ describe('invitations', () => {
       },
     )
     const mails = sink.messages.filter(
-      (m) => m.to.includes(email) && m.subject.includes('invited you'),
+      (m) => m.to.includes(email) && m.subject.includes('invited to join'),
     )
     return tokenIn((mails[nth - 1] as { text: string }).text, '/invitations/accept')
   }
@@ -519,7 +519,7 @@ describe('no live token sits readable where jobs wait', () => {
     expect(tokens.length).toBeGreaterThanOrEqual(5)
     expect([...templates].join('|')).toMatch(/Confirm your email/)
     expect([...templates].join('|')).toMatch(/Reset your password/)
-    expect([...templates].join('|')).toMatch(/invited you/)
+    expect([...templates].join('|')).toMatch(/invited to join/)
 
     const redis = new Redis(services().redis.url)
     const dump: string[] = []

@@ -86,6 +86,8 @@ describe('transactional email', () => {
     expect(mail.html).not.toContain('<script>')
     expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
     expect(mail.html).not.toContain('<b>admin</b>')
+    // Nothing a user typed reaches the subject line.
+    expect(mail.subject).toBe('You are invited to join a team on Groundwork')
   })
 
   it('tells admins that a webhook endpoint was disabled, escaping its URL', async () => {
@@ -100,7 +102,7 @@ describe('transactional email', () => {
     })) as Job
     await job.waitUntilFinished(events, 10_000)
     const mail = await sink.waitFor((m) => m.to.includes('admin@example.com'))
-    expect(mail.subject).toBe('A webhook endpoint of Acme was disabled')
+    expect(mail.subject).toBe('A webhook endpoint was disabled')
     expect(mail.text).toContain(
       'Deliveries to https://hooks.example.com/in?a=1&b=<x> failed 5 times',
     )

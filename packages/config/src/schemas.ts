@@ -126,6 +126,9 @@ export const apiServerEnv = z.object({
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_USER_PER_MINUTE: positiveInt(300),
   RATE_LIMIT_ORG_PER_MINUTE: positiveInt(1_200),
+  /** Invitation emails (new and resent) per minute, per inviting user and per organization. */
+  INVITATION_RATE_LIMIT_USER_PER_MINUTE: positiveInt(10),
+  INVITATION_RATE_LIMIT_ORG_PER_MINUTE: positiveInt(30),
   /** Signing secret of the Stripe webhook endpoint (`whsec_...`); unset: the route is off. */
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** How old a signed Stripe delivery may be (replays of older ones are refused). */

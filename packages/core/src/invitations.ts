@@ -63,10 +63,13 @@ async function emailInvitation(
  */
 export async function createInvitation(
   deps: CoreDeps,
-  actor: ActingMember,
+  actor: ActingMember & { emailVerified: boolean },
   input: { email: string; role: MembershipRole; inviterName: string },
   meta: RequestMeta = {},
 ) {
+  // Invitations email any address: only from an account that proved its own, so a
+  // throwaway sign-up cannot turn the product into a spam relay.
+  if (!actor.emailVerified) throw errors.emailNotVerified('inviting people')
   if (!roleAtLeast(actor.role, input.role))
     throw errors.forbidden('You cannot invite someone with a role above your own.')
   const email = input.email.trim().toLowerCase()
@@ -177,10 +180,11 @@ export async function revokeInvitation(
 /** Sends a pending invitation again with a new token (the old link stops working) and a new expiry. */
 export async function resendInvitation(
   deps: CoreDeps,
-  actor: ActingMember,
+  actor: ActingMember & { emailVerified: boolean },
   input: { invitationId: string; inviterName: string },
   meta: RequestMeta = {},
 ) {
+  if (!actor.emailVerified) throw errors.emailNotVerified('inviting people')
   const token = generateSecret()
   await withTenant(deps.db, actor, async (tx) => {
     await assertMayManage(tx, actor, input.invitationId)

@@ -61,7 +61,9 @@ export function renderEmail(job: EmailJob, url: string): RenderedEmail {
       }
     case 'invitation':
       return {
-        subject: `${job.inviterName} invited you to ${job.organizationName}`,
+        // A fixed subject: what users typed (names) stays in the body, escaped, never in
+        // the header where it would pose as the sender's own words.
+        subject: 'You are invited to join a team on Groundwork',
         ...layout({
           greeting: `Hi ${job.name},`,
           body: `${job.inviterName} invited you to join ${job.organizationName}. The invitation works once and expires in 7 days.`,
@@ -72,7 +74,7 @@ export function renderEmail(job: EmailJob, url: string): RenderedEmail {
       }
     case 'webhook-endpoint-disabled':
       return {
-        subject: `A webhook endpoint of ${job.organizationName} was disabled`,
+        subject: 'A webhook endpoint was disabled',
         ...layout({
           greeting: `Hi ${job.name},`,
           body: `Deliveries to ${job.endpointUrl} failed ${job.failures} times in a row, so it no longer receives events from ${job.organizationName}. Fix the endpoint, then enable it again; events from while it was disabled are not sent.`,

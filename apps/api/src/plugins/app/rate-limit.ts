@@ -17,9 +17,14 @@ export interface RouteLimits {
   ip?: number | false
   user?: number | false
   organization?: number | false
+  /**
+   * Routes naming the same bucket count together (invitations and their resends); by
+   * default each route with its own numbers has buckets of its own.
+   */
+  bucket?: string
 }
 
-type Tier = keyof RouteLimits
+type Tier = 'ip' | 'user' | 'organization'
 const WINDOW_SECONDS = 60
 /** Past this, a request does not wait for Redis to count it (a frozen Redis answers never). */
 const LIMITER_TIMEOUT_MS = 200
@@ -94,7 +99,8 @@ export default fp(
         const setting = own[tier]
         if (setting === false || subject === undefined) return []
         const limit = setting ?? defaults[tier]
-        const bucket = setting === undefined ? `${tier}:default:` : `${tier}:${route}:`
+        const bucket =
+          setting === undefined ? `${tier}:default:` : `${tier}:${own.bucket ?? route}:`
         const limiter = limiterFor(`${bucket}${limit}:`, limit)
         return [{ tier, limit, consumed: limiter.consume(subject) }]
       })

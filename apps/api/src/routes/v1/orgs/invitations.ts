@@ -39,10 +39,17 @@ const invitationParams = z.object({ orgId: idSchema, invitationId: idSchema })
 
 /** Invitations of an organization: /v1/orgs/:orgId/invitations/* (admins and owners). */
 const invitations: FastifyPluginAsyncZod = async (fastify) => {
+  // Invitation emails reach any address: a bucket of their own per inviting user and per
+  // organization (invitations and resends together), on top of the default limits.
+  const inviteLimits = {
+    user: fastify.config.INVITATION_RATE_LIMIT_USER_PER_MINUTE,
+    organization: fastify.config.INVITATION_RATE_LIMIT_ORG_PER_MINUTE,
+    bucket: 'invitation-emails',
+  }
   fastify.post(
     '/:orgId/invitations',
     {
-      config: { access: { organizationRole: 'admin' }, recentAuth: true },
+      config: { access: { organizationRole: 'admin' }, recentAuth: true, limits: inviteLimits },
       schema: {
         tags: ['organizations'],
         summary:
@@ -57,7 +64,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
       const auth = request.auth as NonNullable<typeof request.auth>
       const invitation = await createInvitation(
         fastify.deps,
-        tenant,
+        { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
         { ...request.body, inviterName: auth.user.name },
         requestMeta(request),
       )
@@ -113,7 +120,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/:orgId/invitations/:invitationId/resend',
     {
-      config: { access: { organizationRole: 'admin' } },
+      config: { access: { organizationRole: 'admin' }, recentAuth: true, limits: inviteLimits },
       schema: {
         tags: ['organizations'],
         summary: 'Email a pending invitation again with a new link and expiry.',
@@ -126,7 +133,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
       const auth = request.auth as NonNullable<typeof request.auth>
       await resendInvitation(
         fastify.deps,
-        tenant,
+        { ...tenant, emailVerified: auth.user.emailVerifiedAt !== null },
         { invitationId: request.params.invitationId, inviterName: auth.user.name },
         requestMeta(request),
       )
