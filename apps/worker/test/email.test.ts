@@ -3,7 +3,7 @@ import { sealEmailLink } from '@repo/core'
 import { EMAIL_JOB, EMAIL_QUEUE, emailJob, enqueueJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { type SmtpSink, startSmtpSink, useIsolatedServices } from '@repo/testing'
-import { type Job, Queue, QueueEvents, type Worker } from 'bullmq'
+import { Worker as BullWorker, type Job, Queue, QueueEvents, type Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
@@ -199,5 +199,46 @@ describe('transactional email', () => {
     )
     expect(((await queue.getJob(job.id as string)) as Job).attemptsMade).toBe(1)
     expect(sink.messages.length).toBe(before)
+  })
+
+  it('sends what a user is waiting for before bulk mail queued earlier', async () => {
+    // A queue of its own with no worker yet, so the backlog is there before anything runs.
+    const backlogQueue = new Queue('email-priority-test', {
+      connection: { url: services().redis.url },
+    })
+    const definition = { ...emailJob, queue: 'email-priority-test' }
+    try {
+      for (let i = 0; i < 15; i++)
+        await enqueueJob(backlogQueue, definition, {
+          template: 'invitation',
+          to: `bulk-${i}@example.com`,
+          name: 'Bulk',
+          sealedUrl: sealed(`https://app.example.com/invitations/accept?token=bulk${i}`),
+          organizationName: 'Noisy tenant',
+          inviterName: 'Spammy',
+        })
+      await enqueueJob(backlogQueue, definition, {
+        template: 'password-reset',
+        to: 'waiting@example.com',
+        name: 'Waiting',
+        sealedUrl: sealed('https://app.example.com/reset-password?token=waiting'),
+      })
+      const order: string[] = []
+      const drained = new Promise<void>((done) => {
+        const consumer = new BullWorker(
+          'email-priority-test',
+          async (job) => {
+            order.push((job.data as { payload: { to: string } }).payload.to)
+            if (order.length === 16) setImmediate(() => void consumer.close().then(done))
+          },
+          { connection: { url: services().redis.url }, concurrency: 1 },
+        )
+      })
+      await drained
+      expect(order[0]).toBe('waiting@example.com')
+    } finally {
+      await backlogQueue.obliterate({ force: true })
+      await backlogQueue.close()
+    }
   })
 })

@@ -31,7 +31,7 @@ export async function addToOutbox<S extends z.ZodType>(
       queue: definition.queue,
       jobName: definition.name,
       data: data as object,
-      options: jobOptions(definition),
+      options: jobOptions(definition, { payload: data.payload }),
     },
   })
 }

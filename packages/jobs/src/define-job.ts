@@ -19,6 +19,11 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   timeoutMs: number
   /** Finished jobs kept for inspection: completed by age (s) and count, failed by age. */
   keep: { completed: { age: number; count: number }; failed: { age: number } }
+  /**
+   * BullMQ priority of a job with this payload (1 is the highest): on a shared queue,
+   * what a user is waiting for goes before bulk work. Unset: no priority.
+   */
+  priority?: (payload: z.output<S>) => number
 }
 
 type Defaults = 'attempts' | 'backoff' | 'timeoutMs' | 'keep'
@@ -107,14 +112,22 @@ export function readJobEnvelope<S extends z.ZodType>(
 }
 
 /** BullMQ options from the definition; `jobId` (from a business key) makes enqueueing idempotent. */
-export function jobOptions(definition: JobDefinition, options: { jobId?: string } = {}) {
+export function jobOptions<S extends z.ZodType>(
+  definition: JobDefinition<S>,
+  options: { jobId?: string; payload?: z.output<S> } = {},
+) {
   if (options.jobId?.includes(':')) throw new Error(`job id ${options.jobId} contains ':'`)
+  const priority =
+    definition.priority && options.payload !== undefined
+      ? definition.priority(options.payload)
+      : undefined
   return {
     attempts: definition.attempts,
     backoff: { ...definition.backoff },
     removeOnComplete: { ...definition.keep.completed },
     removeOnFail: { ...definition.keep.failed },
     ...(options.jobId ? { jobId: options.jobId } : {}),
+    ...(priority !== undefined ? { priority } : {}),
   }
 }
 
@@ -135,5 +148,9 @@ export async function enqueueJob<S extends z.ZodType>(
       `job ${definition.name} belongs to queue ${definition.queue}, not ${queue.name}`,
     )
   const data = jobEnvelope(definition, payload, options.context)
-  return queue.add(definition.name, data, jobOptions(definition, options))
+  return queue.add(
+    definition.name,
+    data,
+    jobOptions(definition, { ...options, payload: data.payload }),
+  )
 }

@@ -43,6 +43,9 @@ export const emailJobSchema = z.discriminatedUnion('template', [
 
 export type EmailJob = z.infer<typeof emailJobSchema>
 
+/** Templates a user is waiting for, sent before the others. */
+const TRANSACTIONAL = new Set<EmailJob['template']>(['verify-email', 'password-reset'])
+
 /**
  * The email job: retried with backoff for a flaky SMTP server (six attempts over about
  * two minutes), each attempt bounded (SMTP has its own timeouts inside this one).
@@ -56,4 +59,7 @@ export const emailJob = defineJob({
   attempts: 6,
   backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
   timeoutMs: 60_000,
+  // Someone is waiting for these (verification, reset): they pass bulk mail (invitations,
+  // notices) on the shared queue, so one tenant's burst never delays another's sign-in.
+  priority: (email) => (TRANSACTIONAL.has(email.template) ? 1 : 10),
 })
