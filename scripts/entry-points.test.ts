@@ -191,9 +191,17 @@ const production = {
   API_PUBLIC_URL: 'https://api.example.com',
   APP_URL: 'https://app.example.com',
   SMTP_URL: 'smtps://mail.example.com:465',
+  TRUST_PROXY: '10.0.0.0/8',
 }
 const required = {
-  api: ['DATABASE_URL', 'REDIS_URL', 'MFA_ENCRYPTION_KEY', 'API_PUBLIC_URL', 'APP_URL'],
+  api: [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'MFA_ENCRYPTION_KEY',
+    'API_PUBLIC_URL',
+    'APP_URL',
+    'TRUST_PROXY',
+  ],
   worker: [
     'DATABASE_URL',
     'WORKER_DATABASE_URL',

@@ -219,6 +219,7 @@ try {
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     API_PUBLIC_URL: 'http://127.0.0.1',
     APP_URL: 'https://app.example.com',
+    TRUST_PROXY: 'loopback',
     LOG_LEVEL: 'warn',
     DATABASE_URL: database.appUrl,
     DATABASE_POOL_MAX: String(POOL_MAX),

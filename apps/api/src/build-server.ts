@@ -54,7 +54,7 @@ export async function buildServer(
     connectionTimeout: env.REQUEST_TIMEOUT_MS,
     requestTimeout: env.REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
-    trustProxy: trustProxy(env.TRUST_PROXY),
+    trustProxy: trustProxy(env.TRUST_PROXY ?? 'loopback'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // URLs the router refuses before any route or hook (malformed, a segment over 200
     // characters) get the same problem+json as everything else.

@@ -24,6 +24,14 @@ export const apiEnvSchema = runtimeEnv
   .extend(webhooksEnv.shape)
   .superRefine(productionChecks)
   .superRefine((env, ctx) => {
+    // Who may name the client address is a fact of the deployment, never a guess.
+    if (env.NODE_ENV === 'production' && !env.TRUST_PROXY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message:
+          'is required in production: the proxies in front of the API (IPs/CIDRs), `loopback` when the web app calls it from the same host, or `false`',
+      })
     // Links the API hands out (the queue dashboard's) must name where it is reached.
     if (env.NODE_ENV === 'production' && !env.API_PUBLIC_URL)
       ctx.addIssue({

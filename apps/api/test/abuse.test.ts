@@ -72,6 +72,49 @@ describe('rate limits on auth routes', () => {
   })
 })
 
+describe('IPv6 clients', () => {
+  it('count as their /64 for per-address limits: rotating addresses in one network gains nothing', async () => {
+    const codes: number[] = []
+    for (let i = 1; i <= 6; i++) {
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-up',
+        payload: { email: `v6-${i}@example.com`, password, name: 'x' },
+        // A fresh address each time, all in 2001:db8:6:6::/64.
+        remoteAddress: `2001:db8:6:6:${i.toString(16)}::${i}`,
+      })
+      codes.push(res.statusCode)
+    }
+    expect(codes).toEqual([201, 201, 201, 201, 201, 429])
+    // The neighbouring /64 is another client.
+    const neighbour = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email: 'v6-neighbour@example.com', password, name: 'x' },
+      remoteAddress: '2001:db8:6:7::1',
+    })
+    expect(neighbour.statusCode).toBe(201)
+  })
+
+  it('are throttled per account and /64 when guessing a password from rotating addresses', async () => {
+    const email = 'v6-victim@example.com'
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Victim' },
+      remoteAddress: '10.1.0.2',
+    })
+    for (let i = 1; i <= 6; i++)
+      expect(
+        (await signIn(unlimited, email, `guess-${i}-xxxxx`, `2001:db8:7:7::${i.toString(16)}`))
+          .statusCode,
+      ).toBe(401)
+    const blocked = await signIn(unlimited, email, password, '2001:db8:7:7::ffff')
+    expect(blocked.statusCode).toBe(429)
+    expect(blocked.json().type).toBe('urn:groundwork:problem:sign_in_throttled')
+  })
+})
+
 describe('client addresses behind the web app', () => {
   it('count per forwarded client when the peer is a trusted proxy, and ignore forged headers otherwise', async () => {
     const signUp = (i: number, remoteAddress: string, forwardedFor: string) =>

@@ -15,6 +15,7 @@ const production = {
   MFA_ENCRYPTION_KEY: key,
   API_PUBLIC_URL: 'https://api.example.com',
   APP_URL: 'https://app.example.com',
+  TRUST_PROXY: '10.0.0.0/8',
 }
 
 describe('API environment', () => {
@@ -54,6 +55,14 @@ describe('API environment', () => {
       parseEnv(apiEnvSchema, { ...development, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' })
         .WEBHOOKS_ALLOW_PRIVATE_TARGETS,
     ).toBe(true)
+  })
+
+  it('requires the proxy setting in production instead of guessing it', () => {
+    const { TRUST_PROXY: _, ...withoutProxy } = production
+    expect(() => parseEnv(apiEnvSchema, withoutProxy)).toThrowError(
+      /TRUST_PROXY: is required in production/,
+    )
+    expect(parseEnv(apiEnvSchema, development).TRUST_PROXY).toBeUndefined()
   })
 
   it('requires the public URL in production, for the links the API hands out', () => {

@@ -85,11 +85,14 @@ export const apiServerEnv = z.object({
     )
     .pipe(z.array(z.url({ error: 'must list origins like https://app.example.com' }))),
   /**
-   * Which proxies may tell us the client address (X-Forwarded-For): `loopback` (default:
-   * the web app's server on the same host), a comma-separated list of IPs/CIDRs, or
-   * `false`. Per-IP limits need the real client address, not the proxy's.
+   * Which proxies may tell us the client address (X-Forwarded-For): `loopback` (the web
+   * app's server on the same host), a comma-separated list of IPs/CIDRs (a load balancer's
+   * subnet), or `false`. Per-IP limits need the real client address, not the proxy's.
+   * Unset: `loopback` in development and tests; required in production, where a wrong
+   * guess either shares one address among every user (one limit for all, which anyone
+   * could exhaust) or lets clients forge theirs.
    */
-  TRUST_PROXY: z.string().default('loopback'),
+  TRUST_PROXY: z.string().min(1).optional(),
   /**
    * The API's public URL (https://api.example.com), for links the API hands out (the
    * queue dashboard's). Required in production; unset elsewhere: http://API_HOST:API_PORT.
@@ -126,6 +129,11 @@ export const apiServerEnv = z.object({
   RATE_LIMIT_IP_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_USER_PER_MINUTE: positiveInt(300),
   RATE_LIMIT_ORG_PER_MINUTE: positiveInt(1_200),
+  /**
+   * IPv6 clients count as their network of this prefix for every per-address limit and
+   * throttle: one host usually holds a whole /64.
+   */
+  RATE_LIMIT_IPV6_PREFIX: z.coerce.number().int().min(32).max(128).default(64),
   /** Invitation emails (new and resent) per minute, per inviting user and per organization. */
   INVITATION_RATE_LIMIT_USER_PER_MINUTE: positiveInt(10),
   INVITATION_RATE_LIMIT_ORG_PER_MINUTE: positiveInt(30),

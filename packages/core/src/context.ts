@@ -34,6 +34,8 @@ export interface CoreDeps {
 /** Where a request came from, for sessions and the audit log. */
 export interface RequestMeta {
   ipAddress?: string | undefined
+  /** What per-address limits count by: the IPv4 address or the IPv6 /64 (clientNetwork). */
+  clientNetwork?: string | undefined
   userAgent?: string | undefined
   /** Carried into the jobs a request starts, so their logs join the request's. */
   requestId?: string | undefined

@@ -10,6 +10,7 @@ export {
 export { AppError, errors, isAppError } from './app-error.ts'
 export { pruneAuditLog, recordAudit } from './audit.ts'
 export { changePassword } from './change-password.ts'
+export { clientNetwork } from './client-network.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
 export { createProject } from './create-project.ts'

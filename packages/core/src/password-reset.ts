@@ -24,7 +24,7 @@ export async function requestPasswordReset(
   const email = input.email.trim().toLowerCase()
   // Per account and client address: nobody floods an inbox, and an attacker's requests
   // cannot use up the owner's own (the per-IP limit caps each address overall).
-  const counter = `groundwork:reset:${hashSecret(`${email}\n${meta.ipAddress ?? ''}`).slice(0, 32)}`
+  const counter = `groundwork:reset:${hashSecret(`${email}\n${meta.clientNetwork ?? meta.ipAddress ?? ''}`).slice(0, 32)}`
   // Redis down: count nothing and send. The per-IP limit still holds (from memory), and
   // the email waits in the outbox, so a reset works through the outage.
   const requests = await deps.redis

@@ -28,7 +28,7 @@ export async function signInUser(
   meta: RequestMeta = {},
 ) {
   const email = input.email.trim().toLowerCase()
-  const throttle = signInThrottleKey(email, meta.ipAddress)
+  const throttle = signInThrottleKey(email, meta.clientNetwork ?? meta.ipAddress)
   // With Redis down the throttle cannot count: sign-in stays available (logged), and the
   // per-IP limits fail open the same way. A throttled caller still gets its 429.
   await assertSignInAllowed(deps.redis, throttle).catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { AppError } from '@repo/core'
+import { AppError, clientNetwork } from '@repo/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
@@ -136,7 +136,10 @@ export default fp(
 
     // Per address first, before authentication or any parsing work.
     fastify.addHook('onRequest', async (request, reply) => {
-      await count(request, reply, [['ip', request.ip]])
+      // An IPv6 client counts as its /64 (RATE_LIMIT_IPV6_PREFIX): one host, one key.
+      await count(request, reply, [
+        ['ip', clientNetwork(request.ip, fastify.config.RATE_LIMIT_IPV6_PREFIX)],
+      ])
     })
     // After the access check (registered earlier) has named the caller and organization.
     fastify.addHook('preValidation', async (request, reply) => {
