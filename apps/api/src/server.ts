@@ -1,3 +1,4 @@
+import './thread-pool.ts'
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
 import { flushSentry } from '@repo/observability'

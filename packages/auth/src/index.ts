@@ -6,9 +6,12 @@ export {
   type OAuthProviderConfig,
 } from './oauth-providers.ts'
 export {
+  configurePasswordHashing,
   hashPassword,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  PasswordHashingBusyError,
+  passwordHashingLoad,
   passwordProblem,
   verifyPassword,
 } from './password.ts'

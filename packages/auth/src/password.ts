@@ -1,5 +1,6 @@
 import { hash, verify } from '@node-rs/argon2'
 import { dictionary } from '@zxcvbn-ts/language-common'
+import pLimit, { type LimitFunction } from 'p-limit'
 
 /** NIST SP 800-63B: a floor on length, a generous ceiling, no composition rules. */
 export const PASSWORD_MIN_LENGTH = 10
@@ -29,8 +30,41 @@ export function passwordProblem(
   return undefined
 }
 
+/**
+ * Argon2id runs on libuv's thread pool, which dns.lookup and fs share: unbounded, a burst
+ * of sign-ins would occupy every thread and stall everything else. At most `concurrency`
+ * hashes run at once, at most `maxQueued` wait; past that, PasswordHashingBusyError (the
+ * API answers 503 with Retry-After) instead of an ever longer queue. The apps configure it
+ * at start (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE) and size the thread pool
+ * above it.
+ */
+let slots: LimitFunction = pLimit(2)
+let maxQueued = 32
+
+export function configurePasswordHashing(options: { concurrency: number; maxQueued: number }) {
+  slots = pLimit(options.concurrency)
+  maxQueued = options.maxQueued
+}
+
+/** Right now: hashes running and waiting (for tests and metrics). */
+export function passwordHashingLoad() {
+  return { active: slots.activeCount, queued: slots.pendingCount }
+}
+
+export class PasswordHashingBusyError extends Error {
+  override name = 'PasswordHashingBusyError'
+  constructor() {
+    super('too many password checks at once')
+  }
+}
+
+function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (slots.pendingCount >= maxQueued) return Promise.reject(new PasswordHashingBusyError())
+  return slots(work)
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2ID)
+  return inSlot(() => hash(password, ARGON2ID))
 }
 
 // Verified against when the account does not exist, so a miss costs what a hit costs.
@@ -45,10 +79,12 @@ export async function verifyPassword(
   storedHash: string | null | undefined,
   password: string,
 ): Promise<boolean> {
+  const against = storedHash ?? (await dummyHash)
   try {
-    const ok = await verify(storedHash ?? (await dummyHash), password)
+    const ok = await inSlot(() => verify(against, password))
     return ok && Boolean(storedHash)
-  } catch {
+  } catch (error) {
+    if (error instanceof PasswordHashingBusyError) throw error
     return false
   }
 }

@@ -204,6 +204,13 @@ export const authEnv = z.object({
   /** Requests per minute and client IP to sign-up and sign-in (and later reset/verify). */
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   /**
+   * Argon2id hashes at once per process (each takes a libuv thread and a core for tens of
+   * milliseconds), and how many may wait; past that, 503 with Retry-After. The thread pool
+   * is sized above it (apps/api/src/thread-pool.ts) so DNS and files keep threads.
+   */
+  PASSWORD_HASH_CONCURRENCY: positiveInt(2),
+  PASSWORD_HASH_QUEUE: positiveInt(32),
+  /**
    * 32 random bytes, base64 (`openssl rand -base64 32`): encrypts secrets at rest (TOTP
    * keys, webhook signing secrets). Required in production; development and tests use a
    * fixed, public key.

@@ -1,4 +1,9 @@
-import { githubProvider, googleProvider, type OAuthProvider } from '@repo/auth'
+import {
+  configurePasswordHashing,
+  githubProvider,
+  googleProvider,
+  type OAuthProvider,
+} from '@repo/auth'
 import { secretsKey } from '@repo/config'
 import type { CoreDeps } from '@repo/core'
 import type { FastifyInstance } from 'fastify'
@@ -8,6 +13,10 @@ import type { ApiEnv } from '../../env.ts'
 /** What business functions in @repo/core need, built once from config. */
 export default fp(
   async function core(fastify: FastifyInstance) {
+    configurePasswordHashing({
+      concurrency: fastify.config.PASSWORD_HASH_CONCURRENCY,
+      maxQueued: fastify.config.PASSWORD_HASH_QUEUE,
+    })
     fastify.decorate('deps', {
       appUrl: fastify.config.APP_URL,
       oauthProviders: oauthProviders(fastify.config),

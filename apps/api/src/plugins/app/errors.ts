@@ -1,3 +1,4 @@
+import { PasswordHashingBusyError } from '@repo/auth'
 import { isAppError } from '@repo/core'
 import { ClaimLostError } from '@repo/db'
 import { Sentry } from '@repo/observability'
@@ -43,6 +44,16 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
             ? `An unexpected error occurred. Quote request id ${request.id} when reporting it.`
             : error.userMessage,
         ...(error.fields ? { errors: error.fields } : {}),
+      }),
+    )
+  }
+  if (error instanceof PasswordHashingBusyError) {
+    reply.header('retry-after', '1')
+    return sendProblem(
+      reply,
+      problem(503, {
+        type: 'urn:groundwork:problem:busy',
+        detail: 'Too many sign-ins are being checked right now. Try again in a second.',
       }),
     )
   }
