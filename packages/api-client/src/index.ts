@@ -11,6 +11,13 @@ export interface ApiClientOptions {
   token?: string
   /** Forwarded as X-Request-Id, to follow one action through the API's logs. */
   requestId?: string
+  /**
+   * The end user's address, for a server calling the API on a user's behalf (the web
+   * app): sent as X-Forwarded-For, which the API believes only from the proxies in its
+   * TRUST_PROXY. Per-address limits, sessions and the audit log then see the user, not
+   * the server; from anyone else the header is ignored.
+   */
+  clientAddress?: string
   fetch?: typeof fetch
 }
 
@@ -28,6 +35,7 @@ export function createApiClient(options: ApiClientOptions) {
     onRequest({ request }) {
       if (options.token) request.headers.set('authorization', `Bearer ${options.token}`)
       if (options.requestId) request.headers.set('x-request-id', options.requestId)
+      if (options.clientAddress) request.headers.set('x-forwarded-for', options.clientAddress)
       return request
     },
   }

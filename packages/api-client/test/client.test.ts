@@ -45,6 +45,16 @@ describe('createApiClient', () => {
     expect(read.data).toMatchObject({ id: orgId, name: 'Typed Inc', role: 'owner' })
   })
 
+  it("passes the end user's address, which the API believes from a trusted proxy (loopback here)", async () => {
+    const anonymous = createApiClient({ baseUrl, clientAddress: '203.0.113.50' })
+    const signUp = await anonymous.POST('/v1/auth/sign-up', {
+      body: { email: 'behind@example.com', password: 'correct horse battery staple', name: 'Bo' },
+    })
+    const api = createApiClient({ baseUrl, token: signUp.data?.token as string })
+    const sessions = await api.GET('/v1/auth/sessions')
+    expect(sessions.data?.data.map((s) => s.ipAddress)).toEqual(['203.0.113.50'])
+  })
+
   it('surfaces problem+json errors as typed error bodies', async () => {
     const api = createApiClient({ baseUrl })
     const res = await api.GET('/v1/auth/me')
