@@ -171,6 +171,32 @@ describe('password guessing', () => {
   })
 })
 
+describe('password guessing from many addresses', () => {
+  it('slows the account briefly past 20 failures, while its owner still gets in from a known network', async () => {
+    const email = 'spread-victim@example.com'
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Victim' },
+      remoteAddress: '10.3.0.1',
+    })
+    // The owner has signed in from home before.
+    expect((await signIn(unlimited, email, password, '10.3.0.1')).statusCode).toBe(200)
+    // Twenty-one guesses, each from a fresh address: no address reaches its own limit.
+    for (let i = 1; i <= 21; i++)
+      expect((await signIn(unlimited, email, `guess-${i}-xxxxx`, `10.4.${i}.1`)).statusCode).toBe(
+        401,
+      )
+    // A new address now waits, briefly: the account is being guessed at.
+    const slowed = await signIn(unlimited, email, password, '10.4.200.1')
+    expect(slowed.statusCode).toBe(429)
+    expect(slowed.json().type).toBe('urn:groundwork:problem:sign_in_throttled')
+    expect(Number(slowed.headers['retry-after'])).toBeLessThanOrEqual(60)
+    // The owner, from a network they signed in from, is not locked out.
+    expect((await signIn(unlimited, email, password, '10.3.0.1')).statusCode).toBe(200)
+  })
+})
+
 describe('security headers and CORS', () => {
   it('sends helmet headers on every answer', async () => {
     const res = await server.inject({ url: '/healthz' })

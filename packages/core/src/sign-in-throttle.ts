@@ -11,9 +11,42 @@ export interface ThrottleStore {
   del(...keys: string[]): Promise<number>
 }
 
-const FREE_FAILURES = 5
-const MAX_DELAY_MS = 15 * 60_000
+export interface ThrottlePolicy {
+  /** Failures allowed before any wait. */
+  free: number
+  /** The longest wait; it doubles from 1 s up to this. */
+  maxDelayMs: number
+}
+
+/** Per account and client address: the attacker's own address slows down, hard. */
+export const ADDRESS_POLICY: ThrottlePolicy = { free: 5, maxDelayMs: 15 * 60_000 }
+/**
+ * Per account across all addresses (guessing from rotating addresses): more room, and a
+ * short cap, so nobody can lock the owner out for long; from a network the account
+ * signed in from before, this one does not apply at all.
+ */
+export const ACCOUNT_POLICY: ThrottlePolicy = { free: 20, maxDelayMs: 60_000 }
 const FORGET_AFTER_MS = 24 * 3_600_000
+const KNOWN_FOR_MS = 90 * 24 * 3_600_000
+
+const hashed = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32)
+
+/** The account-wide counter of failed sign-ins (every address together). */
+export function accountThrottleKey(email: string): string {
+  return `groundwork:signin-account:${hashed(email.trim().toLowerCase())}`
+}
+
+const knownKey = (email: string, network: string) =>
+  `groundwork:signin-known:${hashed(`${email.trim().toLowerCase()}\n${network}`)}`
+
+/** Whether the account has signed in from this network (within 90 days): its owner's device. */
+export async function isKnownNetwork(store: ThrottleStore, email: string, network: string) {
+  return (await store.get(knownKey(email, network))) !== null
+}
+
+export async function rememberNetwork(store: ThrottleStore, email: string, network: string) {
+  await store.set(knownKey(email, network), '1', 'PX', KNOWN_FOR_MS)
+}
 
 /**
  * Slows password guessing exponentially without locking the real user out: failures are
@@ -50,11 +83,12 @@ export async function recordSignInFailure(
   store: ThrottleStore,
   key: string,
   now = Date.now(),
+  policy: ThrottlePolicy = ADDRESS_POLICY,
 ): Promise<void> {
   const failures = await store.incr(`${key}:count`)
   await store.pexpire(`${key}:count`, FORGET_AFTER_MS)
-  if (failures > FREE_FAILURES) {
-    const delay = Math.min(1000 * 2 ** (failures - FREE_FAILURES - 1), MAX_DELAY_MS)
+  if (failures > policy.free) {
+    const delay = Math.min(1000 * 2 ** (failures - policy.free - 1), policy.maxDelayMs)
     await store.set(`${key}:until`, String(now + delay), 'PX', delay)
   }
 }

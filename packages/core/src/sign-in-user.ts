@@ -4,9 +4,13 @@ import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { hasMfa, startMfaChallenge } from './mfa.ts'
 import {
+  ACCOUNT_POLICY,
+  accountThrottleKey,
   assertSignInAllowed,
   clearSignInFailures,
+  isKnownNetwork,
   recordSignInFailure,
+  rememberNetwork,
   signInThrottleKey,
 } from './sign-in-throttle.ts'
 
@@ -28,13 +32,20 @@ export async function signInUser(
   meta: RequestMeta = {},
 ) {
   const email = input.email.trim().toLowerCase()
-  const throttle = signInThrottleKey(email, meta.clientNetwork ?? meta.ipAddress)
+  const network = meta.clientNetwork ?? meta.ipAddress ?? ''
+  const throttle = signInThrottleKey(email, network)
+  const accountThrottle = accountThrottleKey(email)
   // With Redis down the throttle cannot count: sign-in stays available (logged), and the
   // per-IP limits fail open the same way. A throttled caller still gets its 429.
-  await assertSignInAllowed(deps.redis, throttle).catch((error: unknown) => {
+  const unavailable = (error: unknown) => {
     if (error instanceof AppError) throw error
     deps.logger.warn({ err: error }, 'sign-in throttle unavailable')
-  })
+  }
+  await assertSignInAllowed(deps.redis, throttle).catch(unavailable)
+  // Guessing from many addresses slows the account down too, briefly (ACCOUNT_POLICY),
+  // except from a network the account signed in from before: its owner is not locked out.
+  const known = await isKnownNetwork(deps.redis, email, network).catch(() => false)
+  if (!known) await assertSignInAllowed(deps.redis, accountThrottle).catch(unavailable)
   const user = await deps.db.user.findUnique({ where: { email } })
   const ok = await verifyPassword(user?.passwordHash, input.password)
   if (!user || !ok) {
@@ -56,18 +67,25 @@ export async function signInUser(
         { event: 'auth.sign_in_unknown_account', ipAddress: meta.ipAddress },
         'sign-in failed',
       )
-    await recordSignInFailure(deps.redis, throttle).catch((err: unknown) =>
-      deps.logger.warn({ err }, 'sign-in throttle unavailable'),
-    )
+    await Promise.all([
+      recordSignInFailure(deps.redis, throttle),
+      recordSignInFailure(deps.redis, accountThrottle, Date.now(), ACCOUNT_POLICY),
+    ]).catch((err: unknown) => deps.logger.warn({ err }, 'sign-in throttle unavailable'))
     throw invalidCredentials()
   }
-  await clearSignInFailures(deps.redis, throttle).catch((err: unknown) =>
-    deps.logger.warn({ err }, 'sign-in throttle unavailable'),
-  )
+  await Promise.all([
+    clearSignInFailures(deps.redis, throttle),
+    clearSignInFailures(deps.redis, accountThrottle),
+  ]).catch((err: unknown) => deps.logger.warn({ err }, 'sign-in throttle unavailable'))
   // The password was right; with MFA on, a second factor is due before any session exists.
   if (await hasMfa(deps, user.id))
     return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, user.id) }
   const { token, session } = await createSession(deps.db, deps.sessionPolicy, user.id, meta)
+  // A network the owner fully signed in from (with MFA, completeMfaChallenge does not
+  // record one: a password alone must not make an attacker's network known).
+  await rememberNetwork(deps.redis, email, network).catch((err: unknown) =>
+    deps.logger.warn({ err }, 'sign-in throttle unavailable'),
+  )
   await recordAudit(deps.db, {
     action: 'user.signed_in',
     actorUserId: user.id,
