@@ -1,3 +1,4 @@
+import pTimeout from 'p-timeout'
 import pg from 'pg'
 
 export interface DatabaseProbe {
@@ -69,7 +70,11 @@ export function createDatabaseProbe(url: string): DatabaseProbe {
       if (client) {
         const last = client
         client = undefined
-        await Promise.race([last.end().catch(() => {}), new Promise((r) => setTimeout(r, 100))])
+        // end() waits for the server's goodbye; a hung one never sends it.
+        await pTimeout(
+          last.end().catch(() => {}),
+          { milliseconds: 100, message: false },
+        )
       }
     },
   }
