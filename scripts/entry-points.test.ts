@@ -240,7 +240,18 @@ describe('configuration fails closed: outside development and tests, every app r
     [
       'DATABASE_URL',
       'postgresql://groundwork:groundwork@127.0.0.1:5432/groundwork',
-      'is the published development login',
+      'uses a published development login',
+    ],
+    // The published password on any host, port or scheme is still public.
+    [
+      'DATABASE_URL',
+      'postgres://groundwork:groundwork@db.internal:6432/app',
+      'uses a published development login',
+    ],
+    [
+      'WORKER_DATABASE_URL',
+      'postgresql://groundwork_worker_login:groundwork@db.internal/app',
+      'uses a published development login',
     ],
   ])('the worker refuses the published development value of %s', async (key, value, says) => {
     const { code, output } = await run([scripts.worker], { ...production, [key]: value })

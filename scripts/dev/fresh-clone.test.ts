@@ -63,6 +63,11 @@ const baseEnv = (): NodeJS.ProcessEnv => ({
   CI: 'true',
   TURBO_TELEMETRY_DISABLED: '1',
   NO_COLOR: '1',
+  // pnpm re-verifies the lockfile against its supply-chain policies before installs and
+  // script runs, with registry metadata an offline machine may not have cached. The
+  // lockfile is this commit's own (a newcomer's online install verifies it); what is
+  // under test here is everything after it.
+  pnpm_config_trust_lockfile: 'true',
   // Offline, and proven so: anything that reaches for the network through a proxy fails.
   HTTP_PROXY: 'http://127.0.0.1:9',
   HTTPS_PROXY: 'http://127.0.0.1:9',

@@ -116,6 +116,34 @@ describe('MFA changes end the other sessions', () => {
   })
 })
 
+describe('the account-wide sign-in throttle and MFA', () => {
+  it('remembers the network of a completed MFA sign-in, so guessing elsewhere cannot lock its owner out', async () => {
+    const user = await userWithMfa()
+    const from = (remoteAddress: string, pass: string) =>
+      server.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        payload: { email: user.email, password: pass },
+        remoteAddress,
+      })
+    const challenge = (await from('10.30.0.1', password)).json()
+    const done = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/verify',
+      payload: { mfaToken: challenge.mfaToken, code: user.code(1) },
+      remoteAddress: '10.30.0.1',
+    })
+    expect(done.statusCode).toBe(200)
+    for (let i = 1; i <= 21; i++)
+      expect((await from(`10.31.${i}.1`, `guess-${i}-xxxxx`)).statusCode).toBe(401)
+    expect((await from('10.31.250.1', password)).statusCode).toBe(429)
+    // Home is known: the password is checked, and the challenge follows.
+    const home = await from('10.30.0.1', password)
+    expect(home.statusCode).toBe(200)
+    expect(home.json().mfaRequired).toBe(true)
+  })
+})
+
 describe('sign-in with MFA', () => {
   it('answers a challenge instead of a session, then a session for the right code', async () => {
     const user = await userWithMfa()

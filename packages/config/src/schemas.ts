@@ -245,10 +245,22 @@ export function secretsKey(env: {
 const PUBLISHED_DEFAULTS: Record<string, string> = {
   APP_URL: DEV_APP_URL,
   SMTP_URL: DEV_SMTP_URL,
-  DATABASE_URL: devDefaults.DATABASE_URL,
-  WORKER_DATABASE_URL: devDefaults.WORKER_DATABASE_URL,
-  MIGRATION_DATABASE_URL: devDefaults.MIGRATION_DATABASE_URL,
 }
+const DATABASE_URL_KEYS = ['DATABASE_URL', 'WORKER_DATABASE_URL', 'MIGRATION_DATABASE_URL']
+
+/** user:password of a URL, decoded; undefined when it does not parse. */
+function loginOf(url: string): string | undefined {
+  if (!URL.canParse(url)) return undefined
+  const { username, password } = new URL(url)
+  return `${decodeURIComponent(username)}:${decodeURIComponent(password)}`
+}
+
+/** The database logins this repository publishes (their passwords are in it). */
+const PUBLISHED_LOGINS = new Set(
+  [devDefaults.DATABASE_URL, devDefaults.WORKER_DATABASE_URL, devDefaults.MIGRATION_DATABASE_URL]
+    .map(loginOf)
+    .filter(Boolean),
+)
 
 /**
  * What production must set, for any process that reads secrets at rest, sends email or
@@ -276,9 +288,17 @@ export function productionChecks(
       ctx.addIssue({
         code: 'custom',
         path: [key],
-        message: key.endsWith('DATABASE_URL')
-          ? 'is the published development login; production needs its own'
-          : 'is required in production (the development default points at this machine)',
+        message: 'is required in production (the development default points at this machine)',
+      })
+  }
+  // The login, not the whole URL: the published password on another host is still public.
+  for (const key of DATABASE_URL_KEYS) {
+    const url = env[key]
+    if (typeof url === 'string' && PUBLISHED_LOGINS.has(loginOf(url)))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'uses a published development login; production needs its own',
       })
   }
   if (env.WEBHOOKS_ALLOW_PRIVATE_TARGETS)

@@ -17,6 +17,7 @@ import {
   assertSignInAllowed,
   clearSignInFailures,
   recordSignInFailure,
+  rememberOwnerNetwork,
 } from './sign-in-throttle.ts'
 
 const CHALLENGE_TTL_MS = 5 * 60_000
@@ -204,6 +205,7 @@ export async function completeMfaChallenge(
     ipAddress: meta.ipAddress,
     metadata: { mfa: true },
   })
+  await rememberOwnerNetwork(deps, user.email, meta)
   return { user, token, session }
 }
 

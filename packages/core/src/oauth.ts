@@ -5,6 +5,7 @@ import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { hasMfa, startMfaChallenge } from './mfa.ts'
+import { rememberOwnerNetwork } from './sign-in-throttle.ts'
 
 const STATE_TTL_MS = 10 * 60_000
 
@@ -183,5 +184,6 @@ export async function finishOAuth(
     ipAddress: meta.ipAddress,
     metadata: { provider: provider.name },
   })
+  await rememberOwnerNetwork(deps, user.email, meta)
   return { mfaRequired: false as const, user, token }
 }

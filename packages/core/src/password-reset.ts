@@ -5,6 +5,7 @@ import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { sealEmailLink } from './email-links.ts'
 import { addToOutbox } from './outbox.ts'
+import { rememberOwnerNetwork } from './sign-in-throttle.ts'
 import { invalidLink } from './verify-email.ts'
 
 const RESET_TTL_MS = 3_600_000
@@ -120,4 +121,6 @@ export async function resetPassword(
       metadata: { sessionsRevoked: count },
     })
   })
+  // The reset link proved the mailbox is theirs: sign-in from here is the owner's.
+  await rememberOwnerNetwork(deps, pending.user.email, meta)
 }

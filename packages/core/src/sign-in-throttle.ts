@@ -49,6 +49,23 @@ export async function rememberNetwork(store: ThrottleStore, email: string, netwo
 }
 
 /**
+ * After the owner proved it is them (a full sign-in with every factor, an OAuth sign-in,
+ * a completed password reset): their network is known from now on, and the account-wide
+ * throttle no longer applies there. Best effort: Redis trouble is logged.
+ */
+export async function rememberOwnerNetwork(
+  deps: { redis: ThrottleStore; logger: { warn(details: object, message: string): void } },
+  email: string,
+  meta: { clientNetwork?: string | undefined; ipAddress?: string | undefined },
+) {
+  const network = meta.clientNetwork ?? meta.ipAddress
+  if (!network) return
+  await rememberNetwork(deps.redis, email, network).catch((err: unknown) =>
+    deps.logger.warn({ err }, 'sign-in throttle unavailable'),
+  )
+}
+
+/**
  * Slows password guessing exponentially without locking the real user out: failures are
  * counted per account *and* client IP, so an attacker elsewhere only slows themselves.
  * After 5 failures each attempt must wait 1 s, 2 s, 4 s ... up to 15 minutes; a success

@@ -10,7 +10,7 @@ import {
   clearSignInFailures,
   isKnownNetwork,
   recordSignInFailure,
-  rememberNetwork,
+  rememberOwnerNetwork,
   signInThrottleKey,
 } from './sign-in-throttle.ts'
 
@@ -81,11 +81,9 @@ export async function signInUser(
   if (await hasMfa(deps, user.id))
     return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, user.id) }
   const { token, session } = await createSession(deps.db, deps.sessionPolicy, user.id, meta)
-  // A network the owner fully signed in from (with MFA, completeMfaChallenge does not
-  // record one: a password alone must not make an attacker's network known).
-  await rememberNetwork(deps.redis, email, network).catch((err: unknown) =>
-    deps.logger.warn({ err }, 'sign-in throttle unavailable'),
-  )
+  // A network the owner fully signed in from. With MFA, completeMfaChallenge records it
+  // once both factors are proven: a password alone must not make a network known.
+  await rememberOwnerNetwork(deps, email, meta)
   await recordAudit(deps.db, {
     action: 'user.signed_in',
     actorUserId: user.id,

@@ -1,6 +1,7 @@
 import { type SessionScope, validateSessionToken } from '@repo/auth'
 import {
   type ApiKeyScope,
+  AppError,
   authenticateApiKey,
   errors,
   isApiKey,
@@ -120,8 +121,16 @@ export default fp(
     // the (validated) request when only some requests are sensitive.
     fastify.addHook('preHandler', async (request) => {
       const rule = request.routeOptions.config.recentAuth
-      if (!rule || !request.auth) return
+      if (!rule) return
       if (typeof rule === 'function' && !rule(request)) return
+      // No session to be recent (an API key): the action is for people, not machines.
+      if (!request.auth)
+        throw new AppError({
+          code: 'session_required',
+          status: 403,
+          userMessage:
+            'This action needs a signed-in person with a recent sign-in, not an API key.',
+        })
       await requireRecentAuth(fastify.deps, {
         userId: request.auth.userId,
         session: request.auth.session,

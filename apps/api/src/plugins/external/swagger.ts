@@ -8,7 +8,7 @@ import { operationIdOf, securityOf } from '../../lib/openapi-operation.ts'
  * OpenAPI 3.1 generated from the routes' zod schemas, served at GET /openapi.json. Each
  * operation's `security` comes from its declared access rule and, unless the route sets
  * one, its `operationId` from its method and path; the server is API_PUBLIC_URL (or this
- * origin). `apps/api/test/openapi-lint.test.ts` lints the result with Redocly's rules.
+ * origin). `packages/api-client/test/lint.test.ts` lints the result with Redocly's rules.
  */
 export default fp(
   async function openapi(fastify: FastifyInstance) {

@@ -129,7 +129,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete(
     '/mfa',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', recentAuth: true },
       schema: {
         tags: ['auth'],
         summary: 'Turn two-factor authentication off (needs a recent step-up).',

@@ -40,7 +40,8 @@ const invitationParams = z.object({ orgId: idSchema, invitationId: idSchema })
 /** Invitations of an organization: /v1/orgs/:orgId/invitations/* (admins and owners). */
 const invitations: FastifyPluginAsyncZod = async (fastify) => {
   // Invitation emails reach any address: a bucket of their own per inviting user and per
-  // organization (invitations and resends together), on top of the default limits.
+  // organization (invitations and resends together), instead of the default user and
+  // organization buckets (the per-IP default still applies).
   const inviteLimits = {
     user: fastify.config.INVITATION_RATE_LIMIT_USER_PER_MINUTE,
     organization: fastify.config.INVITATION_RATE_LIMIT_ORG_PER_MINUTE,
