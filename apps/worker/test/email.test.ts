@@ -241,4 +241,25 @@ describe('transactional email', () => {
       await backlogQueue.close()
     }
   })
+
+  it('still sends an email queued by the previous version (its link in the clear)', async () => {
+    // As the outbox or the queue may hold it when a deploy brings the sealed links.
+    const job = await queue.add(
+      EMAIL_JOB,
+      {
+        v: 1,
+        payload: {
+          template: 'password-reset',
+          to: 'before-deploy@example.com',
+          name: 'Early',
+          url: 'https://app.example.com/reset-password?token=queued-before',
+        },
+        context: {},
+      },
+      { attempts: 1 },
+    )
+    await job.waitUntilFinished(events, 10_000)
+    const mail = await sink.waitFor((m) => m.to.includes('before-deploy@example.com'))
+    expect(mail.text).toContain('token=queued-before')
+  })
 })

@@ -21,25 +21,30 @@ const sealedLink = z
   .max(8_000)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be a sealed link')
 
-export const emailJobSchema = z.discriminatedUnion('template', [
-  z.object({ template: z.literal('verify-email'), ...recipient, sealedUrl: sealedLink }),
-  z.object({ template: z.literal('password-reset'), ...recipient, sealedUrl: sealedLink }),
-  z.object({
-    template: z.literal('invitation'),
-    ...recipient,
-    sealedUrl: sealedLink,
-    organizationName: z.string().min(1).max(100),
-    inviterName: z.string().min(1).max(100),
-  }),
-  z.object({
-    template: z.literal('webhook-endpoint-disabled'),
-    ...recipient,
-    url: link,
-    organizationName: z.string().min(1).max(100),
-    endpointUrl: z.string().min(1).max(2000),
-    failures: z.number().int().positive(),
-  }),
-])
+/** The templates, with `tokenLink` as the field of the links that carry a token. */
+function templates<T extends z.ZodRawShape>(tokenLink: T) {
+  return z.discriminatedUnion('template', [
+    z.object({ template: z.literal('verify-email'), ...recipient, ...tokenLink }),
+    z.object({ template: z.literal('password-reset'), ...recipient, ...tokenLink }),
+    z.object({
+      template: z.literal('invitation'),
+      ...recipient,
+      ...tokenLink,
+      organizationName: z.string().min(1).max(100),
+      inviterName: z.string().min(1).max(100),
+    }),
+    z.object({
+      template: z.literal('webhook-endpoint-disabled'),
+      ...recipient,
+      url: link,
+      organizationName: z.string().min(1).max(100),
+      endpointUrl: z.string().min(1).max(2000),
+      failures: z.number().int().positive(),
+    }),
+  ])
+}
+
+export const emailJobSchema = templates({ sealedUrl: sealedLink })
 
 export type EmailJob = z.infer<typeof emailJobSchema>
 
@@ -62,4 +67,16 @@ export const emailJob = defineJob({
   // Someone is waiting for these (verification, reset): they pass bulk mail (invitations,
   // notices) on the shared queue, so one tenant's burst never delays another's sign-in.
   priority: (email) => (TRANSACTIONAL.has(email.template) ? 1 : 10),
+})
+
+/**
+ * Version 1 of the email job (links in the clear), still read by the worker so that
+ * emails queued or waiting in the outbox when a deploy brings version 2 are sent, not
+ * dead-lettered. Producers never write it. Remove it one release after version 2.
+ */
+export const emailJobV1 = defineJob({
+  ...emailJob,
+  version: 1,
+  schema: templates({ url: link }),
+  priority: undefined,
 })

@@ -24,7 +24,14 @@ export {
   jobOptions,
   readJobEnvelope,
 } from './define-job.ts'
-export { EMAIL_JOB, EMAIL_QUEUE, type EmailJob, emailJob, emailJobSchema } from './email.ts'
+export {
+  EMAIL_JOB,
+  EMAIL_QUEUE,
+  type EmailJob,
+  emailJob,
+  emailJobSchema,
+  emailJobV1,
+} from './email.ts'
 export {
   cleanupCredentialsJob,
   MAINTENANCE_QUEUE,

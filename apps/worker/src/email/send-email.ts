@@ -1,10 +1,10 @@
 import { openEmailLink } from '@repo/core'
-import { emailJob } from '@repo/jobs'
+import { emailJob, emailJobV1 } from '@repo/jobs'
 import { UnrecoverableError } from 'bullmq'
 import nodemailer from 'nodemailer'
-import { definedHandler } from '../define-handler.ts'
+import { type DefinedJobContext, definedHandler } from '../define-handler.ts'
 import type { JobHandler } from '../handlers.ts'
-import { renderEmail } from './templates.ts'
+import { type RenderableEmail, renderEmail } from './templates.ts'
 
 export interface MailerConfig {
   SMTP_URL: string
@@ -38,21 +38,18 @@ export function createEmailHandler(
   url.searchParams.set('greetingTimeout', String(config.SMTP_TIMEOUT_MS))
   url.searchParams.set('socketTimeout', String(config.SMTP_TIMEOUT_MS))
   const transport = nodemailer.createTransport(url.toString())
-  const handler = definedHandler(emailJob, async (email, { job, logger }) => {
+  const deliver = async (
+    email: RenderableEmail,
+    link: () => string,
+    { job, logger }: Pick<DefinedJobContext, 'job' | 'logger'>,
+  ) => {
     const sentKey = `groundwork:email:sent:${job.id}`
     const already = await sentLog.get(sentKey)
     if (already) {
       logger.info({ messageId: already }, 'email already sent; not sending again')
       return { messageId: already, alreadySent: true }
     }
-    let link: string
-    try {
-      link = 'sealedUrl' in email ? openEmailLink(email.sealedUrl, secretsKey) : email.url
-    } catch {
-      // Sealed with another key (rotated, or another environment's): no retry can help.
-      throw new UnrecoverableError('the email link cannot be opened with this secrets key')
-    }
-    const { subject, text, html } = renderEmail(email, link)
+    const { subject, text, html } = renderEmail(email, link())
     const domain = config.EMAIL_FROM.match(/@([^>\s]+)/)?.[1] ?? 'groundwork.dev'
     const info = await transport.sendMail({
       from: config.EMAIL_FROM,
@@ -67,6 +64,29 @@ export function createEmailHandler(
     await sentLog.set(sentKey, info.messageId, 'EX', SENT_TTL_SECONDS)
     logger.info({ template: email.template, messageId: info.messageId }, 'email sent')
     return { messageId: info.messageId }
-  })
+  }
+  const current = definedHandler(emailJob, (email, context) =>
+    deliver(
+      email,
+      () => {
+        if (!('sealedUrl' in email)) return email.url
+        try {
+          return openEmailLink(email.sealedUrl, secretsKey)
+        } catch {
+          // Sealed with another key (rotated, or another environment's): no retry helps.
+          throw new UnrecoverableError('the email link cannot be opened with this secrets key')
+        }
+      },
+      context,
+    ),
+  )
+  // Emails queued before a deploy brought version 2 (links in the clear) are still sent.
+  const legacy = definedHandler(emailJobV1, (email, context) =>
+    deliver(email, () => email.url, context),
+  )
+  const handler: JobHandler = (job, context) =>
+    (job.data as { v?: unknown } | undefined)?.v === emailJobV1.version
+      ? legacy(job, context)
+      : current(job, context)
   return { handler, close: () => transport.close() }
 }

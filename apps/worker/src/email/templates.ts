@@ -1,4 +1,5 @@
-import type { EmailJob } from '@repo/jobs'
+import type { EmailJob, emailJobV1 } from '@repo/jobs'
+import type { z } from 'zod'
 
 export interface RenderedEmail {
   subject: string
@@ -31,11 +32,14 @@ function layout(input: {
   return { text, html }
 }
 
+/** An email job's payload, of the current version or the one before. */
+export type RenderableEmail = EmailJob | z.infer<typeof emailJobV1.schema>
+
 /**
  * Text and HTML bodies for each template, with `url` (the job's link, opened if it was
  * sealed). Every value is escaped in the HTML part.
  */
-export function renderEmail(job: EmailJob, url: string): RenderedEmail {
+export function renderEmail(job: RenderableEmail, url: string): RenderedEmail {
   switch (job.template) {
     case 'verify-email':
       return {
