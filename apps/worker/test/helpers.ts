@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { createDatabaseClient } from '@repo/db'
 import { createLogger } from '@repo/observability'
 import pg from 'pg'
@@ -38,4 +40,21 @@ export function capturingLogger() {
     }),
   })
   return { logger, lines }
+}
+
+/**
+ * The worker's real entry point in a process of its own (`node src/main.ts`), with only
+ * the given environment (plus PATH): what it prints, and how it ends.
+ */
+export function startWorkerProcess(env: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  return { child, exited, output: () => output }
 }

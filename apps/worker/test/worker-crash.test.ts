@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { useIsolatedServices } from '@repo/testing'
 import { Queue, QueueEvents } from 'bullmq'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_QUEUE } from '../src/handlers.ts'
+import { startWorkerProcess } from './helpers.ts'
 
 // A file of its own: BullMQ throttles stalled-job checks per queue with a key that lives
 // for the stalled interval, so workers with other timings must not share this Redis.
-const workerDir = fileURLToPath(new URL('..', import.meta.url))
 const services = useIsolatedServices()
 
 describe('a worker killed with SIGKILL', () => {
@@ -15,25 +13,15 @@ describe('a worker killed with SIGKILL', () => {
     timeout: 45_000,
   }, async () => {
     const { url } = services().redis
-    const start = () => {
-      const child = spawn(process.execPath, ['src/main.ts'], {
-        cwd: workerDir,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'info',
-          REDIS_URL: url,
-          DATABASE_URL: services().database.workerUrl,
-          WORKER_LOCK_DURATION_MS: '1000',
-          WORKER_STALLED_INTERVAL_MS: '500',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const start = () =>
+      startWorkerProcess({
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        REDIS_URL: url,
+        DATABASE_URL: services().database.workerUrl,
+        WORKER_LOCK_DURATION_MS: '1000',
+        WORKER_STALLED_INTERVAL_MS: '500',
       })
-      let output = ''
-      child.stdout.on('data', (chunk) => (output += chunk))
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-      return { child, exited, output: () => output }
-    }
     const queue = new Queue(DEFAULT_QUEUE, { connection: { url } })
     const events = new QueueEvents(DEFAULT_QUEUE, { connection: { url } })
     const first = start()

@@ -11,7 +11,6 @@ export {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
   PasswordHashingBusyError,
-  passwordHashingLoad,
   passwordProblem,
   verifyPassword,
 } from './password.ts'

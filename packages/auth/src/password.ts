@@ -46,11 +46,6 @@ export function configurePasswordHashing(options: { concurrency: number; maxQueu
   maxQueued = options.maxQueued
 }
 
-/** Right now: hashes running and waiting (for tests and metrics). */
-export function passwordHashingLoad() {
-  return { active: slots.activeCount, queued: slots.pendingCount }
-}
-
 export class PasswordHashingBusyError extends Error {
   override name = 'PasswordHashingBusyError'
   constructor() {
