@@ -133,6 +133,52 @@ describe('webhook endpoints', () => {
     ])
   })
 
+  it('show an open circuit (sending paused) and close it when the endpoint is turned back on or moved', async () => {
+    const owner = await verifiedAdmin()
+    const endpoint = (await createEndpoint(owner)).json()
+    const location = `/v1/orgs/${owner.orgId}/webhook-endpoints/${endpoint.id}`
+    expect(endpoint.circuitOpenUntil).toBeNull()
+    const pause = () =>
+      sql(
+        `UPDATE webhook_endpoints SET failed_attempts_in_row = 4,
+           circuit_open_until = now() + interval '5 minutes' WHERE id = $1`,
+        [endpoint.id],
+      )
+    await pause()
+    const paused = (await server.inject({ url: location, headers: owner.headers })).json()
+    expect(Date.parse(paused.circuitOpenUntil)).toBeGreaterThan(Date.now())
+
+    // Turned back on by an admin: sent to at once.
+    await server.inject({
+      method: 'PATCH',
+      url: location,
+      headers: { ...owner.headers, 'if-match': '"1"' },
+      payload: { enabled: false },
+    })
+    const enabled = await server.inject({
+      method: 'PATCH',
+      url: location,
+      headers: { ...owner.headers, 'if-match': '"2"' },
+      payload: { enabled: true },
+    })
+    expect(enabled.json()).toMatchObject({ enabled: true, circuitOpenUntil: null })
+    // Pointed at another URL: the old address's failures say nothing of the new one.
+    await pause()
+    const moved = await server.inject({
+      method: 'PATCH',
+      url: location,
+      headers: { ...owner.headers, 'if-match': '"3"' },
+      payload: { url: 'https://93.184.215.15/hooks' },
+    })
+    expect(moved.json()).toMatchObject({ circuitOpenUntil: null })
+    expect(
+      await sql(
+        'SELECT failed_attempts_in_row, circuit_open_until FROM webhook_endpoints WHERE id = $1',
+        [endpoint.id],
+      ),
+    ).toEqual([{ failed_attempts_in_row: 0, circuit_open_until: null }])
+  })
+
   it('rotate the secret: a new one shown once, the previous one kept for the grace period', async () => {
     const owner = await verifiedAdmin()
     const endpoint = (await createEndpoint(owner)).json()

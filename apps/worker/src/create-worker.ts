@@ -1,6 +1,6 @@
 import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
 import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq'
+import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 
 export interface CreateWorkerOptions {
@@ -34,6 +34,8 @@ function contextOf(job: Job) {
 
 /** A failure that retries cannot fix, or the last attempt: the job will not run again. */
 function isFinal(job: Job, error: unknown) {
+  // A handler that deferred its job (moveToDelayed) did not fail: the attempt runs later.
+  if (error instanceof DelayedError || (error as Error)?.name === 'DelayedError') return false
   if (error instanceof UnrecoverableError || (error as Error)?.name === 'UnrecoverableError')
     return true
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
@@ -78,7 +80,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
 
   const worker = new Worker(
     options.queue,
-    async (job) => {
+    async (job, token) => {
       try {
         const handler = options.handlers[job.name]
         // A job nobody can process will never succeed: fail it now, without retries.
@@ -93,6 +95,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
           analytics,
           bindings,
           rootLogger: logger,
+          token,
         })
       } catch (error) {
         // Filed before BullMQ marks the job failed, so no final failure goes unfiled.

@@ -46,6 +46,7 @@ export function definedHandler<S extends z.ZodType>(
         analytics: base.analytics,
         bindings: base.bindings,
         rootLogger: base.rootLogger,
+        token: base.token,
         job,
         logger,
         signal: controller.signal,

@@ -9,6 +9,8 @@ export interface JobContext {
   /** What `logger` binds, for a handler that binds more (one child logger, not two). */
   bindings: Record<string, unknown>
   rootLogger: Logger
+  /** The worker's lock on the job: a handler that defers its job (moveToDelayed) passes it. */
+  token?: string | undefined
 }
 
 export type JobHandler = (job: Job, context: JobContext) => Promise<unknown>

@@ -26,6 +26,7 @@ import { defaultHandlers, type JobHandler } from './handlers.ts'
 import { maintenanceHandlers } from './maintenance.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
+import { redisDeliverySlots } from './webhook-slots.ts'
 import { webhookHandlers } from './webhooks.ts'
 import { checkWorkerLogin } from './worker-login.ts'
 
@@ -64,6 +65,16 @@ const webhooks = webhookHandlers({
   timeoutMs: env.WEBHOOK_TIMEOUT_MS,
   disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
   appUrl: env.APP_URL,
+  circuit: {
+    openAfter: env.WEBHOOK_CIRCUIT_OPEN_AFTER,
+    cooldownMs: env.WEBHOOK_CIRCUIT_COOLDOWN_MS,
+  },
+  // One tenant's hanging endpoints hold at most its share of the delivery slots (ADR 017).
+  slots: redisDeliverySlots(connection, {
+    perOrganization: env.WEBHOOK_ORG_CONCURRENCY,
+    perEndpoint: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+    holdMs: env.WEBHOOK_TIMEOUT_MS + 10_000,
+  }),
 })
 // Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {

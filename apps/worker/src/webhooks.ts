@@ -1,6 +1,6 @@
 import { deliverWebhook, fanOutWebhookEvent, type WebhookDeliveryDeps } from '@repo/core'
 import { webhookDeliveryJob, webhookEventJob } from '@repo/jobs'
-import { UnrecoverableError } from 'bullmq'
+import { DelayedError, UnrecoverableError } from 'bullmq'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
 
@@ -14,7 +14,12 @@ export class WebhookAttemptFailed extends Error {
  * retries it with the definition's backoff; the last one is recorded as the delivery's
  * failure and completes, as the API shows it, instead of filing a dead letter.
  */
-export function webhookHandlers(deps: WebhookDeliveryDeps): {
+export function webhookHandlers(
+  deps: WebhookDeliveryDeps & {
+    /** How soon a delivery that found no free slot runs again (jittered ±50 %). */
+    busyRetryMs?: number
+  },
+): {
   events: Record<string, JobHandler>
   deliveries: Record<string, JobHandler>
 } {
@@ -36,7 +41,7 @@ export function webhookHandlers(deps: WebhookDeliveryDeps): {
     deliveries: {
       [webhookDeliveryJob.name]: definedHandler(
         webhookDeliveryJob,
-        async ({ deliveryId }, { origin, logger, signal, job }) => {
+        async ({ deliveryId }, { origin, logger, signal, job, token }) => {
           const attempts = job.opts.attempts ?? 1
           const result = await deliverWebhook(deps, {
             organizationId: organizationOf(origin),
@@ -44,6 +49,13 @@ export function webhookHandlers(deps: WebhookDeliveryDeps): {
             final: job.attemptsMade + 1 >= attempts,
             signal,
           })
+          if (result.outcome === 'busy') {
+            // The organization or the endpoint has every slot busy: give this worker's
+            // slot to another job and come back later, as the same attempt (no retry used).
+            const delayMs = (deps.busyRetryMs ?? 2_000) * (0.5 + Math.random())
+            await job.moveToDelayed(Date.now() + delayMs, token)
+            throw new DelayedError()
+          }
           if (result.outcome === 'failed') {
             logger.warn(
               {
@@ -51,6 +63,7 @@ export function webhookHandlers(deps: WebhookDeliveryDeps): {
                 attempt: job.attemptsMade + 1,
                 error: result.error,
                 final: result.final,
+                heldBack: result.heldBack,
               },
               'webhook delivery attempt failed',
             )

@@ -16,6 +16,42 @@ export async function ownerQuery(url: string, query: string, values: unknown[] =
   }
 }
 
+/**
+ * An organization named `name` with an owner, an admin and a member (verified emails),
+ * written with the owner's login; `actor` acts as its owner.
+ */
+export async function seedOrganization(url: string, name: string) {
+  const [org] = await ownerQuery(
+    url,
+    `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), $1, now()) RETURNING id`,
+    [name],
+  )
+  const people: Record<string, string> = {}
+  for (const role of ['owner', 'admin', 'member'] as const) {
+    const email = `${role}-${crypto.randomUUID()}@example.com`
+    const [user] = await ownerQuery(
+      url,
+      `INSERT INTO users (id, email, name, email_verified_at, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, now(), now()) RETURNING id`,
+      [email, `${role} of ${name}`],
+    )
+    await ownerQuery(
+      url,
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, $3::membership_role, now())`,
+      [org.id, user.id, role],
+    )
+    people[role] = user.id
+    people[`${role}Email`] = email
+  }
+  const actor = {
+    organizationId: org.id as string,
+    userId: people.owner as string,
+    role: 'owner' as const,
+  }
+  return { orgId: org.id as string, actor, people }
+}
+
 /** A small Prisma client for a test database login (the worker's, or the API's). */
 export const testDatabaseClient = (url: string) =>
   createDatabaseClient({

@@ -32,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
 import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { webhookHandlers } from '../src/webhooks.ts'
-import { ownerQuery, testDatabaseClient } from './helpers.ts'
+import { ownerQuery, seedOrganization, testDatabaseClient } from './helpers.ts'
 
 // Outgoing webhooks end to end, against real Postgres, real Redis and a real HTTP
 // receiver on loopback: a change commits, the outbox relay publishes its event, the
@@ -134,6 +134,8 @@ beforeAll(async () => {
     disableAfterFailures: 2,
     appUrl: 'https://app.example.com',
     deliveryJob: testDeliveryJob,
+    // The circuit breaker has its own tests (webhook-fairness.test.ts); here every attempt is sent.
+    circuit: { openAfter: 1_000, cooldownMs: 1_000 },
   }
   const handlers = webhookHandlers(deliveryDeps)
   const connection = { url: services().redis.url }
@@ -173,32 +175,7 @@ let orgCount = 0
 /** An organization with an owner, an admin and a member (verified emails). */
 async function organization() {
   orgCount += 1
-  const [org] = await owner(
-    `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), $1, now()) RETURNING id`,
-    [`Hooks ${orgCount}`],
-  )
-  const people: Record<string, string> = {}
-  for (const role of ['owner', 'admin', 'member'] as const) {
-    const email = `${role}-${orgCount}-${crypto.randomUUID()}@example.com`
-    const [user] = await owner(
-      `INSERT INTO users (id, email, name, email_verified_at, updated_at)
-       VALUES (gen_random_uuid(), $1, $2, now(), now()) RETURNING id`,
-      [email, `${role} ${orgCount}`],
-    )
-    await owner(
-      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
-       VALUES (gen_random_uuid(), $1, $2, $3::membership_role, now())`,
-      [org.id, user.id, role],
-    )
-    people[role] = user.id
-    people[`${role}Email`] = email
-  }
-  const actor = {
-    organizationId: org.id as string,
-    userId: people.owner as string,
-    role: 'owner' as const,
-  }
-  return { orgId: org.id as string, actor, people }
+  return seedOrganization(services().database.url, `Hooks ${orgCount}`)
 }
 
 async function endpoint(

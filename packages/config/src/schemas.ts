@@ -328,6 +328,20 @@ export const webhooksEnv = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(5),
   /** After a secret rotation, the previous secret keeps signing beside the new one this long. */
   WEBHOOK_SECRET_GRACE_HOURS: positiveInt(24),
+  /**
+   * Delivery attempts running at once for one organization, across every worker. A tenant
+   * whose endpoints hang holds at most this many slots; the rest serve other tenants.
+   */
+  WEBHOOK_ORG_CONCURRENCY: positiveInt(5),
+  /** Delivery attempts running at once to one endpoint, across every worker. */
+  WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt(2),
+  /** Attempts in a row that failed (any delivery) before an endpoint's circuit opens. */
+  WEBHOOK_CIRCUIT_OPEN_AFTER: positiveInt(3),
+  /**
+   * How long an open circuit holds attempts back before one probe; each failed probe
+   * doubles it, up to 30 times this (15 minutes with the default).
+   */
+  WEBHOOK_CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 })
 
 export const emailEnv = z.object({

@@ -85,6 +85,7 @@ export {
   toPage,
 } from './pagination.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
+export { postWebhook, publicOnlyLookup } from './post-webhook.ts'
 export { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
 export {
   PROJECT_SORTS,
@@ -120,12 +121,12 @@ export {
   sendEmailVerification,
   verifyEmail,
 } from './verify-email.ts'
+export { CIRCUIT_DEFAULTS, type CircuitSettings } from './webhook-circuit.ts'
 export {
   type DeliveryOutcome,
+  type DeliverySlots,
   deliverWebhook,
   fanOutWebhookEvent,
-  postWebhook,
-  publicOnlyLookup,
   sweepWebhookDeliveries,
   type WebhookDeliveryDeps,
 } from './webhook-delivery.ts'

@@ -1,14 +1,15 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import http from 'node:http'
-import https from 'node:https'
-import { isIP, type LookupFunction } from 'node:net'
 import { type PrismaClient, type TenantTransaction, withTenant } from '@repo/db'
 import { emailJob, type JobDefinition, type WebhookEvent, webhookDeliveryJob } from '@repo/jobs'
-import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
 import { Webhook } from 'standardwebhooks'
 import { addToOutbox } from './outbox.ts'
+import { type PostResult, postWebhook } from './post-webhook.ts'
+import {
+  CIRCUIT_DEFAULTS,
+  type CircuitSettings,
+  circuitCooldownMs,
+  circuitOpenMessage,
+} from './webhook-circuit.ts'
 import { openWebhookSecret } from './webhook-endpoints.ts'
-import { isPublicAddress } from './webhook-url.ts'
 
 /** What the worker's webhook handlers need. */
 export interface WebhookDeliveryDeps {
@@ -25,10 +26,24 @@ export interface WebhookDeliveryDeps {
   appUrl: string
   /** The delivery job's definition (tests shorten its backoff). */
   deliveryJob?: JobDefinition<typeof webhookDeliveryJob.schema>
+  /** When a failing endpoint's circuit opens and how long it stays open (CIRCUIT_DEFAULTS). */
+  circuit?: CircuitSettings
+  /**
+   * Delivery slots shared by every worker, per organization and per endpoint. Without
+   * them only the worker's own concurrency bounds a tenant.
+   */
+  slots?: DeliverySlots
 }
 
-/** How much of an endpoint's answer the attempt log keeps. */
-const RESPONSE_EXCERPT = 2_000
+/**
+ * Bounds how many attempts run at once for one organization and for one endpoint, across
+ * every worker: a tenant whose endpoints hang holds at most its own share of the slots.
+ */
+export interface DeliverySlots {
+  /** A slot for one attempt, or null when the organization or the endpoint has none free. */
+  acquire(organizationId: string, endpointId: string): Promise<(() => Promise<void>) | null>
+}
+
 const USER_AGENT = 'Groundwork-Webhooks/1.0'
 
 /**
@@ -76,13 +91,23 @@ export async function fanOutWebhookEvent(
 
 export type DeliveryOutcome =
   | { outcome: 'succeeded'; status: number }
-  | { outcome: 'failed'; error: string; final: boolean; disabledEndpoint: boolean }
+  | {
+      outcome: 'failed'
+      error: string
+      final: boolean
+      disabledEndpoint: boolean
+      /** Not sent: the endpoint's circuit is open. */
+      heldBack: boolean
+    }
   | { outcome: 'missing' | 'finished' | 'canceled' }
+  /** Nothing happened: no delivery slot was free. Run it again shortly, as the same attempt. */
+  | { outcome: 'busy' }
 
 /**
  * One attempt of one delivery: signs the stored payload per Standard Webhooks (with the
  * previous secret too during a rotation's grace period), POSTs it, and records the
- * attempt. A failure on the last attempt marks the delivery failed and counts against
+ * attempt. While the endpoint's circuit is open the attempt is recorded as held back,
+ * without sending; without a free delivery slot nothing happens ('busy'). A failure on the last attempt marks the delivery failed and counts against
  * the endpoint; at the limit the endpoint is disabled and the organization's admins are
  * emailed, in the same transaction. The caller retries a non-final failure.
  */
@@ -111,30 +136,43 @@ export async function deliverWebhook(
   const { delivery } = loaded
   const { endpoint } = delivery
 
-  const secrets = [openWebhookSecret(deps.secretsKey, endpoint.secret)]
-  if (
-    endpoint.previousSecret &&
-    endpoint.previousSecretExpiresAt &&
-    endpoint.previousSecretExpiresAt > new Date()
-  )
-    secrets.push(openWebhookSecret(deps.secretsKey, endpoint.previousSecret))
+  const circuit = deps.circuit ?? CIRCUIT_DEFAULTS
+  const openUntil = endpoint.circuitOpenUntil
+  const heldBack = (): PostResult & { heldBack: true } => ({
+    error: circuitOpenMessage(endpoint.failedAttemptsInRow, openUntil ?? new Date()),
+    heldBack: true,
+  })
   const body = JSON.stringify(delivery.payload)
   const sentAt = new Date()
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': USER_AGENT,
-    'webhook-id': delivery.eventId,
-    'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-    'webhook-signature': secrets
-      .map((secret) => new Webhook(secret).sign(delivery.eventId, sentAt, body))
-      .join(' '),
-  }
   const started = performance.now()
-  const result = await postWebhook(endpoint.url, body, headers, {
-    timeoutMs: deps.timeoutMs,
-    allowPrivateTargets: deps.allowPrivateTargets,
-    ...(input.signal ? { signal: input.signal } : {}),
-  })
+  let result: PostResult & { heldBack?: true }
+  if (openUntil && openUntil > sentAt) {
+    // The circuit is open: record the attempt without sending, no slot, no waiting.
+    result = heldBack()
+  } else {
+    const release = deps.slots ? await deps.slots.acquire(organizationId, endpoint.id) : null
+    if (deps.slots && !release) return { outcome: 'busy' }
+    try {
+      // Half-open: one attempt, the one that moves the deadline, probes; the rest wait.
+      const probing =
+        !openUntil ||
+        (await claimProbe(deps, organizationId, endpoint.id, openUntil, deps.timeoutMs))
+      result = probing
+        ? await postWebhook(
+            endpoint.url,
+            body,
+            signedHeaders(deps, endpoint, delivery.eventId, body, sentAt),
+            {
+              timeoutMs: deps.timeoutMs,
+              allowPrivateTargets: deps.allowPrivateTargets,
+              ...(input.signal ? { signal: input.signal } : {}),
+            },
+          )
+        : heldBack()
+    } finally {
+      await release?.()
+    }
+  }
   const durationMs = Math.round(performance.now() - started)
   const succeeded = result.status !== undefined && result.status >= 200 && result.status < 300
   const error = succeeded
@@ -179,9 +217,16 @@ export async function deliverWebhook(
           succeeded,
         },
       })
-      return succeeded
-        ? afterSuccess(tx, endpoint.id, result.status as number)
-        : afterFailure(deps, tx, { organizationId, endpoint, final: input.final, error })
+      if (succeeded) return afterSuccess(tx, endpoint.id, result.status as number)
+      // Only attempts that were sent count towards (and lengthen) the circuit's pause.
+      if (!result.heldBack) await countFailedAttempt(tx, endpoint.id, circuit)
+      return afterFailure(deps, tx, {
+        organizationId,
+        endpoint,
+        final: input.final,
+        error,
+        heldBack: result.heldBack === true,
+      })
     })
   try {
     return await record()
@@ -213,6 +258,61 @@ export async function deliverWebhook(
   }
 }
 
+/**
+ * Standard Webhooks headers for one attempt: signed with the current secret, and with the
+ * previous one too during a rotation's grace period.
+ */
+function signedHeaders(
+  deps: Pick<WebhookDeliveryDeps, 'secretsKey'>,
+  endpoint: {
+    secret: Uint8Array
+    previousSecret: Uint8Array | null
+    previousSecretExpiresAt: Date | null
+  },
+  eventId: string,
+  body: string,
+  sentAt: Date,
+) {
+  const secrets = [openWebhookSecret(deps.secretsKey, endpoint.secret)]
+  if (
+    endpoint.previousSecret &&
+    endpoint.previousSecretExpiresAt &&
+    endpoint.previousSecretExpiresAt > new Date()
+  )
+    secrets.push(openWebhookSecret(deps.secretsKey, endpoint.previousSecret))
+  return {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'webhook-id': eventId,
+    'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+    'webhook-signature': secrets
+      .map((secret) => new Webhook(secret).sign(eventId, sentAt, body))
+      .join(' '),
+  }
+}
+
+/**
+ * Takes the half-open circuit's one probe: moves the endpoint's deadline on by one
+ * attempt's length, only if nobody else has moved it since it was read. A worker that
+ * dies while probing leaves a deadline that lapses on its own.
+ */
+async function claimProbe(
+  deps: Pick<WebhookDeliveryDeps, 'db'>,
+  organizationId: string,
+  endpointId: string,
+  openUntil: Date,
+  timeoutMs: number,
+) {
+  const { count } = await withTenant(deps.db, { organizationId }, (tx) =>
+    tx.webhookEndpoint.updateMany({
+      where: { id: endpointId, circuitOpenUntil: openUntil },
+      data: { circuitOpenUntil: new Date(Date.now() + timeoutMs + PROBE_MARGIN_MS) },
+    }),
+  )
+  return count === 1
+}
+const PROBE_MARGIN_MS = 5_000
+
 /** Postgres text cannot hold NUL: an endpoint's answer may (binary, compressed, hostile). */
 const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD')
 
@@ -221,11 +321,41 @@ async function afterSuccess(
   endpointId: string,
   status: number,
 ): Promise<DeliveryOutcome> {
+  // Any success closes the circuit and clears both counters.
   await tx.webhookEndpoint.updateMany({
-    where: { id: endpointId, consecutiveFailures: { gt: 0 } },
-    data: { consecutiveFailures: 0 },
+    where: {
+      id: endpointId,
+      OR: [
+        { consecutiveFailures: { gt: 0 } },
+        { failedAttemptsInRow: { gt: 0 } },
+        { circuitOpenUntil: { not: null } },
+      ],
+    },
+    data: { consecutiveFailures: 0, failedAttemptsInRow: 0, circuitOpenUntil: null },
   })
   return { outcome: 'succeeded', status }
+}
+
+/**
+ * Counts a failed attempt against the endpoint; from the circuit's threshold on, each one
+ * opens the circuit for a cool-down that doubles with every further failure (a failed probe).
+ */
+async function countFailedAttempt(
+  tx: TenantTransaction,
+  endpointId: string,
+  circuit: CircuitSettings,
+) {
+  const [counted] = await tx.webhookEndpoint.updateManyAndReturn({
+    where: { id: endpointId },
+    data: { failedAttemptsInRow: { increment: 1 } },
+    select: { failedAttemptsInRow: true },
+  })
+  const cooldownMs = counted ? circuitCooldownMs(circuit, counted.failedAttemptsInRow) : null
+  if (cooldownMs !== null)
+    await tx.webhookEndpoint.updateMany({
+      where: { id: endpointId },
+      data: { circuitOpenUntil: new Date(Date.now() + cooldownMs) },
+    })
 }
 
 async function afterFailure(
@@ -236,6 +366,7 @@ async function afterFailure(
     endpoint: { id: string; url: string }
     final: boolean
     error: string | null
+    heldBack: boolean
   },
 ): Promise<DeliveryOutcome> {
   const { organizationId, endpoint } = input
@@ -267,7 +398,13 @@ async function afterFailure(
       })
     }
   }
-  return { outcome: 'failed', error: input.error ?? 'failed', final: input.final, disabledEndpoint }
+  return {
+    outcome: 'failed',
+    error: input.error ?? 'failed',
+    final: input.final,
+    disabledEndpoint,
+    heldBack: input.heldBack,
+  }
 }
 
 async function emailAdminsAboutDisabledEndpoint(
@@ -302,125 +439,6 @@ async function emailAdminsAboutDisabledEndpoint(
       },
       { organizationId: input.organizationId },
     )
-}
-
-const agents = new Map<boolean, { http: http.Agent; https: https.Agent }>()
-/**
- * Agents that check the address actually connected to, after DNS: a host that passed
- * the check at registration and now resolves to 127.0.0.1 or 169.254.169.254 (DNS
- * rebinding) is refused here.
- */
-function agentsFor(allowPrivateTargets: boolean) {
-  let pair = agents.get(allowPrivateTargets)
-  if (!pair) {
-    const options = { allowPrivateIPAddress: allowPrivateTargets, keepAlive: false }
-    pair = {
-      http: new RequestFilteringHttpAgent(options),
-      https: new RequestFilteringHttpsAgent(options),
-    }
-    agents.set(allowPrivateTargets, pair)
-  }
-  return pair
-}
-
-/**
- * DNS look-up that fails when the name resolves to any address that is not public (our
- * own classification, stricter than the agent's on IPv4-compatible IPv6): the second
- * check at connection time, beside request-filtering-agent's.
- */
-export function publicOnlyLookup(resolve: typeof dnsLookup = dnsLookup): LookupFunction {
-  return (hostname, options, callback) =>
-    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 0)
-      const refused = addresses.find((a) => !isPublicAddress(a.address))
-      if (refused || addresses.length === 0)
-        return callback(
-          new Error(
-            `${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not allowed`,
-          ),
-          '',
-          0,
-        )
-      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses)
-      const first = addresses[0] as LookupAddress
-      return callback(null, first.address, first.family)
-    })
-}
-const lookupPublicOnly = publicOnlyLookup()
-
-interface PostResult {
-  status?: number
-  body?: string
-  error?: string
-}
-
-/**
- * POSTs a body and reads the status and the first bytes of the answer. Never throws:
- * connection errors, refusals by the address check and timeouts come back as `error`.
- */
-export function postWebhook(
-  target: string,
-  body: string,
-  headers: Record<string, string>,
-  options: { timeoutMs: number; allowPrivateTargets: boolean; signal?: AbortSignal },
-): Promise<PostResult> {
-  const url = new URL(target)
-  const agent = agentsFor(options.allowPrivateTargets)
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  // An address in the URL is connected to without a look-up: check it here.
-  if (!options.allowPrivateTargets && isIP(host) && !isPublicAddress(host))
-    return Promise.resolve({ error: `blocked by the SSRF guard: ${host} is not a public address` })
-  const deadline = AbortSignal.timeout(options.timeoutMs)
-  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline
-  const send = url.protocol === 'https:' ? https.request : http.request
-  return new Promise((resolve) => {
-    let settled = false
-    const finish = (result: PostResult) => {
-      if (settled) return
-      settled = true
-      resolve(result)
-    }
-    const request = send(
-      url,
-      {
-        method: 'POST',
-        agent: url.protocol === 'https:' ? agent.https : agent.http,
-        ...(options.allowPrivateTargets ? {} : { lookup: lookupPublicOnly }),
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        signal,
-      },
-      (response) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        const done = () => {
-          response.destroy()
-          finish({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_EXCERPT),
-          })
-        }
-        response.on('data', (chunk: Buffer) => {
-          chunks.push(chunk)
-          size += chunk.length
-          // Enough for the log: stop reading a large answer.
-          if (size >= RESPONSE_EXCERPT) done()
-        })
-        response.on('end', done)
-        response.on('error', done)
-      },
-    )
-    request.on('error', (err: NodeJS.ErrnoException) => {
-      const reason = deadline.aborted
-        ? `timed out after ${options.timeoutMs} ms`
-        : signal.aborted
-          ? 'stopped: the attempt ran out of time'
-          : err.message.includes('is not allowed')
-            ? `blocked by the SSRF guard: ${err.message}`
-            : `${err.code ? `${err.code}: ` : ''}${err.message}`
-      finish({ error: reason })
-    })
-    request.end(body)
-  })
 }
 
 /**

@@ -30,6 +30,9 @@ export interface WebhookEndpointChanges {
   enabled?: boolean | undefined
 }
 
+/** An endpoint turned back on, or pointed elsewhere, is sent to at once. */
+const closedCircuit = { failedAttemptsInRow: 0, circuitOpenUntil: null }
+
 /** What callers may see of an endpoint: never its secrets. */
 const visible = {
   id: true,
@@ -37,6 +40,7 @@ const visible = {
   description: true,
   events: true,
   consecutiveFailures: true,
+  circuitOpenUntil: true,
   disabledAt: true,
   disabledReason: true,
   previousSecretExpiresAt: true,
@@ -152,7 +156,7 @@ export async function updateWebhookEndpoint(
     changes.enabled === undefined
       ? {}
       : changes.enabled
-        ? { disabledAt: null, disabledReason: null, consecutiveFailures: 0 }
+        ? { disabledAt: null, disabledReason: null, consecutiveFailures: 0, ...closedCircuit }
         : { disabledAt: new Date(), disabledReason: 'Disabled by an administrator.' }
   return withTenant(deps.db, actor, async (tx) => {
     const before =
@@ -168,7 +172,8 @@ export async function updateWebhookEndpoint(
         ...(input.expectedVersion === undefined ? {} : { version: input.expectedVersion }),
       },
       data: {
-        ...(url === undefined ? {} : { url }),
+        // A new address starts with a closed circuit: the old one's failures say nothing of it.
+        ...(url === undefined ? {} : { url, ...closedCircuit }),
         ...(changes.description === undefined ? {} : { description: changes.description }),
         ...(changes.events === undefined ? {} : { events: [...new Set(changes.events)] }),
         ...enabling,

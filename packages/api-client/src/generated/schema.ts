@@ -963,6 +963,8 @@ export interface components {
             disabledReason: string | null;
             /** @description Deliveries in a row that failed all their attempts; a success resets it. */
             consecutiveFailures: number;
+            /** @description Set after several attempts in a row failed: until then attempts are logged as held back, not sent; the first one after it tests the endpoint. */
+            circuitOpenUntil: string | null;
             /** @description Until then, deliveries are signed with the previous secret too. */
             previousSecretExpiresAt: string | null;
             /** @description Send it back as If-Match: "<version>" to change it. */
@@ -982,6 +984,8 @@ export interface components {
             disabledReason: string | null;
             /** @description Deliveries in a row that failed all their attempts; a success resets it. */
             consecutiveFailures: number;
+            /** @description Set after several attempts in a row failed: until then attempts are logged as held back, not sent; the first one after it tests the endpoint. */
+            circuitOpenUntil: string | null;
             /** @description Until then, deliveries are signed with the previous secret too. */
             previousSecretExpiresAt: string | null;
             /** @description Send it back as If-Match: "<version>" to change it. */
@@ -1163,6 +1167,8 @@ export interface components {
             disabledReason: string | null;
             /** @description Deliveries in a row that failed all their attempts; a success resets it. */
             consecutiveFailures: number;
+            /** @description Set after several attempts in a row failed: until then attempts are logged as held back, not sent; the first one after it tests the endpoint. */
+            circuitOpenUntil: string | null;
             /** @description Until then, deliveries are signed with the previous secret too. */
             previousSecretExpiresAt: string | null;
             /** @description Send it back as If-Match: "<version>" to change it. */
@@ -1182,6 +1188,8 @@ export interface components {
             disabledReason: string | null;
             /** @description Deliveries in a row that failed all their attempts; a success resets it. */
             consecutiveFailures: number;
+            /** @description Set after several attempts in a row failed: until then attempts are logged as held back, not sent; the first one after it tests the endpoint. */
+            circuitOpenUntil: string | null;
             /** @description Until then, deliveries are signed with the previous secret too. */
             previousSecretExpiresAt: string | null;
             /** @description Send it back as If-Match: "<version>" to change it. */

@@ -41,6 +41,12 @@ const endpointSchema = z
       .number()
       .int()
       .describe('Deliveries in a row that failed all their attempts; a success resets it.'),
+    circuitOpenUntil: z.iso
+      .datetime()
+      .nullable()
+      .describe(
+        'Set after several attempts in a row failed: until then attempts are logged as held back, not sent; the first one after it tests the endpoint.',
+      ),
     previousSecretExpiresAt: z.iso
       .datetime()
       .nullable()
@@ -60,6 +66,8 @@ const toEndpoint = (e: EndpointRow) => ({
   disabledAt: e.disabledAt?.toISOString() ?? null,
   disabledReason: e.disabledReason,
   consecutiveFailures: e.consecutiveFailures,
+  circuitOpenUntil:
+    e.circuitOpenUntil && e.circuitOpenUntil > new Date() ? e.circuitOpenUntil.toISOString() : null,
   previousSecretExpiresAt:
     e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
       ? e.previousSecretExpiresAt.toISOString()
