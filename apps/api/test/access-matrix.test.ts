@@ -291,9 +291,29 @@ describe('organization roles', () => {
       url: `/v1/orgs/${owned.id}`,
       headers: users.member,
     })
-    expect(deleted.statusCode).toBe(204)
+    expect(deleted.statusCode).toBe(202)
+    expect(deleted.json().deletionRequestedAt).toEqual(expect.any(String))
+    // Closed at once: its state can be read, and asking again answers the same; nothing
+    // else in it answers while a job empties it.
+    const state = await server.inject({ url: `/v1/orgs/${owned.id}`, headers: users.member })
+    expect(state.json()).toMatchObject({ deletionRequestedAt: deleted.json().deletionRequestedAt })
+    const again = await server.inject({
+      method: 'DELETE',
+      url: `/v1/orgs/${owned.id}`,
+      headers: users.member,
+    })
+    expect(again.json()).toEqual(deleted.json())
+    const closed = await server.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${owned.id}`,
+      headers: users.member,
+      payload: { name: 'Still here?' },
+    })
+    expect(closed.statusCode).toBe(409)
+    expect(closed.json().type).toBe('urn:groundwork:problem:organization_deleting')
+    const listed = await server.inject({ url: '/v1/orgs', headers: users.member })
     expect(
-      (await server.inject({ url: `/v1/orgs/${owned.id}`, headers: users.member })).statusCode,
-    ).toBe(404)
+      listed.json().data.find((o: { id: string }) => o.id === owned.id).deletionRequestedAt,
+    ).toEqual(expect.any(String))
   })
 })

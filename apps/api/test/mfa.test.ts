@@ -234,7 +234,7 @@ describe('step-up for sensitive actions', () => {
           headers: bearer(user.token),
         })
       ).statusCode,
-    ).toBe(204)
+    ).toBe(202)
     expect(
       (await server.inject({ method: 'DELETE', url: '/v1/auth/mfa', headers: bearer(user.token) }))
         .statusCode,

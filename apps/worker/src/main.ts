@@ -26,6 +26,7 @@ import { defaultHandlers, type JobHandler } from './handlers.ts'
 import { maintenanceHandlers } from './maintenance.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
+import { tenantDataHandlers } from './tenant-data.ts'
 import { redisDeliverySlots } from './webhook-slots.ts'
 import { webhookHandlers } from './webhooks.ts'
 import { checkWorkerLogin } from './worker-login.ts'
@@ -78,7 +79,7 @@ const webhooks = webhookHandlers({
 })
 // Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {
-  [DEFAULT_QUEUE]: defaultHandlers,
+  [DEFAULT_QUEUE]: { ...defaultHandlers, ...tenantDataHandlers(db) },
   [EMAIL_QUEUE]: { [EMAIL_JOB]: mailer.handler },
   [MAINTENANCE_QUEUE]: maintenanceHandlers(db, {
     auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS,

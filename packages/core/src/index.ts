@@ -16,7 +16,7 @@ export { createOrganization } from './create-organization.ts'
 export { createProject } from './create-project.ts'
 export { createTask } from './create-task.ts'
 export { deleteExpiredCredentials } from './delete-expired-credentials.ts'
-export { deleteOrganization } from './delete-organization.ts'
+export { deleteOrganization, purgeOrganization } from './delete-organization.ts'
 export { deleteProject } from './delete-project.ts'
 export { deleteTask } from './delete-task.ts'
 export { openEmailLink, sealEmailLink } from './email-links.ts'
@@ -50,7 +50,14 @@ export { listOrganizations } from './list-organizations.ts'
 export { type ListProjectsInput, listProjects } from './list-projects.ts'
 export { listSessions } from './list-sessions.ts'
 export { type ListTasksInput, listTasks } from './list-tasks.ts'
-export { type ActingMember, changeMemberRole, listMembers, removeMember } from './members.ts'
+export {
+  type ActingMember,
+  changeMemberRole,
+  finishMemberRemoval,
+  listMembers,
+  MEMBER_REMOVAL_BATCH,
+  removeMember,
+} from './members.ts'
 export {
   completeMfaChallenge,
   confirmTotp,

@@ -12,7 +12,8 @@ export async function listOrganizations(
   const rows = await withUser(deps.db, input.userId, (tx) =>
     tx.membership.findMany({
       ...query,
-      where: { userId: input.userId, ...query.where },
+      // A membership being removed gives nothing, so it lists nothing.
+      where: { userId: input.userId, removalRequestedAt: null, ...query.where },
       include: { organization: true },
     }),
   )

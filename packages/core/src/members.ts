@@ -1,8 +1,10 @@
-import type { MembershipRole, TenantTransaction } from '@repo/db'
+import type { MembershipRole, PrismaClient, TenantTransaction } from '@repo/db'
 import { withTenant } from '@repo/db'
+import { memberRemovalJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { addToOutbox } from './outbox.ts'
 import { type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
 import { emitWebhookEvents, taskEventData } from './webhook-events.ts'
@@ -28,6 +30,7 @@ async function lockedOwnerIds(tx: TenantTransaction, organizationId: string): Pr
   const rows = await tx.$queryRaw<{ user_id: string }[]>`
     SELECT user_id FROM memberships
     WHERE organization_id = ${organizationId}::uuid AND role = 'owner'
+      AND removal_requested_at IS NULL
     FOR UPDATE`
   return rows.map((row) => row.user_id)
 }
@@ -43,6 +46,7 @@ async function lockedActorRole(
   const [row] = await tx.$queryRaw<{ role: MembershipRole }[]>`
     SELECT role FROM memberships
     WHERE organization_id = ${actor.organizationId}::uuid AND user_id = ${actor.userId}::uuid
+      AND removal_requested_at IS NULL
     FOR UPDATE`
   if (!row) throw errors.notFound('The organization')
   return row.role
@@ -75,7 +79,8 @@ async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, u
   const target = await tx.membership.findUnique({
     where: { organizationId_userId: { organizationId: actor.organizationId, userId } },
   })
-  if (!target) throw errors.notFound('The member')
+  // One being removed is no longer a member: nothing more to change about them.
+  if (!target || target.removalRequestedAt) throw errors.notFound('The member')
   return { owners, actorRole, target }
 }
 
@@ -94,6 +99,7 @@ export async function listMembers(deps: CoreDeps, actor: ActingMember, page: Pag
       name: m.user.name,
       role: m.role,
       joinedAt: m.createdAt,
+      removalRequestedAt: m.removalRequestedAt,
     })),
   }
 }
@@ -139,17 +145,23 @@ export async function changeMemberRole(
   })
 }
 
+/** Tasks unassigned per transaction when a member leaves or is removed. */
+export const MEMBER_REMOVAL_BATCH = 1_000
+
 /**
  * Removes a member (admins; owners only by an owner), or the caller themself (leaving).
- * The last owner can neither leave nor be removed.
+ * The last owner can neither leave nor be removed. Access, API keys and invitations end
+ * at once. Their tasks stay, unassigned: up to a batch in this transaction (then the
+ * membership goes: `removed`); with more, the membership is marked and a job unassigns
+ * the rest batch by batch and then deletes it (`removing`, ADR 018).
  */
 export async function removeMember(
   deps: CoreDeps,
   actor: ActingMember,
   input: { userId: string },
   meta: RequestMeta = {},
-) {
-  await withTenant(deps.db, actor, async (tx) => {
+): Promise<{ status: 'removed' } | { status: 'removing'; tasksToUnassign: number }> {
+  return withTenant(deps.db, actor, async (tx) => {
     const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId)
     const leaving = input.userId === actor.userId
     if (!leaving) {
@@ -159,18 +171,6 @@ export async function removeMember(
     }
     if (target.role === 'owner' && owners.filter((id) => id !== input.userId).length === 0)
       throw lastOwner()
-    // Their tasks stay, unassigned: the membership they pointed at is going (same transaction).
-    const unassigned = await tx.task.updateManyAndReturn({
-      where: { assigneeId: input.userId },
-      data: { assigneeId: null, version: { increment: 1 } },
-    })
-    await emitWebhookEvents(
-      tx,
-      actor.organizationId,
-      unassigned.map((task) => ({ type: 'task.updated' as const, data: taskEventData(task) })),
-      meta,
-    )
-    await tx.membership.delete({ where: { id: target.id } })
     await revokeCredentialsOf(tx, actor.organizationId, input.userId)
     await recordAudit(tx, {
       action: leaving ? 'member.left' : 'member.removed',
@@ -180,5 +180,77 @@ export async function removeMember(
       targetId: input.userId,
       ipAddress: meta.ipAddress,
     })
+    const assigned = await tx.task.count({ where: { assigneeId: input.userId } })
+    if (assigned <= MEMBER_REMOVAL_BATCH) {
+      await unassignTasksOf(tx, actor.organizationId, input.userId, meta)
+      await tx.membership.delete({ where: { id: target.id } })
+      return { status: 'removed' as const }
+    }
+    await tx.membership.update({
+      where: { id: target.id },
+      data: { removalRequestedAt: new Date() },
+    })
+    await addToOutbox(
+      tx,
+      memberRemovalJob,
+      { userId: input.userId },
+      { organizationId: actor.organizationId, meta },
+    )
+    return { status: 'removing' as const, tasksToUnassign: assigned }
   })
+}
+
+/**
+ * Unassigns up to a batch of the member's tasks, each a new version with its
+ * `task.updated` webhook event; returns how many.
+ */
+async function unassignTasksOf(
+  tx: TenantTransaction,
+  organizationId: string,
+  userId: string,
+  meta: RequestMeta = {},
+) {
+  const batch = await tx.task.findMany({
+    where: { assigneeId: userId },
+    select: { id: true },
+    take: MEMBER_REMOVAL_BATCH,
+  })
+  if (batch.length === 0) return 0
+  const unassigned = await tx.task.updateManyAndReturn({
+    where: { id: { in: batch.map((task) => task.id) } },
+    data: { assigneeId: null, version: { increment: 1 } },
+  })
+  await emitWebhookEvents(
+    tx,
+    organizationId,
+    unassigned.map((task) => ({ type: 'task.updated' as const, data: taskEventData(task) })),
+    meta,
+  )
+  return unassigned.length
+}
+
+/**
+ * The job's part of removing a member with many tasks: a batch per transaction, until
+ * none is left, then the membership goes (in the transaction of the last batch, so no
+ * task can be left pointing at it). Stops between batches once `shouldStop` says so
+ * (`done: false`: run it again later).
+ */
+export async function finishMemberRemoval(
+  deps: { db: PrismaClient },
+  input: { organizationId: string; userId: string },
+  options: { shouldStop?: () => boolean } = {},
+): Promise<{ done: boolean }> {
+  const { organizationId, userId } = input
+  for (;;) {
+    if (options.shouldStop?.()) return { done: false }
+    const finished = await withTenant(deps.db, { organizationId }, async (tx) => {
+      const count = await unassignTasksOf(tx, organizationId, userId)
+      if (count === MEMBER_REMOVAL_BATCH) return false
+      await tx.membership.deleteMany({
+        where: { organizationId, userId, removalRequestedAt: { not: null } },
+      })
+      return true
+    })
+    if (finished) return { done: true }
+  }
 }

@@ -54,7 +54,11 @@ export async function assertAssignable(
 ) {
   if (!assigneeId) return
   const member = await tx.membership.findUnique({
-    where: { organizationId_userId: { organizationId, userId: assigneeId } },
+    // One being removed is no longer a member.
+    where: {
+      organizationId_userId: { organizationId, userId: assigneeId },
+      removalRequestedAt: null,
+    },
     select: { id: true },
   })
   if (!member) {

@@ -45,6 +45,7 @@ export {
 } from './maintenance.ts'
 export { openQueues, type QueueRegistry } from './queue-registry.ts'
 export { DEFAULT_QUEUE, QUEUES, type QueueSettings } from './queues.ts'
+export { memberRemovalJob, organizationDeletionJob } from './tenant-data.ts'
 export {
   stripeEventJob,
   WEBHOOK_DELIVERIES_QUEUE,

@@ -67,12 +67,29 @@ export const userSchema = z
 export const roleSchema = z.enum(['owner', 'admin', 'member'])
 
 export const organizationSchema = z
-  .object({ id: z.string(), name: z.string(), role: roleSchema, createdAt: z.iso.datetime() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: roleSchema,
+    createdAt: z.iso.datetime(),
+    deletionRequestedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe(
+        'Set while the organization is being deleted: everything in it is closed, and it disappears once emptied.',
+      ),
+  })
   .meta({ id: 'Organization' })
 
 /** Problem answers every authenticated route may give. */
 export const authProblems = { 400: problemSchema, 401: problemSchema }
-export const tenantProblems = { ...authProblems, 403: problemSchema, 404: problemSchema }
+/** 409 `organization_deleting`: the organization is being deleted. */
+export const tenantProblems = {
+  ...authProblems,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+}
 /** A change to a versioned resource may also fail its If-Match precondition. */
 export const versionedProblems = { ...tenantProblems, 412: problemSchema, 428: problemSchema }
 
@@ -95,8 +112,15 @@ export function toOrganization(org: {
   name: string
   role: 'owner' | 'admin' | 'member'
   createdAt: Date
+  deletionRequestedAt: Date | null
 }) {
-  return { id: org.id, name: org.name, role: org.role, createdAt: org.createdAt.toISOString() }
+  return {
+    id: org.id,
+    name: org.name,
+    role: org.role,
+    createdAt: org.createdAt.toISOString(),
+    deletionRequestedAt: org.deletionRequestedAt?.toISOString() ?? null,
+  }
 }
 
 /** `?limit=&cursor=` for every list: 20 by default, at most 100. */

@@ -28,6 +28,11 @@ export type Access =
   | {
       organizationRole: MembershipRole /** Organization API keys with this scope may call it too. */
       apiKeyScope?: ApiKeyScope
+      /**
+       * Still answers while the organization is being deleted (reading its state, asking
+       * again). Every other route of such an organization answers 409.
+       */
+      duringDeletion?: true
     }
 
 export interface AuthContext {
@@ -186,6 +191,12 @@ export default fp(
       if (!roleAtLeast(membership.role, rule.organizationRole)) {
         throw errors.forbidden(`This needs the ${rule.organizationRole} role or higher.`)
       }
+      // Closed the moment its deletion is asked for, while a job empties it.
+      if (membership.organizationDeleting && !rule.duringDeletion)
+        throw errors.conflict(
+          'organization_deleting',
+          'This organization is being deleted: nothing in it can be read or changed.',
+        )
       request.tenant = { organizationId, userId: found.user.id, role: membership.role }
     })
 

@@ -12,8 +12,21 @@ const memberSchema = z
     name: z.string(),
     role: roleSchema,
     joinedAt: z.iso.datetime(),
+    removalRequestedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe(
+        'Set while a removed member still has tasks being unassigned: they have no access, and disappear once it is done.',
+      ),
   })
   .meta({ id: 'Member' })
+const removingSchema = z
+  .object({
+    userId: z.string(),
+    status: z.literal('removing'),
+    tasksToUnassign: z.number().int(),
+  })
+  .meta({ id: 'MemberRemoval' })
 const params = z.object({ orgId: idSchema })
 const memberParams = z.object({ orgId: idSchema, userId: idSchema })
 
@@ -38,7 +51,11 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const page = await listMembers(fastify.deps, tenant, request.query)
       return {
-        data: page.data.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
+        data: page.data.map((m) => ({
+          ...m,
+          joinedAt: m.joinedAt.toISOString(),
+          removalRequestedAt: m.removalRequestedAt?.toISOString() ?? null,
+        })),
         nextCursor: page.nextCursor,
       }
     },
@@ -85,18 +102,22 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'Remove a member, or leave (your own user id). Never the last owner.',
+        description:
+          'Access ends at once. 204 when done; 202 when the member has more tasks than one batch: they are unassigned in the background, and the member list shows the removal until it is finished.',
         params: memberParams,
-        response: { 204: z.null(), ...tenantProblems, 409: problemSchema },
+        response: { 202: removingSchema, 204: z.null(), ...tenantProblems, 409: problemSchema },
       },
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      await removeMember(
+      const result = await removeMember(
         fastify.deps,
         tenant,
         { userId: request.params.userId },
         requestMeta(request),
       )
+      if (result.status === 'removing')
+        return reply.code(202).send({ userId: request.params.userId, ...result })
       return reply.code(204).send(null)
     },
   )

@@ -67,10 +67,16 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/:orgId',
     {
-      config: { access: { organizationRole: 'member', apiKeyScope: 'organization:read' } },
+      config: {
+        access: {
+          organizationRole: 'member',
+          apiKeyScope: 'organization:read',
+          duringDeletion: true,
+        },
+      },
       schema: {
         tags: ['organizations'],
-        summary: 'One organization the caller belongs to.',
+        summary: 'One organization the caller belongs to (also while it is being deleted).',
         params: z.object({ orgId: idSchema }),
         response: { 200: organizationSchema, ...tenantProblems },
       },
@@ -108,19 +114,21 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete(
     '/:orgId',
     {
-      config: { access: { organizationRole: 'owner' }, recentAuth: true },
+      config: { access: { organizationRole: 'owner', duringDeletion: true }, recentAuth: true },
       schema: {
         tags: ['organizations'],
         summary: 'Delete the organization and everything in it (owner only).',
+        description:
+          'Closes it at once (every other route in it answers 409) and empties it in the background; it disappears when done. 202 with its state; asking again answers the same.',
         params: z.object({ orgId: idSchema }),
-        response: { 204: z.null(), ...tenantProblems },
+        response: { 202: organizationSchema, ...tenantProblems },
       },
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       // Destroying everything is a sensitive action: a recent second factor when MFA is on.
-      await deleteOrganization(fastify.deps, tenant, requestMeta(request))
-      return reply.code(204).send(null)
+      const organization = await deleteOrganization(fastify.deps, tenant, requestMeta(request))
+      return reply.code(202).send(toOrganization({ ...organization, role: tenant.role }))
     },
   )
 }
