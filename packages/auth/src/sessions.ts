@@ -1,9 +1,18 @@
-import type { PrismaClient, Session, User } from '@repo/db'
-
-/** A client or a transaction: sessions can be created inside a larger unit of work. */
-type Sessions = Pick<PrismaClient, 'session'>
-
+import {
+  type PrismaClient,
+  type Session,
+  type TenantTransaction,
+  type User,
+  withNoContext,
+} from '@repo/db'
 import { generateSecret, hashSecret } from './secrets.ts'
+
+/**
+ * Sessions are written inside the caller's transaction (withUser, withNoContext), never on
+ * the client: the write is then part of the request's one unit of work, and marks its
+ * Idempotency-Key claim.
+ */
+type Sessions = TenantTransaction<'session'>
 
 export interface SessionPolicy {
   /** A session unused this long expires (sliding window). */
@@ -25,14 +34,14 @@ export interface SessionMetadata {
 
 /** Creates a session and returns its token; only the token's hash is stored. */
 export async function createSession(
-  db: Sessions,
+  tx: Sessions,
   policy: SessionPolicy,
   userId: string,
   metadata: SessionMetadata = {},
 ): Promise<{ token: string; session: Session }> {
   const token = generateSecret()
   const now = Date.now()
-  const session = await db.session.create({
+  const session = await tx.session.create({
     data: {
       userId,
       tokenHash: hashSecret(token),
@@ -51,7 +60,8 @@ export async function createSession(
  * The session and user a token belongs to, or null when the token is unknown, expired or
  * past its absolute lifetime (expired sessions are deleted). Extends the sliding expiry
  * when less than half of the idle window remains, so an active session is written to at
- * most once per half window, not on every request.
+ * most once per half window, not on every request. Runs before any Idempotency-Key is
+ * claimed (it decides who is asking), so its writes are never a request's effect.
  */
 export async function validateSessionToken(
   db: PrismaClient,
@@ -67,7 +77,7 @@ export async function validateSessionToken(
   if (!found) return null
   const now = Date.now()
   if (now >= found.expiresAt.getTime() || now >= found.absoluteExpiresAt.getTime()) {
-    await db.session.deleteMany({ where: { id: found.id } })
+    await withNoContext(db, (tx) => tx.session.deleteMany({ where: { id: found.id } }))
     return null
   }
   const { user, ...session } = found
@@ -75,26 +85,28 @@ export async function validateSessionToken(
     const expiresAt = new Date(
       Math.min(now + policy.idleTimeoutMs, found.absoluteExpiresAt.getTime()),
     )
-    await db.session.update({
-      where: { id: found.id },
-      data: { expiresAt, lastUsedAt: new Date(now) },
-    })
+    await withNoContext(db, (tx) =>
+      tx.session.update({
+        where: { id: found.id },
+        data: { expiresAt, lastUsedAt: new Date(now) },
+      }),
+    )
     session.expiresAt = expiresAt
   }
   return { session, user }
 }
 
-export async function invalidateSession(db: PrismaClient, sessionId: string): Promise<void> {
-  await db.session.deleteMany({ where: { id: sessionId } })
+export async function invalidateSession(tx: Sessions, sessionId: string): Promise<void> {
+  await tx.session.deleteMany({ where: { id: sessionId } })
 }
 
 /** Signs the user out everywhere (password change or reset, "revoke all"), optionally but one. */
 export async function invalidateUserSessions(
-  db: PrismaClient,
+  tx: Sessions,
   userId: string,
   keepSessionId?: string,
 ): Promise<number> {
-  const { count } = await db.session.deleteMany({
+  const { count } = await tx.session.deleteMany({
     where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) },
   })
   return count

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '@repo/db'
+import type { Prisma, PrismaClient, TenantTransaction } from '@repo/db'
 
 export interface AuditEntry {
   action: string
@@ -11,12 +11,12 @@ export interface AuditEntry {
 }
 
 /**
- * Appends to the audit log, inside the caller's transaction when given one (the event and
- * the change commit together). createMany, because it returns nothing: reading the row
- * back would need a tenant or user context.
+ * Appends to the audit log, inside the caller's transaction (the event and the change
+ * commit together; never the client, which the type refuses). createMany, because it
+ * returns nothing: reading the row back would need a tenant or user context.
  */
 export async function recordAudit(
-  tx: Pick<Prisma.TransactionClient, 'auditLog'>,
+  tx: TenantTransaction<'auditLog'>,
   entry: AuditEntry,
 ): Promise<void> {
   await tx.auditLog.createMany({

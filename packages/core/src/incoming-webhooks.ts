@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@repo/db'
+import { type PrismaClient, withNoContext } from '@repo/db'
 import { stripeEventJob } from '@repo/jobs'
 import { addToOutbox } from './outbox.ts'
 
@@ -16,7 +16,8 @@ export interface StripeEventLike {
  * nothing (unique provider + event id). Returns whether the event was new.
  */
 export async function receiveStripeEvent(deps: { db: PrismaClient }, event: StripeEventLike) {
-  return deps.db.$transaction(async (tx) => {
+  // Stripe's events concern no organization or user of ours (yet): no context.
+  return withNoContext(deps.db, async (tx) => {
     const stored = await tx.incomingWebhookEvent.createManyAndReturn({
       data: {
         provider: 'stripe',
@@ -45,7 +46,7 @@ export async function processStripeEvent(
   deps: { db: PrismaClient },
   input: { eventRowId: string },
 ) {
-  return deps.db.$transaction(async (tx) => {
+  return withNoContext(deps.db, async (tx) => {
     const event = await tx.incomingWebhookEvent.findUnique({ where: { id: input.eventRowId } })
     if (!event) return { outcome: 'missing' as const }
     if (event.processedAt) return { outcome: event.outcome ?? 'applied' }

@@ -9,7 +9,7 @@ import {
   newTotpSecret,
   verifyPassword,
 } from '@repo/auth'
-import type { Session, User } from '@repo/db'
+import { type Session, type User, withUser } from '@repo/db'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -57,11 +57,13 @@ export async function setupTotp(
     throw errors.conflict('mfa_already_enabled', 'Two-factor authentication is already on.')
   const secret = newTotpSecret('Groundwork', input.user.email)
   const sealed = encryptSecret(secret.key, deps.secretsKey)
-  await deps.db.mfaFactor.upsert({
-    where: { userId: input.user.id },
-    create: { userId: input.user.id, secret: sealed },
-    update: { secret: sealed, lastUsedStep: null },
-  })
+  await withUser(deps.db, input.user.id, (tx) =>
+    tx.mfaFactor.upsert({
+      where: { userId: input.user.id },
+      create: { userId: input.user.id, secret: sealed },
+      update: { secret: sealed, lastUsedStep: null },
+    }),
+  )
   return { secret: secret.base32, uri: secret.uri }
 }
 
@@ -75,24 +77,25 @@ export async function verifySecondFactor(
   factor: SecondFactor,
 ): Promise<boolean> {
   if (factor.recoveryCode) {
-    const { count } = await deps.db.recoveryCode.updateMany({
-      where: {
-        userId,
-        codeHash: hashSecret(factor.recoveryCode.trim().toLowerCase()),
-        usedAt: null,
-      },
-      data: { usedAt: new Date() },
-    })
+    const codeHash = hashSecret(factor.recoveryCode.trim().toLowerCase())
+    const { count } = await withUser(deps.db, userId, (tx) =>
+      tx.recoveryCode.updateMany({
+        where: { userId, codeHash, usedAt: null },
+        data: { usedAt: new Date() },
+      }),
+    )
     return count === 1
   }
   const mfa = await deps.db.mfaFactor.findUnique({ where: { userId } })
   if (!mfa || !factor.code) return false
   const step = matchTotp(decryptSecret(mfa.secret, deps.secretsKey), factor.code.trim())
   if (step === null) return false
-  const { count } = await deps.db.mfaFactor.updateMany({
-    where: { userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
-    data: { lastUsedStep: step },
-  })
+  const { count } = await withUser(deps.db, userId, (tx) =>
+    tx.mfaFactor.updateMany({
+      where: { userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
+      data: { lastUsedStep: step },
+    }),
+  )
   return count === 1
 }
 
@@ -112,7 +115,7 @@ export async function confirmTotp(
     throw errors.conflict('mfa_already_enabled', 'Two-factor authentication is already on.')
   if (!(await verifySecondFactor(deps, input.userId, { code: input.code }))) throw invalidCode()
   const recoveryCodes = newRecoveryCodes()
-  const { token } = await deps.db.$transaction(async (tx) => {
+  const { token } = await withUser(deps.db, input.userId, async (tx) => {
     await tx.mfaFactor.update({
       where: { userId: input.userId },
       data: { confirmedAt: new Date() },
@@ -181,29 +184,35 @@ export async function completeMfaChallenge(
   await assertSignInAllowed(deps.redis, failures)
   if (!(await verifySecondFactor(deps, userId, input))) {
     await recordSignInFailure(deps.redis, failures)
-    await recordAudit(deps.db, {
-      action: 'mfa.failed',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ipAddress: meta.ipAddress,
-    })
+    await withUser(deps.db, userId, (tx) =>
+      recordAudit(tx, {
+        action: 'mfa.failed',
+        actorUserId: userId,
+        targetType: 'user',
+        targetId: userId,
+        ipAddress: meta.ipAddress,
+      }),
+    )
     throw invalidCode()
   }
   await deps.redis.del(key, `${key}:attempts`)
   await clearSignInFailures(deps.redis, failures)
   const user = account
-  const { token, session } = await createSession(deps.db, deps.sessionPolicy, userId, {
-    ...meta,
-    mfaVerified: true,
-  })
-  await recordAudit(deps.db, {
-    action: 'user.signed_in',
-    actorUserId: userId,
-    targetType: 'session',
-    targetId: session.id,
-    ipAddress: meta.ipAddress,
-    metadata: { mfa: true },
+  // The session and its audit entry commit together.
+  const { token, session } = await withUser(deps.db, userId, async (tx) => {
+    const created = await createSession(tx, deps.sessionPolicy, userId, {
+      ...meta,
+      mfaVerified: true,
+    })
+    await recordAudit(tx, {
+      action: 'user.signed_in',
+      actorUserId: userId,
+      targetType: 'session',
+      targetId: created.session.id,
+      ipAddress: meta.ipAddress,
+      metadata: { mfa: true },
+    })
+    return created
   })
   await rememberOwnerNetwork(deps, user.email, meta)
   return { user, token, session }
@@ -230,20 +239,21 @@ export async function stepUp(
       ))
   if (!ok) {
     await recordSignInFailure(deps.redis, failures)
-    await recordAudit(deps.db, {
-      action: 'mfa.step_up_failed',
-      actorUserId: input.userId,
-      targetType: 'user',
-      targetId: input.userId,
-      ipAddress: meta.ipAddress,
-    })
+    await withUser(deps.db, input.userId, (tx) =>
+      recordAudit(tx, {
+        action: 'mfa.step_up_failed',
+        actorUserId: input.userId,
+        targetType: 'user',
+        targetId: input.userId,
+        ipAddress: meta.ipAddress,
+      }),
+    )
     throw invalidCode()
   }
   await clearSignInFailures(deps.redis, failures)
-  await deps.db.session.update({
-    where: { id: input.sessionId },
-    data: { mfaVerifiedAt: new Date() },
-  })
+  await withUser(deps.db, input.userId, (tx) =>
+    tx.session.update({ where: { id: input.sessionId }, data: { mfaVerifiedAt: new Date() } }),
+  )
 }
 
 /**
@@ -281,7 +291,7 @@ export async function disableMfa(
   meta: RequestMeta = {},
 ) {
   await requireRecentAuth(deps, input)
-  await deps.db.$transaction(async (tx) => {
+  await withUser(deps.db, input.userId, async (tx) => {
     const { count } = await tx.mfaFactor.deleteMany({ where: { userId: input.userId } })
     if (count === 0) throw errors.notFound('Two-factor authentication')
     await tx.recoveryCode.deleteMany({ where: { userId: input.userId } })

@@ -1,5 +1,5 @@
 import { createSession, generateSecret, hashSecret, type OAuthProvider } from '@repo/auth'
-import { Prisma } from '@repo/db'
+import { Prisma, withNoContext, withUser } from '@repo/db'
 import { z } from 'zod'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
@@ -114,75 +114,78 @@ export async function finishOAuth(
     email.split('@')[0] ||
     email
 
-  const userId = await deps.db
-    .$transaction(async (tx) => {
-      const linked = await tx.oAuthAccount.findUnique({
-        where: {
-          provider_providerAccountId: {
-            provider: provider.name,
-            providerAccountId: profile.providerAccountId,
-          },
-        },
-      })
-      if (linked) return linked.userId
-      if (!profile.emailVerified) {
-        throw new AppError({
-          code: 'oauth_email_unverified',
-          status: 400,
-          userMessage: `Verify your email address at ${provider.name} first.`,
-        })
-      }
-      const existing = await tx.user.findUnique({ where: { email } })
-      const user =
-        existing ??
-        (await tx.user.create({
-          data: { email, name, emailVerifiedAt: new Date() },
-        }))
-      if (existing && !existing.emailVerifiedAt) {
-        await tx.user.update({
-          where: { id: existing.id },
-          data: { emailVerifiedAt: new Date(), passwordHash: null },
-        })
-        await tx.session.deleteMany({ where: { userId: existing.id } })
-        // Nor may any second factor or recovery code that was set up before the proof.
-        await tx.recoveryCode.deleteMany({ where: { userId: existing.id } })
-        await tx.mfaFactor.deleteMany({ where: { userId: existing.id } })
-      }
-      await tx.oAuthAccount.create({
-        data: {
-          userId: user.id,
+  // No user context yet: who this is is what the transaction finds out.
+  const userId = await withNoContext(deps.db, async (tx) => {
+    const linked = await tx.oAuthAccount.findUnique({
+      where: {
+        provider_providerAccountId: {
           provider: provider.name,
           providerAccountId: profile.providerAccountId,
         },
-      })
-      await recordAudit(tx, {
-        action: existing ? 'oauth.linked' : 'user.signed_up',
-        actorUserId: user.id,
-        targetType: 'user',
-        targetId: user.id,
-        ipAddress: meta.ipAddress,
-        metadata: { provider: provider.name },
-      })
-      return user.id
+      },
     })
-    .catch((error: unknown) => {
-      // Two callbacks for one new account at once: the loser retries as a sign-in.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
-        throw invalidState()
-      throw error
+    if (linked) return linked.userId
+    if (!profile.emailVerified) {
+      throw new AppError({
+        code: 'oauth_email_unverified',
+        status: 400,
+        userMessage: `Verify your email address at ${provider.name} first.`,
+      })
+    }
+    const existing = await tx.user.findUnique({ where: { email } })
+    const user =
+      existing ??
+      (await tx.user.create({
+        data: { email, name, emailVerifiedAt: new Date() },
+      }))
+    if (existing && !existing.emailVerifiedAt) {
+      await tx.user.update({
+        where: { id: existing.id },
+        data: { emailVerifiedAt: new Date(), passwordHash: null },
+      })
+      await tx.session.deleteMany({ where: { userId: existing.id } })
+      // Nor may any second factor or recovery code that was set up before the proof.
+      await tx.recoveryCode.deleteMany({ where: { userId: existing.id } })
+      await tx.mfaFactor.deleteMany({ where: { userId: existing.id } })
+    }
+    await tx.oAuthAccount.create({
+      data: {
+        userId: user.id,
+        provider: provider.name,
+        providerAccountId: profile.providerAccountId,
+      },
     })
+    await recordAudit(tx, {
+      action: existing ? 'oauth.linked' : 'user.signed_up',
+      actorUserId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ipAddress: meta.ipAddress,
+      metadata: { provider: provider.name },
+    })
+    return user.id
+  }).catch((error: unknown) => {
+    // Two callbacks for one new account at once: the loser retries as a sign-in.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
+      throw invalidState()
+    throw error
+  })
 
   if (await hasMfa(deps, userId))
     return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, userId) }
   const user = await deps.db.user.findUniqueOrThrow({ where: { id: userId } })
-  const { token, session } = await createSession(deps.db, deps.sessionPolicy, userId, meta)
-  await recordAudit(deps.db, {
-    action: 'user.signed_in',
-    actorUserId: userId,
-    targetType: 'session',
-    targetId: session.id,
-    ipAddress: meta.ipAddress,
-    metadata: { provider: provider.name },
+  // The session and its audit entry commit together.
+  const { token } = await withUser(deps.db, userId, async (tx) => {
+    const created = await createSession(tx, deps.sessionPolicy, userId, meta)
+    await recordAudit(tx, {
+      action: 'user.signed_in',
+      actorUserId: userId,
+      targetType: 'session',
+      targetId: created.session.id,
+      ipAddress: meta.ipAddress,
+      metadata: { provider: provider.name },
+    })
+    return created
   })
   await rememberOwnerNetwork(deps, user.email, meta)
   return { mfaRequired: false as const, user, token }

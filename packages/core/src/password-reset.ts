@@ -1,4 +1,5 @@
 import { generateSecret, hashPassword, hashSecret, passwordProblem } from '@repo/auth'
+import { withNoContext } from '@repo/db'
 import { emailJob } from '@repo/jobs'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
@@ -50,8 +51,9 @@ export async function requestPasswordReset(
   const token = generateSecret()
   const url = new URL('/reset-password', deps.appUrl)
   url.searchParams.set('token', token)
-  // The token, the audit entry and the email commit together (the outbox).
-  await deps.db.$transaction(async (tx) => {
+  // The token, the audit entry and the email commit together (the outbox). Nobody is
+  // signed in: no user context (the account tables have no row-level security).
+  await withNoContext(deps.db, async (tx) => {
     await tx.passwordReset.create({
       data: {
         userId: user.id,
@@ -99,7 +101,7 @@ export async function resetPassword(
   const problem = passwordProblem(input.newPassword, { email: pending.user.email })
   if (problem) throw errors.invalid('body.newPassword', `Password ${problem}.`)
   const passwordHash = await hashPassword(input.newPassword)
-  await deps.db.$transaction(async (tx) => {
+  await withNoContext(deps.db, async (tx) => {
     const now = new Date()
     const claimed = await tx.passwordReset.updateMany({
       where: { tokenHash, usedAt: null, expiresAt: { gt: now } },

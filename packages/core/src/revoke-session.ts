@@ -1,4 +1,5 @@
 import { invalidateUserSessions } from '@repo/auth'
+import { withUser } from '@repo/db'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -9,16 +10,18 @@ export async function revokeSession(
   input: { userId: string; sessionId: string },
   meta: RequestMeta = {},
 ) {
-  const { count } = await deps.db.session.deleteMany({
-    where: { id: input.sessionId, userId: input.userId },
-  })
-  if (count === 0) throw errors.notFound('The session')
-  await recordAudit(deps.db, {
-    action: 'session.revoked',
-    actorUserId: input.userId,
-    targetType: 'session',
-    targetId: input.sessionId,
-    ipAddress: meta.ipAddress,
+  await withUser(deps.db, input.userId, async (tx) => {
+    const { count } = await tx.session.deleteMany({
+      where: { id: input.sessionId, userId: input.userId },
+    })
+    if (count === 0) throw errors.notFound('The session')
+    await recordAudit(tx, {
+      action: 'session.revoked',
+      actorUserId: input.userId,
+      targetType: 'session',
+      targetId: input.sessionId,
+      ipAddress: meta.ipAddress,
+    })
   })
 }
 
@@ -28,14 +31,16 @@ export async function revokeOtherSessions(
   input: { userId: string; currentSessionId: string },
   meta: RequestMeta = {},
 ) {
-  const revoked = await invalidateUserSessions(deps.db, input.userId, input.currentSessionId)
-  await recordAudit(deps.db, {
-    action: 'session.revoked_others',
-    actorUserId: input.userId,
-    targetType: 'user',
-    targetId: input.userId,
-    ipAddress: meta.ipAddress,
-    metadata: { revoked },
+  return withUser(deps.db, input.userId, async (tx) => {
+    const revoked = await invalidateUserSessions(tx, input.userId, input.currentSessionId)
+    await recordAudit(tx, {
+      action: 'session.revoked_others',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ipAddress: meta.ipAddress,
+      metadata: { revoked },
+    })
+    return revoked
   })
-  return revoked
 }

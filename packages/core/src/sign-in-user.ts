@@ -1,4 +1,5 @@
 import { createSession, verifyPassword } from '@repo/auth'
+import { withUser } from '@repo/db'
 import { AppError } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -53,13 +54,15 @@ export async function signInUser(
       // An account's own security event, in its audit trail. Not awaited: the answer must
       // take as long whether or not the account exists (the Argon2id check above already
       // runs for both), and a lost entry costs less than a measurable difference.
-      void recordAudit(deps.db, {
-        action: 'user.sign_in_failed',
-        actorUserId: user.id,
-        targetType: 'user',
-        targetId: user.id,
-        ipAddress: meta.ipAddress,
-      }).catch((err: unknown) => deps.logger.warn({ err }, 'could not audit a failed sign-in'))
+      void withUser(deps.db, user.id, (tx) =>
+        recordAudit(tx, {
+          action: 'user.sign_in_failed',
+          actorUserId: user.id,
+          targetType: 'user',
+          targetId: user.id,
+          ipAddress: meta.ipAddress,
+        }),
+      ).catch((err: unknown) => deps.logger.warn({ err }, 'could not audit a failed sign-in'))
     // A failure for an email with no account concerns nobody's data: it goes to the logs
     // (and their metrics), never to the audit log, which strangers could otherwise grow.
     else
@@ -80,16 +83,20 @@ export async function signInUser(
   // The password was right; with MFA on, a second factor is due before any session exists.
   if (await hasMfa(deps, user.id))
     return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, user.id) }
-  const { token, session } = await createSession(deps.db, deps.sessionPolicy, user.id, meta)
+  // The session and its audit entry commit together.
+  const { token, session } = await withUser(deps.db, user.id, async (tx) => {
+    const created = await createSession(tx, deps.sessionPolicy, user.id, meta)
+    await recordAudit(tx, {
+      action: 'user.signed_in',
+      actorUserId: user.id,
+      targetType: 'session',
+      targetId: created.session.id,
+      ipAddress: meta.ipAddress,
+    })
+    return created
+  })
   // A network the owner fully signed in from. With MFA, completeMfaChallenge records it
   // once both factors are proven: a password alone must not make a network known.
   await rememberOwnerNetwork(deps, email, meta)
-  await recordAudit(deps.db, {
-    action: 'user.signed_in',
-    actorUserId: user.id,
-    targetType: 'session',
-    targetId: session.id,
-    ipAddress: meta.ipAddress,
-  })
   return { mfaRequired: false as const, user, token, session }
 }

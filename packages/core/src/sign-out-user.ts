@@ -1,4 +1,5 @@
 import { invalidateSession } from '@repo/auth'
+import { withUser } from '@repo/db'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 
@@ -8,12 +9,14 @@ export async function signOutUser(
   input: { userId: string; sessionId: string },
   meta: RequestMeta = {},
 ) {
-  await invalidateSession(deps.db, input.sessionId)
-  await recordAudit(deps.db, {
-    action: 'user.signed_out',
-    actorUserId: input.userId,
-    targetType: 'session',
-    targetId: input.sessionId,
-    ipAddress: meta.ipAddress,
+  await withUser(deps.db, input.userId, async (tx) => {
+    await invalidateSession(tx, input.sessionId)
+    await recordAudit(tx, {
+      action: 'user.signed_out',
+      actorUserId: input.userId,
+      targetType: 'session',
+      targetId: input.sessionId,
+      ipAddress: meta.ipAddress,
+    })
   })
 }

@@ -1,5 +1,5 @@
 import { generateSecret, hashSecret } from '@repo/auth'
-import type { User } from '@repo/db'
+import { type User, withNoContext, withUser } from '@repo/db'
 import { emailJob } from '@repo/jobs'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
@@ -26,7 +26,7 @@ export async function sendEmailVerification(
   const url = new URL('/verify-email', deps.appUrl)
   url.searchParams.set('token', token)
   // The token and its email commit together (the outbox): no token without its email.
-  await deps.db.$transaction(async (tx) => {
+  await withUser(deps.db, input.user.id, async (tx) => {
     await tx.emailVerification.create({
       data: {
         userId: input.user.id,
@@ -61,7 +61,8 @@ export async function verifyEmail(
 ) {
   if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw invalidLink()
   const tokenHash = hashSecret(input.token)
-  return deps.db.$transaction(async (tx) => {
+  // The link may be opened signed out: no user context until the token names one.
+  return withNoContext(deps.db, async (tx) => {
     const now = new Date()
     const claimed = await tx.emailVerification.updateMany({
       where: { tokenHash, usedAt: null, expiresAt: { gt: now } },

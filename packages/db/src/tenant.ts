@@ -7,7 +7,8 @@ export interface HeldClaim {
   lockedUntil: Date
 }
 
-const heldClaim = new AsyncLocalStorage<HeldClaim>()
+/** Mutable, so the request can stop holding its claim once its answer is decided. */
+const heldClaim = new AsyncLocalStorage<{ claim: HeldClaim | undefined }>()
 
 /** The request's Idempotency-Key claim was taken over by a retry; its change rolled back. */
 export class ClaimLostError extends Error {
@@ -18,16 +19,41 @@ export class ClaimLostError extends Error {
 }
 
 /**
- * Runs `work` (the rest of a request) holding an Idempotency-Key claim: every tenant or
- * user transaction it commits also marks the claim "effect committed", atomically with
- * the change. A retry of a request that died after its commit then never runs it again.
+ * Runs `work` (the rest of a request) holding an Idempotency-Key claim: every transaction
+ * it commits through withTenant, withUser or withNoContext also marks the claim "effect
+ * committed", atomically with the change. A retry of a request that died after its commit
+ * then never runs it again.
  */
 export function runHoldingClaim<T>(claim: HeldClaim, work: () => T): T {
-  return heldClaim.run(claim, work)
+  return heldClaim.run({ claim }, work)
 }
 
-/** A transaction whose queries run under one tenant (and user) context. */
-export type TenantTransaction = Prisma.TransactionClient
+/**
+ * The request's answer is decided (stored for replay, or the key freed): what it writes
+ * after that (an audit entry in an onResponse hook) is not its effect, and must neither
+ * mark the claim nor fail because the key was freed.
+ */
+export function stopHoldingClaim(): void {
+  const hold = heldClaim.getStore()
+  if (hold) hold.claim = undefined
+}
+
+/**
+ * What tells a transaction from the client, for the compiler: the client has
+ * `$disconnect`, a transaction does not. Code that writes takes a transaction, so handing
+ * it the client, whose writes mark no Idempotency-Key claim, fails to compile with this text.
+ */
+interface OpenedByAHelper {
+  $disconnect?: 'a transaction of withTenant, withUser or withNoContext (@repo/db), not the client: writes on the client mark no Idempotency-Key claim'
+}
+
+/**
+ * A transaction whose queries run under one context (withTenant, withUser, withNoContext),
+ * or the part of it a function needs (`TenantTransaction<'auditLog'>`). Never the client.
+ */
+export type TenantTransaction<
+  Models extends keyof Prisma.TransactionClient = keyof Prisma.TransactionClient,
+> = Pick<Prisma.TransactionClient, Models> & OpenedByAHelper
 
 /** Who is acting: the organization comes from the authenticated context, never a body. */
 export interface TenantContext {
@@ -49,7 +75,8 @@ async function withSettings<T>(
   settings: Settings,
   work: (tx: TenantTransaction) => Promise<T>,
 ): Promise<T> {
-  const claim = settings.secretHash === undefined ? heldClaim.getStore() : undefined
+  // A presented secret is the idempotency bookkeeping itself (or a lookup): not an effect.
+  const claim = settings.secretHash === undefined ? heldClaim.getStore()?.claim : undefined
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT
       set_config('app.organization_id', ${settings.organizationId ?? ''}, true),
@@ -97,6 +124,21 @@ export function withUser<T>(
   work: (tx: TenantTransaction) => Promise<T>,
 ): Promise<T> {
   return withSettings(db, { userId }, work)
+}
+
+/**
+ * No organization and no user: row-level-secured tables show nothing, and accept only the
+ * rows their policies allow without a context (audit entries and outbox messages of no
+ * organization). For account tables when nobody is signed in yet (a reset or verification
+ * link, an OAuth callback), incoming webhooks and maintenance jobs. Like withTenant and
+ * withUser, it marks the request's Idempotency-Key claim when there is one: use it, never
+ * `db.$transaction` or a write on the client (a lint rule refuses those; docs/decisions/019).
+ */
+export function withNoContext<T>(
+  db: PrismaClient,
+  work: (tx: TenantTransaction) => Promise<T>,
+): Promise<T> {
+  return withSettings(db, {}, work)
 }
 
 /**

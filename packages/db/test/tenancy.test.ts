@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createDatabaseClient,
   type PrismaClient,
+  type TenantTransaction,
+  withNoContext,
   withPresentedSecret,
   withTenant,
   withUser,
@@ -259,6 +261,31 @@ describe('row-level security', () => {
     }))
     expect(memberships.map((m) => m.userId)).toEqual([ids.alice])
     expect(orgs.map((o) => o.id)).toEqual([ids.orgA])
+  })
+
+  it('shows nothing tenant-owned without a context, and accepts only rows of no organization', async () => {
+    const seen = await withNoContext(app, async (tx) => ({
+      memberships: await tx.membership.findMany(),
+      organizations: await tx.organization.findMany(),
+      audit: await tx.auditLog.findMany(),
+    }))
+    expect(seen).toEqual({ memberships: [], organizations: [], audit: [] })
+    const message = { queue: 'test', jobName: 'test', data: {}, options: {} }
+    await withNoContext(app, (tx) => tx.outboxMessage.createMany({ data: message }))
+    await expect(
+      withNoContext(app, (tx) =>
+        tx.outboxMessage.createMany({ data: { ...message, organizationId: ids.orgA } }),
+      ),
+    ).rejects.toThrow(/row-level security/)
+  })
+
+  it('lets only a transaction, never the client, into a function that writes (compile time)', () => {
+    const writesAudit = (tx: TenantTransaction<'auditLog'>) => tx.auditLog
+    // The client is refused: its writes would not mark the request's Idempotency-Key claim.
+    // @ts-expect-error a transaction of withTenant, withUser or withNoContext, not the client
+    const refused = () => writesAudit(app)
+    const accepted = () => withNoContext(app, async (tx) => writesAudit(tx))
+    expect([refused, accepted]).toHaveLength(2) // checked by tsc (`pnpm typecheck`), not run
   })
 
   it('reveals exactly the row a presented secret belongs to', async () => {

@@ -5,7 +5,7 @@ import {
   type IdempotencyClaim,
   releaseIdempotencyKey,
 } from '@repo/core'
-import { runHoldingClaim } from '@repo/db'
+import { runHoldingClaim, stopHoldingClaim } from '@repo/db'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
@@ -75,7 +75,8 @@ export default fp(
     })
 
     // Callback style: the rest of the request (later hooks, the handler) runs inside the
-    // claim's context, so each transaction it commits marks the claim (runHoldingClaim).
+    // claim's context, so each transaction it commits through withTenant, withUser or
+    // withNoContext marks the claim (runHoldingClaim); writes on the client are a lint error.
     fastify.addHook('preHandler', (request, reply, done) => {
       const key = request.headers['idempotency-key']
       if (typeof key !== 'string' || !applies(request.method, request.routeOptions.config))
@@ -112,6 +113,8 @@ export default fp(
       const claim = request.idempotencyClaim
       if (!claim) return payload
       request.idempotencyClaim = null
+      // The answer is decided: writes after this one (onResponse hooks) are not its effect.
+      stopHoldingClaim()
       try {
         const body =
           typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : undefined

@@ -5,6 +5,7 @@ import cookie from '@fastify/cookie'
 import formBody from '@fastify/formbody'
 import { createSession } from '@repo/auth'
 import { AppError, errors, recordAudit, requireRecentAuth } from '@repo/core'
+import { withUser } from '@repo/db'
 import { DEAD_LETTER_QUEUE, QUEUES, redactJobData } from '@repo/jobs'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
@@ -91,28 +92,32 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
       })
       if (!user?.platformAdmin) throw errors.forbidden('This is for platform operators.')
       const meta = requestMeta(request)
-      const { token, session } = await createSession(
-        fastify.db,
-        {
-          idleTimeoutMs: QUEUE_DASHBOARD_SESSION_MS,
-          absoluteLifetimeMs: QUEUE_DASHBOARD_SESSION_MS,
-        },
-        userId,
-        { ipAddress: meta.ipAddress, userAgent: meta.userAgent, scope: 'queue_dashboard' },
-      )
+      // The session and its audit entry commit together.
+      const { token } = await withUser(fastify.db, userId, async (tx) => {
+        const created = await createSession(
+          tx,
+          {
+            idleTimeoutMs: QUEUE_DASHBOARD_SESSION_MS,
+            absoluteLifetimeMs: QUEUE_DASHBOARD_SESSION_MS,
+          },
+          userId,
+          { ipAddress: meta.ipAddress, userAgent: meta.userAgent, scope: 'queue_dashboard' },
+        )
+        await recordAudit(tx, {
+          action: 'queue_dashboard.opened',
+          actorUserId: userId,
+          targetType: 'session',
+          targetId: created.session.id,
+          ipAddress: meta.ipAddress,
+        })
+        return created
+      })
       reply.setCookie(QUEUE_DASHBOARD_COOKIE, token, {
         path: QUEUE_DASHBOARD_PATH,
         httpOnly: true,
         sameSite: 'strict',
         secure: fastify.config.NODE_ENV === 'production',
         maxAge: QUEUE_DASHBOARD_SESSION_MS / 1000,
-      })
-      await recordAudit(fastify.db, {
-        action: 'queue_dashboard.opened',
-        actorUserId: userId,
-        targetType: 'session',
-        targetId: session.id,
-        ipAddress: meta.ipAddress,
       })
       return reply.redirect(`${QUEUE_DASHBOARD_PATH}/`, 303)
     },
@@ -181,17 +186,21 @@ const queueDashboard: FastifyPluginAsyncZod = async (fastify) => {
       })
       // Operators' changes (pause, retry, clean, obliterate ...) are audited: who, what, outcome.
       board.addHook('onResponse', async (request, reply) => {
-        if (request.method === 'GET' || request.method === 'HEAD' || !request.auth) return
-        await recordAudit(fastify.db, {
-          action: 'queue_dashboard.changed',
-          actorUserId: request.auth.userId,
-          ipAddress: request.ip,
-          metadata: {
-            method: request.method,
-            path: (request.url.split('?')[0] ?? '').slice(0, 500),
-            status: reply.statusCode,
-          },
-        }).catch((err) => request.log.error({ err }, 'could not audit a queue dashboard change'))
+        const auth = request.auth
+        if (request.method === 'GET' || request.method === 'HEAD' || !auth) return
+        // After the answer: an Idempotency-Key claim is no longer held (stopHoldingClaim).
+        await withUser(fastify.db, auth.userId, (tx) =>
+          recordAudit(tx, {
+            action: 'queue_dashboard.changed',
+            actorUserId: auth.userId,
+            ipAddress: request.ip,
+            metadata: {
+              method: request.method,
+              path: (request.url.split('?')[0] ?? '').slice(0, 500),
+              status: reply.statusCode,
+            },
+          }),
+        ).catch((err) => request.log.error({ err }, 'could not audit a queue dashboard change'))
       })
       // A queue opened while Redis was down is reopened by the registry once it is back:
       // show the board the current ones.

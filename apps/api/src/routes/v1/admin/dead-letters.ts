@@ -1,4 +1,5 @@
 import { AppError, errors, recordAudit } from '@repo/core'
+import { withUser } from '@repo/db'
 import {
   type DeadLetter,
   getDeadLetter,
@@ -79,14 +80,19 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
     request: FastifyRequest,
     action: string,
     metadata: Record<string, string | number>,
-  ) =>
-    recordAudit(fastify.db, {
-      action,
-      actorUserId: request.auth?.userId,
-      targetType: 'dead_letter',
-      ipAddress: request.ip,
-      metadata,
-    })
+  ) => {
+    // Platform operators are signed-in users (access 'platformAdmin' refuses API keys).
+    const userId = (request.auth as NonNullable<typeof request.auth>).userId
+    return withUser(fastify.db, userId, (tx) =>
+      recordAudit(tx, {
+        action,
+        actorUserId: userId,
+        targetType: 'dead_letter',
+        ipAddress: request.ip,
+        metadata,
+      }),
+    )
+  }
 
   fastify.get(
     '/dead-letters',

@@ -1,4 +1,5 @@
 import { recordAudit } from '@repo/core'
+import { withUser } from '@repo/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
@@ -31,11 +32,13 @@ const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const auth = request.auth as NonNullable<typeof request.auth>
       const ticket = await issueDashboardTicket(fastify.redis, auth.userId)
-      await recordAudit(fastify.db, {
-        action: 'queue_dashboard.link_created',
-        actorUserId: auth.userId,
-        ipAddress: requestMeta(request).ipAddress,
-      })
+      await withUser(fastify.db, auth.userId, (tx) =>
+        recordAudit(tx, {
+          action: 'queue_dashboard.link_created',
+          actorUserId: auth.userId,
+          ipAddress: requestMeta(request).ipAddress,
+        }),
+      )
       // Relative to the public URL, so a base with a path (https://example.com/api/) keeps it.
       const base =
         fastify.config.API_PUBLIC_URL ??
