@@ -171,6 +171,31 @@ describe('password guessing', () => {
   })
 })
 
+describe('a burst of parallel guesses', () => {
+  it('gets no more tries than one guess after another: the check and the count are one step', async () => {
+    const email = 'burst-victim@example.com'
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Victim' },
+      remoteAddress: '10.7.0.1',
+    })
+    // Thirty wrong passwords at once from one address, over two API instances.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        signIn(i % 2 ? unlimited : unlimitedSecond, email, `guess-${i}-xxxxx`, '10.7.7.7'),
+      ),
+    )
+    const codes = answers.map((a) => a.statusCode)
+    // Five free tries and the one that starts the wait reach the password check; the rest
+    // wait (counted one by one, they would all have been checked).
+    expect(codes.filter((c) => c === 401)).toHaveLength(6)
+    expect(codes.filter((c) => c === 429)).toHaveLength(24)
+    // The owner, elsewhere, is not affected.
+    expect((await signIn(unlimited, email, password, '10.7.0.1')).statusCode).toBe(200)
+  })
+})
+
 describe('password guessing from many addresses', () => {
   it('slows the account briefly past 20 failures, while its owner still gets in from a known network', async () => {
     const email = 'spread-victim@example.com'

@@ -104,9 +104,8 @@ export { renameOrganization } from './rename-organization.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
 export { revokeOtherSessions, revokeSession } from './revoke-session.ts'
 export {
-  assertSignInAllowed,
+  claimSignInAttempt,
   clearSignInFailures,
-  recordSignInFailure,
   signInThrottleKey,
   type ThrottleStore,
 } from './sign-in-throttle.ts'

@@ -14,9 +14,8 @@ import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import {
-  assertSignInAllowed,
+  claimSignInAttempt,
   clearSignInFailures,
-  recordSignInFailure,
   rememberOwnerNetwork,
 } from './sign-in-throttle.ts'
 
@@ -181,9 +180,9 @@ export async function completeMfaChallenge(
     throw expired
   }
   const failures = `groundwork:mfa-fail:${userId}`
-  await assertSignInAllowed(deps.redis, failures)
+  // Counted before the code is checked (atomically): parallel guesses cannot slip past.
+  await claimSignInAttempt(deps.redis, failures)
   if (!(await verifySecondFactor(deps, userId, input))) {
-    await recordSignInFailure(deps.redis, failures)
     await withUser(deps.db, userId, (tx) =>
       recordAudit(tx, {
         action: 'mfa.failed',
@@ -226,7 +225,7 @@ export async function stepUp(
 ) {
   // Second-factor guesses share one exponential backoff per user, sign-in and step-up alike.
   const failures = `groundwork:mfa-fail:${input.userId}`
-  await assertSignInAllowed(deps.redis, failures)
+  await claimSignInAttempt(deps.redis, failures)
   const withMfa = await hasMfa(deps, input.userId)
   const ok = withMfa
     ? await verifySecondFactor(deps, input.userId, input)
@@ -238,7 +237,6 @@ export async function stepUp(
         input.password,
       ))
   if (!ok) {
-    await recordSignInFailure(deps.redis, failures)
     await withUser(deps.db, input.userId, (tx) =>
       recordAudit(tx, {
         action: 'mfa.step_up_failed',

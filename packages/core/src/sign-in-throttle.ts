@@ -9,6 +9,7 @@ export interface ThrottleStore {
   pexpire(key: string, ms: number): Promise<number>
   set(key: string, value: string, mode: 'PX', ms: number): Promise<unknown>
   del(...keys: string[]): Promise<number>
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
 }
 
 export interface ThrottlePolicy {
@@ -79,34 +80,52 @@ export function signInThrottleKey(email: string, ipAddress: string | undefined):
   return `groundwork:signin:${id}`
 }
 
-export async function assertSignInAllowed(
+/**
+ * Checks and counts one attempt in a single step (a Lua script, atomic in Redis): refused
+ * while a wait is running; otherwise counted as a failure before the password or code is
+ * even checked (a success clears the count), and past `free` the next attempt must wait
+ * 1 s, 2 s, 4 s ... up to `maxDelayMs`. Checking and counting as two steps would let a
+ * burst of parallel guesses all pass the check before the first failure was counted.
+ */
+const CLAIM_ATTEMPT = `
+local now = tonumber(ARGV[1])
+local waitUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
+if waitUntil > now then return waitUntil end
+local failures = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local free = tonumber(ARGV[2])
+if failures > free then
+  local delay = math.min(1000 * 2 ^ (failures - free - 1), tonumber(ARGV[3]))
+  redis.call('SET', KEYS[2], tostring(now + delay), 'PX', math.floor(delay))
+end
+return 0`
+
+export async function claimSignInAttempt(
   store: ThrottleStore,
   key: string,
+  policy: ThrottlePolicy = ADDRESS_POLICY,
   now = Date.now(),
 ): Promise<void> {
-  const until = Number(await store.get(`${key}:until`))
-  if (until > now) {
-    const seconds = Math.ceil((until - now) / 1000)
+  const waitUntil = Number(
+    await store.eval(
+      CLAIM_ATTEMPT,
+      2,
+      `${key}:count`,
+      `${key}:until`,
+      now,
+      policy.free,
+      policy.maxDelayMs,
+      FORGET_AFTER_MS,
+    ),
+  )
+  if (waitUntil > now) {
+    const seconds = Math.ceil((waitUntil - now) / 1000)
     throw new AppError({
       code: 'sign_in_throttled',
       status: 429,
       userMessage: `Too many failed sign-ins. Try again in ${seconds} seconds.`,
       retryAfterSeconds: seconds,
     })
-  }
-}
-
-export async function recordSignInFailure(
-  store: ThrottleStore,
-  key: string,
-  now = Date.now(),
-  policy: ThrottlePolicy = ADDRESS_POLICY,
-): Promise<void> {
-  const failures = await store.incr(`${key}:count`)
-  await store.pexpire(`${key}:count`, FORGET_AFTER_MS)
-  if (failures > policy.free) {
-    const delay = Math.min(1000 * 2 ** (failures - policy.free - 1), policy.maxDelayMs)
-    await store.set(`${key}:until`, String(now + delay), 'PX', delay)
   }
 }
 

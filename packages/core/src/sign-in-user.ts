@@ -7,10 +7,9 @@ import { hasMfa, startMfaChallenge } from './mfa.ts'
 import {
   ACCOUNT_POLICY,
   accountThrottleKey,
-  assertSignInAllowed,
+  claimSignInAttempt,
   clearSignInFailures,
   isKnownNetwork,
-  recordSignInFailure,
   rememberOwnerNetwork,
   signInThrottleKey,
 } from './sign-in-throttle.ts'
@@ -42,11 +41,17 @@ export async function signInUser(
     if (error instanceof AppError) throw error
     deps.logger.warn({ err: error }, 'sign-in throttle unavailable')
   }
-  await assertSignInAllowed(deps.redis, throttle).catch(unavailable)
+  // Each attempt is counted as a failure before the password is checked, in the same
+  // atomic step as the check (a success clears it): a burst of parallel guesses cannot
+  // all pass the check before the first failure is counted.
+  await claimSignInAttempt(deps.redis, throttle).catch(unavailable)
   // Guessing from many addresses slows the account down too, briefly (ACCOUNT_POLICY),
   // except from a network the account signed in from before: its owner is not locked out.
   const known = await isKnownNetwork(deps.redis, email, network).catch(() => false)
-  if (!known) await assertSignInAllowed(deps.redis, accountThrottle).catch(unavailable)
+  await claimSignInAttempt(deps.redis, accountThrottle, ACCOUNT_POLICY).catch((error) => {
+    if (known && error instanceof AppError) return
+    unavailable(error)
+  })
   const user = await deps.db.user.findUnique({ where: { email } })
   const ok = await verifyPassword(user?.passwordHash, input.password)
   if (!user || !ok) {
@@ -70,10 +75,6 @@ export async function signInUser(
         { event: 'auth.sign_in_unknown_account', ipAddress: meta.ipAddress },
         'sign-in failed',
       )
-    await Promise.all([
-      recordSignInFailure(deps.redis, throttle),
-      recordSignInFailure(deps.redis, accountThrottle, Date.now(), ACCOUNT_POLICY),
-    ]).catch((err: unknown) => deps.logger.warn({ err }, 'sign-in throttle unavailable'))
     throw invalidCredentials()
   }
   await Promise.all([
