@@ -49,11 +49,30 @@ describe('invitations are not a spam cannon', () => {
     expect(Number(resend.headers['retry-after'])).toBeGreaterThan(0)
 
     // Another admin of the same organization has their own user bucket, but the
-    // organization's (4 a minute, the refused resend counted too) is shared.
+    // organization's (4 a minute) is shared. The resend refused for the owner's own limit
+    // sent nothing, so it used up nothing of the organization's.
     const admin = await addMember(server, sql, owner.orgId, 'admin')
     await verify(admin.userId)
     expect((await invite(owner.orgId, admin.headers, 'c@example.com')).statusCode).toBe(201)
-    expect((await invite(owner.orgId, admin.headers, 'd@example.com')).statusCode).toBe(429)
+    expect((await invite(owner.orgId, admin.headers, 'd@example.com')).statusCode).toBe(201)
+    // A third admin's first invitation this minute: the organization's limit refuses it.
+    const another = await addMember(server, sql, owner.orgId, 'admin')
+    await verify(another.userId)
+    const fifth = await invite(owner.orgId, another.headers, 'e@example.com')
+    expect(fifth.statusCode).toBe(429)
+    expect(fifth.json().detail).toMatch(/for this organization/)
+  })
+
+  it("count only invitations made: refused ones (invalid, duplicate) use up no one's limit", async () => {
+    const owner = await signUpOwner(server)
+    await verify(owner.userId)
+    expect((await invite(owner.orgId, owner.headers, 'first@example.com')).statusCode).toBe(201)
+    expect((await invite(owner.orgId, owner.headers, 'first@example.com')).statusCode).toBe(409)
+    for (const email of ['not-an-email', '', 'x'.repeat(400)])
+      expect((await invite(owner.orgId, owner.headers, email)).statusCode).toBe(400)
+    // The user's limit is two a minute: the second invitation made is still allowed.
+    expect((await invite(owner.orgId, owner.headers, 'second@example.com')).statusCode).toBe(201)
+    expect((await invite(owner.orgId, owner.headers, 'third@example.com')).statusCode).toBe(429)
   })
 
   it('resending needs a recent sign-in, like inviting', async () => {

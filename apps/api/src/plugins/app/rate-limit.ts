@@ -19,7 +19,9 @@ export interface RouteLimits {
   organization?: number | false
   /**
    * Routes naming the same bucket count together (invitations and their resends); by
-   * default each route with its own numbers has buckets of its own.
+   * default each route with its own numbers has buckets of its own. A named bucket counts
+   * what its routes did: a request they refuse (4xx other than 429: invalid, not allowed,
+   * a duplicate) gives its user and organization points back.
    */
   bucket?: string
 }
@@ -58,6 +60,13 @@ export default fp(
     }
     const limiters = new Map<string, RLWrapperTimeouts>()
     let warned = false
+    /** What each request took from the user and organization tiers, to give back. */
+    const taken = new WeakMap<
+      FastifyRequest,
+      Array<{ limiter: RLWrapperTimeouts; subject: string }>
+    >()
+    const giveBack = (points: Array<{ limiter: RLWrapperTimeouts; subject: string }>) =>
+      Promise.allSettled(points.map(({ limiter, subject }) => limiter.reward(subject, 1)))
 
     /**
      * A bucket's limiter: counted in Redis, or in memory per instance when Redis fails or
@@ -102,7 +111,7 @@ export default fp(
         const bucket =
           setting === undefined ? `${tier}:default:` : `${tier}:${own.bucket ?? route}:`
         const limiter = limiterFor(`${bucket}${limit}:`, limit)
-        return [{ tier, limit, consumed: limiter.consume(subject) }]
+        return [{ tier, limit, limiter, subject, consumed: limiter.consume(subject) }]
       })
       // The tiers are counted at once: one round trip to Redis, not one per tier.
       const settled = await Promise.allSettled(checks.map((check) => check.consumed))
@@ -124,7 +133,11 @@ export default fp(
         }
       }
       setHeaders(reply, counted)
+      const accepted = checks.filter((_, i) => settled[i]?.status === 'fulfilled')
       if (refused) {
+        // Refused by one tier, the request did nothing: the others' points come back, so
+        // one caller over their own limit does not use up their organization's.
+        await giveBack(accepted)
         throw new AppError({
           code: 'rate_limited',
           status: 429,
@@ -132,6 +145,7 @@ export default fp(
           retryAfterSeconds: refused.seconds,
         })
       }
+      if (own.bucket) taken.set(request, accepted)
     }
 
     // Per address first, before authentication or any parsing work.
@@ -152,6 +166,12 @@ export default fp(
         ['user', caller],
         ['organization', request.tenant?.organizationId],
       ])
+    })
+    // A named bucket's request that was refused (4xx, not 429) did nothing: points back.
+    fastify.addHook('onResponse', async (request, reply) => {
+      const points = taken.get(request)
+      if (points && reply.statusCode >= 400 && reply.statusCode < 500 && reply.statusCode !== 429)
+        await giveBack(points)
     })
   },
   { name: 'rate-limit', dependencies: ['redis', 'access'] },
