@@ -199,4 +199,40 @@ describe('sensitive member actions', () => {
     expect((await setRole(owner, orgId, admin.id, 'member')).statusCode).toBe(200)
     expect((await useKey()).statusCode).toBe(401)
   })
+
+  it("revoke a removed admin's API keys and pending invitations", async () => {
+    const owner = await user()
+    const admin = await user()
+    const orgId = await organization(owner, [[admin, 'admin']])
+    const { Client } = await import('pg')
+    const client = new Client({ connectionString: services().database.url })
+    await client.connect()
+    await client.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [admin.id])
+    const key = (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/api-keys`,
+        headers: admin.headers,
+        payload: { name: 'admin key', scopes: ['organization:read'] },
+      })
+    ).json().key as string
+    const invited = await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/invitations`,
+      headers: admin.headers,
+      payload: { email: 'friend-of-admin@example.com', role: 'member' },
+    })
+    expect(invited.statusCode).toBe(201)
+    expect((await remove(owner, orgId, admin.id)).statusCode).toBe(204)
+    const useKey = await server.inject({
+      url: `/v1/orgs/${orgId}`,
+      headers: { authorization: `Bearer ${key}` },
+    })
+    expect(useKey.statusCode).toBe(401)
+    const { rows } = await client.query('SELECT revoked_at FROM invitations WHERE id = $1', [
+      invited.json().id,
+    ])
+    await client.end()
+    expect(rows[0].revoked_at).toBeInstanceOf(Date)
+  })
 })
