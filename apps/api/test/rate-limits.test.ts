@@ -81,6 +81,21 @@ describe('rate limits', () => {
     ).toBe(401)
   })
 
+  it('count refused requests per IP on routes that give refused points back, too', async () => {
+    // The invitation routes give user and organization points back for requests they
+    // refuse; never the address's: a bad token still counts against it.
+    const ip = freshIp()
+    const orgId = crypto.randomUUID()
+    const answers = await burst(9, () => ({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/invitations`,
+      headers: { authorization: 'Bearer forged-token' },
+      payload: { email: 'x@example.com', role: 'member' },
+      remoteAddress: ip,
+    }))
+    expect(answers.map((r) => r.statusCode)).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 429])
+  })
+
   it('count per user whatever address they come from', async () => {
     const { headers, orgId } = await signUpOwner(setup)
     const answers = await burst(7, () => ({

@@ -101,6 +101,8 @@ export default fp(
       request: FastifyRequest,
       reply: FastifyReply,
       tiers: Array<[Tier, string | undefined]>,
+      /** Keep what was taken, to give it back if the route refuses the request. */
+      keep = false,
     ) {
       const own = request.routeOptions.config?.limits ?? {}
       const route = `${request.method}:${request.routeOptions.url ?? '*'}`
@@ -145,7 +147,7 @@ export default fp(
           retryAfterSeconds: refused.seconds,
         })
       }
-      if (own.bucket) taken.set(request, accepted)
+      if (keep && own.bucket) taken.set(request, accepted)
     }
 
     // Per address first, before authentication or any parsing work.
@@ -162,10 +164,17 @@ export default fp(
         : request.auth
           ? `user:${request.auth.userId}`
           : undefined
-      await count(request, reply, [
-        ['user', caller],
-        ['organization', request.tenant?.organizationId],
-      ])
+      // Only these tiers' points can come back: the per-address one never does, so
+      // refused requests (a bad token, another tenant's id) still count against it.
+      await count(
+        request,
+        reply,
+        [
+          ['user', caller],
+          ['organization', request.tenant?.organizationId],
+        ],
+        true,
+      )
     })
     // A named bucket's request that was refused (4xx, not 429) did nothing: points back.
     fastify.addHook('onResponse', async (request, reply) => {
