@@ -4,8 +4,9 @@ import { withPresentedSecret, withTenant } from '@repo/db'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
-import type { ActingMember } from './members.ts'
+import { type ActingMember, lockedActorRole } from './members.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
+import { roleAtLeast } from './resolve-membership.ts'
 
 /** What an API key may be granted. A route names the scope it accepts keys for. */
 export const API_KEY_SCOPES = [
@@ -34,6 +35,9 @@ export async function createApiKey(
   const prefix = randomBytes(6).toString('hex')
   const key = `gw_${prefix}_${generateSecret()}`
   const apiKey = await withTenant(deps.db, actor, async (tx) => {
+    // The role as of now, locked: a demotion, removal or deletion asked for meanwhile
+    // waits for this transaction, then revokes the key with the others.
+    if (!roleAtLeast(await lockedActorRole(tx, actor), 'admin')) throw errors.forbidden()
     const created = await tx.apiKey.create({
       data: {
         organizationId: actor.organizationId,

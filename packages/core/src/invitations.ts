@@ -12,6 +12,7 @@ import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { sealEmailLink } from './email-links.ts'
 import type { ActingMember } from './members.ts'
+import { lockedActorRole } from './members.ts'
 import { addToOutbox } from './outbox.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
@@ -75,13 +76,10 @@ export async function createInvitation(
   const email = input.email.trim().toLowerCase()
   const token = generateSecret()
   const { invitation } = await withTenant(deps.db, actor, async (tx) => {
-    // The role as of now (it may have changed since the access check).
-    const current = await tx.membership.findUnique({
-      where: {
-        organizationId_userId: { organizationId: actor.organizationId, userId: actor.userId },
-      },
-    })
-    if (!current || !roleAtLeast(current.role, 'admin') || !roleAtLeast(current.role, input.role)) {
+    // The role as of now, locked (it may have changed since the access check; a removal
+    // or deletion asked for meanwhile waits for this transaction and then revokes it).
+    const current = { role: await lockedActorRole(tx, actor) }
+    if (!roleAtLeast(current.role, 'admin') || !roleAtLeast(current.role, input.role)) {
       throw errors.forbidden('You cannot invite someone with a role above your own.')
     }
     const member = await tx.membership.findFirst({ where: { user: { email } } })

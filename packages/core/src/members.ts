@@ -39,15 +39,18 @@ async function lockedOwnerIds(tx: TenantTransaction, organizationId: string): Pr
  * The actor's role as of now, row locked until commit: the role the access check saw may
  * have changed since (a concurrent demotion), and decisions must rest on the current one.
  */
-async function lockedActorRole(
+export async function lockedActorRole(
   tx: TenantTransaction,
-  actor: ActingMember,
+  actor: { organizationId: string; userId: string },
 ): Promise<MembershipRole> {
+  // The organization's row is share-locked too: a deletion asked for meanwhile waits for
+  // this transaction, and then revokes what it made (an invitation, a key); one that
+  // committed first is seen here, and nothing is made.
   const [row] = await tx.$queryRaw<{ role: MembershipRole }[]>`
-    SELECT role FROM memberships
-    WHERE organization_id = ${actor.organizationId}::uuid AND user_id = ${actor.userId}::uuid
-      AND removal_requested_at IS NULL
-    FOR UPDATE`
+    SELECT m.role FROM memberships m JOIN organizations o ON o.id = m.organization_id
+    WHERE m.organization_id = ${actor.organizationId}::uuid AND m.user_id = ${actor.userId}::uuid
+      AND m.removal_requested_at IS NULL AND o.deletion_requested_at IS NULL
+    FOR UPDATE OF m FOR SHARE OF o`
   if (!row) throw errors.notFound('The organization')
   return row.role
 }
@@ -76,9 +79,13 @@ async function revokeCredentialsOf(tx: TenantTransaction, organizationId: string
 async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, userId: string) {
   const owners = await lockedOwnerIds(tx, actor.organizationId)
   const actorRole = await lockedActorRole(tx, actor)
-  const target = await tx.membership.findUnique({
-    where: { organizationId_userId: { organizationId: actor.organizationId, userId } },
-  })
+  // Locked before anything of theirs is revoked: an invitation or key they are making
+  // right now (its transaction locks their membership) commits first and is revoked too.
+  const [locked] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM memberships
+    WHERE organization_id = ${actor.organizationId}::uuid AND user_id = ${userId}::uuid
+    FOR UPDATE`
+  const target = locked ? await tx.membership.findUnique({ where: { id: locked.id } }) : null
   // One being removed is no longer a member: nothing more to change about them.
   if (!target || target.removalRequestedAt) throw errors.notFound('The member')
   return { owners, actorRole, target }

@@ -417,7 +417,8 @@ async function emailAdminsAboutDisabledEndpoint(
     select: { name: true },
   })
   const admins = await tx.membership.findMany({
-    where: { role: { in: ['owner', 'admin'] } },
+    // Not one being removed: their access has ended.
+    where: { role: { in: ['owner', 'admin'] }, removalRequestedAt: null },
     select: { user: { select: { email: true, name: true } } },
   })
   const url = new URL(

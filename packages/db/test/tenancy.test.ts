@@ -127,6 +127,7 @@ describe('the application login', () => {
       WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1`
     expect(functions.map((f) => f.name)).toEqual([
       'app_membership_access',
+      'app_membership_role',
       'audit_logs_prune',
       'outbox_claim',
       'outbox_mark_published',

@@ -48,6 +48,12 @@ export interface TenantRequestContext {
   role: MembershipRole
 }
 
+const organizationDeleting = () =>
+  errors.conflict(
+    'organization_deleting',
+    'This organization is being deleted: nothing in it can be read or changed.',
+  )
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export interface AccessRuleEntry {
@@ -192,11 +198,7 @@ export default fp(
         throw errors.forbidden(`This needs the ${rule.organizationRole} role or higher.`)
       }
       // Closed the moment its deletion is asked for, while a job empties it.
-      if (membership.organizationDeleting && !rule.duringDeletion)
-        throw errors.conflict(
-          'organization_deleting',
-          'This organization is being deleted: nothing in it can be read or changed.',
-        )
+      if (membership.organizationDeleting && !rule.duringDeletion) throw organizationDeleting()
       request.tenant = { organizationId, userId: found.user.id, role: membership.role }
     })
 
@@ -223,6 +225,17 @@ export default fp(
         throw errors.notFound('The organization')
       if (!key.scopes.includes(rule.apiKeyScope))
         throw errors.forbidden(`This API key lacks the ${rule.apiKeyScope} scope.`)
+      // A key acts for its creator: it works only while they are a member (not being
+      // removed), and not in an organization being deleted, whatever raced its revocation.
+      const creator = await resolveMembership(fastify.deps, {
+        userId: key.createdById,
+        organizationId,
+      })
+      if (!creator) {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        throw errors.unauthenticated('This API key is not valid, was revoked or has expired.')
+      }
+      if (creator.organizationDeleting && !rule.duringDeletion) throw organizationDeleting()
       request.apiKey = { id: key.id, scopes: key.scopes }
       request.tenant = { organizationId, userId: key.createdById, role: rule.organizationRole }
     }
