@@ -259,3 +259,35 @@ describe('removing a member with many tasks', () => {
     ).toBe(10)
   })
 })
+
+describe('a removal or deletion whose job was lost', () => {
+  it('finishes when asked again: the job is queued once more', async () => {
+    // As if each had been asked for and its job then failed for good: marked, no job.
+    const org = await largeOrganization('Stuck deletion', 3_000)
+    await owner('UPDATE organizations SET deletion_requested_at = now() WHERE id = $1', [org.orgId])
+    const busy = await largeOrganization('Stuck removal', 3_000)
+    const member = busy.people.member as string
+    await owner(
+      'UPDATE memberships SET removal_requested_at = now() WHERE organization_id = $1 AND user_id = $2',
+      [busy.orgId, member],
+    )
+
+    const again = await deleteOrganization(deps, org.actor)
+    expect(again.deletionRequestedAt).toBeInstanceOf(Date)
+    expect(await removeMember(deps, busy.actor, { userId: member })).toEqual({
+      status: 'removing',
+      tasksToUnassign: 3_000,
+    })
+    await expect
+      .poll(
+        async () =>
+          (await count('SELECT count(*)::int AS n FROM organizations WHERE id = $1', [org.orgId])) +
+          (await count(
+            'SELECT count(*)::int AS n FROM memberships WHERE organization_id = $1 AND user_id = $2',
+            [busy.orgId, member],
+          )),
+        { timeout: 30_000, interval: 200 },
+      )
+      .toBe(0)
+  })
+})

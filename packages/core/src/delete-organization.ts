@@ -9,8 +9,8 @@ import { addToOutbox } from './outbox.ts'
  * Asks for the organization's deletion. In one short transaction whatever its size: the
  * organization is marked (every route in it answers 409 from now on, ADR 018), its API
  * keys and open invitations are revoked and its webhook endpoints disabled, and a job is
- * queued (outbox) that empties it in batches and then deletes it. Asking again changes
- * nothing and answers the same state.
+ * queued (outbox) that empties it in batches and then deletes it. Asking again answers
+ * the same state and queues the job again (in case it failed for good).
  */
 export async function deleteOrganization(
   deps: CoreDeps,
@@ -26,6 +26,14 @@ export async function deleteOrganization(
     if (!marked) {
       const already = await tx.organization.findUnique({ where: { id: input.organizationId } })
       if (!already) throw errors.notFound('The organization')
+      // Asked again (the job may have failed for good): queue it once more. Its batches
+      // are safe to run twice, even at once.
+      await addToOutbox(
+        tx,
+        organizationDeletionJob,
+        { requestedBy: input.userId },
+        { organizationId: input.organizationId, meta },
+      )
       return already
     }
     const organizationId = input.organizationId

@@ -76,7 +76,12 @@ async function revokeCredentialsOf(tx: TenantTransaction, organizationId: string
  * What a membership change decides on, read under lock: the owners, the actor's current
  * role, and the member being changed (404 when not a member).
  */
-async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, userId: string) {
+async function lockForMemberChange(
+  tx: TenantTransaction,
+  actor: ActingMember,
+  userId: string,
+  options: { beingRemoved?: 'refuse' | 'include' } = {},
+) {
   const owners = await lockedOwnerIds(tx, actor.organizationId)
   const actorRole = await lockedActorRole(tx, actor)
   // Locked before anything of theirs is revoked: an invitation or key they are making
@@ -86,8 +91,10 @@ async function lockForMemberChange(tx: TenantTransaction, actor: ActingMember, u
     WHERE organization_id = ${actor.organizationId}::uuid AND user_id = ${userId}::uuid
     FOR UPDATE`
   const target = locked ? await tx.membership.findUnique({ where: { id: locked.id } }) : null
-  // One being removed is no longer a member: nothing more to change about them.
-  if (!target || target.removalRequestedAt) throw errors.notFound('The member')
+  // One being removed is no longer a member: nothing more to change about them (but their
+  // removal may be asked for again).
+  if (!target || (target.removalRequestedAt && options.beingRemoved !== 'include'))
+    throw errors.notFound('The member')
   return { owners, actorRole, target }
 }
 
@@ -169,12 +176,26 @@ export async function removeMember(
   meta: RequestMeta = {},
 ): Promise<{ status: 'removed' } | { status: 'removing'; tasksToUnassign: number }> {
   return withTenant(deps.db, actor, async (tx) => {
-    const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId)
+    const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId, {
+      beingRemoved: 'include',
+    })
     const leaving = input.userId === actor.userId
     if (!leaving) {
       if (!roleAtLeast(actorRole, 'admin')) throw errors.forbidden()
       if (target.role === 'owner' && actorRole !== 'owner')
         throw errors.forbidden('Only an owner can remove an owner.')
+    }
+    if (target.removalRequestedAt) {
+      // Asked again (its job may have failed for good): queue the rest once more. The
+      // batches are safe to run twice, even at once.
+      await addToOutbox(
+        tx,
+        memberRemovalJob,
+        { userId: input.userId },
+        { organizationId: actor.organizationId, meta },
+      )
+      const left = await tx.task.count({ where: { assigneeId: input.userId } })
+      return { status: 'removing' as const, tasksToUnassign: left }
     }
     if (target.role === 'owner' && owners.filter((id) => id !== input.userId).length === 0)
       throw lastOwner()
