@@ -1,5 +1,7 @@
+import { signInThrottleKey } from '@repo/core'
 import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer } from './helpers.ts'
 
@@ -217,6 +219,16 @@ describe('password guessing from many addresses', () => {
     expect(slowed.statusCode).toBe(429)
     expect(slowed.json().type).toBe('urn:groundwork:problem:sign_in_throttled')
     expect(Number(slowed.headers['retry-after'])).toBeLessThanOrEqual(60)
+    // Refused before any password was checked, those tries are no guesses from that
+    // address: retrying while the account waits does not lengthen the address's own wait.
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(unlimited, email, password, '10.4.200.1')).statusCode).toBe(429)
+    const redis = new Redis(services().redis.url)
+    try {
+      expect(await redis.get(`${signInThrottleKey(email, '10.4.200.1')}:count`)).toBe('0')
+    } finally {
+      redis.disconnect()
+    }
     // The owner, from a network they signed in from, is not locked out.
     expect((await signIn(unlimited, email, password, '10.3.0.1')).statusCode).toBe(200)
   })

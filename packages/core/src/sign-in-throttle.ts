@@ -129,6 +129,18 @@ export async function claimSignInAttempt(
   }
 }
 
+/**
+ * Gives back an attempt `claimSignInAttempt` counted, when a later check refused it before
+ * any password was verified (the account-wide wait): it was no guess.
+ */
+export async function refundSignInAttempt(store: ThrottleStore, key: string): Promise<void> {
+  await store.eval(
+    `if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end return 0`,
+    1,
+    `${key}:count`,
+  )
+}
+
 export async function clearSignInFailures(store: ThrottleStore, key: string): Promise<void> {
   await store.del(`${key}:count`, `${key}:until`)
 }

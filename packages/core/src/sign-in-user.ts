@@ -10,6 +10,7 @@ import {
   claimSignInAttempt,
   clearSignInFailures,
   isKnownNetwork,
+  refundSignInAttempt,
   rememberOwnerNetwork,
   signInThrottleKey,
 } from './sign-in-throttle.ts'
@@ -48,8 +49,10 @@ export async function signInUser(
   // Guessing from many addresses slows the account down too, briefly (ACCOUNT_POLICY),
   // except from a network the account signed in from before: its owner is not locked out.
   const known = await isKnownNetwork(deps.redis, email, network).catch(() => false)
-  await claimSignInAttempt(deps.redis, accountThrottle, ACCOUNT_POLICY).catch((error) => {
+  await claimSignInAttempt(deps.redis, accountThrottle, ACCOUNT_POLICY).catch(async (error) => {
     if (known && error instanceof AppError) return
+    // Refused before any password was checked: not a guess from this address.
+    if (error instanceof AppError) await refundSignInAttempt(deps.redis, throttle).catch(() => {})
     unavailable(error)
   })
   const user = await deps.db.user.findUnique({ where: { email } })
