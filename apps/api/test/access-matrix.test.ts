@@ -168,6 +168,44 @@ describe('the access matrix', () => {
   })
 })
 
+describe('an organization being deleted', () => {
+  it('(e) answers 409 on every organization route but those that read its state', async () => {
+    const closing = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: users.owner,
+        payload: { name: 'Closing' },
+      })
+    ).json().id as string
+    const client = new pg.Client({ connectionString: services().database.url })
+    await client.connect()
+    await client.query('UPDATE organizations SET deletion_requested_at = now() WHERE id = $1', [
+      closing,
+    ])
+    await client.end()
+    let closed = 0
+    for (const route of routes()) {
+      if (typeof route.access !== 'object') continue
+      const res = await server.inject({
+        method: route.method as 'GET',
+        url: urlFor(route.url, true).replace(orgId, closing),
+        headers: users.owner,
+        payload: {},
+      })
+      const label = `${route.method} ${route.url}`
+      if (route.access.duringDeletion) {
+        expect(res.statusCode, label).toBeLessThan(300)
+        continue
+      }
+      expect(res.statusCode, label).toBe(409)
+      expect(res.json().type, label).toBe('urn:groundwork:problem:organization_deleting')
+      closed++
+    }
+    expect(closed).toBeGreaterThan(20)
+  })
+})
+
 describe('organization API keys', () => {
   it('(d) work only on routes that accept keys, with the scope, for their own organization', async () => {
     let accepted = 0
