@@ -16,8 +16,9 @@ export interface DeliverySlotLimits {
 
 /**
  * Delivery slots in Redis, shared by every worker (redis-semaphore's counting semaphore:
- * a sorted set of holders with expiry). The organization's slot first, then the
- * endpoint's; no waiting: a job that finds no free slot is deferred by its handler.
+ * a sorted set of holders with expiry). `deliverWebhook` takes the organization's slot
+ * first, then the endpoint's; no waiting: a job that finds none free is deferred by its
+ * handler.
  */
 export function redisDeliverySlots(redis: Redis, limits: DeliverySlotLimits): DeliverySlots {
   const options = {
@@ -26,30 +27,14 @@ export function redisDeliverySlots(redis: Redis, limits: DeliverySlotLimits): De
     refreshInterval: 0,
     acquireAttemptsLimit: 1,
   }
-  const key = (kind: string, id: string) =>
+  const key = (kind: 'organization' | 'endpoint', id: string) =>
     `${limits.prefix ?? 'groundwork'}:webhook-slots:${kind}:${id}`
+  const limit = { organization: limits.perOrganization, endpoint: limits.perEndpoint }
   return {
-    async acquire(organizationId, endpointId) {
-      const organization = new Semaphore(
-        redis,
-        key('org', organizationId),
-        limits.perOrganization,
-        options,
-      )
-      if (!(await organization.tryAcquire())) return null
-      const endpoint = new Semaphore(
-        redis,
-        key('endpoint', endpointId),
-        limits.perEndpoint,
-        options,
-      )
-      if (!(await endpoint.tryAcquire().catch(() => false))) {
-        await organization.release()
-        return null
-      }
-      return async () => {
-        await Promise.allSettled([endpoint.release(), organization.release()])
-      }
+    async acquire(kind, id) {
+      const semaphore = new Semaphore(redis, key(kind, id), limit[kind], options)
+      if (!(await semaphore.tryAcquire())) return null
+      return () => semaphore.release()
     },
   }
 }

@@ -4,6 +4,9 @@ import { DelayedError, UnrecoverableError } from 'bullmq'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
 
+/** The longest a delivery waits between tries for a free slot. */
+const BUSY_RETRY_CAP_MS = 60_000
+
 export class WebhookAttemptFailed extends Error {
   override name = 'WebhookAttemptFailed'
 }
@@ -16,7 +19,10 @@ export class WebhookAttemptFailed extends Error {
  */
 export function webhookHandlers(
   deps: WebhookDeliveryDeps & {
-    /** How soon a delivery that found no free slot runs again (jittered ±50 %). */
+    /**
+     * How soon a delivery that found no free slot runs again the first time (doubling
+     * with each deferral in a row, up to a minute; jittered ±50 %).
+     */
     busyRetryMs?: number
   },
 ): {
@@ -51,8 +57,14 @@ export function webhookHandlers(
           })
           if (result.outcome === 'busy') {
             // The organization or the endpoint has every slot busy: give this worker's
-            // slot to another job and come back later, as the same attempt (no retry used).
-            const delayMs = (deps.busyRetryMs ?? 2_000) * (0.5 + Math.random())
+            // slot to another job and come back later, as the same attempt (no retry
+            // used). Each deferral in a row waits twice as long (up to a minute), so a
+            // tenant's backlog waits in the delayed set instead of cycling through the
+            // queue ahead of other tenants' jobs.
+            const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1)
+            const delayMs =
+              Math.min((deps.busyRetryMs ?? 2_000) * 2 ** deferrals, BUSY_RETRY_CAP_MS) *
+              (0.5 + Math.random())
             await job.moveToDelayed(Date.now() + delayMs, token)
             throw new DelayedError()
           }

@@ -5,9 +5,10 @@ import {
   createProject,
   createWebhookEndpoint,
   deliverWebhook,
+  deliveryPriority,
   type WebhookDeliveryDeps,
 } from '@repo/core'
-import type { PrismaClient } from '@repo/db'
+import { type PrismaClient, withTenant } from '@repo/db'
 import {
   type DeadLetterQueue,
   openDeadLetters,
@@ -223,6 +224,19 @@ describe('webhook delivery fairness', () => {
     expect(underLoad).toBeLessThan(TIMEOUT_MS)
     // The noisy tenant never held more than its share of the slots.
     expect(mostHangingAtOnce.get('noisy')).toBe(PER_ORGANIZATION)
+    // And the queue's order: a delivery of a tenant with no backlog is queued first
+    // (priority 1); the noisy tenant's next ones would queue behind its backlog.
+    const [quietDelivery] = await owner(
+      `SELECT (options->>'priority')::int AS priority FROM outbox_messages
+       WHERE organization_id = $1 AND job_name = 'webhooks.deliver'
+       ORDER BY created_at DESC LIMIT 1`,
+      [quiet.orgId],
+    )
+    expect(quietDelivery).toEqual({ priority: 1 })
+    const noisyNext = await withTenant(workerDb, { organizationId: noisy.orgId }, (tx) =>
+      deliveryPriority(tx, noisy.orgId),
+    )
+    expect(noisyNext).toBeGreaterThan(20)
 
     // A delivery that found no free slot came back later without using up an attempt:
     // every recorded attempt of the noisy tenant is a request the receiver saw. (Pausing

@@ -156,4 +156,5 @@ export {
   projectEventData,
   taskEventData,
 } from './webhook-events.ts'
+export { deliveryPriority } from './webhook-priority.ts'
 export { checkWebhookUrl, isPublicAddress } from './webhook-url.ts'

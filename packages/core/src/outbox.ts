@@ -17,6 +17,8 @@ export async function addToOutbox<S extends z.ZodType>(
     context?: JobContext
     /** The request that made the change: its id goes into the job's logs. */
     meta?: { requestId?: string | undefined }
+    /** This job's priority (1 is highest), instead of the definition's. */
+    priority?: number
   } = {},
 ) {
   // Validated now, in the transaction: an invalid payload fails the change, not the relay.
@@ -31,7 +33,10 @@ export async function addToOutbox<S extends z.ZodType>(
       queue: definition.queue,
       jobName: definition.name,
       data: data as object,
-      options: jobOptions(definition, { payload: data.payload }),
+      options: jobOptions(definition, {
+        payload: data.payload,
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      }),
     },
   })
 }

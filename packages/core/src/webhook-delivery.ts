@@ -10,6 +10,7 @@ import {
   circuitOpenMessage,
 } from './webhook-circuit.ts'
 import { openWebhookSecret } from './webhook-endpoints.ts'
+import { deliveryPriority } from './webhook-priority.ts'
 
 /** What the worker's webhook handlers need. */
 export interface WebhookDeliveryDeps {
@@ -40,8 +41,8 @@ export interface WebhookDeliveryDeps {
  * every worker: a tenant whose endpoints hang holds at most its own share of the slots.
  */
 export interface DeliverySlots {
-  /** A slot for one attempt, or null when the organization or the endpoint has none free. */
-  acquire(organizationId: string, endpointId: string): Promise<(() => Promise<void>) | null>
+  /** A slot of the organization's or the endpoint's for one attempt, or null when none is free. */
+  acquire(kind: 'organization' | 'endpoint', id: string): Promise<(() => Promise<void>) | null>
 }
 
 const USER_AGENT = 'Groundwork-Webhooks/1.0'
@@ -64,6 +65,7 @@ export async function fanOutWebhookEvent(
       select: { id: true },
     })
     if (endpoints.length === 0) return []
+    const priority = await deliveryPriority(tx, organizationId)
     const created = await tx.webhookDelivery.createManyAndReturn({
       data: endpoints.map((endpoint) => ({
         organizationId,
@@ -80,10 +82,7 @@ export async function fanOutWebhookEvent(
         tx,
         deps.deliveryJob ?? webhookDeliveryJob,
         { deliveryId: delivery.id },
-        {
-          organizationId,
-          meta,
-        },
+        { organizationId, meta, priority },
       )
     return created.map((delivery) => delivery.id)
   })
@@ -113,7 +112,30 @@ export type DeliveryOutcome =
  */
 export async function deliverWebhook(
   deps: WebhookDeliveryDeps,
-  input: { organizationId: string; deliveryId: string; final: boolean; signal?: AbortSignal },
+  input: DeliveryInput,
+): Promise<DeliveryOutcome> {
+  if (!deps.slots) return attemptDelivery(deps, input)
+  // The organization's slot first, before any database work: a tenant with every slot
+  // busy costs a deferred job one Redis round trip, however large its backlog.
+  const release = await deps.slots.acquire('organization', input.organizationId)
+  if (!release) return { outcome: 'busy' }
+  try {
+    return await attemptDelivery(deps, input)
+  } finally {
+    await release()
+  }
+}
+
+interface DeliveryInput {
+  organizationId: string
+  deliveryId: string
+  final: boolean
+  signal?: AbortSignal
+}
+
+async function attemptDelivery(
+  deps: WebhookDeliveryDeps,
+  input: DeliveryInput,
 ): Promise<DeliveryOutcome> {
   const { organizationId, deliveryId } = input
   const loaded = await withTenant(deps.db, { organizationId }, async (tx) => {
@@ -150,7 +172,7 @@ export async function deliverWebhook(
     // The circuit is open: record the attempt without sending, no slot, no waiting.
     result = heldBack()
   } else {
-    const release = deps.slots ? await deps.slots.acquire(organizationId, endpoint.id) : null
+    const release = deps.slots ? await deps.slots.acquire('endpoint', endpoint.id) : null
     if (deps.slots && !release) return { outcome: 'busy' }
     try {
       // Half-open: one attempt, the one that moves the deadline, probes; the rest wait.

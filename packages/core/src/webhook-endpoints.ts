@@ -9,6 +9,7 @@ import type { ActingMember } from './members.ts'
 import { addToOutbox } from './outbox.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
+import { deliveryPriority } from './webhook-priority.ts'
 import { checkWebhookUrl } from './webhook-url.ts'
 
 /** Endpoints one organization may register: each event fans out to all of them. */
@@ -327,7 +328,11 @@ export async function redeliverWebhook(
       tx,
       webhookDeliveryJob,
       { deliveryId: delivery.id },
-      { organizationId: actor.organizationId, meta },
+      {
+        organizationId: actor.organizationId,
+        meta,
+        priority: await deliveryPriority(tx, actor.organizationId),
+      },
     )
     await recordAudit(tx, {
       action: 'webhook_delivery.redelivered',

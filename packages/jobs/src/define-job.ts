@@ -114,13 +114,19 @@ export function readJobEnvelope<S extends z.ZodType>(
 /** BullMQ options from the definition; `jobId` (from a business key) makes enqueueing idempotent. */
 export function jobOptions<S extends z.ZodType>(
   definition: JobDefinition<S>,
-  options: { jobId?: string; payload?: z.output<S> } = {},
+  options: {
+    jobId?: string
+    payload?: z.output<S>
+    /** Overrides the definition's priority for this job (1 is highest). */
+    priority?: number
+  } = {},
 ) {
   if (options.jobId?.includes(':')) throw new Error(`job id ${options.jobId} contains ':'`)
   const priority =
-    definition.priority && options.payload !== undefined
+    options.priority ??
+    (definition.priority && options.payload !== undefined
       ? definition.priority(options.payload)
-      : undefined
+      : undefined)
   return {
     attempts: definition.attempts,
     backoff: { ...definition.backoff },
