@@ -320,6 +320,18 @@ describe('outgoing webhooks', () => {
 
   it('disable an endpoint after N deliveries in a row failed, and email its admins once', async () => {
     const { actor, orgId, people } = await organization()
+    // An admin being removed (their tasks still being unassigned) has no access any more,
+    // so no email about the organization either.
+    const [leaving] = await owner(
+      `INSERT INTO users (id, email, name, email_verified_at, updated_at)
+       VALUES (gen_random_uuid(), $1, 'Leaving admin', now(), now()) RETURNING id`,
+      [`leaving-${crypto.randomUUID()}@example.com`],
+    )
+    await owner(
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at, removal_requested_at)
+       VALUES (gen_random_uuid(), $1, $2, 'admin', now(), now())`,
+      [orgId, leaving.id],
+    )
     const { endpoint: registered } = await endpoint(actor, '/down')
     await createProject(coreDeps, actor, { name: 'Down 1' })
     await createProject(coreDeps, actor, { name: 'Down 2' })
