@@ -7,12 +7,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { cpus } from 'node:os'
 import { loadEnvOrExit, positiveInt } from '@repo/config'
-import {
-  type CoreDeps,
-  createProject,
-  createWebhookEndpoint,
-  type WebhookDeliveryDeps,
-} from '@repo/core'
+import { createProject, createWebhookEndpoint, type WebhookDeliveryDeps } from '@repo/core'
 import { createDatabaseClient } from '@repo/db'
 import {
   jobEnvelope,
@@ -40,6 +35,7 @@ import { createWorker } from '../src/create-worker.ts'
 import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { redisDeliverySlots } from '../src/webhook-slots.ts'
 import { webhookHandlers } from '../src/webhooks.ts'
+import { TEST_SECRETS_KEY, testCoreDeps } from '../test/pipeline.ts'
 
 const env = loadEnvOrExit(
   z.object({
@@ -52,7 +48,6 @@ const env = loadEnvOrExit(
 )
 const backlogs = env.BENCH_BACKLOGS.split(',').map(Number)
 const logger = createLogger({ service: 'bench', level: 'silent', pretty: false })
-const KEY = Buffer.alloc(32, 5)
 const CONCURRENCY = 10
 
 const arrivals = new Map<string, number[]>()
@@ -101,17 +96,7 @@ try {
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null })
   const producerRedis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 })
   const producers = openQueues(producerRedis)
-  const coreDeps: CoreDeps = {
-    db: appDb,
-    sessionPolicy: { idleTimeoutMs: 3_600_000, absoluteLifetimeMs: 86_400_000 },
-    redis,
-    appUrl: 'https://app.example.com',
-    oauthProviders: {},
-    secretsKey: KEY,
-    webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
-    quotas: { projectsPerOrganization: 10_000, tasksPerProject: 100 },
-    logger,
-  }
+  const coreDeps = testCoreDeps(appDb, redis, logger)
 
   async function tenant(name: string, paths: string[]) {
     const org = await owner.query(
@@ -167,7 +152,7 @@ try {
   async function phase(label: string, withSlots: boolean, backlog: number) {
     const deliveryDeps: WebhookDeliveryDeps & { busyRetryMs?: number } = {
       db: workerDb,
-      secretsKey: KEY,
+      secretsKey: TEST_SECRETS_KEY,
       allowPrivateTargets: true,
       timeoutMs: env.BENCH_TIMEOUT_MS,
       disableAfterFailures: 1_000_000,

@@ -17,7 +17,6 @@ import {
 import { type PrismaClient, withTenant } from '@repo/db'
 import {
   EMAIL_QUEUE,
-  openQueues,
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOKS_QUEUE,
   type WebhookEventType,
@@ -25,14 +24,12 @@ import {
 } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
-import type { Worker } from 'bullmq'
-import { Redis } from 'ioredis'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
-import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { webhookHandlers } from '../src/webhooks.ts'
-import { ownerQuery, seedOrganization, testDatabaseClient } from './helpers.ts'
+import { ownerQuery, seedOrganization } from './helpers.ts'
+import { startPipeline, TEST_SECRETS_KEY } from './pipeline.ts'
 
 // Outgoing webhooks end to end, against real Postgres, real Redis and a real HTTP
 // receiver on loopback: a change commits, the outbox relay publishes its event, the
@@ -40,7 +37,7 @@ import { ownerQuery, seedOrganization, testDatabaseClient } from './helpers.ts'
 // the signature with the reference library (standardwebhooks), as a customer would.
 const services = useIsolatedServices()
 const logger = createLogger({ service: 'worker-test', level: 'silent', pretty: false })
-const KEY = Buffer.alloc(32, 7)
+const KEY = TEST_SECRETS_KEY
 
 interface Received {
   path: string
@@ -54,13 +51,10 @@ const beforeAnswer = new Map<string, () => Promise<unknown>>()
 let receiver: Server
 let base = ''
 
+let pipeline: ReturnType<typeof startPipeline>
 let appDb: PrismaClient
 let workerDb: PrismaClient
-let redis: Redis
-let producerRedis: Redis
-let producers: ReturnType<typeof openQueues>
-let relay: ReturnType<typeof createOutboxRelay>
-let workers: Worker[] = []
+let producers: ReturnType<typeof startPipeline>['producers']
 let coreDeps: CoreDeps
 let deliveryDeps: WebhookDeliveryDeps
 
@@ -107,25 +101,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
 
-  const { database } = services()
-  appDb = testDatabaseClient(database.appUrl)
-  workerDb = testDatabaseClient(database.workerUrl)
-  redis = new Redis(services().redis.url, { maxRetriesPerRequest: null })
-  producerRedis = new Redis(services().redis.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  })
-  coreDeps = {
-    db: appDb,
-    sessionPolicy: { idleTimeoutMs: 3_600_000, absoluteLifetimeMs: 86_400_000 },
-    redis,
-    appUrl: 'https://app.example.com',
-    oauthProviders: {},
-    secretsKey: KEY,
-    webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
-    quotas: { projectsPerOrganization: 100, tasksPerProject: 100 },
-    logger,
-  }
+  pipeline = startPipeline(services(), logger)
+  ;({ appDb, workerDb, producers, coreDeps } = pipeline)
   deliveryDeps = {
     db: workerDb,
     secretsKey: KEY,
@@ -138,8 +115,8 @@ beforeAll(async () => {
     circuit: { openAfter: 1_000, cooldownMs: 1_000 },
   }
   const handlers = webhookHandlers(deliveryDeps)
-  const connection = { url: services().redis.url }
-  workers = [
+  const { connection } = pipeline
+  pipeline.workers.push(
     createWorker({
       queue: WEBHOOKS_QUEUE,
       connection,
@@ -154,20 +131,11 @@ beforeAll(async () => {
       concurrency: 5,
       logger,
     }),
-  ]
-  producers = openQueues(producerRedis)
-  relay = createOutboxRelay({ db: workerDb, logger, queueFor: producers.get, pollMs: 50 })
-  relay.start()
+  )
 })
 
 afterAll(async () => {
-  await relay?.stop()
-  await Promise.all(workers.map((worker) => worker.close()))
-  await producers?.close()
-  producerRedis?.disconnect()
-  redis?.disconnect()
-  await appDb?.$disconnect()
-  await workerDb?.$disconnect()
+  await pipeline?.stop()
   await new Promise((resolve) => receiver?.close(resolve))
 })
 
@@ -451,12 +419,17 @@ describe('outgoing webhooks', () => {
        RETURNING id`,
       [orgId, registered.id],
     )
-    // Sent again now, 96 hours after it was created; the job has not run yet.
-    await redeliverWebhook(coreDeps, actor, { endpointId: registered.id, deliveryId: old.id })
-    await sweepWebhookDeliveries({ db: workerDb }, { keepDays: 30, stuckHours: 24 })
-    expect(await owner('SELECT status FROM webhook_deliveries WHERE id = $1', [old.id])).toEqual([
-      { status: 'pending' },
-    ])
+    // Sent again now, 96 hours after it was created; its job does not run yet.
+    await Promise.all(pipeline.workers.map((worker) => worker.pause()))
+    try {
+      await redeliverWebhook(coreDeps, actor, { endpointId: registered.id, deliveryId: old.id })
+      await sweepWebhookDeliveries({ db: workerDb }, { keepDays: 30, stuckHours: 24 })
+      expect(await owner('SELECT status FROM webhook_deliveries WHERE id = $1', [old.id])).toEqual([
+        { status: 'pending' },
+      ])
+    } finally {
+      for (const worker of pipeline.workers) worker.resume()
+    }
   })
 
   it('send a failed delivery again on request, continuing its attempt log', async () => {

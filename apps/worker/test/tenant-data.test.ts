@@ -7,16 +7,13 @@ import {
   removeMember,
   resolveMembership,
 } from '@repo/core'
-import type { PrismaClient } from '@repo/db'
-import { DEFAULT_QUEUE, openQueues } from '@repo/jobs'
+import { DEFAULT_QUEUE } from '@repo/jobs'
 import { useIsolatedServices } from '@repo/testing'
-import type { Worker } from 'bullmq'
-import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
-import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { tenantDataHandlers } from '../src/tenant-data.ts'
-import { capturingLogger, ownerQuery, seedOrganization, testDatabaseClient } from './helpers.ts'
+import { capturingLogger, ownerQuery, seedOrganization } from './helpers.ts'
+import { startPipeline } from './pipeline.ts'
 
 // Deleting a large organization and removing a member with many tasks: tens of thousands
 // of rows, against real Postgres and Redis, through the outbox and the worker's batched
@@ -26,13 +23,7 @@ const services = useIsolatedServices()
 const { logger, lines } = capturingLogger()
 const TASKS = 30_000
 
-let appDb: PrismaClient
-let workerDb: PrismaClient
-let redis: Redis
-let producerRedis: Redis
-let producers: ReturnType<typeof openQueues>
-let relay: ReturnType<typeof createOutboxRelay>
-let worker: Worker
+let pipeline: ReturnType<typeof startPipeline>
 let deps: CoreDeps
 
 const owner = (sql: string, values: unknown[] = []) =>
@@ -40,48 +31,22 @@ const owner = (sql: string, values: unknown[] = []) =>
 const count = async (sql: string, values: unknown[]) =>
   ((await owner(sql, values))[0] as { n: number }).n
 
-beforeAll(async () => {
-  const { database } = services()
-  appDb = testDatabaseClient(database.appUrl)
-  workerDb = testDatabaseClient(database.workerUrl)
-  redis = new Redis(services().redis.url, { maxRetriesPerRequest: null })
-  producerRedis = new Redis(services().redis.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  })
-  deps = {
-    db: appDb,
-    sessionPolicy: { idleTimeoutMs: 3_600_000, absoluteLifetimeMs: 86_400_000 },
-    redis,
-    appUrl: 'https://app.example.com',
-    oauthProviders: {},
-    secretsKey: Buffer.alloc(32, 3),
-    webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
-    quotas: { projectsPerOrganization: 100, tasksPerProject: 100_000 },
-    logger,
-  }
+beforeAll(() => {
+  pipeline = startPipeline(services(), logger)
+  deps = pipeline.coreDeps
   // Short turns, so the jobs must queue themselves again several times to finish.
-  worker = createWorker({
-    queue: DEFAULT_QUEUE,
-    connection: { url: services().redis.url },
-    handlers: tenantDataHandlers(workerDb, { batchSize: 2_000, turnMs: 150 }),
-    concurrency: 2,
-    logger,
-  })
-  producers = openQueues(producerRedis)
-  relay = createOutboxRelay({ db: workerDb, logger, queueFor: producers.get, pollMs: 20 })
-  relay.start()
+  pipeline.workers.push(
+    createWorker({
+      queue: DEFAULT_QUEUE,
+      connection: pipeline.connection,
+      handlers: tenantDataHandlers(pipeline.workerDb, { batchSize: 2_000, turnMs: 150 }),
+      concurrency: 2,
+      logger,
+    }),
+  )
 })
 
-afterAll(async () => {
-  await relay?.stop()
-  await worker?.close()
-  await producers?.close()
-  producerRedis?.disconnect()
-  redis?.disconnect()
-  await appDb?.$disconnect()
-  await workerDb?.$disconnect()
-})
+afterAll(() => pipeline?.stop())
 
 /** An organization with two projects and `tasks` tasks, all assigned to its member. */
 async function largeOrganization(name: string, tasks: number) {

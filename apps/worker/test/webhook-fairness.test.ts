@@ -12,7 +12,6 @@ import { type PrismaClient, withTenant } from '@repo/db'
 import {
   type DeadLetterQueue,
   openDeadLetters,
-  openQueues,
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOKS_QUEUE,
   webhookDeliveryJob,
@@ -20,20 +19,18 @@ import {
 import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
 import type { Worker } from 'bullmq'
-import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
-import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { redisDeliverySlots } from '../src/webhook-slots.ts'
 import { webhookHandlers } from '../src/webhooks.ts'
-import { ownerQuery, seedOrganization, testDatabaseClient } from './helpers.ts'
+import { ownerQuery, seedOrganization } from './helpers.ts'
+import { startPipeline, TEST_SECRETS_KEY } from './pipeline.ts'
 
 // One tenant cannot hold up another's webhooks, and a failing endpoint stops costing
 // attempts early: real Postgres, real Redis, a real receiver on loopback whose /hang
 // paths accept the request and never answer.
 const services = useIsolatedServices()
 const logger = createLogger({ service: 'worker-test', level: 'silent', pretty: false })
-const KEY = Buffer.alloc(32, 9)
 const TIMEOUT_MS = 3_000
 const PER_ORGANIZATION = 3
 const PER_ENDPOINT = 2
@@ -51,12 +48,9 @@ const bump = (counts: Map<string, number>, group: string, by: number) =>
 let receiver: Server
 let base = ''
 
-let appDb: PrismaClient
+let pipeline: ReturnType<typeof startPipeline>
 let workerDb: PrismaClient
-let redis: Redis
-let producerRedis: Redis
-let producers: ReturnType<typeof openQueues>
-let relay: ReturnType<typeof createOutboxRelay>
+let producers: ReturnType<typeof startPipeline>['producers']
 let workers: Worker[] = []
 let deadLetters: DeadLetterQueue
 let coreDeps: CoreDeps
@@ -88,28 +82,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
 
-  const { database } = services()
-  appDb = testDatabaseClient(database.appUrl)
-  workerDb = testDatabaseClient(database.workerUrl)
-  redis = new Redis(services().redis.url, { maxRetriesPerRequest: null })
-  producerRedis = new Redis(services().redis.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  })
-  coreDeps = {
-    db: appDb,
-    sessionPolicy: { idleTimeoutMs: 3_600_000, absoluteLifetimeMs: 86_400_000 },
-    redis,
-    appUrl: 'https://app.example.com',
-    oauthProviders: {},
-    secretsKey: KEY,
-    webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
-    quotas: { projectsPerOrganization: 100, tasksPerProject: 100 },
-    logger,
-  }
+  pipeline = startPipeline(services(), logger)
+  ;({ workerDb, producers, workers, coreDeps } = pipeline)
   deliveryDeps = {
     db: workerDb,
-    secretsKey: KEY,
+    secretsKey: TEST_SECRETS_KEY,
     allowPrivateTargets: true,
     timeoutMs: TIMEOUT_MS,
     disableAfterFailures: 1_000,
@@ -121,7 +98,7 @@ beforeAll(async () => {
   }
   const handlers = webhookHandlers({
     ...deliveryDeps,
-    slots: redisDeliverySlots(redis, {
+    slots: redisDeliverySlots(pipeline.redis, {
       perOrganization: PER_ORGANIZATION,
       perEndpoint: PER_ENDPOINT,
       holdMs: TIMEOUT_MS + 10_000,
@@ -129,9 +106,9 @@ beforeAll(async () => {
     }),
     busyRetryMs: 200,
   })
-  const connection = { url: services().redis.url }
-  deadLetters = openDeadLetters(redis)
-  workers = [
+  const { connection } = pipeline
+  deadLetters = openDeadLetters(pipeline.redis)
+  workers.push(
     createWorker({
       queue: WEBHOOKS_QUEUE,
       connection,
@@ -147,22 +124,13 @@ beforeAll(async () => {
       logger,
       deadLetters,
     }),
-  ]
-  producers = openQueues(producerRedis)
-  relay = createOutboxRelay({ db: workerDb, logger, queueFor: producers.get, pollMs: 20 })
-  relay.start()
+  )
 })
 
 afterAll(async () => {
-  await relay?.stop()
   for (const socket of hanging) socket.destroy()
-  await Promise.all(workers.map((worker) => worker.close()))
-  await producers?.close()
+  await pipeline?.stop()
   await deadLetters?.close()
-  producerRedis?.disconnect()
-  redis?.disconnect()
-  await appDb?.$disconnect()
-  await workerDb?.$disconnect()
   receiver?.closeAllConnections()
   await new Promise((resolve) => receiver?.close(resolve))
 })
