@@ -77,6 +77,44 @@ describe('organizations', () => {
     expect(list.json().data).toEqual([])
   })
 
+  it('applies a role change to the very next request of a session already open', async () => {
+    const alice = await newUser()
+    const bob = await newUser()
+    const org = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: { authorization: alice.authorization },
+        payload: { name: 'Roles' },
+      })
+    ).json()
+    const client = new pg.Client({ connectionString: services().database.url })
+    await client.connect()
+    await client.query(
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, 'admin', now())`,
+      [org.id, bob.id],
+    )
+    await client.end()
+    const rename = (name: string) =>
+      server.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${org.id}`,
+        headers: { authorization: bob.authorization },
+        payload: { name },
+      })
+    expect((await rename('Renamed by an admin')).statusCode).toBe(200)
+    const demoted = await server.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${org.id}/members/${bob.id}`,
+      headers: { authorization: alice.authorization },
+      payload: { role: 'member' },
+    })
+    expect(demoted.statusCode).toBe(200)
+    // Roles are not kept in the session: the same token is a member's now.
+    expect((await rename('Renamed by a member')).statusCode).toBe(403)
+  })
+
   it('answers 401 without credentials and 404 for a malformed id', async () => {
     expect(
       (await server.inject({ method: 'POST', url: '/v1/orgs', payload: { name: 'x' } })).statusCode,

@@ -319,6 +319,28 @@ describe('database constraints', () => {
     })
   })
 
+  it("refuses a task that points at another organization's project or a non-member", async () => {
+    const project = await admin.project.create({
+      data: { organizationId: ids.orgB, name: 'B only' },
+    })
+    await expect(
+      admin.task.create({
+        data: { organizationId: ids.orgA, projectId: project.id, title: 'smuggled' },
+      }),
+    ).rejects.toThrow(/Foreign key constraint|foreign key/i)
+    await expect(
+      admin.task.create({
+        data: {
+          organizationId: ids.orgB,
+          projectId: project.id,
+          title: 'x',
+          assigneeId: ids.alice,
+        },
+      }),
+    ).rejects.toThrow(/Foreign key constraint|foreign key/i)
+    await admin.project.delete({ where: { id: project.id } })
+  })
+
   it('keeps the audit log append-only, for the owner too', async () => {
     const entry = await withTenant(app, { organizationId: ids.orgA, userId: ids.alice }, (tx) =>
       tx.auditLog.create({
@@ -329,7 +351,45 @@ describe('database constraints', () => {
       admin.auditLog.update({ where: { id: entry.id }, data: { action: 'edited' } }),
     ).rejects.toThrow(/append-only/)
     await expect(admin.auditLog.deleteMany({})).rejects.toThrow(/append-only/)
+    await expect(admin.$executeRawUnsafe('TRUNCATE audit_logs')).rejects.toThrow(/append-only/)
     await expect(rawAsApp([`DELETE FROM audit_logs`])).rejects.toThrow(/permission denied/)
     expect(await admin.auditLog.count()).toBe(1)
+  })
+
+  it('has an index starting with the columns of every foreign key', async () => {
+    const unindexed = await admin.$queryRaw<{ name: string }[]>`
+      SELECT c.conrelid::regclass || '.' || c.conname AS name
+      FROM pg_constraint c
+      WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+        AND NOT EXISTS (
+          SELECT 1 FROM pg_index i
+          WHERE i.indrelid = c.conrelid
+            AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+            AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+      ORDER BY 1`
+    expect(unindexed).toEqual([])
+  })
+
+  it('grants each cross-tenant definer function to one role only, never to PUBLIC', async () => {
+    const grants = await admin.$queryRaw<{ name: string; grantees: string[] }[]>`
+      SELECT p.proname::text AS name,
+        array_agg(DISTINCT COALESCE(r.rolname::text, 'PUBLIC')) AS grantees
+      FROM pg_proc p
+      CROSS JOIN LATERAL aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
+      LEFT JOIN pg_roles r ON r.oid = a.grantee
+      WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+        AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
+      GROUP BY p.proname ORDER BY 1`
+    expect(Object.fromEntries(grants.map((g) => [g.name, g.grantees]))).toEqual({
+      app_membership_access: ['groundwork_app'],
+      app_membership_role: ['groundwork_app'],
+      audit_logs_prune: ['groundwork_worker'],
+      outbox_claim: ['groundwork_worker'],
+      outbox_mark_published: ['groundwork_worker'],
+      outbox_release: ['groundwork_worker'],
+      outbox_sweep: ['groundwork_worker'],
+      purge_expired_idempotency_keys: ['groundwork_app'],
+      webhook_deliveries_sweep: ['groundwork_worker'],
+    })
   })
 })
