@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { type SmtpSink, startSmtpSink, useIsolatedServices, waitUntil } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery } from './helpers.ts'
 
@@ -53,6 +54,17 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
 const sql = (query: string, values: unknown[] = []) =>
   ownerQuery(services().database.url, query, values)
+
+/** How long the account's newest single-use link was stored to live, in seconds. */
+async function lifetimeSeconds(table: 'email_verifications' | 'password_resets', email: string) {
+  const [row] = await sql(
+    `SELECT extract(epoch FROM t.expires_at - t.created_at)::float AS seconds
+     FROM ${table} t JOIN users u ON u.id = t.user_id
+     WHERE u.email = $1 ORDER BY t.created_at DESC LIMIT 1`,
+    [email],
+  )
+  return row.seconds as number
+}
 
 /** Signs up and returns the session token and the token from the emailed verification link. */
 async function signUpForLink(email: string, name: string) {
@@ -133,7 +145,7 @@ describe('email verification', () => {
     expect(codes).toEqual([202, 202, 202, 202, 202, 429])
   })
 
-  it('refuses forged, truncated and expired tokens', async () => {
+  it('refuses forged, truncated and expired tokens; a link lasts 24 hours', async () => {
     for (const token of ['A'.repeat(43), 'short', "' OR 1=1 --", 'x'.repeat(200)]) {
       expect(
         (await server.inject({ method: 'POST', url: '/v1/auth/verify-email', payload: { token } }))
@@ -142,6 +154,7 @@ describe('email verification', () => {
     }
     const email = 'expired-link@example.com'
     const { link } = await signUpForLink(email, 'Exp')
+    expect(await lifetimeSeconds('email_verifications', email)).toBeCloseTo(24 * 3_600, -2)
     await sql(
       "UPDATE email_verifications SET expires_at = now() - interval '1 second' WHERE email = $1",
       [email],
@@ -195,6 +208,84 @@ describe('password reset', () => {
     await sink.waitFor((m) => m.to.includes(email) && m.subject === 'Reset your password', 20_000)
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(sink.messages.some((m) => m.to.includes('nobody-here@example.com'))).toBe(false)
+  })
+
+  it('answers before doing any work: same body and timing for a known and an unknown email', async () => {
+    const email = 'reset-timing@example.com'
+    await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Tim' },
+    })
+    // Every bit of the work (looking the address up, storing a token) waits behind this
+    // lock: an answer that arrives while it is held did not wait for the work.
+    const blocker = new pg.Client({ connectionString: services().database.url })
+    await blocker.connect()
+    await blocker.query('BEGIN')
+    await blocker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE')
+    let held = true
+    const release = async () => {
+      if (!held) return
+      held = false
+      await blocker.query('COMMIT')
+    }
+    // Should an answer wait for the work after all, the test fails instead of hanging.
+    const safety = setTimeout(() => void release(), 5_000)
+    let address = 0
+    const time = async (payload: object, status: number) => {
+      const started = performance.now()
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/auth/password-reset',
+        payload,
+        // A new address each time: the per-account limit never skips the work.
+        remoteAddress: `10.50.0.${++address}`,
+      })
+      const elapsed = performance.now() - started
+      expect(res.statusCode).toBe(status)
+      expect(held, 'answered while the work was still blocked').toBe(true)
+      return { elapsed, body: res.body }
+    }
+    const known: number[] = []
+    const unknown: number[] = []
+    // The baseline does no work at all: a body that fails validation.
+    const baseline: number[] = []
+    try {
+      for (let i = 0; i < 8; i++) {
+        // Alternating which goes first, so neither pays for coming after the other.
+        const first = i % 2 === 0
+        const a = first ? await time({ email }, 202) : undefined
+        const b = await time({ email: `nobody-${i}@example.com` }, 202)
+        const c = a ?? (await time({ email }, 202))
+        expect(c.body).toBe(b.body)
+        known.push(c.elapsed)
+        unknown.push(b.elapsed)
+        baseline.push((await time({ email: 'not an email' }, 400)).elapsed)
+      }
+    } finally {
+      clearTimeout(safety)
+      await release()
+      await blocker.end()
+    }
+    // Loose bounds: waiting for the work would take the whole lock (seconds). The fastest
+    // of each is the least disturbed by other work on the machine.
+    const fastest = Math.min(...baseline)
+    expect(Math.min(...known)).toBeLessThan(fastest * 3 + 25)
+    expect(Math.min(...unknown)).toBeLessThan(fastest * 3 + 25)
+    expect(Math.abs(Math.min(...known) - Math.min(...unknown))).toBeLessThan(fastest * 2 + 25)
+    // The work did happen, after the answers: a link for each request for the known email.
+    await expect
+      .poll(
+        async () =>
+          (
+            await sql(
+              'SELECT count(*)::int AS n FROM password_resets r JOIN users u ON u.id = r.user_id WHERE u.email = $1',
+              [email],
+            )
+          )[0].n,
+        { timeout: 15_000 },
+      )
+      .toBe(8)
   })
 
   it('sets the new password once, signs out everywhere and voids other reset links', async () => {
@@ -279,7 +370,7 @@ describe('password reset', () => {
     await waitUntil(() => resets() === 6, { what: "the owner's reset email", timeoutMs: 20_000 })
   })
 
-  it('refuses an expired reset token', async () => {
+  it('refuses an expired reset token; a link lasts one hour', async () => {
     const email = 'reset-expired@example.com'
     await server.inject({
       method: 'POST',
@@ -296,6 +387,7 @@ describe('password reset', () => {
       ).text,
       '/reset-password',
     )
+    expect(await lifetimeSeconds('password_resets', email)).toBeCloseTo(3_600, -2)
     await sql(
       "UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)",
       [email],
