@@ -1,9 +1,10 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding'
-import { currentTotp } from '@repo/auth'
+import { currentTotp, hashSecret } from '@repo/auth'
+import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { useApiServer } from './helpers.ts'
 
-const { server, sql } = useApiServer()
+const { server, sql, services } = useApiServer()
 const password = 'correct horse battery staple'
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const STEP_MS = 30_000
@@ -185,6 +186,100 @@ describe('sign-in with MFA', () => {
     expect((await verify({ mfaToken: 'A'.repeat(43), code: '123456' })).statusCode).toBe(401)
     expect((await verify({ mfaToken: 'x' })).statusCode).toBe(400)
     expect((await verify({ mfaToken: 'x', code: 'x'.repeat(100) })).statusCode).toBe(400)
+  })
+})
+
+describe('the MFA challenge', () => {
+  const expired = 'urn:groundwork:problem:mfa_challenge_expired'
+
+  it('lives at most five minutes in Redis', async () => {
+    const user = await userWithMfa()
+    const { mfaToken } = (await signIn(user.email)).json()
+    const redis = new Redis(services().redis.url)
+    try {
+      const ttl = await redis.pttl(`groundwork:mfa:${hashSecret(mfaToken)}`)
+      expect(ttl).toBeGreaterThan(4 * 60_000)
+      expect(ttl).toBeLessThanOrEqual(5 * 60_000)
+    } finally {
+      redis.disconnect()
+    }
+  })
+
+  it('dies when the password changes after it was issued', async () => {
+    const user = await userWithMfa()
+    const { mfaToken } = (await signIn(user.email)).json()
+    const changed = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/password',
+      headers: bearer(user.token),
+      payload: { currentPassword: password, newPassword: 'a different long passphrase' },
+    })
+    expect(changed.statusCode).toBe(200)
+    const late = await verify({ mfaToken, code: user.code(1) })
+    expect(late.statusCode).toBe(401)
+    expect(late.json().type).toBe(expired)
+  })
+})
+
+describe('TOTP codes', () => {
+  it('refuses a code from a step older than the last accepted one', async () => {
+    const user = await userWithMfa()
+    // Both codes from one instant: the newer is the next step, the older the previous one
+    // (never accepted before, and still inside the clock-drift window).
+    const now = Date.now()
+    const newer = currentTotp(user.key, now + STEP_MS)
+    const older = currentTotp(user.key, now - STEP_MS)
+    const first = (await signIn(user.email)).json()
+    expect((await verify({ mfaToken: first.mfaToken, code: newer })).statusCode).toBe(200)
+    const second = (await signIn(user.email)).json()
+    const refused = await verify({ mfaToken: second.mfaToken, code: older })
+    expect(refused.statusCode).toBe(400)
+    expect(refused.json().type).toBe('urn:groundwork:problem:invalid_mfa_code')
+  })
+})
+
+describe('wrong second factors', () => {
+  it('share one exponential backoff per user between sign-in and step-up', async () => {
+    const user = await userWithMfa()
+    const stepUp = (code: string) =>
+      server.inject({
+        method: 'POST',
+        url: '/v1/auth/mfa/step-up',
+        headers: bearer(user.token),
+        payload: { code },
+      })
+    // Three wrong codes at step-up and three at sign-in: six failures, past the five free
+    // ones only if both count against the same user.
+    // Two challenges up front: signing in takes a password hash, longer than a wait.
+    const { mfaToken } = (await signIn(user.email)).json()
+    const { mfaToken: again } = (await signIn(user.email)).json()
+    for (let i = 0; i < 3; i++) expect((await stepUp('000000')).statusCode).toBe(400)
+    for (let i = 0; i < 3; i++)
+      expect((await verify({ mfaToken, code: '000000' })).statusCode).toBe(400)
+    const atStepUp = await stepUp(user.code(1))
+    expect(atStepUp.statusCode).toBe(429)
+    expect(atStepUp.json().type).toBe('urn:groundwork:problem:sign_in_throttled')
+    const atSignIn = await verify({ mfaToken: again, code: user.code(1) })
+    expect(atSignIn.statusCode).toBe(429)
+    expect(atSignIn.json().type).toBe('urn:groundwork:problem:sign_in_throttled')
+    expect(atSignIn.headers['retry-after']).toBe('1')
+    // Each wrong code past the wait doubles it, wherever it was given.
+    const [{ id }] = await sql('SELECT id FROM users WHERE email = $1', [user.email])
+    const redis = new Redis(services().redis.url)
+    try {
+      for (const [wrongAt, waits] of [
+        [stepUp, '2'],
+        [(code: string) => verify({ mfaToken: again, code }), '4'],
+      ] as const) {
+        await redis.del(`groundwork:mfa-fail:${id}:until`) // as if the wait were over
+        expect((await wrongAt('000000')).statusCode).toBe(400)
+        const waiting = await stepUp(user.code(1))
+        expect(waiting.statusCode).toBe(429)
+        expect(waiting.headers['retry-after']).toBe(waits)
+      }
+    } finally {
+      redis.disconnect()
+    }
   })
 })
 
