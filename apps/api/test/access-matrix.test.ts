@@ -1,7 +1,25 @@
+import type { FastifyContextConfig } from 'fastify'
 import pg from 'pg'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Access } from '../src/plugins/app/access.ts'
 import { useApiServer } from './helpers.ts'
+
+// Every route as declared, config included (the server keeps only its access rule): the
+// real Fastify, with an onRoute hook added the moment an instance is created.
+const declared = vi.hoisted(
+  () => [] as Array<{ method: string | string[]; url: string; config?: FastifyContextConfig }>,
+)
+vi.mock('fastify', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('fastify')>()
+  const create = ((options: Parameters<typeof actual.default>[0]) => {
+    const instance = actual.default(options)
+    instance.addHook('onRoute', ({ method, url, config }) => {
+      declared.push({ method, url, config })
+    })
+    return instance
+  }) as typeof actual.default
+  return { ...actual, default: create, fastify: create }
+})
 
 // Generated from the routes themselves: every route declares its access rule, and for
 // every route this checks that (a) without credentials it answers 401 unless public,
@@ -353,5 +371,97 @@ describe('organization roles', () => {
     expect(
       listed.json().data.find((o: { id: string }) => o.id === owned.id).deletionRequestedAt,
     ).toEqual(expect.any(String))
+  })
+})
+
+describe('sensitive actions', () => {
+  it('(f) answer 403 step_up_required on every route that needs a recent sign-in, to a session older than 10 minutes', async () => {
+    // Someone who may call every one of them: owner of an organization with another
+    // member, platform operator, verified email; whose session is 11 minutes old.
+    const signUp = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email: 'stale@matrix.test', password: 'correct horse battery staple', name: 'S' },
+    })
+    const stale = { authorization: `Bearer ${signUp.json().token}` }
+    const staleOrg = (
+      await server.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: stale,
+        payload: { name: 'Stale' },
+      })
+    ).json().id as string
+    const memberId = (await server.inject({ url: '/v1/auth/me', headers: users.member })).json().id
+    const client = new pg.Client({ connectionString: services().database.url })
+    await client.connect()
+    await client.query(
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, 'member', now())`,
+      [staleOrg, memberId],
+    )
+    const userId = signUp.json().user.id
+    await client.query(
+      'UPDATE users SET email_verified_at = now(), platform_admin = true WHERE id = $1',
+      [userId],
+    )
+    await client.query(
+      "UPDATE sessions SET created_at = now() - interval '11 minutes', mfa_verified_at = NULL WHERE user_id = $1",
+      [userId],
+    )
+    await client.end()
+
+    // A request each route takes as sensitive (its body valid, for rules that read it).
+    const payloads: Record<string, object> = {
+      'POST /v1/orgs/:orgId/api-keys': { name: 'CI', scopes: ['projects:read'] },
+      'PATCH /v1/orgs/:orgId/members/:userId': { role: 'admin' },
+      'POST /v1/orgs/:orgId/invitations': { email: 'invitee@matrix.test', role: 'member' },
+      'POST /v1/orgs/:orgId/webhook-endpoints': {
+        url: 'https://93.184.215.14/hooks',
+        events: ['project.created'],
+      },
+      // Only a new URL is sensitive.
+      'PATCH /v1/orgs/:orgId/webhook-endpoints/:endpointId': { url: 'https://93.184.215.14/new' },
+    }
+    const sensitive = declared
+      .filter((route) => route.config?.recentAuth)
+      .flatMap((route) =>
+        [route.method]
+          .flat()
+          .map((method) => ({ method, url: route.url, rule: route.config?.recentAuth })),
+      )
+      .filter((route) => route.method !== 'HEAD')
+    const checked: string[] = []
+    for (const route of sensitive) {
+      const label = `${route.method} ${route.url}`
+      const url = route.url
+        .replace(':orgId', staleOrg)
+        // Removing someone else (leaving is no sensitive action).
+        .replace(':userId', memberId)
+        .replace(':id', 'some-dead-letter')
+        .replace(/:\w+/g, () => crypto.randomUUID())
+      const res = await server.inject({
+        method: route.method as 'POST',
+        url,
+        headers: { ...stale, 'if-match': '"1"' },
+        ...(payloads[label] ? { payload: payloads[label] } : {}),
+      })
+      expect(res.statusCode, `${label}: ${res.body}`).toBe(403)
+      expect(res.json().type, label).toBe('urn:groundwork:problem:step_up_required')
+      checked.push(label)
+    }
+    // Those docs/security.md names among them, at least.
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        'PATCH /v1/orgs/:orgId/members/:userId',
+        'DELETE /v1/orgs/:orgId/members/:userId',
+        'POST /v1/orgs/:orgId/invitations',
+        'POST /v1/orgs/:orgId/api-keys',
+        'DELETE /v1/orgs/:orgId',
+        'POST /v1/auth/mfa/totp/setup',
+        'DELETE /v1/auth/mfa',
+        ...Object.keys(payloads),
+      ]),
+    )
   })
 })
