@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type FakeOAuthProvider, startFakeOAuthProvider, useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -37,8 +39,9 @@ afterAll(async () => {
 async function signInWith(
   name: 'github' | 'google',
   tamper: (flow: { code: string; state: string; binding: string }) => object = (f) => f,
+  app: FastifyInstance = server,
 ) {
-  const start = await server.inject({ method: 'POST', url: `/v1/auth/oauth/${name}/start` })
+  const start = await app.inject({ method: 'POST', url: `/v1/auth/oauth/${name}/start` })
   expect(start.statusCode).toBe(200)
   const authorizationUrl = new URL(start.json().authorizationUrl)
   expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256')
@@ -49,7 +52,7 @@ async function signInWith(
     ...(await provider.authorize(authorizationUrl.toString())),
     binding: start.json().binding as string,
   }
-  return server.inject({
+  return app.inject({
     method: 'POST',
     url: `/v1/auth/oauth/${name}/callback`,
     payload: tamper(flow),
@@ -122,7 +125,7 @@ describe('OAuth sign-in', () => {
     ).toEqual([{ provider: 'google' }])
   })
 
-  it('leaves no second factor or pending MFA challenge of a squatter after linking', async () => {
+  it('leaves no second factor, recovery code or pending MFA challenge of a squatter after linking', async () => {
     const email = 'mfa-squatter@example.com'
     const password = 'squatter knows this one'
     const squatter = (
@@ -150,6 +153,12 @@ describe('OAuth sign-in', () => {
       headers: { authorization: `Bearer ${squatter.token}` },
       payload: { code: currentTotp(key) },
     })
+    const recoveryCodes = () =>
+      sql(
+        'SELECT count(*)::int AS n FROM recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.email = $1',
+        [email],
+      )
+    expect(await recoveryCodes()).toEqual([{ n: 10 }])
     await sql('UPDATE users SET email_verified_at = NULL WHERE email = $1', [email])
     const challenge = (
       await server.inject({ method: 'POST', url: '/v1/auth/sign-in', payload: { email, password } })
@@ -166,12 +175,30 @@ describe('OAuth sign-in', () => {
         email,
       ]),
     ).toEqual([])
+    expect(await recoveryCodes()).toEqual([{ n: 0 }])
     const late = await server.inject({
       method: 'POST',
       url: '/v1/auth/mfa/verify',
       payload: { mfaToken: challenge.mfaToken, code: currentTotp(key, Date.now() + 30_000) },
     })
     expect(late.statusCode).toBe(401)
+  })
+
+  it('answers 400 for an unusable provider profile, and creates nothing', async () => {
+    for (const [name, user] of [
+      ['github', { id: '505', email: 'not an email address', emailVerified: true, name: 'N' }],
+      ['google', { id: '', email: 'no-id@example.com', emailVerified: true, name: 'N' }],
+    ] as const) {
+      provider.setUser(user)
+      const res = await signInWith(name)
+      expect(res.statusCode, name).toBe(400)
+      expect(res.json().type, name).toBe('urn:groundwork:problem:oauth_failed')
+    }
+    expect(
+      await sql(
+        "SELECT email FROM users WHERE email IN ('not an email address', 'no-id@example.com')",
+      ),
+    ).toEqual([])
   })
 
   it('never links or creates an account from an email the provider has not verified', async () => {
@@ -247,5 +274,48 @@ describe('OAuth sign-in', () => {
         })
       ).statusCode,
     ).toBe(400)
+  })
+})
+
+describe('a provider that never answers', () => {
+  it('fails the sign-in with a 400 problem after the timeout, at the token exchange and the profile request', async () => {
+    // Accepts connections and never answers.
+    const hanging = createServer(() => {})
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
+    const silent = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`
+    const { database, redis } = services()
+    const p = provider.baseUrl
+    const app = await buildTestServer({
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      APP_URL: 'https://app.example.com',
+      OAUTH_TIMEOUT_MS: '300',
+      // GitHub's token exchange hangs.
+      GITHUB_CLIENT_ID: provider.clientId,
+      GITHUB_CLIENT_SECRET: provider.clientSecret,
+      GITHUB_AUTHORIZE_URL: `${p}/authorize`,
+      GITHUB_TOKEN_URL: `${silent}/token`,
+      GITHUB_API_URL: p,
+      // Google's token exchange answers; its profile request hangs.
+      GOOGLE_CLIENT_ID: provider.clientId,
+      GOOGLE_CLIENT_SECRET: provider.clientSecret,
+      GOOGLE_AUTHORIZE_URL: `${p}/authorize`,
+      GOOGLE_TOKEN_URL: `${p}/token`,
+      GOOGLE_USERINFO_URL: `${silent}/userinfo`,
+    })
+    try {
+      provider.setUser({ id: '606', email: 'patient@example.com', emailVerified: true, name: 'P' })
+      for (const name of ['github', 'google'] as const) {
+        const started = performance.now()
+        const res = await signInWith(name, undefined, app)
+        expect(res.statusCode, name).toBe(400)
+        expect(res.json().type, name).toBe('urn:groundwork:problem:oauth_failed')
+        expect(performance.now() - started, name).toBeLessThan(3_000)
+      }
+    } finally {
+      await app.close()
+      hanging.closeAllConnections()
+      await new Promise((resolve) => hanging.close(resolve))
+    }
   })
 })
