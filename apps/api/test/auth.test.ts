@@ -1,7 +1,10 @@
+import { Writable } from 'node:stream'
+import { createLogger } from '@repo/observability'
 import { describe, expect, it } from 'vitest'
-import { useApiServer } from './helpers.ts'
+import { buildServer } from '../src/build-server.ts'
+import { testEnv, useApiServer } from './helpers.ts'
 
-const { server, sql } = useApiServer()
+const { server, sql, services } = useApiServer()
 const password = 'correct horse battery staple'
 
 let n = 0
@@ -371,5 +374,64 @@ describe('the audit log and failed sign-ins', () => {
       [email],
     )
     expect(row).toBeDefined()
+  })
+
+  it('logs a failure for an email with no account as auth.sign_in_unknown_account, and audits nothing', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logger = createLogger({
+      service: 'api-test',
+      level: 'info',
+      pretty: false,
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+          done()
+        },
+      }),
+    })
+    const { database, redis } = services()
+    const logged = await buildServer(
+      testEnv({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url, LOG_LEVEL: 'info' }),
+      { logger },
+    )
+    try {
+      const email = uniqueEmail()
+      await signUp(email)
+      const entries = async () =>
+        (await sql('SELECT action, target_id FROM audit_logs ORDER BY id')) as Array<{
+          action: string
+          target_id: string | null
+        }>
+      const before = await entries()
+      const res = await logged.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        payload: { email: `stranger-${Date.now()}@example.com`, password: 'wrong password!' },
+        remoteAddress: '10.60.0.1',
+      })
+      expect(res.statusCode).toBe(401)
+      const unknown = lines.filter((line) => line.event === 'auth.sign_in_unknown_account')
+      expect(unknown).toHaveLength(1)
+      expect(unknown[0]).toMatchObject({ level: 'info', ipAddress: '10.60.0.1' })
+      // Audit entries are written beside the answer: once a failure against an account,
+      // made after the stranger's, has landed, the stranger's would have too.
+      const wrong = await logged.inject({
+        method: 'POST',
+        url: '/v1/auth/sign-in',
+        payload: { email, password: 'wrong password!' },
+      })
+      expect(wrong.statusCode).toBe(401)
+      await expect
+        .poll(async () => (await entries()).length, { timeout: 5_000 })
+        .toBe(before.length + 1)
+      const [userId] = (await sql('SELECT id FROM users WHERE email = $1', [email])).map(
+        (row) => row.id,
+      )
+      expect((await entries()).slice(before.length)).toEqual([
+        { action: 'user.sign_in_failed', target_id: userId },
+      ])
+    } finally {
+      await logged.close()
+    }
   })
 })
