@@ -63,6 +63,53 @@ const remove = (actor: Actor, orgId: string, userId: string) =>
     headers: actor.headers,
   })
 
+/** An admin's API key and pending invitation in the organization, and how to check them. */
+async function adminCredentials(orgId: string, admin: Awaited<ReturnType<typeof user>>) {
+  const { Client } = await import('pg')
+  const owner = new Client({ connectionString: services().database.url })
+  await owner.connect()
+  await owner.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [admin.id])
+  await owner.end()
+  const created = await server.inject({
+    method: 'POST',
+    url: `/v1/orgs/${orgId}/api-keys`,
+    headers: admin.headers,
+    payload: { name: 'admin key', scopes: ['organization:read'] },
+  })
+  expect(created.statusCode).toBe(201)
+  const invited = await server.inject({
+    method: 'POST',
+    url: `/v1/orgs/${orgId}/invitations`,
+    headers: admin.headers,
+    payload: { email: `friend-of-${admin.id}@example.com`, role: 'member' },
+  })
+  expect(invited.statusCode).toBe(201)
+  return {
+    key: created.json().key as string,
+    invitationId: invited.json().id as string,
+    keyWorks: async (key: string) =>
+      (
+        await server.inject({
+          url: `/v1/orgs/${orgId}`,
+          headers: { authorization: `Bearer ${key}` },
+        })
+      ).statusCode === 200,
+    invitationRevoked: async (id: string) => {
+      const client = new Client({ connectionString: services().database.url })
+      await client.connect()
+      try {
+        const { rows } = await client.query(
+          'SELECT revoked_at FROM invitations WHERE id = $1 AND accepted_at IS NULL',
+          [id],
+        )
+        return rows[0]?.revoked_at instanceof Date
+      } finally {
+        await client.end()
+      }
+    },
+  }
+}
+
 describe('members', () => {
   it('lists members with their roles', async () => {
     const owner = await user()
@@ -176,28 +223,26 @@ describe('sensitive member actions', () => {
     expect((await setRole(owner, orgId, member.id, 'admin')).statusCode).toBe(200)
   })
 
-  it("revoke a demoted admin's API keys", async () => {
+  it("revoke a demoted admin's API keys and pending invitations", async () => {
     const owner = await user()
     const admin = await user()
     const orgId = await organization(owner, [[admin, 'admin']])
-    const { Client } = await import('pg')
-    const client = new Client({ connectionString: services().database.url })
-    await client.connect()
-    await client.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [admin.id])
-    await client.end()
-    const key = (
-      await server.inject({
-        method: 'POST',
-        url: `/v1/orgs/${orgId}/api-keys`,
-        headers: admin.headers,
-        payload: { name: 'admin key', scopes: ['organization:read'] },
-      })
-    ).json().key as string
-    const useKey = () =>
-      server.inject({ url: `/v1/orgs/${orgId}`, headers: { authorization: `Bearer ${key}` } })
-    expect((await useKey()).statusCode).toBe(200)
+    const { key, invitationId, keyWorks, invitationRevoked } = await adminCredentials(orgId, admin)
+    expect(await keyWorks(key)).toBe(true)
     expect((await setRole(owner, orgId, admin.id, 'member')).statusCode).toBe(200)
-    expect((await useKey()).statusCode).toBe(401)
+    expect(await keyWorks(key)).toBe(false)
+    expect(await invitationRevoked(invitationId)).toBe(true)
+  })
+
+  it('revoke the API keys and pending invitations of an admin who leaves', async () => {
+    const owner = await user()
+    const admin = await user()
+    const orgId = await organization(owner, [[admin, 'admin']])
+    const { key, invitationId, keyWorks, invitationRevoked } = await adminCredentials(orgId, admin)
+    expect(await keyWorks(key)).toBe(true)
+    expect((await remove(admin, orgId, admin.id)).statusCode).toBe(204)
+    expect(await keyWorks(key)).toBe(false)
+    expect(await invitationRevoked(invitationId)).toBe(true)
   })
 
   it("revoke a removed admin's API keys and pending invitations", async () => {
