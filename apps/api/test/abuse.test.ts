@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
+import { generateSecret, hashSecret } from '@repo/auth'
 import { signInThrottleKey } from '@repo/core'
-import { useIsolatedServices } from '@repo/testing'
+import { type FakeOAuthProvider, startFakeOAuthProvider, useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer } from './helpers.ts'
+import { buildTestServer, ownerQuery } from './helpers.ts'
 
 const services = useIsolatedServices()
 let server: FastifyInstance
@@ -71,6 +73,45 @@ describe('rate limits on auth routes', () => {
       remoteAddress: '10.9.9.10',
     })
     expect(other.statusCode).toBe(201)
+  })
+})
+
+describe('the auth routes', () => {
+  // Every route with a stricter per-IP limit of its own (AUTH_RATE_LIMIT_PER_MINUTE, 5 here).
+  // Bodies that fail validation or credentials that are missing: the limit counts first.
+  const authRoutes = [
+    ['POST', '/v1/auth/sign-up'],
+    ['POST', '/v1/auth/sign-in'],
+    ['POST', '/v1/auth/password'],
+    ['POST', '/v1/auth/verify-email'],
+    ['POST', '/v1/auth/verify-email/resend'],
+    ['POST', '/v1/auth/password-reset'],
+    ['POST', '/v1/auth/password-reset/confirm'],
+    ['POST', '/v1/auth/mfa/totp/confirm'],
+    ['POST', '/v1/auth/mfa/verify'],
+    ['POST', '/v1/auth/mfa/step-up'],
+    ['POST', '/v1/auth/oauth/github/start'],
+    ['POST', '/v1/auth/oauth/github/callback'],
+  ] as const
+
+  it('each have a bucket of their own: using one up limits no other', async () => {
+    const call = ([method, url]: (typeof authRoutes)[number], remoteAddress: string) =>
+      server.inject({ method, url, payload: {}, remoteAddress })
+    for (const [i, route] of authRoutes.entries()) {
+      const address = `10.70.${i}.1`
+      for (let n = 0; n < 5; n++)
+        expect((await call(route, address)).statusCode, route.join(' ')).not.toBe(429)
+      const over = await call(route, address)
+      expect(over.statusCode, route.join(' ')).toBe(429)
+      expect(over.json().type).toBe('urn:groundwork:problem:rate_limited')
+      for (const other of authRoutes) {
+        if (other === route) continue
+        expect(
+          (await call(other, address)).statusCode,
+          `${other.join(' ')} after ${route.join(' ')} was used up`,
+        ).not.toBe(429)
+      }
+    }
   })
 })
 
@@ -173,6 +214,59 @@ describe('password guessing', () => {
   })
 })
 
+describe('the sign-in throttle', () => {
+  it('caps the wait at 15 minutes however many failures there were', async () => {
+    const email = 'capped-victim@example.com'
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Victim' },
+      remoteAddress: '10.8.0.1',
+    })
+    // A long night of guessing from one address: a hundred failures already counted.
+    const redis = new Redis(services().redis.url)
+    try {
+      await redis.set(`${signInThrottleKey(email, '10.8.8.8')}:count`, '100')
+    } finally {
+      redis.disconnect()
+    }
+    expect((await signIn(unlimited, email, 'guess-101-xxxxx', '10.8.8.8')).statusCode).toBe(401)
+    const blocked = await signIn(unlimited, email, password, '10.8.8.8')
+    expect(blocked.statusCode).toBe(429)
+    const wait = Number(blocked.headers['retry-after'])
+    expect(wait).toBeGreaterThan(14 * 60)
+    expect(wait).toBeLessThanOrEqual(15 * 60)
+  })
+
+  it('clears the count on a successful sign-in', async () => {
+    const email = 'forgetful-owner@example.com'
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Owner' },
+      remoteAddress: '10.8.1.1',
+    })
+    const count = `${signInThrottleKey(email, '10.8.1.1')}:count`
+    const redis = new Redis(services().redis.url)
+    try {
+      for (let i = 0; i < 4; i++)
+        expect((await signIn(unlimited, email, `typo-${i}-xxxxxx`, '10.8.1.1')).statusCode).toBe(
+          401,
+        )
+      expect(await redis.get(count)).toBe('4')
+      expect((await signIn(unlimited, email, password, '10.8.1.1')).statusCode).toBe(200)
+      expect(await redis.get(count)).toBeNull()
+      // Five free failures again (counted on, the second would already wait).
+      for (let i = 0; i < 5; i++)
+        expect((await signIn(unlimited, email, `typo-${i}-yyyyyy`, '10.8.1.1')).statusCode).toBe(
+          401,
+        )
+    } finally {
+      redis.disconnect()
+    }
+  })
+})
+
 describe('a burst of parallel guesses', () => {
   it('gets no more tries than one guess after another: the check and the count are one step', async () => {
     const email = 'burst-victim@example.com'
@@ -234,6 +328,111 @@ describe('password guessing from many addresses', () => {
   })
 })
 
+describe('networks where the owner proved it is them', () => {
+  // The account-wide counter, as sign-in keys it (checked below to exist).
+  const accountKey = (email: string) =>
+    `groundwork:signin-account:${createHash('sha256').update(email).digest('hex').slice(0, 32)}`
+
+  /** An account guessed at from 21 addresses, its account-wide wait stretched to a minute. */
+  async function guessedAt(email: string, net: number) {
+    await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password, name: 'Victim' },
+      remoteAddress: `10.${net}.0.1`,
+    })
+    for (let i = 1; i <= 21; i++)
+      expect(
+        (await signIn(unlimited, email, `guess-${i}-xxxxx`, `10.${net}.${i}.1`)).statusCode,
+      ).toBe(401)
+    const redis = new Redis(services().redis.url)
+    try {
+      expect(await redis.get(`${accountKey(email)}:count`)).toBe('21')
+      // Long enough for the steps below, however slow the machine.
+      await redis.set(`${accountKey(email)}:until`, String(Date.now() + 60_000), 'PX', 60_000)
+    } finally {
+      redis.disconnect()
+    }
+    // A network the owner never used waits.
+    expect((await signIn(unlimited, email, password, `10.${net}.200.1`)).statusCode).toBe(429)
+  }
+
+  it('include one where the password was reset', async () => {
+    const email = 'reset-owner@example.com'
+    await guessedAt(email, 11)
+    const home = '10.11.100.1'
+    expect((await signIn(unlimited, email, password, home)).statusCode).toBe(429)
+    // The owner resets the password from home, with the emailed link.
+    const token = generateSecret()
+    await ownerQuery(
+      services().database.url,
+      `INSERT INTO password_resets (id, user_id, token_hash, expires_at)
+       SELECT gen_random_uuid(), id, $2, now() + interval '1 hour' FROM users WHERE email = $1`,
+      [email, hashSecret(token)],
+    )
+    const newPassword = 'a brand new passphrase'
+    const reset = await unlimited.inject({
+      method: 'POST',
+      url: '/v1/auth/password-reset/confirm',
+      payload: { token, newPassword },
+      remoteAddress: home,
+    })
+    expect(reset.statusCode).toBe(204)
+    // Elsewhere the account still waits; from home the owner signs in (which clears it).
+    expect((await signIn(unlimited, email, newPassword, '10.11.201.1')).statusCode).toBe(429)
+    expect((await signIn(unlimited, email, newPassword, home)).statusCode).toBe(200)
+  })
+
+  it('include one where the owner signed in with OAuth', async () => {
+    const provider: FakeOAuthProvider = await startFakeOAuthProvider()
+    const p = provider.baseUrl
+    const { database, redis } = services()
+    const withOAuth = await buildTestServer({
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      APP_URL: 'https://app.example.com',
+      GITHUB_CLIENT_ID: provider.clientId,
+      GITHUB_CLIENT_SECRET: provider.clientSecret,
+      GITHUB_AUTHORIZE_URL: `${p}/authorize`,
+      GITHUB_TOKEN_URL: `${p}/token`,
+      GITHUB_API_URL: p,
+    })
+    try {
+      const email = 'oauth-owner@example.com'
+      await guessedAt(email, 12)
+      // The account's email is verified, so signing in with a provider links to it.
+      await ownerQuery(
+        database.url,
+        'UPDATE users SET email_verified_at = now() WHERE email = $1',
+        [email],
+      )
+      const home = '10.12.100.1'
+      expect((await signIn(unlimited, email, password, home)).statusCode).toBe(429)
+      provider.setUser({ id: '707', email, emailVerified: true, name: 'Owner' })
+      const start = await withOAuth.inject({
+        method: 'POST',
+        url: '/v1/auth/oauth/github/start',
+        remoteAddress: home,
+      })
+      const callback = await withOAuth.inject({
+        method: 'POST',
+        url: '/v1/auth/oauth/github/callback',
+        payload: {
+          ...(await provider.authorize(start.json().authorizationUrl)),
+          binding: start.json().binding,
+        },
+        remoteAddress: home,
+      })
+      expect(callback.statusCode).toBe(200)
+      expect((await signIn(unlimited, email, password, '10.12.201.1')).statusCode).toBe(429)
+      expect((await signIn(unlimited, email, password, home)).statusCode).toBe(200)
+    } finally {
+      await withOAuth.close()
+      await provider.close()
+    }
+  })
+})
+
 describe('security headers and CORS', () => {
   it('sends helmet headers on every answer', async () => {
     const res = await server.inject({ url: '/healthz' })
@@ -253,5 +452,29 @@ describe('security headers and CORS', () => {
       headers: { origin: 'https://evil.example.net' },
     })
     expect(other.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('allows no browser origin when CORS_ORIGINS is not set', async () => {
+    const { database, redis } = services()
+    const closed = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
+    try {
+      for (const origin of ['https://app.example.com', 'https://evil.example.net', 'null']) {
+        const simple = await closed.inject({ url: '/healthz', headers: { origin } })
+        expect(simple.headers['access-control-allow-origin'], origin).toBeUndefined()
+        const preflight = await closed.inject({
+          method: 'OPTIONS',
+          url: '/v1/auth/sign-in',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        })
+        expect(preflight.headers['access-control-allow-origin'], origin).toBeUndefined()
+        expect(preflight.headers['access-control-allow-methods'], origin).toBeUndefined()
+      }
+    } finally {
+      await closed.close()
+    }
   })
 })
