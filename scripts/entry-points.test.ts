@@ -169,6 +169,12 @@ describe('the demo data, whose password is public, is refused where it could be 
       says: 'Refusing to seed demo data (an account with a public password) into the database on staging-db.internal: it is not local. Add --force if you mean it.',
     },
     {
+      name: 'pnpm db:reset of a database on another host',
+      script: ['packages/db/src/migrate/cli.ts', 'reset'],
+      env: { MIGRATION_DATABASE_URL: 'postgresql://a:b@staging-db.internal:5432/app' },
+      says: 'Refusing to reset the database on staging-db.internal: it is not local. Add --force if you mean it.',
+    },
+    {
       name: 'pnpm dev with NODE_ENV=production',
       script: ['scripts/dev/start.mjs'],
       env: { NODE_ENV: 'production' },
@@ -178,6 +184,18 @@ describe('the demo data, whose password is public, is refused where it could be 
     const { code, output } = await run(script, env)
     expect(output).toContain(says)
     expect(output).not.toMatch(STACK_FRAME)
+    expect(code).toBe(1)
+  })
+})
+
+describe('--force lets a developer seed a database that is not local', () => {
+  it('pnpm db:seed --force goes on to connect to it', async () => {
+    // A host that never resolves: past the refusal, connecting is what fails.
+    const { code, output } = await run(['packages/db/src/seed.ts', '--force'], {
+      MIGRATION_DATABASE_URL: 'postgresql://a:b@staging-db.invalid:5432/app',
+    })
+    expect(output).not.toContain('Refusing')
+    expect(output).toContain("Can't reach database server at staging-db.invalid")
     expect(code).toBe(1)
   })
 })
@@ -214,12 +232,17 @@ const required = {
 const scripts = { api: 'apps/api/src/server.ts', worker: 'apps/worker/src/main.ts' }
 
 describe('configuration fails closed: outside development and tests, every app refuses to start without its real secrets and URLs', () => {
-  // NODE_ENV unset counts as production: every required value with it unset, and the
-  // secrets key with NODE_ENV=production too.
-  const cases = Object.entries(required).flatMap(([app, keys]) => [
-    ...keys.map((key) => ({ app: app as keyof typeof scripts, key, nodeEnv: undefined })),
-    { app: app as keyof typeof scripts, key: 'MFA_ENCRYPTION_KEY', nodeEnv: 'production' },
-  ])
+  // Every required value, with NODE_ENV=production and with NODE_ENV unset (which counts
+  // as production).
+  const cases = Object.entries(required).flatMap(([app, keys]) =>
+    keys.flatMap((key) =>
+      [undefined, 'production'].map((nodeEnv) => ({
+        app: app as keyof typeof scripts,
+        key,
+        nodeEnv,
+      })),
+    ),
+  )
 
   it.concurrent.each(cases)(
     '$app without $key (NODE_ENV=$nodeEnv)',

@@ -1,4 +1,4 @@
-import { EnvError, parseEnv } from '@repo/config'
+import { EnvError, parseEnv, secretsKey } from '@repo/config'
 import { describe, expect, it } from 'vitest'
 import { apiEnvSchema } from '../src/env.ts'
 
@@ -36,6 +36,17 @@ describe('API environment', () => {
       parseEnv(apiEnvSchema, { ...development, MFA_ENCRYPTION_KEY: 'c2hvcnQ=' }),
     ).toThrowError(EnvError)
     expect(parseEnv(apiEnvSchema, production).MFA_ENCRYPTION_KEY).toBe(key)
+  })
+
+  it('never falls back to the development secrets key in production: secretsKey() throws', () => {
+    expect(() => secretsKey({ NODE_ENV: 'production' })).toThrowError(
+      /MFA_ENCRYPTION_KEY is required in production/,
+    )
+    // Outside production the fallback is the public development key.
+    expect(secretsKey({ NODE_ENV: 'development' })).toHaveLength(32)
+    expect(secretsKey({ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key })).toEqual(
+      Buffer.from(key, 'base64'),
+    )
   })
 
   it('refuses the development defaults of the URLs it hands out, in production', () => {

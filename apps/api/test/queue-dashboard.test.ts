@@ -278,6 +278,46 @@ describe('the queue dashboard', () => {
   })
 })
 
+describe('the queue dashboard in production', () => {
+  it('sets its cookie Secure (and not in development or tests)', async () => {
+    const admin = await operator()
+    expect(String((await enterWithLink(admin.headers)).entered.headers['set-cookie'])).not.toMatch(
+      /;\s*Secure/i,
+    )
+    const production = await buildTestServer({
+      NODE_ENV: 'production',
+      DATABASE_URL: services().database.appUrl,
+      REDIS_URL: services().redis.url,
+      MFA_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      API_PUBLIC_URL: 'https://api.example.com',
+      APP_URL: 'https://app.example.com',
+      TRUST_PROXY: 'loopback',
+    })
+    try {
+      const link = await production.inject({
+        method: 'POST',
+        url: '/v1/admin/queue-dashboard/links',
+        headers: admin.headers,
+      })
+      expect(link.statusCode).toBe(201)
+      const ticket = new URL(link.json().url).searchParams.get('ticket') ?? ''
+      const entered = await production.inject({
+        method: 'POST',
+        url: '/admin/queues/enter',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ ticket }).toString(),
+      })
+      expect(entered.statusCode).toBe(303)
+      const setCookie = String(entered.headers['set-cookie'])
+      expect(setCookie).toMatch(/^gw_queue_dashboard=[^;]+;/)
+      expect(setCookie).toMatch(/;\s*Secure(;|$)/)
+      expect(setCookie).toContain('HttpOnly')
+    } finally {
+      await production.close()
+    }
+  })
+})
+
 describe('the queue dashboard while Redis is down', () => {
   it('answers 503 problem+json promptly instead of hanging or failing with 500', async () => {
     const admin = await operator()
