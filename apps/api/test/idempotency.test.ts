@@ -7,6 +7,7 @@ import {
 import { ClaimLostError, runHoldingClaim, withTenant } from '@repo/db'
 import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
@@ -22,7 +23,13 @@ const sql = (query: string, values: unknown[] = []) =>
 
 beforeAll(async () => {
   const { database, redis } = services()
-  server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url })
+  server = await buildTestServer({
+    DATABASE_URL: database.appUrl,
+    REDIS_URL: redis.url,
+    // OAuth start answers without calling the provider.
+    GITHUB_CLIENT_ID: 'idempotency-test',
+    GITHUB_CLIENT_SECRET: 'idempotency-test',
+  })
   baseUrl = await server.listen({ host: '127.0.0.1', port: 0 })
 })
 afterAll(() => server?.close())
@@ -306,6 +313,117 @@ describe('Idempotency-Key', () => {
     expect(stale.statusCode).toBe(403)
     expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
   })
+
+  // Every other route whose answer holds a secret shown once (answerHoldsSecret).
+  const PUBLIC_URL = 'https://93.184.215.14/hooks/groundwork'
+  const verifiedOwner = async () => {
+    const owner = await signUpOwner(server)
+    await sql('UPDATE users SET email_verified_at = now() WHERE id = $1', [owner.userId])
+    return owner
+  }
+  const endpointOf = async (owner: Awaited<ReturnType<typeof verifiedOwner>>) =>
+    (
+      await server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${owner.orgId}/webhook-endpoints`,
+        headers: owner.headers,
+        payload: { url: PUBLIC_URL, events: ['project.created'] },
+      })
+    ).json().id as string
+  const secretRoutes: Array<
+    [
+      string,
+      () => Promise<{
+        request: { method: 'POST'; url: string; headers?: Record<string, string>; payload?: object }
+        status: number
+        secrets: (body: Record<string, string>) => string[]
+        effects: () => Promise<number>
+      }>,
+    ]
+  > = [
+    [
+      'webhook endpoint creation',
+      async () => {
+        const owner = await verifiedOwner()
+        return {
+          request: {
+            method: 'POST',
+            url: `/v1/orgs/${owner.orgId}/webhook-endpoints`,
+            headers: owner.headers,
+            payload: { url: PUBLIC_URL, events: ['project.created'] },
+          },
+          status: 201,
+          secrets: (body) => [body.secret as string],
+          effects: async () =>
+            (
+              await sql(
+                'SELECT count(*)::int AS n FROM webhook_endpoints WHERE organization_id = $1',
+                [owner.orgId],
+              )
+            )[0].n,
+        }
+      },
+    ],
+    [
+      'webhook secret rotation',
+      async () => {
+        const owner = await verifiedOwner()
+        const endpointId = await endpointOf(owner)
+        return {
+          request: {
+            method: 'POST',
+            url: `/v1/orgs/${owner.orgId}/webhook-endpoints/${endpointId}/rotate-secret`,
+            headers: owner.headers,
+          },
+          status: 200,
+          secrets: (body) => [body.secret as string],
+          // Rotations so far: versions past the first.
+          effects: async () =>
+            (await sql('SELECT version FROM webhook_endpoints WHERE id = $1', [endpointId]))[0]
+              .version - 1,
+        }
+      },
+    ],
+    [
+      'OAuth start',
+      async () => ({
+        request: { method: 'POST', url: '/v1/auth/oauth/github/start' },
+        status: 200,
+        secrets: (body) => [
+          body.binding as string,
+          new URL(body.authorizationUrl as string).searchParams.get('state') as string,
+        ],
+        // Flows started: their states, kept in Redis (this file's alone).
+        effects: async () => {
+          const redis = new Redis(services().redis.url)
+          try {
+            return (await redis.keys('groundwork:oauth:*')).length
+          } finally {
+            redis.disconnect()
+          }
+        },
+      }),
+    ],
+  ]
+
+  it.each(secretRoutes)(
+    'answers a replayed %s 409 idempotent_secret_shown_once, never the secret',
+    async (_name, prepare) => {
+      const { request, status, secrets, effects } = await prepare()
+      const key = `secret-${crypto.randomUUID()}`
+      const keyed = () =>
+        server.inject({ ...request, headers: { ...request.headers, 'idempotency-key': key } })
+      const first = await keyed()
+      expect(first.statusCode, first.body).toBe(status)
+      const shown = secrets(first.json())
+      for (const secret of shown) expect(secret).toMatch(/^\S{16,}/)
+      const retry = await keyed()
+      expect(retry.statusCode).toBe(409)
+      expect(retry.json().type).toBe('urn:groundwork:problem:idempotent_secret_shown_once')
+      for (const secret of shown) expect(retry.body).not.toContain(secret)
+      expect(await effects()).toBe(1)
+    },
+  )
 
   it('rolls back the change of a request whose claim a retry took over: one effect', async () => {
     const { orgId, userId } = await signUpOwner(server)
