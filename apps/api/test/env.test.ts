@@ -47,6 +47,15 @@ describe('API environment', () => {
     expect(secretsKey({ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: key })).toEqual(
       Buffer.from(key, 'base64'),
     )
+    // The public development key, set explicitly (base64 of what this repository publishes),
+    // is refused too: by the env check and by secretsKey() itself.
+    const published = secretsKey({ NODE_ENV: 'development' }).toString('base64')
+    expect(() =>
+      secretsKey({ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: published }),
+    ).toThrowError(/not the public development key/)
+    expect(() =>
+      parseEnv(apiEnvSchema, { ...production, MFA_ENCRYPTION_KEY: published }),
+    ).toThrowError(/MFA_ENCRYPTION_KEY: is the public development key/)
   })
 
   it('refuses the development defaults of the URLs it hands out, in production', () => {

@@ -232,10 +232,18 @@ export function secretsKey(env: {
   NODE_ENV: string
   MFA_ENCRYPTION_KEY?: string | undefined
 }): Buffer {
-  if (env.MFA_ENCRYPTION_KEY) return Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64')
-  // Validation refuses this already (productionChecks); a second wall for callers that skip it.
-  if (env.NODE_ENV === 'production') throw new Error('MFA_ENCRYPTION_KEY is required in production')
-  return DEVELOPMENT_SECRETS_KEY
+  const key = env.MFA_ENCRYPTION_KEY ? Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64') : undefined
+  // Validation refuses both already (productionChecks); a second wall for callers that skip it.
+  if (env.NODE_ENV === 'production' && (!key || isDevelopmentSecretsKey(key)))
+    throw new Error(
+      'MFA_ENCRYPTION_KEY is required in production, and not the public development key',
+    )
+  return key ?? DEVELOPMENT_SECRETS_KEY
+}
+
+/** Whether `key` is the published development key (however it was encoded). */
+function isDevelopmentSecretsKey(key: Buffer) {
+  return key.equals(DEVELOPMENT_SECRETS_KEY)
 }
 
 /**
@@ -282,6 +290,13 @@ export function productionChecks(
       code: 'custom',
       path: ['MFA_ENCRYPTION_KEY'],
       message: 'is required in production (`openssl rand -base64 32`)',
+    })
+  else if (isDevelopmentSecretsKey(Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64')))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MFA_ENCRYPTION_KEY'],
+      message:
+        'is the public development key; production needs its own (`openssl rand -base64 32`)',
     })
   for (const [key, published] of Object.entries(PUBLISHED_DEFAULTS)) {
     if (env[key] === published)
