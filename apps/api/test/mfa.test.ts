@@ -219,6 +219,28 @@ describe('the MFA challenge', () => {
     expect(late.statusCode).toBe(401)
     expect(late.json().type).toBe(expired)
   })
+
+  it('dies when two-factor authentication is turned off after it was issued', async () => {
+    const user = await userWithMfa()
+    const { mfaToken } = (await signIn(user.email)).json()
+    // The signed-in session turns MFA off with a fresh second factor (a step-up).
+    const stepUp = await server.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/step-up',
+      headers: bearer(user.token),
+      payload: { code: user.code(1) },
+    })
+    expect(stepUp.statusCode).toBe(204)
+    const off = await server.inject({
+      method: 'DELETE',
+      url: '/v1/auth/mfa',
+      headers: bearer(user.token),
+    })
+    expect(off.statusCode).toBe(204)
+    const late = await verify({ mfaToken, code: user.code(2) })
+    expect(late.statusCode).toBe(401)
+    expect(late.json().type).toBe(expired)
+  })
 })
 
 describe('TOTP codes', () => {

@@ -9,7 +9,7 @@ import {
   newTotpSecret,
   verifyPassword,
 } from '@repo/auth'
-import { type Session, type User, withUser } from '@repo/db'
+import { type Session, type TenantTransaction, type User, withUser } from '@repo/db'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -119,6 +119,7 @@ export async function confirmTotp(
       where: { userId: input.userId },
       data: { confirmedAt: new Date() },
     })
+    await accountChanged(tx, input.userId)
     await tx.recoveryCode.deleteMany({ where: { userId: input.userId } })
     await tx.recoveryCode.createMany({
       data: recoveryCodes.map((code) => ({ userId: input.userId, codeHash: hashSecret(code) })),
@@ -151,6 +152,14 @@ export async function startMfaChallenge(deps: CoreDeps, userId: string): Promise
     CHALLENGE_TTL_MS,
   )
   return mfaToken
+}
+
+/**
+ * Marks the account changed (its `updatedAt`): a sign-in challenge issued before dies, as
+ * after a password change. Turning MFA on or off changes which factor a challenge is for.
+ */
+async function accountChanged(tx: TenantTransaction<'user'>, userId: string) {
+  await tx.user.update({ where: { id: userId }, data: { updatedAt: new Date() } })
 }
 
 /** Finishes sign-in with the challenge and a second factor; at most five tries per challenge. */
@@ -292,6 +301,7 @@ export async function disableMfa(
   await withUser(deps.db, input.userId, async (tx) => {
     const { count } = await tx.mfaFactor.deleteMany({ where: { userId: input.userId } })
     if (count === 0) throw errors.notFound('Two-factor authentication')
+    await accountChanged(tx, input.userId)
     await tx.recoveryCode.deleteMany({ where: { userId: input.userId } })
     // A security downgrade ends every other session; the caller, who just proved a second
     // factor, stays signed in.
