@@ -198,6 +198,15 @@ describe('--force lets a developer seed a database that is not local', () => {
     expect(output).toContain("Can't reach database server at staging-db.invalid")
     expect(code).toBe(1)
   })
+
+  it('pnpm db:reset --force goes on to connect to it', async () => {
+    const { code, output } = await run(['packages/db/src/migrate/cli.ts', 'reset', '--force'], {
+      MIGRATION_DATABASE_URL: 'postgresql://a:b@staging-db.invalid:5432/app',
+    })
+    expect(output).not.toContain('Refusing')
+    expect(output).toMatch(/staging-db\.invalid|ENOTFOUND|EAI_AGAIN/)
+    expect(code).not.toBe(0)
+  })
 })
 
 // A production-like environment, complete: each case below leaves one value out.

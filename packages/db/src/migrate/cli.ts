@@ -1,5 +1,6 @@
 // Migration commands behind `pnpm db:*`. Usage: cli.ts <apply | new <name> | drift | reset | status>
 
+import { parseArgs } from 'node:util'
 import { migrationEnv } from '@repo/config'
 import { isLocalUrl, loadDevEnvOrExit } from '@repo/config/dev'
 import { ensurePrismaClient } from '../../scripts/prisma-generate.mjs'
@@ -16,7 +17,14 @@ const env = loadDevEnvOrExit(migrationEnv)
 
 const USAGE = 'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status'
 
-async function main([command, name, ...rest]: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  // Flags may come anywhere (`reset --force`, `new name --force`).
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { force: { type: 'boolean', default: false } },
+  })
+  const [command, name] = positionals
   // Migrations run as the owner; the application's own login may not alter the schema.
   const databaseUrl = env.MIGRATION_DATABASE_URL
   const options = { databaseUrl }
@@ -51,7 +59,7 @@ async function main([command, name, ...rest]: string[]): Promise<number> {
         return 1
       }
       const host = new URL(databaseUrl).hostname
-      if (!isLocalUrl(databaseUrl) && !rest.includes('--force')) {
+      if (!isLocalUrl(databaseUrl) && !values.force) {
         console.error(
           `Refusing to reset the database on ${host}: it is not local. Add --force if you mean it.`,
         )
