@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto'
 import { generateSecret, hashSecret } from '@repo/auth'
 import { signInThrottleKey } from '@repo/core'
-import { type FakeOAuthProvider, startFakeOAuthProvider, useIsolatedServices } from '@repo/testing'
+import {
+  type FakeOAuthProvider,
+  fakeOAuthEnv,
+  startFakeOAuthProvider,
+  useIsolatedServices,
+} from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -37,6 +42,15 @@ afterAll(async () => {
     unlimitedSecond?.close(),
   ])
 })
+
+/** A new account (through the instance without a per-IP limit), as if from `ip`. */
+const signUpAt = (email: string, ip: string) =>
+  unlimited.inject({
+    method: 'POST',
+    url: '/v1/auth/sign-up',
+    payload: { email, password, name: 'Victim' },
+    remoteAddress: ip,
+  })
 
 const signIn = (app: FastifyInstance, email: string, pass: string, ip: string) =>
   app.inject({
@@ -141,12 +155,7 @@ describe('IPv6 clients', () => {
 
   it('are throttled per account and /64 when guessing a password from rotating addresses', async () => {
     const email = 'v6-victim@example.com'
-    await unlimited.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Victim' },
-      remoteAddress: '10.1.0.2',
-    })
+    await signUpAt(email, '10.1.0.2')
     for (let i = 1; i <= 6; i++)
       expect(
         (await signIn(unlimited, email, `guess-${i}-xxxxx`, `2001:db8:7:7::${i.toString(16)}`))
@@ -189,12 +198,7 @@ describe('client addresses behind the web app', () => {
 describe('password guessing', () => {
   it('is slowed exponentially per account and address, without locking the real user out', async () => {
     const email = 'victim@example.com'
-    await unlimited.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Victim' },
-      remoteAddress: '10.1.0.1',
-    })
+    await signUpAt(email, '10.1.0.1')
 
     // Five free failures from the attacker's address, then a wait is imposed.
     for (let i = 0; i < 5; i++)
@@ -217,12 +221,7 @@ describe('password guessing', () => {
 describe('the sign-in throttle', () => {
   it('caps the wait at 15 minutes however many failures there were', async () => {
     const email = 'capped-victim@example.com'
-    await unlimited.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Victim' },
-      remoteAddress: '10.8.0.1',
-    })
+    await signUpAt(email, '10.8.0.1')
     // A long night of guessing from one address: a hundred failures already counted.
     const redis = new Redis(services().redis.url)
     try {
@@ -270,12 +269,7 @@ describe('the sign-in throttle', () => {
 describe('a burst of parallel guesses', () => {
   it('gets no more tries than one guess after another: the check and the count are one step', async () => {
     const email = 'burst-victim@example.com'
-    await unlimited.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Victim' },
-      remoteAddress: '10.7.0.1',
-    })
+    await signUpAt(email, '10.7.0.1')
     // Thirty wrong passwords at once from one address, over two API instances.
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
@@ -295,12 +289,7 @@ describe('a burst of parallel guesses', () => {
 describe('password guessing from many addresses', () => {
   it('slows the account briefly past 20 failures, while its owner still gets in from a known network', async () => {
     const email = 'spread-victim@example.com'
-    await unlimited.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Victim' },
-      remoteAddress: '10.3.0.1',
-    })
+    await signUpAt(email, '10.3.0.1')
     // The owner has signed in from home before.
     expect((await signIn(unlimited, email, password, '10.3.0.1')).statusCode).toBe(200)
     // Twenty-one guesses, each from a fresh address: no address reaches its own limit.
@@ -385,17 +374,12 @@ describe('networks where the owner proved it is them', () => {
 
   it('include one where the owner signed in with OAuth', async () => {
     const provider: FakeOAuthProvider = await startFakeOAuthProvider()
-    const p = provider.baseUrl
     const { database, redis } = services()
     const withOAuth = await buildTestServer({
       DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       APP_URL: 'https://app.example.com',
-      GITHUB_CLIENT_ID: provider.clientId,
-      GITHUB_CLIENT_SECRET: provider.clientSecret,
-      GITHUB_AUTHORIZE_URL: `${p}/authorize`,
-      GITHUB_TOKEN_URL: `${p}/token`,
-      GITHUB_API_URL: p,
+      ...fakeOAuthEnv(provider),
     })
     try {
       const email = 'oauth-owner@example.com'

@@ -1,6 +1,11 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type FakeOAuthProvider, startFakeOAuthProvider, useIsolatedServices } from '@repo/testing'
+import {
+  type FakeOAuthProvider,
+  fakeOAuthEnv,
+  startFakeOAuthProvider,
+  useIsolatedServices,
+} from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery } from './helpers.ts'
@@ -14,21 +19,11 @@ let provider: FakeOAuthProvider
 beforeAll(async () => {
   provider = await startFakeOAuthProvider()
   const { database, redis } = services()
-  const p = provider.baseUrl
   server = await buildTestServer({
     DATABASE_URL: database.appUrl,
     REDIS_URL: redis.url,
     APP_URL: 'https://app.example.com',
-    GITHUB_CLIENT_ID: provider.clientId,
-    GITHUB_CLIENT_SECRET: provider.clientSecret,
-    GITHUB_AUTHORIZE_URL: `${p}/authorize`,
-    GITHUB_TOKEN_URL: `${p}/token`,
-    GITHUB_API_URL: p,
-    GOOGLE_CLIENT_ID: provider.clientId,
-    GOOGLE_CLIENT_SECRET: provider.clientSecret,
-    GOOGLE_AUTHORIZE_URL: `${p}/authorize`,
-    GOOGLE_TOKEN_URL: `${p}/token`,
-    GOOGLE_USERINFO_URL: `${p}/userinfo`,
+    ...fakeOAuthEnv(provider),
   })
 })
 afterAll(async () => {
@@ -284,23 +279,14 @@ describe('a provider that never answers', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
     const silent = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`
     const { database, redis } = services()
-    const p = provider.baseUrl
     const app = await buildTestServer({
       DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
       APP_URL: 'https://app.example.com',
       OAUTH_TIMEOUT_MS: '300',
-      // GitHub's token exchange hangs.
-      GITHUB_CLIENT_ID: provider.clientId,
-      GITHUB_CLIENT_SECRET: provider.clientSecret,
-      GITHUB_AUTHORIZE_URL: `${p}/authorize`,
+      ...fakeOAuthEnv(provider),
+      // GitHub's token exchange hangs; Google's answers, and its profile request hangs.
       GITHUB_TOKEN_URL: `${silent}/token`,
-      GITHUB_API_URL: p,
-      // Google's token exchange answers; its profile request hangs.
-      GOOGLE_CLIENT_ID: provider.clientId,
-      GOOGLE_CLIENT_SECRET: provider.clientSecret,
-      GOOGLE_AUTHORIZE_URL: `${p}/authorize`,
-      GOOGLE_TOKEN_URL: `${p}/token`,
       GOOGLE_USERINFO_URL: `${silent}/userinfo`,
     })
     try {

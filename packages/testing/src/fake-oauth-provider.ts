@@ -132,3 +132,20 @@ export async function startFakeOAuthProvider(): Promise<FakeOAuthProvider> {
       }),
   }
 }
+
+/** The API's environment for signing in with GitHub and Google, both against `provider`. */
+export function fakeOAuthEnv(provider: FakeOAuthProvider): Record<string, string> {
+  const p = provider.baseUrl
+  return {
+    GITHUB_CLIENT_ID: provider.clientId,
+    GITHUB_CLIENT_SECRET: provider.clientSecret,
+    GITHUB_AUTHORIZE_URL: `${p}/authorize`,
+    GITHUB_TOKEN_URL: `${p}/token`,
+    GITHUB_API_URL: p,
+    GOOGLE_CLIENT_ID: provider.clientId,
+    GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    GOOGLE_AUTHORIZE_URL: `${p}/authorize`,
+    GOOGLE_TOKEN_URL: `${p}/token`,
+    GOOGLE_USERINFO_URL: `${p}/userinfo`,
+  }
+}

@@ -7,6 +7,7 @@ export { createTestDatabase, type TestDatabase } from './database.ts'
 export {
   type FakeOAuthProvider,
   type FakeOAuthUser,
+  fakeOAuthEnv,
   startFakeOAuthProvider,
 } from './fake-oauth-provider.ts'
 export { installedPackage } from './installed.ts'
