@@ -156,4 +156,26 @@ describe('access rules', () => {
     ).toThrow('GET /v1/forgotten declares no access rule')
     await app.close()
   })
+
+  it("fail the build for an organization's route open to anyone signed in", async () => {
+    const { database, redis } = services()
+    const app = await buildServer(testEnv({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }))
+    for (const access of ['authenticated', 'public'] as const)
+      expect(() =>
+        app.get(
+          `/v1/orgs/:orgId/labels-${access}`,
+          { config: { access }, schema: { response: { 200: z.object({}) } } },
+          async () => ({}),
+        ),
+      ).toThrow(`has :orgId but access '${access}'`)
+    // The reverse was already refused: a role without :orgId.
+    expect(() =>
+      app.get(
+        '/v1/labels',
+        { config: { access: { organizationRole: 'member' } } },
+        async () => ({}),
+      ),
+    ).toThrow('requires an organization role but has no :orgId')
+    await app.close()
+  })
 })

@@ -122,6 +122,13 @@ export default fp(
           `${route.method} ${route.url} requires an organization role but has no :orgId`,
         )
       }
+      // An organization's route open to anyone signed in would let non-members in: a
+      // route with :orgId must name the organization role it needs.
+      if (typeof access !== 'object' && route.url.includes(':orgId')) {
+        throw new Error(
+          `${route.method} ${route.url} has :orgId but access '${access}': declare { organizationRole } so non-members get 404`,
+        )
+      }
       for (const method of [route.method].flat()) rules.push({ method, url: route.url, access })
     })
 
