@@ -202,7 +202,9 @@ describe('every table', () => {
       expect(applying.length, `${table.table} has no policy for the app`).toBeGreaterThan(0)
       for (const policy of applying)
         for (const expression of [policy.qual, policy.check].filter((e) => e !== null))
-          expect(expression, `${table.table}.${policy.name}`).toMatch(/app_(current|presented)_\w+\(\)|current_setting\('app\./)
+          expect(expression, `${table.table}.${policy.name}`).toMatch(
+            /app_(current|presented)_\w+\(\)|current_setting\('app\./,
+          )
     }
     // The list holds only tables that exist and hold no organization's data.
     for (const name of Object.keys(GLOBAL_TABLES))
