@@ -20,14 +20,45 @@ describe('OpenAPI document', () => {
         '/v1/orgs/{orgId}',
       ]),
     )
+    type Response = { content?: Record<string, { schema?: object }> }
+    const accessOf = new Map(
+      server.accessRules.map((rule) => [
+        `${rule.method.toLowerCase()} ${rule.url.replace(/:(\w+)/g, '{$1}').replace(/\/$/, '')}`,
+        rule.access,
+      ]),
+    )
+    let checked = 0
     for (const [path, operations] of Object.entries<
-      Record<string, { responses?: object; tags?: string[] }>
+      Record<string, { responses?: Record<string, Response>; tags?: string[] }>
     >(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
-        expect(operation.responses, `${method} ${path} declares responses`).toBeDefined()
-        expect(operation.tags?.length, `${method} ${path} has a tag`).toBeGreaterThan(0)
+        const label = `${method} ${path}`
+        const responses = operation.responses ?? {}
+        expect(operation.tags?.length, `${label} has a tag`).toBeGreaterThan(0)
+        // Each success it declares has a schema for its body (202 and 204 may have none).
+        const successes = Object.keys(responses).filter((status) => /^2\d\d$/.test(status))
+        expect(successes.length, `${label} declares a success`).toBeGreaterThan(0)
+        for (const status of successes.filter((s) => s !== '204' && s !== '202'))
+          expect(
+            Object.values(responses[status]?.content ?? {})[0]?.schema,
+            `${label} ${status} has a body schema`,
+          ).toBeDefined()
+        // Every failure its access rule can cause is declared, as a problem with a schema.
+        const access = accessOf.get(`${method} ${path.replace(/\/$/, '')}`)
+        expect(access, `${label} has an access rule`).toBeDefined()
+        const failures = [
+          ...(access === 'public' ? [] : ['401']),
+          ...(typeof access === 'object' ? ['403', '404'] : []),
+        ]
+        for (const status of failures)
+          expect(
+            Object.values(responses[status]?.content ?? {})[0]?.schema,
+            `${label} declares ${status}`,
+          ).toBeDefined()
+        checked++
       }
     }
+    expect(checked).toBeGreaterThan(40)
     expect(doc.paths['/readyz'].get.responses).toHaveProperty('503')
   })
 })
