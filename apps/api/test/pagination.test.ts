@@ -40,8 +40,21 @@ describe('cursor pagination', () => {
 
   it('defaults to 20 and refuses more than 100', async () => {
     const { headers, orgId } = await owner()
+    // 120 members in all: more than the default and more than the maximum.
+    await sql(
+      `WITH u AS (
+         INSERT INTO users (id, email, name, updated_at)
+         SELECT gen_random_uuid(), 'many' || g || '-' || $2 || '@example.com', 'Many ' || g, now() FROM generate_series(1, 119) g
+         RETURNING id)
+       INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       SELECT gen_random_uuid(), $1, id, 'member', now() FROM u`,
+      [orgId, orgId.slice(0, 8)],
+    )
     const first = await server.inject({ url: `/v1/orgs/${orgId}/members`, headers })
-    expect(first.json()).toMatchObject({ nextCursor: null })
+    expect(first.json().data).toHaveLength(20)
+    expect(first.json().nextCursor).toEqual(expect.any(String))
+    const most = await server.inject({ url: `/v1/orgs/${orgId}/members?limit=100`, headers })
+    expect(most.json().data).toHaveLength(100)
     expect(
       (await server.inject({ url: `/v1/orgs/${orgId}/members?limit=101`, headers })).statusCode,
     ).toBe(400)
