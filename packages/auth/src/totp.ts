@@ -24,6 +24,8 @@ export function matchTotp(key: Uint8Array, code: string, now = Date.now()): bigi
   if (!/^\d{6}$/.test(code)) return null
   const current = BigInt(Math.floor(now / 1000 / PERIOD_SECONDS))
   for (const step of [current - 1n, current, current + 1n]) {
+    // Counters are unsigned: in the first step there is no previous one.
+    if (step < 0n) continue
     const expected = Buffer.from(generateHOTP(key, step, DIGITS))
     if (timingSafeEqual(expected, Buffer.from(code))) return step
   }
