@@ -31,6 +31,39 @@ describe('worker process', () => {
     }
   })
 
+  it('on SIGTERM mid-job: finishes the running job first, then exits 0', async () => {
+    const { url } = services().redis
+    const { child, exited, output } = startWorkerProcess({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      REDIS_URL: url,
+      DATABASE_URL: services().database.workerUrl,
+    })
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { url } })
+    const events = new QueueEvents(DEFAULT_QUEUE, { connection: { url } })
+    try {
+      // A job that holds its slot for 1.5 s: the signal arrives while it runs.
+      const job = await queue.add('system.ping', { workMs: 1_500 })
+      await expect
+        .poll(async () => (await queue.getJob(job.id as string))?.processedOn, {
+          timeout: 15_000,
+          interval: 20,
+        })
+        .toBeDefined()
+      const signalledAt = Date.now()
+      child.kill('SIGTERM')
+      expect(await job.waitUntilFinished(events, 15_000)).toMatchObject({ pong: true })
+      expect(await exited).toBe(0)
+      const finished = await queue.getJob(job.id as string)
+      expect(finished?.finishedOn).toBeGreaterThan(signalledAt)
+      expect(output()).toContain('"msg":"worker stopped"')
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      await events.close()
+      await queue.close()
+    }
+  })
+
   it('exits 1 naming the missing variable when REDIS_URL is absent', async () => {
     const worker = startWorkerProcess({ NODE_ENV: 'test' })
     expect(await worker.exited).toBe(1)
