@@ -44,11 +44,11 @@ afterAll(async () => {
 })
 
 /** A new account (through the instance without a per-IP limit), as if from `ip`. */
-const signUpAt = (email: string, ip: string) =>
+const signUpAt = (email: string, ip: string, name = 'Victim') =>
   unlimited.inject({
     method: 'POST',
     url: '/v1/auth/sign-up',
-    payload: { email, password, name: 'Victim' },
+    payload: { email, password, name },
     remoteAddress: ip,
   })
 
@@ -239,12 +239,7 @@ describe('the sign-in throttle', () => {
 
   it('clears the count on a successful sign-in', async () => {
     const email = 'forgetful-owner@example.com'
-    await unlimited.inject({
-      method: 'POST',
-      url: '/v1/auth/sign-up',
-      payload: { email, password, name: 'Owner' },
-      remoteAddress: '10.8.1.1',
-    })
+    await signUpAt(email, '10.8.1.1', 'Owner')
     const count = `${signInThrottleKey(email, '10.8.1.1')}:count`
     const redis = new Redis(services().redis.url)
     try {

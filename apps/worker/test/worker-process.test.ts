@@ -7,41 +7,43 @@ import { startWorkerProcess } from './helpers.ts'
 const services = useIsolatedServices()
 
 describe('worker process', () => {
-  it('consumes jobs, then on SIGTERM finishes and exits 0', async () => {
+  /** The worker's real process on this file's services, with a producer; all stopped after `work`. */
+  async function withWorkerProcess(
+    work: (
+      worker: ReturnType<typeof startWorkerProcess>,
+      queue: Queue,
+      events: QueueEvents,
+    ) => Promise<void>,
+  ) {
     const { url } = services().redis
-    const { child, exited, output } = startWorkerProcess({
+    const worker = startWorkerProcess({
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       REDIS_URL: url,
       DATABASE_URL: services().database.workerUrl,
     })
-
     const queue = new Queue(DEFAULT_QUEUE, { connection: { url } })
     const events = new QueueEvents(DEFAULT_QUEUE, { connection: { url } })
     try {
+      await work(worker, queue, events)
+    } finally {
+      if (worker.child.exitCode === null) worker.child.kill('SIGKILL')
+      await events.close()
+      await queue.close()
+    }
+  }
+
+  it('consumes jobs, then on SIGTERM finishes and exits 0', () =>
+    withWorkerProcess(async ({ child, exited, output }, queue, events) => {
       const job = await queue.add('system.ping', {})
       expect(await job.waitUntilFinished(events, 15_000)).toMatchObject({ pong: true })
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
       expect(output()).toContain('"msg":"worker stopped"')
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await events.close()
-      await queue.close()
-    }
-  })
+    }))
 
-  it('on SIGTERM mid-job: finishes the running job first, then exits 0', async () => {
-    const { url } = services().redis
-    const { child, exited, output } = startWorkerProcess({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      REDIS_URL: url,
-      DATABASE_URL: services().database.workerUrl,
-    })
-    const queue = new Queue(DEFAULT_QUEUE, { connection: { url } })
-    const events = new QueueEvents(DEFAULT_QUEUE, { connection: { url } })
-    try {
+  it('on SIGTERM mid-job: finishes the running job first, then exits 0', () =>
+    withWorkerProcess(async ({ child, exited, output }, queue, events) => {
       // A job that holds its slot for 1.5 s: the signal arrives while it runs.
       const job = await queue.add('system.ping', { workMs: 1_500 })
       await expect
@@ -57,12 +59,7 @@ describe('worker process', () => {
       const finished = await queue.getJob(job.id as string)
       expect(finished?.finishedOn).toBeGreaterThan(signalledAt)
       expect(output()).toContain('"msg":"worker stopped"')
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await events.close()
-      await queue.close()
-    }
-  })
+    }))
 
   it('exits 1 naming the missing variable when REDIS_URL is absent', async () => {
     const worker = startWorkerProcess({ NODE_ENV: 'test' })
