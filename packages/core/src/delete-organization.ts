@@ -18,6 +18,13 @@ export async function deleteOrganization(
   meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, input, async (tx) => {
+    const queueTheDeletion = () =>
+      addToOutbox(
+        tx,
+        organizationDeletionJob,
+        { requestedBy: input.userId },
+        { organizationId: input.organizationId, meta },
+      )
     const now = new Date()
     const [marked] = await tx.organization.updateManyAndReturn({
       where: { id: input.organizationId, deletionRequestedAt: null },
@@ -28,12 +35,7 @@ export async function deleteOrganization(
       if (!already) throw errors.notFound('The organization')
       // Asked again (the job may have failed for good): queue it once more. Its batches
       // are safe to run twice, even at once.
-      await addToOutbox(
-        tx,
-        organizationDeletionJob,
-        { requestedBy: input.userId },
-        { organizationId: input.organizationId, meta },
-      )
+      await queueTheDeletion()
       return already
     }
     const organizationId = input.organizationId
@@ -57,12 +59,7 @@ export async function deleteOrganization(
       targetId: organizationId,
       ipAddress: meta.ipAddress,
     })
-    await addToOutbox(
-      tx,
-      organizationDeletionJob,
-      { requestedBy: input.userId },
-      { organizationId, meta },
-    )
+    await queueTheDeletion()
     return marked
   })
 }

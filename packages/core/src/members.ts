@@ -80,20 +80,21 @@ async function lockForMemberChange(
   tx: TenantTransaction,
   actor: ActingMember,
   userId: string,
-  options: { beingRemoved?: 'refuse' | 'include' } = {},
+  options: { includeBeingRemoved?: boolean } = {},
 ) {
   const owners = await lockedOwnerIds(tx, actor.organizationId)
   const actorRole = await lockedActorRole(tx, actor)
   // Locked before anything of theirs is revoked: an invitation or key they are making
   // right now (its transaction locks their membership) commits first and is revoked too.
-  const [locked] = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM memberships
+  const [target] = await tx.$queryRaw<
+    { id: string; role: MembershipRole; removalRequestedAt: Date | null }[]
+  >`
+    SELECT id, role, removal_requested_at AS "removalRequestedAt" FROM memberships
     WHERE organization_id = ${actor.organizationId}::uuid AND user_id = ${userId}::uuid
     FOR UPDATE`
-  const target = locked ? await tx.membership.findUnique({ where: { id: locked.id } }) : null
   // One being removed is no longer a member: nothing more to change about them (but their
   // removal may be asked for again).
-  if (!target || (target.removalRequestedAt && options.beingRemoved !== 'include'))
+  if (!target || (target.removalRequestedAt && !options.includeBeingRemoved))
     throw errors.notFound('The member')
   return { owners, actorRole, target }
 }
@@ -177,7 +178,7 @@ export async function removeMember(
 ): Promise<{ status: 'removed' } | { status: 'removing'; tasksToUnassign: number }> {
   return withTenant(deps.db, actor, async (tx) => {
     const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId, {
-      beingRemoved: 'include',
+      includeBeingRemoved: true,
     })
     const leaving = input.userId === actor.userId
     if (!leaving) {
@@ -185,15 +186,17 @@ export async function removeMember(
       if (target.role === 'owner' && actorRole !== 'owner')
         throw errors.forbidden('Only an owner can remove an owner.')
     }
-    if (target.removalRequestedAt) {
-      // Asked again (its job may have failed for good): queue the rest once more. The
-      // batches are safe to run twice, even at once.
-      await addToOutbox(
+    const queueTheRest = () =>
+      addToOutbox(
         tx,
         memberRemovalJob,
         { userId: input.userId },
         { organizationId: actor.organizationId, meta },
       )
+    if (target.removalRequestedAt) {
+      // Asked again (its job may have failed for good): queue the rest once more. The
+      // batches are safe to run twice, even at once.
+      await queueTheRest()
       const left = await tx.task.count({ where: { assigneeId: input.userId } })
       return { status: 'removing' as const, tasksToUnassign: left }
     }
@@ -218,12 +221,7 @@ export async function removeMember(
       where: { id: target.id },
       data: { removalRequestedAt: new Date() },
     })
-    await addToOutbox(
-      tx,
-      memberRemovalJob,
-      { userId: input.userId },
-      { organizationId: actor.organizationId, meta },
-    )
+    await queueTheRest()
     return { status: 'removing' as const, tasksToUnassign: assigned }
   })
 }

@@ -106,9 +106,10 @@ export type DeliveryOutcome =
  * One attempt of one delivery: signs the stored payload per Standard Webhooks (with the
  * previous secret too during a rotation's grace period), POSTs it, and records the
  * attempt. While the endpoint's circuit is open the attempt is recorded as held back,
- * without sending; without a free delivery slot nothing happens ('busy'). A failure on the last attempt marks the delivery failed and counts against
- * the endpoint; at the limit the endpoint is disabled and the organization's admins are
- * emailed, in the same transaction. The caller retries a non-final failure.
+ * without sending; without a free delivery slot nothing happens ('busy'). A failure on
+ * the last attempt marks the delivery failed and counts against the endpoint; at the
+ * limit the endpoint is disabled and the organization's admins are emailed, in the same
+ * transaction. The caller retries a non-final failure.
  */
 export async function deliverWebhook(
   deps: WebhookDeliveryDeps,
