@@ -63,6 +63,15 @@ const remove = (actor: Actor, orgId: string, userId: string) =>
     headers: actor.headers,
   })
 
+/** Each member's role as stored, read back through the member list. */
+async function roles(actor: Actor, orgId: string) {
+  const res = await server.inject({ url: `/v1/orgs/${orgId}/members`, headers: actor.headers })
+  expect(res.statusCode).toBe(200)
+  return Object.fromEntries(
+    res.json().data.map((m: { userId: string; role: string }) => [m.userId, m.role]),
+  )
+}
+
 /** An admin's API key and pending invitation in the organization, and how to check them. */
 async function adminCredentials(orgId: string, admin: Awaited<ReturnType<typeof user>>) {
   const { Client } = await import('pg')
@@ -127,11 +136,18 @@ describe('members', () => {
       [admin, 'admin'],
       [member, 'member'],
     ])
+    // A 200 proves nothing by itself: each step is read back from the member list.
     expect((await setRole(admin, orgId, member.id, 'admin')).statusCode).toBe(200)
+    expect(await roles(owner, orgId)).toEqual({
+      [owner.id]: 'owner',
+      [admin.id]: 'admin',
+      [member.id]: 'admin',
+    })
     expect((await setRole(admin, orgId, member.id, 'owner')).statusCode).toBe(403)
     expect((await setRole(admin, orgId, owner.id, 'member')).statusCode).toBe(403)
     expect((await remove(admin, orgId, owner.id)).statusCode).toBe(403)
     expect((await setRole(owner, orgId, admin.id, 'owner')).statusCode).toBe(200)
+    expect((await roles(owner, orgId))[admin.id]).toBe('owner')
   })
 
   it('never lets the last owner be demoted or leave', async () => {
@@ -221,6 +237,7 @@ describe('sensitive member actions', () => {
     })
     expect(stepUp.statusCode).toBe(204)
     expect((await setRole(owner, orgId, member.id, 'admin')).statusCode).toBe(200)
+    expect((await roles(member, orgId))[member.id]).toBe('admin')
   })
 
   it("revoke a demoted admin's API keys and pending invitations", async () => {
