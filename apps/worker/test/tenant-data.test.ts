@@ -7,7 +7,7 @@ import {
   removeMember,
   resolveMembership,
 } from '@repo/core'
-import { DEFAULT_QUEUE } from '@repo/jobs'
+import { DEFAULT_QUEUE, memberRemovalJob } from '@repo/jobs'
 import { useIsolatedServices } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
@@ -213,7 +213,8 @@ describe('removing a member with many tasks', () => {
 
   it('removes a member with a batch of tasks or fewer in the request itself', async () => {
     const org = await largeOrganization('Small', 10)
-    expect(await removeMember(deps, org.actor, { userId: org.people.member as string })).toEqual({
+    const member = org.people.member as string
+    expect(await removeMember(deps, org.actor, { userId: member })).toEqual({
       status: 'removed',
     })
     expect(
@@ -222,6 +223,20 @@ describe('removing a member with many tasks', () => {
         [org.orgId],
       ),
     ).toBe(10)
+    // Gone by the time the request answers, with no job left to finish it.
+    expect(
+      await count(
+        'SELECT count(*)::int AS n FROM memberships WHERE organization_id = $1 AND user_id = $2',
+        [org.orgId, member],
+      ),
+    ).toBe(0)
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM outbox_messages
+         WHERE organization_id = $1 AND job_name = $2`,
+        [org.orgId, memberRemovalJob.name],
+      ),
+    ).toBe(0)
   })
 })
 
