@@ -1,3 +1,4 @@
+import { openWebhookSecret } from '@repo/core'
 import { describe, expect, it } from 'vitest'
 import { addMember, signUpOwner, useApiServer } from './helpers.ts'
 
@@ -194,6 +195,16 @@ describe('webhook endpoints', () => {
     expect(graceEnds - Date.now()).toBeGreaterThan(23 * 3_600_000)
     expect(graceEnds - Date.now()).toBeLessThanOrEqual(24 * 3_600_000)
     expect(rotated.json().version).toBe(2)
+    // What the worker signs with: the new secret, and the old one beside it until then.
+    const [row] = (await sql(
+      'SELECT secret, previous_secret, previous_secret_expires_at FROM webhook_endpoints WHERE id = $1',
+      [endpoint.id],
+    )) as { secret: Buffer; previous_secret: Buffer | null; previous_secret_expires_at: Date }[]
+    const open = (sealed: Buffer | null | undefined) =>
+      sealed ? openWebhookSecret(server.deps.secretsKey, sealed) : null
+    expect(open(row?.secret)).toBe(rotated.json().secret)
+    expect(open(row?.previous_secret)).toBe(endpoint.secret)
+    expect(row?.previous_secret_expires_at.getTime()).toBe(graceEnds)
   })
 
   it('refuse URLs that lead inside the network (SSRF), and malformed ones, with 422 or 400', async () => {
