@@ -28,7 +28,9 @@ vi.mock('fastify', async (importOriginal) => {
 const { server, services } = useApiServer()
 const users = {} as Record<'owner' | 'admin' | 'member' | 'outsider', { authorization: string }>
 let orgId = ''
-const ids = { projectId: '', taskId: '' }
+// A real value for every route parameter, so each route reaches the check under test
+// instead of failing id validation first (a route with a new parameter fails until it has one).
+const ids: Record<string, string> = {}
 const keys = { all: '', none: '', otherOrg: '' }
 
 const RANK = { member: 1, admin: 2, owner: 3 } as const
@@ -102,18 +104,73 @@ beforeAll(async () => {
       payload: { title: 'Matrix task' },
     })
   ).json().id
+  const me = async (headers: { authorization: string }) =>
+    (await server.inject({ url: '/v1/auth/me', headers })).json().id as string
+  ids.userId = await me(users.admin)
+  ids.apiKeyId = (
+    await server.inject({ url: `/v1/orgs/${orgId}/api-keys`, headers: users.owner })
+  ).json().data[0].id
+  ids.invitationId = (
+    await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/invitations`,
+      headers: users.owner,
+      payload: { email: 'invitee@matrix.test', role: 'member' },
+    })
+  ).json().id
+  ids.endpointId = (
+    await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/webhook-endpoints`,
+      headers: users.owner,
+      payload: { url: 'https://93.184.215.15/matrix', events: ['project.created'] },
+    })
+  ).json().id
+  ids.sessionId = (
+    await server.inject({ url: '/v1/auth/sessions', headers: users.member })
+  ).json().data[0].id
+  ids.id = 'matrix-dead-letter'
+  ids.provider = 'github'
+  ids.queueName = 'dead-letter'
+  ids.jobId = 'matrix-job'
+  ids.queueStatus = 'failed'
+  ids.schedulerId = 'matrix-scheduler'
+  const owner = new pg.Client({ connectionString: services().database.url })
+  await owner.connect()
+  ids.deliveryId = (
+    await owner.query(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload, status, attempt_count, completed_at)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_matrix', 'project.created', '{}', 'failed', 1, now())
+       RETURNING id`,
+      [orgId, ids.endpointId],
+    )
+  ).rows[0].id
+  await owner.end()
+  for (const [name, value] of Object.entries(ids)) expect(value, name).toBeTruthy()
 })
 
 function routes() {
   return server.accessRules.filter((rule) => rule.method !== 'HEAD' && rule.method !== 'OPTIONS')
 }
 
+/** Parameters that name no resource: the same with or without `ghosts`. */
+const NOT_RESOURCES = new Set([
+  'orgId',
+  'provider',
+  'id',
+  'queueName',
+  'jobId',
+  'queueStatus',
+  'schedulerId',
+])
+
 /** The route with this organization's id and real resource ids (or fresh ones: `ghosts`). */
 const urlFor = (template: string, ghosts = false) =>
-  template
-    .replace(':orgId', orgId)
-    .replace(':projectId', ghosts ? crypto.randomUUID() : ids.projectId)
-    .replace(':taskId', ghosts ? crypto.randomUUID() : ids.taskId)
+  template.replace(/:(\w+)/g, (_, name: string) => {
+    const value = name === 'orgId' ? orgId : ids[name]
+    if (!value) throw new Error(`access matrix: give the route parameter :${name} a real value`)
+    return ghosts && !NOT_RESOURCES.has(name) ? crypto.randomUUID() : value
+  })
 const describeAccess = (access: Access) =>
   typeof access === 'string' ? access : `role ${access.organizationRole}`
 
