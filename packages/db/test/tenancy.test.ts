@@ -11,6 +11,7 @@ import {
   withTenant,
   withUser,
 } from '../src/index.ts'
+import { catalogTables, GLOBAL_TABLES } from './catalog.ts'
 
 // Row-level security is the second wall: even code that forgets the tenant filter, even
 // raw SQL through the application's login, sees only the current organization's rows.
@@ -147,48 +148,21 @@ describe('the application login', () => {
   })
 })
 
-/**
- * Tables that hold no organization's data, each reviewed. A new table must be either
- * tenant-owned (an `organization_id`, row-level security forced, policies that read the
- * tenant setting) or listed here with the reason it is global: anything else fails.
- */
-const GLOBAL_TABLES: Record<string, string> = {
-  _prisma_migrations: 'the migration history; the app login cannot read it (tested above)',
-  organizations: 'the tenants themselves; RLS shows each context its own (tested below)',
-  users: 'accounts, reached by id or token hash through @repo/auth and @repo/core',
-  sessions: "an account's sessions, by token hash or user id",
-  email_verifications: "an account's verification links, by token hash",
-  password_resets: "an account's reset links, by token hash",
-  mfa_factors: "an account's second factor, by user id",
-  recovery_codes: "an account's recovery codes, by user id",
-  oauth_accounts: "an account's linked providers, by provider id",
-  incoming_webhook_events: "Stripe's events, stored before any tenant is known",
-  stripe_subscriptions: 'billing state keyed by Stripe ids',
-}
-
 describe('every table', () => {
   it('is tenant-owned with row-level security that reads the tenant, or a reviewed global one', async () => {
-    const tables = await admin.$queryRaw<
-      { table: string; tenant: boolean; enabled: boolean; forced: boolean }[]
-    >`
-      SELECT c.relname::text AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
-        EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
-                AND a.attname = 'organization_id' AND NOT a.attisdropped) AS tenant
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-      ORDER BY 1`
+    const tables = await catalogTables(admin)
     const policies = await admin.$queryRaw<
       { table: string; name: string; roles: string[]; qual: string | null; check: string | null }[]
     >`
       SELECT tablename::text AS table, policyname::text AS name, roles::text[] AS roles,
         qual, with_check AS check
       FROM pg_policies WHERE schemaname = 'public'`
-    const unknown = tables.filter((t) => !t.tenant && !(t.table in GLOBAL_TABLES))
+    const unknown = tables.filter((t) => !t.tenantColumn && !(t.table in GLOBAL_TABLES))
     expect(
       unknown.map((t) => t.table),
       'tables neither tenant-owned nor listed as global',
     ).toEqual([])
-    const tenantTables = tables.filter((t) => t.tenant)
+    const tenantTables = tables.filter((t) => t.tenantColumn)
     expect(tenantTables.length).toBeGreaterThan(10)
     for (const table of tenantTables) {
       expect(table, table.table).toMatchObject({ enabled: true, forced: true })
@@ -208,7 +182,7 @@ describe('every table', () => {
     }
     // The list holds only tables that exist and hold no organization's data.
     for (const name of Object.keys(GLOBAL_TABLES))
-      expect(tables.find((t) => t.table === name)?.tenant, name).toBe(false)
+      expect(tables.find((t) => t.table === name)?.tenantColumn, name).toBeNull()
   })
 })
 

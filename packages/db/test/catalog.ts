@@ -1,0 +1,46 @@
+import type { PrismaClient } from '../src/index.ts'
+
+/**
+ * Tables that hold no organization's data, each reviewed. A new table must be either
+ * tenant-owned (an `organization_id`, row-level security forced, policies that read the
+ * request's context, and a row in the fixture of isolation-by-behaviour.test.ts) or
+ * listed here with the reason it is global: anything else fails tenancy.test.ts.
+ */
+export const GLOBAL_TABLES: Record<string, string> = {
+  _prisma_migrations: 'the migration history; the app login cannot read it (tenancy.test.ts)',
+  users: 'accounts, reached by id or token hash through @repo/auth and @repo/core',
+  sessions: "an account's sessions, by token hash or user id",
+  email_verifications: "an account's verification links, by token hash",
+  password_resets: "an account's reset links, by token hash",
+  mfa_factors: "an account's second factor, by user id",
+  recovery_codes: "an account's recovery codes, by user id",
+  oauth_accounts: "an account's linked providers, by provider id",
+  incoming_webhook_events: "Stripe's events, stored before any tenant is known",
+  stripe_subscriptions: 'billing state keyed by Stripe ids',
+}
+
+export interface CatalogTable {
+  table: string
+  /** The column naming the row's organization; null for a table that has none. */
+  tenantColumn: 'organization_id' | 'id' | null
+  enabled: boolean
+  forced: boolean
+}
+
+/**
+ * Every table of the schema, read from the catalog (never from a hand-kept list). The
+ * tenants' own table is keyed by its id; every other tenant table by `organization_id`.
+ */
+export function catalogTables(db: PrismaClient): Promise<CatalogTable[]> {
+  return db.$queryRaw<CatalogTable[]>`
+    SELECT c.relname::text AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+      CASE
+        WHEN c.relname = 'organizations' THEN 'id'
+        WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                     AND a.attname = 'organization_id' AND NOT a.attisdropped)
+          THEN 'organization_id'
+      END AS "tenantColumn"
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+    ORDER BY 1`
+}
