@@ -1,6 +1,5 @@
 import { type PrismaClient, type TenantTransaction, withTenant } from '@repo/db'
 import { emailJob, type JobDefinition, type WebhookEvent, webhookDeliveryJob } from '@repo/jobs'
-import { Webhook } from 'standardwebhooks'
 import { addToOutbox } from './outbox.ts'
 import { type PostResult, postWebhook } from './post-webhook.ts'
 import {
@@ -9,8 +8,8 @@ import {
   circuitCooldownMs,
   circuitOpenMessage,
 } from './webhook-circuit.ts'
-import { openWebhookSecret } from './webhook-endpoints.ts'
 import { deliveryPriority } from './webhook-priority.ts'
+import { signedHeaders } from './webhook-signature.ts'
 
 /** What the worker's webhook handlers need. */
 export interface WebhookDeliveryDeps {
@@ -44,8 +43,6 @@ export interface DeliverySlots {
   /** A slot of the organization's or the endpoint's for one attempt, or null when none is free. */
   acquire(kind: 'organization' | 'endpoint', id: string): Promise<(() => Promise<void>) | null>
 }
-
-const USER_AGENT = 'Groundwork-Webhooks/1.0'
 
 /**
  * Fans an event out: one delivery row per endpoint subscribed to its type (and enabled)
@@ -278,39 +275,6 @@ async function attemptDelivery(
     // Delivered and ended: nothing for an operator to do. Otherwise fail loudly (a dead letter).
     if (ended && succeeded) return { outcome: 'succeeded', status: result.status as number }
     throw err
-  }
-}
-
-/**
- * Standard Webhooks headers for one attempt: signed with the current secret, and with the
- * previous one too during a rotation's grace period.
- */
-function signedHeaders(
-  deps: Pick<WebhookDeliveryDeps, 'secretsKey'>,
-  endpoint: {
-    secret: Uint8Array
-    previousSecret: Uint8Array | null
-    previousSecretExpiresAt: Date | null
-  },
-  eventId: string,
-  body: string,
-  sentAt: Date,
-) {
-  const secrets = [openWebhookSecret(deps.secretsKey, endpoint.secret)]
-  if (
-    endpoint.previousSecret &&
-    endpoint.previousSecretExpiresAt &&
-    endpoint.previousSecretExpiresAt > new Date()
-  )
-    secrets.push(openWebhookSecret(deps.secretsKey, endpoint.previousSecret))
-  return {
-    'content-type': 'application/json',
-    'user-agent': USER_AGENT,
-    'webhook-id': eventId,
-    'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-    'webhook-signature': secrets
-      .map((secret) => new Webhook(secret).sign(eventId, sentAt, body))
-      .join(' '),
   }
 }
 
