@@ -59,14 +59,19 @@ export async function buildServer(
     // URLs the router refuses before any route or hook (malformed, a segment over 200
     // characters) get the same problem+json as everything else.
     frameworkErrors: (error, _request, reply) => {
+      // One problem type per status (RFC 9457, section 4): a URL too long is not a bad one.
       const status = error.statusCode ?? 400
       sendProblem(
         reply,
-        problem(status, {
-          type: 'urn:groundwork:problem:bad_url',
-          detail:
-            status === 414 ? 'A part of the URL is longer than allowed.' : 'The URL is not valid.',
-        }),
+        problem(
+          status,
+          status === 414
+            ? {
+                type: 'urn:groundwork:problem:url_too_long',
+                detail: 'A part of the URL is longer than allowed.',
+              }
+            : { type: 'urn:groundwork:problem:bad_url', detail: 'The URL is not valid.' },
+        ),
       )
     },
   })

@@ -18,7 +18,8 @@ export async function changePassword(
   if (!user) throw errors.unauthenticated()
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
     throw new AppError({
-      code: 'invalid_credentials',
+      // Not sign-in's invalid_credentials (401): a problem type keeps one status.
+      code: 'wrong_current_password',
       status: 400,
       userMessage: 'The current password is incorrect.',
       fields: [{ field: 'body.currentPassword', message: 'is incorrect' }],

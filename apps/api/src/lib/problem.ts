@@ -17,11 +17,21 @@ export const problemSchema = z
 
 export type Problem = z.infer<typeof problemSchema>
 
+/**
+ * RFC 9110's phrases where Node's table still has RFC 7231's: an about:blank problem is
+ * titled with "the recommended HTTP status phrase" (RFC 9457, 4.2.1).
+ */
+const RENAMED_BY_RFC_9110: Record<number, string> = {
+  413: 'Content Too Large',
+  422: 'Unprocessable Content',
+}
+
 export function problem(
   status: number,
   fields: Partial<Problem> & Record<string, unknown> = {},
 ): Problem {
-  return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, ...fields }
+  const title = RENAMED_BY_RFC_9110[status] ?? STATUS_CODES[status] ?? 'Error'
+  return { type: 'about:blank', title, status, ...fields }
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
