@@ -46,7 +46,8 @@ interface Counted {
  * Rate limits on every route, counted in Redis so every API instance shares them
  * (rate-limiter-flexible; docs/decisions/008): per client IP before any other work, then
  * per user or API key and per organization once the caller is known. Answers carry
- * RateLimit-Limit/-Remaining/-Reset for the tightest tier and RateLimit-Policy for all;
+ * RateLimit-Limit/-Remaining/-Reset for the tightest tier and RateLimit-Policy for all
+ * (draft-ietf-httpapi-ratelimit-headers-06);
  * over a limit: 429 problem+json with Retry-After. If Redis fails or takes longer than
  * 200 ms, an in-memory limiter per instance counts instead, so limits loosen (per
  * instance) but never vanish, and a frozen Redis does not slow every request.
@@ -134,7 +135,7 @@ export default fp(
           warned = true
         }
       }
-      setHeaders(reply, counted)
+      setHeaders(reply, counted, refused)
       const accepted = checks.filter((_, i) => settled[i]?.status === 'fulfilled')
       if (refused) {
         // Refused by one tier, the request did nothing: the others' points come back, so
@@ -186,12 +187,30 @@ export default fp(
   { name: 'rate-limit', dependencies: ['redis', 'access'] },
 )
 
-/** The tightest tier's numbers (fewest left), and every tier applied in the policy. */
-function setHeaders(reply: FastifyReply, counted: Counted[]) {
+/**
+ * The RateLimit fields of draft-ietf-httpapi-ratelimit-headers-06: every tier applied in
+ * RateLimit-Policy (its tier in a vendor-prefixed parameter, as the draft asks of
+ * unregistered ones), and the numbers of the tightest tier (fewest left) in
+ * RateLimit-Limit, -Remaining and -Reset. A refused request reports the tier that refused
+ * it, so RateLimit-Reset names the moment Retry-After does.
+ */
+function setHeaders(
+  reply: FastifyReply,
+  counted: Counted[],
+  refused?: Counted & { seconds: number },
+) {
   const previous = reply.getHeader('ratelimit-policy')
-  const policies = counted.map(({ tier, limit }) => `${limit};w=${WINDOW_SECONDS};name="${tier}"`)
+  const policies = counted.map(
+    ({ tier, limit }) => `${limit};w=${WINDOW_SECONDS};x-groundwork-tier="${tier}"`,
+  )
   const all = [previous, ...policies].filter(Boolean).join(', ')
   if (all) reply.header('ratelimit-policy', all)
+  if (refused) {
+    reply.header('ratelimit-limit', String(refused.limit))
+    reply.header('ratelimit-remaining', '0')
+    reply.header('ratelimit-reset', String(refused.seconds))
+    return
+  }
   const tightest = counted.reduce<Counted | undefined>(
     (min, c) => (!min || c.result.remainingPoints < min.result.remainingPoints ? c : min),
     undefined,
