@@ -63,6 +63,7 @@ const webhooks = webhookHandlers({
   db,
   secretsKey: secretsKey(env),
   allowPrivateTargets: env.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
+  allowedPrivateTargets: env.WEBHOOKS_ALLOWED_PRIVATE_TARGETS,
   timeoutMs: env.WEBHOOK_TIMEOUT_MS,
   disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
   appUrl: env.APP_URL,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 /** Helpers for env values, which always arrive as strings. */
@@ -324,6 +325,38 @@ export function productionChecks(
     })
 }
 
+/** An internal address, or range, that webhook deliveries may reach with the SSRF guard on. */
+export interface NetworkTarget {
+  /** An IPv4 or IPv6 address; for a range, any address in it. */
+  address: string
+  /** The range's prefix length: 32 (IPv4) or 128 (IPv6) for a single address. */
+  prefix: number
+  /** The only port allowed; any port when unset. */
+  port?: number | undefined
+}
+
+/**
+ * One entry of a target list: an address or a CIDR range, with an optional port
+ * (`10.0.0.5`, `10.0.0.5:8443`, `10.1.0.0/16`, `[fd00::5]:443`, `fd00::/64`). IPv6 takes
+ * brackets when it has a port. Undefined when the entry is none of these.
+ */
+export function parseNetworkTarget(entry: string): NetworkTarget | undefined {
+  const match =
+    /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry) ??
+    /^([\d.]+(?:\/\d{1,2})?)(?::(\d{1,5}))?$/.exec(entry) ??
+    /^([\da-f:.]*:[\da-f:.]*(?:\/\d{1,3})?)()$/i.exec(entry)
+  if (!match) return undefined
+  const [address = '', bits] = (match[1] as string).split('/')
+  const family = isIP(address)
+  if (family === 0) return undefined
+  const max = family === 4 ? 32 : 128
+  const prefix = bits === undefined ? max : Number(bits)
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined
+  if (!match[2]) return { address, prefix }
+  const port = Number(match[2])
+  return port >= 1 && port <= 65_535 ? { address, prefix, port } : undefined
+}
+
 /** Outgoing webhooks: the SSRF guard, delivery timeouts, disabling and secret rotation. */
 export const webhooksEnv = z.object({
   /**
@@ -331,6 +364,32 @@ export const webhooksEnv = z.object({
    * Off by default; for development and tests (a receiver on 127.0.0.1). Refused in production.
    */
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: booleanFlag(false),
+  /**
+   * Internal receivers endpoints may point at with the SSRF guard on (comma-separated):
+   * addresses or CIDR ranges, each with an optional port, e.g. `10.0.0.5:8443`. Checked
+   * like public addresses are, at registration and at every connection; every other
+   * non-public address stays refused. Empty by default; allowed in production, where it
+   * is the narrow alternative to WEBHOOKS_ALLOW_PRIVATE_TARGETS.
+   */
+  WEBHOOKS_ALLOWED_PRIVATE_TARGETS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const targets: NetworkTarget[] = []
+      for (const entry of value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)) {
+        const target = parseNetworkTarget(entry)
+        if (target) targets.push(target)
+        else
+          ctx.addIssue({
+            code: 'custom',
+            message: `${entry} is not an address or CIDR range with an optional port (10.0.0.5:8443, 10.1.0.0/16, [fd00::5]:443)`,
+          })
+      }
+      return targets
+    }),
   /**
    * One delivery attempt gives up after this long (connect, send and answer). At most
    * 30 s: well inside the delivery job's own 60 s, so the attempt is always recorded.

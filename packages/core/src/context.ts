@@ -1,6 +1,7 @@
 import type { OAuthProvider, SessionPolicy } from '@repo/auth'
 import type { PrismaClient } from '@repo/db'
 import type { ThrottleStore } from './sign-in-throttle.ts'
+import type { TargetPolicy } from './webhook-url.ts'
 
 /** What business functions need from their caller (a route, a job, a script). */
 export interface CoreDeps {
@@ -17,8 +18,11 @@ export interface CoreDeps {
    * secrets), from MFA_ENCRYPTION_KEY.
    */
   secretsKey: Buffer
-  /** Outgoing webhooks: whether endpoints may be private addresses (never in production). */
-  webhooks: { allowPrivateTargets: boolean; secretGraceMs: number }
+  /**
+   * Outgoing webhooks: whether endpoints may be private addresses (never in production),
+   * or only the internal ones an allow-list names.
+   */
+  webhooks: TargetPolicy & { secretGraceMs: number }
   /** How much one organization may own: plan limits, checked when something is created. */
   quotas: { projectsPerOrganization: number; tasksPerProject: number }
   /**

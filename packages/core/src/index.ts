@@ -92,7 +92,7 @@ export {
   toPage,
 } from './pagination.ts'
 export { requestPasswordReset, resetPassword } from './password-reset.ts'
-export { postWebhook, publicOnlyLookup } from './post-webhook.ts'
+export { guardedLookup, type NameResolver, postWebhook } from './post-webhook.ts'
 export { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
 export {
   PROJECT_SORTS,
@@ -157,4 +157,10 @@ export {
   taskEventData,
 } from './webhook-events.ts'
 export { deliveryPriority } from './webhook-priority.ts'
-export { checkWebhookUrl, isPublicAddress } from './webhook-url.ts'
+export {
+  type AllowedTarget,
+  checkWebhookUrl,
+  isAllowedTarget,
+  isPublicAddress,
+  type TargetPolicy,
+} from './webhook-url.ts'

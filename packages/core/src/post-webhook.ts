@@ -1,42 +1,64 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns'
 import http from 'node:http'
 import https from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
-import { isPublicAddress } from './webhook-url.ts'
+import { isAllowedTarget, isPublicAddress, portOf, type TargetPolicy } from './webhook-url.ts'
 
 /** How much of an endpoint's answer the attempt log keeps. */
 const RESPONSE_EXCERPT = 2_000
 
-const agents = new Map<boolean, { http: http.Agent; https: https.Agent }>()
+const agents = new Map<string, { http: http.Agent; https: https.Agent }>()
 /**
  * Agents that check the address actually connected to, after DNS: a host that passed
  * the check at registration and now resolves to 127.0.0.1 or 169.254.169.254 (DNS
- * rebinding) is refused here.
+ * rebinding) is refused here. The allow-list's ranges pass this check whatever the port;
+ * our own check, before it, holds each to its port.
  */
-function agentsFor(allowPrivateTargets: boolean) {
-  let pair = agents.get(allowPrivateTargets)
+function agentsFor(policy: TargetPolicy) {
+  const allowIPAddressList = (policy.allowedPrivateTargets ?? []).map(
+    (target) => `${target.address}/${target.prefix}`,
+  )
+  const key = JSON.stringify([policy.allowPrivateTargets, allowIPAddressList])
+  let pair = agents.get(key)
   if (!pair) {
-    const options = { allowPrivateIPAddress: allowPrivateTargets, keepAlive: false }
+    const options = {
+      allowPrivateIPAddress: policy.allowPrivateTargets,
+      allowIPAddressList,
+      keepAlive: false,
+    }
     pair = {
       http: new RequestFilteringHttpAgent(options),
       https: new RequestFilteringHttpsAgent(options),
     }
-    agents.set(allowPrivateTargets, pair)
+    agents.set(key, pair)
   }
   return pair
 }
 
+/** Resolves a host name to all its addresses, as `dns.lookup` with `all: true` does. */
+export type NameResolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void
+
 /**
- * DNS look-up that fails when the name resolves to any address that is not public (our
- * own classification, stricter than the agent's on IPv4-compatible IPv6): the second
- * check at connection time, beside request-filtering-agent's.
+ * The connection's own DNS look-up: fails when the name resolves to any address that
+ * `allowed` refuses (by default, any that is not public: our own classification,
+ * stricter than the agent's on IPv4-compatible IPv6). The second check at connection
+ * time, beside request-filtering-agent's. The connection goes to the addresses this
+ * look-up checked, and asks nothing else: a name that answers differently a moment
+ * later (DNS rebinding) changes nothing.
  */
-export function publicOnlyLookup(resolve: typeof dnsLookup = dnsLookup): LookupFunction {
+export function guardedLookup(
+  resolve: NameResolver = dnsLookup,
+  allowed: (address: string) => boolean = isPublicAddress,
+): LookupFunction {
   return (hostname, options, callback) =>
-    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0)
-      const refused = addresses.find((a) => !isPublicAddress(a.address))
+      const refused = addresses.find((a) => !allowed(a.address))
       if (refused || addresses.length === 0)
         return callback(
           new Error(
@@ -50,7 +72,6 @@ export function publicOnlyLookup(resolve: typeof dnsLookup = dnsLookup): LookupF
       return callback(null, first.address, first.family)
     })
 }
-const lookupPublicOnly = publicOnlyLookup()
 
 export interface PostResult {
   status?: number
@@ -66,13 +87,20 @@ export function postWebhook(
   target: string,
   body: string,
   headers: Record<string, string>,
-  options: { timeoutMs: number; allowPrivateTargets: boolean; signal?: AbortSignal },
+  options: TargetPolicy & {
+    timeoutMs: number
+    signal?: AbortSignal | undefined
+    /** Resolves host names (DNS by default); the guard checks what it answers. */
+    resolve?: NameResolver | undefined
+  },
 ): Promise<PostResult> {
   const url = new URL(target)
-  const agent = agentsFor(options.allowPrivateTargets)
+  const agent = agentsFor(options)
   const host = url.hostname.replace(/^\[|\]$/g, '')
+  const port = portOf(url)
+  const allowed = (address: string) => isAllowedTarget(address, port, options.allowedPrivateTargets)
   // An address in the URL is connected to without a look-up: check it here.
-  if (!options.allowPrivateTargets && isIP(host) && !isPublicAddress(host))
+  if (!options.allowPrivateTargets && isIP(host) && !allowed(host))
     return Promise.resolve({ error: `blocked by the SSRF guard: ${host} is not a public address` })
   const deadline = AbortSignal.timeout(options.timeoutMs)
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline
@@ -89,7 +117,7 @@ export function postWebhook(
       {
         method: 'POST',
         agent: url.protocol === 'https:' ? agent.https : agent.http,
-        ...(options.allowPrivateTargets ? {} : { lookup: lookupPublicOnly }),
+        lookup: guardedLookup(options.resolve, options.allowPrivateTargets ? () => true : allowed),
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         signal,
       },

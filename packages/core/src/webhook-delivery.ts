@@ -1,7 +1,7 @@
 import { type PrismaClient, type TenantTransaction, withTenant } from '@repo/db'
 import { emailJob, type JobDefinition, type WebhookEvent, webhookDeliveryJob } from '@repo/jobs'
 import { addToOutbox } from './outbox.ts'
-import { type PostResult, postWebhook } from './post-webhook.ts'
+import { type NameResolver, type PostResult, postWebhook } from './post-webhook.ts'
 import {
   CIRCUIT_DEFAULTS,
   type CircuitSettings,
@@ -10,6 +10,7 @@ import {
 } from './webhook-circuit.ts'
 import { deliveryPriority } from './webhook-priority.ts'
 import { signedHeaders } from './webhook-signature.ts'
+import type { AllowedTarget } from './webhook-url.ts'
 
 /** What the worker's webhook handlers need. */
 export interface WebhookDeliveryDeps {
@@ -18,6 +19,10 @@ export interface WebhookDeliveryDeps {
   secretsKey: Buffer
   /** Lets deliveries connect to non-public addresses (development and tests only). */
   allowPrivateTargets: boolean
+  /** Internal addresses (each on its port) deliveries may reach with the guard on. */
+  allowedPrivateTargets?: readonly AllowedTarget[] | undefined
+  /** Resolves endpoint host names: DNS unless given (tests answer for names they own). */
+  resolve?: NameResolver | undefined
   /** One attempt's limit: connect, send, and the answer's head and first bytes. */
   timeoutMs: number
   /** Deliveries in a row that failed every attempt before the endpoint is disabled. */
@@ -185,6 +190,8 @@ async function attemptDelivery(
             {
               timeoutMs: deps.timeoutMs,
               allowPrivateTargets: deps.allowPrivateTargets,
+              allowedPrivateTargets: deps.allowedPrivateTargets,
+              resolve: deps.resolve,
               ...(input.signal ? { signal: input.signal } : {}),
             },
           )

@@ -24,6 +24,7 @@ export default fp(
       secretsKey: secretsKey(fastify.config),
       webhooks: {
         allowPrivateTargets: fastify.config.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
+        allowedPrivateTargets: fastify.config.WEBHOOKS_ALLOWED_PRIVATE_TARGETS,
         secretGraceMs: fastify.config.WEBHOOK_SECRET_GRACE_HOURS * 3_600_000,
       },
       logger: fastify.log,
