@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import {
   claimIdempotencyKey,
   createProject,
@@ -9,7 +10,7 @@ import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
 
 // Idempotency-Key on every POST, PATCH and DELETE: same key and request replays the first answer;
@@ -21,15 +22,45 @@ let baseUrl = ''
 const sql = (query: string, values: unknown[] = []) =>
   ownerQuery(services().database.url, query, values)
 
+/**
+ * Requests of the held route wait in their handler, their key claimed and nothing written
+ * yet (as on a slow outside call), until the test opens their gate: one gate per request,
+ * in the order they arrive. While `holding` is off they go straight through.
+ */
+const gates: Array<() => void> = []
+let holding = true
+// @fastify/autoload loads the app's routes and plugins through Node's own loader, so the
+// app runs its own instance of @repo/core (and of @repo/db, whose context marks the
+// claim); the held route calls that one, as the app's routes do, not this file's.
+const appCore: typeof import('@repo/core') = createRequire(import.meta.url)('@repo/core')
+
 beforeAll(async () => {
   const { database, redis } = services()
-  server = await buildTestServer({
-    DATABASE_URL: database.appUrl,
-    REDIS_URL: redis.url,
-    // OAuth start answers without calling the provider.
-    GITHUB_CLIENT_ID: 'idempotency-test',
-    GITHUB_CLIENT_SECRET: 'idempotency-test',
-  })
+  server = await buildTestServer(
+    {
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      // OAuth start answers without calling the provider.
+      GITHUB_CLIENT_ID: 'idempotency-test',
+      GITHUB_CLIENT_SECRET: 'idempotency-test',
+    },
+    (app) => {
+      // Creates a task (no natural key: only the claim keeps a second run from adding a
+      // second one) like the real route, one transaction through withTenant.
+      app.post(
+        '/v1/orgs/:orgId/projects/:projectId/held-tasks',
+        { config: { access: { organizationRole: 'member' } } },
+        async (request, reply) => {
+          if (holding) await new Promise<void>((open) => gates.push(open))
+          const tenant = request.tenant as NonNullable<typeof request.tenant>
+          const { projectId } = request.params as { projectId: string }
+          const { title } = request.body as { title: string }
+          const task = await appCore.createTask(app.deps, tenant, { projectId, task: { title } })
+          return reply.code(201).send({ id: task.id, title: task.title })
+        },
+      )
+    },
+  )
   baseUrl = await server.listen({ host: '127.0.0.1', port: 0 })
 })
 afterAll(() => server?.close())
@@ -98,8 +129,18 @@ describe('Idempotency-Key', () => {
     const locker = new pg.Client({ connectionString: services().database.url })
     await locker.connect()
     await locker.query('BEGIN; LOCK TABLE projects IN SHARE MODE')
-    const sent = Promise.all(Array.from({ length: 8 }, send))
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    let answered = 0
+    const sent = Promise.all(
+      Array.from({ length: 8 }, () =>
+        send().then((response) => {
+          answered++
+          return response
+        }),
+      ),
+    )
+    // The request that claimed the key waits for the lock inside its transaction; the
+    // seven others meet the key in use and are answered meanwhile.
+    await expect.poll(() => answered, { timeout: 10_000 }).toBe(7)
     await locker.query('COMMIT')
     await locker.end()
     const answers = await sent
@@ -445,6 +486,100 @@ describe('Idempotency-Key', () => {
       ),
     ).rejects.toThrow(ClaimLostError)
     expect(await countProjects(orgId, 'Twice?')).toBe(0)
+  })
+
+  describe('a request that outlives its claim, taken over by a retry', () => {
+    /** A request with a key, held in its handler, and its retry, which took the key over, held too. */
+    async function takeover() {
+      const { headers, orgId } = await signUpOwner(server)
+      const project = (
+        await server.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/projects`,
+          headers,
+          payload: { name: 'Held tasks' },
+        })
+      ).json()
+      const key = `held-${crypto.randomUUID()}`
+      const send = () =>
+        server.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/projects/${project.id}/held-tasks`,
+          headers: { ...headers, 'idempotency-key': key },
+          payload: { title: 'Held' },
+        })
+      gates.length = 0
+      holding = true
+      const first = send()
+      await expect.poll(() => gates.length).toBe(1)
+      // Its claim's lock (the request timeout plus 5 s) runs out: the server's clock moves
+      // past it, so a retry may take the key over, as after a request that hung.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
+      let second: ReturnType<typeof send>
+      try {
+        vi.setSystemTime(Date.now() + server.config.REQUEST_TIMEOUT_MS + 60_000)
+        second = send()
+        await expect.poll(() => gates.length).toBe(2)
+      } finally {
+        vi.useRealTimers()
+      }
+      const [openFirst, openSecond] = gates as [() => void, () => void]
+      return {
+        /** The first request goes on; its answer. */
+        finishFirst: () => {
+          openFirst()
+          return first
+        },
+        /** The retry goes on; its answer. */
+        finishSecond: () => {
+          openSecond()
+          return second
+        },
+        /** The same request again, run at once should it reach the handler. */
+        again: () => {
+          holding = false
+          return send()
+        },
+        tasks: async () =>
+          (await sql('SELECT count(*)::int AS n FROM tasks WHERE project_id = $1', [project.id]))[0]
+            .n,
+      }
+    }
+    const claimLost = 'urn:groundwork:problem:idempotency_claim_lost'
+
+    it("keeps the retry's stored answer when the first request ends after it", async () => {
+      const { finishFirst, finishSecond, again, tasks } = await takeover()
+      const second = await finishSecond()
+      expect(second.statusCode).toBe(201)
+      // The first request's change rolls back (its claim is gone), and it stores nothing
+      // over the retry's answer.
+      const first = await finishFirst()
+      expect(first.statusCode).toBe(409)
+      expect(first.json().type).toBe(claimLost)
+      const replay = await again()
+      expect(replay.statusCode).toBe(201)
+      expect(replay.headers['idempotent-replayed']).toBe('true')
+      expect(replay.body).toBe(second.body)
+      expect(await tasks()).toBe(1)
+    })
+
+    it("neither frees nor answers the retry's claim when the first request ends while the retry runs", async () => {
+      const { finishFirst, finishSecond, again, tasks } = await takeover()
+      const first = await finishFirst()
+      expect(first.statusCode).toBe(409)
+      expect(first.json().type).toBe(claimLost)
+      // The retry still holds the key: another duplicate is told it is in use.
+      const meanwhile = await again()
+      expect(meanwhile.statusCode).toBe(409)
+      expect(meanwhile.json().type).toBe('urn:groundwork:problem:idempotency_key_in_use')
+      const second = await finishSecond()
+      expect(second.statusCode).toBe(201)
+      const replay = await again()
+      expect(replay.statusCode).toBe(201)
+      expect(replay.headers['idempotent-replayed']).toBe('true')
+      expect(replay.body).toBe(second.body)
+      expect(await tasks()).toBe(1)
+    })
   })
 
   it('treats an expired key as new, and purges expired keys of every organization', async () => {
