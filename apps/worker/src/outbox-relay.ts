@@ -21,9 +21,9 @@ export interface OutboxRelayOptions {
  * Publishes committed outbox messages to their queues: claim a batch (a lease no other
  * relay crosses), add each job under the outbox row's id, mark them published. A publish
  * that fails (Redis down, or too slow) gives the message back with a backoff, so nothing
- * is lost and nothing spins. Run as many relays as you like; each message is published
- * once (should a relay die between publishing and marking, the same job id makes the
- * next publish a no-op while the job exists).
+ * is lost and nothing spins. Run as many relays as you like; each message becomes one
+ * job (should a relay die between publishing and marking, the next relay publishes it
+ * again under the same job id, which BullMQ ignores while it keeps the job).
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { db, queueFor, logger } = options

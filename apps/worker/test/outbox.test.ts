@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { addToOutbox } from '@repo/core'
 import { type PrismaClient, withTenant } from '@repo/db'
 import { defineJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
-import { Queue } from 'bullmq'
+import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,6 +24,9 @@ const notify = defineJob({
   queue: QUEUE,
   schema: z.object({ message: z.string() }).strict(),
 })
+// A queue of its own, so that its worker runs only the message the test relays.
+const CRASH_QUEUE = 'outbox-crash-test'
+const crashJob = defineJob({ ...notify, name: 'test.crash', queue: CRASH_QUEUE })
 let db: PrismaClient
 let redis: Redis
 let queue: Queue
@@ -131,10 +136,11 @@ describe('the transactional outbox', () => {
   it('does not spin while every publish fails, and does not hang on a producer that never answers', async () => {
     await owner('DELETE FROM outbox_messages')
     for (let i = 0; i < 15; i++) await record(`stuck ${i}`)
-    let adds = 0
+    // When each message's publishes started (performance.now()), by outbox row id.
+    const tries = new Map<string, number[]>()
     const hanging = {
-      add: () => {
-        adds++
+      add: (_name: string, _data: unknown, opts: { jobId: string }) => {
+        tries.set(opts.jobId, [...(tries.get(opts.jobId) ?? []), performance.now()])
         return new Promise(() => {}) // a queue waiting for a Redis that is not there
       },
     }
@@ -144,15 +150,28 @@ describe('the transactional outbox', () => {
       logger,
       batch: 10,
       pollMs: 50,
-      addTimeoutMs: 100,
+      addTimeoutMs: 20,
     })
     relay.start()
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    await relay.stop()
-    // Each message tried once, then backed off (1 s): no tight loop of claims and adds.
-    expect(adds).toBeGreaterThanOrEqual(10)
-    expect(adds).toBeLessThanOrEqual(30)
+    try {
+      // Past a publish that never answers, to the next one, and the next batch: every
+      // message is tried, none left stuck behind a hanging one.
+      await expect.poll(() => tries.size, { timeout: 10_000 }).toBe(15)
+    } finally {
+      await relay.stop()
+    }
+    // No spinning: a message given back is not tried again before its backoff (1 s after
+    // its failed try) has passed, however fast the relay polls. A lower bound only: a
+    // loaded machine makes the gaps longer, never shorter.
+    for (const [id, starts] of tries)
+      for (let i = 1; i < starts.length; i++)
+        expect((starts[i] as number) - (starts[i - 1] as number), id).toBeGreaterThanOrEqual(900)
     expect(await unpublished()).toBe(15)
+    expect(
+      await owner(
+        'SELECT count(*)::int AS n FROM outbox_messages WHERE publish_attempts >= 1 AND last_error IS NOT NULL',
+      ),
+    ).toEqual([{ n: 15 }])
     await owner('DELETE FROM outbox_messages')
   })
 
@@ -189,6 +208,99 @@ describe('the transactional outbox', () => {
     // Both really worked the same backlog.
     expect(byRelay[0]).toBeGreaterThan(0)
     expect(byRelay[1]).toBeGreaterThan(0)
+  })
+
+  it('publishes once when the relay dies after queueing a job and before marking it published', {
+    timeout: 45_000,
+  }, async () => {
+    await withTenant(db, { organizationId: orgId }, (tx) =>
+      addToOutbox(tx, crashJob, { message: 'crash in between' }, { organizationId: orgId }),
+    )
+    const [row] = await owner('SELECT id FROM outbox_messages WHERE queue = $1', [CRASH_QUEUE])
+    const crashQueue = new Queue(CRASH_QUEUE, { connection: { url: services().redis.url } })
+    const runs: string[] = []
+    let worker: Worker | undefined
+    // A relay of its own, in its own process, killed between its publish and its mark.
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('fixtures/relay-dies-after-publishing.ts', import.meta.url))],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: services().database.workerUrl,
+          REDIS_URL: services().redis.url,
+          LEASE_MS: '1000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+    try {
+      await expect.poll(() => output, { timeout: 30_000 }).toMatch(/^published \S+\n/)
+      child.kill('SIGKILL')
+      expect(await exited).toBe('SIGKILL')
+      // Queued (and run, below) while its outbox message still says it was never published.
+      expect(
+        await owner('SELECT published_at, publish_attempts FROM outbox_messages WHERE id = $1', [
+          row.id,
+        ]),
+      ).toEqual([{ published_at: null, publish_attempts: 1 }])
+      worker = new Worker(
+        CRASH_QUEUE,
+        async (job) => {
+          runs.push(job.id as string)
+        },
+        { connection: { url: services().redis.url, maxRetriesPerRequest: null }, concurrency: 1 },
+      )
+      await expect.poll(() => runs.length, { timeout: 10_000 }).toBe(1)
+
+      // Its lease runs out and another relay claims it and publishes it again.
+      const relay = createOutboxRelay({
+        db,
+        queueFor: (name) => (name === CRASH_QUEUE ? crashQueue : queue),
+        logger,
+      })
+      await expect.poll(() => relay.tick(), { timeout: 10_000 }).toBe(1)
+      expect(
+        await owner(
+          'SELECT count(*)::int AS n FROM outbox_messages WHERE id = $1 AND published_at IS NOT NULL',
+          [row.id],
+        ),
+      ).toEqual([{ n: 1 }])
+      // Once the queue has nothing left to run: one job for the message, run once.
+      await expect
+        .poll(
+          async () => {
+            const counts = await crashQueue.getJobCounts(
+              'waiting',
+              'active',
+              'delayed',
+              'prioritized',
+            )
+            return Object.values(counts).reduce((sum, n) => sum + n, 0)
+          },
+          { timeout: 10_000 },
+        )
+        .toBe(0)
+      const jobs = await crashQueue.getJobs([
+        'completed',
+        'failed',
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+      ])
+      expect(jobs.map((job) => job.id)).toEqual([row.id])
+      expect(runs).toHaveLength(1)
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await worker?.close()
+      await crashQueue.close()
+    }
   })
 
   it('cannot be claimed, marked or swept by the API login: only the worker relays', async () => {
