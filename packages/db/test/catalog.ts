@@ -44,3 +44,11 @@ export function catalogTables(db: PrismaClient): Promise<CatalogTable[]> {
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
     ORDER BY 1`
 }
+
+/** Client settings for the test's two logins: the owner (`admin`) and the application's. */
+export const clientConfig = (url: string) => ({
+  DATABASE_URL: url,
+  DATABASE_POOL_MAX: 3,
+  DATABASE_CONNECT_TIMEOUT_MS: 2_000,
+  DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+})

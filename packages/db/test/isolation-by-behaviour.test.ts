@@ -12,19 +12,13 @@ import {
   withTenant,
   withUser,
 } from '../src/index.ts'
-import { type CatalogTable, catalogTables } from './catalog.ts'
+import { type CatalogTable, catalogTables, clientConfig as config } from './catalog.ts'
 
 // Tenant isolation proven by what the application's login can do, not by what the
 // policies say: for every tenant table the catalog lists, a row of organization A is
 // invisible, unchangeable and uncopyable from every context that is not A's. A policy
 // that names the context but lets rows through (`USING (true OR ...)`) fails here.
 const services = useIsolatedServices()
-const config = (url: string) => ({
-  DATABASE_URL: url,
-  DATABASE_POOL_MAX: 3,
-  DATABASE_CONNECT_TIMEOUT_MS: 2_000,
-  DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-})
 let admin: PrismaClient
 let app: PrismaClient
 

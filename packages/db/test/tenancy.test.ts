@@ -11,17 +11,11 @@ import {
   withTenant,
   withUser,
 } from '../src/index.ts'
-import { catalogTables, GLOBAL_TABLES } from './catalog.ts'
+import { catalogTables, clientConfig as config, GLOBAL_TABLES } from './catalog.ts'
 
 // Row-level security is the second wall: even code that forgets the tenant filter, even
 // raw SQL through the application's login, sees only the current organization's rows.
 const services = useIsolatedServices()
-const config = (url: string) => ({
-  DATABASE_URL: url,
-  DATABASE_POOL_MAX: 3,
-  DATABASE_CONNECT_TIMEOUT_MS: 2_000,
-  DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-})
 let admin: PrismaClient
 let app: PrismaClient
 const ids = {
