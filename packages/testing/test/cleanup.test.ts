@@ -127,9 +127,8 @@ describe('a server owner killed after start-up, its files deleted at once', () =
     await expect
       .poll(() => output.includes('redisPort'), { timeout: 30_000, interval: 50 })
       .toBe(true)
+    // The launchers return (and the fixture prints) only once each reaper knows its pid.
     const ports = JSON.parse(output.trim()) as { postgresPort: number; redisPort: number }
-    // The reaper looks for the pid every 50 ms; a real owner dies much later than this.
-    await new Promise((resolve) => setTimeout(resolve, 300))
     if (child.pid) process.kill(-child.pid, 'SIGKILL')
     // What a test's afterAll does right after killing: remove the dirs, pid files included.
     for (const path of [

@@ -7,7 +7,7 @@ import {
   startPostgresContainer,
   startRedisContainer,
 } from './containers.ts'
-import { freePort } from './free-port.ts'
+import { startOnFreePort } from './free-port.ts'
 import { startLocalPostgres } from './postgres-local.ts'
 import { startLocalRedis } from './redis-local.ts'
 import type { PostgresServer, RedisServer } from './types.ts'
@@ -47,13 +47,14 @@ const tempPath = (prefix: string) => join(tempRoot(), `${prefix}${randomBytes(6)
 /** A throwaway Postgres server tuned for tests (no fsync); removed on stop or if we die. */
 export async function startEphemeralPostgres(runtime?: Runtime): Promise<PostgresServer> {
   if ((runtime ?? (await chooseRuntime())) === 'container') return startPostgresContainer()
-  const port = await freePort()
-  return startLocalPostgres({
-    dataDir: tempPath('groundwork-pg-'),
-    port,
-    persistent: false,
-    ephemeral: true,
-  })
+  return startOnFreePort((port) =>
+    startLocalPostgres({
+      dataDir: tempPath('groundwork-pg-'),
+      port,
+      persistent: false,
+      ephemeral: true,
+    }),
+  )
 }
 
 /** A throwaway Redis server with `databases` logical databases (one per test file). */
@@ -63,11 +64,12 @@ export async function startEphemeralRedis(
   const databases = options.databases ?? 16
   if ((options.runtime ?? (await chooseRuntime())) === 'container')
     return startRedisContainer(databases)
-  const port = await freePort()
-  return startLocalRedis({
-    dataDir: tempPath('groundwork-redis-'),
-    port,
-    persistent: false,
-    databases,
-  })
+  return startOnFreePort((port) =>
+    startLocalRedis({
+      dataDir: tempPath('groundwork-redis-'),
+      port,
+      persistent: false,
+      databases,
+    }),
+  )
 }

@@ -5,7 +5,7 @@ export {
   startEphemeralPostgres,
   startEphemeralRedis,
 } from './ephemeral.ts'
-export { freePort, isPortInUse } from './free-port.ts'
+export { freePort, isPortInUse, PortInUseError, startOnFreePort } from './free-port.ts'
 export { findPostgresBinaries } from './postgres-binaries.ts'
 export { type LocalPostgresOptions, startLocalPostgres } from './postgres-local.ts'
 export { isAlive, startReaper, terminate } from './process-utils.ts'

@@ -10,9 +10,18 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
+import { PortInUseError } from './free-port.ts'
 import { binariesRunnableBy, canEnterAs, type ServerUser } from './postgres-access.ts'
 import { findPostgresBinaries, type PostgresBinaries } from './postgres-binaries.ts'
-import { isAlive, sleep, spawnDaemon, startReaper, tailFile, terminate } from './process-utils.ts'
+import {
+  ensureWatched,
+  isAlive,
+  sleep,
+  spawnDaemon,
+  startReaper,
+  tailFile,
+  terminate,
+} from './process-utils.ts'
 import type { PostgresServer } from './types.ts'
 
 export interface LocalPostgresOptions {
@@ -101,8 +110,15 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
       uid: owner?.uid,
       gid: owner?.gid,
     })
-    await waitUntilAccepting(spawned.pid, url, logFile, options.startTimeoutMs ?? 30_000)
+    await waitUntilAccepting({
+      pid: spawned.pid,
+      dataDir,
+      url,
+      logFile,
+      timeoutMs: options.startTimeoutMs ?? 30_000,
+    })
     const pid = spawned.pid
+    await ensureWatched(reaper, pid)
     return {
       kind: 'local',
       url,
@@ -198,15 +214,42 @@ function serverSettings(options: LocalPostgresOptions): string[] {
   ]
 }
 
-async function waitUntilAccepting(pid: number, url: string, logFile: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
+/**
+ * Waits until our postmaster says it is ready in its pid file (written once it listens) and
+ * answers. Readiness is read from our own process, not from whatever answers on the port:
+ * until our server has bound the port, another process may hold it.
+ */
+async function waitUntilAccepting(args: {
+  pid: number
+  dataDir: string
+  url: string
+  logFile: string
+  timeoutMs: number
+}) {
+  const { pid, url, logFile } = args
+  const deadline = Date.now() + args.timeoutMs
   for (;;) {
-    if (!isAlive(pid))
-      throw new Error(`PostgreSQL exited during start-up. Log:\n${tailFile(logFile)}`)
-    if (await canConnect(url)) return
+    if (!isAlive(pid)) {
+      const log = tailFile(logFile)
+      // Postgres's own words when its one listen address is taken (it then exits FATAL).
+      if (/could not bind .*: Address already in use/.test(log))
+        throw new PortInUseError(`PostgreSQL could not bind its port. Log:\n${log}`)
+      throw new Error(`PostgreSQL exited during start-up. Log:\n${log}`)
+    }
+    if (postmasterStatus(args.dataDir, pid) === 'ready' && (await canConnect(url))) return
     if (Date.now() > deadline)
       throw new Error(`PostgreSQL did not accept connections in time. Log:\n${tailFile(logFile)}`)
     await sleep(50)
+  }
+}
+
+/** Line 8 of postmaster.pid: "starting", "ready" or "stopping", if `pid` wrote the file. */
+function postmasterStatus(dataDir: string, pid: number): string | undefined {
+  try {
+    const lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')
+    return Number(lines[0]) === pid ? lines[7]?.trim() : undefined
+  } catch {
+    return undefined
   }
 }
 

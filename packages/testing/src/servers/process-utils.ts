@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export function isAlive(pid: number): boolean {
@@ -84,6 +85,12 @@ export function spawnDaemon(options: DaemonOptions): number {
 const reaperScript = fileURLToPath(new URL('./reaper.mjs', import.meta.url))
 
 export interface Reaper {
+  /**
+   * Resolves with the pid the watchdog will stop once it knows it (it reads the pid file
+   * every 50 ms); rejects if the watchdog is gone first. Until then, a crash followed by
+   * someone deleting the pid file would leave the server running.
+   */
+  watching(): Promise<number>
   /** Tells the watchdog its job is done (the owner stopped the server and cleaned up). */
   dismiss(): void
 }
@@ -112,14 +119,66 @@ export function startReaper(target: {
         dirs: target.paths,
       }),
     ],
-    { detached: true, stdio: 'ignore' },
+    { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
   )
   child.unref()
+  const report = child.stdout
+  // Neither the watchdog nor the pipe it reports on may keep this process alive.
+  ;(report as Socket).unref()
+  const watching = new Promise<number>((resolve, reject) => {
+    let text = ''
+    report.setEncoding('utf8')
+    report.on('data', (chunk: string) => {
+      text += chunk
+      if (!text.includes('\n')) return
+      resolve(Number(text.split('\n')[0]))
+      report.destroy()
+    })
+    report.once('close', () =>
+      reject(new Error('the server watchdog exited before it knew the pid')),
+    )
+  })
+  // Callers that never ask must not see an unhandled rejection.
+  watching.catch(() => {})
   return {
+    watching: () => watching,
     dismiss: () => {
+      report.destroy()
       try {
         if (child.pid) process.kill(child.pid, 'SIGTERM')
       } catch {}
     },
+  }
+}
+
+/**
+ * Returns once the watchdog knows the server's pid, so any crash from now on is covered;
+ * throws if the server exits first (the watchdog only reports a live pid), or if the
+ * watchdog, which looks every 50 ms, has not said within `timeoutMs`.
+ */
+export async function ensureWatched(
+  reaper: Reaper | undefined,
+  pid: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  if (!reaper) return
+  const deadline = Date.now() + timeoutMs
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<never>((_, reject) => {
+    const check = () => {
+      if (!isAlive(pid))
+        reject(new Error(`the server (pid ${pid}) exited before its watchdog knew its pid`))
+      else if (Date.now() > deadline)
+        reject(new Error(`the server watchdog did not report pid ${pid} within ${timeoutMs} ms`))
+      else timer = setTimeout(check, 50)
+    }
+    check()
+  })
+  try {
+    const watched = await Promise.race([reaper.watching(), gaveUp])
+    if (watched !== pid)
+      throw new Error(`the server watchdog watches pid ${watched}, not the server (${pid})`)
+  } finally {
+    clearTimeout(timer)
   }
 }

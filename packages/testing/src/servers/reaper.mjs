@@ -14,12 +14,15 @@ const alive = (p) => {
   }
 }
 
-/** The server to stop: a fixed pid (or -pgid), or the one its own pid file names now. */
+/**
+ * The server to stop: a fixed pid (or -pgid), or the live process its own pid file names
+ * now (a file left by an earlier run may name a process long gone).
+ */
 function target() {
   if (pid) return pid
   try {
     const fromFile = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
-    return Number.isInteger(fromFile) && fromFile > 0 ? fromFile : undefined
+    return Number.isInteger(fromFile) && fromFile > 0 && alive(fromFile) ? fromFile : undefined
   } catch {
     return undefined
   }
@@ -30,8 +33,10 @@ process.on('SIGTERM', () => process.exit(0))
 
 // Remember the server's pid as soon as its pid file appears: whoever cleans up after a
 // crash may delete the file before we look (Postgres stops by itself when its data dir
-// goes; Redis does not).
+// goes; Redis does not). The owner reads the pid from our stdout, so it can wait until we
+// know it; once the owner is gone, nobody reads, and a failed write must not kill us.
 let remembered
+process.stdout.on('error', () => {})
 
 // Look often until the pid is known, then settle to a slower beat.
 let timer = setInterval(tick, 50)
@@ -41,6 +46,7 @@ function tick() {
     if (remembered === undefined) {
       remembered = target()
       if (remembered !== undefined) {
+        process.stdout.write(`${remembered}\n`)
         clearInterval(timer)
         timer = setInterval(tick, 250)
       }

@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
-import { isAlive, sleep, spawnDaemon, startReaper, tailFile, terminate } from './process-utils.ts'
+import { PortInUseError } from './free-port.ts'
+import {
+  ensureWatched,
+  isAlive,
+  sleep,
+  spawnDaemon,
+  startReaper,
+  tailFile,
+  terminate,
+} from './process-utils.ts'
 import type { RedisServer } from './types.ts'
 
 export interface LocalRedisOptions {
@@ -72,13 +81,21 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Redis
     writeFileSync(pidFile, String(pid))
     const deadline = Date.now() + (options.startTimeoutMs ?? 15_000)
     for (;;) {
-      if (!isAlive(pid))
-        throw new Error(`redis-server exited during start-up. Log:\n${tailFile(logFile)}`)
-      if (await canPing(url)) break
+      if (!isAlive(pid)) {
+        const log = tailFile(logFile)
+        // Redis's own words when its port is taken (it then aborts).
+        if (
+          /Could not create server TCP listening socket .*: bind: Address already in use/.test(log)
+        )
+          throw new PortInUseError(`redis-server could not bind its port. Log:\n${log}`)
+        throw new Error(`redis-server exited during start-up. Log:\n${log}`)
+      }
+      if (await answersAs(url, pid)) break
       if (Date.now() > deadline)
-        throw new Error(`redis-server did not answer PING in time. Log:\n${tailFile(logFile)}`)
+        throw new Error(`redis-server did not answer in time. Log:\n${tailFile(logFile)}`)
       await sleep(50)
     }
+    await ensureWatched(reaper, pid)
   } catch (error) {
     if (pid) await terminate(pid, 'SIGTERM', 5_000)
     cleanUp()
@@ -101,17 +118,24 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Redis
   }
 }
 
-async function canPing(url: string): Promise<boolean> {
+/**
+ * True when the Redis answering on `url` is process `pid`: until ours has bound the port,
+ * another process may hold it (and one that never answers must not hang us).
+ */
+async function answersAs(url: string, pid: number): Promise<boolean> {
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 1_000,
+    commandTimeout: 1_000,
+    // INFO below is the check; ioredis's own would wait for a foreign server to say "ready".
+    enableReadyCheck: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   })
   client.on('error', () => {})
   try {
     await client.connect()
-    return (await client.ping()) === 'PONG'
+    return new RegExp(`^process_id:${pid}\\r?$`, 'm').test(await client.info('server'))
   } catch {
     return false
   } finally {
