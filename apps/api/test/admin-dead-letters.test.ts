@@ -1,4 +1,5 @@
 import { fileDeadLetter, openDeadLetters } from '@repo/jobs'
+import { startGatedPort } from '@repo/testing'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -150,23 +151,21 @@ describe('dead letters while Redis comes and goes', () => {
   it('answer 503 while Redis is down, and work once it is back, without a restart', {
     timeout: 40_000,
   }, async () => {
-    const { freePort, startLocalRedis } = await import('@repo/testing/servers')
-    const { mkdtemp, rm } = await import('node:fs/promises')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
-    const port = await freePort()
+    // The API's Redis is a port we hold: shut (connections reset), then open onto this
+    // file's Redis. Nobody else can take it meanwhile.
+    const redisUrl = new URL(services().redis.url)
+    const redisPort = await startGatedPort({ target: Number(redisUrl.port) })
+    redisUrl.port = String(redisPort.port)
     const app = await buildTestServer({
       DATABASE_URL: services().database.appUrl,
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: redisUrl.toString(),
       REDIS_CONNECT_TIMEOUT_MS: '200',
     })
-    const dir = await mkdtemp(join(tmpdir(), 'gw-redis-'))
-    let redisServer: Awaited<ReturnType<typeof startLocalRedis>> | undefined
     try {
       const headers = await operator()
       const down = await app.inject({ url: '/v1/admin/dead-letters', headers })
       expect(down.statusCode).toBe(503)
-      redisServer = await startLocalRedis({ dataDir: dir, port, persistent: false })
+      redisPort.open()
       await expect
         .poll(
           async () => (await app.inject({ url: '/v1/admin/dead-letters', headers })).statusCode,
@@ -178,8 +177,7 @@ describe('dead letters while Redis comes and goes', () => {
         .toBe(200)
     } finally {
       await app.close()
-      await redisServer?.stop()
-      await rm(dir, { recursive: true, force: true })
+      await redisPort.close()
     }
   })
 })

@@ -1,4 +1,4 @@
-import { freePort } from '@repo/testing/servers'
+import { startGatedPort } from '@repo/testing'
 import { describe, expect, it } from 'vitest'
 import { buildTestServer, signUpOwner, useApiServer } from './helpers.ts'
 
@@ -321,9 +321,11 @@ describe('the queue dashboard in production', () => {
 describe('the queue dashboard while Redis is down', () => {
   it('answers 503 problem+json promptly instead of hanging or failing with 500', async () => {
     const admin = await operator()
+    // Redis's port, held shut: every connection is reset.
+    const redisPort = await startGatedPort()
     const down = await buildTestServer({
       DATABASE_URL: services().database.appUrl,
-      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_URL: `redis://127.0.0.1:${redisPort.port}`,
       REDIS_CONNECT_TIMEOUT_MS: '300',
     })
     try {
@@ -340,6 +342,7 @@ describe('the queue dashboard while Redis is down', () => {
       ).toBe(200)
     } finally {
       await down.close()
+      await redisPort.close()
     }
   })
 })

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { answers, useIsolatedServices, waitUntil } from '@repo/testing'
-import { freePort } from '@repo/testing/servers'
 import { afterEach, describe, expect, it } from 'vitest'
+import { ownerQuery } from './helpers.ts'
 
 // The real entry point in a child process: env validation, listen, signals.
 const apiDir = fileURLToPath(new URL('..', import.meta.url))
@@ -25,21 +25,27 @@ function startApi(env: Record<string, string>) {
   return { child, exited, output: () => output }
 }
 
-/** Starts the real API on a free port against this file's services; resolves once ready. */
+/**
+ * Starts the real API on a port of its own choosing (API_PORT=0: nothing can take it
+ * between choice and bind) against this file's services; resolves once ready.
+ */
 async function startReadyApi(env: Record<string, string>) {
-  const port = await freePort()
   const { database, redis } = services()
   const api = startApi({
     DATABASE_URL: database.appUrl,
     REDIS_URL: redis.url,
-    API_PORT: String(port),
+    API_PORT: '0',
     ...env,
   })
-  const base = `http://127.0.0.1:${port}`
-  await waitUntil(() => answers(`${base}/readyz`), {
-    what: 'the API to be ready',
-    timeoutMs: 15_000,
+  const listening = () => api.output().match(/"msg":"Server listening at (http:[^"]+)"/)?.[1]
+  const gaveUp = () => (api.child.exitCode === null ? undefined : 'the API exited')
+  await waitUntil(() => listening() !== undefined, {
+    what: 'the API to listen',
+    gaveUp,
+    detail: api.output,
   })
+  const base = listening() as string
+  await waitUntil(() => answers(`${base}/readyz`), { what: 'the API to be ready', gaveUp })
   return { api, base }
 }
 
@@ -61,7 +67,7 @@ describe('api process', () => {
 
   it('serves, then on SIGTERM reports not-ready while draining, and exits 0', async () => {
     const { api, base } = await startReadyApi({
-      SHUTDOWN_DRAIN_DELAY_MS: '1500',
+      SHUTDOWN_DRAIN_DELAY_MS: '3000',
     })
 
     // Request logs are JSON with the caller's request id, and never the credentials.
@@ -72,10 +78,10 @@ describe('api process', () => {
     expect(api.output()).not.toContain('s3cret')
 
     api.child.kill('SIGTERM')
-    // During the drain delay: still serving, but telling load balancers to go away.
-    await expect
-      .poll(async () => (await fetch(`${base}/readyz`)).status, { timeout: 1_000 })
-      .toBe(503)
+    // Once the signal is handled, and for the drain delay: still serving, but telling load
+    // balancers to go away. Waiting for the log line, not a guess, starts the drain window.
+    await expect.poll(() => api.output()).toContain('"msg":"shutting down"')
+    expect((await fetch(`${base}/readyz`)).status).toBe(503)
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
 
     expect(await api.exited).toBe(0)
@@ -83,6 +89,29 @@ describe('api process', () => {
     expect(logs).toContain('"msg":"shutting down"')
     expect(logs).toContain('"signal":"SIGTERM"')
     await expect(fetch(`${base}/healthz`)).rejects.toThrow()
+  })
+
+  it('on a port of its own choosing (API_PORT=0), hands out links to that port', async () => {
+    const { base } = await startReadyApi({})
+    const email = 'operator@example.com'
+    const signUp = await fetch(`${base}/v1/auth/sign-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'correct horse battery staple', name: 'Op' }),
+    })
+    expect(signUp.status).toBe(201)
+    const { token } = (await signUp.json()) as { token: string }
+    await ownerQuery(
+      services().database.url,
+      'UPDATE users SET platform_admin = true WHERE email = $1',
+      [email],
+    )
+    const link = await fetch(`${base}/v1/admin/queue-dashboard/links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(link.status).toBe(201)
+    expect(new URL(((await link.json()) as { url: string }).url).origin).toBe(base)
   })
 
   it('loses no request when SIGTERM arrives under load behind a load balancer', async () => {
@@ -94,7 +123,7 @@ describe('api process', () => {
 
     const statuses: number[] = []
     const failures: string[] = []
-    let signalledAt = 0
+    let signalled = false
     let answeredAfterSignal = 0
     // A load balancer: polls readiness and stops routing new requests once it reads 503,
     // as a real one does during the drain delay.
@@ -119,7 +148,7 @@ describe('api process', () => {
             body: JSON.stringify({ email: 'nobody@example.com', password: 'not the password' }),
           })
           statuses.push(res.status)
-          if (signalledAt && Date.now() > signalledAt) answeredAfterSignal++
+          if (signalled) answeredAfterSignal++
         } catch (error) {
           failures.push((error as { cause?: { code?: string } }).cause?.code ?? String(error))
           return
@@ -127,9 +156,10 @@ describe('api process', () => {
       }
     }
     const clients = Array.from({ length: 8 }, client)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    signalledAt = Date.now()
+    // Signal once every client has had answers, so requests are in flight when it lands.
+    await expect.poll(() => statuses.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(16)
     api.child.kill('SIGTERM')
+    signalled = true
     await Promise.all([...clients, balancer])
 
     // On failure, the process's own last words say why (seen once under full-suite load).

@@ -62,7 +62,8 @@ export const redisEnv = z.object({
 
 export const apiServerEnv = z.object({
   API_HOST: z.string().default('127.0.0.1'),
-  API_PORT: port(4000),
+  /** 0: any free port, named by the "Server listening at" log line (tests start many APIs). */
+  API_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   /** Max time for in-flight requests to finish on SIGTERM before the process exits. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   /**

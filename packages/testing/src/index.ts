@@ -10,6 +10,7 @@ export {
   fakeOAuthEnv,
   startFakeOAuthProvider,
 } from './fake-oauth-provider.ts'
+export { type GatedPort, startGatedPort } from './gated-port.ts'
 export { installedPackage } from './installed.ts'
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'

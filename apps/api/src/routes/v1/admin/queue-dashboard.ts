@@ -13,6 +13,12 @@ import { authProblems } from '../../../schemas/common.ts'
 
 /** Links into the queue dashboard (/admin/queues) for platform operators. */
 const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
+  // The port actually bound (API_PORT 0 picks one at start-up); the configured one when not
+  // listening (app.inject).
+  const listeningPort = () => {
+    const address = fastify.server.address()
+    return typeof address === 'object' && address ? address.port : fastify.config.API_PORT
+  }
   fastify.post(
     '/queue-dashboard/links',
     {
@@ -41,8 +47,7 @@ const queueDashboardLinks: FastifyPluginAsyncZod = async (fastify) => {
       )
       // Relative to the public URL, so a base with a path (https://example.com/api/) keeps it.
       const base =
-        fastify.config.API_PUBLIC_URL ??
-        `http://${fastify.config.API_HOST}:${fastify.config.API_PORT}`
+        fastify.config.API_PUBLIC_URL ?? `http://${fastify.config.API_HOST}:${listeningPort()}`
       const url = new URL(
         `.${QUEUE_DASHBOARD_PATH}/enter?ticket=${encodeURIComponent(ticket)}`,
         base.endsWith('/') ? base : `${base}/`,
