@@ -220,6 +220,27 @@ describe('the MFA challenge', () => {
     expect(late.json().type).toBe(expired)
   })
 
+  it('dies when the account changes in the very millisecond it was issued', async () => {
+    const user = await userWithMfa()
+    const { mfaToken } = (await signIn(user.email)).json()
+    const redis = new Redis(services().redis.url)
+    let issuedAt: number
+    try {
+      const stored = await redis.get(`groundwork:mfa:${hashSecret(mfaToken)}`)
+      issuedAt = Number(stored?.split(':')[1])
+    } finally {
+      redis.disconnect()
+    }
+    // Which came first is unknowable within one millisecond: the challenge must not survive.
+    await sql('UPDATE users SET updated_at = to_timestamp($2::float8 / 1000) WHERE email = $1', [
+      user.email,
+      issuedAt,
+    ])
+    const late = await verify({ mfaToken, code: user.code(1) })
+    expect(late.statusCode).toBe(401)
+    expect(late.json().type).toBe(expired)
+  })
+
   it('dies when two-factor authentication is turned off after it was issued', async () => {
     const user = await userWithMfa()
     const { mfaToken } = (await signIn(user.email)).json()

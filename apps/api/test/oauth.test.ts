@@ -160,7 +160,6 @@ describe('OAuth sign-in', () => {
     ).json()
     expect(challenge.mfaRequired).toBe(true)
 
-    await new Promise((resolve) => setTimeout(resolve, 5))
     provider.setUser({ id: 'g-mfa', email, emailVerified: true, name: 'Owner' })
     const owner = await signInWith('google')
     expect(owner.statusCode).toBe(200)
@@ -177,6 +176,8 @@ describe('OAuth sign-in', () => {
       payload: { mfaToken: challenge.mfaToken, code: currentTotp(key, Date.now() + 30_000) },
     })
     expect(late.statusCode).toBe(401)
+    // The challenge itself is dead, not only the factor it was for.
+    expect(late.json().type).toBe('urn:groundwork:problem:mfa_challenge_expired')
   })
 
   it('answers 400 for an unusable provider profile, and creates nothing', async () => {

@@ -178,7 +178,9 @@ export async function completeMfaChallenge(
   if (!stored) throw expired
   const [userId = '', issuedAt = '0'] = stored.split(':')
   const account = await deps.db.user.findUnique({ where: { id: userId } })
-  if (!account || account.updatedAt.getTime() > Number(issuedAt)) {
+  // A change in the very millisecond of the challenge voids it too: which came first is
+  // unknowable, and signing in again is the safe side.
+  if (!account || account.updatedAt.getTime() >= Number(issuedAt)) {
     await deps.redis.del(key)
     throw expired
   }
