@@ -1,5 +1,4 @@
-import { useIsolatedServices } from '@repo/testing'
-import { startEphemeralRedis } from '@repo/testing/servers'
+import { startGatedPort, useIsolatedServices } from '@repo/testing'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { buildTestServer, signUpOwner } from './helpers.ts'
@@ -41,14 +40,19 @@ describe('when Postgres is down', () => {
 
 describe('when Redis is down', () => {
   it('sign-up, sign-in and invitations still work, emails wait in the outbox, nothing answers 500', async () => {
-    const redis = await startEphemeralRedis()
+    // The API's Redis is a port this test holds, open onto this file's Redis and then shut
+    // (every connection reset): a stopped server's port could be taken by another process.
+    const redisUrl = new URL(services().redis.url)
+    const redisPort = await startGatedPort({ target: Number(redisUrl.port) })
+    redisPort.open()
+    redisUrl.port = String(redisPort.port)
     const app = await buildTestServer({
       DATABASE_URL: services().database.appUrl,
-      REDIS_URL: redis.url,
+      REDIS_URL: redisUrl.toString(),
       READINESS_TIMEOUT_MS: '300',
     })
     try {
-      await redis.stop()
+      redisPort.shut()
       const up = await app.inject({
         method: 'POST',
         url: '/v1/auth/sign-up',
@@ -120,7 +124,7 @@ describe('when Redis is down', () => {
       expect(oauth.statusCode).toBeLessThan(500)
     } finally {
       await app.close()
-      await redis.stop()
+      await redisPort.close()
     }
   })
 })

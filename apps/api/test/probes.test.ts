@@ -1,10 +1,7 @@
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { useIsolatedServices } from '@repo/testing'
-import { type RedisServer, startEphemeralRedis, startLocalRedis } from '@repo/testing/servers'
+import { startGatedPort, useIsolatedServices, waitUntil } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, signUpOwner } from './helpers.ts'
 
 const services = useIsolatedServices()
@@ -57,25 +54,28 @@ describe('probes', () => {
 
 describe('readiness tells the truth about dependencies', () => {
   it('names Redis when Redis stops, and recovers when it is back', async () => {
-    const redis = await startEphemeralRedis()
-    const { database } = services()
+    const { database, redis } = services()
+    // The API's Redis is a port this test holds: open onto this file's Redis, then shut
+    // (every connection reset), then open again. Nobody else can take it meanwhile.
+    const redisUrl = new URL(redis.url)
+    const redisPort = await startGatedPort({ target: Number(redisUrl.port) })
+    redisPort.open()
+    redisUrl.port = String(redisPort.port)
     const app = await buildTestServer({
       DATABASE_URL: database.appUrl,
-      REDIS_URL: redis.url,
+      REDIS_URL: redisUrl.toString(),
       READINESS_TIMEOUT_MS: '500',
       READINESS_CACHE_MS: '500',
     })
-    let restarted: RedisServer | undefined
     try {
       expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200)
 
-      await redis.stop()
-      // The answer is reused for READINESS_CACHE_MS at most: once that has passed (the
-      // server's clock moved on, not a wait), the very next probe checks again and says so.
-      vi.useFakeTimers({ toFake: ['Date'] })
-      vi.setSystemTime(Date.now() + 500)
+      redisPort.shut()
+      // An answer is reused for READINESS_CACHE_MS at most: the first one after that, from a
+      // check made with Redis down, tells the truth (within the check's timeout).
+      const shutAt = Date.now()
+      await waitUntil(() => Date.now() - shutAt > 500, { what: 'the reuse period to pass' })
       const res = await app.inject({ url: '/readyz' })
-      vi.useRealTimers()
       expect(res.statusCode).toBe(503)
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
       expect(res.headers['retry-after']).toBe('5')
@@ -87,12 +87,7 @@ describe('readiness tells the truth about dependencies', () => {
       })
 
       // Redis comes back on the same address: the client reconnects and readiness follows.
-      restarted = await startLocalRedis({
-        // A path of its own that the server creates and removes on stop.
-        dataDir: join(tmpdir(), `groundwork-redis-again-${process.pid}-${Date.now()}`),
-        port: redis.port,
-        persistent: false,
-      })
+      redisPort.open()
       await expect
         .poll(async () => (await app.inject({ url: '/readyz' })).statusCode, {
           timeout: 10_000,
@@ -100,10 +95,8 @@ describe('readiness tells the truth about dependencies', () => {
         })
         .toBe(200)
     } finally {
-      vi.useRealTimers()
       await app.close()
-      await redis.stop()
-      await restarted?.stop()
+      await redisPort.close()
     }
   })
 

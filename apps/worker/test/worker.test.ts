@@ -92,10 +92,17 @@ describe('worker', () => {
     })
     const job = await queue.add('test.slow', {})
     await running
-    const closing = worker.close()
-    // close() must wait for the active job rather than abandon it.
-    setTimeout(release, 200)
+    const order: string[] = []
+    const closing = worker.close().then(() => order.push('closed'))
+    // close() must wait for the active job rather than abandon it: by the time a worker
+    // with nothing to wait for has closed, this one is still waiting, until the job ends.
+    const idle = createWorker({ queue: 'idle', connection, concurrency: 1, logger, handlers: {} })
+    await idle.waitUntilReady()
+    await idle.close()
+    order.push('released')
+    release()
     await closing
+    expect(order).toEqual(['released', 'closed'])
     expect(await job.waitUntilFinished(events, 5_000)).toBe('finished')
     expect(await (await queue.getJob(job.id as string))?.getState()).toBe('completed')
   })
