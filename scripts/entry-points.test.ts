@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { STACK_FRAME } from '@repo/testing'
-import { freePort } from '@repo/testing/servers'
 import { describe, expect, it } from 'vitest'
 
 // Every process a developer or operator starts validates its environment first and, when
@@ -145,7 +144,9 @@ describe('a command whose dependency is down says so and how to start it, never 
       says: (port: number) => `Can't reach database server at \`127.0.0.1:${port}\``,
     },
   ])('$name', async ({ script, env, says }) => {
-    const port = await freePort()
+    // A privileged port: only root binds one, nothing here does, and the system never hands
+    // it out as a free port, so no other process can start listening on it meanwhile.
+    const port = 1
     const { code, output } = await run(script, env(port))
     expect(output).toContain(says(port))
     expect(output).toContain('Is `pnpm dev` running?')
