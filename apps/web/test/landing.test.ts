@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { answers, STACK_FRAME, waitUntil } from '@repo/testing'
-import { freePort } from '@repo/testing/servers'
+import { freePort, PortInUseError, startOnFreePort } from '@repo/testing/servers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // The production build (the standalone server Next.js emits), started as it would be
@@ -12,12 +12,12 @@ const server = join(import.meta.dirname, '..', '.next', 'standalone', 'apps', 'w
 let child: ChildProcess
 let base = ''
 
-beforeAll(async () => {
-  if (!existsSync(server))
-    throw new Error(`No production build at ${server}: run \`pnpm build\` first.`)
-  const port = await freePort()
-  base = `http://127.0.0.1:${port}`
-  child = spawn(process.execPath, [server], {
+/**
+ * The standalone server on a port that was free a moment ago (it cannot pick one itself:
+ * PORT=0 means 3000); if another process took the port first, again on another one.
+ */
+function startWeb(port: number): Promise<ChildProcess> {
+  const web = spawn(process.execPath, [server], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -25,8 +25,37 @@ beforeAll(async () => {
       HOSTNAME: '127.0.0.1',
       NEXT_TELEMETRY_DISABLED: '1',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
+  let output = ''
+  web.stdout?.on('data', (chunk) => (output += chunk))
+  web.stderr?.on('data', (chunk) => (output += chunk))
+  // "Ready" comes once it listens: only then is it this server that answers on the port.
+  return waitUntil(() => output.includes('✓ Ready'), {
+    what: 'the web server to listen',
+    timeoutMs: 20_000,
+    gaveUp: () => (web.exitCode === null ? undefined : 'the web server exited'),
+    detail: () => output,
+  }).then(
+    () => web,
+    (error) => {
+      web.kill()
+      if (output.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`))
+        throw new PortInUseError(output)
+      throw error
+    },
+  )
+}
+
+beforeAll(async () => {
+  if (!existsSync(server))
+    throw new Error(`No production build at ${server}: run \`pnpm build\` first.`)
+  let port = 0
+  child = await startOnFreePort((free) => {
+    port = free
+    return startWeb(free)
+  })
+  base = `http://127.0.0.1:${port}`
   await waitUntil(() => answers(`${base}/healthz`), { what: 'the web server', timeoutMs: 20_000 })
 })
 afterAll(() => {
