@@ -148,7 +148,9 @@ describe('dead letters', () => {
         timeout: 10_000,
       })
       .toBe('inv-d')
-    expect((await queue.getCompleted()).map((job) => job.returnvalue?.charged).sort()).toEqual([
+    // Of this test's jobs (others of the file complete on the same queue): not the purged one.
+    const charged = (await queue.getCompleted()).map((job) => job.returnvalue?.charged)
+    expect(charged.filter((invoice) => /^inv-[a-d]$/.test(invoice)).sort()).toEqual([
       'inv-a',
       'inv-b',
       'inv-d',
