@@ -66,7 +66,7 @@ describe('rate limits', () => {
     ])
     expect(answers[0]?.headers['ratelimit-limit']).toBe('8')
     expect(Number(answers[0]?.headers['ratelimit-reset'])).toBeGreaterThan(0)
-    expect(answers[0]?.headers['ratelimit-policy']).toBe('8;w=60;name="ip"')
+    expect(answers[0]?.headers['ratelimit-policy']).toBe('8;w=60;x-groundwork-tier="ip"')
     const refused = answers[8]
     expect(refused?.headers['content-type']).toContain('application/problem+json')
     expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0)
@@ -106,7 +106,7 @@ describe('rate limits', () => {
     expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 429])
     expect(answers[6]?.json().detail).toContain('for your account')
     expect(answers[0]?.headers['ratelimit-policy']).toBe(
-      '8;w=60;name="ip", 6;w=60;name="user", 10;w=60;name="organization"',
+      '8;w=60;x-groundwork-tier="ip", 6;w=60;x-groundwork-tier="user", 10;w=60;x-groundwork-tier="organization"',
     )
     // The user tier is the tightest, so it is the one reported.
     expect(answers[0]?.headers['ratelimit-limit']).toBe('6')
