@@ -8,7 +8,7 @@ import { useIsolatedServices } from '@repo/testing'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { ownerQuery, testDatabaseClient } from './helpers.ts'
@@ -45,6 +45,13 @@ beforeAll(async () => {
     `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), 'Outbox', now()) RETURNING id`,
   )
   orgId = org.id
+})
+// The relay claims from the whole table, so every test starts from an empty outbox and an
+// empty queue: none sees what another left behind (messages still backing off, jobs), in
+// whatever order they run.
+beforeEach(async () => {
+  await owner('DELETE FROM outbox_messages')
+  await queue.obliterate({ force: true })
 })
 afterAll(async () => {
   await queue?.close()
