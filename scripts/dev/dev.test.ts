@@ -178,7 +178,8 @@ describe('pnpm dev stops at once, with one line saying what to do, when a prereq
   })
 })
 
-describe('pnpm dev', () => {
+// The second run restarts on the first one's data: kept in order when tests are shuffled.
+describe('pnpm dev', { shuffle: false }, () => {
   it('provisions, migrates, seeds and serves; refuses a second run; Ctrl-C leaves nothing running', async () => {
     const dev = startDev()
     await waitReady()

@@ -135,7 +135,8 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true })
 })
 
-describe('the Quickstart on a fresh clone', () => {
+// One story, told in order (install, dev, edits, Ctrl-C): kept in order when tests are shuffled.
+describe('the Quickstart on a fresh clone', { shuffle: false }, () => {
   it('pnpm install && pnpm dev: the API is ready, the web app answers, the ready block names a working demo account', async () => {
     // Ports of our own instead of the defaults (a developer's pnpm dev may hold those),
     // set the way the README says: in .env. The commands beside pnpm dev read it too.

@@ -48,6 +48,10 @@ describe('database client', () => {
   })
 
   it('seeds idempotently: a verified demo account owning one organization, project and its tasks', async () => {
+    // From no demo data at all, whatever other tests of this file seeded or changed before.
+    await db.$executeRaw`DELETE FROM tasks WHERE organization_id IN (SELECT id FROM organizations WHERE name = 'Acme (demo)')`
+    await db.organization.deleteMany({ where: { name: 'Acme (demo)' } })
+    await db.user.deleteMany({ where: { email: DEMO_ACCOUNT.email } })
     await seed(db)
     await seed(db)
     const user = await db.user.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } })
