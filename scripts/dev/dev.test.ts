@@ -146,8 +146,11 @@ describe('pnpm dev stops at once, with one line saying what to do, when a prereq
   it('a port the stack needs is taken, before anything starts', async () => {
     const blocker = createServer()
     await new Promise<void>((done) => blocker.listen(ports.api, '127.0.0.1', done))
+    // A data directory of its own: whatever ran before in this file leaves its data in the
+    // shared one, and this run must be seen to write nothing.
+    const untouched = stackTempDir('groundwork-dev-blocked-')
     try {
-      const dev = startDev()
+      const dev = startDev({ GROUNDWORK_DATA_DIR: untouched })
       expect(await dev.exited).toBe(1)
       const output = dev.output()
       expect(output).toContain(
@@ -156,10 +159,11 @@ describe('pnpm dev stops at once, with one line saying what to do, when a prereq
       expect(output).not.toMatch(STACK_FRAME)
       // Nothing was started: no server of ours, no data written.
       expect(output).not.toContain('starting Postgres')
-      expect(processesUnder(dataDir)).toEqual([])
-      expect(existsSync(join(dataDir, 'postgres'))).toBe(false)
+      expect(processesUnder(untouched)).toEqual([])
+      expect(existsSync(join(untouched, 'postgres'))).toBe(false)
     } finally {
       await new Promise((done) => blocker.close(done))
+      rmSync(untouched, { recursive: true, force: true })
     }
   })
 

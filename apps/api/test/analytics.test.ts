@@ -19,15 +19,21 @@ afterAll(async () => {
 describe('analytics', () => {
   it('is inactive without POSTHOG_KEY', async () => {
     const { database, redis } = services()
-    const app = await buildTestServer({
-      DATABASE_URL: database.appUrl,
-      REDIS_URL: redis.url,
-      POSTHOG_HOST: sink.posthogHost,
-    })
-    expect(app.analytics.active).toBe(false)
-    app.analytics.capture({ distinctId: 'user_1', event: 'never_sent' })
-    await app.close()
-    expect(sink.requests).toEqual([])
+    // A sink of its own: another test's client may still be delivering to the shared one.
+    const own = await startTelemetrySink()
+    try {
+      const app = await buildTestServer({
+        DATABASE_URL: database.appUrl,
+        REDIS_URL: redis.url,
+        POSTHOG_HOST: own.posthogHost,
+      })
+      expect(app.analytics.active).toBe(false)
+      app.analytics.capture({ distinctId: 'user_1', event: 'never_sent' })
+      await app.close()
+      expect(own.requests).toEqual([])
+    } finally {
+      await own.close()
+    }
   })
 
   it('delivers captured events with their organization group, flushed on shutdown', async () => {
