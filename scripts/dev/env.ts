@@ -17,7 +17,11 @@ export const devEnvSchema = z.object({
   WORKER_DATABASE_URL: databaseEnv.shape.DATABASE_URL,
   MIGRATION_DATABASE_URL: migrationEnv.shape.MIGRATION_DATABASE_URL,
   REDIS_URL: redisEnv.shape.REDIS_URL,
-  API_PORT: apiServerEnv.shape.API_PORT,
+  // The ready check, the banner and the web app need to know the API's port before it
+  // starts: `pnpm dev` takes a fixed one (the API alone accepts 0).
+  API_PORT: apiServerEnv.shape.API_PORT.refine((port) => port > 0, {
+    error: 'pnpm dev needs a fixed port: set API_PORT to one that is free (not 0)',
+  }),
   WEB_PORT: webServerEnv.shape.WEB_PORT,
   SMTP_URL: emailEnv.shape.SMTP_URL,
   /** auto: Docker Compose when an engine answers, else local binaries. */

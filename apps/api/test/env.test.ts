@@ -77,6 +77,18 @@ describe('API environment', () => {
     ).toBe(true)
   })
 
+  it('accepts a list of internal webhook receivers in production, the narrow alternative', () => {
+    expect(
+      parseEnv(apiEnvSchema, {
+        ...production,
+        WEBHOOKS_ALLOWED_PRIVATE_TARGETS: '10.0.0.5:8443, [fd00::/64]:443',
+      }).WEBHOOKS_ALLOWED_PRIVATE_TARGETS,
+    ).toEqual([
+      { address: '10.0.0.5', prefix: 32, port: 8443 },
+      { address: 'fd00::', prefix: 64, port: 443 },
+    ])
+  })
+
   it('requires the proxy setting in production instead of guessing it', () => {
     const { TRUST_PROXY: _, ...withoutProxy } = production
     expect(() => parseEnv(apiEnvSchema, withoutProxy)).toThrowError(

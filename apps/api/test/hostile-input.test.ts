@@ -11,6 +11,8 @@ import { signUpOwner, useApiServer } from './helpers.ts'
 const { server, sql } = useApiServer()
 const RUNS_PER_ROUTE = Number(process.env.HOSTILE_RUNS ?? 30)
 const SEED = Number(process.env.HOSTILE_SEED ?? Date.now() % 2 ** 31)
+if (!Number.isSafeInteger(SEED))
+  throw new Error(`HOSTILE_SEED must be an integer, got "${process.env.HOSTILE_SEED}"`)
 const replay = `replay with HOSTILE_SEED=${SEED} pnpm test`
 
 interface Operation {

@@ -30,11 +30,16 @@ function startWeb(port: number): Promise<ChildProcess> {
   let output = ''
   web.stdout?.on('data', (chunk) => (output += chunk))
   web.stderr?.on('data', (chunk) => (output += chunk))
+  // 'close', not 'exit': only then has all of its output (the EADDRINUSE line) arrived.
+  let closed = false
+  web.once('close', () => {
+    closed = true
+  })
   // "Ready" comes once it listens: only then is it this server that answers on the port.
   return waitUntil(() => output.includes('✓ Ready'), {
     what: 'the web server to listen',
     timeoutMs: 20_000,
-    gaveUp: () => (web.exitCode === null ? undefined : 'the web server exited'),
+    gaveUp: () => (closed ? 'the web server exited' : undefined),
     detail: () => output,
   }).then(
     () => web,

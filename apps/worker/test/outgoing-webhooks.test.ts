@@ -28,7 +28,7 @@ import {
 import { createLogger } from '@repo/observability'
 import { useIsolatedServices } from '@repo/testing'
 import { Webhook } from 'standardwebhooks'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
 import { webhookHandlers } from '../src/webhooks.ts'
 import { ownerQuery, seedOrganization } from './helpers.ts'
@@ -775,6 +775,31 @@ describe('a delivery with the SSRF guard on', () => {
       status: 204,
     })
     expect(receivedAt('/allowed-address')).toHaveLength(1)
+  })
+
+  it('delivers quietly with a list of both address families, and to an IPv4 address written as IPv6', async () => {
+    // The connection-time agent compares a range only with an address of its own family;
+    // handed the list's ranges, it wrote a warning with a stack to stderr on every other pair.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const dns = resolver('127.0.0.1')
+      const both = await pendingTo(`http://${HOST}:${port()}/both-families`)
+      expect(
+        await both.deliver(guarded(`[fd00::/8]:${port()}, 127.0.0.0/8:${port()}`, dns.resolve)),
+      ).toEqual({ outcome: 'succeeded', status: 204 })
+      // Registration judges ::ffff:127.0.0.1 as the IPv4 address it carries; so does delivery.
+      const mapped = resolver('::ffff:127.0.0.1')
+      const asV6 = await pendingTo(`http://${HOST}:${port()}/mapped`)
+      expect(await asV6.deliver(guarded(`127.0.0.1:${port()}`, mapped.resolve))).toEqual({
+        outcome: 'succeeded',
+        status: 204,
+      })
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
+    expect(receivedAt('/both-families')).toHaveLength(1)
+    expect(receivedAt('/mapped')).toHaveLength(1)
   })
 
   it('refuses every inside address the allow-list does not name for that port, before connecting', async () => {

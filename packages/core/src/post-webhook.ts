@@ -8,30 +8,35 @@ import { isAllowedTarget, isPublicAddress, portOf, type TargetPolicy } from './w
 /** How much of an endpoint's answer the attempt log keeps. */
 const RESPONSE_EXCERPT = 2_000
 
-const agents = new Map<string, { http: http.Agent; https: https.Agent }>()
+const agents = new Map<boolean, { http: http.Agent; https: https.Agent }>()
 /**
  * Agents that check the address actually connected to, after DNS: a host that passed
  * the check at registration and now resolves to 127.0.0.1 or 169.254.169.254 (DNS
- * rebinding) is refused here. The allow-list's ranges pass this check whatever the port;
- * our own check, before it, holds each to its port.
+ * rebinding) is refused here. `admitted` holds the exact inside addresses our own check
+ * (which knows the allow-list's ports) has just let through for this request, so the
+ * agent lets those and nothing else inside through. Exact addresses, not the list's
+ * ranges: the agent compares a range only with an address of its own family and warns on
+ * stderr for every other pair.
  */
-function agentsFor(policy: TargetPolicy) {
-  const allowIPAddressList = (policy.allowedPrivateTargets ?? []).map(
-    (target) => `${target.address}/${target.prefix}`,
-  )
-  const key = JSON.stringify([policy.allowPrivateTargets, allowIPAddressList])
-  let pair = agents.get(key)
-  if (!pair) {
+function agentsFor(policy: TargetPolicy, admitted: string[]) {
+  const filtering = (allowIPAddressList: string[]) => {
     const options = {
       allowPrivateIPAddress: policy.allowPrivateTargets,
       allowIPAddressList,
       keepAlive: false,
     }
-    pair = {
+    return {
       http: new RequestFilteringHttpAgent(options),
       https: new RequestFilteringHttpsAgent(options),
     }
-    agents.set(key, pair)
+  }
+  // With an allow-list, one pair per request (their list is this request's); else shared.
+  if (policy.allowedPrivateTargets?.length && !policy.allowPrivateTargets)
+    return filtering(admitted)
+  let pair = agents.get(policy.allowPrivateTargets)
+  if (!pair) {
+    pair = filtering([])
+    agents.set(policy.allowPrivateTargets, pair)
   }
   return pair
 }
@@ -54,6 +59,8 @@ export type NameResolver = (
 export function guardedLookup(
   resolve: NameResolver = dnsLookup,
   allowed: (address: string) => boolean = isPublicAddress,
+  /** Receives every inside (not public) address this look-up lets through. */
+  admit?: (address: string) => void,
 ): LookupFunction {
   return (hostname, options, callback) =>
     resolve(hostname, { ...options, all: true }, (err, addresses) => {
@@ -67,6 +74,7 @@ export function guardedLookup(
           '',
           0,
         )
+      for (const { address } of addresses) if (!isPublicAddress(address)) admit?.(address)
       if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses)
       const first = addresses[0] as LookupAddress
       return callback(null, first.address, first.family)
@@ -95,13 +103,19 @@ export function postWebhook(
   },
 ): Promise<PostResult> {
   const url = new URL(target)
-  const agent = agentsFor(options)
+  const admitted: string[] = []
+  const agent = agentsFor(options, admitted)
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const port = portOf(url)
   const allowed = (address: string) => isAllowedTarget(address, port, options.allowedPrivateTargets)
   // An address in the URL is connected to without a look-up: check it here.
-  if (!options.allowPrivateTargets && isIP(host) && !allowed(host))
-    return Promise.resolve({ error: `blocked by the SSRF guard: ${host} is not a public address` })
+  if (!options.allowPrivateTargets && isIP(host)) {
+    if (!allowed(host))
+      return Promise.resolve({
+        error: `blocked by the SSRF guard: ${host} is not a public address`,
+      })
+    if (!isPublicAddress(host)) admitted.push(host)
+  }
   const deadline = AbortSignal.timeout(options.timeoutMs)
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline
   const send = url.protocol === 'https:' ? https.request : http.request
@@ -117,7 +131,11 @@ export function postWebhook(
       {
         method: 'POST',
         agent: url.protocol === 'https:' ? agent.https : agent.http,
-        lookup: guardedLookup(options.resolve, options.allowPrivateTargets ? () => true : allowed),
+        lookup: guardedLookup(
+          options.resolve,
+          options.allowPrivateTargets ? () => true : allowed,
+          (address) => admitted.push(address),
+        ),
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         signal,
       },
