@@ -144,19 +144,20 @@ describe('sign-in', () => {
       expect(res.statusCode).toBe(401)
       return performance.now() - started
     }
-    const wrong: number[] = []
-    const unknown: number[] = []
+    // Pairs measured back to back, so both of a pair meet the same load on the machine;
+    // the median ratio ignores the pairs that other work disturbed.
+    const ratios: number[] = []
     for (let i = 0; i < 11; i++) {
-      wrong.push(await time({ email, password: 'wrong password here' }))
-      unknown.push(await time({ email: uniqueEmail(), password: 'wrong password here' }))
+      const wrong = await time({ email, password: 'wrong password here' })
+      const unknown = await time({ email: uniqueEmail(), password: 'wrong password here' })
+      ratios.push(unknown / wrong)
     }
-    // Both pay one Argon2id verification (tens of ms); without the dummy hash the unknown
-    // email would answer in about a millisecond.
-    // Loose bounds: the difference that matters (about 1 ms against tens of ms) is far
-    // outside them.
-    // The fastest of each is the least disturbed by other work on the machine.
-    expect(Math.min(...unknown)).toBeGreaterThan(Math.min(...wrong) * 0.5)
-    expect(Math.min(...unknown)).toBeLessThan(Math.min(...wrong) * 2)
+    const median = ratios.sort((a, b) => a - b)[5] as number
+    // Both pay one Argon2id verification; without the dummy hash the unknown email skips
+    // it and the median ratio falls to about 0.4 (measured), against about 1 with it, on
+    // an idle machine and with both cores busy alike.
+    expect(median, ratios.join(', ')).toBeGreaterThan(0.65)
+    expect(median, ratios.join(', ')).toBeLessThan(2)
   })
 })
 
