@@ -290,7 +290,10 @@ describe('password reset', () => {
     const fastest = Math.min(...baseline)
     expect(Math.min(...known)).toBeLessThan(fastest * 3 + 25)
     expect(Math.min(...unknown)).toBeLessThan(fastest * 3 + 25)
-    expect(Math.abs(Math.min(...known) - Math.min(...unknown))).toBeLessThan(fastest * 2 + 25)
+    // Known against unknown: medians, which one disturbed sample cannot move.
+    const median = (values: number[]) =>
+      [...values].sort((x, y) => x - y)[values.length >> 1] as number
+    expect(Math.abs(median(known) - median(unknown))).toBeLessThan(median(baseline) * 2 + 25)
     // The work did happen, after the answers: a link for each request for the known email.
     await expect
       .poll(
