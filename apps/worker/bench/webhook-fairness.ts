@@ -35,6 +35,7 @@ import { createWorker } from '../src/create-worker.ts'
 import { createOutboxRelay } from '../src/outbox-relay.ts'
 import { redisDeliverySlots } from '../src/webhook-slots.ts'
 import { webhookHandlers } from '../src/webhooks.ts'
+import { seedOrganization } from '../test/helpers.ts'
 import { TEST_SECRETS_KEY, testCoreDeps } from '../test/pipeline.ts'
 
 const env = loadEnvOrExit(
@@ -99,25 +100,7 @@ try {
   const coreDeps = testCoreDeps(appDb, redis, logger)
 
   async function tenant(name: string, paths: string[]) {
-    const org = await owner.query(
-      `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), $1, now()) RETURNING id`,
-      [name],
-    )
-    const user = await owner.query(
-      `INSERT INTO users (id, email, name, email_verified_at, updated_at)
-       VALUES (gen_random_uuid(), $1, 'Owner', now(), now()) RETURNING id`,
-      [`${crypto.randomUUID()}@example.com`],
-    )
-    await owner.query(
-      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
-       VALUES (gen_random_uuid(), $1, $2, 'owner', now())`,
-      [org.rows[0].id, user.rows[0].id],
-    )
-    const actor = {
-      organizationId: org.rows[0].id as string,
-      userId: user.rows[0].id as string,
-      role: 'owner' as const,
-    }
+    const { actor } = await seedOrganization(database.url, name)
     const endpoints: string[] = []
     for (const path of paths)
       endpoints.push(
