@@ -10,17 +10,13 @@ import {
 } from './webhook-circuit.ts'
 import { deliveryPriority } from './webhook-priority.ts'
 import { signedHeaders } from './webhook-signature.ts'
-import type { AllowedTarget } from './webhook-url.ts'
+import type { TargetPolicy } from './webhook-url.ts'
 
-/** What the worker's webhook handlers need. */
-export interface WebhookDeliveryDeps {
+/** What the worker's webhook handlers need, the SSRF guard's policy (`TargetPolicy`) included. */
+export interface WebhookDeliveryDeps extends TargetPolicy {
   db: PrismaClient
   /** The key of secrets at rest: it opens the endpoints' signing secrets. */
   secretsKey: Buffer
-  /** Lets deliveries connect to non-public addresses (development and tests only). */
-  allowPrivateTargets: boolean
-  /** Internal addresses (each on its port) deliveries may reach with the guard on. */
-  allowedPrivateTargets?: readonly AllowedTarget[] | undefined
   /** Resolves endpoint host names: DNS unless given (tests answer for names they own). */
   resolve?: NameResolver | undefined
   /** One attempt's limit: connect, send, and the answer's head and first bytes. */
