@@ -1,10 +1,10 @@
 import { hash, verify } from '@node-rs/argon2'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@repo/schemas'
 import { dictionary } from '@zxcvbn-ts/language-common'
 import pLimit, { type LimitFunction } from 'p-limit'
 
-/** NIST SP 800-63B: a floor on length, a generous ceiling, no composition rules. */
-export const PASSWORD_MIN_LENGTH = 10
-export const PASSWORD_MAX_LENGTH = 128
+// The bounds live with the input schemas, so the web app's forms read the same numbers.
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH }
 
 // OWASP Password Storage Cheat Sheet minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
 // algorithm 2 is Argon2id (@node-rs/argon2 declares it as a const enum, which erasable

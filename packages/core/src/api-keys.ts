@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { generateSecret, hashSecret } from '@repo/auth'
 import { withPresentedSecret, withTenant } from '@repo/db'
+import type { ApiKeyScope } from '@repo/schemas'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { type ActingMember, lockedActorRole } from './members.ts'
 import { NEWEST_FIRST, type PageRequest, pageQuery, toPage } from './pagination.ts'
 import { roleAtLeast } from './resolve-membership.ts'
-
-/** What an API key may be granted. A route names the scope it accepts keys for. */
-export const API_KEY_SCOPES = [
-  'organization:read',
-  'members:read',
-  'projects:read',
-  'projects:write',
-] as const
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number]
 
 /** `gw_<prefix>_<secret>`: the prefix identifies the key in lists and logs; only a hash of the whole key is stored. */
 const KEY_FORMAT = /^gw_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/

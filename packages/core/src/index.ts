@@ -1,6 +1,4 @@
 export {
-  API_KEY_SCOPES,
-  type ApiKeyScope,
   authenticateApiKey,
   createApiKey,
   isApiKey,
@@ -95,8 +93,6 @@ export { requestPasswordReset, resetPassword } from './password-reset.ts'
 export { guardedLookup, type NameResolver, postWebhook } from './post-webhook.ts'
 export { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
 export {
-  PROJECT_SORTS,
-  PROJECT_STATUSES,
   type ProjectChanges,
   projectView,
 } from './project-fields.ts'
@@ -113,9 +109,6 @@ export { invalidCredentials, signInUser } from './sign-in-user.ts'
 export { signOutUser } from './sign-out-user.ts'
 export { type SignUpInput, signUpUser } from './sign-up-user.ts'
 export {
-  TASK_PRIORITIES,
-  TASK_SORTS,
-  TASK_STATUSES,
   type TaskChanges,
   taskView,
 } from './task-fields.ts'

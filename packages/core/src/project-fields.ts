@@ -1,13 +1,15 @@
-import { type Project, ProjectStatus } from '@repo/db'
+import type { Project, ProjectStatus } from '@repo/db'
+import type { ProjectSortField } from '@repo/schemas'
 import type { SortOrder } from './pagination.ts'
 
-export const PROJECT_STATUSES = Object.values(ProjectStatus)
-
-/** What `?sort=` may name for projects (prefix `-` for descending). */
+/**
+ * The column behind each field `?sort=` may name (prefix `-` for descending). Keyed by the
+ * shared schema's fields, so a field added on one side only fails to compile.
+ */
 export const PROJECT_SORTS = {
   createdAt: { field: 'createdAt', kind: 'date' },
   name: { field: 'name', kind: 'string' },
-} satisfies Record<string, Omit<SortOrder, 'direction'>>
+} satisfies Record<ProjectSortField, Omit<SortOrder, 'direction'>>
 
 export interface ProjectChanges {
   name?: string | undefined

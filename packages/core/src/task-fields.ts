@@ -1,24 +1,19 @@
-import {
-  TaskPriority as Priorities,
-  type Task,
-  type TaskPriority,
-  TaskStatus,
-  type TenantTransaction,
-} from '@repo/db'
+import type { Task, TaskPriority, TaskStatus, TenantTransaction } from '@repo/db'
+import { TASK_PRIORITIES, type TaskSortField } from '@repo/schemas'
 import { AppError } from './app-error.ts'
 import type { SortOrder } from './pagination.ts'
 
-export const TASK_STATUSES = Object.values(TaskStatus)
-/** Lowest first: the order `?sort=priority` uses. */
-export const TASK_PRIORITIES = Object.values(Priorities)
-
-/** What `?sort=` may name for tasks (prefix `-` for descending). */
+/**
+ * The column behind each field `?sort=` may name (prefix `-` for descending). Keyed by the
+ * shared schema's fields, so a field added on one side only fails to compile. Priorities
+ * rank lowest first, the database's order (input-enums.test.ts holds the two equal).
+ */
 export const TASK_SORTS = {
   createdAt: { field: 'createdAt', kind: 'date' },
   dueDate: { field: 'dueDate', kind: 'date', nullable: true },
   priority: { field: 'priority', kind: 'enum', values: TASK_PRIORITIES },
   title: { field: 'title', kind: 'string' },
-} satisfies Record<string, Omit<SortOrder, 'direction'>>
+} satisfies Record<TaskSortField, Omit<SortOrder, 'direction'>>
 
 export interface TaskChanges {
   title?: string | undefined

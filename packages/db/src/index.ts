@@ -4,7 +4,6 @@ export type {
   AuditLog,
   Invitation,
   Membership,
-  MembershipRole,
   Organization,
   Project,
   Session,
@@ -16,6 +15,7 @@ export type {
 } from './generated/prisma/client.ts'
 export { Prisma, type PrismaClient } from './generated/prisma/client.ts'
 export {
+  MembershipRole,
   ProjectStatus,
   TaskPriority,
   TaskStatus,

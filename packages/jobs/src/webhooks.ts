@@ -1,3 +1,4 @@
+import { WEBHOOK_EVENT_TYPES } from '@repo/schemas'
 import { z } from 'zod'
 import { defineJob } from './define-job.ts'
 
@@ -18,16 +19,8 @@ export const stripeEventJob = defineJob({
   backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
 })
 
-/** What an organization can subscribe its webhook endpoints to. */
-export const WEBHOOK_EVENT_TYPES = [
-  'project.created',
-  'project.updated',
-  'project.deleted',
-  'task.created',
-  'task.updated',
-  'task.deleted',
-] as const
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
+// Declared with the input schemas: the web app offers the same list when subscribing.
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '@repo/schemas'
 
 /**
  * An event as endpoints receive it (the Standard Webhooks payload: type, timestamp,

@@ -1,6 +1,5 @@
 import { type SessionScope, validateSessionToken } from '@repo/auth'
 import {
-  type ApiKeyScope,
   AppError,
   authenticateApiKey,
   errors,
@@ -10,6 +9,7 @@ import {
   roleAtLeast,
 } from '@repo/core'
 import type { MembershipRole, Session, User } from '@repo/db'
+import type { ApiKeyScope } from '@repo/schemas'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 

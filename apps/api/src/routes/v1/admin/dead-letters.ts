@@ -8,12 +8,13 @@ import {
   replayAllDeadLetters,
   replayDeadLetter,
 } from '@repo/jobs'
+import { deadLetterParams, listDeadLettersQuery } from '@repo/schemas'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import pTimeout from 'p-timeout'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
-import { authProblems, listQuery, pageOf } from '../../../schemas/common.ts'
+import { authProblems, pageOf } from '../../../schemas/common.ts'
 
 const deadLetterSchema = z
   .object({
@@ -32,13 +33,6 @@ const deadLetterSchema = z
   })
   .meta({ id: 'DeadLetter' })
 
-const params = z.object({
-  id: z
-    .string()
-    .max(300)
-    // Ids of scheduled jobs contain ':' (repeat:<scheduler>:<time>).
-    .regex(/^[\w.:-]+$/, 'must be a dead letter id'),
-})
 const adminProblems = { ...authProblems, 403: problemSchema }
 const access = { access: 'platformAdmin' } as const
 // Changing dead letters replays or destroys work: a recent sign-in or step-up first.
@@ -101,7 +95,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['admin'],
         summary: 'Jobs that failed for good, newest first.',
-        querystring: listQuery,
+        querystring: listDeadLettersQuery,
         response: {
           200: pageOf(deadLetterSchema).extend({ total: z.number().int() }),
           ...adminProblems,
@@ -127,7 +121,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['admin'],
         summary: 'One dead letter: payload, error, and the stack of every attempt.',
-        params,
+        params: deadLetterParams,
         response: { 200: deadLetterSchema, ...adminProblems, 404: problemSchema },
       },
     },
@@ -145,7 +139,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['admin'],
         summary: 'Put the job back on its queue with a fresh attempt budget.',
-        params,
+        params: deadLetterParams,
         response: {
           202: z.object({ replayed: z.literal(1) }),
           ...adminProblems,
@@ -185,7 +179,7 @@ const deadLetters: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['admin'],
         summary: 'Purge one dead letter.',
-        params,
+        params: deadLetterParams,
         response: { 204: z.null(), ...adminProblems, 404: problemSchema },
       },
     },

@@ -11,21 +11,21 @@ import {
   signUpUser,
   verifyEmail,
 } from '@repo/core'
+import {
+  changePasswordInput,
+  confirmPasswordResetInput,
+  listQuery,
+  requestPasswordResetInput,
+  sessionParams,
+  signInInput,
+  signUpInput,
+  verifyEmailInput,
+} from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import {
-  authProblems,
-  emailSchema,
-  idSchema,
-  listQuery,
-  nameSchema,
-  pageOf,
-  passwordSchema,
-  toUser,
-  userSchema,
-} from '../../../schemas/common.ts'
+import { authProblems, pageOf, toUser, userSchema } from '../../../schemas/common.ts'
 
 const sessionResponse = z
   .object({ token: z.string(), user: userSchema })
@@ -46,7 +46,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Create an account; answers a session token.',
-        body: z.object({ email: emailSchema, password: passwordSchema, name: nameSchema }).strict(),
+        body: signUpInput,
         response: {
           201: sessionResponse,
           400: problemSchema,
@@ -68,7 +68,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password; answers a new session token.',
-        body: z.object({ email: emailSchema, password: passwordSchema }).strict(),
+        body: signInInput,
         response: {
           200: z.union([sessionResponse, mfaChallengeResponse]),
           400: problemSchema,
@@ -112,7 +112,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Change your password: every session ends; answers a new token for this client.',
-        body: z.object({ currentPassword: passwordSchema, newPassword: passwordSchema }).strict(),
+        body: changePasswordInput,
         response: { 200: z.object({ token: z.string() }), ...authProblems, 429: problemSchema },
       },
     },
@@ -127,8 +127,6 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
     },
   )
 
-  const tokenSchema = z.string().min(1).max(200)
-
   fastify.post(
     '/verify-email',
     {
@@ -136,7 +134,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Confirm an email address with the token from the emailed link (single use).',
-        body: z.object({ token: tokenSchema }).strict(),
+        body: verifyEmailInput,
         response: { 200: userSchema, 400: problemSchema, 429: problemSchema },
       },
     },
@@ -167,7 +165,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Email a password reset link if an account has this address. Always 202.',
-        body: z.object({ email: emailSchema }).strict(),
+        body: requestPasswordResetInput,
         response: { 202: z.null(), 400: problemSchema, 429: problemSchema },
       },
     },
@@ -187,7 +185,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with the emailed token (single use); signs out everywhere.',
-        body: z.object({ token: tokenSchema, newPassword: passwordSchema }).strict(),
+        body: confirmPasswordResetInput,
         response: { 204: z.null(), 400: problemSchema, 429: problemSchema },
       },
     },
@@ -269,7 +267,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Revoke one of your sessions.',
-        params: z.object({ sessionId: idSchema }),
+        params: sessionParams,
         response: { 204: z.null(), ...authProblems, 404: problemSchema },
       },
     },

@@ -1,21 +1,10 @@
 import { completeMfaChallenge, confirmTotp, disableMfa, setupTotp, stepUp } from '@repo/core'
+import { confirmTotpInput, mfaVerifyInput, stepUpInput } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { authProblems, toUser, userSchema } from '../../../schemas/common.ts'
-
-const secondFactor = {
-  code: z.string().trim().max(16).optional(),
-  recoveryCode: z.string().trim().max(32).optional(),
-}
-/** Step-up takes the second factor, or the password for accounts without two-factor. */
-const stepUpBody = {
-  ...secondFactor,
-  password: z.string().min(1).max(512).optional(),
-}
-const needsOne = (body: { code?: string | undefined; recoveryCode?: string | undefined }) =>
-  Boolean(body.code || body.recoveryCode)
 
 /** Two-factor authentication (TOTP and recovery codes): /v1/auth/mfa/* */
 const mfa: FastifyPluginAsyncZod = async (fastify) => {
@@ -50,7 +39,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['auth'],
         summary:
           'Finish enrolment with a first code: MFA on, recovery codes (shown once), a new session.',
-        body: z.object({ code: z.string().trim().max(16) }).strict(),
+        body: confirmTotpInput,
         response: {
           200: z.object({ token: z.string(), recoveryCodes: z.array(z.string()) }),
           ...authProblems,
@@ -76,10 +65,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Finish a sign-in that answered mfaRequired, with a TOTP code or a recovery code.',
-        body: z
-          .object({ mfaToken: z.string().min(1).max(200), ...secondFactor })
-          .strict()
-          .refine(needsOne, 'code or recoveryCode is required'),
+        body: mfaVerifyInput,
         response: {
           200: z.object({ token: z.string(), user: userSchema }),
           400: problemSchema,
@@ -105,13 +91,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Confirm your second factor again before a sensitive action (valid 10 minutes).',
-        body: z
-          .object(stepUpBody)
-          .strict()
-          .refine(
-            (b) => Boolean(b.code || b.recoveryCode || b.password),
-            'code, recoveryCode or password is required',
-          ),
+        body: stepUpInput,
         response: { 204: z.null(), ...authProblems },
       },
     },

@@ -1,11 +1,10 @@
 import { finishOAuth, startOAuth } from '@repo/core'
+import { oauthCallbackInput, oauthParams } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { toUser, userSchema } from '../../../schemas/common.ts'
-
-const params = z.object({ provider: z.enum(['github', 'google']) })
 
 /**
  * OAuth sign-in (GitHub, Google) with state and PKCE: /v1/auth/oauth/:provider/*. The web
@@ -22,7 +21,7 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Begin signing in with a provider: the URL to send the browser to.',
-        params,
+        params: oauthParams,
         response: {
           // binding: keep it (an HttpOnly cookie in the web app) and send it back with the callback.
           200: z.object({ authorizationUrl: z.string(), binding: z.string() }),
@@ -42,14 +41,8 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['auth'],
         summary: 'Finish signing in with the code and state the provider returned.',
-        params,
-        body: z
-          .object({
-            code: z.string().min(1).max(2048),
-            state: z.string().min(1).max(200),
-            binding: z.string().min(1).max(200),
-          })
-          .strict(),
+        params: oauthParams,
+        body: oauthCallbackInput,
         response: {
           200: z.union([
             z.object({ token: z.string(), user: userSchema }),

@@ -1,6 +1,6 @@
 import { acceptInvitation } from '@repo/core'
+import { acceptInvitationInput } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { authProblems, organizationSchema, toOrganization } from '../../../schemas/common.ts'
@@ -18,7 +18,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary:
           'Join an organization with the token from an invitation email (verified email must match).',
-        body: z.object({ token: z.string().min(1).max(200) }).strict(),
+        body: acceptInvitationInput,
         response: {
           200: organizationSchema,
           ...authProblems,

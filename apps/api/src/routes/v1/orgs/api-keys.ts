@@ -1,8 +1,9 @@
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '@repo/core'
+import { createApiKey, listApiKeys, revokeApiKey } from '@repo/core'
+import { apiKeyParams, createApiKeyInput, listQuery, orgParams } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import { idSchema, listQuery, nameSchema, pageOf, tenantProblems } from '../../../schemas/common.ts'
+import { pageOf, tenantProblems } from '../../../schemas/common.ts'
 
 const apiKeySchema = z
   .object({
@@ -33,7 +34,6 @@ const toApiKey = (k: ApiKeyRow) => ({
   expiresAt: k.expiresAt?.toISOString() ?? null,
   createdAt: k.createdAt.toISOString(),
 })
-const params = z.object({ orgId: idSchema })
 
 /** Organization API keys for machine clients: /v1/orgs/:orgId/api-keys/* (admins and owners). */
 const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
@@ -45,14 +45,8 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary:
           'Create an API key (needs a verified email). The key is shown once, in this answer.',
-        params,
-        body: z
-          .object({
-            name: nameSchema,
-            scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
-            expiresInDays: z.number().int().min(1).max(3650).optional(),
-          })
-          .strict(),
+        params: orgParams,
+        body: createApiKeyInput,
         response: { 201: apiKeySchema.extend({ key: z.string() }), ...tenantProblems },
       },
     },
@@ -76,7 +70,7 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: "The organization's active API keys (never their secrets).",
-        params,
+        params: orgParams,
         querystring: listQuery,
         response: {
           200: pageOf(apiKeySchema),
@@ -98,7 +92,7 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'Revoke an API key; it stops working at once.',
-        params: z.object({ orgId: idSchema, apiKeyId: idSchema }),
+        params: apiKeyParams,
         response: { 204: z.null(), ...tenantProblems },
       },
     },

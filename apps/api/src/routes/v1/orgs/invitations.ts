@@ -1,16 +1,16 @@
 import { createInvitation, listInvitations, resendInvitation, revokeInvitation } from '@repo/core'
+import {
+  invitationParams,
+  inviteMemberInput,
+  listQuery,
+  orgParams,
+  roleSchema,
+} from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import {
-  emailSchema,
-  idSchema,
-  listQuery,
-  pageOf,
-  roleSchema,
-  tenantProblems,
-} from '../../../schemas/common.ts'
+import { pageOf, tenantProblems } from '../../../schemas/common.ts'
 
 const invitationSchema = z
   .object({
@@ -34,8 +34,6 @@ const toInvitation = (i: {
   expiresAt: i.expiresAt.toISOString(),
   createdAt: i.createdAt.toISOString(),
 })
-const params = z.object({ orgId: idSchema })
-const invitationParams = z.object({ orgId: idSchema, invitationId: idSchema })
 
 /** Invitations of an organization: /v1/orgs/:orgId/invitations/* (admins and owners). */
 const invitations: FastifyPluginAsyncZod = async (fastify) => {
@@ -55,8 +53,8 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary:
           'Invite someone by email (a role no higher than yours); the invitation is emailed.',
-        params,
-        body: z.object({ email: emailSchema, role: roleSchema }).strict(),
+        params: orgParams,
+        body: inviteMemberInput,
         response: { 201: invitationSchema, ...tenantProblems, 409: problemSchema },
       },
     },
@@ -80,7 +78,7 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'Pending invitations.',
-        params,
+        params: orgParams,
         querystring: listQuery,
         response: {
           200: pageOf(invitationSchema),

@@ -1,9 +1,10 @@
 import { changeMemberRole, listMembers, removeMember } from '@repo/core'
+import { changeRoleInput, listQuery, memberParams, orgParams, roleSchema } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import { idSchema, listQuery, pageOf, roleSchema, tenantProblems } from '../../../schemas/common.ts'
+import { pageOf, tenantProblems } from '../../../schemas/common.ts'
 
 const memberSchema = z
   .object({
@@ -27,8 +28,6 @@ const removingSchema = z
     tasksToUnassign: z.number().int(),
   })
   .meta({ id: 'MemberRemoval' })
-const params = z.object({ orgId: idSchema })
-const memberParams = z.object({ orgId: idSchema, userId: idSchema })
 
 /** Members of an organization: /v1/orgs/:orgId/members/* */
 const members: FastifyPluginAsyncZod = async (fastify) => {
@@ -39,7 +38,7 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'The members of the organization.',
-        params,
+        params: orgParams,
         querystring: listQuery,
         response: {
           200: pageOf(memberSchema),
@@ -69,7 +68,7 @@ const members: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['organizations'],
         summary: "Change a member's role (owners only for the owner role; never the last owner).",
         params: memberParams,
-        body: z.object({ role: roleSchema }).strict(),
+        body: changeRoleInput,
         response: {
           200: z.object({ userId: z.string(), role: roleSchema }),
           ...tenantProblems,

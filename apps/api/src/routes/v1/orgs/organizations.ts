@@ -5,14 +5,16 @@ import {
   listOrganizations,
   renameOrganization,
 } from '@repo/core'
+import {
+  createOrganizationInput,
+  listQuery,
+  orgParams,
+  renameOrganizationInput,
+} from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { z } from 'zod'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import {
   authProblems,
-  idSchema,
-  listQuery,
-  nameSchema,
   organizationSchema,
   pageOf,
   tenantProblems,
@@ -28,7 +30,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'Create an organization; the caller becomes its owner.',
-        body: z.object({ name: nameSchema }).strict(),
+        body: createOrganizationInput,
         response: { 201: organizationSchema, ...authProblems },
       },
     },
@@ -77,7 +79,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'One organization the caller belongs to (also while it is being deleted).',
-        params: z.object({ orgId: idSchema }),
+        params: orgParams,
         response: { 200: organizationSchema, ...tenantProblems },
       },
     },
@@ -95,8 +97,8 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['organizations'],
         summary: 'Rename the organization (admin or owner).',
-        params: z.object({ orgId: idSchema }),
-        body: z.object({ name: nameSchema }).strict(),
+        params: orgParams,
+        body: renameOrganizationInput,
         response: { 200: organizationSchema, ...tenantProblems },
       },
     },
@@ -120,7 +122,7 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Delete the organization and everything in it (owner only).',
         description:
           'Closes it at once (every other route in it answers 409) and empties it in the background; it disappears when done. 202 with its state; asking again answers the same.',
-        params: z.object({ orgId: idSchema }),
+        params: orgParams,
         response: { 202: organizationSchema, ...tenantProblems },
       },
     },

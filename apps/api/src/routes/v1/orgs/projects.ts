@@ -3,33 +3,30 @@ import {
   deleteProject,
   getProject,
   listProjects,
-  PROJECT_SORTS,
-  PROJECT_STATUSES,
   projectView,
   updateProject,
 } from '@repo/core'
+import {
+  createProjectInput,
+  listProjectsQuery,
+  orgParams,
+  projectParams,
+  projectStatus,
+  updateProjectInput,
+} from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import {
-  idSchema,
-  listQuery,
-  pageOf,
-  sortSchema,
-  tenantProblems,
-  textSchema,
-  titleSchema,
-  versionedProblems,
-} from '../../../schemas/common.ts'
+import { pageOf, tenantProblems, versionedProblems } from '../../../schemas/common.ts'
 
 const projectSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     description: z.string(),
-    status: z.enum(PROJECT_STATUSES),
+    status: projectStatus,
     version: z
       .number()
       .int()
@@ -41,21 +38,6 @@ const projectSchema = z
 
 const toProject = projectView
 
-const fields = {
-  name: titleSchema(100),
-  description: textSchema(2000),
-  status: z.enum(PROJECT_STATUSES),
-}
-/** What a project body may set; every field optional (PATCH), the name required to create. */
-const changesSchema = z
-  .object({
-    name: fields.name.optional(),
-    description: fields.description.optional(),
-    status: fields.status.optional(),
-  })
-  .strict()
-const params = z.object({ orgId: idSchema })
-const projectParams = z.object({ orgId: idSchema, projectId: idSchema })
 const read = { organizationRole: 'member', apiKeyScope: 'projects:read' } as const
 const write = { organizationRole: 'member', apiKeyScope: 'projects:write' } as const
 // Loose: other headers (authorization, idempotency-key) pass through untouched.
@@ -70,8 +52,8 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['projects'],
         summary: 'Create a project. Names are unique within the organization (409 otherwise).',
-        params,
-        body: changesSchema.required({ name: true }),
+        params: orgParams,
+        body: createProjectInput,
         response: { 201: projectSchema, ...tenantProblems, 409: problemSchema },
       },
     },
@@ -91,12 +73,8 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['projects'],
         summary: "The organization's projects, filtered and sorted (newest first by default).",
-        params,
-        querystring: listQuery.extend({
-          status: fields.status.optional(),
-          search: titleSchema(100).optional().describe('Part of the name.'),
-          sort: sortSchema(Object.keys(PROJECT_SORTS), '-createdAt'),
-        }),
+        params: orgParams,
+        querystring: listProjectsQuery,
         response: { 200: pageOf(projectSchema), ...tenantProblems },
       },
     },
@@ -136,7 +114,7 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
           'Change a project. If-Match with its ETag is required: 412 if it changed since, 428 without.',
         params: projectParams,
         headers: ifMatch,
-        body: changesSchema,
+        body: updateProjectInput,
         response: { 200: projectSchema, ...versionedProblems, 409: problemSchema },
       },
     },

@@ -1,35 +1,20 @@
+import { createTask, deleteTask, getTask, listTasks, taskView, updateTask } from '@repo/core'
 import {
-  createTask,
-  deleteTask,
-  getTask,
-  listTasks,
-  TASK_PRIORITIES,
-  TASK_SORTS,
-  TASK_STATUSES,
-  taskView,
-  updateTask,
-} from '@repo/core'
+  createTaskInput,
+  listTasksQuery,
+  projectParams,
+  taskParams,
+  taskPriority,
+  taskStatus,
+  updateTaskInput,
+} from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import {
-  idSchema,
-  listQuery,
-  pageOf,
-  sortSchema,
-  tenantProblems,
-  textSchema,
-  titleSchema,
-  versionedProblems,
-} from '../../../schemas/common.ts'
+import { pageOf, tenantProblems, versionedProblems } from '../../../schemas/common.ts'
 import { ifMatch } from './projects.ts'
-
-// Postgres dates start at year 1; zod would let year 0000 through to a database error.
-const dateSchema = z.iso
-  .date({ error: 'must be a date (YYYY-MM-DD)' })
-  .refine((value) => value >= '0001-01-01', 'must be in year 1 or later')
 
 const taskSchema = z
   .object({
@@ -37,8 +22,8 @@ const taskSchema = z
     projectId: z.string(),
     title: z.string(),
     description: z.string(),
-    status: z.enum(TASK_STATUSES),
-    priority: z.enum(TASK_PRIORITIES),
+    status: taskStatus,
+    priority: taskPriority,
     assigneeId: z.string().nullable(),
     dueDate: z.iso.date().nullable(),
     version: z.number().int().describe('Send it back as If-Match: "<version>" to change the task.'),
@@ -49,27 +34,6 @@ const taskSchema = z
 
 const toTask = taskView
 
-const fields = {
-  title: titleSchema(200),
-  description: textSchema(10_000),
-  status: z.enum(TASK_STATUSES),
-  priority: z.enum(TASK_PRIORITIES),
-  assigneeId: idSchema.nullable().describe('A member of the organization; null unassigns.'),
-  dueDate: dateSchema.nullable(),
-}
-/** What a task body may set; every field optional (PATCH), the title required to create. */
-const changesSchema = z
-  .object({
-    title: fields.title.optional(),
-    description: fields.description.optional(),
-    status: fields.status.optional(),
-    priority: fields.priority.optional(),
-    assigneeId: fields.assigneeId.optional(),
-    dueDate: fields.dueDate.optional(),
-  })
-  .strict()
-const projectParams = z.object({ orgId: idSchema, projectId: idSchema })
-const taskParams = projectParams.extend({ taskId: idSchema })
 const read = { organizationRole: 'member', apiKeyScope: 'projects:read' } as const
 const write = { organizationRole: 'member', apiKeyScope: 'projects:write' } as const
 const base = '/:orgId/projects/:projectId/tasks'
@@ -84,7 +48,7 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['tasks'],
         summary: 'Add a task to a project. The assignee must be a member (422 otherwise).',
         params: projectParams,
-        body: changesSchema.required({ title: true }),
+        body: createTaskInput,
         response: { 201: taskSchema, ...tenantProblems, 422: problemSchema },
       },
     },
@@ -114,16 +78,7 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['tasks'],
         summary: "A project's tasks, filtered and sorted (newest first by default).",
         params: projectParams,
-        querystring: listQuery.extend({
-          status: fields.status.optional(),
-          priority: fields.priority.optional(),
-          assigneeId: z
-            .union([idSchema, z.literal('none')])
-            .optional()
-            .describe('A member, or none for unassigned tasks.'),
-          dueBefore: dateSchema.optional().describe('Due on or before this day.'),
-          sort: sortSchema(Object.keys(TASK_SORTS), '-createdAt'),
-        }),
+        querystring: listTasksQuery,
         response: { 200: pageOf(taskSchema), ...tenantProblems },
       },
     },
@@ -166,7 +121,7 @@ const tasks: FastifyPluginAsyncZod = async (fastify) => {
           'Change a task. If-Match with its ETag is required: 412 if it changed since, 428 without.',
         params: taskParams,
         headers: ifMatch,
-        body: changesSchema,
+        body: updateTaskInput,
         response: { 200: taskSchema, ...versionedProblems, 422: problemSchema },
       },
     },

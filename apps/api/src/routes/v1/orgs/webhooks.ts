@@ -10,30 +10,32 @@ import {
   updateWebhookEndpoint,
 } from '@repo/core'
 import type { WebhookDelivery, WebhookDeliveryAttempt } from '@repo/db'
-import { WEBHOOK_EVENT_TYPES } from '@repo/jobs'
+import {
+  createWebhookEndpointInput,
+  listQuery,
+  listWebhookDeliveriesQuery,
+  orgParams,
+  updateWebhookEndpointInput,
+  type WebhookEventType,
+  webhookDeliveryParams,
+  webhookDeliveryStatus,
+  webhookEndpointParams,
+  webhookEventType,
+} from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import {
-  idSchema,
-  listQuery,
-  pageOf,
-  tenantProblems,
-  textSchema,
-  versionedProblems,
-} from '../../../schemas/common.ts'
+import { pageOf, tenantProblems, versionedProblems } from '../../../schemas/common.ts'
 import { ifMatch } from './projects.ts'
-
-const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const
 
 const endpointSchema = z
   .object({
     id: z.string(),
     url: z.string(),
     description: z.string(),
-    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+    events: z.array(webhookEventType),
     enabled: z.boolean(),
     disabledAt: z.iso.datetime().nullable(),
     disabledReason: z.string().nullable(),
@@ -61,7 +63,7 @@ const toEndpoint = (e: EndpointRow) => ({
   id: e.id,
   url: e.url,
   description: e.description,
-  events: e.events as (typeof WEBHOOK_EVENT_TYPES)[number][],
+  events: e.events as WebhookEventType[],
   enabled: e.disabledAt === null,
   disabledAt: e.disabledAt?.toISOString() ?? null,
   disabledReason: e.disabledReason,
@@ -99,8 +101,8 @@ const deliverySchema = z
   .object({
     id: z.string(),
     eventId: z.string().describe('The webhook-id header: the same on every retry.'),
-    eventType: z.enum(WEBHOOK_EVENT_TYPES),
-    status: z.enum(DELIVERY_STATUSES),
+    eventType: webhookEventType,
+    status: webhookDeliveryStatus,
     attemptCount: z.number().int(),
     payload: z.record(z.string(), z.unknown()),
     createdAt: z.iso.datetime(),
@@ -111,7 +113,7 @@ const deliverySchema = z
 const toDelivery = (d: WebhookDelivery) => ({
   id: d.id,
   eventId: d.eventId,
-  eventType: d.eventType as (typeof WEBHOOK_EVENT_TYPES)[number],
+  eventType: d.eventType as WebhookEventType,
   status: d.status,
   attemptCount: d.attemptCount,
   payload: d.payload as Record<string, unknown>,
@@ -129,10 +131,6 @@ const toAttempt = (a: WebhookDeliveryAttempt) => ({
   error: a.error,
 })
 
-const events = z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length)
-const url = z.string().trim().min(1).max(2000).describe('https://, and a public address.')
-const params = z.object({ orgId: idSchema })
-const endpointParams = z.object({ orgId: idSchema, endpointId: idSchema })
 const admin = { organizationRole: 'admin' } as const
 
 /**
@@ -148,8 +146,8 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['webhooks'],
         summary:
           'Register an endpoint for events (needs a verified email and a recent sign-in). The signing secret is shown once, in this answer.',
-        params,
-        body: z.object({ url, description: textSchema(500).optional(), events }).strict(),
+        params: orgParams,
+        body: createWebhookEndpointInput,
         response: { 201: withSecret, ...tenantProblems, 422: problemSchema },
       },
     },
@@ -175,7 +173,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['webhooks'],
         summary: "The organization's webhook endpoints, newest first (never their secrets).",
-        params,
+        params: orgParams,
         querystring: listQuery,
         response: { 200: pageOf(endpointSchema), ...tenantProblems },
       },
@@ -194,7 +192,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['webhooks'],
         summary: 'One endpoint, with its version as the ETag.',
-        params: endpointParams,
+        params: webhookEndpointParams,
         response: { 200: endpointSchema, ...tenantProblems },
       },
     },
@@ -218,16 +216,9 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['webhooks'],
         summary:
           'Change an endpoint; `enabled: true` turns a disabled one back on (and clears its failures). If-Match is required; a new URL needs a verified email and a recent sign-in.',
-        params: endpointParams,
+        params: webhookEndpointParams,
         headers: ifMatch,
-        body: z
-          .object({
-            url: url.optional(),
-            description: textSchema(500).optional(),
-            events: events.optional(),
-            enabled: z.boolean().optional(),
-          })
-          .strict(),
+        body: updateWebhookEndpointInput,
         response: { 200: endpointSchema, ...versionedProblems, 422: problemSchema },
       },
     },
@@ -256,7 +247,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['webhooks'],
         summary: 'Delete an endpoint and its delivery log. If-Match is optional here.',
-        params: endpointParams,
+        params: webhookEndpointParams,
         headers: ifMatch,
         response: { 204: z.null(), ...versionedProblems },
       },
@@ -284,7 +275,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['webhooks'],
         summary:
           'Replace the signing secret (needs a recent sign-in). The new one is shown once; the previous one keeps signing beside it for the grace period.',
-        params: endpointParams,
+        params: webhookEndpointParams,
         response: { 200: withSecret, ...tenantProblems },
       },
     },
@@ -308,8 +299,8 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['webhooks'],
         summary: "The endpoint's deliveries, newest first, optionally of one status.",
-        params: endpointParams,
-        querystring: listQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() }),
+        params: webhookEndpointParams,
+        querystring: listWebhookDeliveriesQuery,
         response: { 200: pageOf(deliverySchema), ...tenantProblems },
       },
     },
@@ -330,7 +321,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['webhooks'],
         summary: 'One delivery with every attempt: when, how long, the answer or the error.',
-        params: endpointParams.extend({ deliveryId: idSchema }),
+        params: webhookDeliveryParams,
         response: {
           200: deliverySchema.extend({ attempts: z.array(attemptSchema) }),
           ...tenantProblems,
@@ -352,7 +343,7 @@ const webhooks: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['webhooks'],
         summary:
           'Send a finished delivery again, with a fresh set of retries (202). 409 while it is pending or the endpoint is disabled.',
-        params: endpointParams.extend({ deliveryId: idSchema }),
+        params: webhookDeliveryParams,
         response: { 202: deliverySchema, ...tenantProblems, 409: problemSchema },
       },
     },
