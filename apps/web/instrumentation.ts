@@ -1,11 +1,14 @@
 import * as Sentry from '@sentry/nextjs'
 
 // Runs once when the Next.js server starts: validate the env (exit with the list of what
-// is wrong), then server-side Sentry, inactive without a DSN.
+// is wrong), settle whose address a request carries, then server-side Sentry, inactive
+// without a DSN.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return
   const { loadWebEnv } = await import('./lib/env.ts')
   const env = loadWebEnv()
+  const { trustProxyHops } = await import('./lib/server/trust-proxy.ts')
+  trustProxyHops(env.WEB_TRUST_PROXY_HOPS)
   if (!env.SENTRY_DSN) return
   Sentry.init({
     dsn: env.SENTRY_DSN,

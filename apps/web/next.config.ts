@@ -1,5 +1,6 @@
 import { withSentryConfig } from '@sentry/nextjs/config'
 import type { NextConfig } from 'next'
+import { staticSecurityHeaders } from './lib/security-headers.ts'
 
 const nextConfig: NextConfig = {
   reactStrictMode: true,
@@ -7,10 +8,17 @@ const nextConfig: NextConfig = {
   // Self-contained server bundle for the container image.
   output: 'standalone',
   // Workspace packages ship TypeScript source; Next compiles them.
-  transpilePackages: ['@repo/config'],
+  transpilePackages: ['@repo/config', '@repo/api-client', '@repo/schemas'],
   typescript: {
     // Type errors fail `pnpm typecheck` (tsc) in the same gate; no second checker here.
     ignoreBuildErrors: true,
+  },
+  async headers() {
+    const headers = Object.entries(staticSecurityHeaders()).map(([key, value]) => ({
+      key,
+      value,
+    }))
+    return [{ source: '/:path*', headers }]
   },
 }
 

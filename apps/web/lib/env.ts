@@ -1,11 +1,18 @@
-import { loadEnvOrExit, runtimeEnv, sentryEnv, webServerEnv } from '@repo/config'
+import { appUrlEnv, loadEnvOrExit, runtimeEnv, sentryEnv, webServerEnv } from '@repo/config'
 import type { z } from 'zod'
 
 /** What the web server reads from the environment; validated once when it starts. */
-export const webEnvSchema = runtimeEnv.extend(webServerEnv.shape).extend(sentryEnv.shape)
+export const webEnvSchema = runtimeEnv
+  .extend(webServerEnv.shape)
+  .extend(appUrlEnv.shape)
+  .extend(sentryEnv.shape)
 
 export type WebEnv = z.infer<typeof webEnvSchema>
 
+let loaded: WebEnv | undefined
+
+/** The validated environment; the first call validates it and exits on what is wrong. */
 export function loadWebEnv(): WebEnv {
-  return loadEnvOrExit(webEnvSchema)
+  loaded ??= loadEnvOrExit(webEnvSchema)
+  return loaded
 }

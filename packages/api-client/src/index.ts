@@ -18,6 +18,8 @@ export interface ApiClientOptions {
    * the server; from anyone else the header is ignored.
    */
   clientAddress?: string
+  /** The end user's browser, sent as User-Agent: the API shows it in the session list. */
+  userAgent?: string
   fetch?: typeof fetch
 }
 
@@ -36,6 +38,7 @@ export function createApiClient(options: ApiClientOptions) {
       if (options.token) request.headers.set('authorization', `Bearer ${options.token}`)
       if (options.requestId) request.headers.set('x-request-id', options.requestId)
       if (options.clientAddress) request.headers.set('x-forwarded-for', options.clientAddress)
+      if (options.userAgent) request.headers.set('user-agent', options.userAgent)
       return request
     },
   }

@@ -150,7 +150,15 @@ export const apiServerEnv = z.object({
 
 export const webServerEnv = z.object({
   WEB_PORT: port(3000),
+  /** Where the web server reaches the API (server to server; browsers never call it). */
   API_URL: z.url().default('http://127.0.0.1:4000'),
+  /**
+   * How many reverse proxies stand in front of the web server, each appending the address
+   * it saw to X-Forwarded-For. The end user's address is the one that many entries from
+   * the right, counting the connection's own peer; 0 (no proxy) ignores the header, so a
+   * client cannot choose the address the API rate-limits and records.
+   */
+  WEB_TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 })
 
 export const loggingEnv = z.object({

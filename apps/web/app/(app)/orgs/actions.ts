@@ -1,0 +1,12 @@
+'use server'
+
+import { createOrganizationInput } from '@repo/schemas'
+import { redirect } from 'next/navigation'
+import { defineAction } from '@/lib/server/action.ts'
+import { callApi } from '@/lib/server/api.ts'
+
+export const createOrganization = defineAction(createOrganizationInput, async (input) => {
+  const result = await callApi((api) => api.POST('/v1/orgs', { body: input }))
+  if (!result.ok) return result
+  redirect(`/orgs/${result.data.id}/projects`)
+})

@@ -1,0 +1,193 @@
+'use client'
+
+import { type ReactNode, useId } from 'react'
+import type { FieldValues, Path, UseFormReturn } from 'react-hook-form'
+import { Alert } from '@/components/ui/alert.tsx'
+import { Button } from '@/components/ui/button.tsx'
+import { Input, Label, NativeSelect, Textarea } from '@/components/ui/input.tsx'
+import type { UiProblem } from '@/lib/problem.ts'
+import { cn } from '@/lib/utils.ts'
+
+/** "is required" reads as "Email is required"; a whole sentence stays as it is. */
+export function fieldMessage(label: string, message: string): string {
+  return /^[a-z]/.test(message) ? `${label} ${message}` : message
+}
+
+interface FieldProps<Values extends FieldValues> {
+  form: UseFormReturn<Values, unknown, FieldValues>
+  name: Path<Values>
+  label: string
+  description?: ReactNode
+  className?: string
+}
+
+function useFieldIds<Values extends FieldValues>({ form, name, label }: FieldProps<Values>) {
+  const id = useId()
+  const error = form.formState.errors[name]?.message
+  const message = typeof error === 'string' ? fieldMessage(label, error) : undefined
+  return { id, message, errorId: `${id}-error`, descriptionId: `${id}-description` }
+}
+
+function FieldFrame({
+  id,
+  label,
+  description,
+  descriptionId,
+  message,
+  errorId,
+  className,
+  children,
+}: {
+  id: string
+  label: string
+  description?: ReactNode
+  descriptionId: string
+  message: string | undefined
+  errorId: string
+  className?: string | undefined
+  children: ReactNode
+}) {
+  return (
+    <div className={cn('grid gap-2', className)}>
+      <Label htmlFor={id}>{label}</Label>
+      {children}
+      {description ? (
+        <p id={descriptionId} className="text-sm text-muted-foreground">
+          {description}
+        </p>
+      ) : null}
+      {message ? (
+        <p id={errorId} className="text-sm text-destructive">
+          {message}
+        </p>
+      ) : null}
+    </div>
+  )
+}
+
+function describedBy(
+  description: unknown,
+  descriptionId: string,
+  message: unknown,
+  errorId: string,
+) {
+  return (
+    [description ? descriptionId : '', message ? errorId : ''].filter(Boolean).join(' ') ||
+    undefined
+  )
+}
+
+export function TextField<Values extends FieldValues>(
+  props: FieldProps<Values> & {
+    type?: 'text' | 'email' | 'password' | 'search' | 'url' | 'date'
+    autoComplete?: string
+    inputMode?: 'numeric' | 'text'
+    placeholder?: string
+  },
+) {
+  const { id, message, errorId, descriptionId } = useFieldIds(props)
+  const { form, name, type = 'text', autoComplete, inputMode, placeholder } = props
+  return (
+    <FieldFrame
+      {...props}
+      id={id}
+      message={message}
+      errorId={errorId}
+      descriptionId={descriptionId}
+    >
+      <Input
+        id={id}
+        type={type}
+        autoComplete={autoComplete}
+        inputMode={inputMode}
+        placeholder={placeholder}
+        aria-invalid={message ? true : undefined}
+        aria-describedby={describedBy(props.description, descriptionId, message, errorId)}
+        {...form.register(name)}
+      />
+    </FieldFrame>
+  )
+}
+
+export function TextAreaField<Values extends FieldValues>(props: FieldProps<Values>) {
+  const { id, message, errorId, descriptionId } = useFieldIds(props)
+  return (
+    <FieldFrame
+      {...props}
+      id={id}
+      message={message}
+      errorId={errorId}
+      descriptionId={descriptionId}
+    >
+      <Textarea
+        id={id}
+        aria-invalid={message ? true : undefined}
+        aria-describedby={describedBy(props.description, descriptionId, message, errorId)}
+        {...props.form.register(props.name)}
+      />
+    </FieldFrame>
+  )
+}
+
+export function SelectField<Values extends FieldValues>(
+  props: FieldProps<Values> & { options: readonly { value: string; label: string }[] },
+) {
+  const { id, message, errorId, descriptionId } = useFieldIds(props)
+  return (
+    <FieldFrame
+      {...props}
+      id={id}
+      message={message}
+      errorId={errorId}
+      descriptionId={descriptionId}
+    >
+      <NativeSelect
+        id={id}
+        aria-invalid={message ? true : undefined}
+        aria-describedby={describedBy(props.description, descriptionId, message, errorId)}
+        {...props.form.register(props.name)}
+      >
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </NativeSelect>
+    </FieldFrame>
+  )
+}
+
+/** The form's own message (not tied to a field), announced as it appears. */
+export function FormProblem({ problem }: { problem: UiProblem | null }) {
+  if (!problem) return null
+  return (
+    <Alert variant="destructive" role="alert">
+      {problem.message}
+    </Alert>
+  )
+}
+
+/** Keeps its name while the action runs (tests and screen readers find it by name). */
+export function SubmitButton({
+  pending,
+  children,
+  className,
+  variant,
+}: {
+  pending: boolean
+  children: ReactNode
+  className?: string
+  variant?: 'default' | 'destructive'
+}) {
+  return (
+    <Button
+      type="submit"
+      disabled={pending}
+      aria-busy={pending}
+      className={className}
+      variant={variant}
+    >
+      {children}
+    </Button>
+  )
+}

@@ -1,0 +1,35 @@
+'use client'
+
+import { LogOut, UserRound } from 'lucide-react'
+import { signOut } from '@/app/(auth)/actions.ts'
+import {
+  Menu,
+  MenuContent,
+  MenuItem,
+  MenuLinkItem,
+  MenuSeparator,
+  MenuTrigger,
+} from '@/components/ui/menu.tsx'
+
+export function UserMenu({ name, email }: { name: string; email: string }) {
+  return (
+    <Menu>
+      <MenuTrigger
+        aria-label={`Account menu for ${name}`}
+        className="inline-flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-accent"
+      >
+        <UserRound aria-hidden="true" className="size-4" />
+        <span className="hidden max-w-40 truncate sm:inline">{name}</span>
+      </MenuTrigger>
+      <MenuContent>
+        <p className="px-2 py-1.5 text-xs text-muted-foreground">{email}</p>
+        <MenuLinkItem href="/account">Account</MenuLinkItem>
+        <MenuLinkItem href="/account/security">Security</MenuLinkItem>
+        <MenuSeparator />
+        <MenuItem onClick={() => void signOut({})}>
+          <LogOut aria-hidden="true" /> Sign out
+        </MenuItem>
+      </MenuContent>
+    </Menu>
+  )
+}

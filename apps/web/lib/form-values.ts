@@ -1,0 +1,14 @@
+import { z } from 'zod'
+
+/**
+ * An optional field a form shows as an empty input or "None" choice: the form sends "",
+ * the API means null. Wraps the API's own field schema, so the rule stays the API's.
+ */
+export function blankAsNull<Schema extends z.ZodType>(schema: Schema) {
+  return z.preprocess((value) => (value === '' ? null : value), schema)
+}
+
+/** An optional text field left empty means "leave it", not an empty value. */
+export function blankAsUndefined<Schema extends z.ZodType>(schema: Schema) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema)
+}

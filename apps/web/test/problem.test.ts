@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { toUiProblem } from '../lib/problem.ts'
+
+describe('toUiProblem', () => {
+  it('puts the API field errors under the form field names', () => {
+    const problem = toUiProblem(
+      400,
+      {
+        type: 'urn:groundwork:problem:validation',
+        detail: 'The body is not valid.',
+        errors: [
+          { field: 'body.email', message: 'must be an email address' },
+          { field: 'body.email', message: 'a second message is not shown' },
+          { field: 'body.name', message: 'is required' },
+        ],
+      },
+      null,
+    )
+    expect(problem).toMatchObject({
+      status: 400,
+      code: 'validation',
+      fieldErrors: { email: 'must be an email address', name: 'is required' },
+    })
+  })
+
+  it('says how long to wait after a 429', () => {
+    const problem = toUiProblem(429, { detail: 'Too many sign-in attempts.' }, '42')
+    expect(problem.retryAfterSeconds).toBe(42)
+    expect(problem.message).toBe('Too many sign-in attempts. Try again in 42 seconds.')
+    expect(toUiProblem(429, {}, '600').message).toContain('10 minutes')
+  })
+
+  it('never shows a 5xx detail, and survives a body that is not a problem', () => {
+    const problem = toUiProblem(500, { detail: 'relation "users" does not exist' }, null)
+    expect(problem.message).not.toContain('relation')
+    expect(toUiProblem(502, 'Bad Gateway', undefined).code).toBe('502')
+  })
+})
