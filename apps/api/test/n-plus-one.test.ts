@@ -50,6 +50,13 @@ async function grow(n: number, orgId: string, userId: string, projectId: string)
      INSERT INTO memberships (id, organization_id, user_id, role, updated_at) SELECT gen_random_uuid(), $1, id, 'member', now() FROM u`,
     [orgId, n],
   )
+  // Audit entries by as many different members, so their names are looked up too.
+  await sql(
+    `INSERT INTO audit_logs (id, organization_id, actor_user_id, action)
+     SELECT gen_random_uuid(), $1, user_id, 'member.planted' FROM memberships
+     WHERE organization_id = $1 ORDER BY created_at DESC LIMIT $2`,
+    [orgId, n],
+  )
   await sql(
     `INSERT INTO invitations (id, organization_id, email, role, token_hash, invited_by_id, expires_at)
      SELECT gen_random_uuid(), $1, 'inv-' || gen_random_uuid() || '@example.com', 'member', md5(random()::text) || md5(random()::text), $2, now() + interval '1 day'
@@ -112,6 +119,7 @@ describe('list requests', () => {
       `/v1/orgs/${orgId}/members?limit=100`,
       `/v1/orgs/${orgId}/invitations?limit=100`,
       `/v1/orgs/${orgId}/api-keys?limit=100`,
+      `/v1/orgs/${orgId}/audit-log?limit=100`,
       '/v1/auth/sessions?limit=100',
     ]
     await grow(2, orgId, userId, projectId)

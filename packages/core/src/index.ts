@@ -44,6 +44,7 @@ export {
   resendInvitation,
   revokeInvitation,
 } from './invitations.ts'
+export { type ListAuditLogInput, listAuditLog } from './list-audit-log.ts'
 export { listOrganizations } from './list-organizations.ts'
 export { type ListProjectsInput, listProjects } from './list-projects.ts'
 export { listSessions } from './list-sessions.ts'

@@ -12,7 +12,7 @@ export interface ListProjectsInput extends PageRequest {
 }
 
 /** Prisma passes `contains` to ILIKE as is: escape its wildcards so `%` and `_` match themselves. */
-const likeLiteral = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`)
+export const likeLiteral = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /** A page of the organization's projects, filtered and sorted; one query whatever the size. */
 export async function listProjects(deps: CoreDeps, actor: TenantContext, input: ListProjectsInput) {

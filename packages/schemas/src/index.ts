@@ -78,6 +78,8 @@ export {
   type InviteMemberInput,
   invitationParams,
   inviteMemberInput,
+  type ListAuditLogQuery,
+  listAuditLogQuery,
   MEMBERSHIP_ROLES,
   memberParams,
   orgParams,

@@ -7,7 +7,7 @@ import {
   createWebhookEndpointInput,
   updateWebhookEndpointInput,
 } from './integrations.ts'
-import { changeRoleInput, inviteMemberInput } from './organizations.ts'
+import { changeRoleInput, inviteMemberInput, listAuditLogQuery } from './organizations.ts'
 import { createProjectInput, listProjectsQuery, updateProjectInput } from './projects.ts'
 import { createTaskInput, listTasksQuery, updateTaskInput } from './tasks.ts'
 
@@ -128,5 +128,33 @@ describe('list queries', () => {
     expect(listTasksQuery.parse({ assigneeId: 'none' }).assigneeId).toBe('none')
     expect(listTasksQuery.parse({ assigneeId: uuid }).assigneeId).toBe(uuid)
     expect(listTasksQuery.safeParse({ assigneeId: 'nobody' }).success).toBe(false)
+  })
+})
+
+describe('the audit log query', () => {
+  it('takes an action or a prefix ending in a dot, and nothing a LIKE pattern could use', () => {
+    for (const action of ['member.role_changed', 'member.', 'api_key.created', 'api_key.']) {
+      expect(listAuditLogQuery.safeParse({ action }).success, action).toBe(true)
+    }
+    for (const action of ['%', 'member.%', 'member..', '.member', 'Member.', "' OR 1=1 --"]) {
+      expect(listAuditLogQuery.safeParse({ action }).success, action).toBe(false)
+    }
+  })
+
+  it('takes instants with Z or an offset, in years 1 to 9999, since no later than until', () => {
+    expect(
+      listAuditLogQuery.safeParse({
+        since: '2030-01-01T00:00:00+02:00',
+        until: '2030-01-01T00:00:00Z',
+      }).success,
+    ).toBe(true)
+    for (const since of ['2030-01-01', '2030-01-01T00:00:00', '0000-12-31T23:00:00Z']) {
+      expect(listAuditLogQuery.safeParse({ since }).success, since).toBe(false)
+    }
+    const reversed = listAuditLogQuery.safeParse({
+      since: '2030-01-02T00:00:00Z',
+      until: '2030-01-01T00:00:00Z',
+    })
+    expect(reversed.error?.issues.map((issue) => issue.path)).toEqual([['until']])
   })
 })

@@ -514,6 +514,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's audit log, newest first: who changed members, invitations, keys, webhooks and the organization itself. */
+        get: operations["getOrgsByOrgIdAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{orgId}/invitations": {
         parameters: {
             query?: never;
@@ -911,6 +928,27 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        AuditLogEntryInput: {
+            id: string;
+            /** @example member.role_changed */
+            action: string;
+            /** @description Who did it; null for the system. Name and email only while they are a member of the organization. */
+            actor: {
+                id: string;
+                name: string | null;
+                email: string | null;
+            } | null;
+            /** @example user */
+            targetType: string | null;
+            targetId: string | null;
+            /** @description Shown to owners, and to an admin for their own actions; null otherwise. */
+            ipAddress: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
         InvitationInput: {
             id: string;
             email: string;
@@ -1122,6 +1160,27 @@ export interface components {
             scopes: string[];
             lastUsedAt: string | null;
             expiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditLogEntry: {
+            id: string;
+            /** @example member.role_changed */
+            action: string;
+            /** @description Who did it; null for the system. Name and email only while they are a member of the organization. */
+            actor: {
+                id: string;
+                name: string | null;
+                email: string | null;
+            } | null;
+            /** @example user */
+            targetType: string | null;
+            targetId: string | null;
+            /** @description Shown to owners, and to an admin for their own actions; null otherwise. */
+            ipAddress: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             createdAt: string;
         };
@@ -3016,6 +3075,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOrgsByOrgIdAuditLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description An exact action (`member.role_changed`), or every action under a prefix ending in `.` (`member.`, `invitation.`, `api_key.`). */
+                action?: string;
+                /** @description Only what this user did. */
+                actorUserId?: string;
+                /** @description `user`, `invitation`, `api_key`, `project`, `organization`, `webhook_endpoint`... */
+                targetType?: string;
+                /** @description Entries at or after this instant (ISO 8601, with Z or an offset). */
+                since?: string;
+                /** @description Entries before this instant (exclusive: consecutive windows never overlap). */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AuditLogEntry"][];
+                        nextCursor: string | null;
+                    };
+                };
             };
             /** @description Default Response */
             400: {
