@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
-import { DEMO_ACCOUNT } from '@repo/db/demo-account'
+import { DEMO_ACCOUNT, DEMO_ACCOUNTS } from '@repo/db/demo-account'
 import { STACK_FRAME } from '@repo/testing'
 import { isPortInUse } from '@repo/testing/servers'
 import pg from 'pg'
@@ -188,7 +188,9 @@ describe('pnpm dev', { shuffle: false }, () => {
     const dev = startDev()
     await waitReady()
     expect(dev.output()).toContain('applied migrations:')
-    expect(await query('SELECT email FROM users')).toEqual([{ email: DEMO_ACCOUNT.email }])
+    expect(await query('SELECT email FROM users ORDER BY email')).toEqual(
+      DEMO_ACCOUNTS.map(({ email }) => ({ email })).sort((a, b) => a.email.localeCompare(b.email)),
+    )
 
     // One block once the stack answers: the URLs, a demo account that works, how to stop.
     await expect.poll(dev.output, { timeout: 30_000 }).toContain('Groundwork is ready')
@@ -198,18 +200,30 @@ describe('pnpm dev', { shuffle: false }, () => {
     expect(banner).toContain(
       `mail           smtp://127.0.0.1:${ports.smtp} (every message is printed here)`,
     )
-    expect(banner).toContain(`demo account   ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`)
+    expect(banner).toContain(`demo accounts  ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`)
+    for (const account of DEMO_ACCOUNTS)
+      expect(banner).toContain(`${account.email} / ${account.password} (${account.role})`)
     expect(banner).toContain('Ctrl-C stops everything.')
     expect(banner).not.toContain('web ')
-    const signIn = await signInAsDemo(ports.api)
-    expect(signIn.status).toBe(200)
-    const { token } = (await signIn.json()) as { token: string }
-    const orgs = await fetchPolitely(`http://127.0.0.1:${ports.api}/v1/orgs`, {
-      headers: { authorization: `Bearer ${token}` },
-    })
-    expect(
-      ((await orgs.json()) as { data: { name: string }[] }).data.map((org) => org.name),
-    ).toEqual(['Acme (demo)'])
+    // Each demo account signs in, into the demo organization with its role, and the role
+    // shows: the audit log is for owners and admins.
+    for (const account of DEMO_ACCOUNTS) {
+      const signIn = await signInAsDemo(ports.api, account)
+      expect(signIn.status, account.email).toBe(200)
+      const { token } = (await signIn.json()) as { token: string }
+      const headers = { authorization: `Bearer ${token}` }
+      const orgs = await fetchPolitely(`http://127.0.0.1:${ports.api}/v1/orgs`, { headers })
+      const [org, ...others] = (
+        (await orgs.json()) as { data: { id: string; name: string; role: string }[] }
+      ).data
+      expect(others, account.email).toEqual([])
+      expect(org, account.email).toMatchObject({ name: 'Acme (demo)', role: account.role })
+      const log = await fetchPolitely(
+        `http://127.0.0.1:${ports.api}/v1/orgs/${org?.id}/audit-log`,
+        { headers },
+      )
+      expect(log.status, account.email).toBe(account.role === 'member' ? 403 : 200)
+    }
     await query(
       `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), 'kept across restarts', now())`,
     )
@@ -244,7 +258,15 @@ describe('pnpm dev', { shuffle: false }, () => {
     const dev = startDev()
     await waitReady()
     expect(dev.output()).toContain('no pending migrations')
-    expect(await query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 2 }])
+    // The demo accounts and the one signed up in the first run; nothing seeded twice.
+    expect(await query('SELECT count(*)::int AS n FROM users')).toEqual([
+      { n: DEMO_ACCOUNTS.length + 1 },
+    ])
+    expect(
+      await query(
+        `SELECT count(*)::int AS n FROM memberships JOIN organizations o ON o.id = organization_id WHERE o.name = 'Acme (demo)'`,
+      ),
+    ).toEqual([{ n: DEMO_ACCOUNTS.length }])
     expect(
       await query(`SELECT name FROM organizations WHERE name = 'kept across restarts'`),
     ).toHaveLength(1)

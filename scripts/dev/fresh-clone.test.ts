@@ -175,7 +175,7 @@ describe('the Quickstart on a fresh clone', { shuffle: false }, () => {
     const banner = readyBlock(dev.output())
     expect(banner).toContain(`web            http://127.0.0.1:${ports.web}\n`)
     expect(banner).toContain(`API reference  http://127.0.0.1:${ports.api}/docs`)
-    expect(banner).toContain(`demo account   ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`)
+    expect(banner).toContain(`demo accounts  ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`)
     expect((await signInAsDemo(ports.api)).status).toBe(200)
   }, 180_000)
 

@@ -1,6 +1,6 @@
 // The block `pnpm dev` prints once the stack answers: where everything is, a demo account
 // that signs in at once, and how to stop.
-import { DEMO_ACCOUNT } from '@repo/db/demo-account'
+import { DEMO_ACCOUNTS } from '@repo/db/demo-account'
 import type { DevEnv } from './env.ts'
 
 const POLL_MS = 500
@@ -68,7 +68,12 @@ export function readyBanner(env: DevEnv, mailSink: string | undefined, seconds: 
       ? `${mailSink} (every message is printed here)`
       : `sent to ${env.SMTP_URL} (not the development sink)`,
   ])
-  rows.push(['demo account', `${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password}`])
+  // One of each role, so what each may do can be tried at once.
+  for (const [i, account] of DEMO_ACCOUNTS.entries())
+    rows.push([
+      i === 0 ? 'demo accounts' : '',
+      `${account.email} / ${account.password} (${account.role})`,
+    ])
   const width = Math.max(...rows.map(([label]) => label.length))
   // One block, set apart from the apps' logs, printed with a single write.
   return [

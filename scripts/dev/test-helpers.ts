@@ -126,11 +126,14 @@ export async function fetchPolitely(url: string, init: RequestInit = {}): Promis
   }
 }
 
-/** Signs in with the demo account that the seed creates and the ready block names. */
-export function signInAsDemo(apiPort: number): Promise<Response> {
+/** Signs in with a demo account that the seed creates and the ready block names. */
+export function signInAsDemo(
+  apiPort: number,
+  account: { email: string; password: string } = DEMO_ACCOUNT,
+): Promise<Response> {
   return fetchPolitely(`http://127.0.0.1:${apiPort}/v1/auth/sign-in`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password }),
+    body: JSON.stringify({ email: account.email, password: account.password }),
   })
 }

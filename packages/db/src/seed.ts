@@ -1,70 +1,117 @@
 import { databaseEnv, migrationEnv, parseEnv } from '@repo/config'
 import { isLocalUrl, loadDevEnvOrExit } from '@repo/config/dev'
 import { createDatabaseClient } from './client.ts'
-import { DEMO_ACCOUNT, DEMO_ORGANIZATION } from './demo-account.ts'
-import type { TaskPriority, TaskStatus } from './generated/prisma/enums.ts'
+import { DEMO_ACCOUNT, DEMO_ACCOUNTS, DEMO_ORGANIZATION } from './demo-account.ts'
+import { DEMO_PROJECTS } from './demo-projects.ts'
+import type { MembershipRole } from './generated/prisma/enums.ts'
 
-export { DEMO_ACCOUNT } from './demo-account.ts'
+export { DEMO_ACCOUNT, DEMO_ACCOUNTS } from './demo-account.ts'
 
-const DEMO_PROJECT = 'Website relaunch'
+type Db = ReturnType<typeof createDatabaseClient>
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0]
 
 /**
- * Development data: a verified demo account that owns an organization with one project and
- * a few tasks, so sign-in works at once. Idempotent: running it again creates nothing new
- * and leaves what a developer changed alone, so `pnpm dev` seeds on every start. Never run
- * it against production.
+ * The seed made these changes, not a person: its audit entries have no actor and no
+ * address, and say `seeded`. It records only what it did, in the transaction that did it,
+ * so the demo's audit log is true.
  */
-export async function seed(db: ReturnType<typeof createDatabaseClient>): Promise<void> {
-  // The demo account's password is in the README: it must never exist in production.
+function bySeed(
+  tx: Tx,
+  organizationId: string,
+  entry: { action: string; targetType: string; targetId: string; metadata?: object },
+) {
+  return tx.auditLog.create({
+    data: { organizationId, ...entry, metadata: { seeded: true, ...entry.metadata } },
+  })
+}
+
+async function addMember(tx: Tx, organizationId: string, userId: string, role: MembershipRole) {
+  await tx.membership.create({ data: { organizationId, userId, role } })
+  await bySeed(tx, organizationId, {
+    action: 'member.added',
+    targetType: 'user',
+    targetId: userId,
+    metadata: { role },
+  })
+}
+
+/**
+ * Development data: verified demo accounts of each role (owner, admin, member) in an
+ * organization with a few projects and their tasks, so a newcomer who signs in sees a
+ * working product at once. Idempotent: each account, membership and project is created
+ * only when it is missing (a project with its tasks), and nothing that exists is changed,
+ * so `pnpm dev` seeds on every start and what a developer changed stays. Never run it
+ * against production.
+ */
+export async function seed(db: Db): Promise<void> {
+  // The demo accounts' password is in the README: they must never exist in production.
   if (process.env.NODE_ENV === 'production')
     throw new Error('Refusing to seed demo data with NODE_ENV=production.')
-  const user = await db.user.upsert({
-    where: { email: DEMO_ACCOUNT.email },
-    create: {
-      email: DEMO_ACCOUNT.email,
-      name: 'Demo User',
-      passwordHash: DEMO_ACCOUNT.passwordHash,
-      emailVerifiedAt: new Date(),
-    },
-    update: {},
-  })
-  // Databases seeded before the demo account could sign in get its password once.
-  if (!user.passwordHash)
-    await db.user.update({
-      where: { id: user.id },
-      data: { passwordHash: DEMO_ACCOUNT.passwordHash, emailVerifiedAt: new Date() },
-    })
-
-  // The demo user's own organization: never one of someone else's that has the same name.
-  const organization =
-    (await db.organization.findFirst({
-      where: { name: DEMO_ORGANIZATION, memberships: { some: { userId: user.id } } },
-    })) ??
-    (await db.organization.create({
-      data: {
-        name: DEMO_ORGANIZATION,
-        memberships: { create: { userId: user.id, role: 'owner' } },
+  const users = {} as Record<MembershipRole, { id: string }>
+  for (const account of DEMO_ACCOUNTS) {
+    const user = await db.user.upsert({
+      where: { email: account.email },
+      create: {
+        email: account.email,
+        name: account.name,
+        passwordHash: account.passwordHash,
+        emailVerifiedAt: new Date(),
       },
-    }))
+      update: {},
+    })
+    // Databases seeded before the demo account could sign in get its password once.
+    if (account === DEMO_ACCOUNT && !user.passwordHash)
+      await db.user.update({
+        where: { id: user.id },
+        data: { passwordHash: account.passwordHash, emailVerifiedAt: new Date() },
+      })
+    users[account.role] = user
+  }
 
-  const projectKey = { organizationId: organization.id, name: DEMO_PROJECT }
-  if (await db.project.findUnique({ where: { organizationId_name: projectKey } })) return
-  const project = await db.project.create({
-    data: { ...projectKey, description: 'An example project from the seed.' },
-  })
-  const tasks: { title: string; status: TaskStatus; priority: TaskPriority }[] = [
-    { title: 'Draft the new home page', status: 'in_progress', priority: 'high' },
-    { title: 'Collect customer quotes', status: 'todo', priority: 'medium' },
-    { title: 'Set up redirects for old URLs', status: 'todo', priority: 'low' },
-  ]
-  await db.task.createMany({
-    data: tasks.map((task) => ({
-      ...task,
-      organizationId: organization.id,
-      projectId: project.id,
-      assigneeId: user.id,
-    })),
-  })
+  // The demo owner's own organization: never one of someone else's that has the same name.
+  // Created with its owner, so a seed that stops half-way cannot leave it unfindable.
+  const organizationId =
+    (
+      await db.organization.findFirst({
+        where: { name: DEMO_ORGANIZATION, memberships: { some: { userId: users.owner.id } } },
+      })
+    )?.id ??
+    (await db.$transaction(async (tx) => {
+      const { id } = await tx.organization.create({ data: { name: DEMO_ORGANIZATION } })
+      await bySeed(tx, id, {
+        action: 'organization.created',
+        targetType: 'organization',
+        targetId: id,
+      })
+      await addMember(tx, id, users.owner.id, 'owner')
+      return id
+    }))
+  for (const account of DEMO_ACCOUNTS) {
+    const userId = users[account.role].id
+    const key = { organizationId_userId: { organizationId, userId } }
+    // A role a developer changed, or a membership being removed, stays as it is.
+    if (await db.membership.findUnique({ where: key })) continue
+    await db.$transaction((tx) => addMember(tx, organizationId, userId, account.role))
+  }
+
+  const day = 24 * 60 * 60 * 1000
+  const today = new Date(new Date().toISOString().slice(0, 10))
+  for (const { tasks, ...project } of DEMO_PROJECTS) {
+    const projectKey = { organizationId, name: project.name }
+    if (await db.project.findUnique({ where: { organizationId_name: projectKey } })) continue
+    await db.$transaction(async (tx) => {
+      const created = await tx.project.create({ data: { ...project, organizationId } })
+      await tx.task.createMany({
+        data: tasks.map(({ assignee, dueInDays, ...task }) => ({
+          ...task,
+          organizationId,
+          projectId: created.id,
+          assigneeId: assignee ? users[assignee].id : null,
+          dueDate: dueInDays === undefined ? null : new Date(today.getTime() + dueInDays * day),
+        })),
+      })
+    })
+  }
 }
 
 if (import.meta.main) {

@@ -1,7 +1,8 @@
 import { useIsolatedServices } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEMO_ADMIN, DEMO_MEMBER } from '../src/demo-account.ts'
 import { createDatabaseClient, type PrismaClient } from '../src/index.ts'
-import { DEMO_ACCOUNT, seed } from '../src/seed.ts'
+import { DEMO_ACCOUNT, DEMO_ACCOUNTS, seed } from '../src/seed.ts'
 
 const services = useIsolatedServices()
 let db: PrismaClient
@@ -15,6 +16,24 @@ beforeAll(() => {
   })
 })
 afterAll(() => db?.$disconnect())
+
+/** From no demo data at all, whatever other tests of this file seeded or changed before. */
+async function forgetDemoData() {
+  // Tasks first: they refer to their assignee's membership, which would go with the organization.
+  await db.$executeRaw`DELETE FROM tasks WHERE organization_id IN (SELECT id FROM organizations WHERE name = 'Acme (demo)')`
+  await db.organization.deleteMany({ where: { name: 'Acme (demo)' } })
+  await db.user.deleteMany({ where: { email: { in: DEMO_ACCOUNTS.map((a) => a.email) } } })
+}
+
+/** How many rows of each kind there are: a rerun of the seed must add none. */
+const demoCounts = async () => ({
+  users: await db.user.count(),
+  organizations: await db.organization.count(),
+  memberships: await db.membership.count(),
+  projects: await db.project.count(),
+  tasks: await db.task.count(),
+  auditLogs: await db.auditLog.count(),
+})
 
 describe('database client', () => {
   it('reads and writes through the pg adapter', async () => {
@@ -47,29 +66,104 @@ describe('database client', () => {
     expect(Number(row?.n)).toBeLessThanOrEqual(3)
   })
 
-  it('seeds idempotently: a verified demo account owning one organization, project and its tasks', async () => {
-    // From no demo data at all, whatever other tests of this file seeded or changed before.
-    await db.$executeRaw`DELETE FROM tasks WHERE organization_id IN (SELECT id FROM organizations WHERE name = 'Acme (demo)')`
-    await db.organization.deleteMany({ where: { name: 'Acme (demo)' } })
-    await db.user.deleteMany({ where: { email: DEMO_ACCOUNT.email } })
+  it('seeds idempotently: verified demo accounts of each role in one organization, with projects and tasks', async () => {
+    await forgetDemoData()
     await seed(db)
+    const counts = await demoCounts()
     await seed(db)
-    const user = await db.user.findUniqueOrThrow({ where: { email: DEMO_ACCOUNT.email } })
-    expect(user.passwordHash).toBe(DEMO_ACCOUNT.passwordHash)
-    expect(user.emailVerifiedAt).not.toBeNull()
+    expect(await demoCounts()).toEqual(counts)
+
+    const users = await db.user.findMany({
+      where: { email: { in: DEMO_ACCOUNTS.map((a) => a.email) } },
+    })
+    expect(users).toHaveLength(3)
+    for (const user of users) {
+      expect(user.passwordHash).toBe(DEMO_ACCOUNT.passwordHash)
+      expect(user.emailVerifiedAt).not.toBeNull()
+    }
+    const owner = users.find((u) => u.email === DEMO_ACCOUNT.email)
     const organizations = await db.organization.findMany({
-      where: { name: 'Acme (demo)', memberships: { some: { userId: user.id } } },
+      where: { name: 'Acme (demo)', memberships: { some: { userId: owner?.id } } },
     })
     expect(organizations).toHaveLength(1)
     const organizationId = organizations[0]?.id as string
+    const roles = await db.membership.findMany({
+      where: { organizationId },
+      select: { role: true, user: { select: { email: true } } },
+    })
+    expect(roles.map((m) => [m.user.email, m.role]).sort()).toEqual([
+      [DEMO_ADMIN.email, 'admin'],
+      [DEMO_ACCOUNT.email, 'owner'],
+      [DEMO_MEMBER.email, 'member'],
+    ])
+
+    const projects = await db.project.findMany({ where: { organizationId } })
+    expect(projects.length).toBeGreaterThanOrEqual(4)
+    expect(projects.length).toBeLessThanOrEqual(6)
+    expect(projects.filter((p) => p.status === 'archived')).toHaveLength(1)
+    const tasks = await db.task.findMany({ where: { organizationId } })
+    expect(tasks.length).toBeGreaterThanOrEqual(10)
+    const seen = (pick: (t: (typeof tasks)[number]) => unknown) => new Set(tasks.map(pick))
+    expect(seen((t) => t.status)).toEqual(new Set(['todo', 'in_progress', 'done', 'canceled']))
+    expect(seen((t) => t.priority)).toEqual(new Set(['low', 'medium', 'high', 'urgent']))
+    expect(seen((t) => t.assigneeId)).toEqual(new Set([...users.map((u) => u.id), null]))
+
+    // What the seed did, and nothing it did not: no actor, no address, marked as seeded.
+    const audit = await db.auditLog.findMany({ where: { organizationId } })
+    expect(audit.map((e) => e.action).sort()).toEqual([
+      'member.added',
+      'member.added',
+      'member.added',
+      'organization.created',
+    ])
+    for (const entry of audit) {
+      expect(entry).toMatchObject({ actorUserId: null, ipAddress: null })
+      expect(entry.metadata).toMatchObject({ seeded: true })
+    }
+  })
+
+  it("keeps what a developer changed in the demo organization, and brings an older seed's up to date", async () => {
+    await forgetDemoData()
+    // What the seed made before it had more roles and projects.
+    const owner = await db.user.create({
+      data: {
+        email: DEMO_ACCOUNT.email,
+        name: 'Demo User',
+        passwordHash: DEMO_ACCOUNT.passwordHash,
+        emailVerifiedAt: new Date(),
+      },
+    })
+    const organization = await db.organization.create({
+      data: { name: 'Acme (demo)', memberships: { create: { userId: owner.id, role: 'owner' } } },
+    })
+    const organizationId = organization.id
+    const project = await db.project.create({ data: { organizationId, name: 'Website relaunch' } })
+    await db.task.create({
+      data: { organizationId, projectId: project.id, title: 'Renamed by the developer' },
+    })
+    await seed(db)
+    expect(await db.membership.count({ where: { organizationId } })).toBe(3)
+    expect(await db.project.count({ where: { organizationId } })).toBeGreaterThanOrEqual(4)
+    const kept = await db.task.findMany({
+      where: { organizationId, project: { name: 'Website relaunch' } },
+    })
+    expect(kept.map((t) => t.title)).toEqual(['Renamed by the developer'])
+
+    const admin = await db.user.findUniqueOrThrow({ where: { email: DEMO_ADMIN.email } })
+    await db.membership.update({
+      where: { organizationId_userId: { organizationId, userId: admin.id } },
+      data: { role: 'member' },
+    })
+    await db.project.updateMany({ where: { organizationId }, data: { status: 'archived' } })
+    const counts = await demoCounts()
+    await seed(db)
+    expect(await demoCounts()).toEqual(counts)
     expect(
-      await db.membership.findMany({
-        where: { organizationId },
-        select: { userId: true, role: true },
+      await db.membership.findUnique({
+        where: { organizationId_userId: { organizationId, userId: admin.id } },
       }),
-    ).toEqual([{ userId: user.id, role: 'owner' }])
-    expect(await db.project.count({ where: { organizationId } })).toBe(1)
-    expect(await db.task.count({ where: { organizationId, assigneeId: user.id } })).toBe(3)
+    ).toMatchObject({ role: 'member' })
+    expect(await db.project.count({ where: { organizationId, status: 'active' } })).toBe(0)
   })
 
   it('refuses to seed in production, where the public demo password must never exist', async () => {
