@@ -1,24 +1,21 @@
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Browser, chromium } from 'playwright-core'
+import { launchBrowser } from '@repo/testing/browser'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signUpOwner, useApiServer } from './helpers.ts'
 
 // The queue dashboard in real Chromium: the operator opens the link the API gives out,
 // the page renders under its content security policy, and its own API calls succeed
 // with the cookie session (the browser sends no Authorization header).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const { server, sql } = useApiServer()
 let browser: Browser
 let base = ''
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM}: run .ci/provision, or set CHROMIUM_PATH.`)
   await server.listen({ host: '127.0.0.1', port: 0 })
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  browser = await launchBrowser()
 })
 afterAll(async () => {
   await browser?.close()
