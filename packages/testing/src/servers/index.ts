@@ -8,6 +8,6 @@ export {
 export { freePort, isPortInUse, PortInUseError, startOnFreePort } from './free-port.ts'
 export { findPostgresBinaries } from './postgres-binaries.ts'
 export { type LocalPostgresOptions, startLocalPostgres } from './postgres-local.ts'
-export { isAlive, startReaper, terminate } from './process-utils.ts'
+export { ensureWatched, isAlive, startReaper, terminate } from './process-utils.ts'
 export { findRedisServer, type LocalRedisOptions, startLocalRedis } from './redis-local.ts'
 export type { PostgresServer, RedisServer } from './types.ts'

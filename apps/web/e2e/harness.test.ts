@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs'
+import { isAlive, isPortInUse } from '@repo/testing/servers'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  expectNoA11yViolations,
+  launchBrowser,
+  linkIn,
+  newContext,
+  type Stack,
+  screenshot,
+  startStack,
+  totp,
+  waitForEmail,
+} from './harness/index.ts'
+
+// The harness every browser test stands on, proven once: the real stack starts, a real
+// browser reaches it, the checks they share work, and nothing outlives stop().
+let stack: Stack
+let browser: Browser
+
+beforeAll(async () => {
+  ;[stack, browser] = await Promise.all([startStack(), launchBrowser()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+// A browser test clicks through several pages: more time than the suite's 20 s per test.
+describe('the browser-test harness', { shuffle: false, timeout: 60_000 }, () => {
+  it('serves the landing page to Chromium, accessible in light and dark', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    const response = await page.goto(stack.webUrl)
+    expect(response?.status()).toBe(200)
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+      .toContain('Ship the product, not the plumbing.')
+    await expectNoA11yViolations(page)
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await expectNoA11yViolations(page)
+    const paths = await screenshot(page, 'landing')
+    expect(paths.map((path) => path.split('/').slice(-2).join('/'))).toEqual([
+      'harness/landing-light.png',
+      'harness/landing-dark.png',
+      'harness/landing-narrow.png',
+    ])
+    for (const path of paths) expect(existsSync(path)).toBe(true)
+    await context.close()
+  })
+
+  it('fails the accessibility check on a serious violation, naming the rule and where', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await page.setContent('<!doctype html><html lang="en"><title>t</title><img src="x.png">')
+    await expect(expectNoA11yViolations(page)).rejects.toThrow(
+      /image-alt \(critical\): Images must have alternative text\n {2}https:\/\/dequeuniversity\.com\/rules\/axe\/[\d.]+\/image-alt\?application=playwright\n {2}at img/,
+    )
+    await context.close()
+  })
+
+  it('runs the API, ready with its database and Redis', async () => {
+    const res = await fetch(`${stack.apiUrl}/readyz`)
+    expect(res.status).toBe(200)
+  })
+
+  it('runs the worker: a sign-up is emailed a link that opens the web app', async () => {
+    const email = 'new-user@example.com'
+    const signUp = await fetch(`${stack.apiUrl}/v1/auth/sign-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'correct horse battery staple', name: 'Nia' }),
+    })
+    expect(signUp.status).toBe(201)
+    const message = await waitForEmail(stack.smtp, { to: email, subject: 'Confirm' })
+    expect(linkIn(message, stack.webUrl)).toMatch(
+      new RegExp(`^${stack.webUrl}/verify-email\\?token=[\\w-]{43}$`),
+    )
+    const [user] = await stack.sql('SELECT name FROM users WHERE email = $1', [email])
+    expect(user?.name).toBe('Nia')
+  })
+
+  it('waitForEmail gives up at its deadline, naming what did arrive', async () => {
+    await expect(
+      waitForEmail(stack.smtp, { to: 'nobody@example.com', timeoutMs: 300 }),
+    ).rejects.toThrow(
+      /timed out after 300 ms waiting for an email to nobody@example.com:\nwhat arrived:\n- to new-user@example.com: Confirm your email address/,
+    )
+  })
+
+  it("totp() gives the code the API's MFA set-up accepts", async () => {
+    const email = 'mfa-user@example.com'
+    const signUp = await stack.api.inject({
+      method: 'POST',
+      url: '/v1/auth/sign-up',
+      payload: { email, password: 'correct horse battery staple', name: 'Mo' },
+    })
+    await stack.sql('UPDATE users SET email_verified_at = now() WHERE email = $1', [email])
+    const headers = { authorization: `Bearer ${signUp.json().token}` }
+    const setup = await stack.api.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/totp/setup',
+      headers,
+    })
+    const confirm = await stack.api.inject({
+      method: 'POST',
+      url: '/v1/auth/mfa/totp/confirm',
+      headers,
+      payload: { code: totp(setup.json().secret) },
+    })
+    expect(confirm.statusCode).toBe(200)
+  })
+
+  it('stop() ends every process, frees every port and drops the database', async () => {
+    const ports = [stack.webUrl, stack.apiUrl].map((url) => Number(new URL(url).port))
+    ports.push(stack.smtp.port)
+    const pids = Object.values(stack.pids)
+    expect(pids).toHaveLength(2)
+    await stack.stop()
+    for (const pid of pids) expect(isAlive(pid)).toBe(false)
+    for (const port of ports) expect(await isPortInUse(port)).toBe(false)
+    await expect(stack.sql('SELECT 1')).rejects.toThrow(/does not exist/)
+  })
+})
