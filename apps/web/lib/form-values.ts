@@ -12,3 +12,11 @@ export function blankAsNull<Schema extends z.ZodType>(schema: Schema) {
 export function blankAsUndefined<Schema extends z.ZodType>(schema: Schema) {
   return z.preprocess((value) => (value === '' ? undefined : value), schema)
 }
+
+/** A number typed or picked in a form arrives as text; empty means "not given". */
+export function numberFromText<Schema extends z.ZodType>(schema: Schema) {
+  return z.preprocess(
+    (value) => (value === '' ? undefined : typeof value === 'string' ? Number(value) : value),
+    schema,
+  )
+}

@@ -23,6 +23,12 @@ interface ProblemBody {
   errors?: { field: string; message: string }[]
 }
 
+/** The API's words are for developers where they name its routes; a person reads these. */
+const PLAIN_WORDS: Record<string, string> = {
+  step_up_required: 'Confirm it is you to continue.',
+  version_mismatch: 'Someone else changed this after you opened it.',
+}
+
 /** Words for statuses whose API detail is missing or written for machines. */
 function fallbackMessage(status: number): string {
   if (status === 404) return 'That was not found, or you do not have access to it.'
@@ -49,7 +55,8 @@ export function toUiProblem(
     ? problem.type.slice(PROBLEM_PREFIX.length)
     : String(status)
   const wait = Number.isFinite(seconds) ? seconds : undefined
-  let message = status < 500 && problem.detail ? problem.detail : fallbackMessage(status)
+  let message =
+    PLAIN_WORDS[code] ?? (status < 500 && problem.detail ? problem.detail : fallbackMessage(status))
   if (status === 429 && wait !== undefined) message = `${message} ${waitPhrase(wait)}`
   return {
     status,

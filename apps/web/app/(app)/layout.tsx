@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react'
+import { StepUpProvider } from '@/components/forms/step-up.tsx'
 import { AppHeader } from '@/components/shell/app-header.tsx'
 import { currentUser, myOrganizations } from '@/lib/server/api.ts'
 
@@ -14,13 +15,15 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <AppHeader user={user} organizations={organizations.data} />
-      <main
-        id="main"
-        tabIndex={-1}
-        className="mx-auto w-full max-w-6xl flex-1 px-4 py-8 outline-none"
-      >
-        {children}
-      </main>
+      <StepUpProvider>
+        <main
+          id="main"
+          tabIndex={-1}
+          className="mx-auto w-full max-w-6xl flex-1 px-4 py-8 outline-none"
+        >
+          {children}
+        </main>
+      </StepUpProvider>
     </div>
   )
 }

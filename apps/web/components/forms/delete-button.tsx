@@ -12,6 +12,7 @@ import {
   AlertDialogTrigger,
 } from '@/components/ui/dialog.tsx'
 import type { Result } from '@/lib/problem.ts'
+import { useStepUp } from './step-up.tsx'
 
 /**
  * A destructive action behind a confirmation dialog. With `confirmText`, the user types
@@ -35,12 +36,13 @@ export function DeleteButton({
   const [typed, setTyped] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const guard = useStepUp()
   const ready = confirmText === undefined || typed === confirmText
   async function confirm() {
     setBusy(true)
     setProblem(null)
     try {
-      const result = await action()
+      const result = await guard(action)
       if (result && !result.ok) setProblem(result.problem.message)
       else onDone?.()
     } finally {

@@ -191,3 +191,36 @@ export function SubmitButton({
     </Button>
   )
 }
+
+/** Several choices of one list (scopes, events): a fieldset whose legend names them. */
+export function CheckboxGroupField<Values extends FieldValues>(
+  props: FieldProps<Values> & { options: readonly { value: string; label: string }[] },
+) {
+  const id = useId()
+  const error = props.form.formState.errors[props.name]?.message
+  const message = typeof error === 'string' ? fieldMessage(props.label, error) : undefined
+  return (
+    <fieldset
+      className={cn('grid gap-2', props.className)}
+      aria-describedby={message ? `${id}-error` : undefined}
+    >
+      <legend className="mb-2 text-sm font-medium">{props.label}</legend>
+      {props.options.map((option) => (
+        <label key={option.value} className="flex items-center gap-2 text-sm">
+          <input
+            type="checkbox"
+            value={option.value}
+            className="size-4 accent-primary"
+            {...props.form.register(props.name)}
+          />
+          <span className="font-mono text-xs">{option.label}</span>
+        </label>
+      ))}
+      {message ? (
+        <p id={`${id}-error`} className="text-sm text-destructive">
+          {message}
+        </p>
+      ) : null}
+    </fieldset>
+  )
+}

@@ -11,6 +11,7 @@ import {
 } from 'react-hook-form'
 import type { z } from 'zod'
 import type { Result, UiProblem } from '@/lib/problem.ts'
+import { useStepUp } from './step-up.tsx'
 
 interface Options<Schema extends z.ZodType<FieldValues, FieldValues>, T> {
   schema: Schema
@@ -42,11 +43,12 @@ export function useActionForm<Schema extends z.ZodType<FieldValues, FieldValues>
     mode: 'onTouched',
   })
   const [problem, setProblem] = useState<UiProblem | null>(null)
+  const guard = useStepUp()
 
   const onSubmit = form.handleSubmit(async (values) => {
     setProblem(null)
     // The action either answers or redirects; after a redirect there is nothing to show.
-    const result = await action(values as z.input<Schema>)
+    const result = await guard(() => action(values as z.input<Schema>))
     if (!result) return
     if (result.ok) {
       onSuccess?.(result.data, values, form)

@@ -50,8 +50,9 @@ async function startOn(port: number, env: Record<string, string>): Promise<WebSe
       PORT: String(port),
       HOSTNAME: '127.0.0.1',
       NEXT_TELEMETRY_DISABLED: '1',
-      // What the web app compares Origin headers with: the address the browser uses.
-      WEB_ORIGIN: url,
+      // The web app's public URL: what it compares Origin headers with, and whether its
+      // session cookie is Secure (http here, as on loopback in development).
+      APP_URL: url,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@
 import { inviteMemberInput, type Role } from '@repo/schemas'
 import { useState } from 'react'
 import { FormProblem, SelectField, SubmitButton, TextField } from '@/components/forms/fields.tsx'
+import { useStepUp } from '@/components/forms/step-up.tsx'
 import { useActionForm } from '@/components/forms/use-action-form.ts'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Button } from '@/components/ui/button.tsx'
@@ -58,6 +59,7 @@ export function InvitationRow({
 }) {
   const [message, setMessage] = useState<{ text: string; ok: boolean } | null>(null)
   const ids = { orgId, invitationId: invitation.id }
+  const guard = useStepUp()
   return (
     <li className="flex flex-wrap items-center gap-3 px-4 py-3">
       <div className="grid min-w-0 flex-1 gap-0.5">
@@ -79,7 +81,7 @@ export function InvitationRow({
         variant="outline"
         aria-label={`Resend invitation to ${invitation.email}`}
         onClick={async () => {
-          const result = await resendInvitation(ids)
+          const result = await guard(() => resendInvitation(ids))
           if (result)
             setMessage(
               result.ok
@@ -95,7 +97,7 @@ export function InvitationRow({
         variant="outline"
         aria-label={`Revoke invitation to ${invitation.email}`}
         onClick={async () => {
-          const result = await revokeInvitation(ids)
+          const result = await guard(() => revokeInvitation(ids))
           if (result && !result.ok) setMessage({ text: result.problem.message, ok: false })
         }}
       >

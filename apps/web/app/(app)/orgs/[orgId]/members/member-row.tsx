@@ -3,6 +3,7 @@
 import type { Role } from '@repo/schemas'
 import { useState } from 'react'
 import { DeleteButton } from '@/components/forms/delete-button.tsx'
+import { useStepUp } from '@/components/forms/step-up.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { NativeSelect } from '@/components/ui/input.tsx'
 import { changeRole, leaveOrganization, removeMember } from './actions.ts'
@@ -30,6 +31,7 @@ export function MemberRow({
 }) {
   const [problem, setProblem] = useState<string | null>(null)
   const [role, setRole] = useState(member.role)
+  const guard = useStepUp()
   // The API decides; this only hides controls the role can never use.
   const canManage = !me && myRole !== 'member' && (myRole === 'owner' || member.role !== 'owner')
   const ids = { orgId, userId: member.userId }
@@ -61,7 +63,7 @@ export function MemberRow({
               const previous = role
               setRole(next)
               setProblem(null)
-              const result = await changeRole({ ...ids, role: next })
+              const result = await guard(() => changeRole({ ...ids, role: next }))
               if (result && !result.ok) {
                 setRole(previous)
                 setProblem(result.problem.message)

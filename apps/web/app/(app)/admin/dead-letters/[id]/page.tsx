@@ -1,0 +1,69 @@
+import type { Metadata } from 'next'
+import Link from 'next/link'
+import { notFound } from 'next/navigation'
+import { Alert } from '@/components/ui/alert.tsx'
+import { Card, CardContent, CardHeader } from '@/components/ui/card.tsx'
+import { callApi } from '@/lib/server/api.ts'
+import { DeadLetterActions } from '../dead-letter-buttons.tsx'
+
+export const metadata: Metadata = { title: 'Dead letter' }
+
+export default async function DeadLetterPage({ params }: { params: Promise<{ id: string }> }) {
+  const id = decodeURIComponent((await params).id)
+  const letter = await callApi((api) =>
+    api.GET('/v1/admin/dead-letters/{id}', { params: { path: { id } } }),
+  )
+  if (!letter.ok) {
+    if (letter.problem.status === 404 || letter.problem.status === 400) notFound()
+    return (
+      <Alert role="alert" variant="destructive">
+        {letter.problem.status === 403
+          ? 'This page is for platform operators.'
+          : letter.problem.message}
+      </Alert>
+    )
+  }
+  const data = letter.data
+  return (
+    <div className="grid gap-6">
+      <div className="grid gap-1">
+        <p className="text-sm text-muted-foreground">
+          <Link href="/admin/dead-letters" className="hover:underline">
+            Dead letters
+          </Link>
+        </p>
+        <h1 className="font-mono text-xl font-semibold">
+          {data.queue} / {data.name}
+        </h1>
+        <p className="text-sm text-muted-foreground">
+          Job {data.jobId} · first queued {data.firstEnqueuedAt} · failed {data.failedAt}
+        </p>
+      </div>
+      <DeadLetterActions id={data.id} />
+      <Card>
+        <CardHeader>
+          <h2 className="text-lg font-semibold">Error</h2>
+        </CardHeader>
+        <CardContent className="grid gap-3">
+          <p className="text-destructive">{data.error}</p>
+          {data.attempts.map((attempt) => (
+            <details key={attempt.attempt} className="rounded border p-2">
+              <summary className="cursor-pointer text-sm">Attempt {attempt.attempt}</summary>
+              <pre className="overflow-x-auto text-xs">{attempt.stack}</pre>
+            </details>
+          ))}
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <h2 className="text-lg font-semibold">Payload</h2>
+        </CardHeader>
+        <CardContent>
+          <pre className="overflow-x-auto rounded bg-muted p-3 text-xs">
+            {JSON.stringify(data.data, null, 2)}
+          </pre>
+        </CardContent>
+      </Card>
+    </div>
+  )
+}
