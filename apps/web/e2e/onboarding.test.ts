@@ -1,0 +1,162 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  launchBrowser,
+  linkIn,
+  newContext,
+  type Stack,
+  startStack,
+  waitForEmail,
+} from './harness/index.ts'
+import { PASSWORD, signIn, uniqueEmail } from './helpers.ts'
+
+// The first journey of every customer, clicked through in Chromium on the real stack:
+// sign up, verify by the emailed link, create an organization, a project and tasks, then
+// bring a colleague in by invitation and watch the member role's limits hold.
+let stack: Stack
+let browser: Browser
+
+beforeAll(async () => {
+  ;[stack, browser] = await Promise.all([startStack(), launchBrowser()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+const owner = { email: uniqueEmail('founder'), name: 'Ada Founder' }
+const colleague = { email: uniqueEmail('colleague'), name: 'Grace Colleague' }
+let orgUrl = ''
+let projectUrl = ''
+
+describe('a new customer', { shuffle: false, timeout: 90_000 }, () => {
+  it('signs up, verifies the address by the emailed link and creates an organization', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await page.goto(stack.webUrl)
+    await page.getByRole('link', { name: 'Sign up' }).click()
+    await page.getByLabel('Name').fill(owner.name)
+    await page.getByLabel('Email').fill(owner.email)
+    await page.getByLabel('Password').fill('short')
+    await page.getByRole('button', { name: 'Sign up' }).click()
+    // The API's password rule, next to its field, in words.
+    await page.getByText(/Password must be at least 10 characters/).waitFor()
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign up' }).click()
+    await page.waitForURL(/\/orgs\/new/)
+    await page.getByText('Your account is ready').waitFor()
+
+    const email = await waitForEmail(stack.smtp, { to: owner.email })
+    await page.goto(linkIn(email, stack.webUrl))
+    await page.getByRole('button', { name: 'Verify email' }).click()
+    await page.getByText('Your email is verified.').waitFor()
+    const [row] = await stack.sql('SELECT email_verified_at FROM users WHERE email = $1', [
+      owner.email,
+    ])
+    expect(row?.email_verified_at).not.toBeNull()
+
+    await page.goto(`${stack.webUrl}/orgs/new`)
+    await page.getByRole('button', { name: 'Create organization' }).click()
+    await page.getByText('Organization name is required').waitFor()
+    await page.getByLabel('Organization name').fill('Analytical Engines')
+    await page.getByRole('button', { name: 'Create organization' }).click()
+    await page.waitForURL(/\/orgs\/[0-9a-f-]{36}\/projects$/)
+    orgUrl = page.url().replace(/\/projects$/, '')
+    await page.getByText('No projects yet.').waitFor()
+    await context.close()
+  })
+
+  it('creates a project and tasks, and changes a task in place', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await page.goto(`${orgUrl}/projects`)
+    await signIn(page, stack, owner.email)
+    await page.getByRole('link', { name: 'Create project' }).click()
+    await page.getByLabel('Name').fill('Difference Engine')
+    await page.getByLabel('Description').fill('Tabulating polynomial functions.')
+    await page.getByRole('button', { name: 'Create project' }).click()
+    await page.getByRole('heading', { name: 'Difference Engine' }).waitFor()
+    projectUrl = page.url()
+
+    for (const title of ['Cut the gears', 'Print the tables']) {
+      await page.getByLabel('Task title').fill(title)
+      await page.getByRole('button', { name: 'Add task' }).click()
+      await page.getByRole('link', { name: title }).waitFor()
+      // Ready for the next one.
+      await expect.poll(() => page.getByLabel('Task title').inputValue()).toBe('')
+    }
+    await page.getByLabel('Status of Cut the gears').selectOption('in_progress')
+    await expect
+      .poll(
+        async () =>
+          (await stack.sql("SELECT status FROM tasks WHERE title = 'Cut the gears'"))[0]?.status,
+      )
+      .toBe('in_progress')
+    await page.reload()
+    expect(await page.getByLabel('Status of Cut the gears').inputValue()).toBe('in_progress')
+    await context.close()
+  })
+
+  it('invites a colleague who signs up from the link, verifies, accepts and works as a member', async () => {
+    const ownerContext = await newContext(browser)
+    const ownerPage = await ownerContext.newPage()
+    await ownerPage.goto(`${orgUrl}/members`)
+    await signIn(ownerPage, stack, owner.email)
+    await ownerPage.getByLabel('Email address').fill(colleague.email)
+    await ownerPage.getByRole('button', { name: 'Send invitation' }).click()
+    await ownerPage.getByText(`Invitation sent to ${colleague.email}.`).waitFor()
+    await ownerPage
+      .getByRole('list', { name: 'Pending invitations' })
+      .getByText(colleague.email)
+      .waitFor()
+
+    const invitation = linkIn(await waitForEmail(stack.smtp, { to: colleague.email }), stack.webUrl)
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await page.goto(invitation)
+    await page.getByRole('heading', { name: 'You are invited' }).waitFor()
+    await page.getByRole('link', { name: 'Create an account' }).click()
+    await page.getByLabel('Name').fill(colleague.name)
+    await page.getByLabel('Email').fill(colleague.email)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign up' }).click()
+    // Back on the invitation, signed in; accepting needs a verified address first.
+    await page.getByRole('button', { name: 'Accept invitation' }).click()
+    await page.getByRole('alert').filter({ hasText: /verif/i }).waitFor()
+    await page.goto(
+      linkIn(
+        await waitForEmail(stack.smtp, { to: colleague.email, subject: /verif|confirm/i }),
+        stack.webUrl,
+      ),
+    )
+    await page.getByRole('button', { name: 'Verify email' }).click()
+    await page.getByText('Your email is verified.').waitFor()
+    await page.goto(invitation)
+    await page.getByRole('button', { name: 'Accept invitation' }).click()
+    await page.waitForURL(`${orgUrl}/projects`)
+
+    // A member works on tasks but sees no admin sections, and may not delete the project.
+    const nav = page.getByRole('navigation', { name: 'Organization' })
+    await nav.getByRole('link', { name: 'Projects' }).waitFor()
+    expect(await nav.getByRole('link', { name: 'API keys' }).count()).toBe(0)
+    expect(await nav.getByRole('link', { name: 'Audit log' }).count()).toBe(0)
+    await page.goto(projectUrl)
+    await page.getByLabel('Task title').fill('Check the tables')
+    await page.getByRole('button', { name: 'Add task' }).click()
+    await page.getByRole('link', { name: 'Check the tables' }).waitFor()
+    await page.goto(`${projectUrl}/settings`)
+    await page.getByRole('button', { name: 'Delete project' }).click()
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete project' }).click()
+    await page.getByRole('alertdialog').getByRole('alert').filter({ hasText: /role/i }).waitFor()
+    expect(
+      (await stack.sql("SELECT count(*) AS n FROM projects WHERE name = 'Difference Engine'"))[0]
+        ?.n,
+    ).toBe('1')
+
+    // The owner sees the new member in the list.
+    await ownerPage.reload()
+    await ownerPage.getByRole('list', { name: 'Members' }).getByText(colleague.email).waitFor()
+    await ownerContext.close()
+    await context.close()
+  })
+})
