@@ -39,9 +39,13 @@ export async function buildTestServer(
  * A test file's API server against its own database (the RLS-bound app login) and Redis
  * namespace, built before the file's tests and closed after. `server` forwards to the
  * instance once it exists, so tests call `server.inject(...)` as usual; `sql` runs a
- * statement as the owner, for setup and checks that the API does not expose.
+ * statement as the owner, for setup and checks that the API does not expose. Overrides
+ * given as a function are read when the server is built (after earlier beforeAll hooks,
+ * e.g. one starting a fake provider whose address they name).
  */
-export function useApiServer(overrides: Record<string, string> = {}) {
+export function useApiServer(
+  overrides: Record<string, string> | (() => Record<string, string>) = {},
+) {
   const services = useIsolatedServices()
   let instance: FastifyInstance | undefined
   beforeAll(async () => {
@@ -49,7 +53,7 @@ export function useApiServer(overrides: Record<string, string> = {}) {
     instance = await buildTestServer({
       DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
-      ...overrides,
+      ...(typeof overrides === 'function' ? overrides() : overrides),
     })
   })
   afterAll(() => instance?.close())

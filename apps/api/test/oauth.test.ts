@@ -1,65 +1,25 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  type FakeOAuthProvider,
-  fakeOAuthEnv,
-  startFakeOAuthProvider,
-  useIsolatedServices,
-} from '@repo/testing'
+import { fakeOAuthEnv } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer, ownerQuery } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { buildTestServer, useApiServer } from './helpers.ts'
+import { APP_URL, type OAuthFlow, oauthSignIn, useFakeOAuthProvider } from './oauth-flow.ts'
 
 // The real OAuth client code (arctic, PKCE, profile calls) against a local fake provider
 // playing GitHub and Google.
-const services = useIsolatedServices()
-let server: FastifyInstance
-let provider: FakeOAuthProvider
+const provider = useFakeOAuthProvider()
+const { server, sql, services } = useApiServer(() => ({ APP_URL, ...fakeOAuthEnv(provider()) }))
 
-beforeAll(async () => {
-  provider = await startFakeOAuthProvider()
-  const { database, redis } = services()
-  server = await buildTestServer({
-    DATABASE_URL: database.appUrl,
-    REDIS_URL: redis.url,
-    APP_URL: 'https://app.example.com',
-    ...fakeOAuthEnv(provider),
-  })
-})
-afterAll(async () => {
-  await server?.close()
-  await provider?.close()
-})
-
-async function signInWith(
+const signInWith = (
   name: 'github' | 'google',
-  tamper: (flow: { code: string; state: string; binding: string }) => object = (f) => f,
+  tamper?: (flow: OAuthFlow) => object,
   app: FastifyInstance = server,
-) {
-  const start = await app.inject({ method: 'POST', url: `/v1/auth/oauth/${name}/start` })
-  expect(start.statusCode).toBe(200)
-  const authorizationUrl = new URL(start.json().authorizationUrl)
-  expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256')
-  expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(
-    `https://app.example.com/auth/oauth/${name}/callback`,
-  )
-  const flow = {
-    ...(await provider.authorize(authorizationUrl.toString())),
-    binding: start.json().binding as string,
-  }
-  return app.inject({
-    method: 'POST',
-    url: `/v1/auth/oauth/${name}/callback`,
-    payload: tamper(flow),
-  })
-}
-
-const sql = (query: string, values: unknown[] = []) =>
-  ownerQuery(services().database.url, query, values)
+) => oauthSignIn(app, provider(), name, tamper)
 
 describe('OAuth sign-in', () => {
   it('creates a verified account on first sign-in and signs the same account in again', async () => {
-    provider.setUser({
+    provider().setUser({
       id: '101',
       email: 'Grace@Example.com',
       emailVerified: true,
@@ -92,7 +52,7 @@ describe('OAuth sign-in', () => {
       url: '/v1/auth/sign-up',
       payload: { email, password: 'squatter knows this one', name: 'Squatter' },
     })
-    provider.setUser({ id: 'g-202', email, emailVerified: true, name: 'Victim' })
+    provider().setUser({ id: 'g-202', email, emailVerified: true, name: 'Victim' })
     const res = await signInWith('google')
     expect(res.statusCode).toBe(200)
     expect(res.json().user.id).toBe(squatter.json().user.id)
@@ -160,7 +120,7 @@ describe('OAuth sign-in', () => {
     ).json()
     expect(challenge.mfaRequired).toBe(true)
 
-    provider.setUser({ id: 'g-mfa', email, emailVerified: true, name: 'Owner' })
+    provider().setUser({ id: 'g-mfa', email, emailVerified: true, name: 'Owner' })
     const owner = await signInWith('google')
     expect(owner.statusCode).toBe(200)
     expect(owner.json().token).toEqual(expect.any(String))
@@ -185,7 +145,7 @@ describe('OAuth sign-in', () => {
       ['github', { id: '505', email: 'not an email address', emailVerified: true, name: 'N' }],
       ['google', { id: '', email: 'no-id@example.com', emailVerified: true, name: 'N' }],
     ] as const) {
-      provider.setUser(user)
+      provider().setUser(user)
       const res = await signInWith(name)
       expect(res.statusCode, name).toBe(400)
       expect(res.json().type, name).toBe('urn:groundwork:problem:oauth_failed')
@@ -198,7 +158,7 @@ describe('OAuth sign-in', () => {
   })
 
   it('never links or creates an account from an email the provider has not verified', async () => {
-    provider.setUser({
+    provider().setUser({
       id: '303',
       email: 'unverified@example.com',
       emailVerified: false,
@@ -211,14 +171,14 @@ describe('OAuth sign-in', () => {
   })
 
   it('refuses a forged, replayed or cross-provider state, and a code the provider rejects', async () => {
-    provider.setUser({ id: '404', email: 'state@example.com', emailVerified: true, name: 'S' })
+    provider().setUser({ id: '404', email: 'state@example.com', emailVerified: true, name: 'S' })
     expect((await signInWith('github', (f) => ({ ...f, state: 'forged-state' }))).json().type).toBe(
       'urn:groundwork:problem:invalid_oauth_state',
     )
 
     const start = await server.inject({ method: 'POST', url: '/v1/auth/oauth/github/start' })
     const flow = {
-      ...(await provider.authorize(start.json().authorizationUrl)),
+      ...(await provider().authorize(start.json().authorizationUrl)),
       binding: start.json().binding,
     }
     const viaGoogle = await server.inject({
@@ -283,15 +243,20 @@ describe('a provider that never answers', () => {
     const app = await buildTestServer({
       DATABASE_URL: database.appUrl,
       REDIS_URL: redis.url,
-      APP_URL: 'https://app.example.com',
+      APP_URL,
       OAUTH_TIMEOUT_MS: '300',
-      ...fakeOAuthEnv(provider),
+      ...fakeOAuthEnv(provider()),
       // GitHub's token exchange hangs; Google's answers, and its profile request hangs.
       GITHUB_TOKEN_URL: `${silent}/token`,
       GOOGLE_USERINFO_URL: `${silent}/userinfo`,
     })
     try {
-      provider.setUser({ id: '606', email: 'patient@example.com', emailVerified: true, name: 'P' })
+      provider().setUser({
+        id: '606',
+        email: 'patient@example.com',
+        emailVerified: true,
+        name: 'P',
+      })
       for (const name of ['github', 'google'] as const) {
         const started = performance.now()
         const res = await signInWith(name, undefined, app)
