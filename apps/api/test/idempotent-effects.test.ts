@@ -181,6 +181,20 @@ const flows: Array<[string, () => Promise<Flow>]> = [
       return { method: 'DELETE', url: '/v1/auth/mfa', headers: bearer(user.token), expected: 204 }
     },
   ],
+  [
+    'change the profile',
+    async () => {
+      const user = await signUp()
+      const payload = { name: 'Renamed' }
+      return {
+        method: 'PATCH',
+        url: '/v1/auth/me',
+        headers: bearer(user.token),
+        payload,
+        expected: 200,
+      }
+    },
+  ],
 ]
 
 describe('keyed account writes mark their Idempotency-Key claim', () => {

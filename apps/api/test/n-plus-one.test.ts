@@ -2,21 +2,21 @@ import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildServer } from '../src/build-server.ts'
-import { ownerQuery, testEnv } from './helpers.ts'
+import { ownerQuery, signUpOwner, testEnv } from './helpers.ts'
 
 // No N+1: the number of SQL statements a list request sends must not grow with the rows
 // it returns. Every statement the app sends is counted per request.
 const services = useIsolatedServices()
 let server: FastifyInstance
-let statements = 0
+let statements: string[] = []
 const sql = (query: string, values: unknown[] = []) =>
   ownerQuery(services().database.url, query, values)
 
 beforeAll(async () => {
   const { database, redis } = services()
   server = await buildServer(testEnv({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }), {
-    onQuery: () => {
-      statements++
+    onQuery: (query) => {
+      statements.push(query)
     },
   })
   await server.ready()
@@ -24,10 +24,10 @@ beforeAll(async () => {
 afterAll(() => server?.close())
 
 async function countStatements(url: string, headers: Record<string, string>) {
-  statements = 0
+  statements = []
   const res = await server.inject({ url, headers })
   expect(res.statusCode, url).toBe(200)
-  return { count: statements, rows: (res.json() as { data: unknown[] }).data.length }
+  return { count: statements.length, rows: (res.json() as { data: unknown[] }).data.length }
 }
 
 /** Adds `n` rows of each list's kind for the owner's organization, project and user. */
@@ -136,5 +136,25 @@ describe('list requests', () => {
         `${url}: statements for ${small[i]?.rows} rows vs ${large.rows} rows`,
       ).toBe(small[i]?.count)
     }
+  })
+})
+
+describe('the session check', () => {
+  it('reads no second factor: only the routes that show mfaEnabled pay for it', async () => {
+    const { headers } = await signUpOwner(server)
+    const sent = async (method: 'GET' | 'PATCH', url: string, status: number) => {
+      statements = []
+      const res = await server.inject({ method, url, headers, payload: {} })
+      expect(res.statusCode, url).toBe(status)
+      return statements
+    }
+    const readsFactor = (queries: string[]) => queries.filter((q) => q.includes('mfa_factors'))
+    // Refused by validation after the session check: what the check alone sends.
+    const check = await sent('PATCH', '/v1/auth/me', 400)
+    expect(check.length).toBeGreaterThan(0)
+    expect(readsFactor(check)).toEqual([])
+    const me = await sent('GET', '/v1/auth/me', 200)
+    expect(me).toHaveLength(check.length + 1)
+    expect(readsFactor(me)).toHaveLength(1)
   })
 })

@@ -18,6 +18,7 @@ export { deleteOrganization, purgeOrganization } from './delete-organization.ts'
 export { deleteProject } from './delete-project.ts'
 export { deleteTask } from './delete-task.ts'
 export { openEmailLink, sealEmailLink } from './email-links.ts'
+export { type Account, getAccount } from './get-account.ts'
 export { getOrganization } from './get-organization.ts'
 export { getProject } from './get-project.ts'
 export { getTask } from './get-task.ts'
@@ -113,6 +114,7 @@ export {
   type TaskChanges,
   taskView,
 } from './task-fields.ts'
+export { updateProfile } from './update-profile.ts'
 export { updateProject } from './update-project.ts'
 export { updateTask } from './update-task.ts'
 export {

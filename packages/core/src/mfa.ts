@@ -207,7 +207,8 @@ export async function completeMfaChallenge(
   }
   await deps.redis.del(key, `${key}:attempts`)
   await clearSignInFailures(deps.redis, failures)
-  const user = account
+  // A challenge is issued only with a confirmed factor, and turning it off voids it.
+  const user = { ...account, mfaEnabled: true }
   // The session and its audit entry commit together.
   const { token, session } = await withUser(deps.db, userId, async (tx) => {
     const created = await createSession(tx, deps.sessionPolicy, userId, {

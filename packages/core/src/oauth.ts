@@ -171,6 +171,7 @@ export async function finishOAuth(
     throw error
   })
 
+  // Past this, the account has no confirmed factor.
   if (await hasMfa(deps, userId))
     return { mfaRequired: true as const, mfaToken: await startMfaChallenge(deps, userId) }
   const user = await deps.db.user.findUniqueOrThrow({ where: { id: userId } })
@@ -188,5 +189,5 @@ export async function finishOAuth(
     return created
   })
   await rememberOwnerNetwork(deps, user.email, meta)
-  return { mfaRequired: false as const, user, token }
+  return { mfaRequired: false as const, user: { ...user, mfaEnabled: false }, token }
 }

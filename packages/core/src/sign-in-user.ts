@@ -102,5 +102,6 @@ export async function signInUser(
   // A network the owner fully signed in from. With MFA, completeMfaChallenge records it
   // once both factors are proven: a password alone must not make a network known.
   await rememberOwnerNetwork(deps, email, meta)
-  return { mfaRequired: false as const, user, token, session }
+  // Only reached without a confirmed factor (checked above).
+  return { mfaRequired: false as const, user: { ...user, mfaEnabled: false }, token, session }
 }

@@ -65,6 +65,6 @@ async function createAccount(
       ipAddress: meta.ipAddress,
     })
     const { token, session } = await createSession(tx, deps.sessionPolicy, user.id, meta)
-    return { user, token, session }
+    return { user: { ...user, mfaEnabled: false }, token, session }
   })
 }

@@ -5,6 +5,7 @@ import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { sealEmailLink } from './email-links.ts'
+import { getAccount } from './get-account.ts'
 import { addToOutbox } from './outbox.ts'
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000
@@ -62,7 +63,7 @@ export async function verifyEmail(
   if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw invalidLink()
   const tokenHash = hashSecret(input.token)
   // The link may be opened signed out: no user context until the token names one.
-  return withNoContext(deps.db, async (tx) => {
+  const user = await withNoContext(deps.db, async (tx) => {
     const now = new Date()
     const claimed = await tx.emailVerification.updateMany({
       where: { tokenHash, usedAt: null, expiresAt: { gt: now } },
@@ -87,6 +88,7 @@ export async function verifyEmail(
     })
     return user
   })
+  return getAccount(deps, user)
 }
 
 /** A new verification link on request: five an hour per account (the route also limits per IP). */

@@ -27,6 +27,10 @@ export type ConfirmPasswordResetInput = z.input<typeof confirmPasswordResetInput
 
 export const sessionParams = z.object({ sessionId: idSchema })
 
+/** What a user may change of their own profile (PATCH /v1/auth/me). */
+export const updateProfileInput = z.object({ name: nameSchema }).strict()
+export type UpdateProfileInput = z.input<typeof updateProfileInput>
+
 /** A code from the authenticator app. */
 export const totpCodeSchema = z.string().trim().max(16)
 export const recoveryCodeSchema = z.string().trim().max(32)

@@ -34,6 +34,8 @@ export {
   signUpInput,
   stepUpInput,
   totpCodeSchema,
+  type UpdateProfileInput,
+  updateProfileInput,
   type VerifyEmailInput,
   verifyEmailInput,
 } from './auth.ts'

@@ -1,3 +1,4 @@
+import type { Account } from '@repo/core'
 import { roleSchema } from '@repo/schemas'
 import { z } from 'zod'
 import { problemSchema } from '../lib/problem.ts'
@@ -5,7 +6,19 @@ import { problemSchema } from '../lib/problem.ts'
 // Input schemas (bodies, queries, params) live in @repo/schemas, shared with the web app;
 // what only the API answers is here.
 export const userSchema = z
-  .object({ id: z.string(), email: z.string(), name: z.string(), emailVerified: z.boolean() })
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    emailVerified: z.boolean(),
+    mfaEnabled: z.boolean().describe('A confirmed second factor (TOTP) guards sign-in.'),
+    hasPassword: z
+      .boolean()
+      .describe('False for an account that signs in only through OAuth providers.'),
+    platformAdmin: z
+      .boolean()
+      .describe('An operator of the platform itself (queues, dead letters).'),
+  })
   .meta({ id: 'User' })
 
 export const organizationSchema = z
@@ -35,17 +48,20 @@ export const tenantProblems = {
 /** A change to a versioned resource may also fail its If-Match precondition. */
 export const versionedProblems = { ...tenantProblems, 412: problemSchema, 428: problemSchema }
 
-export function toUser(user: {
-  id: string
-  email: string
-  name: string
-  emailVerifiedAt: Date | null
-}) {
+export function toUser(
+  user: Pick<
+    Account,
+    'id' | 'email' | 'name' | 'emailVerifiedAt' | 'passwordHash' | 'platformAdmin' | 'mfaEnabled'
+  >,
+) {
   return {
     id: user.id,
     email: user.email,
     name: user.name,
     emailVerified: user.emailVerifiedAt !== null,
+    mfaEnabled: user.mfaEnabled,
+    hasPassword: user.passwordHash !== null,
+    platformAdmin: user.platformAdmin,
   }
 }
 

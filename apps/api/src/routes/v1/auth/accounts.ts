@@ -195,19 +195,6 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
     },
   )
 
-  fastify.get(
-    '/me',
-    {
-      config: { access: 'authenticated' },
-      schema: {
-        tags: ['auth'],
-        summary: 'The signed-in user.',
-        response: { 200: userSchema, ...authProblems },
-      },
-    },
-    async (request) => toUser((request.auth as NonNullable<typeof request.auth>).user),
-  )
-
   const sessionSchema = z
     .object({
       id: z.string(),
