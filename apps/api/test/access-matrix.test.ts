@@ -496,6 +496,7 @@ describe('sensitive actions', () => {
         // Removing someone else (leaving is no sensitive action).
         .replace(':userId', memberId)
         .replace(':id', 'some-dead-letter')
+        .replace(':provider', 'github')
         .replace(/:\w+/g, () => crypto.randomUUID())
       const res = await server.inject({
         method: route.method as 'POST',
@@ -517,6 +518,7 @@ describe('sensitive actions', () => {
         'DELETE /v1/orgs/:orgId',
         'POST /v1/auth/mfa/totp/setup',
         'DELETE /v1/auth/mfa',
+        'DELETE /v1/auth/oauth/accounts/:provider',
         ...Object.keys(payloads),
       ]),
     )

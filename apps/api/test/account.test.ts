@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { useApiServer } from './helpers.ts'
 
 // What the web app's account pages read and change: the User answer's security state
-// and the profile.
+// and the profile. The OAuth side (hasPassword false, connected providers) is in
+// oauth-accounts.test.ts.
 const { server, sql } = useApiServer()
 const password = 'correct horse battery staple'
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })

@@ -195,6 +195,19 @@ const flows: Array<[string, () => Promise<Flow>]> = [
       }
     },
   ],
+  [
+    'disconnect an OAuth provider',
+    async () => {
+      const user = await signUp()
+      await sql(
+        `INSERT INTO oauth_accounts (id, user_id, provider, provider_account_id)
+         VALUES (gen_random_uuid(), $1, 'github', $2)`,
+        [user.userId, user.email],
+      )
+      const url = '/v1/auth/oauth/accounts/github'
+      return { method: 'DELETE', url, headers: bearer(user.token), expected: 204 }
+    },
+  ],
 ]
 
 describe('keyed account writes mark their Idempotency-Key claim', () => {

@@ -156,5 +156,7 @@ describe('the session check', () => {
     const me = await sent('GET', '/v1/auth/me', 200)
     expect(me).toHaveLength(check.length + 1)
     expect(readsFactor(me)).toHaveLength(1)
+    const providers = await sent('GET', '/v1/auth/oauth/accounts', 200)
+    expect(readsFactor(providers)).toEqual([])
   })
 })

@@ -12,6 +12,8 @@ export interface OAuthProfile {
 
 export interface OAuthProvider {
   name: 'github' | 'google'
+  /** How the sign-in page names it. */
+  displayName: string
   authorizationUrl(state: string, codeVerifier: string): URL
   /** Exchanges the code (with the PKCE verifier) and fetches the profile. */
   profile(code: string, codeVerifier: string): Promise<OAuthProfile>
@@ -46,6 +48,7 @@ export function githubProvider(config: OAuthProviderConfig): OAuthProvider {
   const client = new OAuth2Client(config.clientId, config.clientSecret, config.redirectUri)
   return {
     name: 'github',
+    displayName: 'GitHub',
     authorizationUrl: (state, verifier) =>
       client.createAuthorizationURLWithPKCE(
         config.authorizeUrl,
@@ -90,6 +93,7 @@ export function googleProvider(config: OAuthProviderConfig): OAuthProvider {
   const client = new OAuth2Client(config.clientId, config.clientSecret, config.redirectUri)
   return {
     name: 'google',
+    displayName: 'Google',
     authorizationUrl: (state, verifier) =>
       client.createAuthorizationURLWithPKCE(
         config.authorizeUrl,

@@ -46,6 +46,7 @@ export {
   revokeInvitation,
 } from './invitations.ts'
 export { type ListAuditLogInput, listAuditLog } from './list-audit-log.ts'
+export { listOAuthAccounts } from './list-oauth-accounts.ts'
 export { listOrganizations } from './list-organizations.ts'
 export { type ListProjectsInput, listProjects } from './list-projects.ts'
 export { listSessions } from './list-sessions.ts'
@@ -114,6 +115,7 @@ export {
   type TaskChanges,
   taskView,
 } from './task-fields.ts'
+export { unlinkOAuthAccount } from './unlink-oauth-account.ts'
 export { updateProfile } from './update-profile.ts'
 export { updateProject } from './update-project.ts'
 export { updateTask } from './update-task.ts'

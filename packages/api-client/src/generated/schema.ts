@@ -411,6 +411,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers this deployment can sign in with (only configured ones). */
+        get: operations["getAuthOauthProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers connected to your account. */
+        get: operations["getAuthOauthAccounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oauth/accounts/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Disconnect a provider (needs a recent sign-in or step-up); 409 if it is your last way to sign in. */
+        delete: operations["deleteAuthOauthAccountsByProvider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/oauth/{provider}/start": {
         parameters: {
             query?: never;
@@ -925,6 +976,27 @@ export interface components {
             mfaRequired: true;
             mfaToken: string;
         };
+        OAuthProviderOptionInput: {
+            /** @enum {string} */
+            provider: "github" | "google";
+            /** @description For the button: "GitHub". */
+            name: string;
+        };
+        OAuthProviderOptionsInput: {
+            data: components["schemas"]["OAuthProviderOptionInput"][];
+        };
+        ConnectedOAuthAccountInput: {
+            /** @enum {string} */
+            provider: "github" | "google";
+            /**
+             * Format: date-time
+             * @description When the first account of it was connected.
+             */
+            connectedAt: string;
+        };
+        ConnectedOAuthAccountsInput: {
+            data: components["schemas"]["ConnectedOAuthAccountInput"][];
+        };
         ApiKeyInput: {
             id: string;
             name: string;
@@ -1165,6 +1237,27 @@ export interface components {
             /** @constant */
             mfaRequired: true;
             mfaToken: string;
+        };
+        OAuthProviderOption: {
+            /** @enum {string} */
+            provider: "github" | "google";
+            /** @description For the button: "GitHub". */
+            name: string;
+        };
+        OAuthProviderOptions: {
+            data: components["schemas"]["OAuthProviderOption"][];
+        };
+        ConnectedOAuthAccount: {
+            /** @enum {string} */
+            provider: "github" | "google";
+            /**
+             * Format: date-time
+             * @description When the first account of it was connected.
+             */
+            connectedAt: string;
+        };
+        ConnectedOAuthAccounts: {
+            data: components["schemas"]["ConnectedOAuthAccount"][];
         };
         ApiKey: {
             id: string;
@@ -2666,6 +2759,150 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthOauthProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthProviderOptions"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthOauthAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedOAuthAccounts"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAuthOauthAccountsByProvider: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and request replays the first successful answer; the same key with another request is 422; a duplicate sent while the first still runs is 409. Keys last IDEMPOTENCY_KEY_TTL_HOURS (24 h). */
+                "idempotency-key"?: string;
+            };
+            path: {
+                provider: "github" | "google";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,18 +1,118 @@
-import { finishOAuth, startOAuth } from '@repo/core'
-import { oauthCallbackInput, oauthParams } from '@repo/schemas'
+import { finishOAuth, listOAuthAccounts, startOAuth, unlinkOAuthAccount } from '@repo/core'
+import { oauthCallbackInput, oauthParams, oauthProvider } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
-import { toUser, userSchema } from '../../../schemas/common.ts'
+import { authProblems, toUser, userSchema } from '../../../schemas/common.ts'
+
+const providersResponse = z
+  .object({
+    data: z.array(
+      z
+        .object({ provider: oauthProvider, name: z.string().describe('For the button: "GitHub".') })
+        .meta({ id: 'OAuthProviderOption' }),
+    ),
+  })
+  .meta({ id: 'OAuthProviderOptions' })
+
+const connectedAccountsResponse = z
+  .object({
+    data: z.array(
+      z
+        .object({
+          provider: oauthProvider,
+          connectedAt: z.iso.datetime().describe('When the first account of it was connected.'),
+        })
+        .meta({ id: 'ConnectedOAuthAccount' }),
+    ),
+  })
+  .meta({ id: 'ConnectedOAuthAccounts' })
 
 /**
  * OAuth sign-in (GitHub, Google) with state and PKCE: /v1/auth/oauth/:provider/*. The web
  * app's server calls `start`, sends the browser to the provider, and passes the code and
- * state it gets back to `callback`.
+ * state it gets back to `callback`. Also which providers are on (`providers`), and the
+ * caller's connected ones (`accounts`).
  */
 const oauth: FastifyPluginAsyncZod = async (fastify) => {
   const limit = { ip: fastify.config.AUTH_RATE_LIMIT_PER_MINUTE }
+  // Fixed by configuration at start-up: the answer is built once.
+  const enabled = {
+    data: Object.values(fastify.deps.oauthProviders).map((provider) => ({
+      provider: provider.name,
+      name: provider.displayName,
+    })),
+  }
+
+  fastify.get(
+    '/oauth/providers',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'The providers this deployment can sign in with (only configured ones).',
+        response: { 200: providersResponse, 400: problemSchema, 429: problemSchema },
+      },
+    },
+    async (_request, reply) => {
+      // Changes only with a deploy: the sign-in page may reuse it for a few minutes.
+      reply.header('cache-control', 'public, max-age=300')
+      return enabled
+    },
+  )
+
+  fastify.get(
+    '/oauth/accounts',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['auth'],
+        summary: 'The providers connected to your account.',
+        response: { 200: connectedAccountsResponse, ...authProblems },
+      },
+    },
+    async (request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      const accounts = await listOAuthAccounts(fastify.deps, { userId: auth.userId })
+      return {
+        data: accounts.map((a) => ({
+          provider: a.provider,
+          connectedAt: a.connectedAt.toISOString(),
+        })),
+      }
+    },
+  )
+
+  fastify.delete(
+    '/oauth/accounts/:provider',
+    {
+      // Removes a way to sign in: proof of presence, as for the other credential changes.
+      config: { access: 'authenticated', recentAuth: true },
+      schema: {
+        tags: ['auth'],
+        summary:
+          'Disconnect a provider (needs a recent sign-in or step-up); 409 if it is your last way to sign in.',
+        params: oauthParams,
+        response: {
+          204: z.null(),
+          ...authProblems,
+          403: problemSchema,
+          404: problemSchema,
+          409: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth as NonNullable<typeof request.auth>
+      await unlinkOAuthAccount(
+        fastify.deps,
+        { userId: auth.userId, provider: request.params.provider },
+        requestMeta(request),
+      )
+      return reply.code(204).send(null)
+    },
+  )
 
   fastify.post(
     '/oauth/:provider/start',
