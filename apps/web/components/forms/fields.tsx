@@ -1,6 +1,6 @@
 'use client'
 
-import { type ReactNode, useId } from 'react'
+import { type ReactNode, useId, useSyncExternalStore } from 'react'
 import type { FieldValues, Path, UseFormReturn } from 'react-hook-form'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Button } from '@/components/ui/button.tsx'
@@ -167,7 +167,21 @@ export function FormProblem({ problem }: { problem: UiProblem | null }) {
   )
 }
 
-/** Keeps its name while the action runs (tests and screen readers find it by name). */
+const noSubscription = () => () => {}
+
+/** False in the server's HTML, true once React runs in the browser. */
+function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  )
+}
+
+/**
+ * Keeps its name while the action runs (tests and screen readers find it by name), and
+ * waits for the page's JavaScript: a click before it would post the form natively.
+ */
 export function SubmitButton({
   pending,
   children,
@@ -179,10 +193,11 @@ export function SubmitButton({
   className?: string
   variant?: 'default' | 'destructive'
 }) {
+  const hydrated = useHydrated()
   return (
     <Button
       type="submit"
-      disabled={pending}
+      disabled={pending || !hydrated}
       aria-busy={pending}
       className={className}
       variant={variant}

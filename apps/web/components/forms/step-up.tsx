@@ -61,7 +61,7 @@ function StepUpForm({ onConfirmed }: { onConfirmed: () => void }) {
   const [value, setValue] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
-  const label = mode === 'password' ? 'Password' : 'Authentication code'
+  const label = mode === 'password' ? 'Password' : 'Authentication or recovery code'
   return (
     <form
       className="grid gap-4"
@@ -69,7 +69,14 @@ function StepUpForm({ onConfirmed }: { onConfirmed: () => void }) {
         event.preventDefault()
         setBusy(true)
         setProblem(null)
-        const result = await stepUp(mode === 'password' ? { password: value } : { code: value })
+        // Recovery codes look like xxxxx-xxxxx; app codes are six digits.
+        const body =
+          mode === 'password'
+            ? { password: value }
+            : value.includes('-')
+              ? { recoveryCode: value }
+              : { code: value }
+        const result = await stepUp(body)
         setBusy(false)
         if (result?.ok) onConfirmed()
         else if (result) setProblem(result.problem.message)

@@ -3,7 +3,7 @@ import { OrgSwitcher } from './org-switcher.tsx'
 import { UserMenu } from './user-menu.tsx'
 
 interface Props {
-  user: { name: string; email: string; emailVerified: boolean }
+  user: { name: string; email: string; emailVerified: boolean; platformAdmin: boolean }
   organizations: { id: string; name: string; role: string }[]
 }
 
@@ -19,7 +19,7 @@ export function AppHeader({ user, organizations }: Props) {
         </span>
         <OrgSwitcher organizations={organizations} />
         <div className="ml-auto">
-          <UserMenu name={user.name} email={user.email} />
+          <UserMenu name={user.name} email={user.email} operator={user.platformAdmin} />
         </div>
       </div>
       {user.emailVerified ? null : (

@@ -11,7 +11,15 @@ import {
   MenuTrigger,
 } from '@/components/ui/menu.tsx'
 
-export function UserMenu({ name, email }: { name: string; email: string }) {
+export function UserMenu({
+  name,
+  email,
+  operator,
+}: {
+  name: string
+  email: string
+  operator: boolean
+}) {
   return (
     <Menu>
       <MenuTrigger
@@ -25,6 +33,7 @@ export function UserMenu({ name, email }: { name: string; email: string }) {
         <p className="px-2 py-1.5 text-xs text-muted-foreground">{email}</p>
         <MenuLinkItem href="/account">Account</MenuLinkItem>
         <MenuLinkItem href="/account/security">Security</MenuLinkItem>
+        {operator ? <MenuLinkItem href="/admin/dead-letters">Dead letters</MenuLinkItem> : null}
         <MenuSeparator />
         <MenuItem onClick={() => void signOut({})}>
           <LogOut aria-hidden="true" /> Sign out

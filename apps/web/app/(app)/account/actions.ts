@@ -1,6 +1,6 @@
 'use server'
 
-import { changePasswordInput, idSchema } from '@repo/schemas'
+import { changePasswordInput, idSchema, oauthProvider, updateProfileInput } from '@repo/schemas'
 import { revalidatePath } from 'next/cache'
 import { redirect } from 'next/navigation'
 import { z } from 'zod'
@@ -42,3 +42,21 @@ export const signOutEverywhere = defineAction(z.object({}), async () => {
   await clearSessionToken()
   redirect('/sign-in?signedOut=1')
 })
+
+export const updateProfile = defineAction(updateProfileInput, async (input) => {
+  const result = await callApi((api) => api.PATCH('/v1/auth/me', { body: input }))
+  // The name shows in the header on every page.
+  if (result.ok) revalidatePath('/', 'layout')
+  return result
+})
+
+export const unlinkOAuthAccount = defineAction(
+  z.object({ provider: oauthProvider }),
+  async ({ provider }) => {
+    const result = await callApi((api) =>
+      api.DELETE('/v1/auth/oauth/accounts/{provider}', { params: { path: { provider } } }),
+    )
+    if (result.ok) revalidatePath('/account')
+    return result
+  },
+)

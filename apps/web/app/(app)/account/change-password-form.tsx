@@ -18,7 +18,13 @@ export function ChangePasswordForm() {
     },
   })
   return (
-    <form onSubmit={onSubmit} onChange={() => setDone(false)} noValidate className="grid gap-4">
+    <form
+      method="post"
+      onSubmit={onSubmit}
+      onChange={() => setDone(false)}
+      noValidate
+      className="grid gap-4"
+    >
       <FormProblem problem={problem} />
       {done ? (
         <Alert role="status" variant="success">

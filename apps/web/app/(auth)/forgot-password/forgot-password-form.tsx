@@ -22,7 +22,7 @@ export function ForgotPasswordForm() {
       </Alert>
     )
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       <TextField form={form} name="email" label="Email" type="email" autoComplete="email" />
       <SubmitButton pending={pending}>Send reset link</SubmitButton>

@@ -14,7 +14,7 @@ export function ResetPasswordForm({ token }: { token: string }) {
     action: (input) => resetPassword({ ...input, token }),
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       {problem && problem.status === 400 && !problem.fieldErrors.newPassword ? (
         <Link href="/forgot-password" className="text-sm underline underline-offset-4">

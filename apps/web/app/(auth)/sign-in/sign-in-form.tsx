@@ -11,7 +11,7 @@ export function SignInForm({ next }: { next: string }) {
     action: (input) => signIn({ ...input, next }),
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       <TextField form={form} name="email" label="Email" type="email" autoComplete="email" />
       <TextField

@@ -11,7 +11,7 @@ export function SignUpForm({ next }: { next?: string | undefined }) {
     action: (input) => signUp({ ...input, ...(next ? { next } : {}) }),
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       <TextField form={form} name="name" label="Name" autoComplete="name" />
       <TextField form={form} name="email" label="Email" type="email" autoComplete="email" />

@@ -2,7 +2,8 @@ import type { Metadata } from 'next'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
 import { describeDevice } from '@/lib/device.ts'
-import { load } from '@/lib/server/api.ts'
+import { currentUser, load } from '@/lib/server/api.ts'
+import { MfaSection } from './mfa-section.tsx'
 import { RevokeSession, SignOutButtons } from './session-buttons.tsx'
 
 export const metadata: Metadata = { title: 'Security' }
@@ -14,12 +15,21 @@ const when = new Intl.DateTimeFormat('en', {
 })
 
 export default async function SecurityPage() {
-  const sessions = await load((api) =>
-    api.GET('/v1/auth/sessions', { params: { query: { limit: 100 } } }),
-  )
+  const [user, sessions] = await Promise.all([
+    currentUser(),
+    load((api) => api.GET('/v1/auth/sessions', { params: { query: { limit: 100 } } })),
+  ])
   return (
     <div className="mx-auto grid w-full max-w-2xl gap-6">
       <h1 className="text-2xl font-semibold">Security</h1>
+      <Card>
+        <CardHeader>
+          <h2 className="text-lg font-semibold">Two-factor authentication</h2>
+        </CardHeader>
+        <CardContent>
+          <MfaSection enabled={user.mfaEnabled} />
+        </CardContent>
+      </Card>
       <Card>
         <CardHeader>
           <h2 className="text-lg font-semibold">Sessions</h2>

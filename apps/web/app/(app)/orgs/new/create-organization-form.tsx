@@ -11,7 +11,7 @@ export function CreateOrganizationForm() {
     action: createOrganization,
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       <TextField form={form} name="name" label="Organization name" autoComplete="organization" />
       <SubmitButton pending={pending}>Create organization</SubmitButton>

@@ -17,7 +17,7 @@ function CodeForm({ next }: { next: string }) {
     action: (input) => verifyMfa({ ...input, next }),
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       <TextField
         form={form}
@@ -37,7 +37,7 @@ function RecoveryForm({ next }: { next: string }) {
     action: (input) => verifyMfa({ ...input, next }),
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
       <FormProblem problem={problem} />
       <TextField form={form} name="recoveryCode" label="Recovery code" autoComplete="off" />
       <SubmitButton pending={pending}>Verify</SubmitButton>

@@ -38,7 +38,13 @@ export function CreateApiKeyForm({ orgId }: { orgId: string }) {
   return (
     <div className="grid gap-4">
       {created ? <SecretReveal label={`API key “${created.name}”`} secret={created.key} /> : null}
-      <form onSubmit={onSubmit} noValidate className="grid gap-4" aria-label="Create an API key">
+      <form
+        method="post"
+        onSubmit={onSubmit}
+        noValidate
+        className="grid gap-4"
+        aria-label="Create an API key"
+      >
         <FormProblem problem={problem} />
         <div className="grid gap-4 sm:grid-cols-2">
           <TextField form={form} name="name" label="Key name" autoComplete="off" />

@@ -32,7 +32,13 @@ export function InviteForm({
     ...(canInviteOwners ? [{ value: 'owner', label: 'Owner' }] : []),
   ]
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-3" aria-label="Invite a member">
+    <form
+      method="post"
+      onSubmit={onSubmit}
+      noValidate
+      className="grid gap-3"
+      aria-label="Invite a member"
+    >
       <FormProblem problem={problem} />
       {sent ? (
         <Alert role="status" variant="success">

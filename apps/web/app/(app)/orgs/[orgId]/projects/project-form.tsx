@@ -54,7 +54,13 @@ export function ProjectForm({ orgId, project }: { orgId: string; project?: Exist
   })
   const conflict = problem?.status === 412 && project
   return (
-    <form onSubmit={onSubmit} onChange={() => setSaved(false)} noValidate className="grid gap-4">
+    <form
+      method="post"
+      onSubmit={onSubmit}
+      onChange={() => setSaved(false)}
+      noValidate
+      className="grid gap-4"
+    >
       {conflict ? (
         <ConflictChoice
           what="project"

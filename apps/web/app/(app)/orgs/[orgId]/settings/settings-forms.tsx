@@ -22,7 +22,13 @@ export function RenameOrganizationForm({ orgId, name }: { orgId: string; name: s
     },
   })
   return (
-    <form onSubmit={onSubmit} onChange={() => setSaved(false)} noValidate className="grid gap-4">
+    <form
+      method="post"
+      onSubmit={onSubmit}
+      onChange={() => setSaved(false)}
+      noValidate
+      className="grid gap-4"
+    >
       <FormProblem problem={problem} />
       {saved ? (
         <Alert role="status" variant="success">

@@ -33,7 +33,13 @@ export function EndpointForm({ orgId }: { orgId: string }) {
   return (
     <div className="grid gap-4">
       {secret ? <SecretReveal label="Signing secret" secret={secret} /> : null}
-      <form onSubmit={onSubmit} noValidate className="grid gap-4" aria-label="Add an endpoint">
+      <form
+        method="post"
+        onSubmit={onSubmit}
+        noValidate
+        className="grid gap-4"
+        aria-label="Add an endpoint"
+      >
         <FormProblem problem={problem} />
         <TextField form={form} name="url" label="Endpoint URL" type="url" placeholder="https://" />
         <TextAreaField form={form} name="description" label="Description" />
@@ -78,7 +84,13 @@ export function EditEndpointForm({ orgId, endpoint }: { orgId: string; endpoint:
     },
   })
   return (
-    <form onSubmit={onSubmit} onChange={() => setSaved(false)} noValidate className="grid gap-4">
+    <form
+      method="post"
+      onSubmit={onSubmit}
+      onChange={() => setSaved(false)}
+      noValidate
+      className="grid gap-4"
+    >
       {problem?.status === 412 ? (
         <ConflictChoice
           what="endpoint"

@@ -26,7 +26,13 @@ export function NewTaskForm({ orgId, projectId, people }: Props) {
   })
   return (
     <Card className="p-4">
-      <form onSubmit={onSubmit} noValidate aria-label="Add a task" className="grid gap-3">
+      <form
+        method="post"
+        onSubmit={onSubmit}
+        noValidate
+        aria-label="Add a task"
+        className="grid gap-3"
+      >
         <FormProblem problem={problem} />
         <div className="grid items-end gap-3 sm:grid-cols-[1fr_10rem_12rem_auto]">
           <TextField form={form} name="title" label="Task title" placeholder="What needs doing?" />

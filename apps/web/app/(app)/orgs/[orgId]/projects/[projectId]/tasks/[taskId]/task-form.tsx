@@ -63,7 +63,13 @@ export function TaskForm({
     },
   })
   return (
-    <form onSubmit={onSubmit} onChange={() => setSaved(false)} noValidate className="grid gap-4">
+    <form
+      method="post"
+      onSubmit={onSubmit}
+      onChange={() => setSaved(false)}
+      noValidate
+      className="grid gap-4"
+    >
       {problem?.status === 412 ? (
         <ConflictChoice
           what="task"
