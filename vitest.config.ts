@@ -28,5 +28,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
+    // expect.poll waits on other processes (servers, workers, a browser): a loaded CI
+    // machine can take longer than vitest's 1 s default; a condition that holds still
+    // passes at once.
+    expect: { poll: { timeout: 10_000 } },
   },
 })

@@ -8,7 +8,7 @@ import {
   startStack,
   waitForEmail,
 } from './harness/index.ts'
-import { PASSWORD, signIn, uniqueEmail } from './helpers.ts'
+import { createOrganization, createUser, PASSWORD, signIn, uniqueEmail } from './helpers.ts'
 
 // The first journey of every customer, clicked through in Chromium on the real stack:
 // sign up, verify by the emailed link, create an organization, a project and tasks, then
@@ -110,7 +110,10 @@ describe('a new customer', { shuffle: false, timeout: 90_000 }, () => {
       .getByText(colleague.email)
       .waitFor()
 
-    const invitation = linkIn(await waitForEmail(stack.smtp, { to: colleague.email }), stack.webUrl)
+    const invitation = linkIn(
+      await waitForEmail(stack.smtp, { to: colleague.email, subject: /invit/i }),
+      stack.webUrl,
+    )
     const context = await newContext(browser)
     const page = await context.newPage()
     await page.goto(invitation)
@@ -158,5 +161,39 @@ describe('a new customer', { shuffle: false, timeout: 90_000 }, () => {
     await ownerPage.getByRole('list', { name: 'Members' }).getByText(colleague.email).waitFor()
     await ownerContext.close()
     await context.close()
+  })
+})
+
+describe('an invitation opened while signed in as someone else', { timeout: 90_000 }, () => {
+  it('says it was sent to another address, and is accepted after switching account', async () => {
+    const owner = await createUser(stack)
+    const org = await createOrganization(stack, owner.token, 'Switch Accounts Co')
+    const invitee = await createUser(stack, { name: 'Right Person' })
+    const other = await createUser(stack, { name: 'Wrong Person' })
+    const sent = await stack.api.inject({
+      method: 'POST',
+      url: `/v1/orgs/${org.id}/invitations`,
+      headers: { authorization: `Bearer ${owner.token}` },
+      payload: { email: invitee.email, role: 'member' },
+    })
+    expect(sent.statusCode, sent.body).toBe(201)
+    const link = linkIn(
+      await waitForEmail(stack.smtp, { to: invitee.email, subject: /invit/i }),
+      stack.webUrl,
+    )
+
+    const page = await (await newContext(browser)).newPage()
+    await page.goto(`${stack.webUrl}/sign-in`)
+    await signIn(page, stack, other.email)
+    await page.goto(link)
+    await page.getByRole('button', { name: 'Accept invitation' }).click()
+    await page.getByRole('alert').filter({ hasText: 'sent to another email address' }).waitFor()
+    await page.getByRole('button', { name: `Not ${other.email}? Sign out` }).click()
+    await page.waitForURL(/\/sign-in\?/)
+    await signIn(page, stack, invitee.email)
+    expect(page.url()).toBe(link)
+    await page.getByRole('button', { name: 'Accept invitation' }).click()
+    await page.waitForURL(`${stack.webUrl}/orgs/${org.id}/projects`)
+    await page.context().close()
   })
 })

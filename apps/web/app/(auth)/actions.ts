@@ -43,9 +43,12 @@ export const signUp = defineAction(
   },
 )
 
-export const signOut = defineAction(z.object({}), async () => {
+export const signOut = defineAction(returnPath, async ({ next }) => {
   // The API ends the session; the cookie goes whatever it answered (it may be gone already).
   await callApi((api) => api.POST('/v1/auth/sign-out'), { whenSignedOut: 'answer' })
   await clearSessionToken()
-  redirect('/sign-in?signedOut=1')
+  const query = new URLSearchParams({ signedOut: '1' })
+  // Signing out to continue as someone else (an invitation for another address).
+  if (next) query.set('next', safeReturnPath(next))
+  redirect(`/sign-in?${query}`)
 })

@@ -30,7 +30,12 @@ export function AcceptInvitation({ token, email }: { token: string; email: strin
         Accept invitation
       </Button>
       {problem && problem.status !== 429 ? (
-        <Button variant="outline" onClick={() => void signOut({})}>
+        <Button
+          variant="outline"
+          onClick={() =>
+            void signOut({ next: `/invitations/accept?${new URLSearchParams({ token })}` })
+          }
+        >
           Not {email}? Sign out
         </Button>
       ) : null}
