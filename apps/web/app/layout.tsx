@@ -2,6 +2,7 @@ import { CSPProvider } from '@base-ui/react/csp-provider'
 import type { Metadata, Viewport } from 'next'
 import { headers } from 'next/headers'
 import type { ReactNode } from 'react'
+import { FocusOnNavigate } from '@/components/shell/focus-on-navigate.tsx'
 import './globals.css'
 
 export const metadata: Metadata = {
@@ -23,7 +24,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body className="min-h-dvh">
-        <CSPProvider nonce={nonce}>{children}</CSPProvider>
+        <CSPProvider nonce={nonce}>
+          <FocusOnNavigate />
+          {children}
+        </CSPProvider>
       </body>
     </html>
   )

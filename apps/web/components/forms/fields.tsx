@@ -180,7 +180,9 @@ function useHydrated(): boolean {
 
 /**
  * Keeps its name while the action runs (tests and screen readers find it by name), and
- * waits for the page's JavaScript: a click before it would post the form natively.
+ * waits for the page's JavaScript: a click before it would post the form natively. Not
+ * `disabled` while pending: a disabled button drops the keyboard focus it had on the
+ * document's body; it says it is unavailable and ignores a second submit instead.
  */
 export function SubmitButton({
   pending,
@@ -197,9 +199,13 @@ export function SubmitButton({
   return (
     <Button
       type="submit"
-      disabled={pending || !hydrated}
+      disabled={!hydrated}
+      aria-disabled={pending || undefined}
       aria-busy={pending}
-      className={className}
+      onClick={(event) => {
+        if (pending) event.preventDefault()
+      }}
+      className={cn('aria-disabled:cursor-not-allowed aria-disabled:opacity-50', className)}
       variant={variant}
     >
       {children}

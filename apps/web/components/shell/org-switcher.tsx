@@ -22,11 +22,10 @@ export function OrgSwitcher({ organizations }: Props) {
   const current = organizations.find((org) => org.id === orgId)
   return (
     <Menu>
-      <MenuTrigger
-        aria-label={`Organization: ${current?.name ?? 'none selected'}. Switch organization`}
-        className="inline-flex max-w-[50vw] items-center gap-1 rounded-md px-2 py-1.5 text-sm font-medium hover:bg-accent"
-      >
+      {/* Named by what it shows and then what it does: speech users say what they see. */}
+      <MenuTrigger className="inline-flex min-w-0 max-w-[50vw] items-center gap-1 rounded-md px-2 py-1.5 text-sm font-medium hover:bg-accent">
         <span className="truncate">{current?.name ?? 'Organizations'}</span>
+        <span className="sr-only">, switch organization</span>
         <ChevronsUpDown aria-hidden="true" className="size-4 shrink-0 text-muted-foreground" />
       </MenuTrigger>
       <MenuContent align="start">

@@ -2,9 +2,11 @@ import type { ComponentProps } from 'react'
 import { cn } from '@/lib/utils.ts'
 
 export function Card({ className, ...props }: ComponentProps<'section'>) {
+  // min-w-0: in a grid or flex column a card is otherwise as wide as its widest line (a
+  // payload, a table), and a phone scrolls the whole page sideways instead of that part.
   return (
     <section
-      className={cn('rounded-xl border bg-card text-card-foreground shadow-sm', className)}
+      className={cn('min-w-0 rounded-xl border bg-card text-card-foreground shadow-sm', className)}
       {...props}
     />
   )

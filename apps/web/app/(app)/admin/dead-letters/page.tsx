@@ -2,6 +2,7 @@ import { listQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { Pagination } from '@/components/lists/pagination.tsx'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Card } from '@/components/ui/card.tsx'
 import { listStateFrom } from '@/lib/list-query.ts'
@@ -21,11 +22,11 @@ export default async function DeadLettersPage({ searchParams }: { searchParams: 
   )
   if (!page.ok)
     return (
-      <Alert role="alert" variant="destructive">
+      <PageNotice title="Dead letters">
         {page.problem.status === 403
           ? 'This page is for platform operators.'
           : page.problem.message}
-      </Alert>
+      </PageNotice>
     )
   return (
     <div className="grid gap-4">

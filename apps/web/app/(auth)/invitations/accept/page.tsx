@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
-import { Alert } from '@/components/ui/alert.tsx'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { buttonVariants } from '@/components/ui/button.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
 import { signedInUser } from '@/lib/server/api.ts'
@@ -19,9 +19,9 @@ export default async function AcceptInvitationPage({ searchParams }: { searchPar
   const user = await signedInUser()
   if (typeof token !== 'string' || !token)
     return (
-      <Alert variant="destructive" role="alert">
+      <PageNotice title="Invitation">
         This invitation link is incomplete. Open the link from the email again.
-      </Alert>
+      </PageNotice>
     )
   const here = `/invitations/accept?${new URLSearchParams({ token })}`
   return (

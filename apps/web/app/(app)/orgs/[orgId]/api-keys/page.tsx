@@ -1,6 +1,7 @@
 import type { Metadata } from 'next'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
-import { load } from '@/lib/server/api.ts'
+import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { ApiKeyList, CreateApiKeyForm } from './api-key-forms.tsx'
 
@@ -8,6 +9,9 @@ export const metadata: Metadata = { title: 'API keys' }
 
 export default async function ApiKeysPage({ params }: { params: Promise<{ orgId: string }> }) {
   const orgId = idOrNotFound((await params).orgId)
+  // The API refuses members the list; asking would show them an error instead of why.
+  if ((await organization(orgId)).role === 'member')
+    return <PageNotice title="API keys">Only owners and admins can manage API keys.</PageNotice>
   const keys = await load((api) =>
     api.GET('/v1/orgs/{orgId}/api-keys', { params: { path: { orgId }, query: { limit: 100 } } }),
   )

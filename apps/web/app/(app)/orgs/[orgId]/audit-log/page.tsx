@@ -1,6 +1,7 @@
 import { listAuditLogQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
 import { Pagination } from '@/components/lists/pagination.tsx'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Button } from '@/components/ui/button.tsx'
 import { Card } from '@/components/ui/card.tsx'
@@ -62,11 +63,7 @@ export default async function AuditLogPage({ params, searchParams }: Props) {
     ),
   ])
   if (org.role === 'member')
-    return (
-      <Alert role="alert" variant="destructive">
-        Only owners and admins can read the audit log.
-      </Alert>
-    )
+    return <PageNotice title="Audit log">Only owners and admins can read the audit log.</PageNotice>
   const page = await callApi((api) =>
     api.GET('/v1/orgs/{orgId}/audit-log', { params: { path: { orgId }, query: state } }),
   )

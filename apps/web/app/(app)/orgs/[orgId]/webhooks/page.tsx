@@ -1,8 +1,9 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
-import { load } from '@/lib/server/api.ts'
+import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { EndpointForm } from './endpoint-form.tsx'
 
@@ -10,6 +11,9 @@ export const metadata: Metadata = { title: 'Webhooks' }
 
 export default async function WebhooksPage({ params }: { params: Promise<{ orgId: string }> }) {
   const orgId = idOrNotFound((await params).orgId)
+  // The API refuses members the list; asking would show them an error instead of why.
+  if ((await organization(orgId)).role === 'member')
+    return <PageNotice title="Webhooks">Only owners and admins can manage webhooks.</PageNotice>
   const endpoints = await load((api) =>
     api.GET('/v1/orgs/{orgId}/webhook-endpoints', {
       params: { path: { orgId }, query: { limit: 100 } },

@@ -3,10 +3,11 @@ import type { Metadata } from 'next'
 import Link from 'next/link'
 import { ListFilters } from '@/components/lists/list-filters.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
 import { listStateFrom } from '@/lib/list-query.ts'
-import { load } from '@/lib/server/api.ts'
+import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { EditEndpointForm } from '../endpoint-form.tsx'
 import { EndpointDanger } from './endpoint-danger.tsx'
@@ -28,6 +29,11 @@ export default async function EndpointPage({ params, searchParams }: Props) {
   const raw = await params
   const orgId = idOrNotFound(raw.orgId)
   const endpointId = idOrNotFound(raw.endpointId)
+  // The API refuses members endpoints; asking would show them an error instead of why.
+  if ((await organization(orgId)).role === 'member')
+    return (
+      <PageNotice title="Webhook endpoint">Only owners and admins can manage webhooks.</PageNotice>
+    )
   const state = listStateFrom(listWebhookDeliveriesQuery, await searchParams)
   const path = { path: { orgId, endpointId } }
   const [endpoint, deliveries] = await Promise.all([

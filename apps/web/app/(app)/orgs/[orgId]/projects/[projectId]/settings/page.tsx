@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
-import { load } from '@/lib/server/api.ts'
+import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { ProjectForm } from '../../project-form.tsx'
 import { DeleteProject } from './delete-project.tsx'
@@ -15,9 +15,12 @@ export default async function ProjectSettingsPage({
   const raw = await params
   const orgId = idOrNotFound(raw.orgId)
   const projectId = idOrNotFound(raw.projectId)
-  const project = await load((api) =>
-    api.GET('/v1/orgs/{orgId}/projects/{projectId}', { params: { path: { orgId, projectId } } }),
-  )
+  const [org, project] = await Promise.all([
+    organization(orgId),
+    load((api) =>
+      api.GET('/v1/orgs/{orgId}/projects/{projectId}', { params: { path: { orgId, projectId } } }),
+    ),
+  ])
   return (
     <div className="mx-auto grid w-full max-w-xl gap-6">
       <Card>
@@ -28,17 +31,20 @@ export default async function ProjectSettingsPage({
           <ProjectForm orgId={orgId} project={project} />
         </CardContent>
       </Card>
-      <Card>
-        <CardHeader>
-          <h2 className="text-lg font-semibold">Delete project</h2>
-          <CardDescription>
-            Deletes the project and all of its tasks. Admins and owners only.
-          </CardDescription>
-        </CardHeader>
-        <CardContent>
-          <DeleteProject orgId={orgId} projectId={projectId} name={project.name} />
-        </CardContent>
-      </Card>
+      {/* Members may edit a project but not delete it: no button that can only fail. */}
+      {org.role === 'member' ? null : (
+        <Card>
+          <CardHeader>
+            <h2 className="text-lg font-semibold">Delete project</h2>
+            <CardDescription>
+              Deletes the project and all of its tasks. Admins and owners only.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <DeleteProject orgId={orgId} projectId={projectId} name={project.name} />
+          </CardContent>
+        </Card>
+      )}
     </div>
   )
 }

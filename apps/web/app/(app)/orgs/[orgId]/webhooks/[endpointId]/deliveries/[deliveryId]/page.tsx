@@ -1,8 +1,9 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card, CardContent, CardHeader } from '@/components/ui/card.tsx'
-import { load } from '@/lib/server/api.ts'
+import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { RedeliverButton } from './redeliver-button.tsx'
 
@@ -23,6 +24,11 @@ export default async function DeliveryPage({
   const orgId = idOrNotFound(raw.orgId)
   const endpointId = idOrNotFound(raw.endpointId)
   const deliveryId = idOrNotFound(raw.deliveryId)
+  // The API refuses members deliveries; asking would show them an error instead of why.
+  if ((await organization(orgId)).role === 'member')
+    return (
+      <PageNotice title="Delivery">Only owners and admins can read webhook deliveries.</PageNotice>
+    )
   const delivery = await load((api) =>
     api.GET('/v1/orgs/{orgId}/webhook-endpoints/{endpointId}/deliveries/{deliveryId}', {
       params: { path: { orgId, endpointId, deliveryId } },
