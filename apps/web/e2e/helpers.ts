@@ -1,6 +1,8 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
-import type { Stack } from './harness/index.ts'
+import { linkIn, type Stack, waitForEmail } from './harness/index.ts'
 
 export const PASSWORD = 'correct horse battery staple'
 
@@ -49,4 +51,69 @@ export async function signIn(page: Page, stack: Stack, email: string, password =
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'))
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
+
+/**
+ * One API call as the token's user, for what a test sets up rather than clicks through;
+ * fails naming the answer unless it is `expected` (201 for a POST, else 200).
+ */
+export async function callAs<T = Record<string, unknown>>(
+  stack: Stack,
+  token: string,
+  method: Method,
+  url: string,
+  payload?: Record<string, unknown>,
+  expected = method === 'POST' ? 201 : 200,
+): Promise<T> {
+  const response = await stack.api.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(payload ? { payload } : {}),
+  })
+  expect(response.statusCode, `${method} ${url}: ${response.body}`).toBe(expected)
+  return (response.body ? response.json() : undefined) as T
+}
+
+/**
+ * Makes `user` a member of the organization the way it happens in the product: invited by
+ * the owner, the email's token accepted with the user's own session (needs the worker).
+ */
+export async function joinByInvitation(
+  stack: Stack,
+  ownerToken: string,
+  orgId: string,
+  user: { email: string; token: string },
+  role: 'owner' | 'admin' | 'member' = 'member',
+): Promise<void> {
+  await callAs(stack, ownerToken, 'POST', `/v1/orgs/${orgId}/invitations`, {
+    email: user.email,
+    role,
+  })
+  const email = await waitForEmail(stack.smtp, { to: user.email, subject: 'invited' })
+  const token = new URL(linkIn(email, stack.webUrl)).searchParams.get('token')
+  await callAs(stack, user.token, 'POST', '/v1/invitations/accept', { token }, 200)
+}
+
+/** A receiver for webhook deliveries on loopback: answers every POST 200 and counts them. */
+export async function startWebhookReceiver(): Promise<{
+  url: string
+  received: () => number
+  close: () => Promise<void>
+}> {
+  let received = 0
+  const server = createServer((request, response) => {
+    received += 1
+    request.resume()
+    request.on('end', () => response.writeHead(200).end('ok'))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received: () => received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
 }

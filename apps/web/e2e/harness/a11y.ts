@@ -19,7 +19,21 @@ const describeViolation = (violation: Violation) =>
  * how to fix it. Minor and moderate findings do not fail: they are judged by a person.
  */
 export async function expectNoA11yViolations(page: Page): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze()
+  // A color scheme just switched eases colors in (transition-colors): judging contrast
+  // halfway would fail colors nobody sees for longer than a blink. Endless animations (a
+  // skeleton's pulse) never finish and are left running.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation.effect?.getComputedTiming().endTime !== Infinity)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  )
+  // Details of violations only: what passed is not read, and collecting it costs a third.
+  const { violations } = await new AxeBuilder({ page })
+    .options({ resultTypes: ['violations'] })
+    .analyze()
   const failing = violations.filter((violation) => FAILING.has(violation.impact ?? ''))
   if (failing.length === 0) return
   throw new Error(
