@@ -1,9 +1,10 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { redirect } from 'next/navigation'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
 import { safeReturnPath } from '@/lib/return-path.ts'
-import { callAnonymous } from '@/lib/server/api.ts'
+import { callAnonymous, signedInUser } from '@/lib/server/api.ts'
 import { OAuthButtons } from './oauth-buttons.tsx'
 import { SignInForm } from './sign-in-form.tsx'
 
@@ -23,6 +24,8 @@ type Search = Promise<Record<string, string | string[] | undefined>>
 export default async function SignInPage({ searchParams }: { searchParams: Search }) {
   const query = await searchParams
   const next = safeReturnPath(query.next)
+  // Already signed in (a bookmark, the back button): straight on.
+  if (await signedInUser()) redirect(next)
   const providers = await callAnonymous((api) => api.GET('/v1/auth/oauth/providers'))
   const failure = OAUTH_ERRORS[String(query.error)]
   const notice =
