@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { TEST_APP_LOGIN, TEST_WORKER_LOGIN, withDatabase } from './context.ts'
+import { TEST_APP_LOGIN, TEST_WORKER_LOGIN, type TestServices, withDatabase } from './context.ts'
 
 export interface TestDatabase {
   name: string
@@ -48,12 +48,13 @@ export async function cloneDatabase(
 /**
  * A database of this test file's own, cloned from the migrated template in tens of
  * milliseconds, so files run in parallel without sharing rows. `migrated: false` gives an
- * empty database instead (for migration tests).
+ * empty database instead (for migration tests). `services`: the run's servers, for a
+ * process outside Vitest (startTestServices); tests get them from the global setup.
  */
 export async function createTestDatabase(
-  options: { migrated?: boolean } = {},
+  options: { migrated?: boolean; services?: TestServices } = {},
 ): Promise<TestDatabase> {
-  const { postgresUrl, templateDatabase } = inject('groundworkServices')
+  const { postgresUrl, templateDatabase } = options.services ?? inject('groundworkServices')
   return cloneDatabase(postgresUrl, options.migrated === false ? 'template0' : templateDatabase)
 }
 

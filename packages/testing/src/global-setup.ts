@@ -7,6 +7,7 @@ import {
   TEMPLATE_DATABASE,
   TEST_APP_LOGIN,
   TEST_WORKER_LOGIN,
+  type TestServices,
   withDatabase,
 } from './context.ts'
 import { withAdmin } from './database.ts'
@@ -19,9 +20,23 @@ import type { PostgresServer, RedisServer } from './servers/types.ts'
  * stopped on teardown; if the run is killed instead, their reapers clean up.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { services, stop } = await startTestServices()
+  project.provide('groundworkServices', services)
+  return stop
+}
+
+/**
+ * What the global setup provides, for a process outside Vitest too (a bench that starts
+ * the browser-test harness): pass `services` to createTestDatabase and createTestRedis,
+ * and call stop() at the end.
+ */
+export async function startTestServices(): Promise<{
+  services: TestServices
+  stop(): Promise<void>
+}> {
   const runtime = await chooseRuntime()
   const started: Array<PostgresServer | RedisServer> = []
-  const stopAll = async () => {
+  const stop = async () => {
     await Promise.allSettled(started.map((server) => server.stop()))
   }
   try {
@@ -39,16 +54,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const postgres = postgresResult.value
     const redis = redisResult.value
     await createTemplate(postgres.url)
-    project.provide('groundworkServices', {
+    const services: TestServices = {
       postgresUrl: postgres.url,
       templateDatabase: TEMPLATE_DATABASE,
       redisUrl: redis.url,
       redisDatabases: REDIS_DATABASES,
       runtime,
-    })
-    return stopAll
+    }
+    return { services, stop }
   } catch (error) {
-    await stopAll()
+    await stop()
     throw error
   }
 }

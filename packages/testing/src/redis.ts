@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { inject } from 'vitest'
-import { REDIS_COUNTER_KEY } from './context.ts'
+import { REDIS_COUNTER_KEY, type TestServices } from './context.ts'
 
 export interface TestRedis {
   /** Logical database of this test file's own. */
@@ -43,9 +43,11 @@ export async function allocateRedisDatabase(
 
 /**
  * A Redis logical database of this test file's own, so parallel files never see each
- * other's keys (queues, rate limits, caches).
+ * other's keys (queues, rate limits, caches). `services` as for createTestDatabase.
  */
-export async function createTestRedis(): Promise<TestRedis> {
-  const { redisUrl, redisDatabases } = inject('groundworkServices')
+export async function createTestRedis(
+  services: TestServices = inject('groundworkServices'),
+): Promise<TestRedis> {
+  const { redisUrl, redisDatabases } = services
   return allocateRedisDatabase(redisUrl, redisDatabases)
 }

@@ -6,6 +6,7 @@ import {
   type IsolatedServices,
   type SmtpSink,
   startSmtpSink,
+  type TestServices,
 } from '@repo/testing'
 import { startOnFreePort } from '@repo/testing/servers'
 import { Cleanup } from './cleanup.ts'
@@ -21,6 +22,8 @@ export interface StackOptions {
   webEnv?: Record<string, string>
   /** On top of the worker's environment. */
   workerEnv?: Record<string, string>
+  /** The run's servers, for a process outside Vitest (startTestServices); tests omit it. */
+  services?: TestServices
 }
 
 export type ApiServer = Awaited<ReturnType<typeof buildTestServer>>
@@ -59,8 +62,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   try {
     const [database, redis, smtp] = await Promise.all([
-      createTestDatabase().then((db) => started(db, (it) => it.drop())),
-      createTestRedis().then((namespace) => started(namespace, (it) => it.release())),
+      createTestDatabase({ services: options.services }).then((db) =>
+        started(db, (it) => it.drop()),
+      ),
+      createTestRedis(options.services).then((namespace) =>
+        started(namespace, (it) => it.release()),
+      ),
       startSmtpSink().then((sink) => started(sink, (it) => it.close())),
     ])
     const services = { database, redis }
