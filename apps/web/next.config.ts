@@ -7,6 +7,9 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   // Self-contained server bundle for the container image.
   output: 'standalone',
+  // A second build beside the real one (scripts/scan-client-bundle.ts --build), never
+  // over it: the test suite's server runs from .next meanwhile.
+  distDir: process.env.GROUNDWORK_WEB_DIST_DIR || '.next',
   // Workspace packages ship TypeScript source; Next compiles them.
   transpilePackages: ['@repo/config', '@repo/api-client', '@repo/schemas'],
   typescript: {
