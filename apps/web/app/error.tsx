@@ -1,8 +1,8 @@
 'use client'
 
-import * as Sentry from '@sentry/nextjs'
 import { useEffect } from 'react'
 import { Button } from '@/components/ui/button.tsx'
+import { reportError } from '@/lib/telemetry-client.ts'
 
 /**
  * A page that failed. The message is generic (a server error's text never reaches the
@@ -16,7 +16,7 @@ export default function ErrorPage({
   reset: () => void
 }) {
   useEffect(() => {
-    Sentry.captureException(error)
+    reportError(error)
   }, [error])
   return (
     <main className="mx-auto flex min-h-[60dvh] max-w-md flex-col items-center justify-center gap-4 px-4 text-center">

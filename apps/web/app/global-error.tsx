@@ -1,12 +1,12 @@
 'use client'
 
-import * as Sentry from '@sentry/nextjs'
 import { useEffect } from 'react'
+import { reportError } from '@/lib/telemetry-client.ts'
 
 /** When the root layout itself fails: plain HTML, no app styles to rely on. */
 export default function GlobalError({ error }: { error: Error & { digest?: string } }) {
   useEffect(() => {
-    Sentry.captureException(error)
+    reportError(error)
   }, [error])
   return (
     <html lang="en">
