@@ -36,11 +36,14 @@ const sessionsOf = async (userId: string) =>
 /** The sign-in action's id, read from the request the real form sends. */
 async function signInActionId(page: Page, email: string): Promise<string> {
   await page.goto(`${stack.webUrl}/sign-in`)
-  const request = page.waitForRequest((r) => r.method() === 'POST' && !!r.headers()['next-action'])
+  // The answer, not only the request: it must not be taken for a later request's answer.
+  const answered = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && !!r.request().headers()['next-action'],
+  )
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Password').fill('not the password')
   await page.getByRole('button', { name: 'Sign in' }).click()
-  return (await request).headers()['next-action'] as string
+  return (await answered).request().headers()['next-action'] as string
 }
 
 describe('the session in the browser', { shuffle: false, timeout: 60_000 }, () => {
@@ -87,7 +90,7 @@ describe('the session in the browser', { shuffle: false, timeout: 60_000 }, () =
     )
     await page.goto(`${evilUrl}/?html=${encodeURIComponent(form)}`)
     const response = await posted
-    expect(response.request().headers().origin).toBe(evilUrl)
+    expect((await response.request().allHeaders()).origin).toBe(evilUrl)
     expect(response.headers()['set-cookie'] ?? '').not.toContain('groundwork_session')
     expect((await context.cookies()).some((c) => c.name === 'groundwork_session')).toBe(false)
     expect(await sessionsOf(user.id)).toBe(before)
