@@ -95,7 +95,6 @@ function StepUpForm({ onConfirmed }: { onConfirmed: () => void }) {
           autoComplete={mode === 'password' ? 'current-password' : 'one-time-code'}
           value={value}
           onChange={(event) => setValue(event.target.value)}
-          // biome-ignore lint/a11y/noAutofocus: the dialog exists to ask for this one value
           autoFocus
         />
       </div>

@@ -1,45 +1,20 @@
 'use client'
 
 import { updateProfileInput } from '@repo/schemas'
-import { useRouter } from 'next/navigation'
-import { useState } from 'react'
 import { DeleteButton } from '@/components/forms/delete-button.tsx'
-import { FormProblem, SubmitButton, TextField } from '@/components/forms/fields.tsx'
-import { useActionForm } from '@/components/forms/use-action-form.ts'
-import { Alert } from '@/components/ui/alert.tsx'
+import { NameForm } from '@/components/forms/name-form.tsx'
 import { unlinkOAuthAccount, updateProfile } from './actions.ts'
 
 export function ProfileForm({ name }: { name: string }) {
-  const router = useRouter()
-  const [saved, setSaved] = useState(false)
-  const { form, onSubmit, problem, pending } = useActionForm({
-    schema: updateProfileInput,
-    defaultValues: { name },
-    action: updateProfile,
-    onSuccess: () => {
-      setSaved(true)
-      router.refresh()
-    },
-  })
   return (
-    <form
-      method="post"
-      onSubmit={onSubmit}
-      onChange={() => setSaved(false)}
-      noValidate
-      className="grid gap-4"
-    >
-      <FormProblem problem={problem} />
-      {saved ? (
-        <Alert role="status" variant="success">
-          Saved.
-        </Alert>
-      ) : null}
-      <TextField form={form} name="name" label="Name" autoComplete="name" />
-      <SubmitButton pending={pending} className="justify-self-start">
-        Save profile
-      </SubmitButton>
-    </form>
+    <NameForm
+      schema={updateProfileInput}
+      name={name}
+      label="Name"
+      submitLabel="Save profile"
+      autoComplete="name"
+      save={updateProfile}
+    />
   )
 }
 

@@ -1,6 +1,7 @@
 import { listQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
 import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Alert } from '@/components/ui/alert.tsx'
@@ -45,9 +46,9 @@ export default async function DeadLettersPage({ searchParams }: { searchParams: 
         </Alert>
       ) : null}
       {page.data.data.length === 0 ? (
-        <Card className="px-6 py-10 text-center text-sm text-muted-foreground">
-          No dead letters. Every job either succeeded or is still being retried.
-        </Card>
+        <EmptyState
+          title={<>No dead letters. Every job either succeeded or is still being retried.</>}
+        />
       ) : (
         <>
           <DeadLetterBulk />

@@ -3,6 +3,7 @@ import Link from 'next/link'
 import { notFound } from 'next/navigation'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Card, CardContent, CardHeader } from '@/components/ui/card.tsx'
+import { JsonCard } from '@/components/ui/code-block.tsx'
 import { callApi } from '@/lib/server/api.ts'
 import { DeadLetterActions } from '../dead-letter-buttons.tsx'
 
@@ -54,16 +55,7 @@ export default async function DeadLetterPage({ params }: { params: Promise<{ id:
           ))}
         </CardContent>
       </Card>
-      <Card>
-        <CardHeader>
-          <h2 className="text-lg font-semibold">Payload</h2>
-        </CardHeader>
-        <CardContent>
-          <pre className="overflow-x-auto rounded bg-muted p-3 text-xs">
-            {JSON.stringify(data.data, null, 2)}
-          </pre>
-        </CardContent>
-      </Card>
+      <JsonCard title="Payload" value={data.data} />
     </div>
   )
 }

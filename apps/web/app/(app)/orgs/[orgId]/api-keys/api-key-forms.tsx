@@ -12,6 +12,7 @@ import {
 } from '@/components/forms/fields.tsx'
 import { SecretReveal } from '@/components/forms/secret-reveal.tsx'
 import { useActionForm } from '@/components/forms/use-action-form.ts'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card } from '@/components/ui/card.tsx'
 import { createApiKey, revokeApiKey } from './actions.ts'
@@ -82,10 +83,7 @@ interface Key {
 }
 
 export function ApiKeyList({ orgId, keys }: { orgId: string; keys: Key[] }) {
-  if (keys.length === 0)
-    return (
-      <Card className="px-6 py-10 text-center text-sm text-muted-foreground">No API keys yet.</Card>
-    )
+  if (keys.length === 0) return <EmptyState title={<>No API keys yet.</>} />
   return (
     <Card>
       <ul className="divide-y" aria-label="API keys">

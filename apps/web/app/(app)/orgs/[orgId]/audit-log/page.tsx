@@ -1,5 +1,6 @@
 import { listAuditLogQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
 import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Alert } from '@/components/ui/alert.tsx'
@@ -117,10 +118,14 @@ export default async function AuditLogPage({ params, searchParams }: Props) {
           {page.problem.message}
         </Alert>
       ) : page.data.data.length === 0 ? (
-        <Card className="px-6 py-10 text-center text-sm text-muted-foreground">
-          Nothing recorded{' '}
-          {state.action || state.actorUserId || from || to ? 'that matches' : 'yet'}.
-        </Card>
+        <EmptyState
+          title={
+            <>
+              Nothing recorded{' '}
+              {state.action || state.actorUserId || from || to ? 'that matches' : 'yet'}.
+            </>
+          }
+        />
       ) : (
         <Card>
           <Table>

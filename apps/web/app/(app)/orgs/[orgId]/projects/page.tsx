@@ -1,6 +1,7 @@
 import { listProjectsQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { ListFilters } from '@/components/lists/list-filters.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
@@ -70,14 +71,14 @@ export default async function ProjectsPage({ params, searchParams }: Props) {
         ]}
       />
       {page.data.length === 0 ? (
-        <Card className="px-6 py-12 text-center">
-          <p className="font-medium">{filtered ? 'No projects match.' : 'No projects yet.'}</p>
-          <p className="mt-1 text-sm text-muted-foreground">
-            {filtered
+        <EmptyState
+          title={filtered ? 'No projects match.' : 'No projects yet.'}
+          hint={
+            filtered
               ? 'Try another search or filter.'
-              : 'Create the first one to start tracking work.'}
-          </p>
-        </Card>
+              : 'Create the first one to start tracking work.'
+          }
+        />
       ) : (
         <Card>
           <Table>

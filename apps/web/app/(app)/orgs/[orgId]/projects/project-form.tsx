@@ -1,9 +1,6 @@
 'use client'
 
 import { createProjectInput, updateProjectInput } from '@repo/schemas'
-import { useRouter } from 'next/navigation'
-import { useRef, useState } from 'react'
-import { ConflictChoice } from '@/components/forms/conflict-choice.tsx'
 import {
   FormProblem,
   SelectField,
@@ -12,10 +9,10 @@ import {
   TextField,
 } from '@/components/forms/fields.tsx'
 import { useActionForm } from '@/components/forms/use-action-form.ts'
-import { Alert } from '@/components/ui/alert.tsx'
+import { useVersionedForm, VersionedFormStatus } from '@/components/forms/use-versioned-form.tsx'
 import { createProject, readProject, updateProject } from './actions.ts'
 
-interface Existing {
+interface Project {
   id: string
   name: string
   description: string
@@ -28,71 +25,45 @@ const statusOptions = [
   { value: 'archived', label: 'Archived' },
 ]
 
-/** Creates a project, or edits one; an edit based on an old version offers a choice. */
-export function ProjectForm({ orgId, project }: { orgId: string; project?: Existing }) {
-  const router = useRouter()
-  // A ref: the "save mine" retry must send the version read a moment ago, not the first one.
-  const version = useRef(project?.version ?? 0)
-  const setVersion = (next: number) => {
-    version.current = next
-  }
-  const [saved, setSaved] = useState(false)
+export function CreateProjectForm({ orgId }: { orgId: string }) {
   const { form, onSubmit, problem, pending } = useActionForm({
-    schema: project ? updateProjectInput : createProjectInput,
-    defaultValues: project
-      ? { name: project.name, description: project.description, status: project.status }
-      : { name: '', description: '', status: 'active' },
-    action: (input) =>
-      project
-        ? updateProject({ ...input, orgId, projectId: project.id, version: version.current })
-        : createProject({ ...input, name: input.name ?? '', orgId }),
-    onSuccess: (data) => {
-      if (data && typeof data === 'object' && 'version' in data) setVersion(data.version as number)
-      setSaved(true)
-      router.refresh()
-    },
+    schema: createProjectInput,
+    defaultValues: { name: '', description: '', status: 'active' },
+    action: (input) => createProject({ ...input, orgId }),
   })
-  const conflict = problem?.status === 412 && project
   return (
-    <form
-      method="post"
-      onSubmit={onSubmit}
-      onChange={() => setSaved(false)}
-      noValidate
-      className="grid gap-4"
-    >
-      {conflict ? (
-        <ConflictChoice
-          what="project"
-          onKeepMine={async () => {
-            const latest = await readProject({ orgId, projectId: project.id })
-            if (latest?.ok) setVersion(latest.data.version)
-            await onSubmit()
-          }}
-          onTakeTheirs={async () => {
-            const latest = await readProject({ orgId, projectId: project.id })
-            if (!latest?.ok) return
-            setVersion(latest.data.version)
-            form.reset({
-              name: latest.data.name,
-              description: latest.data.description,
-              status: latest.data.status,
-            })
-            router.refresh()
-          }}
-        />
-      ) : (
-        <FormProblem problem={problem} />
-      )}
-      {saved ? (
-        <Alert role="status" variant="success">
-          Saved.
-        </Alert>
-      ) : null}
+    <form method="post" onSubmit={onSubmit} noValidate className="grid gap-4">
+      <FormProblem problem={problem} />
       <TextField form={form} name="name" label="Name" />
       <TextAreaField form={form} name="description" label="Description" />
       <SelectField form={form} name="status" label="Status" options={statusOptions} />
-      <SubmitButton pending={pending}>{project ? 'Save project' : 'Create project'}</SubmitButton>
+      <SubmitButton pending={pending}>Create project</SubmitButton>
+    </form>
+  )
+}
+
+const toValues = (project: Project) => ({
+  name: project.name,
+  description: project.description,
+  status: project.status,
+})
+
+export function EditProjectForm({ orgId, project }: { orgId: string; project: Project }) {
+  const ids = { orgId, projectId: project.id }
+  const { form, onSubmit, onChange, pending, status } = useVersionedForm({
+    schema: updateProjectInput,
+    entity: project,
+    toValues,
+    save: (input, version) => updateProject({ ...input, ...ids, version }),
+    read: () => readProject(ids),
+  })
+  return (
+    <form method="post" onSubmit={onSubmit} onChange={onChange} noValidate className="grid gap-4">
+      <VersionedFormStatus what="project" status={status} />
+      <TextField form={form} name="name" label="Name" />
+      <TextAreaField form={form} name="description" label="Description" />
+      <SelectField form={form} name="status" label="Status" options={statusOptions} />
+      <SubmitButton pending={pending}>Save project</SubmitButton>
     </form>
   )
 }

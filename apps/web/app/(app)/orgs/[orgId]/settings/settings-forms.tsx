@@ -1,43 +1,20 @@
 'use client'
 
 import { renameOrganizationInput } from '@repo/schemas'
-import { useRouter } from 'next/navigation'
-import { useState } from 'react'
 import { DeleteButton } from '@/components/forms/delete-button.tsx'
-import { FormProblem, SubmitButton, TextField } from '@/components/forms/fields.tsx'
-import { useActionForm } from '@/components/forms/use-action-form.ts'
-import { Alert } from '@/components/ui/alert.tsx'
+import { NameForm } from '@/components/forms/name-form.tsx'
 import { deleteOrganization, renameOrganization } from './actions.ts'
 
 export function RenameOrganizationForm({ orgId, name }: { orgId: string; name: string }) {
-  const router = useRouter()
-  const [saved, setSaved] = useState(false)
-  const { form, onSubmit, problem, pending } = useActionForm({
-    schema: renameOrganizationInput,
-    defaultValues: { name },
-    action: (input) => renameOrganization({ ...input, orgId }),
-    onSuccess: () => {
-      setSaved(true)
-      router.refresh()
-    },
-  })
   return (
-    <form
-      method="post"
-      onSubmit={onSubmit}
-      onChange={() => setSaved(false)}
-      noValidate
-      className="grid gap-4"
-    >
-      <FormProblem problem={problem} />
-      {saved ? (
-        <Alert role="status" variant="success">
-          Saved.
-        </Alert>
-      ) : null}
-      <TextField form={form} name="name" label="Organization name" autoComplete="organization" />
-      <SubmitButton pending={pending}>Rename organization</SubmitButton>
-    </form>
+    <NameForm
+      schema={renameOrganizationInput}
+      name={name}
+      label="Organization name"
+      submitLabel="Rename organization"
+      autoComplete="organization"
+      save={(input) => renameOrganization({ ...input, orgId })}
+    />
   )
 }
 

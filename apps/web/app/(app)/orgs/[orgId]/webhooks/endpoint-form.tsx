@@ -1,9 +1,7 @@
 'use client'
 
 import { WEBHOOK_EVENT_TYPES } from '@repo/schemas'
-import { useRouter } from 'next/navigation'
-import { useRef, useState } from 'react'
-import { ConflictChoice } from '@/components/forms/conflict-choice.tsx'
+import { useState } from 'react'
 import {
   CheckboxGroupField,
   FormProblem,
@@ -13,7 +11,7 @@ import {
 } from '@/components/forms/fields.tsx'
 import { SecretReveal } from '@/components/forms/secret-reveal.tsx'
 import { useActionForm } from '@/components/forms/use-action-form.ts'
-import { Alert } from '@/components/ui/alert.tsx'
+import { useVersionedForm, VersionedFormStatus } from '@/components/forms/use-versioned-form.tsx'
 import { createEndpoint, readEndpoint, updateEndpoint } from './actions.ts'
 import { createEndpointForm, updateEndpointForm } from './form.ts'
 
@@ -69,51 +67,17 @@ const values = (endpoint: Endpoint) => ({
 })
 
 export function EditEndpointForm({ orgId, endpoint }: { orgId: string; endpoint: Endpoint }) {
-  const router = useRouter()
-  const version = useRef(endpoint.version)
-  const [saved, setSaved] = useState(false)
   const ids = { orgId, endpointId: endpoint.id }
-  const { form, onSubmit, problem, pending } = useActionForm({
+  const { form, onSubmit, onChange, pending, status } = useVersionedForm({
     schema: updateEndpointForm,
-    defaultValues: values(endpoint),
-    action: (input) => updateEndpoint({ ...input, ...ids, version: version.current }),
-    onSuccess: (data) => {
-      version.current = data.version
-      setSaved(true)
-      router.refresh()
-    },
+    entity: endpoint,
+    toValues: values,
+    save: (input, version) => updateEndpoint({ ...input, ...ids, version }),
+    read: () => readEndpoint(ids),
   })
   return (
-    <form
-      method="post"
-      onSubmit={onSubmit}
-      onChange={() => setSaved(false)}
-      noValidate
-      className="grid gap-4"
-    >
-      {problem?.status === 412 ? (
-        <ConflictChoice
-          what="endpoint"
-          onKeepMine={async () => {
-            const latest = await readEndpoint(ids)
-            if (latest?.ok) version.current = latest.data.version
-            await onSubmit()
-          }}
-          onTakeTheirs={async () => {
-            const latest = await readEndpoint(ids)
-            if (!latest?.ok) return
-            version.current = latest.data.version
-            form.reset(values(latest.data))
-          }}
-        />
-      ) : (
-        <FormProblem problem={problem} />
-      )}
-      {saved ? (
-        <Alert role="status" variant="success">
-          Saved.
-        </Alert>
-      ) : null}
+    <form method="post" onSubmit={onSubmit} onChange={onChange} noValidate className="grid gap-4">
+      <VersionedFormStatus what="endpoint" status={status} />
       <TextField form={form} name="url" label="Endpoint URL" type="url" />
       <TextAreaField form={form} name="description" label="Description" />
       <CheckboxGroupField form={form} name="events" label="Events" options={events} />

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
@@ -35,9 +36,7 @@ export default async function WebhooksPage({ params }: { params: Promise<{ orgId
         </CardContent>
       </Card>
       {endpoints.data.length === 0 ? (
-        <Card className="px-6 py-10 text-center text-sm text-muted-foreground">
-          No endpoints yet.
-        </Card>
+        <EmptyState title={<>No endpoints yet.</>} />
       ) : (
         <Card>
           <ul className="divide-y" aria-label="Endpoints">

@@ -1,10 +1,10 @@
 import { listTasksQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { ListFilters } from '@/components/lists/list-filters.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
-import { Card } from '@/components/ui/card.tsx'
 import { listStateFrom } from '@/lib/list-query.ts'
 import { load } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
@@ -106,12 +106,10 @@ export default async function ProjectPage({ params, searchParams }: Props) {
         ]}
       />
       {tasks.data.length === 0 ? (
-        <Card className="px-6 py-12 text-center">
-          <p className="font-medium">{filtered ? 'No tasks match.' : 'No tasks yet.'}</p>
-          <p className="mt-1 text-sm text-muted-foreground">
-            {filtered ? 'Try another filter.' : 'Add the first task above.'}
-          </p>
-        </Card>
+        <EmptyState
+          title={filtered ? 'No tasks match.' : 'No tasks yet.'}
+          hint={filtered ? 'Try another filter.' : 'Add the first task above.'}
+        />
       ) : (
         <TaskList orgId={orgId} projectId={projectId} tasks={tasks.data} people={people} />
       )}

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
 import { idOrNotFound } from '@/lib/server/params.ts'
-import { ProjectForm } from '../project-form.tsx'
+import { CreateProjectForm } from '../project-form.tsx'
 
 export const metadata: Metadata = { title: 'Create project' }
 
@@ -14,7 +14,7 @@ export default async function NewProjectPage({ params }: { params: Promise<{ org
         <CardDescription>A project groups the tasks of one piece of work.</CardDescription>
       </CardHeader>
       <CardContent>
-        <ProjectForm orgId={orgId} />
+        <CreateProjectForm orgId={orgId} />
       </CardContent>
     </Card>
   )

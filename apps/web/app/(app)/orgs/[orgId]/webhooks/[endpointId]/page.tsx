@@ -1,6 +1,7 @@
 import { listWebhookDeliveriesQuery } from '@repo/schemas'
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { EmptyState } from '@/components/lists/empty-state.tsx'
 import { ListFilters } from '@/components/lists/list-filters.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
 import { PageNotice } from '@/components/shell/page-notice.tsx'
@@ -82,9 +83,7 @@ export default async function EndpointPage({ params, searchParams }: Props) {
           ]}
         />
         {deliveries.data.length === 0 ? (
-          <Card className="px-6 py-10 text-center text-sm text-muted-foreground">
-            No deliveries {state.status ? 'with this status' : 'yet'}.
-          </Card>
+          <EmptyState title={<>No deliveries {state.status ? 'with this status' : 'yet'}.</>} />
         ) : (
           <Card>
             <ul className="divide-y" aria-label="Deliveries">

@@ -2,7 +2,7 @@ import type { Metadata } from 'next'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
 import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
-import { ProjectForm } from '../../project-form.tsx'
+import { EditProjectForm } from '../../project-form.tsx'
 import { DeleteProject } from './delete-project.tsx'
 
 export const metadata: Metadata = { title: 'Edit project' }
@@ -28,7 +28,7 @@ export default async function ProjectSettingsPage({
           <h1 className="text-2xl font-semibold">Edit project</h1>
         </CardHeader>
         <CardContent>
-          <ProjectForm orgId={orgId} project={project} />
+          <EditProjectForm orgId={orgId} project={project} />
         </CardContent>
       </Card>
       {/* Members may edit a project but not delete it: no button that can only fail. */}

@@ -1,18 +1,9 @@
 'use client'
 
 import { useRouter } from 'next/navigation'
-import { useRef, useState } from 'react'
-import { ConflictChoice } from '@/components/forms/conflict-choice.tsx'
 import { DeleteButton } from '@/components/forms/delete-button.tsx'
-import {
-  FormProblem,
-  SelectField,
-  SubmitButton,
-  TextAreaField,
-  TextField,
-} from '@/components/forms/fields.tsx'
-import { useActionForm } from '@/components/forms/use-action-form.ts'
-import { Alert } from '@/components/ui/alert.tsx'
+import { SelectField, SubmitButton, TextAreaField, TextField } from '@/components/forms/fields.tsx'
+import { useVersionedForm, VersionedFormStatus } from '@/components/forms/use-versioned-form.tsx'
 import { updateTaskForm } from '@/lib/task-form.ts'
 import { priorityOptions, statusOptions } from '@/lib/task-labels.ts'
 import { deleteTask, readTask, updateTask } from '../../task-actions.ts'
@@ -49,50 +40,17 @@ export function TaskForm({
   people: { id: string; name: string }[]
 }) {
   const router = useRouter()
-  const version = useRef(task.version)
-  const [saved, setSaved] = useState(false)
   const ids = { orgId, projectId, taskId: task.id }
-  const { form, onSubmit, problem, pending } = useActionForm({
+  const { form, onSubmit, onChange, pending, status } = useVersionedForm({
     schema: updateTaskForm,
-    defaultValues: formValues(task),
-    action: (input) => updateTask({ ...input, ...ids, version: version.current }),
-    onSuccess: (data) => {
-      if (data) version.current = data.version
-      setSaved(true)
-      router.refresh()
-    },
+    entity: task,
+    toValues: formValues,
+    save: (input, version) => updateTask({ ...input, ...ids, version }),
+    read: () => readTask(ids),
   })
   return (
-    <form
-      method="post"
-      onSubmit={onSubmit}
-      onChange={() => setSaved(false)}
-      noValidate
-      className="grid gap-4"
-    >
-      {problem?.status === 412 ? (
-        <ConflictChoice
-          what="task"
-          onKeepMine={async () => {
-            const latest = await readTask(ids)
-            if (latest?.ok) version.current = latest.data.version
-            await onSubmit()
-          }}
-          onTakeTheirs={async () => {
-            const latest = await readTask(ids)
-            if (!latest?.ok) return
-            version.current = latest.data.version
-            form.reset(formValues(latest.data))
-          }}
-        />
-      ) : (
-        <FormProblem problem={problem} />
-      )}
-      {saved ? (
-        <Alert role="status" variant="success">
-          Saved.
-        </Alert>
-      ) : null}
+    <form method="post" onSubmit={onSubmit} onChange={onChange} noValidate className="grid gap-4">
+      <VersionedFormStatus what="task" status={status} />
       <TextField form={form} name="title" label="Title" />
       <TextAreaField form={form} name="description" label="Description" />
       <div className="grid gap-4 sm:grid-cols-2">

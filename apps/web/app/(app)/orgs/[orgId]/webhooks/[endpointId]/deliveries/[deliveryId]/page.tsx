@@ -3,6 +3,7 @@ import Link from 'next/link'
 import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card, CardContent, CardHeader } from '@/components/ui/card.tsx'
+import { JsonCard } from '@/components/ui/code-block.tsx'
 import { load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { RedeliverButton } from './redeliver-button.tsx'
@@ -84,16 +85,7 @@ export default async function DeliveryPage({
           )}
         </CardContent>
       </Card>
-      <Card>
-        <CardHeader>
-          <h2 className="text-lg font-semibold">Payload</h2>
-        </CardHeader>
-        <CardContent>
-          <pre className="overflow-x-auto rounded bg-muted p-3 text-xs">
-            {JSON.stringify(delivery.payload, null, 2)}
-          </pre>
-        </CardContent>
-      </Card>
+      <JsonCard title="Payload" value={delivery.payload} />
     </div>
   )
 }
