@@ -117,3 +117,32 @@ export async function startWebhookReceiver(): Promise<{
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
+
+/** Platform operators reach the dead letters and the queue dashboard; only the database grants it. */
+export async function makeOperator(stack: Stack, userId: string): Promise<void> {
+  await stack.sql('UPDATE users SET platform_admin = true WHERE id = $1', [userId])
+}
+
+/**
+ * The API's job producers (its queues plugin declares them on Fastify, in a module this
+ * package's types do not load): the dead-letter queue is where the worker files a job.
+ */
+interface ApiWithQueues {
+  queues: {
+    deadLetters: { add(name: string, entry: object, options: { jobId: string }): Promise<unknown> }
+  }
+}
+
+/**
+ * A job that failed every attempt, filed under `id` as the worker files it: `entry` names
+ * its queue, job id, name, data, error and attempts.
+ */
+export async function fileDeadLetter(
+  stack: Stack,
+  id: string,
+  entry: { queue: string; jobId: string; name: string; data: object } & Record<string, unknown>,
+): Promise<void> {
+  await (stack.api as unknown as ApiWithQueues).queues.deadLetters.add(entry.name, entry, {
+    jobId: id,
+  })
+}

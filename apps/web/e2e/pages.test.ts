@@ -13,7 +13,9 @@ import {
   callAs,
   createOrganization,
   createUser,
+  fileDeadLetter,
   joinByInvitation,
+  makeOperator,
   signIn,
   startWebhookReceiver,
 } from './helpers.ts'
@@ -48,16 +50,6 @@ const SIGNED_IN = [
 ] as const
 let signedInPages: Record<(typeof SIGNED_IN)[number], string>
 
-/**
- * The API's job producers (its queues plugin declares them on Fastify, in a module this
- * package's types do not load): the dead-letter queue is where the worker files a job.
- */
-interface ApiWithQueues {
-  queues: {
-    deadLetters: { add(name: string, entry: object, options: { jobId: string }): Promise<unknown> }
-  }
-}
-
 /** One organization as a team would have it after a few weeks: every list has rows. */
 async function seedOrganization() {
   owner = await createUser(stack, { name: 'Olivia Owner' })
@@ -65,8 +57,7 @@ async function seedOrganization() {
     createUser(stack, { name: 'Ade Admin' }),
     createUser(stack, { name: 'Mina Member' }),
   ])
-  // Platform operators reach the dead letters; only the database grants it.
-  await stack.sql('UPDATE users SET platform_admin = true WHERE id = $1', [owner.id])
+  await makeOperator(stack, owner.id)
   const org = await createOrganization(stack, owner.token, 'Northwind Logistics')
   const base = `/v1/orgs/${org.id}`
   const as = <T = { id: string }>(url: string, payload: Record<string, unknown>) =>
@@ -109,23 +100,19 @@ async function seedOrganization() {
     firstTask ||= created.id
   }
   // A job that failed every attempt, as the worker files it, for the operators' page.
-  await (stack.api as unknown as ApiWithQueues).queues.deadLetters.add(
-    'emails.send',
-    {
-      queue: 'emails',
-      jobId: '42',
-      name: 'emails.send',
-      data: { template: 'password-reset', to: 'someone@example.com' },
-      error: 'SMTP 421: service not available',
-      stack: 'Error: SMTP 421: service not available\n    at send (send-email.ts:57:11)',
-      attempts: [{ attempt: 1, stack: 'Error: SMTP 421: service not available' }],
-      attemptsMade: 5,
-      options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
-      failedAt: '2031-01-02T03:04:05.000Z',
-      firstEnqueuedAt: '2031-01-02T03:00:00.000Z',
-    },
-    { jobId: 'emails-42' },
-  )
+  await fileDeadLetter(stack, 'emails-42', {
+    queue: 'emails',
+    jobId: '42',
+    name: 'emails.send',
+    data: { template: 'password-reset', to: 'someone@example.com' },
+    error: 'SMTP 421: service not available',
+    stack: 'Error: SMTP 421: service not available\n    at send (send-email.ts:57:11)',
+    attempts: [{ attempt: 1, stack: 'Error: SMTP 421: service not available' }],
+    attemptsMade: 5,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+    failedAt: '2031-01-02T03:04:05.000Z',
+    firstEnqueuedAt: '2031-01-02T03:00:00.000Z',
+  })
   const deliveries = `${base}/webhook-endpoints/${endpoint.id}/deliveries`
   let delivery: string | undefined
   // The worker relays the project's event and delivers it to the receiver.
