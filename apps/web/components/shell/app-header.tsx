@@ -4,7 +4,7 @@ import { UserMenu } from './user-menu.tsx'
 
 interface Props {
   user: { name: string; email: string; emailVerified: boolean; platformAdmin: boolean }
-  organizations: { id: string; name: string; role: string }[]
+  organizations: { id: string; name: string; role: string; deletionRequestedAt: string | null }[]
 }
 
 export function AppHeader({ user, organizations }: Props) {

@@ -13,7 +13,7 @@ import {
 } from '@/components/ui/menu.tsx'
 
 interface Props {
-  organizations: { id: string; name: string; role: string }[]
+  organizations: { id: string; name: string; role: string; deletionRequestedAt: string | null }[]
 }
 
 /** On every signed-in page: the current organization, and a way to any other. */
@@ -34,6 +34,9 @@ export function OrgSwitcher({ organizations }: Props) {
           {organizations.map((org) => (
             <MenuLinkItem key={org.id} href={`/orgs/${org.id}/projects`}>
               <span className="flex-1 truncate">{org.name}</span>
+              {org.deletionRequestedAt ? (
+                <span className="text-xs text-muted-foreground">being deleted</span>
+              ) : null}
               {org.id === orgId ? <Check aria-label="current" /> : null}
             </MenuLinkItem>
           ))}
