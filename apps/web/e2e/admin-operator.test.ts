@@ -30,7 +30,6 @@ beforeAll(async () => {
   owner = await createUser(stack, { name: 'Olivia Owner' })
   orgId = (await createOrganization(stack, owner.token, 'Acme Works')).id
   const context = await newContext(browser)
-  context.setDefaultTimeout(10_000)
   page = await context.newPage()
   await signIn(page, stack, owner.email)
 })

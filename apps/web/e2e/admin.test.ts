@@ -37,7 +37,6 @@ beforeAll(async () => {
   await joinByInvitation(stack, owner.token, orgId, member, 'member')
   await joinByInvitation(stack, owner.token, orgId, leaver, 'member')
   const context = await newContext(browser)
-  context.setDefaultTimeout(10_000)
   page = await context.newPage()
   await signIn(page, stack, owner.email)
 })

@@ -140,8 +140,6 @@ function signedIn(user: () => { email: string }) {
   }
   beforeAll(async () => {
     session.context = await newContext(browser)
-    // A missing heading fails in seconds, not after Playwright's default half-minute.
-    session.context.setDefaultTimeout(10_000)
     session.page = await session.context.newPage()
     await signIn(session.page, stack, user().email)
   })

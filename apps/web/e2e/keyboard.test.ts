@@ -74,7 +74,6 @@ describe('a keyboard-only journey', { shuffle: false, timeout: 60_000 }, () => {
     const user = await createUser(stack, { name: 'Kim Keys' })
     await createOrganization(stack, user.token, 'Keyboard Co')
     const context = await newContext(browser)
-    context.setDefaultTimeout(10_000)
     const page = await context.newPage()
     const { keyboard } = page
 

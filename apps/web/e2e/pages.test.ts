@@ -232,7 +232,6 @@ function reviewedIn<Name extends string>(
   let page: Page
   beforeAll(async () => {
     context = await newContext(browser)
-    context.setDefaultTimeout(10_000)
     page = await context.newPage()
     if (signInAs) await signIn(page, stack, signInAs().email)
   })

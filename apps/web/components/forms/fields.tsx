@@ -21,11 +21,29 @@ interface FieldProps<Values extends FieldValues> {
   className?: string
 }
 
-function useFieldIds<Values extends FieldValues>({ form, name, label }: FieldProps<Values>) {
+/**
+ * What a labelled field needs: the frame (label, description, the error in words) and the
+ * control's props (id, aria-invalid, aria-describedby and react-hook-form's registration).
+ */
+function useField<Values extends FieldValues>(props: FieldProps<Values>) {
+  const { form, name, label, description, className } = props
   const id = useId()
   const error = form.formState.errors[name]?.message
   const message = typeof error === 'string' ? fieldMessage(label, error) : undefined
-  return { id, message, errorId: `${id}-error`, descriptionId: `${id}-description` }
+  const errorId = `${id}-error`
+  const descriptionId = `${id}-description`
+  const describedBy =
+    [description ? descriptionId : '', message ? errorId : ''].filter(Boolean).join(' ') ||
+    undefined
+  return {
+    frame: { id, label, description, descriptionId, message, errorId, className },
+    control: {
+      id,
+      'aria-invalid': message ? true : undefined,
+      'aria-describedby': describedBy,
+      ...form.register(name),
+    },
+  }
 }
 
 function FieldFrame({
@@ -65,18 +83,6 @@ function FieldFrame({
   )
 }
 
-function describedBy(
-  description: unknown,
-  descriptionId: string,
-  message: unknown,
-  errorId: string,
-) {
-  return (
-    [description ? descriptionId : '', message ? errorId : ''].filter(Boolean).join(' ') ||
-    undefined
-  )
-}
-
 export function TextField<Values extends FieldValues>(
   props: FieldProps<Values> & {
     type?: 'text' | 'email' | 'password' | 'search' | 'url' | 'date'
@@ -85,46 +91,26 @@ export function TextField<Values extends FieldValues>(
     placeholder?: string
   },
 ) {
-  const { id, message, errorId, descriptionId } = useFieldIds(props)
-  const { form, name, type = 'text', autoComplete, inputMode, placeholder } = props
+  const { frame, control } = useField(props)
+  const { type = 'text', autoComplete, inputMode, placeholder } = props
   return (
-    <FieldFrame
-      {...props}
-      id={id}
-      message={message}
-      errorId={errorId}
-      descriptionId={descriptionId}
-    >
+    <FieldFrame {...frame}>
       <Input
-        id={id}
         type={type}
         autoComplete={autoComplete}
         inputMode={inputMode}
         placeholder={placeholder}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={describedBy(props.description, descriptionId, message, errorId)}
-        {...form.register(name)}
+        {...control}
       />
     </FieldFrame>
   )
 }
 
 export function TextAreaField<Values extends FieldValues>(props: FieldProps<Values>) {
-  const { id, message, errorId, descriptionId } = useFieldIds(props)
+  const { frame, control } = useField(props)
   return (
-    <FieldFrame
-      {...props}
-      id={id}
-      message={message}
-      errorId={errorId}
-      descriptionId={descriptionId}
-    >
-      <Textarea
-        id={id}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={describedBy(props.description, descriptionId, message, errorId)}
-        {...props.form.register(props.name)}
-      />
+    <FieldFrame {...frame}>
+      <Textarea {...control} />
     </FieldFrame>
   )
 }
@@ -132,21 +118,10 @@ export function TextAreaField<Values extends FieldValues>(props: FieldProps<Valu
 export function SelectField<Values extends FieldValues>(
   props: FieldProps<Values> & { options: readonly { value: string; label: string }[] },
 ) {
-  const { id, message, errorId, descriptionId } = useFieldIds(props)
+  const { frame, control } = useField(props)
   return (
-    <FieldFrame
-      {...props}
-      id={id}
-      message={message}
-      errorId={errorId}
-      descriptionId={descriptionId}
-    >
-      <NativeSelect
-        id={id}
-        aria-invalid={message ? true : undefined}
-        aria-describedby={describedBy(props.description, descriptionId, message, errorId)}
-        {...props.form.register(props.name)}
-      >
+    <FieldFrame {...frame}>
+      <NativeSelect {...control}>
         {props.options.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
