@@ -1,10 +1,10 @@
 import { type NextRequest, NextResponse } from 'next/server'
 import { loadWebEnv } from './lib/env.ts'
-import { contentSecurityPolicy, staticSecurityHeaders } from './lib/security-headers.ts'
+import { contentSecurityPolicy } from './lib/security-headers.ts'
 
 /**
  * Every page request: a fresh CSP nonce (Next puts it on its own scripts when it finds it
- * in the request's CSP header), the security headers, and the path, which pages use as
+ * in the request's CSP header) and the path, which pages use as
  * the return path when a session has ended. Access is never decided here: requests can
  * skip a proxy (CVE-2025-29927), so every page and action asks the API itself.
  */
@@ -20,13 +20,11 @@ export function proxy(request: NextRequest) {
   forwarded.set('x-groundwork-path', `${request.nextUrl.pathname}${request.nextUrl.search}`)
   const response = NextResponse.next({ request: { headers: forwarded } })
   response.headers.set('content-security-policy', csp)
-  for (const [name, value] of Object.entries(staticSecurityHeaders()))
-    response.headers.set(name, value)
   return response
 }
 
 export const config = {
-  // Assets get their headers from next.config.ts; they need no nonce.
+  // Every answer's other security headers come from next.config.ts; assets need no nonce.
   matcher: [
     {
       source: '/((?!_next/static|_next/image|favicon.ico|healthz).*)',

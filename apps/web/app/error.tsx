@@ -10,13 +10,14 @@ import { reportError } from '@/lib/telemetry-client.ts'
  */
 export default function ErrorPage({
   error,
-  reset,
+  retry,
 }: {
   error: Error & { digest?: string }
-  reset: () => void
+  retry: () => void
 }) {
   useEffect(() => {
-    reportError(error)
+    // A server error (with a digest) reached Sentry on the server already.
+    if (!error.digest) reportError(error)
   }, [error])
   return (
     <main className="mx-auto flex min-h-[60dvh] max-w-md flex-col items-center justify-center gap-4 px-4 text-center">
@@ -26,7 +27,7 @@ export default function ErrorPage({
         This page could not be shown. Try again; if it keeps happening, contact support
         {error.digest ? ` and quote ${error.digest}` : ''}.
       </p>
-      <Button onClick={reset}>Try again</Button>
+      <Button onClick={retry}>Try again</Button>
     </main>
   )
 }

@@ -4,9 +4,16 @@ import { useEffect } from 'react'
 import { reportError } from '@/lib/telemetry-client.ts'
 
 /** When the root layout itself fails: plain HTML, no app styles to rely on. */
-export default function GlobalError({ error }: { error: Error & { digest?: string } }) {
+export default function GlobalError({
+  error,
+  retry,
+}: {
+  error: Error & { digest?: string }
+  retry: () => void
+}) {
   useEffect(() => {
-    reportError(error)
+    // A server error (with a digest) reached Sentry on the server already.
+    if (!error.digest) reportError(error)
   }, [error])
   return (
     <html lang="en">
@@ -15,8 +22,12 @@ export default function GlobalError({ error }: { error: Error & { digest?: strin
       >
         <h1>Something went wrong</h1>
         <p>
-          Reload the page to try again{error.digest ? `; quote ${error.digest} to support` : ''}.
+          Try again; if it keeps happening, contact support
+          {error.digest ? ` and quote ${error.digest}` : ''}.
         </p>
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
       </body>
     </html>
   )

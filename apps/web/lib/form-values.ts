@@ -8,11 +8,6 @@ export function blankAsNull<Schema extends z.ZodType>(schema: Schema) {
   return z.preprocess((value) => (value === '' ? null : value), schema)
 }
 
-/** An optional text field left empty means "leave it", not an empty value. */
-export function blankAsUndefined<Schema extends z.ZodType>(schema: Schema) {
-  return z.preprocess((value) => (value === '' ? undefined : value), schema)
-}
-
 /** A number typed or picked in a form arrives as text; empty means "not given". */
 export function numberFromText<Schema extends z.ZodType>(schema: Schema) {
   return z.preprocess(

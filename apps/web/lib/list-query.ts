@@ -1,6 +1,12 @@
 import type { z } from 'zod'
 
-type Search = Record<string, string | string[] | undefined>
+export type Search = Record<string, string | string[] | undefined>
+
+/** One value of a query parameter (the first, if it was given twice). */
+export function one(search: Search, key: string): string | undefined {
+  const value = search[key]
+  return Array.isArray(value) ? value[0] : value
+}
 
 /**
  * A list's state from the URL, field by field against the API's own query schema: a value
@@ -13,8 +19,7 @@ export function listStateFrom<Shape extends z.ZodRawShape>(
 ): Partial<{ [K in keyof Shape]: z.output<Shape[K]> }> {
   const state: Record<string, unknown> = {}
   for (const [key, field] of Object.entries(schema.shape)) {
-    const raw = search[key]
-    const value = Array.isArray(raw) ? raw[0] : raw
+    const value = one(search, key)
     if (value === undefined || value === '') continue
     const parsed = (field as z.ZodType).safeParse(value)
     if (parsed.success && parsed.data !== undefined) state[key] = parsed.data

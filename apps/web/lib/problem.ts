@@ -67,10 +67,34 @@ export function toUiProblem(
   }
 }
 
-export function waitPhrase(seconds: number): string {
+function waitPhrase(seconds: number): string {
   if (seconds <= 1) return 'Try again in a second.'
   if (seconds < 90) return `Try again in ${seconds} seconds.`
   return `Try again in ${Math.ceil(seconds / 60)} minutes.`
+}
+
+/**
+ * Runs a Server Action from the browser. A call that never got an answer (the network
+ * dropped, the server failed, a new deploy no longer knows the action) becomes a problem
+ * the form shows, instead of a rejected promise nobody sees.
+ */
+export async function runAction<T>(run: () => Promise<T>): Promise<T | Result<never>> {
+  try {
+    return await run()
+  } catch (error) {
+    // Next's redirect travels as a rejection when a caller awaits it: let it through.
+    if (error instanceof Error && 'digest' in error && String(error.digest).startsWith('NEXT_'))
+      throw error
+    return {
+      ok: false,
+      problem: {
+        status: 0,
+        code: 'no_answer',
+        message: 'That did not reach the server. Check your connection and try again.',
+        fieldErrors: {},
+      },
+    }
+  }
 }
 
 /** The API could not be reached at all: the page says so instead of failing. */

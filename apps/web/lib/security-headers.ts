@@ -1,3 +1,5 @@
+import { POSTHOG_HOST } from './telemetry-client.ts'
+
 /**
  * Headers every answer of the web app carries (pages, assets, route handlers). The CSP,
  * which needs a nonce per request, is added by proxy.ts.
@@ -21,9 +23,16 @@ export function staticSecurityHeaders(): Record<string, string> {
 /** Hosts the browser code talks to besides this site (telemetry, when configured). */
 function telemetryOrigins(): string[] {
   const origins: string[] = []
-  for (const value of [process.env.NEXT_PUBLIC_POSTHOG_HOST, process.env.NEXT_PUBLIC_SENTRY_DSN])
-    if (value && URL.canParse(value)) origins.push(new URL(value).origin)
-  return origins
+  const dsn = process.env.NEXT_PUBLIC_SENTRY_DSN
+  if (dsn && URL.canParse(dsn)) origins.push(new URL(dsn).origin)
+  if (process.env.NEXT_PUBLIC_POSTHOG_KEY && URL.canParse(POSTHOG_HOST)) {
+    const events = new URL(POSTHOG_HOST)
+    // PostHog's cloud serves its recorder and flags scripts from a sibling -assets host.
+    const assets = new URL(POSTHOG_HOST)
+    assets.hostname = events.hostname.replace(/^([a-z]+)\.i\./, '$1-assets.i.')
+    origins.push(events.origin, assets.origin)
+  }
+  return [...new Set(origins)]
 }
 
 /**

@@ -9,6 +9,9 @@ type SentryModule = typeof import('@sentry/nextjs')
 const sentryDsn = process.env.NEXT_PUBLIC_SENTRY_DSN
 const posthogKey = process.env.NEXT_PUBLIC_POSTHOG_KEY
 
+/** Where the browser sends PostHog's events (the EU cloud unless configured). */
+export const POSTHOG_HOST = process.env.NEXT_PUBLIC_POSTHOG_HOST ?? 'https://eu.i.posthog.com'
+
 let sentry: Promise<SentryModule> | undefined
 
 /** Sentry once initialised, or undefined when no DSN is configured. */
@@ -35,7 +38,7 @@ export function startTelemetry(): void {
   if (posthogKey)
     void import('posthog-js').then(({ default: posthog }) =>
       posthog.init(posthogKey, {
-        api_host: process.env.NEXT_PUBLIC_POSTHOG_HOST ?? 'https://eu.i.posthog.com',
+        api_host: POSTHOG_HOST,
         // Text and inputs are masked in recordings; no autocapture of element text.
         mask_all_text: true,
         mask_all_element_attributes: true,

@@ -36,6 +36,7 @@ export function DeleteButton({
   const [typed, setTyped] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [open, setOpen] = useState(false)
   const guard = useStepUp()
   const ready = confirmText === undefined || typed === confirmText
   async function confirm() {
@@ -44,13 +45,17 @@ export function DeleteButton({
     try {
       const result = await guard(action)
       if (result && !result.ok) setProblem(result.problem.message)
-      else onDone?.()
+      else {
+        // Done: the dialog goes, even where the row stays a while (a member being removed).
+        setOpen(false)
+        onDone?.()
+      }
     } finally {
       setBusy(false)
     }
   }
   return (
-    <AlertDialog>
+    <AlertDialog open={open} onOpenChange={setOpen}>
       <AlertDialogTrigger render={<Button variant="destructive" />}>{label}</AlertDialogTrigger>
       <AlertDialogContent>
         <AlertDialogTitle>{title}</AlertDialogTitle>

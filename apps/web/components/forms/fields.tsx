@@ -192,15 +192,15 @@ export function SubmitButton({
 export function CheckboxGroupField<Values extends FieldValues>(
   props: FieldProps<Values> & { options: readonly { value: string; label: string }[] },
 ) {
-  const id = useId()
-  const error = props.form.formState.errors[props.name]?.message
-  const message = typeof error === 'string' ? fieldMessage(props.label, error) : undefined
+  const { frame, control } = useField(props)
+  // The fieldset is the field: its legend names the choices and its error describes it.
   return (
     <fieldset
-      className={cn('grid gap-2', props.className)}
-      aria-describedby={message ? `${id}-error` : undefined}
+      className={cn('grid gap-2', frame.className)}
+      aria-invalid={control['aria-invalid']}
+      aria-describedby={control['aria-describedby']}
     >
-      <legend className="mb-2 text-sm font-medium">{props.label}</legend>
+      <legend className="mb-2 text-sm font-medium">{frame.label}</legend>
       {props.options.map((option) => (
         <label key={option.value} className="flex items-center gap-2 text-sm">
           <input
@@ -212,9 +212,9 @@ export function CheckboxGroupField<Values extends FieldValues>(
           <span className="font-mono text-xs">{option.label}</span>
         </label>
       ))}
-      {message ? (
-        <p id={`${id}-error`} className="text-sm text-destructive">
-          {message}
+      {frame.message ? (
+        <p id={frame.errorId} className="text-sm text-destructive">
+          {frame.message}
         </p>
       ) : null}
     </fieldset>

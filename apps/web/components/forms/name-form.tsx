@@ -1,6 +1,5 @@
 'use client'
 
-import { useRouter } from 'next/navigation'
 import { useState } from 'react'
 import type { z } from 'zod'
 import { Alert } from '@/components/ui/alert.tsx'
@@ -25,16 +24,13 @@ export function NameForm({
   autoComplete: 'name' | 'organization'
   save: (input: { name: string }) => Promise<Result<unknown> | undefined>
 }) {
-  const router = useRouter()
   const [saved, setSaved] = useState(false)
   const { form, onSubmit, problem, pending } = useActionForm({
     schema,
     defaultValues: { name },
     action: save,
-    onSuccess: () => {
-      setSaved(true)
-      router.refresh()
-    },
+    // The action revalidates what shows the name; its answer carries the new page.
+    onSuccess: () => setSaved(true),
   })
   return (
     <form

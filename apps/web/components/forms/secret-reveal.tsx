@@ -19,6 +19,7 @@ export function SecretReveal({
   downloadName?: string
 }) {
   const [copied, setCopied] = useState(false)
+  const [copyFailed, setCopyFailed] = useState(false)
   const id = useId()
   return (
     <Alert variant="success" className="grid gap-3">
@@ -39,8 +40,14 @@ export function SecretReveal({
           size="sm"
           variant="outline"
           onClick={async () => {
-            await navigator.clipboard.writeText(secret)
-            setCopied(true)
+            try {
+              await navigator.clipboard.writeText(secret)
+              setCopied(true)
+            } catch {
+              // No clipboard (plain http, a refused permission): the text is there to copy.
+              setCopyFailed(true)
+              document.getElementById(id)?.focus()
+            }
           }}
         >
           {copied ? <Check aria-hidden="true" /> : <Copy aria-hidden="true" />}
@@ -63,6 +70,11 @@ export function SecretReveal({
           </Button>
         ) : null}
       </div>
+      {copyFailed ? (
+        <p role="alert" className="text-sm">
+          Copying did not work here: the text is selected, copy it with your keyboard.
+        </p>
+      ) : null}
       <span className="sr-only" role="status">
         {copied ? 'Copied to the clipboard' : ''}
       </span>

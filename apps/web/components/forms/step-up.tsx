@@ -1,14 +1,22 @@
 'use client'
 
-import { createContext, type ReactNode, useCallback, useContext, useRef, useState } from 'react'
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+} from 'react'
 import { stepUp } from '@/app/(app)/step-up-actions.ts'
 import { Alert } from '@/components/ui/alert.tsx'
 import { Button } from '@/components/ui/button.tsx'
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from '@/components/ui/dialog.tsx'
 import { Input, Label } from '@/components/ui/input.tsx'
-import type { Result } from '@/lib/problem.ts'
+import { type Result, runAction } from '@/lib/problem.ts'
 
-type Guard = <T>(run: () => Promise<T>) => Promise<T>
+type Guard = <T>(run: () => Promise<T>) => Promise<T | Result<never>>
 
 const StepUpContext = createContext<Guard | null>(null)
 
@@ -26,14 +34,18 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
   const [open, setOpen] = useState(false)
   const waiting = useRef<((confirmed: boolean) => void) | null>(null)
   const guard = useCallback<Guard>(async (run) => {
-    const first = await run()
+    const first = await runAction(run)
     if (!needsStepUp(first)) return first
     const confirmed = await new Promise<boolean>((resolve) => {
+      // One dialog at a time: an earlier action still waiting is answered "not confirmed".
+      waiting.current?.(false)
       waiting.current = resolve
       setOpen(true)
     })
-    return confirmed ? run() : first
+    return confirmed ? runAction(run) : first
   }, [])
+  // Leaving the page while the dialog is open answers the waiting action too.
+  useEffect(() => () => waiting.current?.(false), [])
   const finish = (confirmed: boolean) => {
     setOpen(false)
     waiting.current?.(confirmed)
@@ -76,7 +88,7 @@ function StepUpForm({ onConfirmed }: { onConfirmed: () => void }) {
             : value.includes('-')
               ? { recoveryCode: value }
               : { code: value }
-        const result = await stepUp(body)
+        const result = await runAction(() => stepUp(body))
         setBusy(false)
         if (result?.ok) onConfirmed()
         else if (result) setProblem(result.problem.message)
@@ -117,7 +129,10 @@ function StepUpForm({ onConfirmed }: { onConfirmed: () => void }) {
   )
 }
 
-/** Runs an action; if it needs a step-up, asks for it and runs it again. */
+/**
+ * Runs an action (a rejected call becomes a problem to show); if it needs a step-up, asks
+ * for it and runs it again.
+ */
 export function useStepUp(): Guard {
-  return useContext(StepUpContext) ?? ((run) => run())
+  return useContext(StepUpContext) ?? runAction
 }

@@ -64,5 +64,5 @@ export function useActionForm<Schema extends z.ZodType<FieldValues, FieldValues>
     setProblem(result.problem)
   })
 
-  return { form, onSubmit, problem, pending: form.formState.isSubmitting }
+  return { form, onSubmit, problem, setProblem, pending: form.formState.isSubmitting }
 }

@@ -1,11 +1,10 @@
 'use client'
 
-import { useRouter } from 'next/navigation'
 import { useRef, useState } from 'react'
 import type { DefaultValues, FieldValues } from 'react-hook-form'
 import type { z } from 'zod'
 import { Alert } from '@/components/ui/alert.tsx'
-import type { Result, UiProblem } from '@/lib/problem.ts'
+import { type Result, runAction, type UiProblem } from '@/lib/problem.ts'
 import { ConflictChoice } from './conflict-choice.tsx'
 import { FormProblem } from './fields.tsx'
 import { useActionForm } from './use-action-form.ts'
@@ -34,30 +33,38 @@ export function useVersionedForm<
   Schema extends z.ZodType<FieldValues, FieldValues>,
   Entity extends Versioned,
 >({ schema, entity, toValues, save, read }: Options<Schema, Entity>) {
-  const router = useRouter()
   // A ref: the "save mine" retry must send the version read a moment ago, not the first one.
   const version = useRef(entity.version)
   const [saved, setSaved] = useState(false)
-  const { form, onSubmit, problem, pending } = useActionForm({
+  const { form, onSubmit, problem, setProblem, pending } = useActionForm({
     schema,
     defaultValues: toValues(entity),
     action: (input) => save(input, version.current),
     onSuccess: (data) => {
       version.current = data.version
+      // The action revalidates the page; its answer carries the new version of it.
       setSaved(true)
-      router.refresh()
     },
   })
+  // Either choice reads their version first; if that fails, the form says why and stays.
+  const readLatest = async () => {
+    const latest = await runAction(read)
+    if (latest?.ok) return latest.data
+    if (latest) setProblem(latest.problem)
+    return undefined
+  }
   const keepMine = async () => {
-    const latest = await read()
-    if (latest?.ok) version.current = latest.data.version
+    const latest = await readLatest()
+    if (!latest) return
+    version.current = latest.version
     await onSubmit()
   }
   const takeTheirs = async () => {
-    const latest = await read()
-    if (!latest?.ok) return
-    version.current = latest.data.version
-    form.reset(toValues(latest.data))
+    const latest = await readLatest()
+    if (!latest) return
+    version.current = latest.version
+    form.reset(toValues(latest))
+    setProblem(null)
   }
   return {
     form,

@@ -11,8 +11,6 @@ const popup =
   'fixed top-1/2 left-1/2 z-50 flex w-[28rem] max-w-[calc(100vw-2rem)] -translate-x-1/2 -translate-y-1/2 flex-col gap-4 rounded-xl border bg-popover p-6 text-popover-foreground shadow-lg transition-[scale,opacity] duration-100 data-ending-style:scale-95 data-ending-style:opacity-0 data-starting-style:scale-95 data-starting-style:opacity-0'
 
 export const Dialog = BaseDialog.Root
-export const DialogTrigger = BaseDialog.Trigger
-export const DialogClose = BaseDialog.Close
 
 /** The dialog's box: focus moves into it on open and back to the trigger on close. */
 export function DialogContent({ className, ...props }: ComponentProps<typeof BaseDialog.Popup>) {

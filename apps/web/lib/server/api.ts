@@ -28,13 +28,21 @@ async function clientFor(token: string | undefined): Promise<ApiClient> {
   })
 }
 
+/** fetch's own failures: refused or reset (TypeError), and the timeout's abort. */
+function isNetworkFailure(error: unknown): boolean {
+  if (error instanceof TypeError) return true
+  return error instanceof DOMException && ['AbortError', 'TimeoutError'].includes(error.name)
+}
+
 async function settle<T>(call: Promise<Answer<T>>): Promise<Result<T>> {
   let answer: Answer<T>
   try {
     answer = await call
-  } catch {
+  } catch (error) {
     // Refused, reset or timed out: the API is down or slow, which the page shows as such.
-    return { ok: false, problem: UNAVAILABLE }
+    // Anything else is a bug here, not an outage, and must not pass for one.
+    if (isNetworkFailure(error)) return { ok: false, problem: UNAVAILABLE }
+    throw error
   }
   const { response } = answer
   if (response.ok) return { ok: true, data: answer.data as T }
@@ -53,7 +61,7 @@ export async function callAnonymous<T>(
 
 /** The path the user is on, which proxy.ts records for the sign-in return path. */
 export async function currentPath(): Promise<string> {
-  return safeReturnPath((await headers()).get('x-groundwork-path'), '/orgs')
+  return safeReturnPath((await headers()).get('x-groundwork-path'))
 }
 
 /** Off to sign-in, coming back here afterwards. */
@@ -84,24 +92,15 @@ export async function callApi<T>(
 }
 
 /**
- * For pages: the data, or the not-found page for a 404 (another organization's ids
- * land here too), or the error boundary with a message that is safe to show.
+ * For pages: the data, or the not-found page for a 404 (another organization's ids land
+ * here too). Anything else is the error page: its text is generic, since Next never shows
+ * a server error's message in the browser, and the digest it shows finds the log line.
  */
 export async function load<T>(request: (api: ApiClient) => Promise<Answer<T>>): Promise<T> {
   const result = await callApi(request)
   if (result.ok) return result.data
   if (result.problem.status === 404) notFound()
-  throw new PageError(result.problem.message, result.problem.status)
-}
-
-/** An error a page throws on purpose; its message is written for the user. */
-export class PageError extends Error {
-  readonly status: number
-  constructor(message: string, status: number) {
-    super(message)
-    this.name = 'PageError'
-    this.status = status
-  }
+  throw new Error(`API answered ${result.problem.status} ${result.problem.code}`)
 }
 
 /** The signed-in user, once per request however many components ask. */
@@ -119,7 +118,23 @@ export const organization = cache((orgId: string) =>
 
 /** The signed-in user, or null for a visitor (pages that work both ways). */
 export const signedInUser = cache(async () => {
-  if (!(await readSessionToken())) return null
   const result = await callApi((api) => api.GET('/v1/auth/me'), { whenSignedOut: 'answer' })
   return result.ok ? result.data : null
 })
+
+/** One project (its page's title and body share one call). */
+export const getProject = cache((orgId: string, projectId: string) =>
+  load((api) =>
+    api.GET('/v1/orgs/{orgId}/projects/{projectId}', { params: { path: { orgId, projectId } } }),
+  ),
+)
+
+/**
+ * An organization's members (the member list, assignee choices, the audit log's "who"):
+ * the API's largest page, 100.
+ */
+export const getMembers = cache((orgId: string) =>
+  load((api) =>
+    api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId }, query: { limit: 100 } } }),
+  ),
+)

@@ -8,11 +8,3 @@ export function idOrNotFound(value: string): string {
   if (!UUID.test(value)) notFound()
   return value
 }
-
-type Search = Record<string, string | string[] | undefined>
-
-/** One value of a query parameter (the first, if it was given twice). */
-export function one(search: Search, key: string): string | undefined {
-  const value = search[key]
-  return Array.isArray(value) ? value[0] : value
-}

@@ -28,7 +28,10 @@ export default async function OrganizationsPage() {
                 className="flex items-center justify-between gap-3 px-6 py-4 hover:bg-muted/50"
               >
                 <span className="font-medium">{org.name}</span>
-                <span className="text-sm text-muted-foreground capitalize">{org.role}</span>
+                <span className="text-sm text-muted-foreground">
+                  {org.deletionRequestedAt ? 'being deleted · ' : ''}
+                  <span className="capitalize">{org.role}</span>
+                </span>
               </Link>
             </li>
           ))}

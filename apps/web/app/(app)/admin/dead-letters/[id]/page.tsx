@@ -1,7 +1,8 @@
+import { deadLetterParams } from '@repo/schemas'
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { notFound } from 'next/navigation'
-import { Alert } from '@/components/ui/alert.tsx'
+import { PageNotice } from '@/components/shell/page-notice.tsx'
 import { Card, CardContent, CardHeader } from '@/components/ui/card.tsx'
 import { JsonCard } from '@/components/ui/code-block.tsx'
 import { callApi } from '@/lib/server/api.ts'
@@ -9,19 +10,32 @@ import { DeadLetterActions } from '../dead-letter-buttons.tsx'
 
 export const metadata: Metadata = { title: 'Dead letter' }
 
+/** The id from the URL as the API accepts it, or undefined (a bad escape included). */
+function deadLetterId(raw: string): string | undefined {
+  let id: string
+  try {
+    id = decodeURIComponent(raw)
+  } catch {
+    return undefined
+  }
+  const parsed = deadLetterParams.safeParse({ id })
+  return parsed.success ? parsed.data.id : undefined
+}
+
 export default async function DeadLetterPage({ params }: { params: Promise<{ id: string }> }) {
-  const id = decodeURIComponent((await params).id)
+  const id = deadLetterId((await params).id)
+  if (!id) notFound()
   const letter = await callApi((api) =>
     api.GET('/v1/admin/dead-letters/{id}', { params: { path: { id } } }),
   )
   if (!letter.ok) {
     if (letter.problem.status === 404 || letter.problem.status === 400) notFound()
     return (
-      <Alert role="alert" variant="destructive">
+      <PageNotice title="Dead letter">
         {letter.problem.status === 403
           ? 'This page is for platform operators.'
           : letter.problem.message}
-      </Alert>
+      </PageNotice>
     )
   }
   const data = letter.data

@@ -15,9 +15,9 @@ import {
   TableHeader,
   TableRow,
 } from '@/components/ui/table.tsx'
-import { listStateFrom } from '@/lib/list-query.ts'
-import { callApi, load, organization } from '@/lib/server/api.ts'
-import { idOrNotFound, one } from '@/lib/server/params.ts'
+import { listStateFrom, one } from '@/lib/list-query.ts'
+import { callApi, getMembers, organization } from '@/lib/server/api.ts'
+import { idOrNotFound } from '@/lib/server/params.ts'
 
 export const metadata: Metadata = { title: 'Audit log' }
 
@@ -37,7 +37,15 @@ const AREAS = [
   { value: 'webhook_delivery.', label: 'Webhook deliveries' },
 ]
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/
+/** A calendar day from the form, as the instant it starts (UTC); anything else is ignored. */
+function dayStart(value: string | undefined): number | undefined {
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined
+  const instant = Date.parse(`${value}T00:00:00Z`)
+  // 2024-02-31 parses as a day in March: only a date that reads back the same is one.
+  if (!Number.isFinite(instant) || new Date(instant).toISOString().slice(0, 10) !== value)
+    return undefined
+  return instant
+}
 const when = new Intl.DateTimeFormat('en', {
   dateStyle: 'medium',
   timeStyle: 'medium',
@@ -50,19 +58,14 @@ export default async function AuditLogPage({ params, searchParams }: Props) {
   // Days in the form, instants for the API: from the start of `from` to the end of `to`, UTC.
   const from = one(search, 'from')
   const to = one(search, 'to')
+  const since = dayStart(from)
+  const until = dayStart(to)
   const state = {
     ...listStateFrom(listAuditLogQuery, search),
-    ...(from && DAY.test(from) ? { since: `${from}T00:00:00Z` } : {}),
-    ...(to && DAY.test(to)
-      ? { until: new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString() }
-      : {}),
+    ...(since !== undefined ? { since: new Date(since).toISOString() } : {}),
+    ...(until !== undefined ? { until: new Date(until + 86_400_000).toISOString() } : {}),
   }
-  const [org, members] = await Promise.all([
-    organization(orgId),
-    load((api) =>
-      api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId }, query: { limit: 100 } } }),
-    ),
-  ])
+  const [org, members] = await Promise.all([organization(orgId), getMembers(orgId)])
   if (org.role === 'member')
     return <PageNotice title="Audit log">Only owners and admins can read the audit log.</PageNotice>
   const page = await callApi((api) =>

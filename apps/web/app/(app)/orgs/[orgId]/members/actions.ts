@@ -54,13 +54,16 @@ export const inviteMember = defineAction(
   },
 )
 
-export const resendInvitation = defineAction(invitation, async ({ orgId, invitationId }) =>
-  callApi((api) =>
+/** A new link and a new expiry, which the list shows. */
+export const resendInvitation = defineAction(invitation, async ({ orgId, invitationId }) => {
+  const result = await callApi((api) =>
     api.POST('/v1/orgs/{orgId}/invitations/{invitationId}/resend', {
       params: { path: { orgId, invitationId } },
     }),
-  ),
-)
+  )
+  if (result.ok) revalidatePath(membersPath(orgId))
+  return result
+})
 
 export const revokeInvitation = defineAction(invitation, async ({ orgId, invitationId }) => {
   const result = await callApi((api) =>

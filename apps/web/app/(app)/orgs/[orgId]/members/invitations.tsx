@@ -59,9 +59,12 @@ const when = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC
 export function InvitationRow({
   orgId,
   invitation,
+  manageable,
 }: {
   orgId: string
   invitation: { id: string; email: string; role: Role; expiresAt: string }
+  /** Only owners manage an owner's invitation (the API refuses admins). */
+  manageable: boolean
 }) {
   const [message, setMessage] = useState<{ text: string; ok: boolean } | null>(null)
   const ids = { orgId, invitationId: invitation.id }
@@ -82,33 +85,37 @@ export function InvitationRow({
           </p>
         ) : null}
       </div>
-      <Button
-        size="sm"
-        variant="outline"
-        aria-label={`Resend invitation to ${invitation.email}`}
-        onClick={async () => {
-          const result = await guard(() => resendInvitation(ids))
-          if (result)
-            setMessage(
-              result.ok
-                ? { text: 'Sent again.', ok: true }
-                : { text: result.problem.message, ok: false },
-            )
-        }}
-      >
-        Resend
-      </Button>
-      <Button
-        size="sm"
-        variant="outline"
-        aria-label={`Revoke invitation to ${invitation.email}`}
-        onClick={async () => {
-          const result = await guard(() => revokeInvitation(ids))
-          if (result && !result.ok) setMessage({ text: result.problem.message, ok: false })
-        }}
-      >
-        Revoke
-      </Button>
+      {manageable ? (
+        <>
+          <Button
+            size="sm"
+            variant="outline"
+            aria-label={`Resend invitation to ${invitation.email}`}
+            onClick={async () => {
+              const result = await guard(() => resendInvitation(ids))
+              if (result)
+                setMessage(
+                  result.ok
+                    ? { text: 'Sent again.', ok: true }
+                    : { text: result.problem.message, ok: false },
+                )
+            }}
+          >
+            Resend
+          </Button>
+          <Button
+            size="sm"
+            variant="outline"
+            aria-label={`Revoke invitation to ${invitation.email}`}
+            onClick={async () => {
+              const result = await guard(() => revokeInvitation(ids))
+              if (result && !result.ok) setMessage({ text: result.problem.message, ok: false })
+            }}
+          >
+            Revoke
+          </Button>
+        </>
+      ) : null}
     </li>
   )
 }

@@ -33,7 +33,11 @@ export function MemberRow({
   const [role, setRole] = useState(member.role)
   const guard = useStepUp()
   // The API decides; this only hides controls the role can never use.
-  const canManage = !me && myRole !== 'member' && (myRole === 'owner' || member.role !== 'owner')
+  const canManage =
+    !me &&
+    !member.removalRequestedAt &&
+    myRole !== 'member' &&
+    (myRole === 'owner' || member.role !== 'owner')
   const ids = { orgId, userId: member.userId }
   return (
     <li className="flex flex-wrap items-center gap-3 px-4 py-3">

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
-import { currentUser, load, organization } from '@/lib/server/api.ts'
+import { currentUser, getMembers, load, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { InvitationRow, InviteForm } from './invitations.tsx'
 import { MemberRow } from './member-row.tsx'
@@ -12,9 +12,7 @@ export default async function MembersPage({ params }: { params: Promise<{ orgId:
   const [org, me, members] = await Promise.all([
     organization(orgId),
     currentUser(),
-    load((api) =>
-      api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId }, query: { limit: 100 } } }),
-    ),
+    getMembers(orgId),
   ])
   const admin = org.role !== 'member'
   const invitations = admin
@@ -53,7 +51,12 @@ export default async function MembersPage({ params }: { params: Promise<{ orgId:
                 <h3 className="font-medium">Pending invitations</h3>
                 <ul className="divide-y rounded-lg border" aria-label="Pending invitations">
                   {invitations.data.map((invitation) => (
-                    <InvitationRow key={invitation.id} orgId={orgId} invitation={invitation} />
+                    <InvitationRow
+                      key={invitation.id}
+                      orgId={orgId}
+                      invitation={invitation}
+                      manageable={invitation.role !== 'owner' || org.role === 'owner'}
+                    />
                   ))}
                 </ul>
               </div>

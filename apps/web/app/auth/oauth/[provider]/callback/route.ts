@@ -11,6 +11,15 @@ import { sessionCookie, writeSessionToken } from '@/lib/server/session.ts'
 
 const pending = z.object({ provider: oauthProvider, binding: z.string(), next: z.string() })
 
+/** A cookie's JSON, or null when it is missing, cut short or tampered with. */
+function parseJson(value: string | undefined): unknown {
+  try {
+    return JSON.parse(value ?? 'null')
+  } catch {
+    return null
+  }
+}
+
 /**
  * Where the provider sends the browser back. The one GET that signs in, and necessarily
  * cross-site (the provider's page starts it), so Origin cannot vouch for it: the state
@@ -25,7 +34,7 @@ export async function GET(
   const fail = (reason: string) =>
     NextResponse.redirect(new URL(`/sign-in?${new URLSearchParams({ error: reason })}`, app), 303)
   const jar = await cookies()
-  const stored = pending.safeParse(JSON.parse(jar.get(OAUTH_COOKIE)?.value ?? 'null'))
+  const stored = pending.safeParse(parseJson(jar.get(OAUTH_COOKIE)?.value))
   jar.delete(OAUTH_COOKIE)
   const { provider } = await context.params
   if (!stored.success || stored.data.provider !== provider) return fail('oauth_expired')

@@ -6,7 +6,7 @@ import { ListFilters } from '@/components/lists/list-filters.tsx'
 import { Pagination } from '@/components/lists/pagination.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { listStateFrom } from '@/lib/list-query.ts'
-import { load } from '@/lib/server/api.ts'
+import { getMembers, getProject, load } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { priorityOptions, statusOptions } from '@/lib/task-labels.ts'
 import { NewTaskForm } from './new-task-form.tsx'
@@ -19,11 +19,7 @@ type Props = {
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { orgId, projectId } = await params
-  const project = await load((api) =>
-    api.GET('/v1/orgs/{orgId}/projects/{projectId}', {
-      params: { path: { orgId: idOrNotFound(orgId), projectId: idOrNotFound(projectId) } },
-    }),
-  )
+  const project = await getProject(idOrNotFound(orgId), idOrNotFound(projectId))
   return { title: project.name }
 }
 
@@ -34,13 +30,11 @@ export default async function ProjectPage({ params, searchParams }: Props) {
   const state = listStateFrom(listTasksQuery, await searchParams)
   const path = { path: { orgId, projectId } }
   const [project, tasks, members] = await Promise.all([
-    load((api) => api.GET('/v1/orgs/{orgId}/projects/{projectId}', { params: path })),
+    getProject(orgId, projectId),
     load((api) =>
       api.GET('/v1/orgs/{orgId}/projects/{projectId}/tasks', { params: { ...path, query: state } }),
     ),
-    load((api) =>
-      api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId }, query: { limit: 100 } } }),
-    ),
+    getMembers(orgId),
   ])
   const href = `/orgs/${orgId}/projects/${projectId}`
   const people = members.data.map((member) => ({ id: member.userId, name: member.name }))

@@ -8,6 +8,7 @@ import { Alert } from '@/components/ui/alert.tsx'
 import { Badge } from '@/components/ui/badge.tsx'
 import { Card } from '@/components/ui/card.tsx'
 import { NativeSelect } from '@/components/ui/input.tsx'
+import { runAction } from '@/lib/problem.ts'
 import { priorityLabels, statusOptions } from '@/lib/task-labels.ts'
 import { updateTask } from './task-actions.ts'
 
@@ -47,19 +48,16 @@ export function TaskList({ orgId, projectId, tasks, people }: Props) {
     setMessage(null)
     startTransition(async () => {
       setStatus({ id: task.id, status })
-      const result = await updateTask({
-        orgId,
-        projectId,
-        taskId: task.id,
-        version: task.version,
-        status,
-      })
-      if (result && !result.ok)
-        setMessage(
-          result.problem.status === 412
-            ? `“${task.title}” was changed by someone else, so your change was not saved. It now shows their version.`
-            : result.problem.message,
-        )
+      const result = await runAction(() =>
+        updateTask({ orgId, projectId, taskId: task.id, version: task.version, status }),
+      )
+      if (!result || result.ok) return // the action revalidated the list
+      setMessage(
+        result.problem.status === 412
+          ? `“${task.title}” was changed by someone else, so your change was not saved. It now shows their version.`
+          : result.problem.message,
+      )
+      // Nothing was saved, so nothing was revalidated: fetch what the server has now.
       router.refresh()
     })
   }

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import { Card, CardContent, CardDescription, CardHeader } from '@/components/ui/card.tsx'
-import { load, organization } from '@/lib/server/api.ts'
+import { getProject, organization } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { EditProjectForm } from '../../project-form.tsx'
 import { DeleteProject } from './delete-project.tsx'
@@ -15,12 +15,7 @@ export default async function ProjectSettingsPage({
   const raw = await params
   const orgId = idOrNotFound(raw.orgId)
   const projectId = idOrNotFound(raw.projectId)
-  const [org, project] = await Promise.all([
-    organization(orgId),
-    load((api) =>
-      api.GET('/v1/orgs/{orgId}/projects/{projectId}', { params: { path: { orgId, projectId } } }),
-    ),
-  ])
+  const [org, project] = await Promise.all([organization(orgId), getProject(orgId, projectId)])
   return (
     <div className="mx-auto grid w-full max-w-xl gap-6">
       <Card>

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { Card, CardContent, CardHeader } from '@/components/ui/card.tsx'
-import { load } from '@/lib/server/api.ts'
+import { getMembers, getProject, load } from '@/lib/server/api.ts'
 import { idOrNotFound } from '@/lib/server/params.ts'
 import { TaskForm } from './task-form.tsx'
 
@@ -22,12 +22,8 @@ export default async function TaskPage({
         params: { path: { orgId, projectId, taskId } },
       }),
     ),
-    load((api) =>
-      api.GET('/v1/orgs/{orgId}/projects/{projectId}', { params: { path: { orgId, projectId } } }),
-    ),
-    load((api) =>
-      api.GET('/v1/orgs/{orgId}/members', { params: { path: { orgId }, query: { limit: 100 } } }),
-    ),
+    getProject(orgId, projectId),
+    getMembers(orgId),
   ])
   const people = members.data.map((member) => ({ id: member.userId, name: member.name }))
   return (
