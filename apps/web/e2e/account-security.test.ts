@@ -5,7 +5,9 @@ import {
   linkIn,
   newContext,
   type Stack,
+  startedTogether,
   startStack,
+  stopTogether,
   totp,
   waitForEmail,
 } from './harness/index.ts'
@@ -23,12 +25,11 @@ let recoveryCodes: string[] = []
 const NEW_PASSWORD = 'a brand new passphrase'
 
 beforeAll(async () => {
-  ;[stack, browser] = await Promise.all([startStack(), launchBrowser()])
+  ;[stack, browser] = await startedTogether(startStack(), launchBrowser())
   user = await createUser(stack)
 })
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
 })
 
 const newPage = async () => (await newContext(browser)).newPage()

@@ -1,6 +1,14 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, newContext, type Stack, startStack, waitForEmail } from './harness/index.ts'
+import {
+  launchBrowser,
+  newContext,
+  type Stack,
+  startedTogether,
+  startStack,
+  stopTogether,
+  waitForEmail,
+} from './harness/index.ts'
 import {
   callAs,
   createOrganization,
@@ -22,11 +30,8 @@ let owner: Awaited<ReturnType<typeof createUser>>
 let orgId = ''
 
 beforeAll(async () => {
-  ;[stack, browser, receiver] = await Promise.all([
-    startStack(),
-    launchBrowser(),
-    startWebhookReceiver(),
-  ])
+  receiver = await startWebhookReceiver()
+  ;[stack, browser] = await startedTogether(startStack(), launchBrowser())
   owner = await createUser(stack, { name: 'Olivia Owner' })
   orgId = (await createOrganization(stack, owner.token, 'Acme Works')).id
   const context = await newContext(browser)
@@ -34,8 +39,7 @@ beforeAll(async () => {
   await signIn(page, stack, owner.email)
 })
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
   await receiver?.close()
 })
 

@@ -1,6 +1,13 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, newContext, type Stack, startStack } from './harness/index.ts'
+import {
+  launchBrowser,
+  newContext,
+  type Stack,
+  startedTogether,
+  startStack,
+  stopTogether,
+} from './harness/index.ts'
 import { createOrganization, createUser, signIn } from './helpers.ts'
 
 // What a user sees when things go wrong: a rate limit with the time to wait, a change
@@ -10,7 +17,7 @@ let stack: Stack
 let browser: Browser
 
 beforeAll(async () => {
-  ;[stack, browser] = await Promise.all([
+  ;[stack, browser] = await startedTogether(
     // A strict sign-in limit per address; the web server trusts one proxy, so each test's
     // browser comes from an address of its own (its X-Forwarded-For) and only the first
     // test spends its budget.
@@ -20,7 +27,7 @@ beforeAll(async () => {
       webEnv: { WEB_TRUST_PROXY_HOPS: '1' },
     }),
     launchBrowser(),
-  ])
+  )
 })
 let address = 0
 /** A browser behind the trusted proxy, from an address no other test uses. */
@@ -30,8 +37,7 @@ const newPage = async () =>
   ).newPage()
 
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
 })
 
 describe('errors a user can meet', { shuffle: false, timeout: 60_000 }, () => {
@@ -45,7 +51,10 @@ describe('errors a user can meet', { shuffle: false, timeout: 60_000 }, () => {
     const alert = page.getByRole('main').getByRole('alert')
     let text = ''
     for (let attempt = 0; attempt < 6 && !/Try again in/.test(text); attempt += 1) {
+      // This attempt's answer, not the alert an earlier one left up.
+      const answered = page.waitForResponse((r) => !!r.request().headers()['next-action'])
       await page.getByRole('button', { name: 'Sign in' }).click()
+      await answered
       await alert.waitFor()
       await expect.poll(async () => (text = (await alert.textContent()) ?? '')).not.toBe('')
       if (attempt === 0) expect(text).toMatch(/email or password/i)

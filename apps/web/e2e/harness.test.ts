@@ -9,7 +9,9 @@ import {
   newContext,
   type Stack,
   screenshot,
+  startedTogether,
   startStack,
+  stopTogether,
   totp,
   waitForEmail,
 } from './harness/index.ts'
@@ -20,11 +22,10 @@ let stack: Stack
 let browser: Browser
 
 beforeAll(async () => {
-  ;[stack, browser] = await Promise.all([startStack(), launchBrowser()])
+  ;[stack, browser] = await startedTogether(startStack(), launchBrowser())
 })
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
 })
 
 // A browser test clicks through several pages: more time than the suite's 20 s per test.

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
@@ -101,19 +101,25 @@ export async function joinByInvitation(
 export async function startWebhookReceiver(): Promise<{
   url: string
   received: () => number
+  /** Each delivery as it arrived: its headers and raw body, to verify the signature. */
+  requests: { headers: IncomingHttpHeaders; body: string }[]
   close: () => Promise<void>
 }> {
-  let received = 0
+  const requests: { headers: IncomingHttpHeaders; body: string }[] = []
   const server = createServer((request, response) => {
-    received += 1
-    request.resume()
-    request.on('end', () => response.writeHead(200).end('ok'))
+    let body = ''
+    request.on('data', (chunk) => (body += chunk))
+    request.on('end', () => {
+      requests.push({ headers: request.headers, body })
+      response.writeHead(200).end('ok')
+    })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
-    received: () => received,
+    received: () => requests.length,
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -1,7 +1,14 @@
 import { waitUntil } from '@repo/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, newContext, type Stack, startStack } from './harness/index.ts'
+import {
+  launchBrowser,
+  newContext,
+  type Stack,
+  startedTogether,
+  startStack,
+  stopTogether,
+} from './harness/index.ts'
 import {
   callAs,
   createOrganization,
@@ -35,12 +42,10 @@ let owner: { email: string; token: string }
 let member: { email: string; token: string }
 let outsider: { email: string; token: string }
 
+// A whole stack, then the data the tests need, with emails and a delivery waited for.
 beforeAll(async () => {
-  ;[stack, browser, receiver] = await Promise.all([
-    startStack(),
-    launchBrowser(),
-    startWebhookReceiver(),
-  ])
+  receiver = await startWebhookReceiver()
+  ;[stack, browser] = await startedTogether(startStack(), launchBrowser())
   owner = await createUser(stack, { name: 'Ada Owner' })
   member = await createUser(stack, { name: 'Marlow Member' })
   outsider = await createUser(stack, { name: 'Bex Outsider' })
@@ -111,10 +116,9 @@ beforeAll(async () => {
     'a delivery': `${endpointPath}/deliveries/${deliveryId}`,
     'audit log': `${orgPath}/audit-log`,
   }
-})
+}, 180_000)
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
   await receiver?.close()
 })
 

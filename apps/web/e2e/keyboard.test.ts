@@ -1,6 +1,13 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, newContext, type Stack, startStack } from './harness/index.ts'
+import {
+  launchBrowser,
+  newContext,
+  type Stack,
+  startedTogether,
+  startStack,
+  stopTogether,
+} from './harness/index.ts'
 import { createOrganization, createUser, PASSWORD } from './helpers.ts'
 
 // Someone who uses no pointer: from sign-in to a new project with its first task, by Tab,
@@ -10,11 +17,10 @@ let stack: Stack
 let browser: Browser
 
 beforeAll(async () => {
-  ;[stack, browser] = await Promise.all([startStack({ worker: false }), launchBrowser()])
+  ;[stack, browser] = await startedTogether(startStack({ worker: false }), launchBrowser())
 })
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
 })
 
 interface Focus {
@@ -35,11 +41,16 @@ function readFocus(page: Page): Promise<Focus> {
       element.getAttribute('aria-label') ??
       ((element as HTMLInputElement).labels?.[0]?.textContent || element.textContent || '')
     const style = getComputedStyle(element)
-    const outlined = style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) > 0
+    // The browser's own verdict (keyboard focus), and an outline drawn for it: a resting
+    // box-shadow (a menu's) is not a focus ring.
+    const outlined =
+      element.matches(':focus-visible') &&
+      style.outlineStyle !== 'none' &&
+      Number.parseFloat(style.outlineWidth) > 0
     return {
       what: element.tagName.toLowerCase(),
       name: labelled.trim(),
-      visible: outlined || style.boxShadow !== 'none',
+      visible: outlined,
       onBody: false,
     }
   })

@@ -1,7 +1,14 @@
 import { type FakeOAuthProvider, fakeOAuthEnv, startFakeOAuthProvider } from '@repo/testing'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, newContext, type Stack, startStack } from './harness/index.ts'
+import {
+  launchBrowser,
+  newContext,
+  type Stack,
+  startedTogether,
+  startStack,
+  stopTogether,
+} from './harness/index.ts'
 import { uniqueEmail } from './helpers.ts'
 
 // Signing in with a provider, through the browser: the buttons the API's configuration
@@ -13,14 +20,13 @@ let provider: FakeOAuthProvider
 
 beforeAll(async () => {
   provider = await startFakeOAuthProvider()
-  ;[stack, browser] = await Promise.all([
+  ;[stack, browser] = await startedTogether(
     startStack({ worker: false, apiEnv: fakeOAuthEnv(provider) }),
     launchBrowser(),
-  ])
+  )
 })
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
   await provider?.close()
 })
 

@@ -7,7 +7,9 @@ import {
   newContext,
   type Stack,
   screenshot,
+  startedTogether,
   startStack,
+  stopTogether,
 } from './harness/index.ts'
 import {
   callAs,
@@ -160,17 +162,14 @@ const signedOutPages = {
   'not-found': '/no-such-page',
 } as const
 
+// A whole stack, then the data the tests need, with emails and a delivery waited for.
 beforeAll(async () => {
-  ;[stack, browser, receiver] = await Promise.all([
-    startStack(),
-    launchBrowser(),
-    startWebhookReceiver(),
-  ])
+  receiver = await startWebhookReceiver()
+  ;[stack, browser] = await startedTogether(startStack(), launchBrowser())
   await seedOrganization()
-})
+}, 180_000)
 afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
+  await stopTogether(stack, browser)
   await receiver?.close()
 })
 
@@ -203,6 +202,8 @@ function widthAndOverflow() {
 
 /** The checks every page passes, then its screenshots. */
 async function reviewPage(page: Page, name: string, path: string) {
+  // Light first, whatever an earlier page's failed check left behind.
+  await page.emulateMedia({ colorScheme: 'light' })
   const response = await page.goto(`${stack.webUrl}${path}`)
   expect(response?.status()).toBe(name === 'not-found' ? 404 : 200)
   await page.getByRole('heading', { level: 1 }).first().waitFor()

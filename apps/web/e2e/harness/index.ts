@@ -1,5 +1,6 @@
 export { expectNoA11yViolations } from './a11y.ts'
 export { launchBrowser, newContext, screenshot, type Variant } from './browser.ts'
+export { startedTogether, stopTogether } from './cleanup.ts'
 export { linkIn, waitForEmail } from './email.ts'
 export { type ApiServer, type Stack, type StackOptions, startStack } from './stack.ts'
 export { totp } from './totp.ts'
