@@ -1,7 +1,7 @@
 import { fakeOAuthEnv } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { buildTestServer, useApiServer } from './helpers.ts'
+import { buildTestServer, signUpOwner, useApiServer } from './helpers.ts'
 import { APP_URL, oauthSignIn, useFakeOAuthProvider } from './oauth-flow.ts'
 
 // Which providers are on, and the providers connected to an account: listed without
@@ -80,6 +80,17 @@ describe('connected providers', () => {
       await server.inject({ method: 'DELETE', url: '/v1/auth/oauth/accounts/github' }),
     ]
     expect(anonymous.map((res) => res.statusCode)).toEqual([401, 401])
+  })
+
+  it('answers an unknown provider with 400 naming it', async () => {
+    const { headers } = await signUpOwner(server)
+    const res = await server.inject({
+      method: 'DELETE',
+      url: '/v1/auth/oauth/accounts/facebook',
+      headers,
+    })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().errors).toEqual([expect.objectContaining({ field: 'params.provider' })])
   })
 
   it('shows an OAuth-created account that it has no password, and which provider it uses', async () => {

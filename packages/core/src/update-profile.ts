@@ -3,7 +3,7 @@ import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { type Account, getAccount } from './get-account.ts'
 
-/** Changes the caller's own profile (their display name). */
+/** Changes the caller's own profile (their display name, already trimmed by its schema). */
 export async function updateProfile(
   deps: CoreDeps,
   input: { userId: string; name: string },
@@ -12,7 +12,7 @@ export async function updateProfile(
   const user = await withUser(deps.db, input.userId, async (tx) => {
     const updated = await tx.user.update({
       where: { id: input.userId },
-      data: { name: input.name.trim() },
+      data: { name: input.name },
     })
     // That it changed, not to what: a name is personal data, and this log is append-only
     // (only its retention ever deletes from it).
