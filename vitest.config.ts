@@ -17,6 +17,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'scripts/**/*.test.ts',
+      'infra/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/.next/**', '**/dist/**'],
     globalSetup: ['./packages/testing/src/global-setup.ts'],
