@@ -1,7 +1,7 @@
 import './instrument.ts'
 import { loadEnvOrExit, secretsKey } from '@repo/config'
 import { processStripeEvent } from '@repo/core'
-import { createDatabaseClient } from '@repo/db'
+import { createDatabaseClient, createDatabaseProbe } from '@repo/db'
 import {
   DEFAULT_QUEUE,
   EMAIL_JOB,
@@ -23,6 +23,7 @@ import { definedHandler } from './define-handler.ts'
 import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
 import { defaultHandlers, type JobHandler } from './handlers.ts'
+import { type HealthServer, startHealthServer } from './health-server.ts'
 import { maintenanceHandlers } from './maintenance.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
@@ -55,6 +56,29 @@ const db = createDatabaseClient({
   ...env,
   DATABASE_URL: env.WORKER_DATABASE_URL ?? env.DATABASE_URL,
 })
+// Probes for orchestrators and container health checks, when a port is configured.
+const databaseProbe = createDatabaseProbe(env.WORKER_DATABASE_URL ?? env.DATABASE_URL)
+let health: HealthServer | undefined
+if (env.WORKER_HEALTH_PORT !== undefined) {
+  health = await startHealthServer({
+    host: env.WORKER_HEALTH_HOST,
+    port: env.WORKER_HEALTH_PORT,
+    timeoutMs: env.READINESS_TIMEOUT_MS,
+    logger,
+    checks: {
+      postgres: () => databaseProbe.ping(env.READINESS_TIMEOUT_MS),
+      redis: async () => {
+        if (connection.status !== 'ready') throw new Error(`redis is ${connection.status}`)
+        await connection.ping()
+      },
+    },
+  }).catch((err: Error) => {
+    // Before any worker exists: nothing to finish, so leave at once with the reason.
+    logger.fatal({ err: err.message }, 'could not start the health server')
+    process.exit(1)
+  })
+}
+
 const deadLetters = openDeadLetters(connection)
 // Connection trouble is reported once by the connection's own listener above.
 deadLetters.on('error', () => {})
@@ -138,15 +162,16 @@ registerSchedules(producers.get(MAINTENANCE_QUEUE), SCHEDULES, logger).catch((er
 
 /** Stops taking jobs, lets the running ones finish, closes every connection, flushes telemetry. */
 async function stopEverything() {
+  health?.drain()
   stopCheckingLogin()
   // close() stops fetching new jobs and resolves once the active ones have finished.
   await Promise.all([relay.stop(), ...workers.map((worker) => worker.close())])
   await producers.close()
   producerConnection.disconnect()
-  await Promise.all([deadLetters.close(), db.$disconnect()])
+  await Promise.all([deadLetters.close(), db.$disconnect(), databaseProbe.close()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
-  await Promise.all([analytics.shutdown(), flushSentry()])
+  await Promise.all([analytics.shutdown(), flushSentry(), health?.close()])
   logger.info('worker stopped')
 }
 

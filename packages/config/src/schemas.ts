@@ -200,6 +200,14 @@ export const workerEnv = z.object({
   /** Max time for running jobs to finish on SIGTERM before the process exits. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
   /**
+   * Liveness and readiness probes (GET /healthz, /readyz) for orchestrators and container
+   * health checks, on their own port. Unset: no probe server (`pnpm dev`); 0: any free port.
+   */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  WORKER_HEALTH_HOST: z.string().default('127.0.0.1'),
+  /** A readiness check waits this long for Postgres and Redis before answering 503. */
+  READINESS_TIMEOUT_MS: positiveInt(1_000),
+  /**
    * How long the audit log keeps an entry (at least 30 days); a daily job deletes older
    * ones. Set it to what your compliance requires.
    */
