@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { migrationEnv } from '@repo/config'
 import { isLocalUrl, loadDevEnvOrExit } from '@repo/config/dev'
 import { ensurePrismaClient } from '../../scripts/prisma-generate.mjs'
+import { APP_ROLE, ensureAppLogin, WORKER_ROLE } from '../roles.ts'
 import {
   applyMigrations,
   createMigration,
@@ -15,7 +16,40 @@ import {
 
 const env = loadDevEnvOrExit(migrationEnv)
 
-const USAGE = 'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status'
+const USAGE =
+  'usage: pnpm db:migrate | db:migration:new <name> | db:drift | db:reset | db:status\n' +
+  '       node packages/db/src/migrate/cli.ts deploy   (a release: migrate, then the logins)'
+
+/**
+ * The logins the application and the worker connect as, from DATABASE_URL and
+ * WORKER_DATABASE_URL: created, or given the URL's password, after the migrations have
+ * created their roles. What a release runs once before the new code rolls out.
+ */
+async function ensureLogins(adminUrl: string): Promise<void> {
+  const logins = [
+    { variable: 'DATABASE_URL', role: APP_ROLE },
+    { variable: 'WORKER_DATABASE_URL', role: WORKER_ROLE },
+  ] as const
+  const owner = decodeURIComponent(new URL(adminUrl).username)
+  for (const { variable, role } of logins) {
+    const value = process.env[variable]
+    if (!value) {
+      console.log(`${variable} is not set: no ${role} login to provision.`)
+      continue
+    }
+    const url = new URL(value)
+    const user = decodeURIComponent(url.username)
+    const password = decodeURIComponent(url.password)
+    if (!user || !password)
+      throw new Error(`${variable} must name a user and a password (the login to provision).`)
+    if (user === owner)
+      throw new Error(
+        `${variable} uses the migration owner "${owner}": the application must connect as a login of its own, subject to row-level security.`,
+      )
+    await ensureAppLogin(adminUrl, { user, password }, role)
+    console.log(`login "${user}" is a member of ${role}.`)
+  }
+}
 
 async function main(args: string[]): Promise<number> {
   // Flags may come anywhere (`reset --force`, `new name --force`).
@@ -32,6 +66,16 @@ async function main(args: string[]): Promise<number> {
     case 'apply':
       await applyMigrations(options)
       return 0
+    case 'deploy': {
+      const applied = await applyMigrations(options)
+      console.log(
+        applied.length
+          ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
+          : 'no pending migrations.',
+      )
+      await ensureLogins(databaseUrl)
+      return 0
+    }
     case 'new': {
       const created = await createMigration({ ...options, name: name ?? '' })
       // The client must match the schema the new migration brings the database to.
