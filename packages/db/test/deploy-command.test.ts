@@ -67,7 +67,7 @@ describe('migrate deploy', () => {
     }
 
     const first = await runDeploy(env)
-    expect(first.output).toMatch(/applied \d+ migration\(s\)/)
+    expect(first.output).toMatch(/applied migrations: \d+_init/)
     expect(first.code).toBe(0)
     expect(first.output).toContain(`login "${app}" is a member of groundwork_app`)
     expect(first.output).toContain(`login "${worker}" is a member of groundwork_worker`)

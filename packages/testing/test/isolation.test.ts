@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import {
   createTestDatabase,
   createTestRedis,
@@ -79,5 +79,18 @@ describe('runtime choice', () => {
     await expect(chooseRuntime()).rejects.toThrow(
       'GROUNDWORK_TEST_RUNTIME must be auto, container or local',
     )
+  })
+})
+
+describe("this run's servers", () => {
+  it('come from the runtime GROUNDWORK_TEST_RUNTIME asks for', async () => {
+    const { runtime, postgresUrl } = inject('groundworkServices')
+    const forced = process.env.GROUNDWORK_TEST_RUNTIME
+    if (forced === 'container' || forced === 'local') expect(runtime).toBe(forced)
+    // Where Postgres keeps its files tells a container (the image's PGDATA) from a local
+    // server (a temp directory of this machine).
+    const [{ data_directory }] = await rows(postgresUrl, 'SHOW data_directory')
+    if (runtime === 'container') expect(data_directory).toBe('/var/lib/postgresql/18/docker')
+    else expect(data_directory).not.toMatch(/^\/var\/lib\/postgresql\//)
   })
 })

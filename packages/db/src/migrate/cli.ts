@@ -67,12 +67,9 @@ async function main(args: string[]): Promise<number> {
       await applyMigrations(options)
       return 0
     case 'deploy': {
+      // applyMigrations names what it applies.
       const applied = await applyMigrations(options)
-      console.log(
-        applied.length
-          ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
-          : 'no pending migrations.',
-      )
+      if (applied.length === 0) console.log('no pending migrations.')
       await ensureLogins(databaseUrl)
       return 0
     }

@@ -1,7 +1,14 @@
 import type { PostgresServer, RedisServer } from './types.ts'
 
-export const POSTGRES_IMAGE = 'postgres:18-alpine'
-export const REDIS_IMAGE = 'redis:7-alpine'
+/**
+ * The images, as docker-compose.yml names them. GROUNDWORK_POSTGRES_IMAGE and
+ * GROUNDWORK_REDIS_IMAGE point at others: the local stand-ins that `pnpm containers:test`
+ * builds where no registry answers (scripts/containers/base-images.ts).
+ */
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:18-alpine'
+export const DEFAULT_REDIS_IMAGE = 'redis:7-alpine'
+export const POSTGRES_IMAGE = process.env.GROUNDWORK_POSTGRES_IMAGE || DEFAULT_POSTGRES_IMAGE
+export const REDIS_IMAGE = process.env.GROUNDWORK_REDIS_IMAGE || DEFAULT_REDIS_IMAGE
 
 /**
  * True when Testcontainers finds a working container runtime (Docker, Podman, ...).
@@ -20,6 +27,7 @@ export async function containerRuntimeAvailable(): Promise<boolean> {
 /** Throwaway Postgres in a container; Testcontainers' Ryuk removes it if we die. */
 export async function startPostgresContainer(): Promise<PostgresServer> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
+  const { Wait } = await import('testcontainers')
   const container = await new PostgreSqlContainer(POSTGRES_IMAGE)
     .withUsername('postgres')
     .withPassword('postgres')
@@ -36,6 +44,14 @@ export async function startPostgresContainer(): Promise<PostgresServer> {
       '-c',
       'max_connections=200',
     ])
+    // Ready when it answers over TCP, asked from inside the container: unlike the image's
+    // health check (the module's default wait), this needs no health-check scheduler, which
+    // Podman lacks on a machine without systemd.
+    .withWaitStrategy(
+      Wait.forSuccessfulCommand(
+        'pg_isready -h 127.0.0.1 -U postgres -d postgres',
+      ).withStartupTimeout(120_000),
+    )
     .start()
   return {
     kind: 'container',

@@ -1,0 +1,384 @@
+// `pnpm containers:build` builds the three app images; `pnpm containers:test` builds them
+// and runs docker-compose.yml's full stack from them with a smoke test, then tears it all
+// down. Docker or Podman (scripts/containers/engine.ts); base images are pulled, or built
+// locally where no registry answers (scripts/containers/base-images.ts).
+
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createServer, Socket } from 'node:net'
+import { join } from 'node:path'
+import pg from 'pg'
+import { type BaseImages, ensureBaseImages, repoRoot } from './base-images.ts'
+import {
+  buildFlags,
+  CommandError,
+  detectEngine,
+  type Engine,
+  imageSize,
+  run,
+  runHealthChecks,
+  withEngineApi,
+} from './engine.ts'
+
+const APPS = ['api', 'worker', 'web'] as const
+const say = (message: string) => console.log(`[containers] ${message}`)
+
+function gitCommit(): string {
+  if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+export interface BuiltImages {
+  tag: string
+  commit: string
+  version: string
+  base: BaseImages
+  sizes: Record<(typeof APPS)[number], number>
+}
+
+/** Builds groundwork-api, -worker and -web, tagged by commit; returns their sizes. */
+export async function buildAppImages(engine: Engine): Promise<BuiltImages> {
+  const { images: base, local } = await ensureBaseImages(engine)
+  const commit = gitCommit()
+  const version = process.env.APP_VERSION ?? '0.0.0'
+  const tag = process.env.GROUNDWORK_IMAGE_TAG ?? commit.slice(0, 12)
+  const sizes = {} as BuiltImages['sizes']
+  for (const app of APPS) {
+    const image = `groundwork-${app}:${tag}`
+    const started = Date.now()
+    say(`building ${image} (base ${base.NODE_IMAGE})`)
+    await run(
+      engine.cli,
+      [
+        'build',
+        ...buildFlags(engine, { local }),
+        '--file',
+        join('apps', app, 'Dockerfile'),
+        '--build-arg',
+        `NODE_IMAGE=${base.NODE_IMAGE}`,
+        '--build-arg',
+        `APP_VERSION=${version}`,
+        '--build-arg',
+        `GIT_COMMIT=${commit}`,
+        '--tag',
+        image,
+        '.',
+      ],
+      { cwd: repoRoot, timeoutMs: 1_200_000, stream: process.env.CONTAINERS_VERBOSE === '1' },
+    )
+    sizes[app] = await imageSize(engine, image)
+    say(
+      `built ${image}: ${(sizes[app] / 1e6).toFixed(0)} MB in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    )
+  }
+  return { tag, commit, version, base, sizes }
+}
+
+/** A port nothing listens on right now, on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Polls `check` until it resolves truthy or the deadline passes (then throws `what`). */
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const result = await check()
+      if (result) return result
+    } catch (error) {
+      last = error
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  throw new Error(
+    `${what}: not within ${timeoutMs / 1000} s${last ? ` (last: ${String(last)})` : ''}`,
+  )
+}
+
+const redisPing = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = new Socket()
+    socket.setTimeout(2_000, () => socket.destroy())
+    socket.once('error', () => resolve(false))
+    socket.once('close', () => resolve(false))
+    socket.once('data', (data) => {
+      resolve(data.toString().startsWith('+PONG'))
+      socket.destroy()
+    })
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'))
+  })
+
+async function statusOf(url: string) {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) })
+  await response.arrayBuffer()
+  return response.status
+}
+
+interface MaildevEmail {
+  subject: string
+  to: { address: string }[]
+  text?: string
+}
+
+/** Runs the full stack from the built images, smoke-tests it, and always tears it down. */
+export async function smokeTest(
+  engine: Engine,
+  built: BuiltImages,
+  engineEnv: NodeJS.ProcessEnv,
+): Promise<void> {
+  const ports = {
+    POSTGRES_PORT: await freePort(),
+    REDIS_PORT: await freePort(),
+    SMTP_SINK_WEB_PORT: await freePort(),
+    API_PORT: await freePort(),
+    WORKER_HEALTH_PUBLISHED_PORT: await freePort(),
+    WEB_PORT: await freePort(),
+  }
+  const secret = () => randomBytes(18).toString('base64url')
+  const env = {
+    ...engineEnv,
+    ...built.base,
+    ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])),
+    GROUNDWORK_IMAGE_TAG: built.tag,
+    APP_VERSION: built.version,
+    GIT_COMMIT: built.commit,
+    POSTGRES_USER: 'postgres',
+    POSTGRES_PASSWORD: secret(),
+    POSTGRES_DB: 'groundwork',
+    APP_DB_PASSWORD: secret(),
+    WORKER_DB_PASSWORD: secret(),
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    APP_URL: `http://localhost:${ports.WEB_PORT}`,
+    API_PUBLIC_URL: `http://localhost:${ports.API_PORT}`,
+    LOG_LEVEL: 'info',
+  }
+  const project = `groundwork-smoke-${process.pid}`
+  const compose = (args: string[], options: { timeoutMs?: number } = {}) =>
+    run(
+      engine.compose[0] as string,
+      [
+        ...engine.compose.slice(1),
+        '--project-name',
+        project,
+        '--file',
+        'docker-compose.yml',
+        '--profile',
+        'full',
+        ...args,
+      ],
+      { cwd: repoRoot, env, timeoutMs: options.timeoutMs ?? 300_000 },
+    )
+  const services = ['postgres', 'redis', 'smtp', 'migrate', 'api', 'worker', 'web']
+
+  const stopHealthChecks = runHealthChecks(engine, project)
+  let torndown = false
+  const teardown = async () => {
+    if (torndown) return
+    torndown = true
+    stopHealthChecks()
+    say('tearing the stack down')
+    await compose(['down', '--volumes', '--timeout', '10']).catch((error) =>
+      say(`teardown: ${String(error)}`),
+    )
+  }
+  const onSignal = () => {
+    void teardown().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+
+  try {
+    // Compose starts each service once what it depends on is healthy (or, for the
+    // migration step, has completed), exactly as the file says.
+    say(`starting the full stack (project ${project})`)
+    const started = Date.now()
+    await compose(['up', '--detach'], { timeoutMs: 600_000 })
+    say(`compose up returned after ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    const migrated = await compose(['logs', 'migrate'])
+    if (!/login "worker_login" is a member of groundwork_worker/.test(migrated))
+      throw new Error(`the migration step did not provision the logins:\n${migrated}`)
+    await waitFor('Postgres accepts its owner on its published port', async () => {
+      const client = new pg.Client({
+        connectionString: `postgresql://postgres:${env.POSTGRES_PASSWORD}@127.0.0.1:${ports.POSTGRES_PORT}/groundwork`,
+        connectionTimeoutMillis: 2_000,
+      })
+      await client.connect()
+      await client.end()
+      return true
+    })
+    await waitFor('Redis answers PING on its published port', () => redisPing(ports.REDIS_PORT))
+    const api = (path: string) => `http://127.0.0.1:${ports.API_PORT}${path}`
+    await waitFor('api /readyz is 200', async () => (await statusOf(api('/readyz'))) === 200)
+    await waitFor(
+      'worker /readyz is 200',
+      async () =>
+        (await statusOf(`http://127.0.0.1:${ports.WORKER_HEALTH_PUBLISHED_PORT}/readyz`)) === 200,
+    )
+    await waitFor(
+      'web /healthz is 200',
+      async () => (await statusOf(`http://127.0.0.1:${ports.WEB_PORT}/healthz`)) === 200,
+    )
+
+    const version = (await (await fetch(api('/version'))).json()) as Record<string, string>
+    expect(
+      version.commit === built.commit,
+      `/version names the commit (got ${JSON.stringify(version)})`,
+    )
+
+    const email = `smoke-${randomBytes(4).toString('hex')}@example.com`
+    const password = `Smoke-${secret()}`
+    const post = (path: string, body: unknown) =>
+      fetch(api(path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const signUp = await post('/v1/auth/sign-up', { email, password, name: 'Smoke Test' })
+    expect(
+      signUp.status === 201,
+      `sign-up answers 201 (got ${signUp.status}: ${await signUp.clone().text()})`,
+    )
+    const signIn = await post('/v1/auth/sign-in', { email, password })
+    const session = (await signIn.json()) as { token?: string }
+    expect(
+      signIn.status === 200 && !!session.token,
+      `sign-in answers 200 with a token (got ${signIn.status})`,
+    )
+    const me = await fetch(api('/v1/auth/me'), {
+      headers: { authorization: `Bearer ${session.token}` },
+    })
+    const meBody = (await me.json()) as { email?: string; user?: { email?: string } }
+    expect(
+      me.status === 200 && (meBody.email ?? meBody.user?.email) === email,
+      `the session reads its user back (got ${me.status}: ${JSON.stringify(meBody)})`,
+    )
+
+    const verification = await waitFor(
+      'the verification email reaches the SMTP sink through the worker',
+      async () => {
+        const emails = (await (await fetch(sinkUrl('/email'))).json()) as MaildevEmail[]
+        return emails.find((message) => message.to.some((to) => to.address === email))
+      },
+      60_000,
+    )
+    say(`email caught by the sink: "${verification.subject}"`)
+
+    const signInPage = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/sign-in`)
+    const html = await signInPage.text()
+    expect(
+      signInPage.status === 200 && /Sign in/i.test(html),
+      `the web app's sign-in page is 200 (got ${signInPage.status})`,
+    )
+    say("smoke test passed: readyz, sign-up, sign-in, the worker's email, the sign-in page")
+  } catch (error) {
+    await printLogs(compose, services)
+    throw error
+  } finally {
+    await teardown()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+
+  function sinkUrl(path: string) {
+    return `http://127.0.0.1:${ports.SMTP_SINK_WEB_PORT}${path}`
+  }
+}
+
+function expect(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`smoke test failed: ${message}`)
+}
+
+async function printLogs(compose: (args: string[]) => Promise<string>, services: string[]) {
+  for (const service of services) {
+    const logs = await compose(['logs', '--tail', '60', service]).catch((error: unknown) =>
+      error instanceof CommandError ? error.output : String(error),
+    )
+    console.error(`----- ${service} -----\n${logs.trim()}`)
+  }
+}
+
+/**
+ * The test servers' container path, proven on this engine: the test helpers' and the
+ * database package's own tests, with GROUNDWORK_TEST_RUNTIME=container, through the
+ * engine's Docker-compatible API (Podman serves one on a socket started here and stopped
+ * after), with the images docker-compose.yml names or their local stand-ins.
+ */
+export async function testcontainersPath(engine: Engine): Promise<void> {
+  const { images } = await ensureBaseImages(engine)
+  const env: NodeJS.ProcessEnv = {
+    GROUNDWORK_TEST_RUNTIME: 'container',
+    GROUNDWORK_POSTGRES_IMAGE: images.POSTGRES_IMAGE,
+    GROUNDWORK_REDIS_IMAGE: images.REDIS_IMAGE,
+    // Keep test traffic on loopback.
+    TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',
+  }
+  await withEngineApi(engine, async (engineEnv) => {
+    // Ryuk's image cannot be pulled where no registry answers; the tests stop their own.
+    const ryuk = engine.cli === 'podman' ? { TESTCONTAINERS_RYUK_DISABLED: 'true' } : {}
+    say(
+      `testcontainers through ${engineEnv.DOCKER_HOST ?? 'the Docker engine'}: ${images.POSTGRES_IMAGE}, ${images.REDIS_IMAGE}`,
+    )
+    await run('pnpm', ['exec', 'vitest', 'run', 'packages/testing', 'packages/db'], {
+      cwd: repoRoot,
+      env: { ...engineEnv, ...env, ...ryuk },
+      stream: true,
+      timeoutMs: 900_000,
+    })
+  })
+}
+
+async function main(command: string | undefined) {
+  const engine = await detectEngine()
+  say(`engine: ${engine.cli}, compose: ${engine.compose.join(' ')}`)
+  if (command === 'build' || command === 'test') {
+    const built = await buildAppImages(engine)
+    if (command === 'test') await withEngineApi(engine, (env) => smokeTest(engine, built, env))
+    console.log(
+      JSON.stringify({
+        tag: built.tag,
+        base: built.base,
+        sizesMB: Object.fromEntries(
+          Object.entries(built.sizes).map(([app, bytes]) => [app, Math.round(bytes / 1e6)]),
+        ),
+      }),
+    )
+    return
+  }
+  if (command === 'testcontainers') {
+    await testcontainersPath(engine)
+    return
+  }
+  if (command === 'base') {
+    console.log(JSON.stringify(await ensureBaseImages(engine)))
+    return
+  }
+  throw new Error('usage: node scripts/containers/main.ts <build | test | testcontainers | base>')
+}
+
+if (import.meta.main) {
+  const started = Date.now()
+  main(process.argv[2]).then(
+    () => say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`),
+    (error: unknown) => {
+      console.error(`[containers] ${error instanceof Error ? error.message : String(error)}`)
+      process.exitCode = 1
+    },
+  )
+}
