@@ -1,0 +1,7 @@
+# terraform init -backend-config=environments/production/backend.hcl (README: "Remote state").
+# The bucket is the one infra/terraform/bootstrap made in this environment's account.
+bucket       = "groundwork-terraform-state-CHANGE-ME"
+key          = "groundwork/production/terraform.tfstate"
+region       = "eu-central-1"
+encrypt      = true
+use_lockfile = true

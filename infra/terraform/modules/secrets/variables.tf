@@ -1,0 +1,41 @@
+variable "prefix" {
+  description = "Name prefix of every secret (groundwork/<environment>/)."
+  type        = string
+}
+
+variable "production" {
+  description = "Production keeps a deleted secret recoverable for 30 days (others 7)."
+  type        = bool
+}
+
+variable "kms_key_arn" {
+  description = "KMS key that encrypts the secrets."
+  type        = string
+}
+
+variable "database" {
+  description = "Where the database is and its owner login (from the database module)."
+  type = object({
+    host           = string
+    port           = number
+    name           = string
+    owner_username = string
+    owner_password = string
+  })
+  sensitive = true
+}
+
+variable "database_ca_bundle_path" {
+  description = "Path of the Amazon RDS CA bundle inside the pods; the database URLs verify the server against it (sslmode=verify-full)."
+  type        = string
+}
+
+variable "cache" {
+  description = "Where the cache is and its AUTH token (from the cache module)."
+  type = object({
+    host       = string
+    port       = number
+    auth_token = string
+  })
+  sensitive = true
+}
