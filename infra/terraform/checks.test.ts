@@ -95,8 +95,8 @@ describe('static checks (the parsed tree)', () => {
     [
       'credentials in a URL',
       'modules/secrets/main.tf',
-      'redis_url = "rediss://:',
-      'redis_url = "rediss://default:hunter22@cache:6379/?',
+      'MIGRATION_DATABASE_URL = "postgresql://',
+      'MIGRATION_DATABASE_URL = "postgresql://owner:hunter22@db:5432/?',
       'holds credentials',
     ],
     [
@@ -186,8 +186,8 @@ describe('static checks (the parsed tree)', () => {
     [
       'root and settings types drifting apart',
       'variables.tf',
-      '    pool_size = number',
-      '    pool_size = string',
+      '    max_db_connections = number',
+      '    max_db_connections = string',
       'variable "pgbouncer" has another type',
     ],
   ]

@@ -47,8 +47,7 @@ module "cluster" {
   endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
   admin_principal_arns         = var.cluster_admin_principal_arns
   app_namespace                = var.app_namespace
-  secret_arns                  = values(module.secrets.arns)
-  cache_secret_arn             = module.secrets.arns["cache"]
+  secret_arns                  = module.secrets.arns
   kms_key_arn                  = aws_kms_key.data.arn
   backup_bucket_arn            = module.backups.bucket_arn
 }
@@ -86,7 +85,7 @@ module "backups" {
 module "secrets" {
   source = "./modules/secrets"
 
-  prefix                  = module.settings.secret_prefix
+  name                    = module.settings.secret_name
   production              = var.production
   kms_key_arn             = aws_kms_key.data.arn
   database_ca_bundle_path = var.database_ca_bundle_path

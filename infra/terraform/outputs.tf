@@ -26,13 +26,18 @@ output "vpc_id" {
   value       = module.network.vpc_id
 }
 
+output "vpc_cidr" {
+  description = "VPC range (infra/k8s vpcCidr: the load balancer's and the managed data's addresses)."
+  value       = module.network.vpc_cidr
+}
+
 output "secret_names" {
-  description = "Secrets Manager secrets for External Secrets, by purpose: app, database/owner, database/app, database/worker, cache, integrations."
+  description = "Secrets Manager secrets for External Secrets: environment (infra/k8s secretsPath) and integrations (integrationsSecretsPath)."
   value       = module.secrets.names
 }
 
 output "database_host" {
-  description = "RDS endpoint (PgBouncer's upstream)."
+  description = "RDS endpoint (infra/k8s postgresHost: PgBouncer's upstream)."
   value       = module.database.host
 }
 
@@ -52,12 +57,17 @@ output "database_engine_version" {
 }
 
 output "cache_host" {
-  description = "ElastiCache primary endpoint (TLS on 6379)."
+  description = "ElastiCache primary endpoint (TLS on 6379); the environment secret carries it as REDIS_HOST."
   value       = module.cache.host
 }
 
+output "namespace" {
+  description = "Kubernetes namespace of the application, whose groundwork-backup service account may write to the bucket."
+  value       = var.app_namespace
+}
+
 output "backup_bucket" {
-  description = "S3 bucket the backup CronJob writes to."
+  description = "S3 bucket the backup CronJob writes to (infra/k8s backupDestination: s3://<bucket>/postgres)."
   value       = module.backups.bucket
 }
 

@@ -98,7 +98,7 @@ describe.skipIf(!installed && process.env.CI !== 'true')('terraform CLI checks',
 
     it.each(['staging', 'production'])('%s: the settings pass the guardrails', async (env) => {
       const plan = await planWith(env)
-      expect(plan.output).toContain(`name          = "groundwork-${env}"`)
+      expect(plan.output).toMatch(new RegExp(`name\\s+= "groundwork-${env}"`))
       expect(plan.status).toBe(0)
     })
 

@@ -72,10 +72,10 @@ variable "database" {
 }
 
 variable "pgbouncer" {
-  description = "The in-cluster PgBouncer (replicas and pool_size per login), which max_connections must cover."
+  description = "The in-cluster PgBouncer (replicas, and max_db_connections of its pools.ini), which max_connections must cover."
   type = object({
-    replicas  = number
-    pool_size = number
+    replicas           = number
+    max_db_connections = number
   })
 }
 
@@ -96,9 +96,8 @@ variable "backups" {
 }
 
 variable "app_namespace" {
-  description = "Kubernetes namespace of the application (where the backup CronJob's service account lives)."
+  description = "Kubernetes namespace of the application (infra/k8s: groundwork-<environment>); the backup CronJob's service account lives there."
   type        = string
-  default     = "groundwork"
 }
 
 variable "database_ca_bundle_path" {

@@ -4,7 +4,7 @@
 # module refuses less. Replace the account id, region and principals with yours.
 
 aws_account_id = "222222222222"
-aws_region     = "eu-central-1"
+aws_region     = "eu-west-1"
 environment    = "production"
 production     = true
 
@@ -25,6 +25,7 @@ cluster = {
 
 cluster_admin_principal_arns         = ["arn:aws:iam::222222222222:role/groundwork-deploy"]
 cluster_endpoint_public_access_cidrs = ["0.0.0.0/0"]
+app_namespace                        = "groundwork-production"
 
 database = {
   instance_class        = "db.m7g.large"
@@ -37,9 +38,10 @@ database = {
   max_connections       = 200
 }
 
+# infra/k8s/overlays/production: scale.yaml (replicas) and pools.ini (max_db_connections).
 pgbouncer = {
-  replicas  = 2
-  pool_size = 20
+  replicas           = 3
+  max_db_connections = 45
 }
 
 cache = {

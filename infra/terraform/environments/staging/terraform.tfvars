@@ -3,7 +3,7 @@
 # Replace the account id, region and principals with yours (README: "Bootstrap").
 
 aws_account_id = "111111111111"
-aws_region     = "eu-central-1"
+aws_region     = "eu-west-1"
 environment    = "staging"
 production     = false
 
@@ -24,6 +24,7 @@ cluster = {
 
 cluster_admin_principal_arns         = ["arn:aws:iam::111111111111:role/groundwork-deploy"]
 cluster_endpoint_public_access_cidrs = ["0.0.0.0/0"]
+app_namespace                        = "groundwork-staging"
 
 database = {
   instance_class        = "db.t4g.small"
@@ -36,9 +37,10 @@ database = {
   max_connections       = 100
 }
 
+# infra/k8s/overlays/staging: scale.yaml (replicas) and pools.ini (max_db_connections).
 pgbouncer = {
-  replicas  = 1
-  pool_size = 20
+  replicas           = 2
+  max_db_connections = 22
 }
 
 cache = {

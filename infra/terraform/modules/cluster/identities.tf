@@ -1,6 +1,7 @@
 # What each in-cluster component may do in AWS, and nothing more. The namespaces and
 # service account names are the ones the Helm charts and infra/k8s use; the association
-# binds the role to exactly that service account.
+# binds the role to exactly that service account. KEDA needs none: its Redis scaler
+# authenticates with the password External Secrets already put in the app's Secret.
 
 data "aws_iam_policy_document" "external_secrets" {
   statement {
@@ -23,32 +24,6 @@ module "external_secrets_identity" {
   namespace       = "external-secrets"
   service_account = "external-secrets"
   policy_json     = data.aws_iam_policy_document.external_secrets.json
-}
-
-# KEDA scales the worker on BullMQ's queue length; its Redis scaler authenticates with
-# the cache password, read straight from Secrets Manager (TriggerAuthentication with
-# awsSecretManager and podIdentity provider "aws").
-data "aws_iam_policy_document" "keda" {
-  statement {
-    sid       = "ReadTheCachePassword"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.cache_secret_arn]
-  }
-  statement {
-    sid       = "DecryptIt"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-module "keda_identity" {
-  source = "../workload-identity"
-
-  name            = "${var.name}-keda"
-  cluster_name    = module.eks.cluster_name
-  namespace       = "keda"
-  service_account = "keda-operator"
-  policy_json     = data.aws_iam_policy_document.keda.json
 }
 
 # The backup CronJob writes dumps to the backup bucket and the restore drill reads them

@@ -22,7 +22,6 @@ output "role_arns" {
   description = "IAM roles of the in-cluster components, by component."
   value = {
     external_secrets         = module.external_secrets_identity.role_arn
-    keda                     = module.keda_identity.role_arn
     backup                   = module.backup_identity.role_arn
     load_balancer_controller = module.load_balancer_controller_identity.iam_role_arn
   }

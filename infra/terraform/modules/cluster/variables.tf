@@ -36,18 +36,13 @@ variable "admin_principal_arns" {
 }
 
 variable "app_namespace" {
-  description = "Kubernetes namespace the application runs in."
+  description = "Kubernetes namespace the application runs in (the backup CronJob's service account is there)."
   type        = string
 }
 
 variable "secret_arns" {
   description = "Secrets Manager secrets External Secrets may read (and nothing else)."
   type        = list(string)
-}
-
-variable "cache_secret_arn" {
-  description = "The cache secret, which KEDA may read to authenticate its Redis scaler."
-  type        = string
 }
 
 variable "kms_key_arn" {

@@ -1,23 +1,12 @@
-# Every secret the application needs, generated here and stored in Secrets Manager,
-# where External Secrets reads them into Kubernetes Secrets. Nothing is typed by hand
-# except the third-party credentials in the "integrations" secret.
+# The secrets the application needs, generated here and stored in Secrets Manager,
+# where External Secrets reads them into Kubernetes Secrets (infra/k8s builds the URLs
+# and PgBouncer's user list from these properties). Nobody types a password; only the
+# third-party credentials of the integrations secret are filled in by hand.
 
-locals {
-  tls = "sslmode=verify-full&sslrootcert=${var.database_ca_bundle_path}"
-  # The app's and the worker's logins; the migration job creates them from these URLs.
-  logins = {
-    app    = "groundwork_app_login"
-    worker = "groundwork_worker_login"
-  }
-  database_logins = merge(
-    { owner = { username = var.database.owner_username, password = var.database.owner_password } },
-    { for key, username in local.logins : key => { username = username, password = random_password.login[key].result } },
-  )
-  redis_url = "rediss://:${var.cache.auth_token}@${var.cache.host}:${var.cache.port}"
-}
-
+# The app's and the worker's logins (the migration job creates them with these
+# passwords). Letters and digits only, so URLs need no escaping.
 resource "random_password" "login" {
-  for_each = local.logins
+  for_each = toset(["app", "worker"])
   length   = 40
   special  = false
 }
@@ -27,55 +16,37 @@ resource "random_bytes" "secrets_key" {
   length = 32
 }
 
-resource "aws_secretsmanager_secret" "this" {
-  for_each = toset(["app", "database/owner", "database/app", "database/worker", "cache", "integrations"])
-
-  name                    = "${var.prefix}${each.key}"
+resource "aws_secretsmanager_secret" "environment" {
+  name                    = var.name
+  description             = "Groundwork ${var.name}: database and cache credentials, the key of secrets at rest"
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = var.production ? 30 : 7
 }
 
-# Keys named like the variables they become, for External Secrets' dataFrom.extract.
-resource "aws_secretsmanager_secret_version" "app" {
-  secret_id = aws_secretsmanager_secret.this["app"].id
+resource "aws_secretsmanager_secret_version" "environment" {
+  secret_id = aws_secretsmanager_secret.environment.id
   secret_string = jsonencode({
-    MFA_ENCRYPTION_KEY = random_bytes.secrets_key.base64
-    REDIS_URL          = local.redis_url
-  })
-}
-
-# One secret per login, in the shape RDS itself uses, plus a ready URL straight to the
-# instance. The api and worker go through PgBouncer: their ExternalSecrets build the
-# URLs from these fields.
-resource "aws_secretsmanager_secret_version" "database" {
-  # Static keys: for_each may not iterate over the (sensitive) logins themselves.
-  for_each  = toset(["owner", "app", "worker"])
-  secret_id = aws_secretsmanager_secret.this["database/${each.key}"].id
-  secret_string = jsonencode({
-    engine   = "postgres"
-    host     = var.database.host
-    port     = var.database.port
-    dbname   = var.database.name
-    username = local.database_logins[each.key].username
-    password = local.database_logins[each.key].password
-    url      = "postgresql://${local.database_logins[each.key].username}:${local.database_logins[each.key].password}@${var.database.host}:${var.database.port}/${var.database.name}?${local.tls}"
-  })
-}
-
-resource "aws_secretsmanager_secret_version" "cache" {
-  secret_id = aws_secretsmanager_secret.this["cache"].id
-  secret_string = jsonencode({
-    host     = var.cache.host
-    port     = var.cache.port
-    password = var.cache.auth_token
-    url      = local.redis_url
+    APP_DB_PASSWORD        = random_password.login["app"].result
+    WORKER_DB_PASSWORD     = random_password.login["worker"].result
+    MIGRATION_DATABASE_URL = "postgresql://${var.database.owner_username}:${var.database.owner_password}@${var.database.host}:${var.database.port}/${var.database.name}?sslmode=verify-full&sslrootcert=${var.database_ca_bundle_path}"
+    REDIS_HOST             = var.cache.host
+    REDIS_PORT             = tostring(var.cache.port)
+    REDIS_PASSWORD         = var.cache.auth_token
+    MFA_ENCRYPTION_KEY     = random_bytes.secrets_key.base64
   })
 }
 
 # Third-party credentials (SMTP_URL, STRIPE_WEBHOOK_SECRET, GITHUB_CLIENT_SECRET, ...):
-# created empty, filled by an operator (docs/environments.md), never overwritten here.
+# created empty, filled in by an operator (docs/environments.md), never overwritten here.
+resource "aws_secretsmanager_secret" "integrations" {
+  name                    = "${var.name}/integrations"
+  description             = "Groundwork ${var.name}: third-party credentials, filled in by hand"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.production ? 30 : 7
+}
+
 resource "aws_secretsmanager_secret_version" "integrations" {
-  secret_id     = aws_secretsmanager_secret.this["integrations"].id
+  secret_id     = aws_secretsmanager_secret.integrations.id
   secret_string = jsonencode({})
 
   lifecycle {

@@ -1,9 +1,12 @@
 output "names" {
-  description = "Secret names by purpose: app, database/owner, database/app, database/worker, cache, integrations."
-  value       = { for key, secret in aws_secretsmanager_secret.this : key => secret.name }
+  description = "Secret names: environment (groundwork/<environment>) and integrations."
+  value = {
+    environment  = aws_secretsmanager_secret.environment.name
+    integrations = aws_secretsmanager_secret.integrations.name
+  }
 }
 
 output "arns" {
-  description = "Secret ARNs by purpose (what External Secrets may read)."
-  value       = { for key, secret in aws_secretsmanager_secret.this : key => secret.arn }
+  description = "Secret ARNs (what External Secrets may read, and nothing else)."
+  value       = [aws_secretsmanager_secret.environment.arn, aws_secretsmanager_secret.integrations.arn]
 }

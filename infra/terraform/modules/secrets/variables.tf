@@ -1,5 +1,5 @@
-variable "prefix" {
-  description = "Name prefix of every secret (groundwork/<environment>/)."
+variable "name" {
+  description = "Name of the environment's secret (groundwork/<environment>); the integrations secret is <name>/integrations."
   type        = string
 }
 
@@ -26,7 +26,7 @@ variable "database" {
 }
 
 variable "database_ca_bundle_path" {
-  description = "Path of the Amazon RDS CA bundle inside the pods; the database URLs verify the server against it (sslmode=verify-full)."
+  description = "Path of the Amazon RDS CA bundle inside the pods; MIGRATION_DATABASE_URL verifies the server against it (sslmode=verify-full)."
   type        = string
 }
 

@@ -3,9 +3,9 @@ output "name" {
   value       = local.name
 }
 
-output "secret_prefix" {
-  description = "Prefix of every Secrets Manager secret of this environment (what External Secrets may read)."
-  value       = "groundwork/${var.environment}/"
+output "secret_name" {
+  description = "The environment's Secrets Manager secret (its integrations secret is <name>/integrations)."
+  value       = "groundwork/${var.environment}"
 }
 
 output "tags" {

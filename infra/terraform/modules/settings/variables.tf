@@ -98,25 +98,25 @@ variable "database" {
     )
     error_message = "production's database must be Multi-AZ, keep at least 7 days of backups, have deletion protection on and take a final snapshot if destroyed."
   }
-  # PgBouncer opens up to pool_size server connections per login (app and worker) in
-  # each replica; 20 more stay for migrations, the backup job, an operator's psql and
-  # the connections RDS reserves for itself.
+  # Each PgBouncer replica opens at most max_db_connections server connections (both
+  # logins and its reserve pool together); 20 more stay for migrations, the backup job,
+  # an operator's psql and the connections RDS reserves for itself.
   validation {
-    condition     = var.database.max_connections >= var.pgbouncer.replicas * var.pgbouncer.pool_size * 2 + 20
-    error_message = "database.max_connections must cover PgBouncer (replicas x pool_size x 2 logins) plus 20 for migrations, backups, operators and RDS itself."
+    condition     = var.database.max_connections >= var.pgbouncer.replicas * var.pgbouncer.max_db_connections + 20
+    error_message = "database.max_connections must cover PgBouncer (replicas x max_db_connections) plus 20 for migrations, backups, operators and RDS itself."
   }
 }
 
 variable "pgbouncer" {
-  description = "The in-cluster PgBouncer that api and worker connect through: replicas, and server connections each opens per login (default_pool_size). Sizes max_connections below."
+  description = "The in-cluster PgBouncer that api and worker connect through (infra/k8s): its replicas, and the server connections each may open (max_db_connections in its pools.ini). Sizes max_connections below."
   type = object({
-    replicas  = number
-    pool_size = number
+    replicas           = number
+    max_db_connections = number
   })
 
   validation {
-    condition     = var.pgbouncer.replicas >= 1 && var.pgbouncer.pool_size >= 1
-    error_message = "pgbouncer.replicas and pgbouncer.pool_size must be at least 1."
+    condition     = var.pgbouncer.replicas >= 1 && var.pgbouncer.max_db_connections >= 1
+    error_message = "pgbouncer.replicas and pgbouncer.max_db_connections must be at least 1."
   }
 }
 

@@ -24,7 +24,7 @@ variables {
     skip_final_snapshot   = false
     max_connections       = 200
   }
-  pgbouncer = { replicas = 2, pool_size = 20 }
+  pgbouncer = { replicas = 3, max_db_connections = 45 }
   cache     = { node_type = "cache.m7g.large", replicas = 1, snapshot_retention_days = 7 }
   backups   = { retention_days = 35 }
 }
@@ -33,7 +33,7 @@ run "production_settings_pass_and_derive_subnets" {
   command = plan
 
   assert {
-    condition     = output.name == "groundwork-production" && output.secret_prefix == "groundwork/production/"
+    condition     = output.name == "groundwork-production" && output.secret_name == "groundwork/production"
     error_message = "names are derived from the environment"
   }
   assert {
@@ -77,9 +77,9 @@ run "staging_may_be_small" {
       backup_retention_days = 7
       deletion_protection   = false
       skip_final_snapshot   = true
-      max_connections       = 60
+      max_connections       = 100
     }
-    pgbouncer = { replicas = 1, pool_size = 20 }
+    pgbouncer = { replicas = 2, max_db_connections = 22 }
     cache     = { node_type = "cache.t4g.micro", replicas = 0, snapshot_retention_days = 0 }
     backups   = { retention_days = 7 }
   }
@@ -162,7 +162,7 @@ run "backups_cannot_be_turned_off_anywhere" {
 run "max_connections_must_cover_pgbouncer" {
   command = plan
   variables {
-    pgbouncer = { replicas = 4, pool_size = 25 }
+    pgbouncer = { replicas = 5, max_db_connections = 45 }
   }
   expect_failures = [var.database]
 }
