@@ -48,8 +48,13 @@ variable "cluster" {
 }
 
 variable "cluster_admin_principal_arns" {
-  description = "IAM roles or users made cluster admins (the deploy pipeline's role, operators). Whoever runs the first apply is one as well."
+  description = "IAM roles or users made cluster admins (the deploy pipeline's role, operators); nobody else gets into the cluster, the principal running Terraform included."
   type        = list(string)
+
+  validation {
+    condition     = length(var.cluster_admin_principal_arns) > 0 && alltrue([for arn in var.cluster_admin_principal_arns : can(regex("^arn:aws:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "cluster_admin_principal_arns must name at least one IAM role or user ARN."
+  }
 }
 
 variable "cluster_endpoint_public_access_cidrs" {

@@ -29,10 +29,6 @@ resource "aws_elasticache_parameter_group" "this" {
     name  = "maxmemory-policy"
     value = "noeviction"
   }
-
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 # The AUTH token clients send (REDIS_URL's password). Letters and digits only: valid

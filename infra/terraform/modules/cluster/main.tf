@@ -16,8 +16,10 @@ module "eks" {
   endpoint_private_access      = true
   endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
 
+  # Admins are exactly the listed principals: the one running Terraform needs no
+  # Kubernetes access (no Kubernetes provider here), and listing it twice would clash.
   enable_irsa                              = false
-  enable_cluster_creator_admin_permissions = true
+  enable_cluster_creator_admin_permissions = false
   access_entries = {
     for index, arn in var.admin_principal_arns : "admin-${index}" => {
       principal_arn = arn

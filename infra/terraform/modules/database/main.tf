@@ -19,7 +19,9 @@ resource "aws_vpc_security_group_ingress_rule" "from_nodes" {
 }
 
 resource "aws_db_parameter_group" "this" {
-  name        = "${var.name}-postgres18"
+  # A prefix, so a replacement (a new family for the next major version) is created
+  # before the old group is let go.
+  name_prefix = "${var.name}-postgres18-"
   family      = "postgres18"
   description = "Groundwork on PostgreSQL 18"
 
