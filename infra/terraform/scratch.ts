@@ -16,13 +16,17 @@ export interface Edit {
 
 /** A scratch directory, and copies of parts of infra/terraform in it. */
 export function scratchSpace(prefix: string) {
-  const dir = mkdtempSync(join(tmpdir(), `groundwork-${prefix}-`))
+  // Made on first use: a test file whose tests are all skipped leaves nothing behind.
+  let made: string | undefined
+  const scratchDir = () => {
+    made ??= mkdtempSync(join(tmpdir(), `groundwork-${prefix}-`))
+    return made
+  }
   let copies = 0
   return {
-    dir,
     /** A copy of `path` (relative to infra/terraform), with `edit` applied. */
     copyOf(path: string, edit?: Edit): string {
-      const target = join(dir, `copy-${++copies}`)
+      const target = join(scratchDir(), `copy-${++copies}`)
       cpSync(join(terraformDir, path), target, {
         recursive: true,
         filter: (source) => !/[/\\](\.terraform|node_modules)$/.test(source),
@@ -39,10 +43,12 @@ export function scratchSpace(prefix: string) {
     },
     /** A new file in the scratch directory. */
     file(name: string, content: string): string {
-      const path = join(dir, `${++copies}-${name}`)
+      const path = join(scratchDir(), `${++copies}-${name}`)
       writeFileSync(path, content)
       return path
     },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      if (made) rmSync(made, { recursive: true, force: true })
+    },
   }
 }

@@ -6,6 +6,7 @@
 // registry is reachable (README: "Validating with providers").
 
 import { spawnSync } from 'node:child_process'
+import { devNull } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadTree, parseHcl } from './hcl.ts'
@@ -13,7 +14,6 @@ import { terraformDir as here, scratchSpace } from './scratch.ts'
 
 const scratch = scratchSpace('terraform')
 const copyOf = scratch.copyOf
-const cliConfig = scratch.file('terraformrc', '')
 afterAll(scratch.remove)
 
 /** Runs terraform offline: no update check, no user config, never a prompt. */
@@ -24,8 +24,8 @@ function terraform(args: string[], cwd: string) {
     timeout: 60_000,
     env: {
       PATH: process.env.PATH,
-      HOME: scratch.dir,
-      TF_CLI_CONFIG_FILE: cliConfig,
+      HOME: process.env.HOME,
+      TF_CLI_CONFIG_FILE: devNull,
       CHECKPOINT_DISABLE: '1',
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
@@ -39,7 +39,7 @@ const installed = terraform(['version'], here).status === 0
 describe.skipIf(!installed && process.env.CI !== 'true')('terraform CLI checks', () => {
   beforeAll(() => {
     if (!installed)
-      throw new Error('terraform is not on PATH: CI needs it (.ci/provision installs it)')
+      throw new Error('terraform (1.11 or later) is not on PATH: CI needs it for these checks')
   })
 
   it('every file is formatted the way `terraform fmt` writes it', () => {
