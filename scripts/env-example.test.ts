@@ -39,19 +39,19 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Variables code reads itself: process.env.NAME and process.env['NAME']. */
-export function variablesReadFrom(source: string): string[] {
+function variablesReadFrom(source: string): string[] {
   return [...source.matchAll(/process\.env(?:\.(\w+)|\[['"](\w+)['"]\])/g)].map(
     (match) => (match[1] ?? match[2]) as string,
   )
 }
 
 /** Every name in an env file, set (`NAME=`) or commented out (`# NAME=`). */
-export function variablesNamedIn(example: string): string[] {
+function variablesNamedIn(example: string): string[] {
   return [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string)
 }
 
 /** What .env.example lacks and what it names that nobody reads. */
-export function compare(example: string, read: Iterable<string>) {
+function compare(example: string, read: Iterable<string>) {
   const named = new Set(variablesNamedIn(example))
   const known = new Set(read)
   return {
