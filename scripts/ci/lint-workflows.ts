@@ -131,13 +131,18 @@ export async function lintWorkflows(root: string): Promise<Problem[]> {
       if (!/^bash\b/.test(stepShell)) return
       // Same length, so columns stay right; `_` is a word to the shell, like the value.
       const script = run.value.replace(/\$\{\{[\s\S]*?\}\}/g, (m) => m.replace(/[^\n]/g, '_'))
+      // A block scalar's script starts on the next line, indented; a plain one where it is.
       const block = run.type === 'BLOCK_LITERAL' || run.type === 'BLOCK_FOLDED'
-      const first = at(run).line + (block ? 1 : 0)
+      const start = at(run)
+      const first = start.line + (block ? 1 : 0)
+      const indent = block
+        ? (/^\s*/.exec(lines[first - 1] ?? '')?.[0].length ?? 0)
+        : start.column - 1
       for (const finding of shellcheck(script))
         problems.push({
           file,
           line: first + finding.line - 1,
-          column: finding.column,
+          column: (block || finding.line === 1 ? indent : 0) + finding.column,
           message: `SC${finding.code}: ${finding.message}`,
           kind: 'shellcheck',
         })
