@@ -3,6 +3,7 @@ export {
   apiServerEnv,
   appUrlEnv,
   authEnv,
+  backupEnv,
   booleanFlag,
   databaseEnv,
   devDefaults,

@@ -55,6 +55,51 @@ export const migrationEnv = z.object({
   MIGRATION_DATABASE_URL: postgresUrl,
 })
 
+/**
+ * Logical backups (`pnpm db:backup`, `pnpm db:restore` and the worker's nightly job); see
+ * docs/runbooks/backup-and-restore.md and ADR 024.
+ */
+export const backupEnv = z.object({
+  /**
+   * Where backups go: an absolute directory, or s3://bucket/prefix. Unset: the nightly job
+   * logs a warning and does nothing.
+   */
+  BACKUP_DESTINATION: z
+    .string()
+    .trim()
+    .regex(
+      /^(\/|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$))/,
+      'must be an absolute directory path or s3://bucket/prefix',
+    )
+    .optional(),
+  /**
+   * An age key (`pnpm db:backup keygen`): an identity (AGE-SECRET-KEY-1...) encrypts and
+   * decrypts; a recipient (age1...), its public half, only encrypts, so the host that makes
+   * backups need not hold what reads them. Unset: dumps are stored unencrypted.
+   */
+  BACKUP_ENCRYPTION_KEY: z
+    .string()
+    .trim()
+    .regex(
+      /^(AGE-SECRET-KEY-(PQ-)?1[02-9AC-HJ-NP-Z]+|age1(pq1)?[02-9ac-hj-np-z]+)$/,
+      'must be an age identity (AGE-SECRET-KEY-1...) or recipient (age1...); `pnpm db:backup keygen` makes a pair',
+    )
+    .optional(),
+  /** After a successful backup, older ones of the same database are deleted; 0 keeps all. */
+  BACKUP_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  /**
+   * The login that dumps: it must read every row (a superuser, or a role WITH BYPASSRLS).
+   * Unset: MIGRATION_DATABASE_URL (the owner).
+   */
+  BACKUP_DATABASE_URL: postgresUrl.optional(),
+  /** An S3-compatible endpoint (MinIO, R2, ...); unset: AWS. Credentials and region: the AWS_* variables. */
+  BACKUP_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Path-style bucket URLs (most S3-compatible stores need them). */
+  BACKUP_S3_FORCE_PATH_STYLE: booleanFlag(false),
+  /** The bin directory of pg_dump/pg_restore (of the server's major or newer); unset: PATH. */
+  PG_BIN_DIR: z.string().min(1).optional(),
+})
+
 export const redisEnv = z.object({
   REDIS_URL: redisUrl,
   REDIS_CONNECT_TIMEOUT_MS: positiveInt(5_000),

