@@ -2,6 +2,7 @@ import './instrument.ts'
 import { loadEnvOrExit, secretsKey } from '@repo/config'
 import { processStripeEvent } from '@repo/core'
 import { createDatabaseClient, createDatabaseProbe } from '@repo/db'
+import { backupSettingsFromEnv } from '@repo/db/backup'
 import {
   DEFAULT_QUEUE,
   EMAIL_JOB,
@@ -108,6 +109,7 @@ const handlersByQueue: Record<string, Record<string, JobHandler>> = {
   [EMAIL_QUEUE]: { [EMAIL_JOB]: mailer.handler },
   [MAINTENANCE_QUEUE]: maintenanceHandlers(db, {
     auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS,
+    backup: backupSettingsFromEnv(env),
   }),
   [WEBHOOKS_QUEUE]: {
     [stripeEventJob.name]: definedHandler(stripeEventJob, (payload) =>

@@ -6,6 +6,7 @@ import {
   sweepWebhookDeliveries,
 } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
+import { type BackupOptions, runBackup } from '@repo/db/backup'
 import {
   cleanupCredentialsJob,
   nightlyBackupJob,
@@ -20,7 +21,11 @@ import type { JobHandler } from './handlers.ts'
 /** Handlers of the scheduled housekeeping jobs (packages/jobs/src/maintenance.ts). */
 export function maintenanceHandlers(
   db: PrismaClient,
-  settings: { auditLogRetentionDays: number },
+  settings: {
+    auditLogRetentionDays: number
+    /** From BACKUP_* (backupSettingsFromEnv); unset: no destination is configured. */
+    backup?: Omit<BackupOptions, 'signal'> | undefined
+  },
 ): Record<string, JobHandler> {
   return {
     [pruneAuditLogJob.name]: definedHandler(pruneAuditLogJob, async (_, { logger }) => {
@@ -63,10 +68,25 @@ export function maintenanceHandlers(
         return swept
       },
     ),
-    // The trigger is in place; the deployment (Ship it) decides what a backup runs.
-    [nightlyBackupJob.name]: definedHandler(nightlyBackupJob, async (_, { logger, job }) => {
-      logger.info({ scheduledFor: new Date(job.timestamp).toISOString() }, 'backup requested')
-      return { requestedAt: new Date().toISOString() }
+    // Unconfigured, the job succeeds without work but says so every night at warn level:
+    // failing forever would bury real failures in dead letters, and silence would look
+    // like backups. A configured backup that fails is retried, then a dead letter.
+    [nightlyBackupJob.name]: definedHandler(nightlyBackupJob, async (_, { logger, signal }) => {
+      if (!settings.backup) {
+        logger.warn(
+          'nightly backup skipped: BACKUP_DESTINATION is not set, so no backup was made (see docs/runbooks/backup-and-restore.md)',
+        )
+        return { skipped: true, reason: 'BACKUP_DESTINATION is not set' }
+      }
+      const result = await runBackup({ ...settings.backup, signal })
+      const { deleted, retentionError, ...made } = result
+      logger.info({ ...made, deletedByRetention: deleted }, 'nightly backup made')
+      if (retentionError)
+        logger.warn(
+          { err: retentionError },
+          'nightly backup made, but old backups could not be deleted',
+        )
+      return result
     }),
   }
 }

@@ -4,7 +4,6 @@ import {
   cleanupCredentialsJob,
   enqueueJob,
   MAINTENANCE_QUEUE,
-  nightlyBackupJob,
   pruneAuditLogJob,
   purgeIdempotencyKeysJob,
   SCHEDULES,
@@ -144,12 +143,5 @@ describe('housekeeping', () => {
       await app.$disconnect()
     }
     await expect(pruneAuditLog({ db }, { keepDays: 10 })).rejects.toThrow(/at least 30 days/)
-  })
-
-  it('triggers the nightly backup', async () => {
-    const job = (await enqueueJob(queue, nightlyBackupJob, {})) as Job
-    expect(await job.waitUntilFinished(events, 10_000)).toMatchObject({
-      requestedAt: expect.any(String),
-    })
   })
 })

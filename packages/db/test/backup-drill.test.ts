@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { answers, createTestRedis, type TestRedis, waitUntil } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateKeyPair } from '../src/backup/index.ts'
 import { createDatabaseClient } from '../src/client.ts'
 import { DEMO_ACCOUNT } from '../src/demo-account.ts'
 import { ensureAppLogin, WORKER_ROLE } from '../src/roles.ts'
@@ -25,7 +26,7 @@ import {
 // gets the backup, and everything comes back: rows (counted and checksummed per table),
 // row-level security, privileges, roles; then the real API serves the restored tenants.
 const binaries = drillBinaries()
-const KEY = 'AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX'
+const { identity: KEY } = await generateKeyPair()
 
 describe.skipIf('missing' in binaries)('restore drill', () => {
   const { binDir } = binaries as { binDir: string }
@@ -170,13 +171,19 @@ describe.skipIf('missing' in binaries)('restore drill', () => {
       body: JSON.stringify({ email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password }),
     })
     expect(signIn.status).toBe(200)
-    const headers = { authorization: `Bearer ${(await signIn.json()).token}` }
+    const { token } = (await signIn.json()) as { token: string }
+    const headers = { authorization: `Bearer ${token}` }
 
-    const orgs = await (await fetch(`${base}/v1/orgs`, { headers })).json()
-    expect(orgs.data.map((org: { id: string }) => org.id)).toEqual([tenants.acme])
+    type Page<T> = { data: T[] }
+    const orgs = (await (await fetch(`${base}/v1/orgs`, { headers })).json()) as Page<{
+      id: string
+    }>
+    expect(orgs.data.map((org) => org.id)).toEqual([tenants.acme])
     const projects = await fetch(`${base}/v1/orgs/${tenants.acme}/projects?limit=100`, { headers })
     expect(projects.status).toBe(200)
-    const names = (await projects.json()).data.map((project: { name: string }) => project.name)
+    const names = ((await projects.json()) as Page<{ name: string }>).data.map(
+      (project) => project.name,
+    )
     expect(names.sort()).toEqual(tenants.acmeProjects)
     expect(names.length).toBeGreaterThan(0)
     // Row-level security and the grants came back: the other tenant stays invisible.

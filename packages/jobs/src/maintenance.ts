@@ -37,8 +37,17 @@ export const sweepWebhookDeliveriesJob = defineJob({
 /** The audit log's retention: entries older than AUDIT_LOG_RETENTION_DAYS go. */
 export const pruneAuditLogJob = defineJob({ ...housekeeping, name: 'maintenance.prune-audit-log' })
 
-/** Asks for last night's backup; what a backup is comes with the deployment (Ship it). */
-export const nightlyBackupJob = defineJob({ ...housekeeping, name: 'maintenance.nightly-backup' })
+/**
+ * Last night's backup: pg_dump to BACKUP_DESTINATION, then retention (packages/db/src/backup).
+ * A dump takes as long as the database is big: hours allowed, and a failed attempt (the
+ * database or the store briefly down) is retried minutes later, not seconds.
+ */
+export const nightlyBackupJob = defineJob({
+  ...housekeeping,
+  name: 'maintenance.nightly-backup',
+  timeoutMs: 3 * 3_600_000,
+  backoff: { type: 'exponential', delay: 5 * 60_000, jitter: 0.5 },
+})
 
 export interface Schedule {
   /** Stable id: registration upserts by it; an id no longer declared is removed. */

@@ -220,14 +220,16 @@ async function readManifest(storage: Storage, name: string): Promise<Manifest> {
       )
     throw error
   }
+  let parsed: ReturnType<typeof manifestSchema.safeParse> | undefined
   try {
-    return manifestSchema.parse(JSON.parse(text))
-  } catch (error) {
+    parsed = manifestSchema.safeParse(JSON.parse(text))
+  } catch {}
+  if (!parsed?.success)
     throw new BackupError(
       'corrupt',
-      `${storage.describe(file)} is not a backup manifest: ${messageOf(error)}`,
+      `${storage.describe(file)} is not a backup manifest${parsed ? `: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}` : ' (not JSON)'}`,
     )
-  }
+  return parsed.data
 }
 
 async function identityFor(value: string | undefined): Promise<string> {
