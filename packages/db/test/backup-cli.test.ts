@@ -66,10 +66,23 @@ describe.skipIf('missing' in binaries)('backup and restore commands', () => {
       `INSERT INTO organizations (id, name, updated_at)
        SELECT gen_random_uuid(), 'Org ' || n, now() FROM generate_series(1, 3) n`,
     )
+    // The login the runbook recommends: reads everything, bypasses RLS, owns nothing.
+    await sql(
+      server.url,
+      `CREATE ROLE groundwork_backup LOGIN PASSWORD 'backup' BYPASSRLS;
+       GRANT pg_read_all_data TO groundwork_backup;
+       ALTER ROLE groundwork_backup SET default_transaction_read_only = on`,
+    )
     const plainDir = dirOf('plain')
     const encryptedDir = dirOf('encrypted')
     const [a, b] = await Promise.all([
-      runCli(['backup'], { ...owner(), BACKUP_DESTINATION: plainDir }),
+      runCli(['backup'], {
+        BACKUP_DATABASE_URL: server.urlOf('groundwork', {
+          user: 'groundwork_backup',
+          password: 'backup',
+        }),
+        BACKUP_DESTINATION: plainDir,
+      }),
       runCli(['backup'], {
         ...owner(),
         BACKUP_DESTINATION: encryptedDir,

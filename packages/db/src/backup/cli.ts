@@ -53,8 +53,8 @@ const fromCaller = (file: string) =>
     ? file
     : resolve(process.env.INIT_CWD ?? process.cwd(), file)
 
-async function main(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+const parseOptions = (args: string[]) =>
+  parseArgs({
     args,
     allowPositionals: true,
     options: {
@@ -62,6 +62,15 @@ async function main(args: string[]): Promise<number> {
       database: { type: 'string' },
     },
   })
+
+async function main(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>
+  try {
+    parsed = parseOptions(args)
+  } catch (error) {
+    throw new BackupError('usage', `${messageOf(error)}\n${USAGE}`)
+  }
+  const { positionals, values } = parsed
   // `pnpm db:backup list` arrives as `backup list`.
   const [command, argument] =
     positionals[0] === 'backup' && positionals[1] ? positionals.slice(1) : positionals
