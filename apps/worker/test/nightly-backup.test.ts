@@ -1,8 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseEnv } from '@repo/config'
 import type { PrismaClient } from '@repo/db'
-import type { BackupOptions } from '@repo/db/backup'
+import { type BackupOptions, backupSettingsFromEnv } from '@repo/db/backup'
 import {
   createMigratedDatabase,
   type DrillServer,
@@ -15,6 +16,7 @@ import { Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/create-worker.ts'
+import { workerEnvSchema } from '../src/env.ts'
 import { maintenanceHandlers } from '../src/maintenance.ts'
 import { capturingLogger, testDatabaseClient } from './helpers.ts'
 
@@ -130,5 +132,31 @@ describe.skipIf('missing' in binaries)('the nightly backup job', () => {
         msg: expect.stringMatching(/^nightly backup skipped: BACKUP_DESTINATION is not set/),
       }),
     )
+  })
+})
+
+describe('the worker environment', () => {
+  it('needs the login to dump as when a destination is set', () => {
+    const base = {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'postgresql://app:app@127.0.0.1:5432/app',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BACKUP_DESTINATION: '/var/backups',
+    }
+    expect(() => parseEnv(workerEnvSchema, base)).toThrow(
+      /BACKUP_DATABASE_URL: is required with BACKUP_DESTINATION/,
+    )
+    const env = parseEnv(workerEnvSchema, {
+      ...base,
+      MIGRATION_DATABASE_URL: 'postgresql://owner:o@127.0.0.1:5432/app',
+    })
+    expect(backupSettingsFromEnv(env)).toMatchObject({
+      databaseUrl: 'postgresql://owner:o@127.0.0.1:5432/app',
+      destination: '/var/backups',
+      retentionDays: 30,
+    })
+    expect(
+      backupSettingsFromEnv(parseEnv(workerEnvSchema, { ...base, BACKUP_DESTINATION: '' })),
+    ).toBeUndefined()
   })
 })
