@@ -163,7 +163,10 @@ describe.skipIf('missing' in binaries)('restore drill', () => {
       detail: () => output,
     })
     const base = listening() as string
-    await waitUntil(() => answers(`${base}/readyz`), { what: 'the API to be ready' })
+    await waitUntil(() => answers(`${base}/readyz`), {
+      what: 'the API to be ready',
+      timeoutMs: 30_000,
+    })
 
     const signIn = await fetch(`${base}/v1/auth/sign-in`, {
       method: 'POST',

@@ -34,6 +34,8 @@ const env = loadDevEnvOrExit(
 const USAGE = `usage: pnpm db:backup [list | keygen]
        pnpm db:restore <file | s3://bucket/prefix/file | latest> [--database <name>] [--force]`
 
+/** Which command failed, for the first word of its error message. */
+let action = 'backup'
 const say = (line: string) => process.stdout.write(`${line}\n`)
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const s3 = { endpoint: env.BACKUP_S3_ENDPOINT, forcePathStyle: env.BACKUP_S3_FORCE_PATH_STYLE }
@@ -74,6 +76,7 @@ async function main(args: string[]): Promise<number> {
   // `pnpm db:backup list` arrives as `backup list`.
   const [command, argument] =
     positionals[0] === 'backup' && positionals[1] ? positionals.slice(1) : positionals
+  if (command === 'restore') action = 'restore'
   switch (command) {
     case 'backup': {
       const settings = backupSettingsFromEnv({ ...env, BACKUP_DESTINATION: destination() })
@@ -139,10 +142,10 @@ try {
 } catch (error) {
   // What went wrong and what to do, never a stack trace.
   if (error instanceof BackupError) {
-    console.error(`${error.kind === 'usage' ? '' : 'backup: '}${error.message}`)
+    console.error(`${error.kind === 'usage' ? '' : `${action}: `}${error.message}`)
     process.exitCode = error.exitCode
   } else {
-    console.error(`backup: ${messageOf(error)}`)
+    console.error(`${action}: ${messageOf(error)}`)
     process.exitCode = 1
   }
 }
