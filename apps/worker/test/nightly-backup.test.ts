@@ -28,7 +28,7 @@ const services = useIsolatedServices()
 
 describe.skipIf('missing' in binaries)('the nightly backup job', () => {
   const { binDir } = binaries as { binDir: string }
-  const dir = mkdtempSync(join(tmpdir(), 'groundwork-nightly-'))
+  let dir: string
   let server: DrillServer
   let connection: Redis
   let queue: Queue
@@ -36,6 +36,7 @@ describe.skipIf('missing' in binaries)('the nightly backup job', () => {
   let db: PrismaClient
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'groundwork-nightly-'))
     const { url } = services().redis
     connection = new Redis(url, { maxRetriesPerRequest: null })
     queue = new Queue(MAINTENANCE_QUEUE, { connection })
@@ -51,7 +52,7 @@ describe.skipIf('missing' in binaries)('the nightly backup job', () => {
     await db?.$disconnect()
     connection?.disconnect()
     await server?.stop()
-    rmSync(dir, { recursive: true, force: true })
+    if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   /** Runs one nightly-backup job through a worker with these settings; its outcome and logs. */

@@ -31,7 +31,7 @@ const { identity: OTHER_IDENTITY } = await generateKeyPair()
 
 describe.skipIf('missing' in binaries)('backup and restore commands', () => {
   const { binDir } = binaries as { binDir: string }
-  const root = mkdtempSync(join(tmpdir(), 'groundwork-backup-cli-'))
+  let root: string
   let server: DrillServer
   let url: string
   /** The dump and manifest of one plain and one encrypted backup, made once. */
@@ -59,6 +59,7 @@ describe.skipIf('missing' in binaries)('backup and restore commands', () => {
   }
 
   beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'groundwork-backup-cli-'))
     server = await startDrillServer(binDir)
     url = await createMigratedDatabase(server, 'groundwork')
     await sql(
@@ -95,7 +96,7 @@ describe.skipIf('missing' in binaries)('backup and restore commands', () => {
   })
   afterAll(async () => {
     await server?.stop()
-    rmSync(root, { recursive: true, force: true })
+    if (root) rmSync(root, { recursive: true, force: true })
   })
 
   /** A copy of a backup's two files in a directory of its own, for one test to spoil. */

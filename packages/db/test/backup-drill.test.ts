@@ -30,7 +30,7 @@ const { identity: KEY } = await generateKeyPair()
 
 describe.skipIf('missing' in binaries)('restore drill', () => {
   const { binDir } = binaries as { binDir: string }
-  const dir = mkdtempSync(join(tmpdir(), 'groundwork-drill-'))
+  let dir: string
   const servers: DrillServer[] = []
   let redis: TestRedis | undefined
   let api: ChildProcess | undefined
@@ -39,6 +39,7 @@ describe.skipIf('missing' in binaries)('restore drill', () => {
   let restored: DrillServer
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'groundwork-drill-'))
     const source = await startDrillServer(binDir)
     servers.push(source)
     const url = await createMigratedDatabase(source, 'groundwork')
@@ -90,7 +91,7 @@ describe.skipIf('missing' in binaries)('restore drill', () => {
     api?.kill('SIGKILL')
     await redis?.release()
     await Promise.allSettled(servers.map((server) => server.stop()))
-    rmSync(dir, { recursive: true, force: true })
+    if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   it('backs up, loses the server, and restores everything into a new one', async () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { startLocalPostgres, startOnFreePort } from '@repo/testing/servers'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyMigrations } from '../src/migrate/index.ts'
 import { drillBinaries, sql } from './backup-helpers.ts'
 
@@ -46,19 +46,22 @@ function serverUser(): { uid: number; gid: number } | undefined {
 describe.skipIf('missing' in binaries || pgbackrestMissing)('point-in-time recovery', () => {
   const { binDir } = binaries as { binDir: string }
   const user = serverUser()
-  // The postgres user must reach everything below (a private temp dir would lock it out).
-  const base = mkdtempSync('/tmp/groundwork-pitr-')
-  chmodSync(base, 0o755)
+  let base = ''
   const path = (name: string) => join(base, name)
-  for (const dir of ['repo', 'log', 'lock', 'spool', 'socket', 'restored']) {
-    mkdirSync(path(dir), { mode: 0o700 })
-    if (user) chownSync(path(dir), user.uid, user.gid)
-  }
-  const config = path('pgbackrest.conf')
+  const configFile = () => path('pgbackrest.conf')
   const stops: Array<() => Promise<void>> = []
+  beforeAll(() => {
+    // The postgres user must reach everything below (a private temp dir would lock it out).
+    base = mkdtempSync('/tmp/groundwork-pitr-')
+    chmodSync(base, 0o755)
+    for (const dir of ['repo', 'log', 'lock', 'spool', 'socket', 'restored']) {
+      mkdirSync(path(dir), { mode: 0o700 })
+      if (user) chownSync(path(dir), user.uid, user.gid)
+    }
+  })
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {})
-    rmSync(base, { recursive: true, force: true })
+    if (base) rmSync(base, { recursive: true, force: true })
   })
 
   /** infra/pgbackrest/pgbackrest.conf with this drill's paths; everything else as shipped. */
@@ -82,12 +85,12 @@ describe.skipIf('missing' in binaries || pgbackrestMissing)('point-in-time recov
         '[global]\n',
         `[global]\nlock-path=${path('lock')}\nspool-path=${path('spool')}\nrepo1-cipher-pass=${randomBytes(24).toString('base64')}\n`,
       )
-    writeFileSync(config, text, { mode: 0o600 })
-    if (user) chownSync(config, user.uid, user.gid)
+    writeFileSync(configFile(), text, { mode: 0o600 })
+    if (user) chownSync(configFile(), user.uid, user.gid)
   }
 
   const pgbackrest = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    run('pgbackrest', [`--config=${config}`, '--stanza=groundwork', ...args], {
+    run('pgbackrest', [`--config=${configFile()}`, '--stanza=groundwork', ...args], {
       ...(user ?? {}),
       env: { PATH: process.env.PATH, PGPASSWORD: 'postgres', ...env },
       timeout: 120_000,
@@ -104,7 +107,7 @@ describe.skipIf('missing' in binaries || pgbackrestMissing)('point-in-time recov
         settings: [
           'wal_level=replica',
           'archive_mode=on',
-          `archive_command=pgbackrest --config=${config} --stanza=groundwork archive-push %p`,
+          `archive_command=pgbackrest --config=${configFile()} --stanza=groundwork archive-push %p`,
           `unix_socket_directories=${path('socket')}`,
           // A throwaway cluster: no need to survive an OS crash (backups stay consistent).
           'fsync=off',
@@ -163,7 +166,7 @@ describe.skipIf('missing' in binaries || pgbackrestMissing)('point-in-time recov
 
     await run(
       join(infra, 'restore-to-time.sh'),
-      [target, path('restored'), `--config=${config}`, `--set=${set}`],
+      [target, path('restored'), `--config=${configFile()}`, `--set=${set}`],
       {
         ...(user ?? {}),
         env: { PATH: process.env.PATH },
