@@ -83,6 +83,16 @@ describe.each(APPS)('apps/%s/Dockerfile', (app) => {
   })
 })
 
+describe('the worker image', () => {
+  it("carries pg_dump of the production server's major for the nightly backup", () => {
+    const final = finalStage(read('apps/worker/Dockerfile')).join('\n')
+    expect(final).toContain('ARG PG_MAJOR=18')
+    expect(final).toContain('ARG PG_CLIENT_SOURCE=pgdg')
+    expect(final).toContain('postgresql-client-${PG_MAJOR}')
+    expect(final).toContain('pg_dump --version')
+  })
+})
+
 describe('.dockerignore', () => {
   const ignored = read('.dockerignore')
     .split('\n')

@@ -64,6 +64,9 @@ export async function buildAppImages(engine: Engine): Promise<BuiltImages> {
         `APP_VERSION=${version}`,
         '--build-arg',
         `GIT_COMMIT=${commit}`,
+        // Where base images are local stand-ins, PostgreSQL's apt repository is out of
+        // reach too: the worker takes Debian's pg_dump (ADR 028).
+        ...(local ? ['--build-arg', 'PG_CLIENT_SOURCE=debian'] : []),
         '--tag',
         image,
         '.',
