@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { generateSecret, hashSecret } from '@repo/auth'
 import { withPresentedSecret, withTenant } from '@repo/db'
 import type { ApiKeyScope } from '@repo/schemas'
+import { auditActor, type OrganizationActor } from './actor.ts'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -85,6 +86,56 @@ export async function revokeApiKey(
       targetId: input.apiKeyId,
       ipAddress: meta.ipAddress,
     })
+  })
+}
+
+/**
+ * Replaces a key's secret: its id, name, prefix and scopes stay, the old value stops
+ * working at once (only the hash of the new one is stored). The new full key is returned
+ * once. A revoked key is "not found". With `unlessRotatedWithinMs` (an operator
+ * re-running `pnpm ops`), a key rotated that recently is left alone: 409 `recently_rotated`.
+ */
+export async function rotateApiKey(
+  deps: Pick<CoreDeps, 'db'>,
+  actor: OrganizationActor,
+  input: { apiKeyId: string; unlessRotatedWithinMs?: number },
+  meta: RequestMeta = {},
+) {
+  return withTenant(deps.db, actor, async (tx) => {
+    const current = await tx.apiKey.findFirst({
+      where: { id: input.apiKeyId, revokedAt: null },
+      select: { prefix: true, secretRotatedAt: true },
+    })
+    if (!current) throw errors.notFound('The API key')
+    const now = new Date()
+    const since = current.secretRotatedAt
+    if (
+      input.unlessRotatedWithinMs !== undefined &&
+      since &&
+      now.getTime() - since.getTime() < input.unlessRotatedWithinMs
+    )
+      throw errors.conflict(
+        'recently_rotated',
+        `The API key's secret was rotated at ${since.toISOString()}.`,
+      )
+    const key = `gw_${current.prefix}_${generateSecret()}`
+    // Conditional on the state just read: a concurrent rotation or revocation wins.
+    const [apiKey] = await tx.apiKey.updateManyAndReturn({
+      where: { id: input.apiKeyId, revokedAt: null, secretRotatedAt: since },
+      data: { secretHash: hashSecret(key), secretRotatedAt: now },
+    })
+    if (!apiKey)
+      throw errors.conflict('concurrent_change', 'The API key changed meanwhile; try again.')
+    await recordAudit(tx, {
+      action: 'api_key.secret_rotated',
+      organizationId: actor.organizationId,
+      ...auditActor(actor),
+      targetType: 'api_key',
+      targetId: apiKey.id,
+      ipAddress: meta.ipAddress,
+      metadata: { prefix: apiKey.prefix },
+    })
+    return { apiKey, key }
   })
 }
 

@@ -4,6 +4,8 @@ export interface AuditEntry {
   action: string
   organizationId?: string | undefined
   actorUserId?: string | undefined
+  /** An operator's name (`pnpm ops`), for actions of no user; never with actorUserId. */
+  actorOperator?: string | undefined
   targetType?: string
   targetId?: string
   ipAddress?: string | undefined
@@ -24,6 +26,7 @@ export async function recordAudit(
       action: entry.action,
       organizationId: entry.organizationId ?? null,
       actorUserId: entry.actorUserId ?? null,
+      actorOperator: entry.actorOperator?.slice(0, 100) ?? null,
       targetType: entry.targetType ?? null,
       targetId: entry.targetId ?? null,
       ipAddress: entry.ipAddress?.slice(0, 45) ?? null,

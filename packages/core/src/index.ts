@@ -1,13 +1,21 @@
 export {
+  auditActor,
+  isOperator,
+  type OperatorActor,
+  type OrganizationActor,
+} from './actor.ts'
+export {
   authenticateApiKey,
   createApiKey,
   isApiKey,
   listApiKeys,
   revokeApiKey,
+  rotateApiKey,
 } from './api-keys.ts'
 export { AppError, errors, isAppError } from './app-error.ts'
 export { pruneAuditLog, recordAudit } from './audit.ts'
 export { changePassword } from './change-password.ts'
+export { clearLockouts, type LockoutStore, type LockoutTarget } from './clear-lockouts.ts'
 export { clientNetwork } from './client-network.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
@@ -51,6 +59,19 @@ export { listOrganizations } from './list-organizations.ts'
 export { type ListProjectsInput, listProjects } from './list-projects.ts'
 export { listSessions } from './list-sessions.ts'
 export { type ListTasksInput, listTasks } from './list-tasks.ts'
+export { RATE_LIMIT_KEY_PREFIX } from './lockout-keys.ts'
+export {
+  DEFAULT_MAINTENANCE_MESSAGE,
+  DEFAULT_MAINTENANCE_MS,
+  endMaintenance,
+  InvalidMaintenanceState,
+  MAINTENANCE_KEY,
+  MAX_MAINTENANCE_MS,
+  type MaintenanceWindow,
+  readMaintenance,
+  secondsLeft,
+  startMaintenance,
+} from './maintenance-mode.ts'
 export {
   type ActingMember,
   changeMemberRole,
@@ -100,8 +121,11 @@ export {
   projectView,
 } from './project-fields.ts'
 export { renameOrganization } from './rename-organization.ts'
+export { requestBackup } from './request-backup.ts'
 export { resolveMembership, roleAtLeast } from './resolve-membership.ts'
+export { type OperatorTarget, resourceOrganization } from './resource-organization.ts'
 export { revokeOtherSessions, revokeSession } from './revoke-session.ts'
+export { findUser, revokeUserSessions } from './revoke-user-sessions.ts'
 export {
   claimSignInAttempt,
   clearSignInFailures,

@@ -13,6 +13,7 @@ import { type Session, type TenantTransaction, type User, withUser } from '@repo
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { mfaFailuresKey } from './lockout-keys.ts'
 import {
   claimSignInAttempt,
   clearSignInFailures,
@@ -190,7 +191,7 @@ export async function completeMfaChallenge(
     await deps.redis.del(key, `${key}:attempts`)
     throw expired
   }
-  const failures = `groundwork:mfa-fail:${userId}`
+  const failures = mfaFailuresKey(userId)
   // Counted before the code is checked (atomically): parallel guesses cannot slip past.
   await claimSignInAttempt(deps.redis, failures)
   if (!(await verifySecondFactor(deps, userId, input))) {
@@ -236,7 +237,7 @@ export async function stepUp(
   meta: RequestMeta = {},
 ) {
   // Second-factor guesses share one exponential backoff per user, sign-in and step-up alike.
-  const failures = `groundwork:mfa-fail:${input.userId}`
+  const failures = mfaFailuresKey(input.userId)
   await claimSignInAttempt(deps.redis, failures)
   const withMfa = await hasMfa(deps, input.userId)
   const ok = withMfa

@@ -5,6 +5,7 @@ import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { sealEmailLink } from './email-links.ts'
+import { resetRequestsKey } from './lockout-keys.ts'
 import { addToOutbox } from './outbox.ts'
 import { rememberOwnerNetwork } from './sign-in-throttle.ts'
 import { invalidLink } from './verify-email.ts'
@@ -26,7 +27,7 @@ export async function requestPasswordReset(
   const email = input.email.trim().toLowerCase()
   // Per account and client address: nobody floods an inbox, and an attacker's requests
   // cannot use up the owner's own (the per-IP limit caps each address overall).
-  const counter = `groundwork:reset:${hashSecret(`${email}\n${meta.clientNetwork ?? meta.ipAddress ?? ''}`).slice(0, 32)}`
+  const counter = resetRequestsKey(email, meta.clientNetwork ?? meta.ipAddress ?? '')
   // Redis down: count nothing and send. The per-IP limit still holds (from memory), and
   // the email waits in the outbox, so a reset works through the outage.
   const requests = await deps.redis

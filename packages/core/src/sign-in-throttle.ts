@@ -80,6 +80,9 @@ export function signInThrottleKey(email: string, ipAddress: string | undefined):
   return `groundwork:signin:${id}`
 }
 
+/** The Redis keys of one throttle: its failure count and the end of its current wait. */
+export const throttleKeys = (key: string) => [`${key}:count`, `${key}:until`]
+
 /**
  * Checks and counts one attempt in a single step (a Lua script, atomic in Redis): refused
  * while a wait is running; otherwise counted as a failure before the password or code is
@@ -110,8 +113,7 @@ export async function claimSignInAttempt(
     await store.eval(
       CLAIM_ATTEMPT,
       2,
-      `${key}:count`,
-      `${key}:until`,
+      ...throttleKeys(key),
       now,
       policy.free,
       policy.maxDelayMs,
@@ -142,5 +144,5 @@ export async function refundSignInAttempt(store: ThrottleStore, key: string): Pr
 }
 
 export async function clearSignInFailures(store: ThrottleStore, key: string): Promise<void> {
-  await store.del(`${key}:count`, `${key}:until`)
+  await store.del(...throttleKeys(key))
 }

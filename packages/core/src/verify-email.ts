@@ -6,6 +6,7 @@ import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { sealEmailLink } from './email-links.ts'
 import { getAccount } from './get-account.ts'
+import { verificationResendsKey } from './lockout-keys.ts'
 import { addToOutbox } from './outbox.ts'
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000
@@ -99,7 +100,7 @@ export async function resendEmailVerification(
 ) {
   if (input.user.emailVerifiedAt)
     throw errors.conflict('already_verified', 'Your email address is already verified.')
-  const counter = `groundwork:verify-resend:${input.user.id}`
+  const counter = verificationResendsKey(input.user.id)
   const sent = await deps.redis.incr(counter)
   if (sent === 1) await deps.redis.pexpire(counter, 3_600_000)
   if (sent > 5) {

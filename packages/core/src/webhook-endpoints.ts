@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '@repo/auth'
 import { type TenantTransaction, type WebhookDeliveryStatus, withTenant } from '@repo/db'
 import { type WebhookEventType, webhookDeliveryJob } from '@repo/jobs'
+import { auditActor, type OrganizationActor } from './actor.ts'
 import { errors } from './app-error.ts'
 import { type AuditEntry, recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -52,7 +53,7 @@ const visible = {
 
 async function audit(
   tx: TenantTransaction,
-  actor: ActingMember,
+  actor: OrganizationActor,
   action: string,
   endpointId: string,
   meta: RequestMeta,
@@ -61,7 +62,7 @@ async function audit(
   await recordAudit(tx, {
     action,
     organizationId: actor.organizationId,
-    actorUserId: actor.userId,
+    ...auditActor(actor),
     targetType: 'webhook_endpoint',
     targetId: endpointId,
     ipAddress: meta.ipAddress,
@@ -224,20 +225,32 @@ export async function deleteWebhookEndpoint(
  * Replaces the signing secret. The previous one keeps signing beside it (two signatures
  * in `webhook-signature`) for the grace period, so receivers can switch without losing
  * deliveries. The new secret is returned once.
+ *
+ * A rotation drops the secret from before the previous one at once. With
+ * `unlessInGrace` (an operator re-running `pnpm ops`), an endpoint whose previous secret
+ * is still in its grace period is left alone: 409 `rotation_in_grace`.
  */
 export async function rotateWebhookSecret(
-  deps: CoreDeps,
-  actor: ActingMember,
-  input: { endpointId: string },
+  deps: Pick<CoreDeps, 'db' | 'secretsKey'> & {
+    webhooks: Pick<CoreDeps['webhooks'], 'secretGraceMs'>
+  },
+  actor: OrganizationActor,
+  input: { endpointId: string; unlessInGrace?: boolean },
   meta: RequestMeta = {},
 ) {
   const secret = newSecret()
   const endpoint = await withTenant(deps.db, actor, async (tx) => {
     const current = await tx.webhookEndpoint.findUnique({
       where: { id: input.endpointId },
-      select: { secret: true },
+      select: { secret: true, previousSecretExpiresAt: true },
     })
     if (!current) throw errors.notFound('The webhook endpoint')
+    const graceEnds = current.previousSecretExpiresAt
+    if (input.unlessInGrace && graceEnds && graceEnds > new Date())
+      throw errors.conflict(
+        'rotation_in_grace',
+        `The signing secret was rotated recently: the one before it keeps signing until ${graceEnds.toISOString()}.`,
+      )
     const rotated = await tx.webhookEndpoint.update({
       where: { id: input.endpointId },
       data: {
