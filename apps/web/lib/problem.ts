@@ -29,6 +29,12 @@ const PLAIN_WORDS: Record<string, string> = {
   version_mismatch: 'Someone else changed this after you opened it.',
 }
 
+/**
+ * Problems whose detail is written for people whatever the status: the operator's message
+ * of a maintenance window (503) says what is happening and until when.
+ */
+const SAYS_ITSELF = new Set(['maintenance'])
+
 /** Words for statuses whose API detail is missing or written for machines. */
 function fallbackMessage(status: number): string {
   if (status === 404) return 'That was not found, or you do not have access to it.'
@@ -55,8 +61,9 @@ export function toUiProblem(
     ? problem.type.slice(PROBLEM_PREFIX.length)
     : String(status)
   const wait = Number.isFinite(seconds) ? seconds : undefined
+  const readable = status < 500 || SAYS_ITSELF.has(code)
   let message =
-    PLAIN_WORDS[code] ?? (status < 500 && problem.detail ? problem.detail : fallbackMessage(status))
+    PLAIN_WORDS[code] ?? (readable && problem.detail ? problem.detail : fallbackMessage(status))
   if (status === 429 && wait !== undefined) message = `${message} ${waitPhrase(wait)}`
   return {
     status,

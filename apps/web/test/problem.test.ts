@@ -30,6 +30,22 @@ describe('toUiProblem', () => {
     expect(toUiProblem(429, {}, '600').message).toContain('10 minutes')
   })
 
+  it("shows a maintenance window's message, the one 5xx written for people", () => {
+    const message = 'Upgrading the database: changes are paused until 14:00 UTC.'
+    const problem = toUiProblem(
+      503,
+      { type: 'urn:groundwork:problem:maintenance', status: 503, detail: message },
+      '900',
+    )
+    expect(problem).toMatchObject({ status: 503, code: 'maintenance', message })
+    expect(problem.retryAfterSeconds).toBe(900)
+    // Any other 503 keeps the generic words (its detail may be internal).
+    expect(
+      toUiProblem(503, { type: 'urn:groundwork:problem:unavailable', detail: message }, '5')
+        .message,
+    ).not.toBe(message)
+  })
+
   it('never shows a 5xx detail, and survives a body that is not a problem', () => {
     const problem = toUiProblem(500, { detail: 'relation "users" does not exist' }, null)
     expect(problem.message).not.toContain('relation')

@@ -166,6 +166,11 @@ export const apiServerEnv = z.object({
   READINESS_CACHE_MS: z.coerce.number().int().min(0).default(500),
   /** A request (headers and body included) must arrive within this; slow clients are cut off. */
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  /**
+   * How often each API instance reads the maintenance window (`pnpm ops maintenance`) from
+   * Redis: a window opened or closed reaches every instance within this long.
+   */
+  MAINTENANCE_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** How long an Idempotency-Key's answer is kept for replay. */
   IDEMPOTENCY_KEY_TTL_HOURS: positiveInt(24),
   /**

@@ -1,4 +1,4 @@
-import { AppError, clientNetwork } from '@repo/core'
+import { AppError, clientNetwork, RATE_LIMIT_KEY_PREFIX } from '@repo/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
@@ -80,7 +80,7 @@ export default fp(
         const local = new RateLimiterMemory({ points, duration: WINDOW_SECONDS })
         const shared = new RateLimiterRedis({
           storeClient: fastify.redis,
-          keyPrefix: `groundwork:rl:${bucket}`,
+          keyPrefix: `${RATE_LIMIT_KEY_PREFIX}${bucket}`,
           points,
           duration: WINDOW_SECONDS,
           // A caller far over the limit is refused from memory, without asking Redis.

@@ -87,7 +87,9 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/sign-out',
     {
-      config: { access: 'authenticated' },
+      // Ending sessions stays possible in maintenance mode: it is how people protect
+      // their account (a lost device), and it only takes access away.
+      config: { access: 'authenticated', duringMaintenance: true },
       schema: {
         tags: ['auth'],
         summary: 'End the current session.',
@@ -250,7 +252,9 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.delete(
     '/sessions/:sessionId',
     {
-      config: { access: 'authenticated' },
+      // Ending sessions stays possible in maintenance mode: it is how people protect
+      // their account (a lost device), and it only takes access away.
+      config: { access: 'authenticated', duringMaintenance: true },
       schema: {
         tags: ['auth'],
         summary: 'Revoke one of your sessions.',
@@ -272,7 +276,9 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/sessions/revoke-others',
     {
-      config: { access: 'authenticated' },
+      // Ending sessions stays possible in maintenance mode: it is how people protect
+      // their account (a lost device), and it only takes access away.
+      config: { access: 'authenticated', duringMaintenance: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign out everywhere else; keeps the current session.',
