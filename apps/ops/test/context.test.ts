@@ -2,6 +2,7 @@ import { PassThrough, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { parseDuration } from '../src/commands/maintenance.ts'
 import { firstLine, OpsContext } from '../src/context.ts'
+import { opsEnv, readEnv } from '../src/env.ts'
 import { EXIT, OpsError } from '../src/errors.ts'
 
 // The CLI's own logic without a database: confirmation on a terminal, who the operator
@@ -22,6 +23,14 @@ function terminal(answer: string | undefined, tty = true) {
   })
   const stdout = new Writable({ write: (_c, _e, done) => done() })
   return { io: { stdin, stdout, stderr }, asked: () => asked }
+}
+
+const refusalSync = (work: () => unknown) => {
+  try {
+    work()
+  } catch (error) {
+    return error instanceof OpsError ? error.exitCode : error
+  }
 }
 
 const refusal = (promise: Promise<unknown>) =>
@@ -93,6 +102,26 @@ describe('the operator', () => {
       new OpsContext(io, { NODE_ENV: 'test' }, { operator: 'eve\u001b[2J' }).operator(),
     ).toThrow(/printable/)
     expect(() => new OpsContext(io, {}, { operator: 'x'.repeat(101) }).operator()).toThrow(/100/)
+  })
+})
+
+describe('the environment', () => {
+  it("connects as the worker's login, which production must name (exit 6 otherwise)", () => {
+    const app = 'postgresql://app:pw@db.internal/groundwork'
+    const worker = 'postgresql://worker:pw@db.internal/groundwork'
+    expect(readEnv(opsEnv.database, { NODE_ENV: 'test', DATABASE_URL: app }).DATABASE_URL).toBe(app)
+    expect(
+      readEnv(opsEnv.database, {
+        NODE_ENV: 'production',
+        DATABASE_URL: app,
+        WORKER_DATABASE_URL: worker,
+      }).DATABASE_URL,
+    ).toBe(worker)
+    for (const env of [{ NODE_ENV: 'production', DATABASE_URL: app }, {}]) {
+      const attempt = () => readEnv(opsEnv.database, env)
+      expect(attempt).toThrow(/WORKER_DATABASE_URL/)
+      expect(refusalSync(attempt)).toBe(EXIT.config)
+    }
   })
 })
 

@@ -240,6 +240,10 @@ describe('clearLockouts', () => {
     expect(result.cleared).toEqual(['rate limits of 192.0.2.1'])
     for (const key of keys.mine) expect(await redis.exists(key), key).toBe(0)
     for (const key of keys.others) expect(await redis.exists(key), key).toBe(1)
+    // The whole subject, not its end: 92.0.2.1 is not 192.0.2.1.
+    await redis.set(keys.mine[0] as string, '5', 'EX', 60)
+    await clearLockouts({ db, redis }, { operator: 'ivy' }, { network: '92.0.2.1' })
+    expect(await redis.exists(keys.mine[0] as string)).toBe(1)
     // A subject holding glob characters matches only itself.
     await redis.set('groundwork:rl:ip:default:600::a*', '1', 'EX', 60)
     await redis.set('groundwork:rl:ip:default:600::ab', '1', 'EX', 60)
