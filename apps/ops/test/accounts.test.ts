@@ -1,7 +1,7 @@
 import { openWebhookSecret } from '@repo/core'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { signUpOwner, useApiServer } from '../../api/test/helpers.ts'
-import { auditEntries, opsEnv, runOps } from './helpers.ts'
+import { auditEntries, callOps, opsEnv, runOps } from './helpers.ts'
 
 // `pnpm ops` on users' sessions, API keys and webhook signing secrets, run as a child
 // process the way an operator runs it, against a real API on the same Postgres and Redis:
@@ -15,7 +15,10 @@ let env: Record<string, string>
 beforeAll(() => {
   env = opsEnv(services(), { OPS_OPERATOR: 'alice (on call)' })
 })
-const ops = (...args: string[]) => runOps(args, env)
+/** As an operator runs it: a child process. */
+const shell = (...args: string[]) => runOps(args, env)
+/** The same, in this process: for re-runs, refusals and wrong input. */
+const ops = (...args: string[]) => callOps(args, env)
 const me = (authorization: string) =>
   server.inject({ url: '/v1/auth/me', headers: { authorization } })
 
@@ -46,7 +49,7 @@ describe('ops sessions revoke', () => {
     expect(refused.err).toContain('--yes')
     expect((await me(tokens[0] as string)).statusCode).toBe(200)
 
-    const done = await ops('--yes', 'sessions', 'revoke', owner.email.toUpperCase())
+    const done = await shell('--yes', 'sessions', 'revoke', owner.email.toUpperCase())
     expect(done.code, done.err).toBe(0)
     expect(done.out).toContain(`Revoked 2 session(s) of ${owner.email}`)
     for (const token of tokens) expect((await me(token)).statusCode).toBe(401)
@@ -95,7 +98,7 @@ describe('ops api-keys rotate', () => {
     expect((await ops('api-keys', 'rotate', id)).code).toBe(4)
     expect((await useKey(oldKey)).statusCode).toBe(200)
 
-    const done = await ops('--yes', 'api-keys', 'rotate', id)
+    const done = await shell('--yes', 'api-keys', 'rotate', id)
     expect(done.code, done.err).toBe(0)
     const newKey = done.out.trim().split('\n').at(-1) as string
     expect(newKey).toMatch(new RegExp(`^gw_${prefix}_[A-Za-z0-9_-]{43}$`))
@@ -168,7 +171,7 @@ describe('ops webhooks rotate-secret', () => {
     const { id, secret: oldSecret } = created.json()
 
     expect((await ops('webhooks', 'rotate-secret', id)).code).toBe(4)
-    const done = await ops('--yes', 'webhooks', 'rotate-secret', id)
+    const done = await shell('--yes', 'webhooks', 'rotate-secret', id)
     expect(done.code, done.err).toBe(0)
     const newSecret = done.out.trim().split('\n').at(-1) as string
     expect(newSecret).toMatch(/^whsec_/)

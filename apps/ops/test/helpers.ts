@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process'
+import { PassThrough, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { IsolatedServices } from '@repo/testing'
 import pg from 'pg'
+import { runOps as runInProcess } from '../src/program.ts'
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
@@ -45,6 +47,30 @@ export function runOps(args: string[], env: Record<string, string>): Promise<Ops
     )
     child.stdin?.end()
   })
+}
+
+/**
+ * The same command in this process (no terminal, the given environment): for re-runs,
+ * refusals and wrong input, where starting a process a second time proves nothing more
+ * and costs a second or two on a loaded machine.
+ */
+export async function callOps(args: string[], env: Record<string, string>): Promise<OpsRun> {
+  let out = ''
+  let err = ''
+  const sink = (append: (text: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk))
+        done()
+      },
+    })
+  const stdin = Object.assign(new PassThrough(), { isTTY: false })
+  const code = await runInProcess(
+    args,
+    { stdin, stdout: sink((t) => (out += t)), stderr: sink((t) => (err += t)) },
+    env,
+  )
+  return { code, out, err }
 }
 
 /** Runs one statement as the owner (superuser) of the test database. */

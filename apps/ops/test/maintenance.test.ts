@@ -5,7 +5,7 @@ import { answers, startGatedPort, useIsolatedServices, waitUntil } from '@repo/t
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildServer } from '../../api/src/build-server.ts'
 import { testEnv } from '../../api/test/helpers.ts'
-import { auditEntries, opsEnv, runOps } from './helpers.ts'
+import { auditEntries, callOps, opsEnv, runOps } from './helpers.ts'
 
 // Maintenance mode end to end: `pnpm ops maintenance on|off` as a child process, and real
 // API processes (two, as behind a load balancer) that must refuse writes and keep
@@ -80,7 +80,7 @@ describe('maintenance mode', { shuffle: false }, () => {
       })
 
     // Not confirmed (no terminal, no --yes): nothing changes.
-    expect((await runOps(['maintenance', 'on'], env)).code).toBe(4)
+    expect((await callOps(['maintenance', 'on'], env)).code).toBe(4)
     expect((await createOrg(first)).status).toBe(201)
 
     const message = 'Upgrading the database: changes are paused until 14:00 UTC.'
@@ -126,12 +126,12 @@ describe('maintenance mode', { shuffle: false }, () => {
     })
     expect(signOut.status).toBe(204)
 
-    const status = await runOps(['maintenance', 'status'], env)
+    const status = await callOps(['maintenance', 'status'], env)
     expect(status.out).toContain('Maintenance mode is on')
     expect(status.out).toContain(message)
     expect(status.out).toContain('by carol')
     // Running it again changes nothing and records nothing.
-    const again = await runOps(['--yes', 'maintenance', 'on'], env)
+    const again = await callOps(['--yes', 'maintenance', 'on'], env)
     expect(again.code).toBe(0)
     expect(again.out).toContain('Already done')
     const { url } = services().database
@@ -151,11 +151,11 @@ describe('maintenance mode', { shuffle: false }, () => {
       await expect
         .poll(async () => (await createOrg(base)).status, { timeout: BOUND_MS, interval: 100 })
         .toBe(201)
-    expect((await runOps(['maintenance', 'off'], env)).out).toContain('Already done')
+    expect((await callOps(['maintenance', 'off'], env)).out).toContain('Already done')
     expect(await auditEntries(url, 'maintenance.ended')).toEqual([
       expect.objectContaining({ actor_operator: 'carol', target_type: 'maintenance' }),
     ])
-    expect((await runOps(['maintenance', 'status'], env)).out).toContain('off')
+    expect((await callOps(['maintenance', 'status'], env)).out).toContain('off')
   }, 90_000)
 
   it('with Redis unreachable, holds the last window until its own end (logged), never longer', async () => {
@@ -189,7 +189,7 @@ describe('maintenance mode', { shuffle: false }, () => {
         payload: { email: `outage-${n}@example.com`, password, name: 'O' },
       })
     try {
-      const on = await runOps(
+      const on = await callOps(
         ['--yes', 'maintenance', 'on', '--for', '10s'],
         opsEnv(services(), { OPS_OPERATOR: 'dave' }),
       )
@@ -212,7 +212,7 @@ describe('maintenance mode', { shuffle: false }, () => {
     } finally {
       await app.close()
       await gate.close()
-      await runOps(['maintenance', 'off'], opsEnv(services(), { OPS_OPERATOR: 'dave' }))
+      await callOps(['maintenance', 'off'], opsEnv(services(), { OPS_OPERATOR: 'dave' }))
     }
   }, 60_000)
 

@@ -196,19 +196,18 @@ describe('maintenance windows', () => {
     expect(await endMaintenance({ db, redis }, actor)).toMatchObject({ message: 'Longer.' })
     expect(await redis.exists(MAINTENANCE_KEY)).toBe(0)
     expect(await endMaintenance({ db, redis }, actor)).toBeNull()
-    const { url } = services().database
-    expect((await auditEntries(url, 'maintenance.started')).map((e) => e.actor_operator)).toEqual([
-      'gina',
-    ])
-    expect((await auditEntries(url, 'maintenance.changed')).map((e) => e.actor_operator)).toEqual([
-      'hank',
-    ])
-    expect((await auditEntries(url, 'maintenance.ended')).map((e) => e.actor_operator)).toEqual([
-      'gina',
-    ])
+    // This test's operators (another test opens and closes windows as lee).
+    const mine = async (action: string) =>
+      (await auditEntries(services().database.url, action))
+        .map((e) => e.actor_operator)
+        .filter((name) => name !== 'lee')
+    expect(await mine('maintenance.started')).toEqual(['gina'])
+    expect(await mine('maintenance.changed')).toEqual(['hank'])
+    expect(await mine('maintenance.ended')).toEqual(['gina'])
   })
 
   it('refuses to guess at a value that is no window, and lengths over a day', async () => {
+    const actor = { operator: 'lee' }
     await redis.set(MAINTENANCE_KEY, 'on')
     await expect(readMaintenance(redis)).rejects.toBeInstanceOf(InvalidMaintenanceState)
     // Replaced by a real window, or cleared.

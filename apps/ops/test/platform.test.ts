@@ -1,12 +1,12 @@
 import { createDatabaseClient, type PrismaClient } from '@repo/db'
 import { MAINTENANCE_QUEUE, nightlyBackupJob, openQueues, type QueueRegistry } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
-import { createTestDatabase, startGatedPort, useIsolatedServices } from '@repo/testing'
+import { createTestDatabase, STACK_FRAME, startGatedPort, useIsolatedServices } from '@repo/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestServer } from '../../api/test/helpers.ts'
 import { createOutboxRelay } from '../../worker/src/outbox-relay.ts'
-import { auditEntries, opsEnv, ownerQuery, runOps } from './helpers.ts'
+import { auditEntries, callOps, opsEnv, ownerQuery, runOps } from './helpers.ts'
 
 // `pnpm ops` on what belongs to no organization: queues, backups, migrations, lockouts,
 // and how it fails (no operator, a dependency down, a wrong command line). Each run is a
@@ -35,7 +35,10 @@ afterAll(async () => {
   redis?.disconnect()
   await workerDb?.$disconnect()
 })
-const ops = (...args: string[]) => runOps(args, env)
+/** As an operator runs it: a child process. */
+const shell = (...args: string[]) => runOps(args, env)
+/** The same, in this process: for re-runs, refusals and wrong input. */
+const ops = (...args: string[]) => callOps(args, env)
 const dbUrl = () => services().database.url
 
 describe('ops queues', () => {
@@ -44,12 +47,14 @@ describe('ops queues', () => {
     expect((await ops('queues', 'pause', 'email')).code).toBe(4)
     expect(await email.isPaused()).toBe(false)
 
-    const paused = await ops('--yes', 'queues', 'pause', 'email')
+    const paused = await shell('--yes', 'queues', 'pause', 'email')
     expect(paused.code, paused.err).toBe(0)
     expect(await email.isPaused()).toBe(true)
     const again = await ops('--yes', 'queues', 'pause', 'email')
     expect(again.out).toContain('Already done: email is paused')
-    expect(await auditEntries(dbUrl(), 'queue.paused')).toEqual([
+    const erin = async (action: string) =>
+      (await auditEntries(dbUrl(), action)).filter((e) => e.actor_operator === 'erin')
+    expect(await erin('queue.paused')).toEqual([
       expect.objectContaining({
         actor_operator: 'erin',
         organization_id: null,
@@ -63,7 +68,7 @@ describe('ops queues', () => {
     expect(resumed.code, resumed.err).toBe(0)
     expect(await email.isPaused()).toBe(false)
     expect((await ops('queues', 'resume', 'email')).out).toContain('Already done: email is running')
-    expect(await auditEntries(dbUrl(), 'queue.resumed')).toHaveLength(1)
+    expect(await erin('queue.resumed')).toHaveLength(1)
 
     const all = await ops('--yes', 'queues', 'pause', '--all')
     expect(all.code, all.err).toBe(0)
@@ -87,7 +92,7 @@ describe('ops backups run', () => {
     const backups = queues.get(MAINTENANCE_QUEUE)
     await backups.obliterate({ force: true })
     // No worker: the request waits in the outbox, and the command says so.
-    const first = await ops('backups', 'run', '--wait', '1')
+    const first = await shell('backups', 'run', '--wait', '1')
     expect(first.code, first.err).toBe(0)
     expect(first.err).toContain('is the worker running?')
     const outbox = await ownerQuery<{ data: { context: { requestId: string } } }>(
@@ -106,7 +111,7 @@ describe('ops backups run', () => {
       queueFor: queues.get,
       logger: createLogger({ service: 'test', level: 'silent', pretty: false }),
     })
-    expect(await relay.tick()).toBe(1)
+    expect(await relay.tick()).toBeGreaterThanOrEqual(1)
     const again = await ops('backups', 'run')
     expect(again.code).toBe(0)
     expect(again.out).toContain('Already done: a backup is waiting')
@@ -129,13 +134,13 @@ describe('ops backups run', () => {
 
 describe('ops migrations status', () => {
   it('exits 0 when the database is at this build, 7 naming what is missing otherwise', async () => {
-    const current = await ops('migrations', 'status')
+    const current = await shell('migrations', 'status')
     expect(current.code, current.err).toBe(0)
     expect(current.out).toContain('Up to date')
 
     const empty = await createTestDatabase({ migrated: false })
     try {
-      const behind = await runOps(['migrations', 'status'], {
+      const behind = await callOps(['migrations', 'status'], {
         ...env,
         MIGRATION_DATABASE_URL: empty.url,
       })
@@ -177,7 +182,7 @@ describe('ops unblock', () => {
       for (let i = 0; i < 6; i++) await signIn('wrong wrong wrong')
       expect((await signIn(password)).statusCode).toBe(429)
 
-      const user = await ops('unblock', 'user', email.toUpperCase(), '--ip', '198.51.100.2')
+      const user = await shell('unblock', 'user', email.toUpperCase(), '--ip', '198.51.100.2')
       expect(user.code, user.err).toBe(0)
       expect(user.out).toContain('sign-in throttle (from 198.51.100.2)')
       // Again before anything new is counted: nothing left to clear, nothing recorded.
@@ -223,7 +228,7 @@ describe('ops, failing', () => {
     expect(run.err).toContain('--operator <name> or OPS_OPERATOR')
     expect(await queues.get('email').isPaused()).toBe(false)
     // Given, it is what the audit log records.
-    const named = await runOps(['--yes', '--operator', 'frank', 'queues', 'pause', 'default'], {
+    const named = await callOps(['--yes', '--operator', 'frank', 'queues', 'pause', 'default'], {
       ...env,
       NODE_ENV: 'production',
       OPS_OPERATOR: '',
@@ -233,6 +238,14 @@ describe('ops, failing', () => {
       (await auditEntries(dbUrl(), 'queue.paused')).filter((e) => e.actor_operator === 'frank'),
     ).toEqual([expect.objectContaining({ target_id: 'default' })])
     await ops('queues', 'resume', 'default')
+  })
+
+  it('names each malformed variable a command needs (exit 6), never a stack trace', async () => {
+    const run = await runOps(['maintenance', 'status'], { ...env, REDIS_URL: 'localhost:6379' })
+    expect(run.code).toBe(6)
+    expect(run.err).toContain('Invalid environment:')
+    expect(run.err).toMatch(/^ {2}- REDIS_URL/m)
+    expect(run.err).not.toMatch(STACK_FRAME)
   })
 
   it('changes nothing when Redis or Postgres does not answer (exit 5)', async () => {
@@ -246,7 +259,7 @@ describe('ops, failing', () => {
       expect(noRedis.err).toContain(`Cannot reach Redis at 127.0.0.1:${down.port}`)
       expect(noRedis.err).toContain('Nothing was changed')
 
-      const noPostgres = await runOps(['--yes', 'queues', 'pause', 'email'], {
+      const noPostgres = await callOps(['--yes', 'queues', 'pause', 'email'], {
         ...env,
         WORKER_DATABASE_URL: `postgresql://nobody:nothing@127.0.0.1:${down.port}/none`,
       })
@@ -261,7 +274,7 @@ describe('ops, failing', () => {
   })
 
   it('answers a wrong command line with its usage (exit 2), and --help with 0', async () => {
-    const help = await ops('--help')
+    const help = await shell('--help')
     expect(help.code).toBe(0)
     for (const area of ['sessions', 'api-keys', 'webhooks', 'backups', 'queues', 'migrations'])
       expect(help.out).toContain(area)
