@@ -44,13 +44,19 @@ async function startApi() {
   child.stderr?.on('data', (chunk) => (output += chunk))
   const listening = () => output.match(/"msg":"Server listening at (http:[^"]+)"/)?.[1]
   const gaveUp = () => (child.exitCode === null ? undefined : 'the API exited')
+  // Two API processes start at once beside other test files: give them a loaded machine's time.
   await waitUntil(() => listening() !== undefined, {
     what: 'the API to listen',
+    timeoutMs: 40_000,
     gaveUp,
     detail: () => output,
   })
   const base = listening() as string
-  await waitUntil(() => answers(`${base}/readyz`), { what: 'the API to be ready', gaveUp })
+  await waitUntil(() => answers(`${base}/readyz`), {
+    what: 'the API to be ready',
+    timeoutMs: 20_000,
+    gaveUp,
+  })
   return base
 }
 
@@ -156,7 +162,7 @@ describe('maintenance mode', { shuffle: false }, () => {
       expect.objectContaining({ actor_operator: 'carol', target_type: 'maintenance' }),
     ])
     expect((await callOps(['maintenance', 'status'], env)).out).toContain('off')
-  }, 90_000)
+  }, 120_000)
 
   it('with Redis unreachable, holds the last window until its own end (logged), never longer', async () => {
     const { database, redis } = services()
