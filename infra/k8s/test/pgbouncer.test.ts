@@ -1,0 +1,178 @@
+import { createDatabaseClient, withTenant } from '@repo/db'
+import { TEST_APP_LOGIN, TEST_WORKER_LOGIN, useIsolatedServices } from '@repo/testing'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestServer, signUpOwner } from '../../../apps/api/test/helpers.ts'
+import { type RunningPgbouncer, startPgbouncer } from './support/pgbouncer.ts'
+import { renderRelease } from './support/render.ts'
+
+// PgBouncer in transaction mode hands one server connection to whichever client has a
+// transaction to run. That is safe for Groundwork only if nothing a request sets outlives
+// its transaction: the tenant context is set with set_config(..., true) for exactly that
+// reason (packages/db/src/tenant.ts). Proven here with Debian's pgbouncer running the
+// configuration the manifests ship, squeezed to ONE server connection, in front of the
+// test Postgres, driven by the application's own database client and API.
+
+const services = useIsolatedServices()
+let bouncer: RunningPgbouncer
+let owner: pg.Client
+
+/** One query through PgBouncer on a connection of its own, as the given login. */
+async function queryThrough(login: typeof TEST_APP_LOGIN, sql: string) {
+  const client = new pg.Client({ connectionString: bouncer.url(login) })
+  await client.connect()
+  try {
+    return (await client.query(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+beforeAll(async () => {
+  const { database } = services()
+  const server = new URL(database.url)
+  bouncer = await startPgbouncer(
+    await renderRelease('production'),
+    { host: server.hostname, port: Number(server.port), database: database.name },
+    { app: TEST_APP_LOGIN, worker: TEST_WORKER_LOGIN },
+    { defaultPoolSize: 1 },
+  )
+  owner = new pg.Client({ connectionString: database.url })
+  await owner.connect()
+}, 60_000)
+afterAll(async () => {
+  await owner?.end()
+  await bouncer?.stop()
+})
+
+function appClient() {
+  return createDatabaseClient({
+    DATABASE_URL: bouncer.url(TEST_APP_LOGIN),
+    DATABASE_POOL_MAX: 6,
+    DATABASE_CONNECT_TIMEOUT_MS: 5_000,
+    DATABASE_STATEMENT_TIMEOUT_MS: 10_000,
+  })
+}
+
+async function organizationWithProjects(name: string, projects: string[]) {
+  const { rows } = await owner.query<{ id: string }>(
+    'INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), $1, now()) RETURNING id',
+    [name],
+  )
+  const id = (rows[0] as { id: string }).id
+  for (const project of projects)
+    await owner.query(
+      'INSERT INTO projects (id, organization_id, name, updated_at) VALUES (gen_random_uuid(), $1, $2, now())',
+      [id, project],
+    )
+  return id
+}
+
+describe('the application through PgBouncer (transaction mode, one server connection)', () => {
+  it("connects with the app's own client, and the server keeps the app's timeouts", async () => {
+    const db = appClient()
+    try {
+      // node-postgres sends statement_timeout at connect: PgBouncer drops it (it could not
+      // apply one client's setting to a shared connection), and the server connection
+      // gets the same values from PgBouncer's connect_query instead.
+      const [row] = await db.$queryRaw<Array<{ statement: string; idle: string; user: string }>>`
+        SELECT current_setting('statement_timeout') AS statement,
+               current_setting('idle_in_transaction_session_timeout') AS idle,
+               current_user AS "user"`
+      expect(row).toEqual({ statement: '10s', idle: '20s', user: TEST_APP_LOGIN.user })
+    } finally {
+      await db.$disconnect()
+    }
+    // The worker's login, the user list's second entry, works too.
+    expect(await queryThrough(TEST_WORKER_LOGIN, 'SELECT current_user AS "user"')).toEqual([
+      { user: TEST_WORKER_LOGIN.user },
+    ])
+  })
+
+  it('keeps interleaved tenants apart on the one server connection, and no setting outlives its transaction', async () => {
+    const acme = await organizationWithProjects('Acme', ['Rocket', 'Anvil'])
+    const globex = await organizationWithProjects('Globex', ['Dome'])
+    const expected: Record<string, string[]> = { [acme]: ['Anvil', 'Rocket'], [globex]: ['Dome'] }
+    const db = appClient()
+    try {
+      const pids = new Set<number>()
+      const step = async (i: number) => {
+        if (i % 3 === 2) {
+          // A query outside any tenant transaction, between theirs, on the same connection.
+          const [row] = await db.$queryRaw<Array<{ org: string | null; pid: number }>>`
+            SELECT current_setting('app.organization_id', true) AS org, pg_backend_pid() AS pid`
+          pids.add(Number(row?.pid))
+          expect(row?.org ?? '').toBe('')
+          return
+        }
+        const organizationId = i % 2 === 0 ? acme : globex
+        await withTenant(db, { organizationId }, async (tx) => {
+          const [row] = await tx.$queryRaw<Array<{ org: string; pid: number }>>`
+            SELECT current_setting('app.organization_id') AS org, pg_backend_pid() AS pid`
+          pids.add(Number(row?.pid))
+          expect(row?.org).toBe(organizationId)
+          const projects = await tx.project.findMany({ orderBy: { name: 'asc' } })
+          expect(projects.map((p) => p.name)).toEqual(expected[organizationId])
+          expect(new Set(projects.map((p) => p.organizationId))).toEqual(new Set([organizationId]))
+        })
+      }
+      // Six clients at a time (the pool's size) compete for the one server connection;
+      // more would only queue in the pool, past Prisma's 2 s wait to start a transaction.
+      const pending = Array.from({ length: 60 }, (_, i) => i)
+      const client = async () => {
+        for (let i = pending.shift(); i !== undefined; i = pending.shift()) await step(i)
+      }
+      await Promise.all(Array.from({ length: 6 }, client))
+      // Every transaction and query above ran on one and the same server connection.
+      expect(pids.size).toBe(1)
+      // And the next client on it finds no tenant left behind.
+      const [after] = await queryThrough(
+        TEST_APP_LOGIN,
+        "SELECT current_setting('app.organization_id', true) AS org, current_setting('app.user_id', true) AS usr, pg_backend_pid() AS pid",
+      )
+      expect(after).toMatchObject({ pid: [...pids][0] })
+      expect(after.org ?? '').toBe('')
+      expect(after.usr ?? '').toBe('')
+    } finally {
+      await db.$disconnect()
+    }
+  })
+
+  describe('the API', () => {
+    let api: Awaited<ReturnType<typeof buildTestServer>>
+    beforeAll(async () => {
+      api = await buildTestServer({
+        DATABASE_URL: bouncer.url(TEST_APP_LOGIN),
+        REDIS_URL: services().redis.url,
+      })
+    })
+    afterAll(() => api?.close())
+
+    it('serves its routes, idempotent replays included, on unnamed statements only', async () => {
+      expect((await api.inject({ url: '/readyz' })).statusCode).toBe(200)
+      const { headers, orgId } = await signUpOwner(api)
+      const create = () =>
+        api.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/projects`,
+          headers: { ...headers, 'idempotency-key': 'launch-1' },
+          payload: { name: 'Launch' },
+        })
+      const first = await create()
+      expect(first.statusCode, first.body).toBe(201)
+      const replay = await create()
+      expect(replay.statusCode).toBe(201)
+      expect(replay.json().id).toBe(first.json().id)
+      const list = await api.inject({ url: `/v1/orgs/${orgId}/projects?limit=10`, headers })
+      expect(list.statusCode).toBe(200)
+      expect(list.json().data.map((p: { name: string }) => p.name)).toEqual(['Launch'])
+      // A named prepared statement would live on the server connection, where the next
+      // transaction (anyone's) would find it, or not: pg sends unnamed ones only.
+      const [row] = await queryThrough(
+        TEST_APP_LOGIN,
+        'SELECT count(*)::int AS prepared FROM pg_prepared_statements',
+      )
+      expect(row).toEqual({ prepared: 0 })
+    })
+  })
+})
