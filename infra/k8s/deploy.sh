@@ -5,7 +5,7 @@
 #   infra/k8s/deploy.sh [--dry-run] <staging|production|preview> <image-tag>
 #
 #   IMAGE_REGISTRY   where the images are, e.g. ghcr.io/acme (required)
-#   PREVIEW_ID       preview only: the pull request number
+#   PREVIEW_ID       preview only: the pull request number (123 or pr-123)
 #   PREVIEW_DOMAIN   preview only: overrides previewDomain of overlays/preview
 #   RENDER_ONLY=1    same as --dry-run: print the manifests, touch no cluster
 #   SKIP_MIGRATIONS=1  roll out without running migrations (rollback.sh uses it)
@@ -57,7 +57,8 @@ preview_id=
 if [[ $env_name == preview ]]; then
   preview_id=${PREVIEW_ID:-}
   valid_preview_id "$preview_id" ||
-    fail "PREVIEW_ID must be the pull request number (1 to 999999999), not '$preview_id'"
+    fail "PREVIEW_ID must be the pull request number (123 or pr-123), not '$preview_id'"
+  preview_id=$(preview_number "$preview_id")
 elif [[ -n ${PREVIEW_ID:-} ]]; then
   fail "PREVIEW_ID is for the preview environment only"
 fi

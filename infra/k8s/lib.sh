@@ -22,10 +22,15 @@ require_kubectl() {
     fail "kubectl not found (KUBECTL=$KUBECTL): install kubectl 1.30 or later"
 }
 
-# A pull request number: digits, no leading zero, at most nine of them (a namespace
-# name stays short, and the number cannot smuggle anything into a command).
+# A pull request number, bare or as pr-<number>: digits, no leading zero, at most nine
+# of them (a namespace name stays short, and the id cannot smuggle anything into a command).
 valid_preview_id() {
-  [[ $1 =~ ^[1-9][0-9]{0,8}$ ]]
+  [[ $1 =~ ^(pr-)?[1-9][0-9]{0,8}$ ]]
+}
+
+# The number of a valid preview id (123 of pr-123).
+preview_number() {
+  echo "${1#pr-}"
 }
 
 # The namespace an environment (and, for a preview, its pull request) runs in.

@@ -2,6 +2,7 @@
 # Preview environments, one per pull request (README "Preview environments").
 #
 #   infra/k8s/preview.sh up <pull-request> <image-tag>   deploy.sh preview, PREVIEW_ID set
+#   (a pull request is its number, 123, or pr-123)
 #   infra/k8s/preview.sh down <pull-request>             delete its namespace and database
 #   infra/k8s/preview.sh list                            the previews that exist
 #
@@ -29,13 +30,14 @@ done
 case ${args[0]} in
   up)
     [[ ${#args[@]} -eq 3 ]] || usage
-    valid_preview_id "${args[1]}" || fail "'${args[1]}' is not a pull request number"
+    valid_preview_id "${args[1]}" || fail "'${args[1]}' is not a pull request number (123 or pr-123)"
     RENDER_ONLY=$dry_run PREVIEW_ID=${args[1]} exec "$K8S_DIR/deploy.sh" preview "${args[2]}"
     ;;
   down)
     [[ ${#args[@]} -eq 2 ]] || usage
-    valid_preview_id "${args[1]}" || fail "'${args[1]}' is not a pull request number"
-    namespace=$(namespace_of preview "${args[1]}")
+    valid_preview_id "${args[1]}" || fail "'${args[1]}' is not a pull request number (123 or pr-123)"
+    number=$(preview_number "${args[1]}")
+    namespace=$(namespace_of preview "$number")
     if [[ $dry_run == 1 ]]; then
       echo "would delete namespace $namespace (with its Postgres volume) if labelled groundwork.dev/preview=true"
       exit 0
@@ -45,7 +47,7 @@ case ${args[0]} in
     exists=$("$KUBECTL" get namespace "$namespace" --ignore-not-found --output name) ||
       fail "could not read namespace $namespace"
     if [[ -z $exists ]]; then
-      say "no preview for pull request ${args[1]} ($namespace does not exist)"
+      say "no preview for pull request $number ($namespace does not exist)"
       exit 0
     fi
     label=$("$KUBECTL" get namespace "$namespace" \
@@ -57,7 +59,7 @@ case ${args[0]} in
     # claim (persistentVolumeClaimRetentionPolicy), the claim its volume.
     "$KUBECTL" delete namespace "$namespace" --wait=true --timeout=10m >&2 ||
       fail "deleting $namespace did not finish within 10 minutes"
-    say "deleted the preview of pull request ${args[1]} ($namespace)"
+    say "deleted the preview of pull request $number ($namespace)"
     ;;
   list)
     [[ ${#args[@]} -eq 1 ]] || usage

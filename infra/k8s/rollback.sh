@@ -23,7 +23,8 @@ case $env_name in
   preview)
     preview_id=${PREVIEW_ID:-}
     valid_preview_id "$preview_id" ||
-      fail "PREVIEW_ID must be the pull request number, not '$preview_id'"
+      fail "PREVIEW_ID must be the pull request number (123 or pr-123), not '$preview_id'"
+    preview_id=$(preview_number "$preview_id")
     ;;
   *) fail "unknown environment '$env_name' (staging, production or preview)" ;;
 esac

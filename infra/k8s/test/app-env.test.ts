@@ -23,6 +23,9 @@ const REMOTE: Record<string, string> = {
   REDIS_PORT: '6379',
   REDIS_PASSWORD: randomBytes(24).toString('hex'),
   MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+}
+/** What an operator fills into the integrations secret: the one the worker cannot do without. */
+const INTEGRATIONS: Record<string, string> = {
   SMTP_URL: 'smtps://mailer:app-password@smtp.example.com:465',
 }
 
@@ -38,6 +41,8 @@ function secretValue(objects: K8sObject[], name: string, key: string): string | 
       if (value === undefined) throw new Error(`the template of ${key} uses unknown ${property}`)
       return value
     })
+  // A copy of whatever the remote secret holds.
+  if (externalSecret?.spec.dataFrom) return INTEGRATIONS[key]
   const fetched = externalSecret?.spec.data?.find((d: Loose) => d.secretKey === key)
   return fetched ? REMOTE[fetched.remoteRef.property] : undefined
 }

@@ -135,9 +135,9 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
   [
     'a key the ExternalSecret does not write',
     (o) => {
-      envEntry(o, 'worker', 'SMTP_URL').valueFrom.secretKeyRef.key = 'SMTP_PASSWORD'
+      envEntry(o, 'worker', 'MFA_ENCRYPTION_KEY').valueFrom.secretKeyRef.key = 'MFA_KEY'
     },
-    /Secret groundwork has no key SMTP_PASSWORD/,
+    /Secret groundwork has no key MFA_KEY/,
   ],
   [
     'a field of the wrong type',

@@ -26,7 +26,10 @@ afterAll(() => rm(scratch, { recursive: true, force: true }))
 
 it('the scripts pass shellcheck', async () => {
   const shellcheck = requireBinary('shellcheck', 'Debian: apt-get install -y shellcheck')
-  const { stdout } = await run(shellcheck, ['--external-sources', ...SCRIPTS], { cwd: K8S_DIR })
+  const { stdout } = await run(
+    shellcheck,
+    SCRIPTS.map((s) => join(K8S_DIR, s)),
+  )
   expect(stdout).toBe('')
 })
 
@@ -43,6 +46,7 @@ describe('deploy.sh refuses what it cannot deploy, with a reason and nothing on 
     [['preview', 'abc123'], env, 1, /PREVIEW_ID must be the pull request number/],
     [['preview', 'abc123'], { ...env, PREVIEW_ID: '12; rm -rf /' }, 1, /PREVIEW_ID must be/],
     [['preview', 'abc123'], { ...env, PREVIEW_ID: '042' }, 1, /PREVIEW_ID must be/],
+    [['preview', 'abc123'], { ...env, PREVIEW_ID: 'pr-' }, 1, /PREVIEW_ID must be/],
     [['staging', 'abc123'], { ...env, PREVIEW_ID: '4' }, 1, /PREVIEW_ID is for the preview/],
     [
       ['preview', 'abc123'],
@@ -286,7 +290,8 @@ describe('against a cluster (kubectl answered by a recording fake)', { timeout: 
 
   it('deploys a preview into its own namespace', async () => {
     await withState({})
-    const result = await script('preview.sh', ['up', '9', 'ccc333'])
+    // The pipeline names a preview pr-<number>; the bare number works too.
+    const result = await script('preview.sh', ['up', 'pr-9', 'ccc333'])
     expect(result.code, result.stderr).toBe(0)
     const { applied, release } = await readState()
     expect(new Set(applied.map((a) => a.namespace))).toEqual(new Set(['groundwork-pr-9']))
@@ -303,7 +308,7 @@ describe('against a cluster (kubectl answered by a recording fake)', { timeout: 
         'groundwork-pr-6': {},
       },
     })
-    const deleted = await script('preview.sh', ['down', '5'])
+    const deleted = await script('preview.sh', ['down', 'pr-5'])
     expect(deleted.code, deleted.stderr).toBe(0)
     expect((await readState()).namespaces).toEqual({ 'groundwork-pr-6': {} })
     const refused = await script('preview.sh', ['down', '6'])
