@@ -315,6 +315,14 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
     /Job\/groundwork-migrate: command/,
   ],
   [
+    'PgBouncer to the managed Postgres without TLS',
+    (o) => {
+      const config = o.find((x) => x.metadata.name.startsWith('pgbouncer-config')) as K8sObject
+      config.data['pools.ini'] += '\nserver_tls_sslmode = prefer\n'
+    },
+    /PgBouncer: reaches the managed Postgres with server_tls_sslmode prefer, not TLS/,
+  ],
+  [
     'PgBouncer in session mode',
     (o) => {
       const config = o.find((x) => x.metadata.name.startsWith('pgbouncer-config')) as K8sObject

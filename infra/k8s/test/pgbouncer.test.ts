@@ -36,6 +36,8 @@ beforeAll(async () => {
     { host: server.hostname, port: Number(server.port), database: database.name },
     { app: TEST_APP_LOGIN, worker: TEST_WORKER_LOGIN },
     { defaultPoolSize: 1 },
+    // Production talks TLS to RDS; the test Postgres has no certificate.
+    'disable',
   )
   owner = new pg.Client({ connectionString: database.url })
   await owner.connect()
@@ -175,4 +177,31 @@ describe('the application through PgBouncer (transaction mode, one server connec
       expect(row).toEqual({ prepared: 0 })
     })
   })
+})
+
+describe("a preview's PgBouncer", () => {
+  it('runs its configuration as shipped, TLS to its own Postgres turned off by pools.ini', async () => {
+    const { database } = services()
+    const server = new URL(database.url)
+    const preview = await startPgbouncer(
+      await renderRelease('preview'),
+      { host: server.hostname, port: Number(server.port), database: database.name },
+      { app: TEST_APP_LOGIN, worker: TEST_WORKER_LOGIN },
+      { defaultPoolSize: 1 },
+    )
+    try {
+      const client = new pg.Client({ connectionString: preview.url(TEST_APP_LOGIN) })
+      await client.connect()
+      try {
+        const { rows } = await client.query(
+          'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+        )
+        expect(rows).toEqual([{ ssl: false }])
+      } finally {
+        await client.end()
+      }
+    } finally {
+      await preview.stop()
+    }
+  }, 40_000)
 })

@@ -470,6 +470,16 @@ function checkContracts(objects: K8sObject[]) {
   )
   const ini = `${pgbouncer?.data?.['pgbouncer.ini'] ?? ''}\n${pgbouncer?.data?.['databases.ini'] ?? ''}`
   if (!/^pool_mode = transaction$/m.test(ini)) found.push('PgBouncer: not in transaction mode')
+  // Managed Postgres (an ExternalName) is reached over TLS; pools.ini is read last.
+  const pools = pgbouncer?.data?.['pools.ini'] ?? ''
+  const sslmode = [...`${ini}\n${pools}`.matchAll(/^server_tls_sslmode = (\S+)$/gm)].pop()?.[1]
+  if (
+    find(objects, 'Service', 'postgres')?.spec?.type === 'ExternalName' &&
+    !/^(require|verify-ca|verify-full)$/.test(sslmode ?? '')
+  )
+    found.push(
+      `PgBouncer: reaches the managed Postgres with server_tls_sslmode ${sslmode}, not TLS`,
+    )
   const statement = /statement_timeout = (\d+)/.exec(ini)?.[1]
   const idle = /idle_in_transaction_session_timeout = (\d+)/.exec(ini)?.[1]
   for (const app of ['api', 'worker']) {

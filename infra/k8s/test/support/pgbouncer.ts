@@ -45,6 +45,8 @@ export async function startPgbouncer(
   server: { host: string; port: number; database: string },
   logins: { app: Login; worker: Login },
   pools: { defaultPoolSize: number },
+  /** Replaces `server_tls_sslmode = require` (the test Postgres has no certificate). */
+  serverTls?: 'disable',
 ): Promise<RunningPgbouncer> {
   const binary = findPgbouncer()
   const config = objects.find(
@@ -70,6 +72,8 @@ export async function startPgbouncer(
   ini = replace(ini, '/etc/pgbouncer-auth/userlist.txt', join(dir, 'userlist.txt'))
   ini = replace(ini, 'listen_addr = 0.0.0.0', 'listen_addr = 127.0.0.1')
   ini = replace(ini, /^listen_port = \d+$/m, `listen_port = ${port}`)
+  if (serverTls)
+    ini = replace(ini, /^server_tls_sslmode = require$/m, `server_tls_sslmode = ${serverTls}`)
   const databases = replace(
     config.data['databases.ini'],
     'host=postgres port=5432 dbname=groundwork',
