@@ -101,7 +101,7 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
     (o) => {
       const entry = envEntry(o, 'api', 'DATABASE_URL')
       delete entry.valueFrom
-      entry.value = 'postgresql://groundwork:s3cret@pgbouncer:6432/groundwork'
+      entry.value = 'postgresql://groundwork:s3cret@db.internal:6432/groundwork'
     },
     /env DATABASE_URL: a credential must come from a Secret/,
   ],
@@ -416,7 +416,7 @@ describe('a broken manifest file fails the render checks', () => {
       'an inline secret',
       'base/api.yaml',
       '            - name: DATABASE_URL\n              valueFrom: { secretKeyRef: { name: groundwork, key: DATABASE_URL } }',
-      '            - { name: DATABASE_URL, value: "postgresql://groundwork:hunter2@pgbouncer:6432/groundwork" }',
+      '            - { name: DATABASE_URL, value: "postgresql://groundwork:s3cret@db.internal:6432/groundwork" }',
       /DATABASE_URL: a credential must come from a Secret/,
     ],
     [
