@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path'
 import { migrationEnv } from '@repo/config'
 import { describe, expect, it } from 'vitest'
 import { apiEnvSchema } from '../apps/api/src/env.ts'
+import { opsEnv } from '../apps/ops/src/env.ts'
 import { webEnvSchema } from '../apps/web/lib/env.ts'
 import { workerEnvSchema } from '../apps/worker/src/env.ts'
 import { devEnvSchema } from './dev/env.ts'
@@ -62,7 +63,14 @@ function compare(example: string, read: Iterable<string>) {
 
 function variablesRead(): Set<string> {
   const read = new Set<string>()
-  for (const schema of [apiEnvSchema, workerEnvSchema, webEnvSchema, devEnvSchema, migrationEnv])
+  for (const schema of [
+    apiEnvSchema,
+    workerEnvSchema,
+    webEnvSchema,
+    devEnvSchema,
+    migrationEnv,
+    opsEnv.runtime,
+  ])
     for (const name of Object.keys(schema.shape)) read.add(name)
   for (const root of SOURCE_ROOTS)
     for (const file of sourceFiles(join(repoRoot, root)))

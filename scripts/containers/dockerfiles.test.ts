@@ -35,7 +35,7 @@ describe.each(APPS)('apps/%s/Dockerfile', (app) => {
     expect(
       instructions(text).filter((line) => line.startsWith('FROM ')).length,
     ).toBeGreaterThanOrEqual(3)
-    expect(text).toContain(`turbo prune @repo/${app} --docker`)
+    expect(text).toMatch(new RegExp(`turbo prune @repo/${app}( @repo/[a-z-]+)* --docker`))
     expect(text).toMatch(/pnpm install --frozen-lockfile/)
     if (app !== 'web') expect(text).toMatch(/pnpm install --frozen-lockfile --prod/)
   })
