@@ -28,6 +28,10 @@ const compose = findCompose()
 const available = compose !== undefined || process.env.CI === 'true'
 
 const scratch = mkdtempSync(join(tmpdir(), 'groundwork-compose-'))
+// Compose reads a .env beside the file too: an empty one instead, so a developer's secrets
+// there (docs/deploy.md) neither leak into nor change what is checked.
+const emptyEnvFile = join(scratch, 'empty.env')
+writeFileSync(emptyEnvFile, '')
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 function config(file: string, args: string[] = []) {
@@ -35,7 +39,17 @@ function config(file: string, args: string[] = []) {
   // An empty environment but PATH: the file's own defaults, not this shell's variables.
   return spawnSync(
     compose[0] as string,
-    [...compose.slice(1), '--file', file, ...args, 'config', '--format', 'json'],
+    [
+      ...compose.slice(1),
+      '--file',
+      file,
+      '--env-file',
+      emptyEnvFile,
+      ...args,
+      'config',
+      '--format',
+      'json',
+    ],
     { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH } },
   )
 }

@@ -104,6 +104,8 @@ describe('.dockerignore', () => {
       '.git',
       '.env',
       '.env.*',
+      '**/.env',
+      '**/.env.*',
       'packages/db/src/generated',
     ])
       expect(ignored).toContain(pattern)

@@ -5,7 +5,9 @@
 
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { rmSync, writeFileSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { type BaseImages, ensureBaseImages, repoRoot } from './base-images.ts'
@@ -173,6 +175,8 @@ export async function smokeTest(
     LOG_LEVEL: 'info',
   }
   const project = `groundwork-smoke-${process.pid}`
+  const emptyEnvFile = join(tmpdir(), `${project}.env`)
+  writeFileSync(emptyEnvFile, '')
   const compose = (args: string[], options: { timeoutMs?: number } = {}) =>
     run(
       engine.compose[0] as string,
@@ -182,6 +186,9 @@ export async function smokeTest(
         project,
         '--file',
         'docker-compose.yml',
+        // Not a developer's .env: the smoke test's own values only.
+        '--env-file',
+        emptyEnvFile,
         '--profile',
         'full',
         ...args,
@@ -200,6 +207,7 @@ export async function smokeTest(
     await compose(['down', '--volumes', '--timeout', '10']).catch((error) =>
       say(`teardown: ${String(error)}`),
     )
+    rmSync(emptyEnvFile, { force: true })
   }
   const onSignal = () => {
     void teardown().finally(() => process.exit(130))
@@ -239,7 +247,9 @@ export async function smokeTest(
       async () => (await statusOf(`http://127.0.0.1:${ports.WEB_PORT}/healthz`)) === 200,
     )
 
-    const version = (await (await fetch(api('/version'))).json()) as Record<string, string>
+    const version = (await (
+      await fetch(api('/version'), { signal: AbortSignal.timeout(10_000) })
+    ).json()) as Record<string, string>
     expect(
       version.commit === built.commit,
       `/version names the commit (got ${JSON.stringify(version)})`,
@@ -252,6 +262,7 @@ export async function smokeTest(
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
       })
     const signUp = await post('/v1/auth/sign-up', { email, password, name: 'Smoke Test' })
     expect(
@@ -266,6 +277,7 @@ export async function smokeTest(
     )
     const me = await fetch(api('/v1/auth/me'), {
       headers: { authorization: `Bearer ${session.token}` },
+      signal: AbortSignal.timeout(10_000),
     })
     const meBody = (await me.json()) as { email?: string; user?: { email?: string } }
     expect(
@@ -276,14 +288,18 @@ export async function smokeTest(
     const verification = await waitFor(
       'the verification email reaches the SMTP sink through the worker',
       async () => {
-        const emails = (await (await fetch(sinkUrl('/email'))).json()) as MaildevEmail[]
+        const emails = (await (
+          await fetch(sinkUrl('/email'), { signal: AbortSignal.timeout(5_000) })
+        ).json()) as MaildevEmail[]
         return emails.find((message) => message.to.some((to) => to.address === email))
       },
       60_000,
     )
     say(`email caught by the sink: "${verification.subject}"`)
 
-    const signInPage = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/sign-in`)
+    const signInPage = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/sign-in`, {
+      signal: AbortSignal.timeout(30_000),
+    })
     const html = await signInPage.text()
     expect(
       signInPage.status === 200 && /Sign in/i.test(html),

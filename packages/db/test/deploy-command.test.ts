@@ -109,6 +109,19 @@ describe('migrate deploy', () => {
     expect(result.output).not.toMatch(/\n\s+at /) // a reason, not a stack trace
   })
 
+  it("refuses one login for both the API and the worker: the API's must not hold the worker's rights", async () => {
+    const db = await createTestDatabase({ migrated: false })
+    cleanups.push(db.drop)
+    const shared = urlFor(db.url, loginName('shared', db.url), 'pw')
+    const result = await runDeploy({
+      MIGRATION_DATABASE_URL: db.url,
+      DATABASE_URL: shared,
+      WORKER_DATABASE_URL: shared,
+    })
+    expect(result.code).toBe(1)
+    expect(result.output).toContain('name the same login')
+  })
+
   it('refuses a login URL without a password, naming the variable', async () => {
     const db = await createTestDatabase({ migrated: false })
     cleanups.push(db.drop)

@@ -31,6 +31,14 @@ async function ensureLogins(adminUrl: string): Promise<void> {
     { variable: 'WORKER_DATABASE_URL', role: WORKER_ROLE },
   ] as const
   const owner = decodeURIComponent(new URL(adminUrl).username)
+  const users = logins.map(({ variable }) => {
+    const value = process.env[variable]
+    return value ? decodeURIComponent(new URL(value).username) : ''
+  })
+  if (users[0] && users[0] === users[1])
+    throw new Error(
+      `DATABASE_URL and WORKER_DATABASE_URL name the same login "${users[0]}": the API's login must not hold the worker's rights.`,
+    )
   for (const { variable, role } of logins) {
     const value = process.env[variable]
     if (!value) {
