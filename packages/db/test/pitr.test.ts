@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -164,15 +165,16 @@ describe.skipIf('missing' in binaries || pgbackrestMissing)('point-in-time recov
     await server.stop()
     stops.pop()
 
-    await run(
-      join(infra, 'restore-to-time.sh'),
-      [target, path('restored'), `--config=${configFile()}`, `--set=${set}`],
-      {
-        ...(user ?? {}),
-        env: { PATH: process.env.PATH },
-        timeout: 120_000,
-      },
-    )
+    // A copy in the drill's own directory: the checkout may sit where the server's user
+    // cannot reach (a fresh clone in a private temp dir).
+    const script = path('restore-to-time.sh')
+    copyFileSync(join(infra, 'restore-to-time.sh'), script)
+    chmodSync(script, 0o755)
+    await run(script, [target, path('restored'), `--config=${configFile()}`, `--set=${set}`], {
+      ...(user ?? {}),
+      env: { PATH: process.env.PATH },
+      timeout: 120_000,
+    })
     const restored = await startOnFreePort((port) =>
       startLocalPostgres({
         dataDir: path('restored'),
