@@ -367,6 +367,48 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
     },
     /Service\/api: outside groundwork-staging/,
   ],
+  [
+    'a PodMonitor that selects no pods',
+    (o) => {
+      ;(find(o, 'PodMonitor', 'worker') as K8sObject).spec.selector.matchLabels = {
+        'app.kubernetes.io/name': 'workers',
+      }
+    },
+    /PodMonitor\/worker: selects no Deployment's pods/,
+  ],
+  [
+    "a PodMonitor whose job is not the alerts' name",
+    (o) => {
+      delete (find(o, 'PodMonitor', 'api') as K8sObject).spec.jobLabel
+    },
+    /PodMonitor\/api: job label undefined of Deployment\/api is not "api"/,
+  ],
+  [
+    'no policy letting Prometheus scrape',
+    (o) => {
+      ;(find(o, 'NetworkPolicy', 'allow-prometheus') as K8sObject).spec.ingress[0].ports = [
+        { port: 'http', protocol: 'TCP' },
+      ]
+    },
+    /PodMonitor\/api: no NetworkPolicy lets Prometheus reach port metrics/,
+  ],
+  [
+    'a PodMonitor field the CRD does not know',
+    (o) => {
+      // A typo of `port`: the scrape would silently find no endpoint.
+      ;(find(o, 'PodMonitor', 'api') as K8sObject).spec.podMetricsEndpoints[0].prot = 'metrics'
+    },
+    /PodMonitor\/api: unknown field \/spec\/podMetricsEndpoints\/0\/prot/,
+  ],
+  [
+    'a PrometheusRule with a rule the CRD refuses',
+    (o) => {
+      ;(find(o, 'PrometheusRule', 'groundwork') as K8sObject).spec.groups[0].rules[0].expr = {
+        query: 'up',
+      }
+    },
+    /PrometheusRule\/groundwork: /,
+  ],
 ]
 
 describe('each broken invariant is caught', () => {

@@ -38,6 +38,7 @@ export function violations(
     ...checkAutoscaling(objects),
     ...checkSecrets(objects),
     ...checkNetwork(objects),
+    ...checkMonitoring(objects),
     ...checkContracts(objects),
     ...checkPlaceholders(objects),
   ]
@@ -414,6 +415,57 @@ function checkNetwork(objects: K8sObject[]) {
       }
   }
   return found
+}
+
+/**
+ * Each PodMonitor scrapes the pods of a Deployment, names its job by a label those pods
+ * carry (the alerts read job="api" and job="worker"), and a NetworkPolicy lets the
+ * scrape through the default deny on that port.
+ */
+function checkMonitoring(objects: K8sObject[]) {
+  const found: string[] = []
+  const policies = objects.filter((object) => object.kind === 'NetworkPolicy')
+  for (const monitor of objects.filter((object) => object.kind === 'PodMonitor')) {
+    const where = `PodMonitor/${monitor.metadata.name}`
+    const pods = workloads(objects).filter(
+      ({ object, podLabels }) =>
+        object.kind === 'Deployment' && selects(monitor.spec?.selector, podLabels),
+    )
+    if (pods.length === 0) {
+      found.push(`${where}: selects no Deployment's pods`)
+      continue
+    }
+    const jobLabel = monitor.spec?.jobLabel
+    for (const { where: workload, podLabels } of pods)
+      if (!jobLabel || podLabels[jobLabel] !== monitor.metadata.name)
+        found.push(
+          `${where}: job label ${jobLabel} of ${workload} is not "${monitor.metadata.name}"`,
+        )
+    for (const endpoint of monitor.spec?.podMetricsEndpoints ?? []) {
+      const allowed = policies.some(
+        (policy) =>
+          pods.every(({ podLabels }) => selectsPods(policy.spec?.podSelector, podLabels)) &&
+          (policy.spec?.ingress ?? []).some((rule: Loose) =>
+            (rule.ports ?? []).some((port: Loose) => port.port === endpoint.port),
+          ),
+      )
+      if (!allowed)
+        found.push(`${where}: no NetworkPolicy lets Prometheus reach port ${endpoint.port}`)
+    }
+  }
+  return found
+}
+
+/** A NetworkPolicy's podSelector: matchLabels and `In` expressions. */
+function selectsPods(selector: Loose, labels: Record<string, string>): boolean {
+  const matchLabels: Record<string, string> = selector?.matchLabels ?? {}
+  const expressions: Loose[] = selector?.matchExpressions ?? []
+  return (
+    Object.entries(matchLabels).every(([k, v]) => labels[k] === v) &&
+    expressions.every(
+      (e) => e.operator === 'In' && (e.values as string[]).includes(labels[e.key] ?? ''),
+    )
+  )
 }
 
 /** The contracts with other parts: the migration Job, the backup, PgBouncer's settings. */

@@ -3,6 +3,10 @@ import {
   ExternalSecret,
 } from '@kubernetes-models/external-secrets/external-secrets.io/v1'
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1'
+import {
+  PodMonitor,
+  PrometheusRule,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import { CronJob, Job } from 'kubernetes-models/batch/v1'
@@ -13,8 +17,8 @@ import type { K8sObject } from './render.ts'
 
 /**
  * The Kubernetes (1.34) and CRD schemas of every kind the manifests may hold, as shipped
- * by kubernetes-models (KEDA and External Secrets Operator CRDs included). A kind missing
- * here is an error, so nothing reaches a cluster unvalidated.
+ * by kubernetes-models (KEDA, External Secrets Operator and Prometheus Operator CRDs
+ * included). A kind missing here is an error, so nothing reaches a cluster unvalidated.
  */
 const MODELS: Record<string, { prototype: { validate(): void } }> = {
   'v1/ConfigMap': ConfigMap,
@@ -33,6 +37,8 @@ const MODELS: Record<string, { prototype: { validate(): void } }> = {
   'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
   'external-secrets.io/v1/ExternalSecret': ExternalSecret,
   'external-secrets.io/v1/ClusterSecretStore': ClusterSecretStore,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 }
 
 /**
