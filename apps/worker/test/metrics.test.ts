@@ -1,5 +1,6 @@
+import { createServer as createHttpServer } from 'node:http'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
-import { addToOutbox } from '@repo/core'
+import { addToOutbox, createWebhookEndpoint } from '@repo/core'
 import { type PrismaClient, withTenant } from '@repo/db'
 import {
   DEAD_LETTER_QUEUE,
@@ -26,7 +27,9 @@ import { z } from 'zod'
 import { createWorker } from '../src/create-worker.ts'
 import { definedHandler } from '../src/define-handler.ts'
 import { createWorkerMetrics } from '../src/metrics.ts'
+import { webhookHandlers } from '../src/webhooks.ts'
 import { ownerQuery, seedOrganization, startWorkerProcess, testDatabaseClient } from './helpers.ts'
+import { TEST_SECRETS_KEY, testCoreDeps } from './pipeline.ts'
 
 // The worker's Prometheus metrics, scraped over HTTP: the contract's names and labels from
 // the real process, job outcomes, queue and outbox figures read from real Redis and
@@ -233,6 +236,98 @@ describe('job outcomes', () => {
   })
 })
 
+describe('webhook deliveries', () => {
+  it('counts each attempt: delivered, failed with attempts left, and the last failure', async () => {
+    const receiver = createHttpServer((request, response) => {
+      request.resume()
+      request.on('end', () => response.writeHead(request.url === '/ok' ? 204 : 503).end())
+    })
+    await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening))
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+    const { url } = services().redis
+    const appDb = testDatabaseClient(services().database.appUrl)
+    const workerDb = testDatabaseClient(services().database.workerUrl)
+    const redis = new Redis(url, { maxRetriesPerRequest: null })
+    // Two attempts, 20 ms apart (the real definition: ten over hours).
+    const deliveryJob = {
+      ...webhookDeliveryJob,
+      attempts: 2,
+      backoff: { type: 'exponential' as const, delay: 20, jitter: 0 },
+    }
+    const queue = new Queue(deliveryJob.queue, { connection: redis })
+    const served = await serveMetrics({})
+    const handlers = webhookHandlers({
+      db: workerDb,
+      secretsKey: TEST_SECRETS_KEY,
+      allowPrivateTargets: true,
+      timeoutMs: 2_000,
+      disableAfterFailures: 5,
+      appUrl: 'https://app.example.com',
+      metrics: served.metrics,
+    })
+    const worker = createWorker({
+      queue: deliveryJob.queue,
+      connection: redis,
+      concurrency: 2,
+      logger,
+      handlers: handlers.deliveries,
+      metrics: served.metrics,
+    })
+    try {
+      const { orgId, actor } = await seedOrganization(services().database.url, 'Hooks')
+      const coreDeps = testCoreDeps(appDb, redis, logger)
+      const deliveries: string[] = []
+      for (const path of ['/ok', '/down']) {
+        const { endpoint } = await createWebhookEndpoint(
+          coreDeps,
+          { ...actor, emailVerified: true },
+          { url: `${base}${path}`, events: ['project.created'] },
+        )
+        const [row] = await ownerQuery(
+          services().database.url,
+          `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+           VALUES (gen_random_uuid(), $1, $2, $3, 'project.created', '{}') RETURNING id`,
+          [orgId, endpoint.id, `msg_${crypto.randomUUID().replaceAll('-', '')}`],
+        )
+        deliveries.push(row.id)
+        await enqueueJob(
+          queue,
+          deliveryJob,
+          { deliveryId: row.id },
+          {
+            context: { organizationId: orgId },
+          },
+        )
+      }
+      const outcomes = async () => {
+        const exposition = await scrapeMetrics(served.url)
+        return Object.fromEntries(
+          ['delivered', 'failed', 'dead_letter', 'skipped'].map((outcome) => [
+            outcome,
+            value(exposition, 'webhook_deliveries_total', { outcome }),
+          ]),
+        )
+      }
+      await expect
+        .poll(outcomes, { timeout: 15_000 })
+        .toEqual({ delivered: 1, failed: 1, dead_letter: 1, skipped: undefined })
+      const statuses = await ownerQuery(
+        services().database.url,
+        'SELECT status::text FROM webhook_deliveries WHERE id = ANY($1) ORDER BY 1',
+        [deliveries],
+      )
+      expect(statuses.map((row) => row.status)).toEqual(['failed', 'succeeded'])
+    } finally {
+      await worker.close()
+      await queue.close()
+      await served.server.close()
+      redis.disconnect()
+      await Promise.all([appDb.$disconnect(), workerDb.$disconnect()])
+      await new Promise((closed) => receiver.close(closed))
+    }
+  })
+})
+
 describe('queue and outbox figures, read when scraped', () => {
   let db: PrismaClient
   let connection: Redis
@@ -333,7 +428,7 @@ describe('queue and outbox figures, read when scraped', () => {
   })
 })
 
-describe('when Redis is down or frozen', () => {
+describe('when a dependency is down or frozen', () => {
   let servers: MetricsServer[] = []
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.close()))
@@ -386,6 +481,31 @@ describe('when Redis is down or frozen', () => {
     } finally {
       await counting.close()
       await gate.close()
+    }
+  })
+
+  it('answers the scrape within its bound, the outbox unknown (NaN), when Postgres is frozen', async () => {
+    const databaseUrl = new URL(services().database.workerUrl)
+    const proxy = await startFreezingProxy(Number(databaseUrl.port))
+    databaseUrl.hostname = '127.0.0.1'
+    databaseUrl.port = String(proxy.port)
+    const db = testDatabaseClient(databaseUrl.toString())
+    const served = await serveMetrics({ db, collectTimeoutMs: 1_000 })
+    try {
+      // Read while Postgres answers (this opens the pool's connection).
+      expect(value(await scrapeMetrics(served.url), 'outbox_backlog')).not.toBeNaN()
+      proxy.freeze()
+      const started = Date.now()
+      const exposition = await scrapeMetrics(served.url)
+      const took = Date.now() - started
+      expect(took).toBeGreaterThanOrEqual(900)
+      expect(took).toBeLessThan(2_500)
+      expect(value(exposition, 'outbox_backlog')).toBeNaN()
+      expect(value(exposition, 'outbox_lag_seconds')).toBeNaN()
+    } finally {
+      await served.server.close()
+      await proxy.close()
+      await db.$disconnect()
     }
   })
 
