@@ -139,7 +139,7 @@ export function createMetrics(config: MetricsConfig): Metrics {
   }).set({ version: config.version, commit: config.commit }, 1)
 
   const pools = new Map<string, PoolLike>()
-  const poolConnections = new Gauge({
+  new Gauge({
     name: 'db_pool_connections',
     help: 'pg pool connections by state: total, idle, waiting (clients queued for a connection)',
     labelNames: ['pool', 'state'],
@@ -152,7 +152,7 @@ export function createMetrics(config: MetricsConfig): Metrics {
       }
     },
   })
-  const poolMax = new Gauge({
+  new Gauge({
     name: 'db_pool_max_connections',
     help: "The pool's configured maximum",
     labelNames: ['pool'],
@@ -162,8 +162,6 @@ export function createMetrics(config: MetricsConfig): Metrics {
       for (const [name, pool] of pools) this.set({ pool: name }, pool.options.max ?? 10)
     },
   })
-  void poolConnections
-  void poolMax
 
   let readiness: (() => Promise<Record<string, DependencyState>>) | undefined
   new Gauge({
