@@ -1,4 +1,5 @@
 import {
+  apiMetricsEnv,
   apiServerEnv,
   appUrlEnv,
   authEnv,
@@ -18,6 +19,7 @@ export const apiEnvSchema = runtimeEnv
   .extend(redisEnv.shape)
   .extend(apiServerEnv.shape)
   .extend(observabilityEnv.shape)
+  .extend(apiMetricsEnv.shape)
   .extend(authEnv.shape)
   .extend(appUrlEnv.shape)
   .extend(oauthEnv.shape)

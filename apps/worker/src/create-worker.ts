@@ -2,6 +2,7 @@ import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
 import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
+import type { JobMetrics, JobOutcome } from './metrics.ts'
 
 export interface CreateWorkerOptions {
   queue: string
@@ -22,7 +23,12 @@ export interface CreateWorkerOptions {
   /** Lock and stalled-check timing (BullMQ's defaults: 30 s each). */
   lockDurationMs?: number
   stalledIntervalMs?: number
+  /** Records each attempt's duration and outcome (job_duration_seconds). */
+  metrics?: Pick<JobMetrics, 'jobFinished'>
 }
+
+/** The job_name of jobs no handler knows: their names come from whoever enqueued them. */
+export const UNKNOWN_JOB = '__unknown__'
 
 /** The organization and request a job runs for, for its log lines. */
 function contextOf(job: Job) {
@@ -32,10 +38,13 @@ function contextOf(job: Job) {
     : {}
 }
 
+/** A handler that deferred its job (moveToDelayed) did not fail: the attempt runs later. */
+const isDeferral = (error: unknown) =>
+  error instanceof DelayedError || (error as Error)?.name === 'DelayedError'
+
 /** A failure that retries cannot fix, or the last attempt: the job will not run again. */
 function isFinal(job: Job, error: unknown) {
-  // A handler that deferred its job (moveToDelayed) did not fail: the attempt runs later.
-  if (error instanceof DelayedError || (error as Error)?.name === 'DelayedError') return false
+  if (isDeferral(error)) return false
   if (error instanceof UnrecoverableError || (error as Error)?.name === 'UnrecoverableError')
     return true
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
@@ -78,16 +87,30 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     }
   }
 
+  /** Jobs whose attempt this process timed; others that fail (stalled ones) are timed below. */
+  const timed = new WeakSet<Job>()
+  const record = (job: Job, outcome: JobOutcome, seconds: number) => {
+    timed.add(job)
+    options.metrics?.jobFinished(
+      options.queue,
+      options.handlers[job.name] ? job.name : UNKNOWN_JOB,
+      outcome,
+      seconds,
+    )
+  }
+
   const worker = new Worker(
     options.queue,
     async (job, token) => {
+      const started = performance.now()
+      const seconds = () => (performance.now() - started) / 1_000
       try {
         const handler = options.handlers[job.name]
         // A job nobody can process will never succeed: fail it now, without retries.
         if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
         const bindings = { jobId: job.id, job: job.name }
         let child: Logger | undefined
-        return await handler(job, {
+        const result = await handler(job, {
           get logger() {
             child ??= logger.child(bindings)
             return child
@@ -97,9 +120,13 @@ export function createWorker(options: CreateWorkerOptions): Worker {
           rootLogger: logger,
           token,
         })
+        record(job, 'completed', seconds())
+        return result
       } catch (error) {
+        const final = isFinal(job, error)
+        if (!isDeferral(error)) record(job, final ? 'dead_letter' : 'failed', seconds())
         // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
-        if (options.deadLetters && isFinal(job, error)) await fileFinalFailure(job, error)
+        if (options.deadLetters && final) await fileFinalFailure(job, error)
         throw error
       }
     },
@@ -131,8 +158,19 @@ export function createWorker(options: CreateWorkerOptions): Worker {
   // Failures decided outside the processor (a job that stalled too often: its worker
   // died running it) reach only this event; file those too, once the job has failed.
   worker.on('failed', (job, err) => {
-    if (job && options.deadLetters)
-      void job.isFailed().then((failed) => (failed ? fileFinalFailure(job, err) : undefined))
+    const untimed = job && options.metrics && !timed.has(job)
+    if (job && (options.deadLetters || untimed))
+      void job
+        .isFailed()
+        .then((failed) => {
+          if (!failed) return
+          if (untimed) {
+            const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())
+            record(job, 'dead_letter', Math.max(0, ms) / 1_000)
+          }
+          return options.deadLetters ? fileFinalFailure(job, err) : undefined
+        })
+        .catch(() => {})
     logger.error(
       {
         jobId: job?.id,

@@ -11,6 +11,7 @@ import {
   runtimeEnv,
   webhooksEnv,
   workerEnv,
+  workerMetricsEnv,
 } from '@repo/config'
 import type { z } from 'zod'
 
@@ -20,6 +21,7 @@ export const workerEnvSchema = runtimeEnv
   .extend(redisEnv.shape)
   .extend(workerEnv.shape)
   .extend(observabilityEnv.shape)
+  .extend(workerMetricsEnv.shape)
   .extend(emailEnv.shape)
   .extend(appUrlEnv.shape)
   .extend(webhooksEnv.shape)

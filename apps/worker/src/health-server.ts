@@ -18,6 +18,24 @@ export interface HealthServer {
 
 const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) })
 
+/** Runs every check at once, each given `timeoutMs`: up or down, by name. */
+export async function checkDependencies(
+  checks: HealthChecks,
+  timeoutMs: number,
+): Promise<Record<string, 'up' | 'down'>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await pTimeout(check(), { milliseconds: timeoutMs })
+        return [name, 'up'] as const
+      } catch {
+        return [name, 'down'] as const
+      }
+    }),
+  )
+  return Object.fromEntries(entries)
+}
+
 /**
  * The worker's probes, for an orchestrator or a container health check. GET /healthz: the
  * process and its event loop answer (restart it when they do not). GET /readyz: every check
@@ -34,17 +52,8 @@ export async function startHealthServer(options: {
   let draining = false
 
   async function readiness() {
-    const entries = await Promise.all(
-      Object.entries(options.checks).map(async ([name, check]) => {
-        try {
-          await pTimeout(check(), { milliseconds: options.timeoutMs })
-          return [name, 'up'] as const
-        } catch {
-          return [name, 'down'] as const
-        }
-      }),
-    )
-    const checks = Object.fromEntries(entries)
+    const checks = await checkDependencies(options.checks, options.timeoutMs)
+    const entries = Object.entries(checks)
     const failed = entries.filter(([, state]) => state === 'down').map(([name]) => name)
     if (draining)
       return json(503, { status: 'draining', detail: 'The worker is shutting down.', checks })

@@ -1,9 +1,10 @@
 import './instrument.ts'
-import { loadEnvOrExit, secretsKey } from '@repo/config'
+import { loadEnvOrExit, metricsSettings, secretsKey } from '@repo/config'
 import { processStripeEvent } from '@repo/core'
-import { createDatabaseClient, createDatabaseProbe } from '@repo/db'
+import { createDatabaseClient, createDatabaseProbe, databasePool } from '@repo/db'
 import { backupSettingsFromEnv } from '@repo/db/backup'
 import {
+  DEAD_LETTER_QUEUE,
   DEFAULT_QUEUE,
   EMAIL_JOB,
   EMAIL_QUEUE,
@@ -16,7 +17,13 @@ import {
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
-import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
+import {
+  createAnalytics,
+  createLogger,
+  flushSentry,
+  type MetricsServer,
+  startMetricsServer,
+} from '@repo/observability'
 import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
@@ -24,8 +31,9 @@ import { definedHandler } from './define-handler.ts'
 import { createEmailHandler } from './email/send-email.ts'
 import { workerEnvSchema } from './env.ts'
 import { defaultHandlers, type JobHandler } from './handlers.ts'
-import { type HealthServer, startHealthServer } from './health-server.ts'
+import { checkDependencies, type HealthServer, startHealthServer } from './health-server.ts'
 import { maintenanceHandlers } from './maintenance.ts'
+import { createWorkerMetrics } from './metrics.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
 import { tenantDataHandlers } from './tenant-data.ts'
@@ -59,6 +67,13 @@ const db = createDatabaseClient({
 })
 // Probes for orchestrators and container health checks, when a port is configured.
 const databaseProbe = createDatabaseProbe(env.WORKER_DATABASE_URL ?? env.DATABASE_URL)
+const readinessChecks = {
+  postgres: () => databaseProbe.ping(env.READINESS_TIMEOUT_MS),
+  redis: async () => {
+    if (connection.status !== 'ready') throw new Error(`redis is ${connection.status}`)
+    await connection.ping()
+  },
+}
 let health: HealthServer | undefined
 if (env.WORKER_HEALTH_PORT !== undefined) {
   health = await startHealthServer({
@@ -66,16 +81,53 @@ if (env.WORKER_HEALTH_PORT !== undefined) {
     port: env.WORKER_HEALTH_PORT,
     timeoutMs: env.READINESS_TIMEOUT_MS,
     logger,
-    checks: {
-      postgres: () => databaseProbe.ping(env.READINESS_TIMEOUT_MS),
-      redis: async () => {
-        if (connection.status !== 'ready') throw new Error(`redis is ${connection.status}`)
-        await connection.ping()
-      },
-    },
+    checks: readinessChecks,
   }).catch((err: Error) => {
     // Before any worker exists: nothing to finish, so leave at once with the reason.
     logger.fatal({ err: err.message }, 'could not start the health server')
+    process.exit(1)
+  })
+}
+
+// The outbox relay publishes through producers that fail fast (BullMQ's advice for
+// producers): a Redis outage leaves messages in Postgres for the next poll. The metrics
+// count jobs through them too: a scrape while Redis is away gets no answer, not a wait.
+const producerConnection = new Redis(env.REDIS_URL, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: env.REDIS_CONNECT_TIMEOUT_MS,
+})
+producerConnection.on('error', () => {}) // the worker connection reports outages
+const producers = openQueues(producerConnection)
+
+// Prometheus metrics on a port of their own (METRICS_ENABLED: on in production).
+const metricsConfig = metricsSettings(env, env.WORKER_METRICS_PORT)
+const metrics = createWorkerMetrics({
+  version: env.APP_VERSION,
+  commit: env.GIT_COMMIT,
+  logger,
+  queues: {
+    names: [...Object.keys(QUEUES), DEAD_LETTER_QUEUE],
+    get: (name) => producers.get(name),
+    ready: () => producerConnection.status === 'ready',
+  },
+  db,
+  readiness: () => checkDependencies(readinessChecks, env.READINESS_TIMEOUT_MS),
+})
+const pool = databasePool(db)
+if (pool) metrics.metrics.instrumentPool(pool, 'worker')
+let metricsServer: MetricsServer | undefined
+if (metricsConfig.enabled) {
+  metrics.metrics.collectProcessMetrics()
+  metricsServer = await startMetricsServer({
+    metrics: metrics.metrics,
+    host: metricsConfig.host,
+    port: metricsConfig.port,
+    token: metricsConfig.token,
+    logger,
+  }).catch((err: Error) => {
+    // Before any worker exists, as with the health server: leave at once with the reason.
+    logger.fatal({ err: err.message }, 'could not start the metrics server')
     process.exit(1)
   })
 }
@@ -102,6 +154,7 @@ const webhooks = webhookHandlers({
     perEndpoint: env.WEBHOOK_ENDPOINT_CONCURRENCY,
     holdMs: env.WEBHOOK_TIMEOUT_MS + 10_000,
   }),
+  ...(metricsConfig.enabled ? { metrics } : {}),
 })
 // Each queue with its handlers, its concurrency and its limiter (packages/jobs/src/queues.ts).
 const handlersByQueue: Record<string, Record<string, JobHandler>> = {
@@ -134,20 +187,12 @@ const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
     deadLetters,
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    ...(metricsConfig.enabled ? { metrics } : {}),
   })
   worker.on('ready', () => logger.info({ queue, concurrency }, 'worker ready'))
   return worker
 })
 
-// The outbox relay publishes through producers that fail fast (BullMQ's advice for
-// producers): a Redis outage leaves messages in Postgres for the next poll.
-const producerConnection = new Redis(env.REDIS_URL, {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  connectTimeout: env.REDIS_CONNECT_TIMEOUT_MS,
-})
-producerConnection.on('error', () => {}) // the worker connection reports outages
-const producers = openQueues(producerConnection)
 const relay = createOutboxRelay({ db, logger, queueFor: producers.get })
 relay.start()
 
@@ -173,7 +218,7 @@ async function stopEverything() {
   await Promise.all([deadLetters.close(), db.$disconnect(), databaseProbe.close()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
-  await Promise.all([analytics.shutdown(), flushSentry(), health?.close()])
+  await Promise.all([analytics.shutdown(), flushSentry(), health?.close(), metricsServer?.close()])
   logger.info('worker stopped')
 }
 

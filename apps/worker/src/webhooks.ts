@@ -3,9 +3,19 @@ import { webhookDeliveryJob, webhookEventJob } from '@repo/jobs'
 import { DelayedError, UnrecoverableError } from 'bullmq'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
+import type { JobMetrics, WebhookOutcome } from './metrics.ts'
 
 /** The longest a delivery waits between tries for a free slot. */
 const BUSY_RETRY_CAP_MS = 60_000
+
+/** What each result of deliverWebhook counts as; `busy` sent nothing and counts as nothing. */
+const OUTCOMES: Record<string, WebhookOutcome | undefined> = {
+  succeeded: 'delivered',
+  failed: 'failed',
+  missing: 'skipped',
+  finished: 'skipped',
+  canceled: 'skipped',
+}
 
 export class WebhookAttemptFailed extends Error {
   override name = 'WebhookAttemptFailed'
@@ -24,6 +34,8 @@ export function webhookHandlers(
      * with each deferral in a row, up to a minute; jittered ±50 %).
      */
     busyRetryMs?: number
+    /** Counts each attempt's outcome (webhook_deliveries_total). */
+    metrics?: Pick<JobMetrics, 'webhookDelivery'>
   },
 ): {
   events: Record<string, JobHandler>
@@ -49,12 +61,20 @@ export function webhookHandlers(
         webhookDeliveryJob,
         async ({ deliveryId }, { origin, logger, signal, job, token }) => {
           const attempts = job.opts.attempts ?? 1
+          const final = job.attemptsMade + 1 >= attempts
           const result = await deliverWebhook(deps, {
             organizationId: organizationOf(origin),
             deliveryId,
-            final: job.attemptsMade + 1 >= attempts,
+            final,
             signal,
+          }).catch((error: unknown) => {
+            // The attempt could not even be recorded (the database): it failed all the same.
+            deps.metrics?.webhookDelivery(final ? 'dead_letter' : 'failed')
+            throw error
           })
+          const outcome = OUTCOMES[result.outcome]
+          if (outcome)
+            deps.metrics?.webhookDelivery(outcome === 'failed' && final ? 'dead_letter' : outcome)
           if (result.outcome === 'busy') {
             // The organization or the endpoint has every slot busy: give this worker's
             // slot to another job and come back later, as the same attempt (no retry

@@ -1,5 +1,6 @@
 export { EnvError, loadEnvOrExit, parseEnv } from './load-env.ts'
 export {
+  apiMetricsEnv,
   apiServerEnv,
   appUrlEnv,
   authEnv,
@@ -9,6 +10,9 @@ export {
   devDefaults,
   emailEnv,
   loggingEnv,
+  type MetricsSettings,
+  metricsEnv,
+  metricsSettings,
   migrationEnv,
   type NetworkTarget,
   oauthEnv,
@@ -24,4 +28,5 @@ export {
   webhooksEnv,
   webServerEnv,
   workerEnv,
+  workerMetricsEnv,
 } from './schemas.ts'

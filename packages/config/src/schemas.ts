@@ -518,3 +518,45 @@ export const oauthEnv = z.object({
   /** Every call to a provider gives up after this long. */
   OAUTH_TIMEOUT_MS: positiveInt(10_000),
 })
+
+const metricsPort = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65_535).default(fallback)
+
+/**
+ * Prometheus metrics (GET /metrics, docs/observability.md "Metrics", ADR 029), served by
+ * the api and the worker on a port of their own, never the public one.
+ */
+export const metricsEnv = z.object({
+  /** `auto`: on in production, off in development and tests (where ports would collide). */
+  METRICS_ENABLED: z.enum(['true', 'false', 'auto']).default('auto'),
+  /** Where the metrics server binds; `0.0.0.0` for a scraper outside the pod (Kubernetes). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * When set, a scrape must send `Authorization: Bearer <token>`: for scrapers outside the
+   * pod network. Unset: the port's own reach (network policy) is the only guard.
+   */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+})
+
+/** The api's metrics port (0: any free port). The worker's is WORKER_METRICS_PORT. */
+export const apiMetricsEnv = metricsEnv.extend({ METRICS_PORT: metricsPort(9464) })
+
+/** The worker's metrics port: its own default, so api and worker on one host never collide. */
+export const workerMetricsEnv = metricsEnv.extend({ WORKER_METRICS_PORT: metricsPort(9465) })
+
+export interface MetricsSettings {
+  enabled: boolean
+  host: string
+  port: number
+  token?: string | undefined
+}
+
+/** Whether and where a process serves metrics, from the env and its own port variable. */
+export function metricsSettings(
+  env: z.infer<typeof metricsEnv> & { NODE_ENV: string },
+  port: number,
+): MetricsSettings {
+  const enabled =
+    env.METRICS_ENABLED === 'auto' ? env.NODE_ENV === 'production' : env.METRICS_ENABLED === 'true'
+  return { enabled, host: env.METRICS_HOST, port, token: env.METRICS_TOKEN }
+}

@@ -99,6 +99,7 @@ export {
   claimOutbox,
   markOutboxPublished,
   type OutboxMessage,
+  outboxStats,
   releaseOutbox,
   sweepOutbox,
 } from './outbox.ts'

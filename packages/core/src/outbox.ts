@@ -75,3 +75,10 @@ export async function sweepOutbox(
     SELECT deleted, stuck FROM outbox_sweep(${options.keepHours}::int, ${options.stuckSeconds}::int)`
   return { deleted: row?.deleted ?? 0, stuck: row?.stuck ?? 0 }
 }
+
+/** How many messages wait to be relayed, and how old the oldest is (0 when none). */
+export async function outboxStats(deps: { db: PrismaClient }) {
+  const [row] = await deps.db.$queryRaw<[{ backlog: number; oldest_age_seconds: number }]>`
+    SELECT backlog, oldest_age_seconds FROM outbox_stats()`
+  return { backlog: row?.backlog ?? 0, oldestAgeSeconds: row?.oldest_age_seconds ?? 0 }
+}

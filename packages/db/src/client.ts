@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { databaseEnv } from '@repo/config'
+import pg from 'pg'
 import type { z } from 'zod'
 import { PrismaClient } from './generated/prisma/client.ts'
 
@@ -15,7 +16,9 @@ export function createDatabaseClient(
   /** Called with every SQL statement sent (tests count statements to catch N+1 queries). */
   onQuery?: (sql: string) => void,
 ): PrismaClient {
-  const adapter = new PrismaPg({
+  // The pool is ours, handed to the adapter (which ends it on $disconnect), so its usage
+  // can be read for metrics (`databasePool`).
+  const pool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
     connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
@@ -25,10 +28,23 @@ export function createDatabaseClient(
     idle_in_transaction_session_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS * 2,
     application_name: process.env.npm_package_name ?? 'groundwork',
   })
-  if (!onQuery) return new PrismaClient({ adapter })
-  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
-  client.$on('query', (event) => onQuery(event.query))
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true })
+  const client = onQuery
+    ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+    : new PrismaClient({ adapter })
+  if (onQuery) (client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query))
+  pools.set(client, pool)
   return client
+}
+
+const pools = new WeakMap<PrismaClient, pg.Pool>()
+
+/**
+ * The node-postgres pool under a client made by `createDatabaseClient`: its connection
+ * counts (total, idle, clients waiting) are what the metrics report as pool usage.
+ */
+export function databasePool(client: PrismaClient): pg.Pool | undefined {
+  return pools.get(client)
 }
 
 // Kept on globalThis so dev-server hot reloads reuse one pool instead of leaking new ones.

@@ -1,4 +1,10 @@
-export { closeDb, createDatabaseClient, type DatabaseConfig, getDb } from './client.ts'
+export {
+  closeDb,
+  createDatabaseClient,
+  type DatabaseConfig,
+  databasePool,
+  getDb,
+} from './client.ts'
 export type {
   ApiKey,
   AuditLog,

@@ -12,6 +12,17 @@ export {
 } from './fake-oauth-provider.ts'
 export { type GatedPort, startGatedPort } from './gated-port.ts'
 export { installedPackage } from './installed.ts'
+export {
+  type Exposition,
+  familySamples,
+  type MetricContract,
+  metricsContract,
+  parseExposition,
+  type Sample,
+  scrapeMetrics,
+  seriesOf,
+  UNBOUNDED_LABEL_VALUE,
+} from './metrics.ts'
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'

@@ -141,6 +141,7 @@ export default fp(
         // Refused by one tier, the request did nothing: the others' points come back, so
         // one caller over their own limit does not use up their organization's.
         await giveBack(accepted)
+        fastify.metrics.rateLimited(refused.tier)
         throw new AppError({
           code: 'rate_limited',
           status: 429,
@@ -184,7 +185,7 @@ export default fp(
         await giveBack(points)
     })
   },
-  { name: 'rate-limit', dependencies: ['redis', 'access'] },
+  { name: 'rate-limit', dependencies: ['redis', 'access', 'metrics'] },
 )
 
 /**

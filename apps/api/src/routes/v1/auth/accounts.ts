@@ -76,6 +76,7 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
           429: problemSchema,
         },
       },
+      onError: async (_request, _reply, error) => fastify.metrics.signInFailed(error),
     },
     async (request) => {
       const result = await signInUser(fastify.deps, request.body, requestMeta(request))

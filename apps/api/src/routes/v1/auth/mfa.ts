@@ -73,6 +73,7 @@ const mfa: FastifyPluginAsyncZod = async (fastify) => {
           429: problemSchema,
         },
       },
+      onError: async (_request, _reply, error) => fastify.metrics.signInFailed(error),
     },
     async (request) => {
       const { user, token } = await completeMfaChallenge(
