@@ -384,6 +384,17 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
     /PodMonitor\/api: job label undefined of Deployment\/api is not "api"/,
   ],
   [
+    'a PodMonitor scraping a port the pods do not have',
+    (o) => {
+      const worker = find(o, 'Deployment', 'worker') as K8sObject
+      for (const container of worker.spec.template.spec.containers)
+        container.ports = (container.ports ?? []).filter(
+          (port: { name?: string }) => port.name !== 'metrics',
+        )
+    },
+    /PodMonitor\/worker: Deployment\/worker has no container port named metrics/,
+  ],
+  [
     'no policy letting Prometheus scrape',
     (o) => {
       ;(find(o, 'NetworkPolicy', 'allow-prometheus') as K8sObject).spec.ingress[0].ports = [

@@ -419,8 +419,8 @@ function checkNetwork(objects: K8sObject[]) {
 
 /**
  * Each PodMonitor scrapes the pods of a Deployment, names its job by a label those pods
- * carry (the alerts read job="api" and job="worker"), and a NetworkPolicy lets the
- * scrape through the default deny on that port.
+ * carry (the alerts read job="api" and job="worker"), finds the port it scrapes by name
+ * on those pods, and a NetworkPolicy lets the scrape through the default deny on that port.
  */
 function checkMonitoring(objects: K8sObject[]) {
   const found: string[] = []
@@ -442,6 +442,15 @@ function checkMonitoring(objects: K8sObject[]) {
           `${where}: job label ${jobLabel} of ${workload} is not "${monitor.metadata.name}"`,
         )
     for (const endpoint of monitor.spec?.podMetricsEndpoints ?? []) {
+      for (const { object, where: workload } of pods) {
+        const containers: Loose[] = object.spec?.template?.spec?.containers ?? []
+        if (
+          !containers.some((container) =>
+            (container.ports ?? []).some((port: Loose) => port.name === endpoint.port),
+          )
+        )
+          found.push(`${where}: ${workload} has no container port named ${endpoint.port}`)
+      }
       const allowed = policies.some(
         (policy) =>
           pods.every(({ podLabels }) => selectsPods(policy.spec?.podSelector, podLabels)) &&
