@@ -16,7 +16,12 @@ import {
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
-import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
+import {
+  analyticsConfigFromEnv,
+  createAnalytics,
+  createLogger,
+  flushSentry,
+} from '@repo/observability'
 import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
@@ -50,7 +55,7 @@ const connection = new Redis(env.REDIS_URL, {
 })
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
 
-const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST })
+const analytics = createAnalytics(analyticsConfigFromEnv(env))
 
 // The worker's login: row-level security applies as to the API, plus the outbox relay.
 const db = createDatabaseClient({

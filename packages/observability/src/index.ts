@@ -1,9 +1,22 @@
-export { type Analytics, type AnalyticsEvent, createAnalytics } from './analytics.ts'
-export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts'
 export {
+  type Analytics,
+  type AnalyticsConfig,
+  type AnalyticsEvent,
+  analyticsConfigFromEnv,
+  createAnalytics,
+  DEFAULT_FLAG_TIMEOUT_MS,
+  type FlagCheck,
+} from './analytics.ts'
+export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts'
+export { EMAIL_PLACEHOLDER, scrubEmails, scrubPersonalProperties } from './scrub.ts'
+export {
+  activeTraceId,
+  captureError,
+  type ErrorContext,
   flushSentry,
   initSentry,
   Sentry,
   type SentryConfig,
+  scrubEvent,
   sentryConfigFromEnv,
 } from './sentry.ts'
