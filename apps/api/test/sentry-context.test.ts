@@ -35,6 +35,7 @@ beforeAll(async () => {
     release: '1.4.0+0123abc',
     service: 'api',
     tracesSampleRate: 0,
+    dedupe: false,
   })
   const { database, redis } = services()
   server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {

@@ -8,6 +8,11 @@ export interface SentryConfig {
   release: string
   service: string
   tracesSampleRate: number
+  /**
+   * false: keep events that repeat the one before (Sentry drops them by default). Tests
+   * that count reports turn it off, so a duplicate cannot hide behind the deduplication.
+   */
+  dedupe?: boolean
 }
 
 /**
@@ -26,7 +31,14 @@ export function initSentry(config: SentryConfig): boolean {
     // The API's error handler reports 5xx itself (captureError), with the request's ids:
     // it alone knows which errors become 4xx answers (validation, mapped database refusals,
     // expected domain errors), which the integration's own status guess would report.
-    integrations: [Sentry.fastifyIntegration({ shouldHandleError: () => false })],
+    integrations: (defaults) =>
+      defaults
+        .filter((integration) => config.dedupe !== false || integration.name !== 'Dedupe')
+        .map((integration) =>
+          integration.name === 'Fastify'
+            ? Sentry.fastifyIntegration({ shouldHandleError: () => false })
+            : integration,
+        ),
     sendDefaultPii: false,
     beforeSend: scrubEvent,
     beforeBreadcrumb: (breadcrumb) => scrubEmails(breadcrumb),
