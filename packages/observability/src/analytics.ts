@@ -20,6 +20,8 @@ export interface AnalyticsConfig {
   /** Batching; tests lower them. */
   flushAt?: number
   flushIntervalMs?: number
+  /** How long shutdown waits for the last batch: PostHog being down must not hold a deploy. */
+  shutdownTimeoutMs?: number
 }
 
 export interface AnalyticsEvent {
@@ -71,6 +73,8 @@ export function createAnalytics(config: AnalyticsConfig): Analytics {
     host: config.host ?? 'https://eu.i.posthog.com',
     flushAt: config.flushAt ?? 20,
     flushInterval: config.flushIntervalMs ?? 5_000,
+    // One batch request never hangs longer than this (the SDK's default is 10 s).
+    requestTimeout: 3_000,
     // A flag check never waits longer than its bound; the SDK's own request gives up too.
     featureFlagsRequestTimeoutMs: flagTimeoutMs,
     // posthog-node calls it personalApiKey (deprecated) or secretKey; both enable local evaluation.
@@ -123,7 +127,7 @@ export function createAnalytics(config: AnalyticsConfig): Analytics {
         clearTimeout(timer)
       }
     },
-    shutdown: () => client.shutdown(),
+    shutdown: () => client.shutdown(config.shutdownTimeoutMs ?? 2_000),
   }
 }
 

@@ -7,6 +7,12 @@ export {
   DEFAULT_FLAG_TIMEOUT_MS,
   type FlagCheck,
 } from './analytics.ts'
+export {
+  ANONYMOUS_DISTINCT_ID,
+  FEATURE_FLAGS,
+  type FeatureFlag,
+  isFlagEnabled,
+} from './flags.ts'
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts'
 export { EMAIL_PLACEHOLDER, scrubEmails, scrubPersonalProperties } from './scrub.ts'
 export {

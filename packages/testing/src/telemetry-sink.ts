@@ -31,6 +31,8 @@ export async function startTelemetrySink(
   options: {
     /** Answer each request only after this long: a slow Sentry or PostHog. */
     respondAfterMs?: number
+    /** A JSON answer of its own for some requests (PostHog's flags); `{}` otherwise. */
+    respond?: (request: SinkRequest) => unknown
   } = {},
 ): Promise<TelemetrySink> {
   const received = createCollector<SinkRequest>()
@@ -44,9 +46,11 @@ export async function startTelemetrySink(
       const body = (
         encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw
       ).toString('utf8')
-      received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
+      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body }
+      received.push(request)
       const answer = () => {
-        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+        const json = JSON.stringify(options.respond?.(request) ?? {})
+        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(json)
       }
       if (options.respondAfterMs) setTimeout(answer, options.respondAfterMs).unref()
       else answer()
