@@ -1,5 +1,6 @@
 import { generateSecret, hashSecret } from '@repo/auth'
 import {
+  fakeOAuthEnv,
   type SinkRequest,
   startTelemetrySink,
   type TelemetrySink,
@@ -8,10 +9,12 @@ import {
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestServer, ownerQuery } from './helpers.ts'
+import { APP_URL, oauthSignIn, useFakeOAuthProvider } from './oauth-flow.ts'
 
 // The product's key moments reach PostHog (a loopback sink) from the real routes, for the
 // user who made them and grouped under the organization, with no email or name in them;
 // and the sign-up kill switch answers promptly with its default when PostHog is down or slow.
+const provider = useFakeOAuthProvider()
 const services = useIsolatedServices()
 const password = 'correct horse battery staple'
 const sinks: TelemetrySink[] = []
@@ -155,6 +158,30 @@ describe('key moments', () => {
     await expect.poll(() => capturedEvents(posthog).length).toBeGreaterThan(0)
     const sent = posthog.requests.map((r) => r.body).join('\n')
     expect(sent).not.toMatch(/@example\.com|Olive|Ivy|olive|ivy/)
+  })
+})
+
+describe('sign-up with a provider', () => {
+  it('is a sign-up the first time only; later sign-ins are not', async () => {
+    const posthog = await sink()
+    const app = await server({
+      POSTHOG_KEY: 'phc_oauth',
+      POSTHOG_HOST: posthog.posthogHost,
+      APP_URL,
+      ...fakeOAuthEnv(provider()),
+    })
+    provider().setUser({ id: 'gh-77', email: 'grace@example.com', emailVerified: true, name: 'G' })
+    const first = await oauthSignIn(app, provider(), 'github')
+    expect(first.statusCode, first.body).toBe(200)
+    expect((await oauthSignIn(app, provider(), 'github')).statusCode).toBe(200)
+    await app.close()
+    const signUps = capturedEvents(posthog).filter((e) => e.event === 'user_signed_up')
+    expect(signUps).toEqual([
+      expect.objectContaining({
+        distinct_id: first.json().user.id,
+        properties: expect.objectContaining({ method: 'github' }),
+      }),
+    ])
   })
 })
 

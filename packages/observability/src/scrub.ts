@@ -3,7 +3,9 @@
  * are found by shape wherever they are (messages, exception values, breadcrumbs, extra data),
  * because a message built by a library can carry one no field name announces.
  */
-const EMAIL = /[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+/g
+// The @ may be percent-encoded (%40), as in a URL's query string. The local part is the
+// common alphabet (letters, digits, . _ + -), so a URL's ?, = or / never joins a match.
+const EMAIL = /[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+/gi
 
 export const EMAIL_PLACEHOLDER = '[email]'
 
@@ -54,3 +56,43 @@ export function scrubPersonalProperties(
   }
   return scrubEmails(drop(properties) as Record<string, unknown>)
 }
+
+/**
+ * The last wall for personal data in an error event (Sentry's beforeSend, in every
+ * service): no email address in any string of it, a message such as "user ann@example.com
+ * not found" included, and the user reduced to an id.
+ */
+export function scrubErrorEvent<
+  E extends {
+    user?: { id?: string | number } | undefined
+    request?: { headers?: Record<string, string> | undefined; cookies?: unknown } | undefined
+  },
+>(event: E): E {
+  const scrubbed = scrubEmails(event)
+  if (scrubbed.user) scrubbed.user = scrubbed.user.id === undefined ? {} : { id: scrubbed.user.id }
+  if (scrubbed.request) {
+    // Headers that carry a credential or say who and where someone is.
+    const headers = Object.entries(scrubbed.request.headers ?? {}).filter(
+      ([name]) => !PERSONAL_HEADERS.has(name.toLowerCase()),
+    )
+    scrubbed.request = {
+      ...scrubbed.request,
+      ...(scrubbed.request.headers ? { headers: Object.fromEntries(headers) } : {}),
+    }
+    delete scrubbed.request.cookies
+  }
+  return scrubbed
+}
+
+const PERSONAL_HEADERS = new Set([
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-forwarded-for',
+  'x-real-ip',
+  'forwarded',
+  'cf-connecting-ip',
+  'true-client-ip',
+  'x-groundwork-client-address',
+])

@@ -1,6 +1,6 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api'
 import * as Sentry from '@sentry/node'
-import { scrubEmails } from './scrub.ts'
+import { scrubEmails, scrubErrorEvent } from './scrub.ts'
 
 export interface SentryConfig {
   dsn?: string | undefined
@@ -59,15 +59,8 @@ export function initSentry(config: SentryConfig): boolean {
   return true
 }
 
-/**
- * The last wall for personal data: no email address leaves in any string of an event (a
- * message such as "user ann@example.com not found" included), and the user is an id only.
- */
-export function scrubEvent<E extends Sentry.ErrorEvent>(event: E): E {
-  const scrubbed = scrubEmails(event)
-  if (scrubbed.user) scrubbed.user = scrubbed.user.id === undefined ? {} : { id: scrubbed.user.id }
-  return scrubbed
-}
+/** Sentry's beforeSend in every service: no email address, the user an id only. */
+export const scrubEvent = <E extends Sentry.ErrorEvent>(event: E): E => scrubErrorEvent(event)
 
 /** Who and what a captured error concerns; ids only, never an email or a name. */
 export interface ErrorContext {
