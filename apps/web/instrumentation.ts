@@ -1,4 +1,4 @@
-import { scrubErrorEvent } from '@repo/observability/scrub'
+import { SENTRY_DATA_COLLECTION, scrubErrorEvent } from '@repo/observability/scrub'
 import * as Sentry from '@sentry/nextjs'
 
 // Runs once when the Next.js server starts: validate the env (exit with the list of what
@@ -20,7 +20,7 @@ export async function register() {
     tracesSampleRate: env.SENTRY_TRACES_SAMPLE_RATE,
     // Personal data stays out, as in the api and worker: no IP, cookies or headers that
     // identify someone, and no email address in any string of an event.
-    sendDefaultPii: false,
+    dataCollection: SENTRY_DATA_COLLECTION,
     beforeSend: scrubErrorEvent,
     initialScope: { tags: { service: 'web' } },
   })

@@ -4,7 +4,7 @@
  * at build time, NEXT_PUBLIC_*) does not download them at all, and one with them fetches
  * them after the page has started.
  */
-import { scrubEmails, scrubErrorEvent } from '@repo/observability/scrub'
+import { SENTRY_DATA_COLLECTION, scrubEmails, scrubErrorEvent } from '@repo/observability/scrub'
 import type { PostHogConfig } from 'posthog-js'
 
 type SentryModule = typeof import('@sentry/nextjs')
@@ -26,7 +26,7 @@ export function loadSentry(): Promise<SentryModule> | undefined {
       environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT,
       tracesSampleRate: Number(process.env.NEXT_PUBLIC_SENTRY_TRACES_SAMPLE_RATE ?? 0),
       // As on the servers: no IP or identifying headers, no email in any string.
-      sendDefaultPii: false,
+      dataCollection: SENTRY_DATA_COLLECTION,
       beforeSend: scrubErrorEvent,
     })
     return module

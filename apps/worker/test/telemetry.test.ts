@@ -53,7 +53,7 @@ it('reports a job that becomes a dead letter once, after all its attempts, with 
     queue: QUEUE,
     schema: z.object({ marker: z.string() }).strict(),
     attempts: 3,
-    backoff: { type: 'fixed', delay: 10 },
+    backoff: { type: 'exponential', delay: 10, jitter: 0 },
   })
   const attempts = new Map<string, number>()
   const deadLetters = openDeadLetters(connection)

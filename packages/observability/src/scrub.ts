@@ -96,3 +96,19 @@ const PERSONAL_HEADERS = new Set([
   'true-client-ip',
   'x-groundwork-client-address',
 ])
+
+/**
+ * What Sentry may collect, in every service (Sentry 11's `dataCollection`, which replaced
+ * `sendDefaultPii`): no user fields, cookies or bodies, and no header that carries a
+ * credential or says who and where someone is.
+ */
+export const SENTRY_DATA_COLLECTION = {
+  userInfo: false,
+  cookies: false,
+  httpBodies: [] as never[],
+  httpHeaders: {
+    request: { deny: [...PERSONAL_HEADERS] },
+    response: { deny: ['set-cookie'] },
+  },
+  urlQueryParams: true,
+}

@@ -1,6 +1,6 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api'
 import * as Sentry from '@sentry/node'
-import { scrubEmails, scrubErrorEvent } from './scrub.ts'
+import { SENTRY_DATA_COLLECTION, scrubEmails, scrubErrorEvent } from './scrub.ts'
 
 export interface SentryConfig {
   dsn?: string | undefined
@@ -39,21 +39,11 @@ export function initSentry(config: SentryConfig): boolean {
             ? Sentry.fastifyIntegration({ shouldHandleError: () => false })
             : integration,
         ),
-    sendDefaultPii: false,
     beforeSend: scrubEvent,
     beforeBreadcrumb: (breadcrumb) => scrubEmails(breadcrumb),
     // Personal data stays out of error reports unless a team opts in deliberately:
-    // no user fields, cookies, bodies or auth headers leave the process.
-    dataCollection: {
-      userInfo: false,
-      cookies: false,
-      httpBodies: [],
-      httpHeaders: {
-        request: { deny: ['authorization', 'cookie', 'x-api-key'] },
-        response: { deny: ['set-cookie'] },
-      },
-      urlQueryParams: true,
-    },
+    // no user fields, cookies, bodies or identifying headers leave the process.
+    dataCollection: SENTRY_DATA_COLLECTION,
     initialScope: { tags: { service: config.service } },
   })
   return true
