@@ -21,7 +21,12 @@ export async function register() {
     // Personal data stays out, as in the api and worker: no IP, cookies or headers that
     // identify someone, and no email address in any string of an event.
     dataCollection: SENTRY_DATA_COLLECTION,
-    beforeSend: scrubErrorEvent,
+    beforeSend: (event) => {
+      // The request id the web app passes to the API, so one id finds both sides' reports.
+      const requestId = event.request?.headers?.['x-request-id']
+      if (requestId) event.tags = { ...event.tags, request_id: requestId }
+      return scrubErrorEvent(event)
+    },
     initialScope: { tags: { service: 'web' } },
   })
 }

@@ -61,7 +61,9 @@ describe('Sentry on the web server', { timeout: 60_000 }, () => {
   })
 
   it('reports an error while rendering a page, with the release and environment', async () => {
-    const res = await fetch(`${server.url}/sign-in?from=ann.user@example.com`)
+    const res = await fetch(`${server.url}/sign-in?from=ann.user@example.com`, {
+      headers: { 'x-request-id': 'web-req-1' },
+    })
     expect(res.status).toBe(500)
     // The page is the generic error page: the parser's message stays on the server.
     expect(await res.text()).not.toContain('unterminated')
@@ -72,7 +74,7 @@ describe('Sentry on the web server', { timeout: 60_000 }, () => {
     expect(JSON.stringify(event.exception)).toMatch(/SyntaxError|JSON/)
     expect(event.release).toBe('3.1.0+c0ffee1')
     expect(event.environment).toBe('preview')
-    expect(event.tags).toMatchObject({ service: 'web' })
+    expect(event.tags).toMatchObject({ service: 'web', request_id: 'web-req-1' })
     // The request's URL carried an address: scrubbed before it left, as were the headers
     // that say who and where the browser is.
     const sent = JSON.stringify(sentryItems(sentry.requests))
