@@ -4,6 +4,9 @@
  * at build time, NEXT_PUBLIC_*) does not download them at all, and one with them fetches
  * them after the page has started.
  */
+import { SENTRY_DATA_COLLECTION, scrubEmails, scrubErrorEvent } from '@repo/observability/scrub'
+import type { PostHogConfig } from 'posthog-js'
+
 type SentryModule = typeof import('@sentry/nextjs')
 
 const sentryDsn = process.env.NEXT_PUBLIC_SENTRY_DSN
@@ -22,6 +25,9 @@ export function loadSentry(): Promise<SentryModule> | undefined {
       dsn: sentryDsn,
       environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT,
       tracesSampleRate: Number(process.env.NEXT_PUBLIC_SENTRY_TRACES_SAMPLE_RATE ?? 0),
+      // As on the servers: no IP or identifying headers, no email in any string.
+      dataCollection: SENTRY_DATA_COLLECTION,
+      beforeSend: scrubErrorEvent,
     })
     return module
   })
@@ -33,18 +39,29 @@ export function reportError(error: unknown): void {
   void loadSentry()?.then((module) => module.captureException(error))
 }
 
+/**
+ * posthog-js's options. Session recordings mask every input and all text (a recording
+ * shows the page's shape, never what someone typed or read); autocapture keeps no element
+ * text or attributes; pageviews follow client-side navigation; no event property carries
+ * an email address (a `?email=` in a URL included).
+ */
+export function posthogOptions(apiHost: string = POSTHOG_HOST): Partial<PostHogConfig> {
+  return {
+    api_host: apiHost,
+    mask_all_text: true,
+    mask_all_element_attributes: true,
+    session_recording: { maskAllInputs: true, maskTextSelector: '*' },
+    capture_pageview: 'history_change',
+    person_profiles: 'identified_only',
+    before_send: (event) =>
+      event ? { ...event, properties: scrubEmails(event.properties ?? {}) } : event,
+  }
+}
+
 export function startTelemetry(): void {
   void loadSentry()
   if (posthogKey)
     void import('posthog-js').then(({ default: posthog }) =>
-      posthog.init(posthogKey, {
-        api_host: POSTHOG_HOST,
-        // Text and inputs are masked in recordings; no autocapture of element text.
-        mask_all_text: true,
-        mask_all_element_attributes: true,
-        session_recording: { maskAllInputs: true },
-        capture_pageview: 'history_change',
-        person_profiles: 'identified_only',
-      }),
+      posthog.init(posthogKey, posthogOptions()),
     )
 }

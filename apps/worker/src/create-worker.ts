@@ -1,5 +1,5 @@
 import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
-import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
+import { type Analytics, captureError, createAnalytics, type Logger } from '@repo/observability'
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 import type { JobMetrics, JobOutcome } from './metrics.ts'
@@ -42,6 +42,28 @@ function contextOf(job: Job) {
 const isDeferral = (error: unknown) =>
   error instanceof DelayedError || (error as Error)?.name === 'DelayedError'
 
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
+
+/**
+ * A job that failed for good, to Sentry: once per job, never per attempt (a retried
+ * failure is the retry policy working). Carries the queue, the job's name and the ids of
+ * the organization, request and trace it ran for.
+ */
+function reportFinalFailure(
+  queue: string,
+  job: Job,
+  error: unknown,
+  extra: Record<string, unknown>,
+) {
+  const carried = (job.data as { context?: Record<string, unknown> } | undefined)?.context ?? {}
+  captureError(error, {
+    organizationId: text(carried.organizationId),
+    requestId: text(carried.requestId),
+    tags: { queue, job: job.name, origin_trace_id: text(carried.traceId) },
+    extra: { jobId: job.id, ...extra },
+  })
+}
+
 /** A failure that retries cannot fix, or the last attempt: the job will not run again. */
 function isFinal(job: Job, error: unknown) {
   if (isDeferral(error)) return false
@@ -76,11 +98,9 @@ export function createWorker(options: CreateWorkerOptions): Worker {
         },
         'job moved to dead letters',
       )
-      Sentry.captureMessage('job moved to dead letters', {
-        level: 'error',
-        tags: { queue: options.queue, job: job.name },
-        extra: { deadLetterId: id, deadLetters: total },
-      })
+      // Only the call that filed it reports it: a second filing attempt (the failed
+      // event after the processor's own) finds the entry and stays quiet.
+      reportFinalFailure(options.queue, job, error, { deadLetterId: id, deadLetters: total })
     } catch (filingError) {
       // Never instead of the job's own error: BullMQ must still see that one.
       logger.error({ err: filingError, jobId: job.id }, 'could not file a dead letter')
@@ -159,7 +179,9 @@ export function createWorker(options: CreateWorkerOptions): Worker {
   // died running it) reach only this event; file those too, once the job has failed.
   worker.on('failed', (job, err) => {
     const untimed = job && options.metrics && !timed.has(job)
-    if (job && (options.deadLetters || untimed))
+    // Final failures reach Sentry once: through filing with dead letters, or without them
+    // here, once BullMQ has marked the job failed for good.
+    if (job)
       void job
         .isFailed()
         .then((failed) => {
@@ -168,9 +190,12 @@ export function createWorker(options: CreateWorkerOptions): Worker {
             const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())
             record(job, 'dead_letter', Math.max(0, ms) / 1_000)
           }
-          return options.deadLetters ? fileFinalFailure(job, err) : undefined
+          if (options.deadLetters) return fileFinalFailure(job, err)
+          reportFinalFailure(options.queue, job, err, {})
         })
-        .catch(() => {})
+        .catch((checkError: unknown) =>
+          logger.warn({ err: checkError, jobId: job.id }, 'could not read a failed job'),
+        )
     logger.error(
       {
         jobId: job?.id,
@@ -181,7 +206,6 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       },
       'job failed',
     )
-    Sentry.captureException(err, { tags: { queue: options.queue, job: job?.name } })
   })
   worker.on('error', (err) => logger.error({ err }, 'worker error'))
   return worker

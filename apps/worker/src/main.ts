@@ -18,6 +18,7 @@ import {
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
 import {
+  analyticsConfigFromEnv,
   createAnalytics,
   createLogger,
   flushSentry,
@@ -58,7 +59,7 @@ const connection = new Redis(env.REDIS_URL, {
 })
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
 
-const analytics = createAnalytics({ key: env.POSTHOG_KEY, host: env.POSTHOG_HOST })
+const analytics = createAnalytics(analyticsConfigFromEnv(env))
 
 // The worker's login: row-level security applies as to the API, plus the outbox relay.
 const db = createDatabaseClient({

@@ -228,6 +228,12 @@ export const posthogEnv = z.object({
   /** PostHog is inactive when no key is set. */
   POSTHOG_KEY: z.string().min(1).optional(),
   POSTHOG_HOST: z.url().default('https://eu.i.posthog.com'),
+  /** A personal API key (phx_) or project secret key (phs_): feature flags evaluated locally. */
+  POSTHOG_PERSONAL_API_KEY: z.string().min(1).optional(),
+  /** How long a feature-flag check waits for PostHog before answering the flag's default. */
+  POSTHOG_FLAG_TIMEOUT_MS: z.coerce.number().int().min(10).max(5_000).default(300),
+  /** Emails, names and other personal keys stay in event properties only when true. */
+  POSTHOG_ALLOW_PERSONAL_PROPERTIES: booleanFlag(false),
 })
 
 export const observabilityEnv = loggingEnv.extend(sentryEnv.shape).extend(posthogEnv.shape)

@@ -115,7 +115,7 @@ export async function finishOAuth(
     email
 
   // No user context yet: who this is is what the transaction finds out.
-  const userId = await withNoContext(deps.db, async (tx) => {
+  const { userId, signedUp } = await withNoContext(deps.db, async (tx) => {
     const linked = await tx.oAuthAccount.findUnique({
       where: {
         provider_providerAccountId: {
@@ -124,7 +124,7 @@ export async function finishOAuth(
         },
       },
     })
-    if (linked) return linked.userId
+    if (linked) return { userId: linked.userId, signedUp: false }
     if (!profile.emailVerified) {
       throw new AppError({
         code: 'oauth_email_unverified',
@@ -163,7 +163,7 @@ export async function finishOAuth(
       ipAddress: meta.ipAddress,
       metadata: { provider: provider.name },
     })
-    return user.id
+    return { userId: user.id, signedUp: !existing }
   }).catch((error: unknown) => {
     // Two callbacks for one new account at once: the loser retries as a sign-in.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
@@ -189,5 +189,6 @@ export async function finishOAuth(
     return created
   })
   await rememberOwnerNetwork(deps, user.email, meta)
-  return { mfaRequired: false as const, user: { ...user, mfaEnabled: false }, token }
+  // signedUp: this callback created the account (the product's sign-up moment).
+  return { mfaRequired: false as const, user: { ...user, mfaEnabled: false }, token, signedUp }
 }

@@ -1,4 +1,6 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api'
 import * as Sentry from '@sentry/node'
+import { SENTRY_DATA_COLLECTION, scrubEmails, scrubErrorEvent } from './scrub.ts'
 
 export interface SentryConfig {
   dsn?: string | undefined
@@ -6,6 +8,11 @@ export interface SentryConfig {
   release: string
   service: string
   tracesSampleRate: number
+  /**
+   * false: keep events that repeat the one before (Sentry drops them by default). Tests
+   * that count reports turn it off, so a duplicate cannot hide behind the deduplication.
+   */
+  dedupe?: boolean
 }
 
 /**
@@ -21,21 +28,64 @@ export function initSentry(config: SentryConfig): boolean {
     release: config.release,
     serverName: config.service,
     tracesSampleRate: config.tracesSampleRate,
+    // The API's error handler reports 5xx itself (captureError), with the request's ids:
+    // it alone knows which errors become 4xx answers (validation, mapped database refusals,
+    // expected domain errors), which the integration's own status guess would report.
+    integrations: (defaults) =>
+      defaults
+        .filter((integration) => config.dedupe !== false || integration.name !== 'Dedupe')
+        .map((integration) =>
+          integration.name === 'Fastify'
+            ? Sentry.fastifyIntegration({ shouldHandleError: () => false })
+            : integration,
+        ),
+    beforeSend: scrubEvent,
+    beforeBreadcrumb: (breadcrumb) => scrubEmails(breadcrumb),
     // Personal data stays out of error reports unless a team opts in deliberately:
-    // no user fields, cookies, bodies or auth headers leave the process.
-    dataCollection: {
-      userInfo: false,
-      cookies: false,
-      httpBodies: [],
-      httpHeaders: {
-        request: { deny: ['authorization', 'cookie', 'x-api-key'] },
-        response: { deny: ['set-cookie'] },
-      },
-      urlQueryParams: true,
-    },
+    // no user fields, cookies, bodies or identifying headers leave the process.
+    dataCollection: SENTRY_DATA_COLLECTION,
     initialScope: { tags: { service: config.service } },
   })
   return true
+}
+
+/** Sentry's beforeSend in every service: no email address, the user an id only. */
+export const scrubEvent = <E extends Sentry.ErrorEvent>(event: E): E => scrubErrorEvent(event)
+
+/** Who and what a captured error concerns; ids only, never an email or a name. */
+export interface ErrorContext {
+  requestId?: string | undefined
+  userId?: string | undefined
+  organizationId?: string | undefined
+  tags?: Record<string, string | undefined>
+  extra?: Record<string, unknown>
+}
+
+/** The trace id of the active OpenTelemetry span, when one is recording. */
+export function activeTraceId(): string | undefined {
+  const context = trace.getActiveSpan()?.spanContext()
+  return context && isSpanContextValid(context) ? context.traceId : undefined
+}
+
+/**
+ * Reports an error with the ids that let someone find its request, trace, user and
+ * organization. A no-op without a DSN. Returns the event id when one was sent.
+ */
+export function captureError(error: unknown, context: ErrorContext = {}): string | undefined {
+  if (!Sentry.isInitialized()) return undefined
+  const tags: Record<string, string> = {}
+  for (const [key, value] of Object.entries({
+    ...context.tags,
+    request_id: context.requestId,
+    organization_id: context.organizationId,
+    trace_id: activeTraceId(),
+  }))
+    if (value !== undefined) tags[key] = value
+  return Sentry.captureException(error, {
+    tags,
+    ...(context.userId ? { user: { id: context.userId } } : {}),
+    ...(context.extra ? { extra: context.extra } : {}),
+  })
 }
 
 /** The Sentry config of a Node service from its validated env (runtime + sentry schemas). */

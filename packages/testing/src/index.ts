@@ -26,7 +26,13 @@ export {
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'
-export { type SinkRequest, startTelemetrySink, type TelemetrySink } from './telemetry-sink.ts'
+export {
+  type SentryEnvelopeItem,
+  type SinkRequest,
+  sentryItems,
+  startTelemetrySink,
+  type TelemetrySink,
+} from './telemetry-sink.ts'
 export { answers, waitUntil } from './wait.ts'
 
 export interface IsolatedServices {

@@ -27,7 +27,14 @@ export interface TelemetrySink {
  * A loopback HTTP server that accepts what the real Sentry and PostHog clients send, so
  * tests assert on actual deliveries instead of mocking the SDKs.
  */
-export async function startTelemetrySink(): Promise<TelemetrySink> {
+export async function startTelemetrySink(
+  options: {
+    /** Answer each request only after this long: a slow Sentry or PostHog. */
+    respondAfterMs?: number
+    /** A JSON answer of its own for some requests (PostHog's flags); `{}` otherwise. */
+    respond?: (request: SinkRequest) => unknown
+  } = {},
+): Promise<TelemetrySink> {
   const received = createCollector<SinkRequest>()
   const requests = received.items
   const server = createServer((req, res) => {
@@ -39,8 +46,14 @@ export async function startTelemetrySink(): Promise<TelemetrySink> {
       const body = (
         encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw
       ).toString('utf8')
-      received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body })
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body }
+      received.push(request)
+      const answer = () => {
+        const json = JSON.stringify(options.respond?.(request) ?? {})
+        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(json)
+      }
+      if (options.respondAfterMs) setTimeout(answer, options.respondAfterMs).unref()
+      else answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -57,4 +70,33 @@ export async function startTelemetrySink(): Promise<TelemetrySink> {
         server.close(() => resolve())
       }),
   }
+}
+
+/** One item of a Sentry envelope: its header and its payload (parsed when it is JSON). */
+export interface SentryEnvelopeItem {
+  header: { type?: string; [key: string]: unknown }
+  payload: Record<string, unknown>
+}
+
+/**
+ * The items of the Sentry envelopes the sink received, of one type (`event` for errors and
+ * messages), in arrival order. Envelopes are newline-delimited JSON: a header line, then
+ * each item's header and payload.
+ */
+export function sentryItems(requests: SinkRequest[], type = 'event'): SentryEnvelopeItem[] {
+  const items: SentryEnvelopeItem[] = []
+  for (const request of requests) {
+    if (!request.path.startsWith('/api/')) continue
+    const lines = request.body.split('\n').filter((line) => line.length > 0)
+    for (let i = 1; i + 1 < lines.length; i += 2) {
+      try {
+        const header = JSON.parse(lines[i] as string) as SentryEnvelopeItem['header']
+        const payload = JSON.parse(lines[i + 1] as string) as Record<string, unknown>
+        if (header.type === type) items.push({ header, payload })
+      } catch {
+        // An attachment or a malformed line: not an item this helper reads.
+      }
+    }
+  }
+  return items
 }

@@ -967,15 +967,6 @@ export interface components {
             failedAt: string;
             firstEnqueuedAt: string;
         };
-        SessionTokenInput: {
-            token: string;
-            user: components["schemas"]["UserInput"];
-        };
-        MfaChallengeInput: {
-            /** @constant */
-            mfaRequired: true;
-            mfaToken: string;
-        };
         OAuthProviderOptionInput: {
             /** @enum {string} */
             provider: "github" | "google";
@@ -996,6 +987,15 @@ export interface components {
         };
         ConnectedOAuthAccountsInput: {
             data: components["schemas"]["ConnectedOAuthAccountInput"][];
+        };
+        SessionTokenInput: {
+            token: string;
+            user: components["schemas"]["UserInput"];
+        };
+        MfaChallengeInput: {
+            /** @constant */
+            mfaRequired: true;
+            mfaToken: string;
         };
         ApiKeyInput: {
             id: string;
@@ -1229,15 +1229,6 @@ export interface components {
             failedAt: string;
             firstEnqueuedAt: string;
         };
-        SessionToken: {
-            token: string;
-            user: components["schemas"]["User"];
-        };
-        MfaChallenge: {
-            /** @constant */
-            mfaRequired: true;
-            mfaToken: string;
-        };
         OAuthProviderOption: {
             /** @enum {string} */
             provider: "github" | "google";
@@ -1258,6 +1249,15 @@ export interface components {
         };
         ConnectedOAuthAccounts: {
             data: components["schemas"]["ConnectedOAuthAccount"][];
+        };
+        SessionToken: {
+            token: string;
+            user: components["schemas"]["User"];
+        };
+        MfaChallenge: {
+            /** @constant */
+            mfaRequired: true;
+            mfaToken: string;
         };
         ApiKey: {
             id: string;
@@ -1978,6 +1978,15 @@ export interface operations {
             };
             /** @description Default Response */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

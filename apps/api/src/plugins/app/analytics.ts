@@ -1,14 +1,11 @@
-import { type Analytics, createAnalytics } from '@repo/observability'
+import { type Analytics, analyticsConfigFromEnv, createAnalytics } from '@repo/observability'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
 /** Product analytics (PostHog); inactive without POSTHOG_KEY. Flushed on shutdown. */
 export default fp(
   async function analytics(fastify: FastifyInstance) {
-    const client = createAnalytics({
-      key: fastify.config.POSTHOG_KEY,
-      host: fastify.config.POSTHOG_HOST,
-    })
+    const client = createAnalytics(analyticsConfigFromEnv(fastify.config))
     fastify.decorate('analytics', client)
     fastify.addHook('onClose', async () => {
       await client.shutdown()

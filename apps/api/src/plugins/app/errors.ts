@@ -1,13 +1,27 @@
 import { PasswordHashingBusyError } from '@repo/auth'
 import { isAppError } from '@repo/core'
 import { ClaimLostError } from '@repo/db'
-import { Sentry } from '@repo/observability'
+import { captureError, Sentry } from '@repo/observability'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { databaseProblem } from '../../lib/database-errors.ts'
 import { isDependencyDown } from '../../lib/dependency-errors.ts'
 import { problem, sendProblem } from '../../lib/problem.ts'
+
+/**
+ * A 5xx to Sentry, with the ids that find its request, trace, user and organization. Only
+ * here: 4xx answers (validation, mapped database refusals, expected domain errors) are the
+ * caller's to fix and never reported.
+ */
+function reportServerError(error: unknown, request: FastifyRequest) {
+  captureError(error, {
+    requestId: request.id,
+    userId: request.auth?.userId ?? request.tenant?.userId,
+    organizationId: request.tenant?.organizationId,
+    tags: { route: request.routeOptions.url, method: request.method },
+  })
+}
 
 /**
  * One place turns every error into application/problem+json. 4xx bodies say what was
@@ -34,7 +48,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (isAppError(error)) {
     if (error.retryAfterSeconds !== undefined)
       reply.header('retry-after', String(error.retryAfterSeconds))
-    if (error.status >= 500) request.log.error({ err: error }, 'request failed')
+    if (error.status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      reportServerError(error, request)
+    }
     return sendProblem(
       reply,
       problem(error.status, {
@@ -70,6 +87,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (mapped) return sendProblem(reply, mapped)
   if (isDependencyDown(error)) {
     request.log.error({ err: error }, 'a dependency is unavailable')
+    reportServerError(error, request)
     reply.header('retry-after', '5')
     return sendProblem(
       reply,
@@ -87,6 +105,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     return sendProblem(reply, problem(status, fromFastify ? { detail: error.message } : {}))
   }
   request.log.error({ err: error }, 'request failed')
+  reportServerError(error, request)
   return sendProblem(
     reply,
     problem(status >= 500 && status < 600 ? status : 500, {

@@ -1,4 +1,5 @@
 import {
+  AppError,
   changePassword,
   listSessions,
   requestPasswordReset,
@@ -11,6 +12,7 @@ import {
   signUpUser,
   verifyEmail,
 } from '@repo/core'
+import { ANONYMOUS_DISTINCT_ID, FEATURE_FLAGS, isFlagEnabled } from '@repo/observability'
 import {
   changePasswordInput,
   confirmPasswordResetInput,
@@ -24,6 +26,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { authProblems, pageOf, toUser, userSchema } from '../../../schemas/common.ts'
 
@@ -50,13 +53,28 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
         response: {
           201: sessionResponse,
           400: problemSchema,
+          403: problemSchema,
           409: problemSchema,
           429: problemSchema,
         },
       },
     },
     async (request, reply) => {
+      // The kill switch (feature flag signup-enabled); open when PostHog cannot say.
+      const open = await isFlagEnabled(fastify.analytics, FEATURE_FLAGS.signupEnabled, {
+        distinctId: ANONYMOUS_DISTINCT_ID,
+      })
+      if (!open)
+        throw new AppError({
+          code: 'signup_paused',
+          status: 403,
+          userMessage: 'New accounts cannot be created right now. Try again later.',
+        })
       const { user, token } = await signUpUser(fastify.deps, request.body, requestMeta(request))
+      trackProductEvent(request, PRODUCT_EVENTS.signedUp, {
+        userId: user.id,
+        properties: { method: 'password' },
+      })
       return reply.code(201).send({ token, user: toUser(user) })
     },
   )
@@ -141,7 +159,11 @@ const auth: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: userSchema, 400: problemSchema, 429: problemSchema },
       },
     },
-    async (request) => toUser(await verifyEmail(fastify.deps, request.body, requestMeta(request))),
+    async (request) => {
+      const user = await verifyEmail(fastify.deps, request.body, requestMeta(request))
+      trackProductEvent(request, PRODUCT_EVENTS.emailVerified, { userId: user.id })
+      return toUser(user)
+    },
   )
 
   fastify.post(

@@ -3,6 +3,7 @@ import { oauthCallbackInput, oauthParams, oauthProvider } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { authProblems, toUser, userSchema } from '../../../schemas/common.ts'
 
@@ -161,6 +162,11 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
         requestMeta(request),
       )
       if (result.mfaRequired) return { mfaRequired: true as const, mfaToken: result.mfaToken }
+      if (result.signedUp)
+        trackProductEvent(request, PRODUCT_EVENTS.signedUp, {
+          userId: result.user.id,
+          properties: { method: request.params.provider },
+        })
       return { token: result.token, user: toUser(result.user) }
     },
   )

@@ -2,6 +2,7 @@ import { acceptInvitation } from '@repo/core'
 import { acceptInvitationInput } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { problemSchema } from '../../../lib/problem.ts'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { authProblems, organizationSchema, toOrganization } from '../../../schemas/common.ts'
 
@@ -35,6 +36,10 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
         { user: auth.user, token: request.body.token },
         requestMeta(request),
       )
+      trackProductEvent(request, PRODUCT_EVENTS.memberJoined, {
+        userId: auth.userId,
+        organizationId: organization.id,
+      })
       return toOrganization(organization)
     },
   )

@@ -2,6 +2,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '@repo/core'
 import { apiKeyParams, createApiKeyInput, listQuery, orgParams } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { pageOf, tenantProblems } from '../../../schemas/common.ts'
 
@@ -59,6 +60,11 @@ const apiKeys: FastifyPluginAsyncZod = async (fastify) => {
         request.body,
         requestMeta(request),
       )
+      trackProductEvent(request, PRODUCT_EVENTS.apiKeyCreated, {
+        userId: tenant.userId,
+        organizationId: tenant.organizationId,
+        properties: { scopes: request.body.scopes },
+      })
       return reply.code(201).send({ ...toApiKey(apiKey), key })
     },
   )

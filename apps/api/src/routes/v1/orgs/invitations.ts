@@ -9,6 +9,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { problemSchema } from '../../../lib/problem.ts'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { pageOf, tenantProblems } from '../../../schemas/common.ts'
 
@@ -67,6 +68,11 @@ const invitations: FastifyPluginAsyncZod = async (fastify) => {
         { ...request.body, inviterName: auth.user.name },
         requestMeta(request),
       )
+      trackProductEvent(request, PRODUCT_EVENTS.memberInvited, {
+        userId: tenant.userId,
+        organizationId: tenant.organizationId,
+        properties: { role: invitation.role },
+      })
       return reply.code(201).send(toInvitation(invitation))
     },
   )

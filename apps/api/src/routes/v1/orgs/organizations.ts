@@ -12,6 +12,7 @@ import {
   renameOrganizationInput,
 } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import {
   authProblems,
@@ -41,6 +42,10 @@ const orgs: FastifyPluginAsyncZod = async (fastify) => {
         { userId: auth.userId, name: request.body.name },
         requestMeta(request),
       )
+      trackProductEvent(request, PRODUCT_EVENTS.organizationCreated, {
+        userId: auth.userId,
+        organizationId: organization.id,
+      })
       return reply.code(201).send(toOrganization(organization))
     },
   )

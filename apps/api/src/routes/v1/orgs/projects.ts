@@ -18,6 +18,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
 import { problemSchema } from '../../../lib/problem.ts'
+import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
 import { pageOf, tenantProblems, versionedProblems } from '../../../schemas/common.ts'
 
@@ -60,6 +61,10 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
       const project = await createProject(fastify.deps, tenant, request.body, requestMeta(request))
+      trackProductEvent(request, PRODUCT_EVENTS.projectCreated, {
+        userId: tenant.userId,
+        organizationId: tenant.organizationId,
+      })
       setEtag(reply, project.version)
       reply.header('location', `/v1/orgs/${tenant.organizationId}/projects/${project.id}`)
       return reply.code(201).send(toProject(project))
