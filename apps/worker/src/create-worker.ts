@@ -1,5 +1,11 @@
 import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
-import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
+import {
+  type Analytics,
+  createAnalytics,
+  type Logger,
+  runWithLogContext,
+  Sentry,
+} from '@repo/observability'
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 
@@ -25,11 +31,16 @@ export interface CreateWorkerOptions {
 }
 
 /** The organization and request a job runs for, for its log lines. */
-function contextOf(job: Job) {
+function contextOf(job: Job): { organizationId?: string; requestId?: string } {
   const context = (job.data as { context?: Record<string, unknown> } | undefined)?.context
-  return context && typeof context === 'object'
-    ? { organizationId: context.organizationId, requestId: context.requestId }
-    : {}
+  if (!context || typeof context !== 'object') return {}
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : undefined)
+  const organizationId = text(context.organizationId)
+  const requestId = text(context.requestId)
+  return {
+    ...(organizationId ? { organizationId } : {}),
+    ...(requestId ? { requestId } : {}),
+  }
 }
 
 /** A failure that retries cannot fix, or the last attempt: the job will not run again. */
@@ -78,31 +89,35 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     }
   }
 
+  async function processJob(job: Job, token: string | undefined) {
+    try {
+      const handler = options.handlers[job.name]
+      // A job nobody can process will never succeed: fail it now, without retries.
+      if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
+      const bindings = { jobId: job.id, job: job.name }
+      let child: Logger | undefined
+      return await handler(job, {
+        get logger() {
+          child ??= logger.child(bindings)
+          return child
+        },
+        analytics,
+        bindings,
+        rootLogger: logger,
+        token,
+      })
+    } catch (error) {
+      // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
+      if (options.deadLetters && isFinal(job, error)) await fileFinalFailure(job, error)
+      throw error
+    }
+  }
+
   const worker = new Worker(
     options.queue,
-    async (job, token) => {
-      try {
-        const handler = options.handlers[job.name]
-        // A job nobody can process will never succeed: fail it now, without retries.
-        if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
-        const bindings = { jobId: job.id, job: job.name }
-        let child: Logger | undefined
-        return await handler(job, {
-          get logger() {
-            child ??= logger.child(bindings)
-            return child
-          },
-          analytics,
-          bindings,
-          rootLogger: logger,
-          token,
-        })
-      } catch (error) {
-        // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
-        if (options.deadLetters && isFinal(job, error)) await fileFinalFailure(job, error)
-        throw error
-      }
-    },
+    // Every line the attempt writes (handler, core functions) carries the request id and
+    // organization the job was made for, from its tenant data (ADR 031).
+    (job, token) => runWithLogContext(contextOf(job), () => processJob(job, token)),
     {
       connection: options.connection,
       concurrency: options.concurrency,

@@ -1,5 +1,6 @@
 import { deliverWebhook, fanOutWebhookEvent, type WebhookDeliveryDeps } from '@repo/core'
 import { webhookDeliveryJob, webhookEventJob } from '@repo/jobs'
+import { isValidRequestId } from '@repo/observability'
 import { DelayedError, UnrecoverableError } from 'bullmq'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
@@ -54,6 +55,9 @@ export function webhookHandlers(
             deliveryId,
             final: job.attemptsMade + 1 >= attempts,
             signal,
+            // The receiver can quote the request that caused the event (only a plain id:
+            // a job's data is not trusted to be a safe header value).
+            ...(isValidRequestId(origin.requestId) ? { requestId: origin.requestId } : {}),
           })
           if (result.outcome === 'busy') {
             // The organization or the endpoint has every slot busy: give this worker's

@@ -1,5 +1,13 @@
 export { type Analytics, type AnalyticsEvent, createAnalytics } from './analytics.ts'
-export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts'
+export {
+  addToLogContext,
+  currentLogContext,
+  type LogContext,
+  runWithLogContext,
+} from './log-context.ts'
+export { createLogger, type DestinationStream, type Logger, type LoggerConfig } from './logger.ts'
+export { isSensitiveKey, redactValue, scrubString } from './redact.ts'
+export { acceptRequestId, isValidRequestId, REQUEST_ID_HEADER } from './request-id.ts'
 export {
   flushSentry,
   initSentry,

@@ -12,10 +12,12 @@ export {
 } from './fake-oauth-provider.ts'
 export { type GatedPort, startGatedPort } from './gated-port.ts'
 export { installedPackage } from './installed.ts'
+export { captureLogs, POISON, poisonedRecord, poisonIn } from './log-capture.ts'
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'
 export { type SinkRequest, startTelemetrySink, type TelemetrySink } from './telemetry-sink.ts'
+export { registerTestTracer } from './tracing.ts'
 export { answers, waitUntil } from './wait.ts'
 
 export interface IsolatedServices {
