@@ -11,7 +11,7 @@ const nextConfig: NextConfig = {
   // over it: the test suite's server runs from .next meanwhile.
   distDir: process.env.GROUNDWORK_WEB_DIST_DIR || '.next',
   // Workspace packages ship TypeScript source; Next compiles them.
-  transpilePackages: ['@repo/config', '@repo/api-client', '@repo/schemas'],
+  transpilePackages: ['@repo/config', '@repo/api-client', '@repo/schemas', '@repo/observability'],
   typescript: {
     // Type errors fail `pnpm typecheck` (tsc) in the same gate; no second checker here.
     ignoreBuildErrors: true,
