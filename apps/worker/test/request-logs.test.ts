@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net'
 import { buildServer } from '@repo/api/build-server'
 import { signUpOwner, testEnv } from '@repo/api/test-helpers'
 import { secretsKey } from '@repo/config'
-import { DEFAULT_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOKS_QUEUE } from '@repo/jobs'
+import {
+  DEFAULT_QUEUE,
+  jobEnvelope,
+  jobOptions,
+  WEBHOOK_DELIVERIES_QUEUE,
+  WEBHOOKS_QUEUE,
+  webhookDeliveryJob,
+} from '@repo/jobs'
 import { createLogger } from '@repo/observability'
 import { captureLogs, POISON, poisonedRecord, poisonIn, useIsolatedServices } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -159,6 +166,43 @@ describe('one request id', () => {
         expect.objectContaining({ msg: 'job completed', job: 'webhooks.deliver' }),
       ]),
     )
+  })
+})
+
+describe('a request id in job data', () => {
+  it('that is not plain is not sent to a receiver, and the delivery still goes out', async () => {
+    const owner = await signUpOwner(api, 'Hostile')
+    const sql = (query: string, values: unknown[]) =>
+      ownerQuery(services().database.url, query, values)
+    await sql('UPDATE users SET email_verified_at = now() WHERE id = $1', [owner.userId])
+    const endpoint = await api.inject({
+      method: 'POST',
+      url: `/v1/orgs/${owner.orgId}/webhook-endpoints`,
+      headers: owner.headers,
+      payload: { url: `${base}/hostile`, events: ['project.created'] },
+    })
+    const [delivery] = (await sql(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, payload)
+       VALUES (gen_random_uuid(), $1, $2, 'msg_hostile', 'project.created', '{"type":"project.created"}')
+       RETURNING id`,
+      [owner.orgId, endpoint.json().id],
+    )) as { id: string }[]
+    // A hand-edited or older producer's job: the context schema bounds only the length.
+    await pipeline.producers
+      .get(WEBHOOK_DELIVERIES_QUEUE)
+      .add(
+        webhookDeliveryJob.name,
+        jobEnvelope(
+          webhookDeliveryJob,
+          { deliveryId: delivery?.id ?? '' },
+          { organizationId: owner.orgId, requestId: 'evil\r\nx-injected: 1' },
+        ),
+        jobOptions(webhookDeliveryJob),
+      )
+    await expect.poll(() => received.filter((r) => r.path === '/hostile').length).toBe(1)
+    const headers = received.find((r) => r.path === '/hostile')?.headers ?? {}
+    expect(headers['x-request-id']).toBeUndefined()
+    expect(headers['x-injected']).toBeUndefined()
   })
 })
 

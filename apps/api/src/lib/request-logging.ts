@@ -1,4 +1,4 @@
-import { type LogContext, runWithLogContext } from '@repo/observability'
+import { runWithLogContext } from '@repo/observability'
 import {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -62,24 +62,17 @@ export class RequestLogController extends LogController {
   }
 }
 
-const CONTEXT = Symbol('groundwork.logContext')
-type WithContext = FastifyRequest & { [CONTEXT]?: LogContext }
-
 /**
  * Every line logged while a request runs carries its request id, and its organization
  * and user once authentication resolves (the access plugin adds them), whoever writes it:
- * the route, a plugin, a core function. The context is entered when the request arrives
- * and again after the body is read (reading it runs outside the request's async context).
+ * the route, a plugin, a core function. Entered as the first hook when the request
+ * arrives; the rest of its lifecycle (body parsing included, over a real socket: tested)
+ * runs inside it.
  */
 export function installRequestLogContext(server: FastifyInstance) {
-  const enter = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    const carrier = request as WithContext
-    carrier[CONTEXT] ??= { requestId: request.id }
-    runWithLogContext(carrier[CONTEXT], done)
-  }
-  server.addHook('onRequest', enter)
-  server.addHook('preValidation', enter)
-  server.addHook('preHandler', enter)
+  server.addHook('onRequest', (request, _reply, done) => {
+    runWithLogContext({ requestId: request.id }, done)
+  })
 }
 
 /**
