@@ -1,11 +1,13 @@
+import { acceptRequestId, REQUEST_ID_HEADER } from '@repo/observability/request-id'
 import { type NextRequest, NextResponse } from 'next/server'
 import { loadWebEnv } from './lib/env.ts'
 import { contentSecurityPolicy } from './lib/security-headers.ts'
 
 /**
  * Every page request: a fresh CSP nonce (Next puts it on its own scripts when it finds it
- * in the request's CSP header) and the path, which pages use as
- * the return path when a session has ended. Access is never decided here: requests can
+ * in the request's CSP header), the path, which pages use as the return path when a
+ * session has ended, and the request id (the caller's X-Request-Id when it is plain, else
+ * a new one), which the server sends to the API and returns to the caller. Access is never decided here: requests can
  * skip a proxy (CVE-2025-29927), so every page and action asks the API itself.
  */
 export function proxy(request: NextRequest) {
@@ -18,8 +20,11 @@ export function proxy(request: NextRequest) {
   forwarded.set('content-security-policy', csp)
   forwarded.set('x-nonce', nonce)
   forwarded.set('x-groundwork-path', `${request.nextUrl.pathname}${request.nextUrl.search}`)
+  const requestId = acceptRequestId(request.headers.get(REQUEST_ID_HEADER))
+  forwarded.set(REQUEST_ID_HEADER, requestId)
   const response = NextResponse.next({ request: { headers: forwarded } })
   response.headers.set('content-security-policy', csp)
+  response.headers.set(REQUEST_ID_HEADER, requestId)
   return response
 }
 

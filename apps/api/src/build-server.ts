@@ -1,19 +1,25 @@
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { createLogger, type Logger } from '@repo/observability'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import {
+  acceptRequestId,
+  createLogger,
+  type DestinationStream,
+  type Logger,
+} from '@repo/observability'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import app from './app.ts'
 import type { ApiEnv } from './env.ts'
 import { problem, sendProblem } from './lib/problem.ts'
+import {
+  installRequestLogContext,
+  RequestLogController,
+  requestChildLogger,
+} from './lib/request-logging.ts'
 
-// Accept a caller's request id only if it is short and plain, so it is safe to log/echo.
-const REQUEST_ID = /^[\w.:-]{1,128}$/
-
+/** The caller's X-Request-Id if it is short and plain (safe to log and echo), else a new one. */
 export function requestId(req: IncomingMessage): string {
-  const incoming = req.headers['x-request-id']
-  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+  return acceptRequestId(req.headers['x-request-id'])
 }
 
 /** TRUST_PROXY as Fastify takes it: false, or the addresses whose X-Forwarded-For counts. */
@@ -28,6 +34,8 @@ function trustProxy(value: string): false | string[] {
 export interface BuildOptions {
   /** Defaults to a logger built from env; tests pass a silent or capturing one. */
   logger?: Logger
+  /** Where the logger built from env writes (stdout by default); tests read it back. */
+  logDestination?: DestinationStream
   /** Sees every SQL statement the app sends (tests use it to catch N+1 queries). */
   onQuery?: (sql: string) => void
 }
@@ -44,11 +52,16 @@ export async function buildServer(
       level: env.LOG_LEVEL,
       pretty: env.LOG_PRETTY,
       version: env.APP_VERSION,
+      environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
+      allowEmails: env.LOG_EMAILS,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
     })
   const server = Fastify({
     loggerInstance,
     genReqId: requestId,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One completion line per request, with the route's pattern (ADR 031).
+    logController: new RequestLogController(),
+    childLoggerFactory: requestChildLogger,
     // Bounded work per request: slow clients and oversized bodies are cut off.
     bodyLimit: 1_048_576,
     connectionTimeout: env.REQUEST_TIMEOUT_MS,
@@ -75,6 +88,7 @@ export async function buildServer(
       )
     },
   })
+  installRequestLogContext(server)
   server.setValidatorCompiler(validatorCompiler)
   server.setSerializerCompiler(serializerCompiler)
   // Not encapsulated: the app's decorators (config, db, redis...) live on the server itself.

@@ -71,7 +71,8 @@ describe('api process', () => {
     })
 
     // Request logs are JSON with the caller's request id, and never the credentials.
-    await fetch(`${base}/healthz`, {
+    // (Probes log at debug: /version, not /healthz.)
+    await fetch(`${base}/version`, {
       headers: { 'x-request-id': 'trace-me-1', authorization: 'Bearer s3cret' },
     })
     await expect.poll(() => api.output()).toContain('"requestId":"trace-me-1"')

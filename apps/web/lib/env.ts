@@ -1,6 +1,7 @@
 import {
   appUrlEnv,
   loadEnvOrExit,
+  loggingEnv,
   posthogEnv,
   runtimeEnv,
   sentryEnv,
@@ -14,6 +15,7 @@ export const webEnvSchema = runtimeEnv
   .extend(appUrlEnv.shape)
   .extend(sentryEnv.shape)
   .extend(posthogEnv.shape)
+  .extend(loggingEnv.shape)
 
 export type WebEnv = z.infer<typeof webEnvSchema>
 

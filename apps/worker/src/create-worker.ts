@@ -1,5 +1,11 @@
 import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
-import { type Analytics, captureError, createAnalytics, type Logger } from '@repo/observability'
+import {
+  type Analytics,
+  captureError,
+  createAnalytics,
+  type Logger,
+  runWithLogContext,
+} from '@repo/observability'
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 import type { JobMetrics, JobOutcome } from './metrics.ts'
@@ -31,11 +37,16 @@ export interface CreateWorkerOptions {
 export const UNKNOWN_JOB = '__unknown__'
 
 /** The organization and request a job runs for, for its log lines. */
-function contextOf(job: Job) {
+function contextOf(job: Job): { organizationId?: string; requestId?: string } {
   const context = (job.data as { context?: Record<string, unknown> } | undefined)?.context
-  return context && typeof context === 'object'
-    ? { organizationId: context.organizationId, requestId: context.requestId }
-    : {}
+  if (!context || typeof context !== 'object') return {}
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : undefined)
+  const organizationId = text(context.organizationId)
+  const requestId = text(context.requestId)
+  return {
+    ...(organizationId ? { organizationId } : {}),
+    ...(requestId ? { requestId } : {}),
+  }
 }
 
 /** A handler that deferred its job (moveToDelayed) did not fail: the attempt runs later. */
@@ -121,35 +132,38 @@ export function createWorker(options: CreateWorkerOptions): Worker {
 
   const worker = new Worker(
     options.queue,
-    async (job, token) => {
-      const started = performance.now()
-      const seconds = () => (performance.now() - started) / 1_000
-      try {
-        const handler = options.handlers[job.name]
-        // A job nobody can process will never succeed: fail it now, without retries.
-        if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
-        const bindings = { jobId: job.id, job: job.name }
-        let child: Logger | undefined
-        const result = await handler(job, {
-          get logger() {
-            child ??= logger.child(bindings)
-            return child
-          },
-          analytics,
-          bindings,
-          rootLogger: logger,
-          token,
-        })
-        record(job, 'completed', seconds())
-        return result
-      } catch (error) {
-        const final = isFinal(job, error)
-        if (!isDeferral(error)) record(job, final ? 'dead_letter' : 'failed', seconds())
-        // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
-        if (options.deadLetters && final) await fileFinalFailure(job, error)
-        throw error
-      }
-    },
+    // Every line the attempt writes (handler, core functions) carries the request id and
+    // organization the job was made for, from its tenant data (ADR 031).
+    (job, token) =>
+      runWithLogContext(contextOf(job), async () => {
+        const started = performance.now()
+        const seconds = () => (performance.now() - started) / 1_000
+        try {
+          const handler = options.handlers[job.name]
+          // A job nobody can process will never succeed: fail it now, without retries.
+          if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`)
+          const bindings = { jobId: job.id, job: job.name }
+          let child: Logger | undefined
+          const result = await handler(job, {
+            get logger() {
+              child ??= logger.child(bindings)
+              return child
+            },
+            analytics,
+            bindings,
+            rootLogger: logger,
+            token,
+          })
+          record(job, 'completed', seconds())
+          return result
+        } catch (error) {
+          const final = isFinal(job, error)
+          if (!isDeferral(error)) record(job, final ? 'dead_letter' : 'failed', seconds())
+          // Filed before BullMQ marks the job failed, so no final failure goes unfiled.
+          if (options.deadLetters && final) await fileFinalFailure(job, error)
+          throw error
+        }
+      }),
     {
       connection: options.connection,
       concurrency: options.concurrency,

@@ -8,7 +8,7 @@ import type { JobContext, JobHandler } from './handlers.ts'
 /** What a defined job's handler gets: its validated payload and a context for the attempt. */
 export interface DefinedJobContext extends JobContext {
   job: Job
-  /** The logger with the job's organization and request/trace ids. */
+  /** The job's logger; its lines carry the job's organization and request id (log context). */
   logger: Logger
   /** Aborted when the attempt runs past the definition's timeout: stop, clean up. */
   signal: AbortSignal
@@ -33,11 +33,9 @@ export function definedHandler<S extends z.ZodType>(
     const read = readJobEnvelope(definition, job.data)
     if (!read.ok) throw new UnrecoverableError(`invalid job data: ${read.reason}`)
     const { context } = read.envelope
-    const logger = base.rootLogger.child({
-      ...base.bindings,
-      ...context,
-      jobVersion: definition.version,
-    })
+    // The organization and request id come from the log context createWorker runs the
+    // attempt in; bound here too, they would be printed twice.
+    const logger = base.rootLogger.child({ ...base.bindings, jobVersion: definition.version })
     // On timeout the handler's signal aborts (so it can stop its own work) and the attempt
     // fails with JobTimeoutError, whatever the handler does next.
     const controller = new AbortController()

@@ -48,6 +48,8 @@ const logger = createLogger({
   level: env.LOG_LEVEL,
   pretty: env.LOG_PRETTY,
   version: env.APP_VERSION,
+  environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
+  allowEmails: env.LOG_EMAILS,
 })
 
 // Workers wait for Redis rather than fail: BullMQ needs maxRetriesPerRequest null so

@@ -1,5 +1,6 @@
 import { deliverWebhook, fanOutWebhookEvent, type WebhookDeliveryDeps } from '@repo/core'
 import { webhookDeliveryJob, webhookEventJob } from '@repo/jobs'
+import { isValidRequestId } from '@repo/observability'
 import { DelayedError, UnrecoverableError } from 'bullmq'
 import { definedHandler } from './define-handler.ts'
 import type { JobHandler } from './handlers.ts'
@@ -67,6 +68,9 @@ export function webhookHandlers(
             deliveryId,
             final,
             signal,
+            // The receiver can quote the request that caused the event (only a plain id:
+            // a job's data is not trusted to be a safe header value).
+            ...(isValidRequestId(origin.requestId) ? { requestId: origin.requestId } : {}),
           }).catch((error: unknown) => {
             // The attempt could not even be recorded (the database): it failed all the same.
             deps.metrics?.webhookDelivery(final ? 'dead_letter' : 'failed')

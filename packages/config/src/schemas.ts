@@ -215,6 +215,11 @@ export const loggingEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Human-readable logs for local development; JSON otherwise. */
   LOG_PRETTY: booleanFlag(false),
+  /**
+   * Keep email addresses in log lines. Off: every email-like string becomes `[email]`,
+   * so logs hold no personal data unless a team decides they may (ADR 031).
+   */
+  LOG_EMAILS: booleanFlag(false),
 })
 
 export const sentryEnv = z.object({

@@ -130,6 +130,8 @@ interface DeliveryInput {
   deliveryId: string
   final: boolean
   signal?: AbortSignal
+  /** The request that caused the event, sent as X-Request-Id. */
+  requestId?: string
 }
 
 async function attemptDelivery(
@@ -182,7 +184,10 @@ async function attemptDelivery(
         ? await postWebhook(
             endpoint.url,
             body,
-            signedHeaders(deps, endpoint, delivery.eventId, body, sentAt),
+            {
+              ...signedHeaders(deps, endpoint, delivery.eventId, body, sentAt),
+              ...(input.requestId ? { 'x-request-id': input.requestId } : {}),
+            },
             {
               timeoutMs: deps.timeoutMs,
               allowPrivateTargets: deps.allowPrivateTargets,

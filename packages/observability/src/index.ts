@@ -13,7 +13,13 @@ export {
   type FeatureFlag,
   isFlagEnabled,
 } from './flags.ts'
-export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts'
+export {
+  addToLogContext,
+  currentLogContext,
+  type LogContext,
+  runWithLogContext,
+} from './log-context.ts'
+export { createLogger, type DestinationStream, type Logger, type LoggerConfig } from './logger.ts'
 export {
   Counter,
   createMetrics,
@@ -26,6 +32,8 @@ export {
   Registry,
 } from './metrics.ts'
 export { type MetricsServer, startMetricsServer } from './metrics-server.ts'
+export { isSensitiveKey, redactValue, scrubString } from './redact.ts'
+export { acceptRequestId, isValidRequestId, REQUEST_ID_HEADER } from './request-id.ts'
 export { EMAIL_PLACEHOLDER, scrubEmails, scrubPersonalProperties } from './scrub.ts'
 export {
   activeTraceId,

@@ -12,6 +12,7 @@ export {
 } from './fake-oauth-provider.ts'
 export { type GatedPort, startGatedPort } from './gated-port.ts'
 export { installedPackage } from './installed.ts'
+export { captureLogs, POISON, poisonedRecord, poisonIn } from './log-capture.ts'
 export {
   type Exposition,
   familySamples,
@@ -33,6 +34,7 @@ export {
   startTelemetrySink,
   type TelemetrySink,
 } from './telemetry-sink.ts'
+export { registerTestTracer } from './tracing.ts'
 export { answers, waitUntil } from './wait.ts'
 
 export interface IsolatedServices {

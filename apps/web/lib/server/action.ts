@@ -3,6 +3,7 @@ import { headers } from 'next/headers'
 import type { z } from 'zod'
 import type { Result, UiProblem } from '../problem.ts'
 import { isSameOrigin } from './origin.ts'
+import { requestLogger } from './request-id.ts'
 
 /** What every Server Action answers: its data, or a problem the form shows. */
 export type ActionResult<T = null> = Result<T>
@@ -37,7 +38,15 @@ export function defineAction<Schema extends z.ZodType, T>(
   handler: (input: z.output<Schema>) => Promise<ActionResult<T>>,
 ): (input: z.input<Schema> | FormData) => Promise<ActionResult<T>> {
   return async (input) => {
-    if (!isSameOrigin(await headers())) return { ok: false, problem: FOREIGN }
+    const incoming = await headers()
+    if (!isSameOrigin(incoming)) {
+      // A security event, not a user's mistake: someone's page posted to our action.
+      ;(await requestLogger()).warn(
+        { origin: incoming.get('origin'), fetchSite: incoming.get('sec-fetch-site') },
+        'server action refused: cross-site request',
+      )
+      return { ok: false, problem: FOREIGN }
+    }
     const parsed = schema.safeParse(input instanceof FormData ? fromFormData(input) : input)
     if (!parsed.success) return { ok: false, problem: invalid(parsed.error) }
     return handler(parsed.data)

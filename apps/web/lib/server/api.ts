@@ -6,6 +6,7 @@ import { cache } from 'react'
 import { loadWebEnv } from '../env.ts'
 import { type Result, toUiProblem, UNAVAILABLE } from '../problem.ts'
 import { safeReturnPath } from '../return-path.ts'
+import { currentRequestId, requestLogger } from './request-id.ts'
 import { readSessionToken } from './session.ts'
 import { endUserAddress } from './trust-proxy.ts'
 
@@ -22,11 +23,14 @@ async function clientFor(token: string | undefined): Promise<ApiClient> {
     ...(token ? { token } : {}),
     clientAddress: endUserAddress(incoming),
     userAgent: incoming.get('user-agent') ?? undefined,
-    requestId: incoming.get('x-request-id') ?? undefined,
+    // Every call carries this request's id: the API logs it and passes it into jobs.
+    requestId: await currentRequestId(),
     fetch: (input: RequestInfo | URL, init?: RequestInit) =>
       fetch(input, { ...init, signal: AbortSignal.timeout(API_TIMEOUT_MS) }),
   })
 }
+
+const elapsed = (since: number) => Math.round((performance.now() - since) * 10) / 10
 
 /** fetch's own failures: refused or reset (TypeError), and the timeout's abort. */
 function isNetworkFailure(error: unknown): boolean {
@@ -35,16 +39,29 @@ function isNetworkFailure(error: unknown): boolean {
 }
 
 async function settle<T>(call: Promise<Answer<T>>): Promise<Result<T>> {
+  const started = performance.now()
+  const log = await requestLogger()
   let answer: Answer<T>
   try {
     answer = await call
   } catch (error) {
     // Refused, reset or timed out: the API is down or slow, which the page shows as such.
     // Anything else is a bug here, not an outage, and must not pass for one.
-    if (isNetworkFailure(error)) return { ok: false, problem: UNAVAILABLE }
+    if (isNetworkFailure(error)) {
+      log.warn({ err: error, durationMs: elapsed(started) }, 'API call failed')
+      return { ok: false, problem: UNAVAILABLE }
+    }
     throw error
   }
   const { response } = answer
+  // The path without its query; 5xx are errors of ours, the rest are answers for the user.
+  const line = {
+    path: new URL(response.url).pathname,
+    status: response.status,
+    durationMs: elapsed(started),
+  }
+  if (response.status >= 500) log.error(line, 'API call answered with a server error')
+  else log.debug(line, 'API call')
   if (response.ok) return { ok: true, data: answer.data as T }
   return {
     ok: false,

@@ -9,6 +9,7 @@ import {
   roleAtLeast,
 } from '@repo/core'
 import type { MembershipRole, Session, User } from '@repo/db'
+import { addToLogContext } from '@repo/observability'
 import type { ApiKeyScope } from '@repo/schemas'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -182,6 +183,8 @@ export default fp(
         user: found.user,
         session: found.session,
       }
+      // From here on every line of this request names who made it.
+      addToLogContext({ userId: found.user.id })
       if (rule === 'authenticated') return
       if (rule === 'platformAdmin') {
         if (!found.user.platformAdmin) throw errors.forbidden('This is for platform operators.')
@@ -207,6 +210,7 @@ export default fp(
       // Closed the moment its deletion is asked for, while a job empties it.
       if (membership.organizationDeleting && !rule.duringDeletion) throw organizationDeleting()
       request.tenant = { organizationId, userId: found.user.id, role: membership.role }
+      addToLogContext({ organizationId })
     })
 
     /**
@@ -245,6 +249,7 @@ export default fp(
       if (creator.organizationDeleting && !rule.duringDeletion) throw organizationDeleting()
       request.apiKey = { id: key.id, scopes: key.scopes }
       request.tenant = { organizationId, userId: key.createdById, role: rule.organizationRole }
+      addToLogContext({ organizationId, userId: key.createdById })
     }
   },
   { name: 'access', dependencies: ['core'] },

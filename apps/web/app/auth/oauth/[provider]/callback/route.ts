@@ -7,6 +7,7 @@ import { OAUTH_COOKIE } from '@/app/(auth)/oauth-cookie.ts'
 import { loadWebEnv } from '@/lib/env.ts'
 import { safeReturnPath } from '@/lib/return-path.ts'
 import { callAnonymous } from '@/lib/server/api.ts'
+import { requestLogger } from '@/lib/server/request-id.ts'
 import { sessionCookie, writeSessionToken } from '@/lib/server/session.ts'
 
 const pending = z.object({ provider: oauthProvider, binding: z.string(), next: z.string() })
@@ -31,8 +32,14 @@ export async function GET(
   context: { params: Promise<{ provider: string }> },
 ) {
   const app = loadWebEnv().APP_URL
-  const fail = (reason: string) =>
-    NextResponse.redirect(new URL(`/sign-in?${new URLSearchParams({ error: reason })}`, app), 303)
+  const log = await requestLogger()
+  const fail = (reason: string) => {
+    log.info({ reason }, 'OAuth sign-in did not complete')
+    return NextResponse.redirect(
+      new URL(`/sign-in?${new URLSearchParams({ error: reason })}`, app),
+      303,
+    )
+  }
   const jar = await cookies()
   const stored = pending.safeParse(parseJson(jar.get(OAUTH_COOKIE)?.value))
   jar.delete(OAUTH_COOKIE)
