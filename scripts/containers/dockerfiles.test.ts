@@ -73,6 +73,18 @@ describe.each(APPS)('apps/%s/Dockerfile', (app) => {
     expect(dockerfileArg(dockerfile, 'TURBO_VERSION')).toBe(require('turbo/package.json').version)
   })
 
+  it("hands every stage that fetches packages the build machine's CA bundle", () => {
+    // A build argument is in scope only in the stage that declares it: a stage FROM base
+    // that runs pnpm without declaring it again fails behind a TLS-inspecting proxy.
+    const all = instructions(text)
+    const starts = all.flatMap((line, index) => (line.startsWith('FROM ') ? [index] : []))
+    const fetching = starts
+      .map((start, i) => all.slice(start, starts[i + 1]))
+      .filter((stage) => stage.some((line) => /^RUN .*\b(pnpm install|npm install)\b/.test(line)))
+    expect(fetching.length).toBeGreaterThan(1)
+    for (const stage of fetching) expect(stage, stage[0]).toContain('ARG NODE_EXTRA_CA_CERTS')
+  })
+
   it('bakes no secret and no host-specific path into the image', () => {
     // Build secrets go through --mount=type=secret, never ARG (which stays in the history);
     // NEXT_PUBLIC_ values are compiled into the browser's code, so they are public anyway.

@@ -189,7 +189,7 @@ export function runHealthChecks(engine: Engine, project: string, intervalMs = 2_
 
 /**
  * Flags a build needs on this machine. Podman: the Docker image format (OCI drops
- * HEALTHCHECK), the host's network, and the host's CA bundle mounted for the build's steps
+ * HEALTHCHECK), the host's network, and the host's CA bundle mounted for the build's steps at a path of its own
  * (registries may be reached through a TLS-inspecting proxy the host trusts); never baked
  * into an image. `local`: base images are local stand-ins, so never try to pull.
  */
@@ -197,12 +197,14 @@ export function buildFlags(engine: Engine, options: { local: boolean }): string[
   const flags: string[] = []
   if (engine.cli === 'podman') {
     flags.push('--format', 'docker', '--network', 'host')
+    // At a path of its own: over the image's /etc/ssl/certs it would hide the image's
+    // bundle and make a step that installs ca-certificates fail on a read-only mount.
     if (existsSync('/etc/ssl/certs/ca-certificates.crt'))
       flags.push(
         '--volume',
-        '/etc/ssl/certs:/etc/ssl/certs:ro',
+        '/etc/ssl/certs/ca-certificates.crt:/run/host-ca/ca-certificates.crt:ro',
         '--build-arg',
-        'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+        'NODE_EXTRA_CA_CERTS=/run/host-ca/ca-certificates.crt',
       )
   }
   if (options.local) flags.push('--pull=never')

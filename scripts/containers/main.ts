@@ -6,9 +6,11 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync, writeFileSync } from 'node:fs'
-import { createServer, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '@repo/testing/servers'
+import { answers, waitUntil } from '@repo/testing/wait'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import { type BaseImages, ensureBaseImages, repoRoot } from './base-images.ts'
 import {
@@ -81,59 +83,6 @@ export async function buildAppImages(engine: Engine): Promise<BuiltImages> {
     )
   }
   return { tag, commit, version, base, sizes }
-}
-
-/** A port nothing listens on right now, on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** Polls `check` until it resolves truthy or the deadline passes (then throws `what`). */
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const result = await check()
-      if (result) return result
-    } catch (error) {
-      last = error
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  throw new Error(
-    `${what}: not within ${timeoutMs / 1000} s${last ? ` (last: ${String(last)})` : ''}`,
-  )
-}
-
-const redisPing = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = new Socket()
-    socket.setTimeout(2_000, () => socket.destroy())
-    socket.once('error', () => resolve(false))
-    socket.once('close', () => resolve(false))
-    socket.once('data', (data) => {
-      resolve(data.toString().startsWith('+PONG'))
-      socket.destroy()
-    })
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'))
-  })
-
-async function statusOf(url: string) {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) })
-  await response.arrayBuffer()
-  return response.status
 }
 
 interface MaildevEmail {
@@ -225,7 +174,9 @@ export async function smokeTest(
     const migrated = await compose(['logs', 'migrate'])
     if (!/login "worker_login" is a member of groundwork_worker/.test(migrated))
       throw new Error(`the migration step did not provision the logins:\n${migrated}`)
-    await waitFor('Postgres accepts its owner on its published port', async () => {
+    const waitAt = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) =>
+      waitUntil(check, { what, timeoutMs, intervalMs: 500 })
+    await waitAt('Postgres to accept its owner on its published port', async () => {
       const client = new pg.Client({
         connectionString: `postgresql://postgres:${env.POSTGRES_PASSWORD}@127.0.0.1:${ports.POSTGRES_PORT}/groundwork`,
         connectionTimeoutMillis: 2_000,
@@ -234,17 +185,27 @@ export async function smokeTest(
       await client.end()
       return true
     })
-    await waitFor('Redis answers PING on its published port', () => redisPing(ports.REDIS_PORT))
+    await waitAt('Redis to answer PING on its published port', async () => {
+      const redis = new Redis(ports.REDIS_PORT, '127.0.0.1', {
+        lazyConnect: true,
+        connectTimeout: 2_000,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      })
+      try {
+        await redis.connect()
+        return (await redis.ping()) === 'PONG'
+      } finally {
+        redis.disconnect()
+      }
+    })
     const api = (path: string) => `http://127.0.0.1:${ports.API_PORT}${path}`
-    await waitFor('api /readyz is 200', async () => (await statusOf(api('/readyz'))) === 200)
-    await waitFor(
-      'worker /readyz is 200',
-      async () =>
-        (await statusOf(`http://127.0.0.1:${ports.WORKER_HEALTH_PUBLISHED_PORT}/readyz`)) === 200,
+    await waitAt('api /readyz to be 200', () => answers(api('/readyz')))
+    await waitAt('worker /readyz to be 200', () =>
+      answers(`http://127.0.0.1:${ports.WORKER_HEALTH_PUBLISHED_PORT}/readyz`),
     )
-    await waitFor(
-      'web /healthz is 200',
-      async () => (await statusOf(`http://127.0.0.1:${ports.WEB_PORT}/healthz`)) === 200,
+    await waitAt('web /healthz to be 200', () =>
+      answers(`http://127.0.0.1:${ports.WEB_PORT}/healthz`),
     )
 
     const version = (await (
@@ -285,17 +246,19 @@ export async function smokeTest(
       `the session reads its user back (got ${me.status}: ${JSON.stringify(meBody)})`,
     )
 
-    const verification = await waitFor(
-      'the verification email reaches the SMTP sink through the worker',
+    let verification: MaildevEmail | undefined
+    await waitAt(
+      'the verification email to reach the SMTP sink through the worker',
       async () => {
         const emails = (await (
           await fetch(sinkUrl('/email'), { signal: AbortSignal.timeout(5_000) })
         ).json()) as MaildevEmail[]
-        return emails.find((message) => message.to.some((to) => to.address === email))
+        verification = emails.find((message) => message.to.some((to) => to.address === email))
+        return verification !== undefined
       },
       60_000,
     )
-    say(`email caught by the sink: "${verification.subject}"`)
+    say(`email caught by the sink: "${verification?.subject}"`)
 
     const signInPage = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/sign-in`, {
       signal: AbortSignal.timeout(30_000),
