@@ -1,4 +1,11 @@
-import { appUrlEnv, loadEnvOrExit, runtimeEnv, sentryEnv, webServerEnv } from '@repo/config'
+import {
+  appUrlEnv,
+  loadEnvOrExit,
+  runtimeEnv,
+  sentryEnv,
+  tracingEnv,
+  webServerEnv,
+} from '@repo/config'
 import type { z } from 'zod'
 
 /** What the web server reads from the environment; validated once when it starts. */
@@ -6,6 +13,7 @@ export const webEnvSchema = runtimeEnv
   .extend(webServerEnv.shape)
   .extend(appUrlEnv.shape)
   .extend(sentryEnv.shape)
+  .extend(tracingEnv.shape)
 
 export type WebEnv = z.infer<typeof webEnvSchema>
 

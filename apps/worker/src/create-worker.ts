@@ -1,5 +1,6 @@
 import { type DeadLetterQueue, fileDeadLetter } from '@repo/jobs'
 import { type Analytics, createAnalytics, type Logger, Sentry } from '@repo/observability'
+import { queueTelemetry } from '@repo/observability/tracing'
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 
@@ -78,6 +79,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     }
   }
 
+  const telemetry = queueTelemetry()
   const worker = new Worker(
     options.queue,
     async (job, token) => {
@@ -111,6 +113,9 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
       ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
       ...(options.prefix ? { prefix: options.prefix } : {}),
+      // With tracing on, each job is processed in a span that continues the trace of
+      // whatever added it (for outbox jobs: the request that wrote the row).
+      ...(telemetry ? { telemetry } : {}),
     },
   )
 

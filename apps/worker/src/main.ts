@@ -17,6 +17,7 @@ import {
   WEBHOOKS_QUEUE,
 } from '@repo/jobs'
 import { createAnalytics, createLogger, flushSentry } from '@repo/observability'
+import { stopTracing } from '@repo/observability/tracing'
 import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
@@ -173,7 +174,7 @@ async function stopEverything() {
   await Promise.all([deadLetters.close(), db.$disconnect(), databaseProbe.close()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
-  await Promise.all([analytics.shutdown(), flushSentry(), health?.close()])
+  await Promise.all([analytics.shutdown(), flushSentry(), stopTracing(), health?.close()])
   logger.info('worker stopped')
 }
 

@@ -21,6 +21,7 @@ export {
   runtimeEnv,
   secretsKey,
   sentryEnv,
+  tracingEnv,
   webhooksEnv,
   webServerEnv,
   workerEnv,

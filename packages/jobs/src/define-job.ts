@@ -48,6 +48,15 @@ export const jobContextSchema = z
     organizationId: z.uuid().optional(),
     requestId: z.string().max(200).optional(),
     traceId: z.string().max(200).optional(),
+    /**
+     * The W3C trace context of the request that recorded the job (outbox): the relay
+     * publishes the job inside it, so the worker's processing joins the request's trace.
+     */
+    traceparent: z
+      .string()
+      .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+      .optional(),
+    tracestate: z.string().max(512).optional(),
   })
   .strict()
 export type JobContext = z.infer<typeof jobContextSchema>

@@ -1,4 +1,7 @@
+import { subscribe } from 'node:diagnostics_channel'
+import type { Integration } from '@sentry/core'
 import * as Sentry from '@sentry/node'
+import { isTracingStarted } from './tracing.ts'
 
 export interface SentryConfig {
   dsn?: string | undefined
@@ -20,7 +23,12 @@ export function initSentry(config: SentryConfig): boolean {
     environment: config.environment,
     release: config.release,
     serverName: config.service,
-    tracesSampleRate: config.tracesSampleRate,
+    // With OpenTelemetry running (tracing.ts), Sentry installs no tracing of its own:
+    // errors take the trace id of the active OpenTelemetry span, and Sentry's spans are
+    // OpenTelemetry's, exported to its OTLP endpoint (ADR 032).
+    ...(isTracingStarted()
+      ? { enableOpenTelemetrySetup: false, integrations: sentryOnOpenTelemetry }
+      : { tracesSampleRate: config.tracesSampleRate }),
     // Personal data stays out of error reports unless a team opts in deliberately:
     // no user fields, cookies, bodies or auth headers leave the process.
     dataCollection: {
@@ -36,6 +44,73 @@ export function initSentry(config: SentryConfig): boolean {
     initialScope: { tags: { service: config.service } },
   })
   return true
+}
+
+/** Sentry's span-making integrations: OpenTelemetry's instrumentations do their work. */
+const SPAN_INTEGRATIONS = new Set([
+  'Http',
+  'NodeFetch',
+  'Express',
+  'Fastify',
+  'Hapi',
+  'Hono',
+  'Koa',
+])
+
+interface FastifyLike {
+  addHook(
+    name: 'onError',
+    hook: (request: unknown, reply: { statusCode: number }, error: Error) => Promise<void>,
+  ): unknown
+}
+
+/**
+ * What Sentry's Fastify integration reports (errors answered with a 5xx), without its
+ * request instrumentation: that is a second OpenTelemetry Fastify instrumentation, and
+ * two on one instance collide (both decorate `request.opentelemetry`, the second throws).
+ */
+function fastifyErrorsIntegration(): Integration {
+  return {
+    name: 'FastifyErrors',
+    setupOnce() {
+      subscribe('fastify.initialization', (message) => {
+        ;(message as { fastify: FastifyLike }).fastify.addHook(
+          'onError',
+          async (_request, reply, error) => {
+            // Runs before the error handler answers: the error's own status, as Sentry's
+            // integration reads it, says whether it will be a 5xx.
+            const status =
+              reply.statusCode !== 200
+                ? reply.statusCode
+                : Number(
+                    (error as { statusCode?: unknown; status?: unknown }).statusCode ??
+                      (error as { status?: unknown }).status ??
+                      500,
+                  )
+            if (!(status < 500))
+              Sentry.captureException(error, {
+                mechanism: { handled: false, type: 'auto.function.fastify' },
+              })
+          },
+        )
+      })
+    },
+  }
+}
+
+/**
+ * Sentry's integrations while OpenTelemetry traces: no spans and no trace headers of its
+ * own, request isolation, breadcrumbs and error capture kept, and the OpenTelemetry
+ * span's trace id on every event.
+ */
+export function sentryOnOpenTelemetry(defaults: Integration[]): Integration[] {
+  return [
+    ...defaults.filter((integration) => !SPAN_INTEGRATIONS.has(integration.name)),
+    Sentry.httpIntegration({ spans: false, tracePropagation: false }),
+    Sentry.nativeNodeFetchIntegration({ spans: false, tracePropagation: false }),
+    fastifyErrorsIntegration(),
+    Sentry.openTelemetryIntegration(),
+  ]
 }
 
 /** The Sentry config of a Node service from its validated env (runtime + sentry schemas). */

@@ -12,6 +12,12 @@ export {
 } from './fake-oauth-provider.ts'
 export { type GatedPort, startGatedPort } from './gated-port.ts'
 export { installedPackage } from './installed.ts'
+export {
+  decodeOtlpJson,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from './otlp-receiver.ts'
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'

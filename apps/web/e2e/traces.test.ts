@@ -1,0 +1,210 @@
+import { fileURLToPath } from 'node:url'
+import {
+  createTestDatabase,
+  createTestRedis,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  type SmtpSink,
+  startOtlpReceiver,
+  startSmtpSink,
+  startTelemetrySink,
+  type TelemetrySink,
+} from '@repo/testing'
+import { startOnFreePort } from '@repo/testing/servers'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ChildServer } from './harness/child.ts'
+import { Cleanup } from './harness/cleanup.ts'
+import {
+  launchBrowser,
+  newContext,
+  startApiProcess,
+  startWebServer,
+  startWorker,
+  waitForEmail,
+} from './harness/index.ts'
+import { PASSWORD, uniqueEmail } from './helpers.ts'
+
+// One trace from the browser's request to the worker's job (ADR 032): web, api and worker
+// run as production starts them, exporting to a loopback OTLP receiver; a sign-up through
+// the web app must leave spans of all three, and of Postgres and Redis, under one trace id.
+
+const REPORT_MODULES = `--import=${fileURLToPath(new URL('./fixtures/report-otel-modules.mjs', import.meta.url))}`
+const LOADED = /tracing module loaded: (\S+)/g
+
+interface TracedStack {
+  webUrl: string
+  apiUrl: string
+  smtp: SmtpSink
+  /** What each process printed. */
+  outputs(): Record<'api' | 'worker' | 'web', string>
+  stop(): Promise<void>
+}
+
+/** web, api and worker as processes, with `env` (the tracing settings) for all three. */
+async function startProcesses(env: Record<string, string>): Promise<TracedStack> {
+  const cleanup = new Cleanup()
+  try {
+    const [database, redis, smtp] = await Promise.all([
+      createTestDatabase(),
+      createTestRedis(),
+      startSmtpSink(),
+    ])
+    cleanup.defer(() => database.drop())
+    cleanup.defer(() => redis.release())
+    cleanup.defer(() => smtp.close())
+    const shared = {
+      ...env,
+      REDIS_URL: redis.url,
+      // Every module the process loads is reported, so a test can see what tracing costs.
+      NODE_OPTIONS: REPORT_MODULES,
+      // Spans leave within a moment instead of every 5 s.
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    }
+    const children: ChildServer[] = []
+    const track = <T extends ChildServer>(server: T) => {
+      children.push(server)
+      cleanup.defer(server.stop)
+      return server
+    }
+    const [api, worker] = await Promise.all([
+      startApiProcess({ ...shared, DATABASE_URL: database.appUrl, TRUST_PROXY: 'loopback' }).then(
+        track,
+      ),
+      startWorker({ ...shared, DATABASE_URL: database.workerUrl, SMTP_URL: smtp.url }, [
+        '--import',
+        './src/tracing.ts',
+      ]).then(track),
+    ])
+    const web = track(
+      await startOnFreePort((port) =>
+        startWebServer({ port, env: { ...shared, API_URL: api.url } }),
+      ),
+    )
+    return {
+      webUrl: web.url,
+      apiUrl: api.url,
+      smtp,
+      outputs: () => ({ api: api.output(), worker: worker.output(), web: web.output() }),
+      stop: () => cleanup.run(),
+    }
+  } catch (error) {
+    await cleanup.run()
+    throw error
+  }
+}
+
+/** Signs up through the web app's form, as a person does. */
+async function signUpThroughTheWebApp(browser: Browser, webUrl: string, email: string) {
+  const context = await newContext(browser)
+  try {
+    const page = await context.newPage()
+    await page.goto(`${webUrl}/sign-up`)
+    await page.getByLabel('Name').fill('Tracy Trace')
+    await page.getByLabel('Email').fill(email)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign up' }).click()
+    await page.waitForURL(/\/orgs\/new/)
+  } finally {
+    await context.close()
+  }
+}
+
+const loadedModules = (output: string) => [...output.matchAll(LOADED)].map((match) => match[1])
+
+let browser: Browser
+let receiver: OtlpReceiver
+let sentry: TelemetrySink
+beforeAll(async () => {
+  ;[browser, receiver, sentry] = await Promise.all([
+    launchBrowser(),
+    startOtlpReceiver(),
+    startTelemetrySink(),
+  ])
+})
+afterAll(async () => {
+  await Promise.all([browser?.close(), receiver?.close(), sentry?.close()])
+})
+
+describe('tracing', { timeout: 120_000 }, () => {
+  it("joins web, api and worker under a sign-up's trace id, with Postgres and Redis", async () => {
+    const stack = await startProcesses({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      // Sentry beside OpenTelemetry, as production runs them: it must not trace or break.
+      SENTRY_DSN: sentry.sentryDsn,
+      APP_VERSION: '1.2.3',
+      GIT_COMMIT: 'abc1234',
+    })
+    try {
+      const email = uniqueEmail('traced')
+      await signUpThroughTheWebApp(browser, stack.webUrl, email)
+      await waitForEmail(stack.smtp, { to: email })
+
+      // The API's sign-up request: its trace is the one the rest must join.
+      const signUp = await receiver.waitForSpan(
+        (span) => span.service === 'api' && span.attributes['http.route'] === '/v1/auth/sign-up',
+      )
+      const inTrace = (match: (span: ReceivedSpan) => boolean) =>
+        receiver.spans.some((span) => span.traceId === signUp.traceId && match(span))
+      const describeTrace = () =>
+        receiver.spans
+          .filter((span) => span.traceId === signUp.traceId)
+          .map((span) => `${span.service} ${span.scope} ${span.name}`)
+          .join('\n')
+
+      // The web app's server made the call (its fetch span is the API request's parent).
+      await expect
+        .poll(() => inTrace((span) => span.service === 'web'), { timeout: 15_000 })
+        .toBe(true)
+      // The worker processed the verification email the sign-up put in the outbox.
+      await expect
+        .poll(
+          () =>
+            inTrace(
+              (span) => span.service === 'worker' && span.kind === 5 && span.name.includes('email'),
+            ),
+          { timeout: 15_000, message: describeTrace() },
+        )
+        .toBe(true)
+      expect(inTrace((span) => span.scope === '@opentelemetry/instrumentation-pg')).toBe(true)
+      expect(inTrace((span) => span.scope === '@opentelemetry/instrumentation-ioredis')).toBe(true)
+      expect(inTrace((span) => span.name.startsWith('prisma:'))).toBe(true)
+
+      // Resource attributes say which build, and where.
+      expect(signUp.resource).toMatchObject({
+        'service.name': 'api',
+        'service.version': '1.2.3',
+        'vcs.ref.head.revision': 'abc1234',
+        'deployment.environment.name': 'test',
+      })
+      // Neither SDK got in the other's way: no process reported a crash of its own.
+      expect(
+        sentry.requests.filter((req) =>
+          /"mechanism":\{[^}]*"type":"[^"]*(onuncaughtexception|onunhandledrejection)/i.test(
+            req.body,
+          ),
+        ),
+      ).toEqual([])
+      // The module report works: tracing on loads the SDK in every service.
+      for (const output of Object.values(stack.outputs()))
+        expect(loadedModules(output)).toContain('@opentelemetry/sdk-node/')
+    } finally {
+      await stack.stop()
+    }
+  })
+
+  it('sends nothing and loads no SDK without an endpoint', async () => {
+    const before = receiver.requests()
+    const stack = await startProcesses({})
+    try {
+      const email = uniqueEmail('untraced')
+      await signUpThroughTheWebApp(browser, stack.webUrl, email)
+      await waitForEmail(stack.smtp, { to: email })
+      for (const [service, output] of Object.entries(stack.outputs()))
+        expect(loadedModules(output), service).toEqual([])
+      expect(receiver.requests()).toBe(before)
+    } finally {
+      await stack.stop()
+    }
+  })
+})
