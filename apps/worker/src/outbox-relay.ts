@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'
+import { suppressTracing } from '@opentelemetry/core'
 import { claimOutbox, markOutboxPublished, releaseOutbox } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import type { Logger } from '@repo/observability'
@@ -46,8 +47,14 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let wake: () => void = () => {}
   let lastError = ''
 
+  /**
+   * One poll, untraced: twice a second per worker, its queries would be most of what a
+   * collector receives. Each publish still runs in its message's own trace.
+   */
+  const poll = () => context.with(suppressTracing(ROOT_CONTEXT), pollOnce)
+
   /** One poll. Returns how many messages were claimed, and how many went out. */
-  async function poll() {
+  async function pollOnce() {
     const messages = await claimOutbox({ db }, batch, leaseMs)
     const published: string[] = []
     let failure: string | undefined
