@@ -137,6 +137,8 @@ describe('with an OTLP endpoint', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     stack = await startProcesses({
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      // What a hosted backend's key looks like: sent with every export.
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k3y',
       // Sentry beside OpenTelemetry, as production runs them: it must not trace or break.
       SENTRY_DSN: sentry.sentryDsn,
       APP_VERSION: '1.2.3',
@@ -186,6 +188,9 @@ describe('with an OTLP endpoint', { timeout: 120_000 }, () => {
     expect(
       receiver.spans.filter((span) => JSON.stringify(span.attributes).includes('outbox_claim')),
     ).toEqual([])
+
+    // Every export carried the configured header.
+    expect(receiver.headers.map((headers) => headers['x-collector-key'])).not.toContain(undefined)
 
     // Resource attributes say which build, and where.
     expect(signUp.resource).toMatchObject({

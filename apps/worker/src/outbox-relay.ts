@@ -1,8 +1,8 @@
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'
-import { suppressTracing } from '@opentelemetry/core'
 import { claimOutbox, markOutboxPublished, releaseOutbox } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import type { Logger } from '@repo/observability'
+import { untracedContext } from '@repo/observability/tracing'
 import type { JobsOptions, Queue } from 'bullmq'
 import pTimeout from 'p-timeout'
 
@@ -51,7 +51,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * One poll, untraced: twice a second per worker, its queries would be most of what a
    * collector receives. Each publish still runs in its message's own trace.
    */
-  const poll = () => context.with(suppressTracing(ROOT_CONTEXT), pollOnce)
+  const poll = () => context.with(untracedContext(), pollOnce)
 
   /** One poll. Returns how many messages were claimed, and how many went out. */
   async function pollOnce() {

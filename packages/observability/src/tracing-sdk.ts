@@ -1,3 +1,5 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api'
+import { suppressTracing } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { NodeSDK } from '@opentelemetry/sdk-node'
@@ -76,6 +78,7 @@ export async function startNodeSdk(
   sdk.start()
   return {
     bullmq: new BullMQOtel({ tracerName: 'bullmq' }),
+    untraced: suppressTracing(ROOT_CONTEXT),
     shutdown: () => sdk.shutdown(),
   }
 }

@@ -1,3 +1,4 @@
+import { type Context, ROOT_CONTEXT } from '@opentelemetry/api'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
 import { parseEnv, runtimeEnv, sentryEnv, tracingEnv } from '@repo/config'
 import type { Telemetry } from 'bullmq'
@@ -26,6 +27,8 @@ export interface TracingOptions {
 export interface StartedTracing {
   /** BullMQ's telemetry adapter, for every Queue and Worker of the process. */
   bullmq: Telemetry
+  /** A root context in which nothing is traced, for work that polls. */
+  untraced: Context
   /** Exports what is buffered and stops: call once, at the end of a graceful shutdown. */
   shutdown(): Promise<void>
 }
@@ -77,6 +80,14 @@ export function isTracingStarted(): boolean {
 /** BullMQ's `telemetry` option while tracing runs; undefined (no work at all) otherwise. */
 export function queueTelemetry(): Telemetry | undefined {
   return holder[STATE]?.bullmq
+}
+
+/**
+ * A context for polling work whose spans nobody wants (run it with `context.with`): tracing
+ * suppressed while it runs, the plain root context when tracing is off.
+ */
+export function untracedContext(): Context {
+  return holder[STATE]?.untraced ?? ROOT_CONTEXT
 }
 
 /** Flushes buffered spans and stops the SDK; a no-op when tracing is off. */

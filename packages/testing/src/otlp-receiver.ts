@@ -1,4 +1,4 @@
-import { createServer } from 'node:http'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import { createCollector } from './collector.ts'
@@ -25,6 +25,8 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[]
   /** Every export request received, however it was encoded (a test of silence counts these). */
   requests: () => number
+  /** The headers of each export request, in order (what OTEL_EXPORTER_OTLP_HEADERS adds). */
+  headers: IncomingHttpHeaders[]
   /** Resolves with the first span (already received or still to come) that matches. */
   waitForSpan(match: (span: ReceivedSpan) => boolean, timeoutMs?: number): Promise<ReceivedSpan>
   close(): Promise<void>
@@ -94,11 +96,13 @@ export function decodeOtlpJson(body: string): ReceivedSpan[] {
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const received = createCollector<ReceivedSpan>()
   let requests = 0
+  const headers: IncomingHttpHeaders[] = []
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       requests++
+      headers.push(req.headers)
       const raw = Buffer.concat(chunks)
       const type = req.headers['content-type'] ?? ''
       if (req.method !== 'POST' || req.url !== '/v1/traces' || !type.includes('json')) {
@@ -122,6 +126,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     endpoint: `http://127.0.0.1:${port}`,
     spans: received.items,
     requests: () => requests,
+    headers,
     waitForSpan: (match, timeoutMs = 15_000) => received.waitFor(match, timeoutMs, 'span'),
     close: () =>
       new Promise((resolve) => {
