@@ -12,6 +12,13 @@ const nextConfig: NextConfig = {
   distDir: process.env.GROUNDWORK_WEB_DIST_DIR || '.next',
   // Workspace packages ship TypeScript source; Next compiles them.
   transpilePackages: ['@repo/config', '@repo/api-client', '@repo/schemas', '@repo/observability'],
+  // The OpenTelemetry SDK runs as Node loads it (it patches modules and reads its own
+  // package files), loaded only when tracing is on (ADR 032).
+  serverExternalPackages: [
+    '@opentelemetry/sdk-node',
+    '@opentelemetry/instrumentation-undici',
+    '@opentelemetry/exporter-trace-otlp-http',
+  ],
   typescript: {
     // Type errors fail `pnpm typecheck` (tsc) in the same gate; no second checker here.
     ignoreBuildErrors: true,

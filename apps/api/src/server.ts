@@ -2,6 +2,7 @@ import './thread-pool.ts'
 import './instrument.ts'
 import { loadEnvOrExit } from '@repo/config'
 import { flushSentry } from '@repo/observability'
+import { stopTracing } from '@repo/observability/tracing'
 import closeWithGrace from 'close-with-grace'
 import { buildServer } from './build-server.ts'
 import { apiEnvSchema } from './env.ts'
@@ -20,7 +21,7 @@ closeWithGrace(
     if (env.SHUTDOWN_DRAIN_DELAY_MS > 0)
       await new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_DRAIN_DELAY_MS))
     await server.close()
-    await flushSentry()
+    await Promise.all([flushSentry(), stopTracing()])
   },
 )
 

@@ -5,6 +5,7 @@ import {
   posthogEnv,
   runtimeEnv,
   sentryEnv,
+  tracingEnv,
   webServerEnv,
 } from '@repo/config'
 import type { z } from 'zod'
@@ -16,6 +17,7 @@ export const webEnvSchema = runtimeEnv
   .extend(sentryEnv.shape)
   .extend(posthogEnv.shape)
   .extend(loggingEnv.shape)
+  .extend(tracingEnv.shape)
 
 export type WebEnv = z.infer<typeof webEnvSchema>
 

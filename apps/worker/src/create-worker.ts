@@ -6,6 +6,7 @@ import {
   type Logger,
   runWithLogContext,
 } from '@repo/observability'
+import { queueTelemetry } from '@repo/observability/tracing'
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import type { JobHandler } from './handlers.ts'
 import type { JobMetrics, JobOutcome } from './metrics.ts'
@@ -70,7 +71,12 @@ function reportFinalFailure(
   captureError(error, {
     organizationId: text(carried.organizationId),
     requestId: text(carried.requestId),
-    tags: { queue, job: job.name, origin_trace_id: text(carried.traceId) },
+    tags: {
+      queue,
+      job: job.name,
+      // The trace of the request that made the job (its W3C traceparent's second field).
+      origin_trace_id: text(carried.traceId) ?? text(carried.traceparent)?.split('-')[1],
+    },
     extra: { jobId: job.id, ...extra },
   })
 }
@@ -130,6 +136,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
     )
   }
 
+  const telemetry = queueTelemetry()
   const worker = new Worker(
     options.queue,
     // Every line the attempt writes (handler, core functions) carries the request id and
@@ -172,6 +179,9 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
       ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
       ...(options.prefix ? { prefix: options.prefix } : {}),
+      // With tracing on, each job is processed in a span that continues the trace of
+      // whatever added it (for outbox jobs: the request that wrote the row).
+      ...(telemetry ? { telemetry } : {}),
     },
   )
 

@@ -25,6 +25,7 @@ import {
   type MetricsServer,
   startMetricsServer,
 } from '@repo/observability'
+import { stopTracing } from '@repo/observability/tracing'
 import closeWithGrace from 'close-with-grace'
 import { Redis } from 'ioredis'
 import { createWorker } from './create-worker.ts'
@@ -221,7 +222,13 @@ async function stopEverything() {
   await Promise.all([deadLetters.close(), db.$disconnect(), databaseProbe.close()])
   mailer.close()
   await connection.quit().catch(() => connection.disconnect())
-  await Promise.all([analytics.shutdown(), flushSentry(), health?.close(), metricsServer?.close()])
+  await Promise.all([
+    analytics.shutdown(),
+    flushSentry(),
+    stopTracing(),
+    health?.close(),
+    metricsServer?.close(),
+  ])
   logger.info('worker stopped')
 }
 

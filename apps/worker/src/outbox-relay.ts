@@ -1,8 +1,19 @@
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'
 import { claimOutbox, markOutboxPublished, releaseOutbox } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import type { Logger } from '@repo/observability'
+import { untracedContext } from '@repo/observability/tracing'
 import type { JobsOptions, Queue } from 'bullmq'
 import pTimeout from 'p-timeout'
+
+/** The trace context stored with an outbox message (ROOT_CONTEXT when it has none). */
+function requestTrace(data: unknown) {
+  const stored = (data as { context?: { traceparent?: unknown; tracestate?: unknown } })?.context
+  const carrier: Record<string, string> = {}
+  if (typeof stored?.traceparent === 'string') carrier.traceparent = stored.traceparent
+  if (typeof stored?.tracestate === 'string') carrier.tracestate = stored.tracestate
+  return propagation.extract(ROOT_CONTEXT, carrier)
+}
 
 export interface OutboxRelayOptions {
   db: PrismaClient
@@ -36,19 +47,29 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let wake: () => void = () => {}
   let lastError = ''
 
+  /**
+   * One poll, untraced: twice a second per worker, its queries would be most of what a
+   * collector receives. Each publish still runs in its message's own trace.
+   */
+  const poll = () => context.with(untracedContext(), pollOnce)
+
   /** One poll. Returns how many messages were claimed, and how many went out. */
-  async function poll() {
+  async function pollOnce() {
     const messages = await claimOutbox({ db }, batch, leaseMs)
     const published: string[] = []
     let failure: string | undefined
     for (const message of messages) {
       try {
-        await pTimeout(
-          queueFor(message.queue).add(message.job_name, message.data, {
-            ...(message.options as JobsOptions),
-            jobId: message.id,
-          }),
-          { milliseconds: addTimeoutMs, message: `publish timed out after ${addTimeoutMs} ms` },
+        // Published inside the trace of the request that wrote the row: BullMQ's telemetry
+        // records the publish there and hands the context to the worker's processing span.
+        await context.with(requestTrace(message.data), () =>
+          pTimeout(
+            queueFor(message.queue).add(message.job_name, message.data, {
+              ...(message.options as JobsOptions),
+              jobId: message.id,
+            }),
+            { milliseconds: addTimeoutMs, message: `publish timed out after ${addTimeoutMs} ms` },
+          ),
         )
         published.push(message.id)
       } catch (error) {

@@ -25,6 +25,7 @@ export {
   runtimeEnv,
   secretsKey,
   sentryEnv,
+  tracingEnv,
   webhooksEnv,
   webServerEnv,
   workerEnv,

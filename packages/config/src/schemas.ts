@@ -229,6 +229,37 @@ export const sentryEnv = z.object({
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
 })
 
+/**
+ * OpenTelemetry tracing, named as the OpenTelemetry specification names them so any
+ * collector's instructions apply unchanged. Off (the SDK is never loaded) until an OTLP
+ * endpoint is set, or Sentry's tracing is asked for (its spans are OpenTelemetry's too).
+ */
+export const tracingEnv = z.object({
+  /** OTLP/HTTP base URL of a collector: spans go to <endpoint>/v1/traces, as JSON. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Headers for the collector (`key=value,key2=value2`), e.g. an API key. */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  /** Instead of the service's own name (api, worker, web). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** Extra resource attributes (`key=value,...`), e.g. `deployment.region=eu-west-1`. */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  /** Head sampling; the default keeps every trace (parentbased_always_on). */
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .optional(),
+  /** The ratio for the *traceidratio samplers, 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** true: never start the SDK, whatever else is set. */
+  OTEL_SDK_DISABLED: booleanFlag(false),
+})
+
 export const posthogEnv = z.object({
   /** PostHog is inactive when no key is set. */
   POSTHOG_KEY: z.string().min(1).optional(),
@@ -241,7 +272,10 @@ export const posthogEnv = z.object({
   POSTHOG_ALLOW_PERSONAL_PROPERTIES: booleanFlag(false),
 })
 
-export const observabilityEnv = loggingEnv.extend(sentryEnv.shape).extend(posthogEnv.shape)
+export const observabilityEnv = loggingEnv
+  .extend(sentryEnv.shape)
+  .extend(posthogEnv.shape)
+  .extend(tracingEnv.shape)
 
 export const workerEnv = z.object({
   /**

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api'
 import type { PrismaClient, TenantTransaction } from '@repo/db'
 import { type JobContext, type JobDefinition, jobEnvelope, jobOptions } from '@repo/jobs'
 import type { z } from 'zod'
@@ -24,6 +25,7 @@ export async function addToOutbox<S extends z.ZodType>(
   // Validated now, in the transaction: an invalid payload fails the change, not the relay.
   const data = jobEnvelope(definition, payload, {
     ...options.context,
+    ...traceContext(),
     ...(options.meta?.requestId ? { requestId: options.meta.requestId.slice(0, 200) } : {}),
     ...(options.organizationId ? { organizationId: options.organizationId } : {}),
   })
@@ -39,6 +41,20 @@ export async function addToOutbox<S extends z.ZodType>(
       }),
     },
   })
+}
+
+/**
+ * The active trace's W3C context (traceparent, tracestate), stored with the job so the
+ * worker's processing continues the request's trace (ADR 032). Empty while tracing is off:
+ * the API's default propagator injects nothing.
+ */
+function traceContext(): { traceparent?: string; tracestate?: string } {
+  const carrier: Record<string, string> = {}
+  propagation.inject(context.active(), carrier)
+  return {
+    ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}),
+    ...(carrier.tracestate ? { tracestate: carrier.tracestate.slice(0, 512) } : {}),
+  }
 }
 
 export interface OutboxMessage {

@@ -68,4 +68,14 @@ describe('job definitions', () => {
     expect(readJobEnvelope(greet, { name: 'Ada' })).toMatchObject({ ok: false })
     expect(readJobEnvelope(greet, null)).toMatchObject({ ok: false })
   })
+
+  it('run a job whose context carries a field a newer release added, without it', () => {
+    const written = jobEnvelope(greet, { name: 'Ada' }, { requestId: 'req-1' })
+    const fromNewer = { ...written, context: { ...written.context, addedLater: 'x' } }
+    expect(readJobEnvelope(greet, fromNewer)).toEqual({ ok: true, envelope: written })
+    // Writing stays strict: our own code cannot send a field no reader knows.
+    expect(() => jobEnvelope(greet, { name: 'Ada' }, fromNewer.context as never)).toThrow(
+      InvalidJobPayloadError,
+    )
+  })
 })

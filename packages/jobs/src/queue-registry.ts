@@ -1,3 +1,4 @@
+import { queueTelemetry } from '@repo/observability/tracing'
 import { type ConnectionOptions, Queue } from 'bullmq'
 
 export interface QueueRegistry {
@@ -20,7 +21,9 @@ export function openQueues(
     get(name) {
       let queue = open.get(name)
       if (!queue) {
-        const created = new Queue(name, { connection })
+        // With tracing on, every add is a span whose context travels with the job.
+        const telemetry = queueTelemetry()
+        const created = new Queue(name, { connection, ...(telemetry ? { telemetry } : {}) })
         created.on('error', onError)
         created.waitUntilReady().catch(() => {
           if (open.get(name) === created) open.delete(name)

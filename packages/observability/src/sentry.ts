@@ -1,6 +1,8 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api'
+import type { Integration } from '@sentry/core'
 import * as Sentry from '@sentry/node'
 import { SENTRY_DATA_COLLECTION, scrubEmails, scrubErrorEvent } from './scrub.ts'
+import { isTracingStarted } from './tracing.ts'
 
 export interface SentryConfig {
   dsn?: string | undefined
@@ -27,18 +29,29 @@ export function initSentry(config: SentryConfig): boolean {
     environment: config.environment,
     release: config.release,
     serverName: config.service,
-    tracesSampleRate: config.tracesSampleRate,
+    // With OpenTelemetry running (tracing.ts), Sentry installs no tracing of its own:
+    // errors take the trace id of the active OpenTelemetry span, and Sentry's spans are
+    // OpenTelemetry's, exported to its OTLP endpoint (ADR 032).
+    ...(isTracingStarted()
+      ? { enableOpenTelemetrySetup: false }
+      : { tracesSampleRate: config.tracesSampleRate }),
     // The API's error handler reports 5xx itself (captureError), with the request's ids:
     // it alone knows which errors become 4xx answers (validation, mapped database refusals,
-    // expected domain errors), which the integration's own status guess would report.
-    integrations: (defaults) =>
-      defaults
-        .filter((integration) => config.dedupe !== false || integration.name !== 'Dedupe')
-        .map((integration) =>
-          integration.name === 'Fastify'
-            ? Sentry.fastifyIntegration({ shouldHandleError: () => false })
-            : integration,
-        ),
+    // expected domain errors), which the Fastify integration's own status guess would
+    // report. So the integration reports nothing, and while OpenTelemetry traces it is not
+    // there at all (its request instrumentation would be a second one).
+    integrations: (defaults) => {
+      const kept = defaults.filter(
+        (integration) => config.dedupe !== false || integration.name !== 'Dedupe',
+      )
+      return isTracingStarted()
+        ? sentryOnOpenTelemetry(kept)
+        : kept.map((integration) =>
+            integration.name === 'Fastify'
+              ? Sentry.fastifyIntegration({ shouldHandleError: () => false })
+              : integration,
+          )
+    },
     beforeSend: scrubEvent,
     beforeBreadcrumb: (breadcrumb) => scrubEmails(breadcrumb),
     // Personal data stays out of error reports unless a team opts in deliberately:
@@ -86,6 +99,31 @@ export function captureError(error: unknown, context: ErrorContext = {}): string
     ...(context.userId ? { user: { id: context.userId } } : {}),
     ...(context.extra ? { extra: context.extra } : {}),
   })
+}
+
+/** Sentry's span-making integrations: OpenTelemetry's instrumentations do their work. */
+const SPAN_INTEGRATIONS = new Set([
+  'Http',
+  'NodeFetch',
+  'Express',
+  'Fastify',
+  'Hapi',
+  'Hono',
+  'Koa',
+])
+
+/**
+ * Sentry's integrations while OpenTelemetry traces: no spans and no trace headers of its
+ * own (the API's error handler reports its 5xx), request isolation, breadcrumbs and error
+ * capture kept, and the OpenTelemetry span's trace id on every event.
+ */
+export function sentryOnOpenTelemetry(defaults: Integration[]): Integration[] {
+  return [
+    ...defaults.filter((integration) => !SPAN_INTEGRATIONS.has(integration.name)),
+    Sentry.httpIntegration({ spans: false, tracePropagation: false }),
+    Sentry.nativeNodeFetchIntegration({ spans: false, tracePropagation: false }),
+    Sentry.openTelemetryIntegration(),
+  ]
 }
 
 /** The Sentry config of a Node service from its validated env (runtime + sentry schemas). */

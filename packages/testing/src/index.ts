@@ -24,6 +24,12 @@ export {
   seriesOf,
   UNBOUNDED_LABEL_VALUE,
 } from './metrics.ts'
+export {
+  decodeOtlpJson,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from './otlp-receiver.ts'
 export { STACK_FRAME } from './output.ts'
 export { createTestRedis, type TestRedis } from './redis.ts'
 export { type ReceivedEmail, type SmtpSink, startSmtpSink } from './smtp-sink.ts'

@@ -6,14 +6,20 @@ import { type ChildServer, superviseChild } from './child.ts'
  * Redis: emails and webhook deliveries really happen. Ready once it logs that its queues
  * are served (info level for that line; the output stays in memory).
  */
-export async function startWorker(env: Record<string, string>): Promise<ChildServer> {
-  const worker = startWorkerProcess({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    // stop() waits for running jobs: a delivery to a hanging endpoint must not hold it long.
-    SHUTDOWN_TIMEOUT_MS: '5000',
-    ...env,
-  })
+export async function startWorker(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ChildServer> {
+  const worker = startWorkerProcess(
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      // stop() waits for running jobs: a delivery to a hanging endpoint must not hold it long.
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ...env,
+    },
+    nodeArgs,
+  )
   return superviseChild(worker.child, {
     name: 'the worker',
     output: worker.output,

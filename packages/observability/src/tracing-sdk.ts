@@ -1,0 +1,84 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api'
+import { suppressTracing } from '@opentelemetry/core'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace'
+import {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions'
+import { BullMQOtel } from 'bullmq-otel'
+import type { StartedTracing, TracingOptions, TracingSettings } from './tracing.ts'
+
+// Loaded only when tracing is on (tracing.ts decides): everything here costs start-up time.
+
+async function spanProcessors(
+  options: TracingOptions,
+  settings: TracingSettings,
+): Promise<SpanProcessor[]> {
+  const processors: SpanProcessor[] = []
+  if (settings.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    // The exporter reads OTEL_EXPORTER_OTLP_HEADERS itself; JSON is what every OTLP/HTTP
+    // receiver accepts.
+    const base = settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')
+    processors.push(
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }) }),
+    )
+  }
+  // Sentry's tracing is these same spans, sent to its OTLP endpoint: one trace, one
+  // sampler, wherever it is viewed.
+  const sentry =
+    settings.SENTRY_DSN && settings.SENTRY_TRACES_SAMPLE_RATE > 0
+      ? await options.sentryOtlpEndpoint(settings.SENTRY_DSN)
+      : undefined
+  if (sentry) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter(sentry) }))
+  return processors
+}
+
+/**
+ * With a collector, sampling follows OTEL_TRACES_SAMPLER (the SDK reads it; every trace by
+ * default); with Sentry as the only destination, SENTRY_TRACES_SAMPLE_RATE is the ratio.
+ */
+function samplerFor(settings: TracingSettings): Sampler | undefined {
+  if (settings.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined
+  return new ParentBasedSampler({
+    root: new TraceIdRatioBasedSampler(settings.SENTRY_TRACES_SAMPLE_RATE),
+  })
+}
+
+/** Starts the Node SDK: W3C trace context, the service's instrumentations, OTLP export. */
+export async function startNodeSdk(
+  options: TracingOptions,
+  settings: TracingSettings,
+): Promise<StartedTracing> {
+  const sampler = samplerFor(settings)
+  const sdk = new NodeSDK({
+    serviceName: settings.OTEL_SERVICE_NAME ?? options.service,
+    // OTEL_RESOURCE_ATTRIBUTES, host and process come from the SDK's own detectors.
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_VERSION]: settings.APP_VERSION,
+      [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: settings.SENTRY_ENVIRONMENT ?? settings.NODE_ENV,
+      // The commit, as OpenTelemetry's VCS conventions name it (Sentry's release has it too).
+      'vcs.ref.head.revision': settings.GIT_COMMIT,
+    }),
+    spanProcessors: await spanProcessors(options, settings),
+    ...(sampler ? { sampler } : {}),
+    instrumentations: await options.instrumentations(),
+    // Traces only: metrics are Prometheus' (prom-client), logs are pino's.
+    metricReaders: [],
+    logRecordProcessors: [],
+  })
+  sdk.start()
+  return {
+    bullmq: new BullMQOtel({ tracerName: 'bullmq' }),
+    untraced: suppressTracing(ROOT_CONTEXT),
+    shutdown: () => sdk.shutdown(),
+  }
+}
