@@ -41,6 +41,8 @@ async function startReadyApi(env: Record<string, string>) {
   const gaveUp = () => (api.child.exitCode === null ? undefined : 'the API exited')
   await waitUntil(() => listening() !== undefined, {
     what: 'the API to listen',
+    // A cold start loads every module from source: slow on a loaded 2-core machine.
+    timeoutMs: 45_000,
     gaveUp,
     detail: api.output,
   })
@@ -90,7 +92,7 @@ describe('api process', () => {
     expect(logs).toContain('"msg":"shutting down"')
     expect(logs).toContain('"signal":"SIGTERM"')
     await expect(fetch(`${base}/healthz`)).rejects.toThrow()
-  })
+  }, 60_000)
 
   it('on a port of its own choosing (API_PORT=0), hands out links to that port', async () => {
     const { base } = await startReadyApi({})
@@ -113,7 +115,7 @@ describe('api process', () => {
     })
     expect(link.status).toBe(201)
     expect(new URL(((await link.json()) as { url: string }).url).origin).toBe(base)
-  })
+  }, 60_000)
 
   it('loses no request when SIGTERM arrives under load behind a load balancer', async () => {
     const { api, base } = await startReadyApi({
@@ -178,5 +180,5 @@ describe('api process', () => {
     // one address, the sign-in throttle (429). Never a reset connection or a 5xx.
     expect([...new Set(statuses)].filter((status) => status !== 401 && status !== 429)).toEqual([])
     expect(answeredAfterSignal).toBeGreaterThan(0)
-  }, 30_000)
+  }, 60_000)
 })
