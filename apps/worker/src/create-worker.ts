@@ -74,8 +74,7 @@ function reportFinalFailure(
     tags: {
       queue,
       job: job.name,
-      // The trace of the request that made the job (its W3C traceparent's second field).
-      origin_trace_id: text(carried.traceId) ?? text(carried.traceparent)?.split('-')[1],
+      origin_trace_id: text(carried.traceId),
     },
     extra: { jobId: job.id, ...extra },
   })

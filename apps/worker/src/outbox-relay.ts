@@ -6,13 +6,21 @@ import { untracedContext } from '@repo/observability/tracing'
 import type { JobsOptions, Queue } from 'bullmq'
 import pTimeout from 'p-timeout'
 
-/** The trace context stored with an outbox message (ROOT_CONTEXT when it has none). */
-function requestTrace(data: unknown) {
-  const stored = (data as { context?: { traceparent?: unknown; tracestate?: unknown } })?.context
+/**
+ * An outbox message's job data, and the trace context stored beside it (ROOT_CONTEXT when
+ * it has none). The trace stays out of the job: BullMQ's telemetry carries it to the
+ * worker, and a worker of an older release never meets a field it does not know.
+ */
+function splitTrace(data: unknown) {
+  if (!data || typeof data !== 'object' || !('trace' in data))
+    return { job: data, trace: ROOT_CONTEXT }
+  const { trace: stored, ...job } = data as {
+    trace?: { traceparent?: unknown; tracestate?: unknown }
+  }
   const carrier: Record<string, string> = {}
   if (typeof stored?.traceparent === 'string') carrier.traceparent = stored.traceparent
   if (typeof stored?.tracestate === 'string') carrier.tracestate = stored.tracestate
-  return propagation.extract(ROOT_CONTEXT, carrier)
+  return { job, trace: propagation.extract(ROOT_CONTEXT, carrier) }
 }
 
 export interface OutboxRelayOptions {
@@ -62,9 +70,10 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       try {
         // Published inside the trace of the request that wrote the row: BullMQ's telemetry
         // records the publish there and hands the context to the worker's processing span.
-        await context.with(requestTrace(message.data), () =>
+        const { job, trace } = splitTrace(message.data)
+        await context.with(trace, () =>
           pTimeout(
-            queueFor(message.queue).add(message.job_name, message.data, {
+            queueFor(message.queue).add(message.job_name, job, {
               ...(message.options as JobsOptions),
               jobId: message.id,
             }),

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { context, trace } from '@opentelemetry/api'
 import { addToOutbox } from '@repo/core'
 import { type PrismaClient, withTenant } from '@repo/db'
 import { defineJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
-import { useIsolatedServices } from '@repo/testing'
+import { registerTestTracer, useIsolatedServices } from '@repo/testing'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -103,6 +104,46 @@ describe('the transactional outbox', () => {
     expect(job?.opts.attempts).toBe(notify.attempts)
     expect(await unpublished()).toBe(0)
     expect(await relay.tick()).toBe(0)
+  })
+
+  it("publishes a job recorded in a request's trace inside that trace, and keeps the trace out of the job", async () => {
+    const tracing = registerTestTracer()
+    try {
+      const traceId = await tracing.tracer.startActiveSpan('request', async (span) => {
+        await record('traced')
+        span.end()
+        return span.spanContext().traceId
+      })
+      const [row] = await owner('SELECT id, data FROM outbox_messages WHERE published_at IS NULL')
+      expect(row.data.trace.traceparent.split('-')[1]).toBe(traceId)
+      let publishedIn: string | undefined
+      const relay = createOutboxRelay({
+        db,
+        queueFor: () => ({
+          add: (...args: Parameters<Queue['add']>) => {
+            publishedIn = trace.getSpanContext(context.active())?.traceId
+            return queue.add(...args)
+          },
+        }),
+        logger,
+      })
+      expect(await relay.tick()).toBe(1)
+      expect(publishedIn).toBe(traceId)
+      // The job holds only what a worker of the release before this one reads, strictly:
+      // an unknown field there would fail the job during a rolling deploy or a rollback.
+      const job = await queue.getJob(row.id)
+      expect(Object.keys(job?.data ?? {}).sort()).toEqual(['context', 'payload', 'v'])
+      const previousReleaseContext = z
+        .object({
+          organizationId: z.uuid().optional(),
+          requestId: z.string().max(200).optional(),
+          traceId: z.string().max(200).optional(),
+        })
+        .strict()
+      expect(previousReleaseContext.safeParse(job?.data.context).success).toBe(true)
+    } finally {
+      await tracing.stop()
+    }
   })
 
   it('loses nothing while Redis is down: the message waits, then publishes once', async () => {

@@ -25,16 +25,19 @@ export async function addToOutbox<S extends z.ZodType>(
   // Validated now, in the transaction: an invalid payload fails the change, not the relay.
   const data = jobEnvelope(definition, payload, {
     ...options.context,
-    ...traceContext(),
     ...(options.meta?.requestId ? { requestId: options.meta.requestId.slice(0, 200) } : {}),
     ...(options.organizationId ? { organizationId: options.organizationId } : {}),
   })
+  // The request's trace rides beside the envelope, not inside its context: the relay
+  // reads it and leaves it out of the job, so no worker, of this release or an older one,
+  // ever sees a field it does not know.
+  const trace = traceContext()
   await tx.outboxMessage.createMany({
     data: {
       organizationId: options.organizationId ?? null,
       queue: definition.queue,
       jobName: definition.name,
-      data: data as object,
+      data: (Object.keys(trace).length > 0 ? { ...data, trace } : data) as object,
       options: jobOptions(definition, {
         payload: data.payload,
         ...(options.priority !== undefined ? { priority: options.priority } : {}),
@@ -44,9 +47,10 @@ export async function addToOutbox<S extends z.ZodType>(
 }
 
 /**
- * The active trace's W3C context (traceparent, tracestate), stored with the job so the
- * worker's processing continues the request's trace (ADR 032). Empty while tracing is off:
- * the API's default propagator injects nothing.
+ * The active trace's W3C context (traceparent, tracestate), stored with the outbox row so
+ * the relay publishes the job inside the request's trace and the worker's processing
+ * continues it (ADR 032). Empty while tracing is off: the default propagator injects
+ * nothing.
  */
 function traceContext(): { traceparent?: string; tracestate?: string } {
   const carrier: Record<string, string> = {}

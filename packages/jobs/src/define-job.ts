@@ -48,15 +48,6 @@ export const jobContextSchema = z
     organizationId: z.uuid().optional(),
     requestId: z.string().max(200).optional(),
     traceId: z.string().max(200).optional(),
-    /**
-     * The W3C trace context of the request that recorded the job (outbox): the relay
-     * publishes the job inside it, so the worker's processing joins the request's trace.
-     */
-    traceparent: z
-      .string()
-      .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
-      .optional(),
-    tracestate: z.string().max(512).optional(),
   })
   .strict()
 export type JobContext = z.infer<typeof jobContextSchema>
@@ -97,9 +88,11 @@ export function jobEnvelope<S extends z.ZodType>(
 }
 
 // Built once: constructing zod schemas per job would cost more than checking them.
-// The context is read leniently: a field a newer release adds (as traceparent was) is
-// dropped, not a reason to fail the job, so a job written by the new API still runs on
-// an older worker during a rolling deploy. Writing stays strict (jobEnvelope).
+// The context is read leniently: a field a later release adds is dropped, not a reason
+// to fail the job, so from this release on a job written by a newer API still runs on an
+// older worker during a rolling deploy or after a rollback. Writing stays strict
+// (jobEnvelope). Releases before this one read it strictly: a new context field must wait
+// one release after this reader has shipped (docs/pipeline.md, expand and contract).
 const envelopeSchema = z.object({
   v: z.number().int(),
   payload: z.unknown(),
