@@ -81,6 +81,35 @@ describe('logger', () => {
     })
   })
 
+  it("redacts the API's own credential fields: MFA, recovery and OAuth codes, but not error codes", () => {
+    const { lines, logger } = capture()
+    // The bodies of POST /v1/auth/mfa/verify and /mfa/recovery as the schemas name them,
+    // and the OAuth callback's query.
+    logger.info(
+      {
+        mfa: { body: { challengeToken: 'c1', code: '492039' } },
+        recovery: { body: { code: 'k3v9-2xq7' } },
+        oauth: { query: { code: '4/0AeaYSHB-xyz', state: 's1' } },
+        err: { code: 'ECONNREFUSED' },
+        prisma: { code: 'P2002' },
+        problem: { code: 'signup_paused' },
+      },
+      'GET /v1/auth/oauth/github/callback?code=gho_abc123&state=xyz789',
+    )
+    const [line] = lines()
+    expect(line).toMatchObject({
+      mfa: { body: { challengeToken: '[redacted]', code: '[redacted]' } },
+      recovery: { body: { code: '[redacted]' } },
+      oauth: { query: { code: '[redacted]' } },
+      err: { code: 'ECONNREFUSED' },
+      prisma: { code: 'P2002' },
+      problem: { code: 'signup_paused' },
+      msg: 'GET /v1/auth/oauth/github/callback?code=[redacted]&state=[redacted]',
+    })
+    for (const secret of ['492039', 'k3v9-2xq7', '4/0AeaYSHB', 'gho_abc123', 'xyz789'])
+      expect(JSON.stringify(line)).not.toContain(secret)
+  })
+
   it('survives cycles and bytes', () => {
     const { lines, logger } = capture()
     const cyclic: Record<string, unknown> = { name: 'loop' }

@@ -45,7 +45,24 @@ export function isSensitiveKey(key: string): boolean {
   )
 }
 
+/**
+ * A `code` that is a credential: a TOTP or recovery code, an OAuth authorization code.
+ * Error codes (`ECONNREFUSED`, `P2002`, `signup_paused`) are identifiers and stay, so a
+ * log keeps saying what went wrong.
+ */
+export function isCredentialCode(key: string, value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    value !== '' &&
+    key.toLowerCase() === 'code' &&
+    !/^[A-Z][A-Z0-9_]*$/.test(value) &&
+    !/^[a-z][a-z0-9_]*$/.test(value)
+  )
+}
+
 const EMAIL = /[\w.%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g
+/** Single-use values in a URL's query: OAuth's `code` and `state`, a dashboard `ticket`. */
+const QUERY_CREDENTIAL = /([?&](?:code|state|ticket)=)[^&\s#"']+/gi
 /** `Bearer <credential>`, `Basic <credential>` in a message or a header value. */
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[\w.~+/=-]+/gi
 /** `token=...`, `apiKey: ...`, `password="..."` written into free text. */
@@ -64,6 +81,7 @@ export function scrubString(value: string, options: RedactOptions = {}): string 
     .replace(URL_PASSWORD, `$1:${REDACTED}@`)
     .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
     .replace(KEY_VALUE, `$1$2$3${REDACTED}`)
+    .replace(QUERY_CREDENTIAL, `$1${REDACTED}`)
     .replace(SHAPED_SECRET, REDACTED)
   if (!options.allowEmails && out.includes('@')) out = out.replace(EMAIL, EMAIL_REDACTED)
   return out
@@ -112,7 +130,8 @@ export function redactValue(value: unknown, options: RedactOptions = {}): unknow
         if (++count > MAX_KEYS) break
         const child = (source as Record<string, unknown>)[key]
         out[key] =
-          isSensitiveKey(key) && child !== undefined && child !== null && child !== ''
+          (isSensitiveKey(key) && child !== undefined && child !== null && child !== '') ||
+          isCredentialCode(key, child)
             ? REDACTED
             : walk(child, depth + 1)
       }
