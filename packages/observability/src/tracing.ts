@@ -90,10 +90,23 @@ export function untracedContext(): Context {
   return holder[STATE]?.untraced ?? ROOT_CONTEXT
 }
 
-/** Flushes buffered spans and stops the SDK; a no-op when tracing is off. */
-export async function stopTracing(): Promise<void> {
+/**
+ * Flushes buffered spans and stops the SDK; a no-op when tracing is off. Waits at most
+ * `timeoutMs`: a collector that does not answer costs the shutdown that long and no more
+ * (the exporter's own timeout is 10 s, beyond the drain budgets of api and worker), and
+ * the spans still buffered then are dropped.
+ */
+export async function stopTracing(timeoutMs = 2_000): Promise<void> {
   const started = holder[STATE]
   if (!started) return
   holder[STATE] = undefined
-  await started.shutdown()
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    started.shutdown().catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs)
+      timer.unref()
+    }),
+  ])
+  clearTimeout(timer)
 }
