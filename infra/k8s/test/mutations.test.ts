@@ -8,6 +8,7 @@ import {
   type K8sObject,
   type Loose,
   renderRelease,
+  renderWithTracing,
   TEST_REGISTRY,
   TEST_TAG,
 } from './support/render.ts'
@@ -18,8 +19,14 @@ import { find } from './support/workloads.ts'
 const release = { release: { registry: TEST_REGISTRY, tag: TEST_TAG } }
 let staging: K8sObject[]
 let preview: K8sObject[]
+// Staging with components/tracing, which no overlay includes by default.
+let tracing: K8sObject[]
 beforeAll(async () => {
-  ;[staging, preview] = await Promise.all([renderRelease('staging'), renderRelease('preview')])
+  ;[staging, preview, tracing] = await Promise.all([
+    renderRelease('staging'),
+    renderRelease('preview'),
+    renderWithTracing('staging'),
+  ])
 })
 
 const container = (objects: K8sObject[], name: string): Loose =>
@@ -27,7 +34,9 @@ const container = (objects: K8sObject[], name: string): Loose =>
 const envEntry = (objects: K8sObject[], app: string, name: string): Loose =>
   container(objects, app).env.find((e: Loose) => e.name === name)
 
-const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' | 'preview')?]> = [
+const cases: Array<
+  [string, (objects: K8sObject[]) => void, RegExp, ('staging' | 'preview' | 'tracing')?]
+> = [
   [
     'a third-party image on latest',
     (o) => {
@@ -404,6 +413,35 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
     /PodMonitor\/api: no NetworkPolicy lets Prometheus reach port metrics/,
   ],
   [
+    'traces to a collector no egress rule reaches',
+    (o) => {
+      const policy = find(o, 'NetworkPolicy', 'allow-otel-collector') as K8sObject
+      policy.spec.egress = []
+    },
+    /Deployment\/api: exports traces to http:\/\/\S+:4318, but no NetworkPolicy lets its pods reach/,
+    'tracing',
+  ],
+  [
+    'traces to a collector in a namespace the egress rule does not name',
+    (o) => {
+      const policy = find(o, 'NetworkPolicy', 'allow-otel-collector') as K8sObject
+      policy.spec.egress[0].to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] =
+        'monitoring'
+    },
+    /Deployment\/web: exports traces to .*, but no NetworkPolicy lets its pods reach/,
+    'tracing',
+  ],
+  [
+    'a traces endpoint set without the tracing component',
+    (o) => {
+      container(o, 'worker').env.push({
+        name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+        value: 'http://otel-collector.observability.svc:4318',
+      })
+    },
+    /Deployment\/worker: exports traces to http:\/\/otel-collector.observability.svc:4318, but no NetworkPolicy lets its pods reach otel-collector.observability.svc on port 4318/,
+  ],
+  [
     'a PodMonitor field the CRD does not know',
     (o) => {
       // A typo of `port`: the scrape would silently find no endpoint.
@@ -424,7 +462,9 @@ const cases: Array<[string, (objects: K8sObject[]) => void, RegExp, ('staging' |
 
 describe('each broken invariant is caught', () => {
   it.each(cases)('%s', (_name, mutate, expected, environment = 'staging') => {
-    const objects = structuredClone(environment === 'preview' ? preview : staging)
+    const objects = structuredClone(
+      environment === 'preview' ? preview : environment === 'tracing' ? tracing : staging,
+    )
     expect(violations(objects, release)).toEqual([])
     mutate(objects)
     const found = violations(objects, release)

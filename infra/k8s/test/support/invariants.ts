@@ -39,6 +39,7 @@ export function violations(
     ...checkSecrets(objects),
     ...checkNetwork(objects),
     ...checkMonitoring(objects),
+    ...checkTracing(objects),
     ...checkContracts(objects),
     ...checkPlaceholders(objects),
   ]
@@ -463,6 +464,90 @@ function checkMonitoring(objects: K8sObject[]) {
     }
   }
   return found
+}
+
+/**
+ * Every Deployment that exports traces (OTEL_EXPORTER_OTLP_ENDPOINT in its env or in a
+ * ConfigMap it reads) can reach the endpoint through the default deny: a NetworkPolicy
+ * selecting its pods has an egress rule admitting the endpoint's port, to pods (a cluster
+ * Service's name: in its namespace, or another one by namespaceSelector) or to addresses
+ * (any other host). A blocked export fails silently (OpenTelemetry's diagnostic logger).
+ */
+function checkTracing(objects: K8sObject[]) {
+  const found: string[] = []
+  const policies = objects.filter(
+    (object) =>
+      object.kind === 'NetworkPolicy' &&
+      (object.spec?.policyTypes ?? ['Ingress']).includes('Egress'),
+  )
+  for (const { object, where, podLabels, containers } of workloads(objects)) {
+    if (object.kind !== 'Deployment') continue
+    for (const container of containers) {
+      const endpoint = tracesEndpoint(objects, container)
+      if (endpoint === undefined) continue
+      let url: URL
+      try {
+        url = new URL(endpoint)
+      } catch {
+        found.push(`${where}: OTEL_EXPORTER_OTLP_ENDPOINT ${endpoint} is not a URL`)
+        continue
+      }
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+      // name, or name.namespace.svc[.cluster.local]: a Service in the cluster.
+      const labels = url.hostname.split('.')
+      const inCluster = labels.length === 1 || labels[2] === 'svc'
+      const namespace = (labels.length > 1 ? labels[1] : object.metadata.namespace) ?? ''
+      const admits = (rule: Loose) => {
+        const ports: Loose[] = rule.ports ?? []
+        const portOpen =
+          ports.length === 0 ||
+          ports.some(
+            (p) =>
+              (p.protocol ?? 'TCP') === 'TCP' &&
+              (p.port === undefined ||
+                p.port === port ||
+                (typeof p.port === 'number' && p.endPort >= port && p.port <= port)),
+          )
+        const peers: Loose[] = rule.to ?? []
+        const peerOpen =
+          peers.length === 0 ||
+          peers.some((peer) =>
+            inCluster
+              ? !peer.ipBlock &&
+                (peer.namespaceSelector
+                  ? selectsPods(peer.namespaceSelector, {
+                      'kubernetes.io/metadata.name': namespace,
+                    })
+                  : namespace === object.metadata.namespace)
+              : peer.ipBlock !== undefined,
+          )
+        return portOpen && peerOpen
+      }
+      const allowed = policies.some(
+        (policy) =>
+          selectsPods(policy.spec?.podSelector, podLabels) &&
+          (policy.spec?.egress ?? []).some(admits),
+      )
+      if (!allowed)
+        found.push(
+          `${where}: exports traces to ${endpoint}, but no NetworkPolicy lets its pods reach ${url.hostname} on port ${port}`,
+        )
+    }
+  }
+  return found
+}
+
+/** A container's OTEL_EXPORTER_OTLP_ENDPOINT: its env, else a ConfigMap it reads whole. */
+function tracesEndpoint(objects: K8sObject[], container: Loose): string | undefined {
+  const entry = envOf(container).get('OTEL_EXPORTER_OTLP_ENDPOINT')
+  if (entry) return entry.value || undefined
+  // The last envFrom source wins.
+  for (const source of [...(container.envFrom ?? [])].reverse()) {
+    const configMap = find(objects, 'ConfigMap', source.configMapRef?.name)
+    const value = configMap?.data?.OTEL_EXPORTER_OTLP_ENDPOINT
+    if (value) return value
+  }
+  return undefined
 }
 
 /** A NetworkPolicy's podSelector: matchLabels and `In` expressions. */

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parseAllDocuments } from 'yaml'
@@ -124,4 +126,24 @@ export async function renderRelease(
     renders.set(key, cached)
   }
   return structuredClone(await cached)
+}
+
+/**
+ * deploy.sh's render of an environment with components/tracing enabled as README
+ * "Traces" says (the component added to the overlay's components), from a copy of
+ * infra/k8s: no overlay includes it by default.
+ */
+export async function renderWithTracing(environment: 'staging' | 'production') {
+  const copy = await mkdtemp(join(tmpdir(), 'groundwork-k8s-tracing-'))
+  try {
+    await cp(K8S_DIR, copy, { recursive: true, filter: (path) => !path.includes('.render.') })
+    const file = join(copy, 'overlays', environment, 'kustomization.yaml')
+    const kustomization = await readFile(file, 'utf8')
+    const line = '  - ../../components/monitoring\n'
+    if (!kustomization.includes(line)) throw new Error(`${file} no longer contains ${line}`)
+    await writeFile(file, kustomization.replace(line, `${line}  - ../../components/tracing\n`))
+    return await renderRelease(environment, { dir: copy })
+  } finally {
+    await rm(copy, { recursive: true, force: true })
+  }
 }
