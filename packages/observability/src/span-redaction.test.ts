@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { nodeInstrumentations } from './node-instrumentations.ts'
 import { RedactingSpanExporter } from './span-redaction.ts'
 import type { TracingSettings } from './tracing.ts'
-import { samplerFor } from './tracing-sdk.ts'
+import { samplerFor, samplerFromEnv } from './tracing-sdk.ts'
 
 // What leaves a process as a span (ADR 032, "Span attributes"): no query string, where
 // single-use tokens travel, and no email address, whatever an instrumentation recorded.
@@ -117,6 +117,14 @@ describe('the sampler', () => {
     )
     provider = setup.provider
     expect(setup.tracer.startSpan('GET', nextRequest('/')).isRecording()).toBe(false)
+    const ratio = (arg: string | undefined) =>
+      samplerFromEnv({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: arg,
+      }).toString()
+    expect(ratio('0.1')).toContain('TraceIdRatioBased{0.1}')
+    // Blank or out of range: every trace, as the SDK reads it.
+    for (const arg of [undefined, '', '2']) expect(ratio(arg)).toContain('TraceIdRatioBased{1}')
   })
 })
 

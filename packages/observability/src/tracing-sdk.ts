@@ -52,7 +52,8 @@ async function spanProcessors(
  * it is unset or unknown.
  */
 export function samplerFromEnv(source: Record<string, string | undefined>): Sampler {
-  const arg = Number(source.OTEL_TRACES_SAMPLER_ARG)
+  // Blank or out of [0, 1]: every trace, as the SDK does.
+  const arg = source.OTEL_TRACES_SAMPLER_ARG?.trim() ? Number(source.OTEL_TRACES_SAMPLER_ARG) : 1
   const ratio = () => new TraceIdRatioBasedSampler(arg >= 0 && arg <= 1 ? arg : 1)
   switch (source.OTEL_TRACES_SAMPLER?.trim()) {
     case 'always_on':
