@@ -227,7 +227,8 @@ describe('with an OTLP endpoint', { timeout: 120_000 }, () => {
       const org = await call('/v1/orgs', { name: 'Traced Hooks' }, token)
       await call(
         `/v1/orgs/${org.id}/webhook-endpoints`,
-        { url: hooks.url, events: ['project.created'] },
+        // A customer's endpoint with a secret in its query: not exported (url.full).
+        { url: `${hooks.url}?secret=SECRET3`, events: ['project.created'] },
         token,
       )
       await call(`/v1/orgs/${org.id}/projects`, { name: 'Traced project' }, token)
@@ -245,6 +246,55 @@ describe('with an OTLP endpoint', { timeout: 120_000 }, () => {
     } finally {
       await hooks.close()
     }
+  })
+
+  it('exports no token, ticket or signed-up address, and no trace of a probe', async () => {
+    // A reset link as the email carries it, the queue dashboard's single-use ticket, and a
+    // sign-up whose address travels through the API, the outbox, BullMQ and the worker.
+    const context = await newContext(browser)
+    try {
+      const page = await context.newPage()
+      await page.goto(`${stack.webUrl}/reset-password?token=SECRETVALUE`)
+    } finally {
+      await context.close()
+    }
+    await fetch(`${stack.apiUrl}/admin/queues/enter?ticket=SECRET2`, { redirect: 'manual' })
+    const email = uniqueEmail('redacted')
+    await signUpThroughTheWebApp(browser, stack.webUrl, email)
+    await waitForEmail(stack.smtp, { to: email })
+    // Kubernetes' probes of every service.
+    for (const url of [stack.webUrl, stack.apiUrl])
+      for (const path of ['/healthz', '/readyz', '/healthz?probe=1']) await fetch(`${url}${path}`)
+
+    // The spans of each request arrived.
+    await receiver.waitForSpan(
+      (span) =>
+        span.service === 'web' &&
+        String(span.attributes['http.target']).startsWith('/reset-password'),
+    )
+    await receiver.waitForSpan(
+      (span) =>
+        span.service === 'api' &&
+        String(span.attributes['url.path']).startsWith('/admin/queues/enter'),
+    )
+    await receiver.waitForSpan(
+      (span) => span.service === 'worker' && span.kind === 5 && span.name.includes('email'),
+    )
+    const leaked = (needle: RegExp) =>
+      receiver.spans
+        .filter((span) => needle.test(JSON.stringify([span.name, span.attributes])))
+        .map((span) => `${span.service} ${span.scope} ${span.name}`)
+    // The webhook delivery's endpoint (previous test) carried SECRET3.
+    expect(leaked(/SECRETVALUE|SECRET2|SECRET3/)).toEqual([])
+    const [local] = email.split('@')
+    expect(leaked(new RegExp(`${local}(@|%40)`))).toEqual([])
+    // No probe made a trace, in any service.
+    const probes = receiver.spans.filter((span) =>
+      ['http.target', 'url.path'].some((key) =>
+        /^\/(healthz|readyz)/.test(String(span.attributes[key] ?? '')),
+      ),
+    )
+    expect(probes.map((span) => `${span.service} ${span.name}`)).toEqual([])
   })
 
   it("leaves Sentry and OpenTelemetry out of each other's way, and loads the SDK everywhere", () => {

@@ -4,7 +4,12 @@
  * at build time, NEXT_PUBLIC_*) does not download them at all, and one with them fetches
  * them after the page has started.
  */
-import { SENTRY_DATA_COLLECTION, scrubEmails, scrubErrorEvent } from '@repo/observability/scrub'
+import {
+  SENTRY_DATA_COLLECTION,
+  scrubEmails,
+  scrubErrorEvent,
+  stripUrlQueries,
+} from '@repo/observability/scrub'
 import type { PostHogConfig } from 'posthog-js'
 
 type SentryModule = typeof import('@sentry/nextjs')
@@ -42,8 +47,10 @@ export function reportError(error: unknown): void {
 /**
  * posthog-js's options. Session recordings mask every input and all text (a recording
  * shows the page's shape, never what someone typed or read); autocapture keeps no element
- * text or attributes; pageviews follow client-side navigation; no event property carries
- * an email address (a `?email=` in a URL included).
+ * text or attributes; pageviews follow client-side navigation; no URL an event carries
+ * ($current_url, $referrer, $pathname, $initial_* and $session_entry_* in its properties and
+ * person properties) keeps its query string or fragment, where reset, verification and
+ * invitation tokens travel; and no property carries an email address.
  */
 export function posthogOptions(apiHost: string = POSTHOG_HOST): Partial<PostHogConfig> {
   return {
@@ -53,8 +60,16 @@ export function posthogOptions(apiHost: string = POSTHOG_HOST): Partial<PostHogC
     session_recording: { maskAllInputs: true, maskTextSelector: '*' },
     capture_pageview: 'history_change',
     person_profiles: 'identified_only',
-    before_send: (event) =>
-      event ? { ...event, properties: scrubEmails(event.properties ?? {}) } : event,
+    before_send: (event) => {
+      if (!event) return event
+      const clean = <T>(properties: T): T => scrubEmails(stripUrlQueries(properties))
+      return {
+        ...event,
+        properties: clean(event.properties ?? {}),
+        ...(event.$set ? { $set: clean(event.$set) } : {}),
+        ...(event.$set_once ? { $set_once: clean(event.$set_once) } : {}),
+      }
+    },
   }
 }
 

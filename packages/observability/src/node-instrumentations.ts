@@ -5,11 +5,33 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { PrismaInstrumentation } from '@prisma/instrumentation'
+import { UNTRACED_PATHS } from './span-redaction.ts'
 
 // Loaded only when tracing starts (tracing-node.ts).
 
-/** Probes and scrapes are polled every few seconds: a trace each would drown the real ones. */
-const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+/**
+ * Query parameters that carry a credential, redacted by the HTTP instrumentation itself.
+ * The exporter drops every query string anyway (span-redaction.ts); this is a second wall.
+ */
+const SECRET_QUERY_PARAMS = [
+  'token',
+  'ticket',
+  'code',
+  'state',
+  'secret',
+  'key',
+  'api_key',
+  'signature',
+  'sig',
+  'password',
+  'email',
+  'AWSAccessKeyId',
+  'Signature',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+]
 
 /**
  * HTTP in and out (fetch is undici: the worker's webhook deliveries carry traceparent
@@ -22,10 +44,16 @@ export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (request) =>
         UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+      redactedQueryParams: SECRET_QUERY_PARAMS,
+      redactedQueryParamsServer: SECRET_QUERY_PARAMS,
     }),
     new UndiciInstrumentation(),
     new PgInstrumentation({ requireParentSpan: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
+    // The command's name only: BullMQ's EVALSHA arguments are job data (addresses, names).
+    new IORedisInstrumentation({
+      requireParentSpan: true,
+      dbStatementSerializer: (command) => command,
+    }),
     new PrismaInstrumentation(),
     ...(service === 'api'
       ? [

@@ -39,6 +39,33 @@ export function scrubEmails<T>(value: T, seen = new WeakSet<object>()): T {
   ) as T
 }
 
+/** `value` up to its query string or fragment. */
+export function withoutQuery(value: string): string {
+  const end = value.search(/[?#]/)
+  return end === -1 ? value : value.slice(0, end)
+}
+
+// An absolute URL (any scheme) or a path, with a query string or a fragment.
+const URL_WITH_QUERY = /^(?:[a-z][a-z\d+.-]*:\/\/|\/)\S*[?#]/i
+
+/**
+ * A copy of `value` in which every string that is a URL or a path loses its query string and
+ * fragment, at any depth: a query carries single-use credentials (a password reset's, an
+ * email verification's or an invitation's token, an OAuth code) that are valid when sent.
+ */
+export function stripUrlQueries<T>(value: T, seen = new WeakSet<object>()): T {
+  if (typeof value === 'string')
+    return (URL_WITH_QUERY.test(value) ? withoutQuery(value) : value) as T
+  if (!value || typeof value !== 'object' || seen.has(value)) return value
+  seen.add(value)
+  if (Array.isArray(value)) return value.map((item) => stripUrlQueries(item, seen)) as T
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return value
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, stripUrlQueries(item, seen)]),
+  ) as T
+}
+
 /** A copy of analytics properties without personal keys (at any depth) and without emails. */
 export function scrubPersonalProperties(
   properties: Record<string, unknown>,

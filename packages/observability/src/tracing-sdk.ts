@@ -4,9 +4,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
+  type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace'
@@ -15,6 +18,7 @@ import {
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions'
 import { BullMQOtel } from 'bullmq-otel'
+import { ProbeDroppingSampler, RedactingSpanExporter } from './span-redaction.ts'
 import type { StartedTracing, TracingOptions, TracingSettings } from './tracing.ts'
 
 // Loaded only when tracing is on (tracing.ts decides): everything here costs start-up time.
@@ -24,13 +28,14 @@ async function spanProcessors(
   settings: TracingSettings,
 ): Promise<SpanProcessor[]> {
   const processors: SpanProcessor[] = []
+  // Every destination gets spans without query strings or email addresses (ADR 032).
+  const batch = (exporter: SpanExporter) =>
+    new BatchSpanProcessor({ exporter: new RedactingSpanExporter(exporter) })
   if (settings.OTEL_EXPORTER_OTLP_ENDPOINT) {
     // The exporter reads OTEL_EXPORTER_OTLP_HEADERS itself; JSON is what every OTLP/HTTP
     // receiver accepts.
     const base = settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')
-    processors.push(
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }) }),
-    )
+    processors.push(batch(new OTLPTraceExporter({ url: `${base}/v1/traces` })))
   }
   // Sentry's tracing is these same spans, sent to its OTLP endpoint: one trace, one
   // sampler, wherever it is viewed.
@@ -38,19 +43,50 @@ async function spanProcessors(
     settings.SENTRY_DSN && settings.SENTRY_TRACES_SAMPLE_RATE > 0
       ? await options.sentryOtlpEndpoint(settings.SENTRY_DSN)
       : undefined
-  if (sentry) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter(sentry) }))
+  if (sentry) processors.push(batch(new OTLPTraceExporter(sentry)))
   return processors
 }
 
 /**
- * With a collector, sampling follows OTEL_TRACES_SAMPLER (the SDK reads it; every trace by
- * default); with Sentry as the only destination, SENTRY_TRACES_SAMPLE_RATE is the ratio.
+ * OTEL_TRACES_SAMPLER as the SDK reads it (its reader is not exported); every trace when
+ * it is unset or unknown.
  */
-function samplerFor(settings: TracingSettings): Sampler | undefined {
-  if (settings.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined
-  return new ParentBasedSampler({
-    root: new TraceIdRatioBasedSampler(settings.SENTRY_TRACES_SAMPLE_RATE),
-  })
+export function samplerFromEnv(source: Record<string, string | undefined>): Sampler {
+  // Blank or out of [0, 1]: every trace, as the SDK does.
+  const arg = source.OTEL_TRACES_SAMPLER_ARG?.trim() ? Number(source.OTEL_TRACES_SAMPLER_ARG) : 1
+  const ratio = () => new TraceIdRatioBasedSampler(arg >= 0 && arg <= 1 ? arg : 1)
+  switch (source.OTEL_TRACES_SAMPLER?.trim()) {
+    case 'always_on':
+      return new AlwaysOnSampler()
+    case 'always_off':
+      return new AlwaysOffSampler()
+    case 'traceidratio':
+      return ratio()
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() })
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() })
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() })
+  }
+}
+
+/**
+ * With a collector, sampling follows OTEL_TRACES_SAMPLER (every trace by default); with
+ * Sentry as the only destination, SENTRY_TRACES_SAMPLE_RATE is the ratio. Either way no
+ * trace starts at a probe (/healthz, /readyz) or a scrape (/metrics).
+ */
+export function samplerFor(
+  settings: TracingSettings,
+  source: Record<string, string | undefined> = process.env,
+): Sampler {
+  return new ProbeDroppingSampler(
+    settings.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? samplerFromEnv(source)
+      : new ParentBasedSampler({
+          root: new TraceIdRatioBasedSampler(settings.SENTRY_TRACES_SAMPLE_RATE),
+        }),
+  )
 }
 
 /** Starts the Node SDK: W3C trace context, the service's instrumentations, OTLP export. */
@@ -58,7 +94,6 @@ export async function startNodeSdk(
   options: TracingOptions,
   settings: TracingSettings,
 ): Promise<StartedTracing> {
-  const sampler = samplerFor(settings)
   const sdk = new NodeSDK({
     serviceName: settings.OTEL_SERVICE_NAME ?? options.service,
     // OTEL_RESOURCE_ATTRIBUTES, host and process come from the SDK's own detectors.
@@ -69,7 +104,7 @@ export async function startNodeSdk(
       'vcs.ref.head.revision': settings.GIT_COMMIT,
     }),
     spanProcessors: await spanProcessors(options, settings),
-    ...(sampler ? { sampler } : {}),
+    sampler: samplerFor(settings),
     instrumentations: await options.instrumentations(),
     // Traces only: metrics are Prometheus' (prom-client), logs are pino's.
     metricReaders: [],
