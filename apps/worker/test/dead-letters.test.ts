@@ -244,5 +244,7 @@ describe('pnpm jobs dlq', () => {
     const down = await run(['dlq', 'list'], 'redis://127.0.0.1:1')
     expect(down.code).toBe(1)
     expect(down.err).toMatch(/^jobs: /)
-  })
+    // Nine CLI processes, each a cold start, and jobs run to their end: generous for a
+    // loaded machine.
+  }, 90_000)
 })
