@@ -400,8 +400,8 @@ try {
   // metrics by default, so they are turned off). "on": every signal, as production with
   // all of them configured: OpenTelemetry (`--import ./src/tracing.ts`, every trace
   // sampled: OTEL_TRACES_SAMPLER unset) exporting to the OTLP receiver; Sentry reporting
-  // to the sink, at SENTRY_TRACES_SAMPLE_RATE 0 (what the deployments ship: a collector
-  // holds the traces, Sentry the errors); PostHog capturing to the sink; metrics served
+  // to the sink, at SENTRY_TRACES_SAMPLE_RATE 0 (the default, set as .env.example sets it:
+  // a collector holds the traces, Sentry the errors); PostHog capturing to the sink; metrics served
   // (and scraped during the measurement); info logs, one redacted line per request,
   // written to a file.
   const receivers = INSTRUMENTATION ? await startReceivers() : undefined
