@@ -31,6 +31,8 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: '100',
   })
   expect(started).toBe(true)
+  // As a deployment sets it: Sentry also reads it from the environment by itself.
+  process.env.SENTRY_TRACES_SAMPLE_RATE = '1'
   initSentry({
     dsn: sink.sentryDsn,
     environment: 'test',
@@ -95,6 +97,13 @@ describe('Sentry with OpenTelemetry', () => {
       .toBe(true)
     // The exception's value, not the source lines around the crash that quote this file.
     expect(events().some((req) => req.body.includes('"value":"traced conflict"'))).toBe(false)
+  })
+
+  it("installs none of Sentry's own tracing integrations: OpenTelemetry's make those spans", () => {
+    const client = Sentry.getClient()
+    expect(client?.getIntegrationByName('Http')).toBeDefined()
+    for (const name of ['Postgres', 'Prisma', 'Redis'])
+      expect(client?.getIntegrationByName(name), name).toBeUndefined()
   })
 
   it("sends Sentry the OpenTelemetry spans over OTLP, with Sentry's own tracing off", async () => {

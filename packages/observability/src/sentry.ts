@@ -41,8 +41,19 @@ export function initSentry(config: SentryConfig): boolean {
     // report. So the integration reports nothing, and while OpenTelemetry traces it is not
     // there at all (its request instrumentation would be a second one).
     integrations: (defaults) => {
+      // Sentry adds its own tracing integrations (Postgres, Prisma, Redis, ...) whenever a
+      // traces sample rate is set, even 0, and reads SENTRY_TRACES_SAMPLE_RATE from the
+      // environment by itself. While OpenTelemetry traces, its instrumentations make those
+      // spans: Sentry's would be a second, never-recorded set on every query and Redis
+      // command (some 15% of the API's CPU under load, `pnpm bench:api` with
+      // BENCH_INSTRUMENTATION=1), and its Prisma integration would take Prisma's tracing
+      // over from OpenTelemetry's. At rate 0 without OpenTelemetry they record nothing.
+      const untraced =
+        isTracingStarted() || config.tracesSampleRate === 0 ? sentryTracingIntegrations() : null
       const kept = defaults.filter(
-        (integration) => config.dedupe !== false || integration.name !== 'Dedupe',
+        (integration) =>
+          (config.dedupe !== false || integration.name !== 'Dedupe') &&
+          !untraced?.has(integration.name),
       )
       return isTracingStarted()
         ? sentryOnOpenTelemetry(kept)
@@ -60,6 +71,11 @@ export function initSentry(config: SentryConfig): boolean {
     initialScope: { tags: { service: config.service } },
   })
   return true
+}
+
+/** The names of the integrations Sentry adds only to trace (database clients, queues, AI). */
+function sentryTracingIntegrations(): Set<string> {
+  return new Set(Sentry.getAutoPerformanceIntegrations().map((integration) => integration.name))
 }
 
 /** Sentry's beforeSend in every service: no email address, the user an id only. */
