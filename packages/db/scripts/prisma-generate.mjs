@@ -5,9 +5,14 @@
 // Usage: node scripts/prisma-generate.mjs [--force] [--quiet] [--postinstall]
 //
 // Plain JavaScript on purpose: it runs during `pnpm install`, before anything checks that
-// Node runs TypeScript. The inputs' hash is kept next to the output (git ignores both), so
+// Node runs TypeScript. The inputs' hash is kept inside the output (git ignores both), so
 // a fresh clone, a pulled schema change or an upgraded Prisma all regenerate, and nothing
 // else does.
+//
+// The client is generated in a work directory outside src/ and then moved into place in
+// one rename. The api and worker in `pnpm dev` restart on any change under packages/*/src,
+// and node --watch ignores changes made while it restarts: written file by file in place,
+// a restart could load half a client, crash, and wait for a change that already happened.
 //
 // `prisma generate` never runs the schema engine, but the CLI insists on finding (or
 // downloading) its binary first. Where no engine is configured we point
@@ -16,11 +21,13 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -31,8 +38,12 @@ import { fileURLToPath } from 'node:url'
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 const outputDir = join(packageRoot, 'src/generated/prisma')
-const stampFile = join(packageRoot, 'src/generated/.prisma-inputs')
-const lockDir = join(packageRoot, 'src/generated/.prisma-generate.lock')
+// Inside the output, so the client and the inputs it was made from arrive together.
+const stampName = '.prisma-inputs'
+// Beside src/, never in it: nothing here may restart the running apps.
+const scratchDir = join(packageRoot, '.prisma-generate')
+const workDir = join(scratchDir, 'work')
+const lockDir = join(scratchDir, 'lock')
 const LOCK_WAIT_MS = 120_000
 const require = createRequire(import.meta.url)
 
@@ -83,8 +94,7 @@ export function ensurePrismaClient({ force = false, quiet = false } = {}) {
     // Whoever held the lock may have generated exactly this.
     const wanted = inputsHash()
     if (!force && isUpToDate(wanted)) return 'up-to-date'
-    generate(quiet)
-    writeFileSync(stampFile, `${wanted}\n`)
+    generate(quiet, wanted)
     return 'generated'
   } finally {
     release()
@@ -92,11 +102,13 @@ export function ensurePrismaClient({ force = false, quiet = false } = {}) {
 }
 
 function isUpToDate(wanted) {
+  const stampFile = join(outputDir, stampName)
   const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : ''
   return current === wanted && existsSync(join(outputDir, 'client.ts'))
 }
 
-function generate(quiet) {
+/** Generates into the work directory, stamps it with `inputs`, then swaps it in. */
+function generate(quiet, inputs) {
   let cli
   try {
     cli = require.resolve('prisma/build/index.js')
@@ -106,13 +118,20 @@ function generate(quiet) {
         'Run `pnpm install` (with dev dependencies).',
     )
   }
-  // A generation cut short must not leave a stamp that calls it complete.
-  rmSync(stampFile, { force: true })
+  // The schema and the config, where they are relative to each other; the generator's
+  // output (../src/generated/prisma from the schema) then lands inside the work directory.
+  rmSync(workDir, { recursive: true, force: true })
+  mkdirSync(workDir, { recursive: true })
+  cpSync(join(packageRoot, 'prisma.config.ts'), join(workDir, 'prisma.config.ts'))
+  cpSync(join(packageRoot, 'prisma'), join(workDir, 'prisma'), {
+    recursive: true,
+    filter: (source) => source !== join(packageRoot, 'prisma/migrations'),
+  })
   // Offline and quiet: no update check, no telemetry.
   const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' }
   env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath
   const result = spawnSync(process.execPath, [cli, 'generate'], {
-    cwd: packageRoot,
+    cwd: workDir,
     env,
     encoding: 'utf8',
     stdio: quiet ? 'pipe' : 'inherit',
@@ -121,6 +140,27 @@ function generate(quiet) {
     const output = quiet ? `\n${result.stdout}${result.stderr}`.trimEnd() : ''
     throw new Error(`prisma generate failed (exit ${result.status ?? result.signal}).${output}`)
   }
+  const generated = join(workDir, relative(packageRoot, outputDir))
+  if (!existsSync(join(generated, 'client.ts')))
+    throw new Error(
+      `prisma generate wrote no client to ${relative(packageRoot, outputDir)}: keep the ` +
+        'generator\'s output at "../src/generated/prisma" in prisma/schema.prisma.',
+    )
+  writeFileSync(join(generated, stampName), `${inputs}\n`)
+  swapIn(generated)
+  rmSync(workDir, { recursive: true, force: true })
+}
+
+/**
+ * Replaces the output directory with `generated` in two renames, microseconds apart, so
+ * a watcher sees one burst of changes and a reader finds the whole old client or the whole
+ * new one. A generation cut short never gets here and leaves the old client as it was.
+ */
+function swapIn(generated) {
+  mkdirSync(dirname(outputDir), { recursive: true })
+  const previous = join(workDir, 'previous')
+  if (existsSync(outputDir)) renameSync(outputDir, previous)
+  renameSync(generated, outputDir)
 }
 
 /**
