@@ -42,7 +42,12 @@ export async function register() {
             Sentry.openTelemetryIntegration(),
           ],
         }
-      : { tracesSampleRate: env.SENTRY_TRACES_SAMPLE_RATE }),
+      : {}),
+    // Never Sentry's own tracing: it is OpenTelemetry's (started above when a collector or
+    // SENTRY_TRACES_SAMPLE_RATE above 0 asks for it). `null`, never undefined: given
+    // undefined the SDK reads SENTRY_TRACES_SAMPLE_RATE itself, and any number there, 0
+    // included, has it start an unsampled span of every request (see initSentry).
+    tracesSampleRate: null as unknown as undefined,
     // Personal data stays out, as in the api and worker: no IP, cookies or headers that
     // identify someone, and no email address in any string of an event.
     dataCollection: SENTRY_DATA_COLLECTION,

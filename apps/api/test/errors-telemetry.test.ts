@@ -1,5 +1,10 @@
 import { initSentry, Sentry } from '@repo/observability'
-import { startTelemetrySink, type TelemetrySink, useIsolatedServices } from '@repo/testing'
+import {
+  sentryItems,
+  startTelemetrySink,
+  type TelemetrySink,
+  useIsolatedServices,
+} from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -13,6 +18,9 @@ let server: FastifyInstance
 
 beforeAll(async () => {
   sink = await startTelemetrySink()
+  // As .env.example and production set it. Sentry's SDK reads it itself, and any number
+  // there, 0 included, would have it make a span of every request and query.
+  process.env.SENTRY_TRACES_SAMPLE_RATE = '0'
   initSentry({
     dsn: sink.sentryDsn,
     environment: 'test',
@@ -47,6 +55,7 @@ beforeAll(async () => {
         },
       })
     })
+    app.get('/test/quiet', { config: { access: 'public' } }, async () => ({ ok: true }))
     app.get('/test/conflict', { config: { access: 'public' } }, async () => {
       throw Object.assign(new Error('duplicate key in table users on 10.1.2.3'), {
         statusCode: 409,
@@ -89,6 +98,21 @@ describe('unexpected errors', () => {
     )
     expect(event.body).toContain('"type":"Error"')
     expect(event.body).toContain('errors-telemetry.test.ts')
+  })
+})
+
+describe('Sentry without OpenTelemetry', () => {
+  it('makes no span of its own for a request, whatever SENTRY_TRACES_SAMPLE_RATE says', async () => {
+    // Over real HTTP: Sentry follows requests through Node's http server, not inject().
+    const address = await server.listen({ host: '127.0.0.1', port: 0 })
+    for (let i = 0; i < 3; i++) expect((await fetch(`${address}/test/quiet`)).status).toBe(200)
+    // A span Sentry started and then left unsampled is counted as dropped, and the count is
+    // sent on flush: none may be, so none was started.
+    await Sentry.flush(2_000)
+    const dropped = sentryItems(sink.requests, 'client_report').flatMap(
+      ({ payload }) => (payload.discarded_events as { reason: string; category: string }[]) ?? [],
+    )
+    expect(dropped.filter(({ reason }) => reason === 'sample_rate')).toEqual([])
   })
 })
 

@@ -18,6 +18,12 @@ export interface SentryConfig {
 }
 
 /**
+ * Sentry's "tracing off" (its hasSpansEnabled() checks `!= null`). Its option type allows
+ * only a number or undefined, and undefined means "read the environment".
+ */
+const NO_SENTRY_TRACING = null as unknown as undefined
+
+/**
  * Initialises Sentry for a Node process. Inactive (returns false, sends nothing) when no
  * DSN is configured, so local development and tests need no account. Call it before the
  * rest of the app is imported so auto-instrumentation can patch modules.
@@ -29,40 +35,15 @@ export function initSentry(config: SentryConfig): boolean {
     environment: config.environment,
     release: config.release,
     serverName: config.service,
-    // With OpenTelemetry running (tracing.ts), Sentry installs no tracing of its own:
-    // errors take the trace id of the active OpenTelemetry span, and Sentry's spans are
-    // OpenTelemetry's, exported to its OTLP endpoint (ADR 032).
-    ...(isTracingStarted()
-      ? { enableOpenTelemetrySetup: false }
-      : { tracesSampleRate: config.tracesSampleRate }),
-    // The API's error handler reports 5xx itself (captureError), with the request's ids:
-    // it alone knows which errors become 4xx answers (validation, mapped database refusals,
-    // expected domain errors), which the Fastify integration's own status guess would
-    // report. So the integration reports nothing, and while OpenTelemetry traces it is not
-    // there at all (its request instrumentation would be a second one).
-    integrations: (defaults) => {
-      // Sentry adds its own tracing integrations (Postgres, Prisma, Redis, ...) whenever a
-      // traces sample rate is set, even 0, and reads SENTRY_TRACES_SAMPLE_RATE from the
-      // environment by itself. While OpenTelemetry traces, its instrumentations make those
-      // spans: Sentry's would be a second, never-recorded set on every query and Redis
-      // command (some 15% of the API's CPU under load, `pnpm bench:api` with
-      // BENCH_INSTRUMENTATION=1), and its Prisma integration would take Prisma's tracing
-      // over from OpenTelemetry's. At rate 0 without OpenTelemetry they record nothing.
-      const untraced =
-        isTracingStarted() || config.tracesSampleRate === 0 ? sentryTracingIntegrations() : null
-      const kept = defaults.filter(
-        (integration) =>
-          (config.dedupe !== false || integration.name !== 'Dedupe') &&
-          !untraced?.has(integration.name),
-      )
-      return isTracingStarted()
-        ? sentryOnOpenTelemetry(kept)
-        : kept.map((integration) =>
-            integration.name === 'Fastify'
-              ? Sentry.fastifyIntegration({ shouldHandleError: () => false })
-              : integration,
-          )
-    },
+    // Sentry never traces by itself. Its tracing is OpenTelemetry's: with a collector or
+    // SENTRY_TRACES_SAMPLE_RATE above 0, tracing.ts (loaded first) starts OpenTelemetry,
+    // which exports to Sentry's OTLP endpoint; errors take the active span's trace id
+    // (ADR 032). `null`, never undefined, says "no tracing": given undefined the SDK reads
+    // SENTRY_TRACES_SAMPLE_RATE itself, and any number there, 0 included, makes it start
+    // an unsampled span of every request, hook and handler and count each as dropped.
+    tracesSampleRate: NO_SENTRY_TRACING,
+    ...(isTracingStarted() ? { enableOpenTelemetrySetup: false } : {}),
+    integrations: (defaults) => sentryIntegrations(defaults, config.dedupe !== false),
     beforeSend: scrubEvent,
     beforeBreadcrumb: (breadcrumb) => scrubEmails(breadcrumb),
     // Personal data stays out of error reports unless a team opts in deliberately:
@@ -71,11 +52,6 @@ export function initSentry(config: SentryConfig): boolean {
     initialScope: { tags: { service: config.service } },
   })
   return true
-}
-
-/** The names of the integrations Sentry adds only to trace (database clients, queues, AI). */
-function sentryTracingIntegrations(): Set<string> {
-  return new Set(Sentry.getAutoPerformanceIntegrations().map((integration) => integration.name))
 }
 
 /** Sentry's beforeSend in every service: no email address, the user an id only. */
@@ -117,7 +93,13 @@ export function captureError(error: unknown, context: ErrorContext = {}): string
   })
 }
 
-/** Sentry's span-making integrations: OpenTelemetry's instrumentations do their work. */
+/**
+ * Sentry's integrations that make spans or follow a framework's requests: OpenTelemetry's
+ * instrumentations do that work. Fastify's is left out too: the API's error handler reports
+ * 5xx itself (captureError), with the request's ids, since it alone knows which errors
+ * become 4xx answers (validation, mapped database refusals, expected domain errors); the
+ * integration would wrap every hook and handler of every request for nothing.
+ */
 const SPAN_INTEGRATIONS = new Set([
   'Http',
   'NodeFetch',
@@ -129,16 +111,28 @@ const SPAN_INTEGRATIONS = new Set([
 ])
 
 /**
- * Sentry's integrations while OpenTelemetry traces: no spans and no trace headers of its
- * own (the API's error handler reports its 5xx), request isolation, breadcrumbs and error
- * capture kept, and the OpenTelemetry span's trace id on every event.
+ * The integrations of every Node service: no spans and no trace headers of Sentry's own,
+ * none of its database, queue or AI tracing integrations (they would wrap every query and
+ * Redis command in a span nobody records, and Sentry's Prisma integration would take
+ * Prisma's tracing over from OpenTelemetry's); request isolation, sessions, breadcrumbs
+ * and error capture kept; and, while OpenTelemetry traces, its span's trace id on every
+ * event. What it saved: `BENCH_INSTRUMENTATION=1 BENCH_SIGNALS=errors pnpm bench:api`
+ * (docs/benchmarks.md).
  */
-export function sentryOnOpenTelemetry(defaults: Integration[]): Integration[] {
+export function sentryIntegrations(defaults: Integration[], dedupe = true): Integration[] {
+  const tracing = new Set(
+    Sentry.getAutoPerformanceIntegrations().map((integration) => integration.name),
+  )
   return [
-    ...defaults.filter((integration) => !SPAN_INTEGRATIONS.has(integration.name)),
+    ...defaults.filter(
+      (integration) =>
+        !SPAN_INTEGRATIONS.has(integration.name) &&
+        !tracing.has(integration.name) &&
+        (dedupe || integration.name !== 'Dedupe'),
+    ),
     Sentry.httpIntegration({ spans: false, tracePropagation: false }),
     Sentry.nativeNodeFetchIntegration({ spans: false, tracePropagation: false }),
-    Sentry.openTelemetryIntegration(),
+    ...(isTracingStarted() ? [Sentry.openTelemetryIntegration()] : []),
   ]
 }
 
