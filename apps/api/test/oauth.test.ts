@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fakeOAuthEnv } from '@repo/testing'
+import { fakeOAuthEnv, scrapeMetrics } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { buildTestServer, useApiServer } from './helpers.ts'
@@ -230,6 +230,45 @@ describe('OAuth sign-in', () => {
         })
       ).statusCode,
     ).toBe(400)
+  })
+})
+
+describe('failed OAuth sign-ins', () => {
+  it('are counted in auth_sign_in_failures_total as oauth_failed, a success is not', async () => {
+    const { database, redis } = services()
+    const app = await buildTestServer({
+      DATABASE_URL: database.appUrl,
+      REDIS_URL: redis.url,
+      APP_URL,
+      METRICS_ENABLED: 'true',
+      METRICS_PORT: '0',
+      ...fakeOAuthEnv(provider()),
+    })
+    try {
+      const failures = async () =>
+        (await scrapeMetrics(`http://127.0.0.1:${app.metricsServer?.port}/metrics`)).samples.find(
+          (sample) =>
+            sample.name === 'auth_sign_in_failures_total' &&
+            sample.labels.reason === 'oauth_failed',
+        )?.value ?? 0
+      provider().setUser({
+        id: '707',
+        email: 'counted@example.com',
+        emailVerified: true,
+        name: 'C',
+      })
+      expect((await signInWith('github', undefined, app)).statusCode).toBe(200)
+      expect(await failures()).toBe(0)
+      expect(
+        (await signInWith('github', (f) => ({ ...f, state: 'forged-state' }), app)).statusCode,
+      ).toBe(400)
+      expect(
+        (await signInWith('github', (f) => ({ ...f, code: 'not-a-real-code' }), app)).statusCode,
+      ).toBe(400)
+      expect(await failures()).toBe(2)
+    } finally {
+      await app.close()
+    }
   })
 })
 

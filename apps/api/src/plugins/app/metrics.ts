@@ -26,6 +26,7 @@ export type SignInFailureReason =
   | 'mfa_expired'
   | 'rate_limited'
   | 'invalid_input'
+  | 'oauth_failed'
   | 'error'
 
 const REASONS: Record<string, SignInFailureReason> = {
@@ -36,6 +37,11 @@ const REASONS: Record<string, SignInFailureReason> = {
   rate_limited: 'rate_limited',
   invalid_input: 'invalid_input',
   FST_ERR_VALIDATION: 'invalid_input',
+  // OAuth: a forged, replayed or expired state, a code or profile the provider refused,
+  // an address it has not verified.
+  invalid_oauth_state: 'oauth_failed',
+  oauth_failed: 'oauth_failed',
+  oauth_email_unverified: 'oauth_failed',
 }
 
 export function signInFailureReason(error: { code?: unknown; statusCode?: unknown }) {

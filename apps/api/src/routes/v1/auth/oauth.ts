@@ -139,6 +139,8 @@ const oauth: FastifyPluginAsyncZod = async (fastify) => {
     '/oauth/:provider/callback',
     {
       config: { access: 'public', limits: limit, idempotency: false },
+      // Counted as a failed sign-in, by reason, as a password's is (auth_sign_in_failures_total).
+      onError: async (_request, _reply, error) => fastify.metrics.signInFailed(error),
       schema: {
         tags: ['auth'],
         summary: 'Finish signing in with the code and state the provider returned.',
