@@ -582,6 +582,10 @@ try {
       `Traces sampled: ${SAMPLER ? `${SAMPLER} ${SAMPLER_ARG ?? ''}` : 'every trace (the default)'}`,
     )
     console.log(`Spans per traced request, by instrumentation: ${perRequest.join(', ')}`)
+    const byName = Object.entries(received.byName)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, n]) => `${name} ${(n / received.serverSpans).toFixed(1)}`)
+    if (byName.length > 0) console.log(`... and by name: ${byName.join(', ')}`)
     console.log('Signals of the instrumented API:')
     for (const [what, ok] of checks) console.log(`  ${ok ? 'ok     ' : 'MISSING'} ${what}`)
     const missing = checks.filter(([, ok]) => !ok)

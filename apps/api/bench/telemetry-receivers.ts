@@ -14,6 +14,8 @@ export interface ReceiverStats {
   serverSpans: number
   /** Spans by instrumentation scope (the library that made them). */
   byScope: Record<string, number>
+  /** Spans by instrumentation scope and span name ("scope: name"). */
+  byName: Record<string, number>
   /** Export requests the receiver answered. */
   exports: number
   /** Sentry envelope items received, by type (event, session, sessions, ...). */
@@ -32,11 +34,15 @@ const sink = await startTelemetrySink()
 let spans = 0
 let serverSpans = 0
 const byScope: Record<string, number> = {}
+const byName: Record<string, number> = {}
 function count() {
   for (const span of receiver.spans.splice(0)) {
     spans++
     if (span.kind === 2 && span.service === 'api') serverSpans++
     byScope[span.scope] = (byScope[span.scope] ?? 0) + 1
+    // Names that hold a route or a statement would be one entry per request: their first word.
+    const name = `${span.scope}: ${span.name.split(' ')[0]}`
+    byName[name] = (byName[name] ?? 0) + 1
   }
 }
 setInterval(count, 200)
@@ -68,6 +74,7 @@ function stats(): ReceiverStats {
     spans,
     serverSpans,
     byScope,
+    byName,
     exports: receiver.requests(),
     sentryItems: items,
     posthogEvents: posthogEvents(),

@@ -26,6 +26,9 @@ describe.each(['staging', 'production'] as const)('tracing enabled in %s', (envi
     expect(env?.data.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
       'http://opentelemetry-collector.observability.svc.cluster.local:4318',
     )
+    // A share of new traces, whole: what every trace would cost is in docs/benchmarks.md.
+    expect(env?.data.OTEL_TRACES_SAMPLER).toBe('parentbased_traceidratio')
+    expect(env?.data.OTEL_TRACES_SAMPLER_ARG).toBe('0.1')
     for (const app of APPS) {
       const container = find(objects, 'Deployment', app)?.spec.template.spec.containers[0]
       expect(container.envFrom).toContainEqual({ configMapRef: { name: env?.metadata.name } })

@@ -1,4 +1,4 @@
-import { type FastifyOtelHookName, FastifyOtelInstrumentation } from '@fastify/otel'
+import { FastifyOtelInstrumentation } from '@fastify/otel'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
@@ -33,20 +33,17 @@ const SECRET_QUERY_PARAMS = [
   'X-Amz-Security-Token',
 ]
 
-/** Prisma's spans left out: the driver round trip (pg's span is the same query) and serializing. */
-const PRISMA_UNTRACED_SPANS = ['prisma:client:db_query', 'prisma:client:serialize']
-
 /**
- * The Fastify hooks that get a span of their own: those before the handler, where access
- * checks and rate limits wait on Postgres and Redis. After it (onSend, onResponse: headers,
- * metrics, the log line) the work is in-process and brief, and its time is in the request's
- * span all the same.
+ * Prisma's spans left out, each a repeat of what pg's span of the same round trip says
+ * (with its SQL), or in-process: the driver round trip, serializing its result, and the
+ * BEGIN and COMMIT of an interactive transaction. Kept: each operation (model and method)
+ * and the transaction around them.
  */
-const TRACED_FASTIFY_HOOKS: FastifyOtelHookName[] = [
-  'onRequest',
-  'preParsing',
-  'preValidation',
-  'preHandler',
+const PRISMA_UNTRACED_SPANS = [
+  'prisma:client:db_query',
+  'prisma:client:serialize',
+  'prisma:client:start_transaction',
+  'prisma:client:commit_transaction',
 ]
 
 /**
@@ -58,30 +55,40 @@ const TRACED_FASTIFY_HOOKS: FastifyOtelHookName[] = [
 export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation[] {
   return [
     new HttpInstrumentation({
+      // The API's requests are Fastify's: @fastify/otel takes the caller's traceparent and
+      // makes the request's server span, named by its route. A second server span of the
+      // same request, from Node's http server, cost as much as all the rest of a request's
+      // tracing and told nothing more (`pnpm bench:api`, docs/benchmarks.md).
+      disableIncomingRequestInstrumentation: service === 'api',
       ignoreIncomingRequestHook: (request) =>
         UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
       redactedQueryParams: SECRET_QUERY_PARAMS,
       redactedQueryParamsServer: SECRET_QUERY_PARAMS,
     }),
     new UndiciInstrumentation(),
-    new PgInstrumentation({ requireParentSpan: true }),
+    // A pool checkout is in-process unless the pool is exhausted, and then the wait shows
+    // as the gap before the query's span (and in the pool-wait metric).
+    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     // The command's name only: BullMQ's EVALSHA arguments are job data (addresses, names).
     new IORedisInstrumentation({
       requireParentSpan: true,
       dbStatementSerializer: (command) => command,
     }),
-    // A statement is traced once, by pg (its span has the SQL): Prisma's own span of the
-    // same round trip through the pg adapter, and of serializing its result, would double
-    // the spans of every query for no information (`pnpm bench:api`, BENCH_INSTRUMENTATION).
+    // A statement is traced once, by pg (its span has the SQL): Prisma's own spans of the
+    // same round trips would double the spans of every query for no information
+    // (`pnpm bench:api`, BENCH_INSTRUMENTATION).
     new PrismaInstrumentation({ ignoreSpanTypes: PRISMA_UNTRACED_SPANS }),
     ...(service === 'api'
       ? [
-          // Fastify's own instrumentation: a span per request, hook before the handler and
-          // handler, named by the route's pattern; it attaches itself to every Fastify instance.
+          // Fastify's own instrumentation: a span per request and its handler, named by the
+          // route's pattern; it attaches itself to every Fastify instance. No span per hook:
+          // the hooks' waits on Postgres and Redis (the session, the membership, the rate
+          // limits) have spans of their own under the request's, and ten more spans a
+          // request cost more than they told (`pnpm bench:api`, docs/benchmarks.md).
           new FastifyOtelInstrumentation({
             registerOnInitialization: true,
             ignorePaths: ({ url }) => UNTRACED_PATHS.has(url),
-            instrumentHooks: TRACED_FASTIFY_HOOKS,
+            instrumentHooks: false,
           }),
         ]
       : []),

@@ -135,10 +135,12 @@ export class ProbeDroppingSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
+    // Called for every span: a child (most spans) is decided without reading attributes.
     const parent = trace.getSpanContext(context)
-    const path = requestPath(attributes ?? {})
-    if (!(parent && isSpanContextValid(parent)) && path && UNTRACED_PATHS.has(path))
-      return { decision: SamplingDecision.NOT_RECORD }
+    if (!(parent && isSpanContextValid(parent))) {
+      const path = requestPath(attributes ?? {})
+      if (path && UNTRACED_PATHS.has(path)) return { decision: SamplingDecision.NOT_RECORD }
+    }
     return this.inner.shouldSample(context, traceId, spanName, spanKind, attributes, links)
   }
 
