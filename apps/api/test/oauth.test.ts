@@ -11,6 +11,18 @@ import { APP_URL, type OAuthFlow, oauthSignIn, useFakeOAuthProvider } from './oa
 const provider = useFakeOAuthProvider()
 const { server, sql, services } = useApiServer(() => ({ APP_URL, ...fakeOAuthEnv(provider()) }))
 
+/** A second API on the same services and fake provider, with `env` on top. */
+const apiWith = (env: Record<string, string>) => {
+  const { database, redis } = services()
+  return buildTestServer({
+    DATABASE_URL: database.appUrl,
+    REDIS_URL: redis.url,
+    APP_URL,
+    ...fakeOAuthEnv(provider()),
+    ...env,
+  })
+}
+
 const signInWith = (
   name: 'github' | 'google',
   tamper?: (flow: OAuthFlow) => object,
@@ -235,15 +247,7 @@ describe('OAuth sign-in', () => {
 
 describe('failed OAuth sign-ins', () => {
   it('are counted in auth_sign_in_failures_total as oauth_failed, a success is not', async () => {
-    const { database, redis } = services()
-    const app = await buildTestServer({
-      DATABASE_URL: database.appUrl,
-      REDIS_URL: redis.url,
-      APP_URL,
-      METRICS_ENABLED: 'true',
-      METRICS_PORT: '0',
-      ...fakeOAuthEnv(provider()),
-    })
+    const app = await apiWith({ METRICS_ENABLED: 'true', METRICS_PORT: '0' })
     try {
       const failures = async () =>
         (await scrapeMetrics(`http://127.0.0.1:${app.metricsServer?.port}/metrics`)).samples.find(
@@ -278,13 +282,8 @@ describe('a provider that never answers', () => {
     const hanging = createServer(() => {})
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
     const silent = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`
-    const { database, redis } = services()
-    const app = await buildTestServer({
-      DATABASE_URL: database.appUrl,
-      REDIS_URL: redis.url,
-      APP_URL,
+    const app = await apiWith({
       OAUTH_TIMEOUT_MS: '300',
-      ...fakeOAuthEnv(provider()),
       // GitHub's token exchange hangs; Google's answers, and its profile request hangs.
       GITHUB_TOKEN_URL: `${silent}/token`,
       GOOGLE_USERINFO_URL: `${silent}/userinfo`,
