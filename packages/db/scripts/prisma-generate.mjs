@@ -44,6 +44,8 @@ const stampName = '.prisma-inputs'
 const scratchDir = join(packageRoot, '.prisma-generate')
 const workDir = join(scratchDir, 'work')
 const lockDir = join(scratchDir, 'lock')
+// Rewritten after each generation, beside the output: the change the apps' watchers see.
+const changedFile = join(dirname(outputDir), '.prisma-generated')
 const LOCK_WAIT_MS = 120_000
 const require = createRequire(import.meta.url)
 
@@ -149,6 +151,10 @@ function generate(quiet, inputs) {
   writeFileSync(join(generated, stampName), `${inputs}\n`)
   swapIn(generated)
   rmSync(workDir, { recursive: true, force: true })
+  // Node's recursive watcher (what `node --watch-path` uses) does not report a directory
+  // renamed into the tree, nor anything in it afterwards: a file that stays where it is,
+  // rewritten after every swap, is what tells the running apps to restart.
+  writeFileSync(changedFile, `${inputs}\n`)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import {
   appendFileSync,
   cpSync,
@@ -113,9 +114,12 @@ describe('generating the Prisma client', () => {
     expect(readFileSync(client, 'utf8')).toContain('SwapProbe')
     expect(changes.map(({ found }) => found)).toContain('whole')
     expect(changes.filter(({ found }) => found === 'partial')).toEqual([])
-    // No lock, work directory or stamp of the generator's appears under src/.
-    const others = changes.filter(({ file }) => !/^generated\/prisma(\/|$)/.test(file))
-    expect(others.map(({ file }) => file).filter((file) => file !== 'generated')).toEqual([])
+    // No lock, work directory or stamp of the generator's appears under src/: only the
+    // client and the file rewritten after it, for the watchers.
+    const others = changes.filter(
+      ({ file }) => !/^generated(\/prisma(\/.*)?|\/\.prisma-generated)?$/.test(file),
+    )
+    expect(others.map(({ file }) => file)).toEqual([])
     expect(existsSync(join(pkg, '.prisma-generate/work'))).toBe(false)
   }, 60_000)
 
@@ -135,4 +139,57 @@ describe('generating the Prisma client', () => {
     expect(generate()).toContain('generated')
     expect(readFileSync(client, 'utf8')).toContain('Recovered')
   }, 60_000)
+
+  it('restarts a node --watch-path process on every regeneration, on the whole client each time', async () => {
+    // What `pnpm dev` runs the api and worker under; each start reports what it found.
+    const probe = join(root, 'probe.mjs')
+    writeFileSync(
+      probe,
+      `import { existsSync, readFileSync } from 'node:fs'
+const client = ${JSON.stringify(client)}
+const text = existsSync(client) ? readFileSync(client, 'utf8') : ''
+const whole = existsSync(${JSON.stringify(join(pkg, 'src/generated/prisma/.prisma-inputs'))})
+console.log('started ' + JSON.stringify({ whole, models: text.match(/WatchProbe\\d/g) ?? [] }))
+setInterval(() => {}, 60_000)
+`,
+    )
+    const child = spawn(
+      process.execPath,
+      ['--watch-path', join(pkg, 'src'), '--watch-preserve-output', probe],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    const starts = () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('started '))
+        .map(
+          (line) =>
+            JSON.parse(line.slice('started '.length)) as { whole: boolean; models: string[] },
+        )
+    try {
+      await waitUntil(() => starts().length === 1, {
+        what: 'the watched process to start',
+        timeoutMs: 15_000,
+        detail: () => output,
+      })
+      // Twice: a watcher that caught the first swap by accident must catch the second too.
+      for (const model of ['WatchProbe1', 'WatchProbe2']) {
+        appendFileSync(schema, `\nmodel ${model} {\n  id String @id\n}\n`)
+        expect(generate()).toContain('generated')
+        await waitUntil(() => starts().some(({ models }) => models.includes(model)), {
+          what: `a restart on the client with ${model}`,
+          timeoutMs: 15_000,
+          detail: () => output,
+        })
+      }
+      expect(starts().filter(({ whole }) => !whole)).toEqual([])
+    } finally {
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      await exited
+    }
+  }, 90_000)
 })
