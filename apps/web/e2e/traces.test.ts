@@ -158,6 +158,9 @@ describe('with an OTLP endpoint', { timeout: 120_000 }, () => {
     const signUp = await receiver.waitForSpan(
       (span) => span.service === 'api' && span.attributes['http.route'] === '/v1/auth/sign-up',
     )
+    // The request's server span, named as a trace list shows it: method and route pattern.
+    expect(signUp.kind).toBe(2)
+    expect(signUp.name).toBe('POST /v1/auth/sign-up')
     const inTrace = (match: (span: ReceivedSpan) => boolean) =>
       receiver.spans.some((span) => span.traceId === signUp.traceId && match(span))
     const describeTrace = () =>

@@ -33,6 +33,9 @@ const SECRET_QUERY_PARAMS = [
   'X-Amz-Security-Token',
 ]
 
+/** The route of a request no route matched (a 404), as the metrics call it. */
+const UNMATCHED = '__unmatched__'
+
 /**
  * Prisma's spans left out, each a repeat of what pg's span of the same round trip says
  * (with its SQL), or in-process: the driver round trip, serializing its result, and the
@@ -89,6 +92,10 @@ export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation
             registerOnInitialization: true,
             ignorePaths: ({ url }) => UNTRACED_PATHS.has(url),
             instrumentHooks: false,
+            // Its server span is called `request`: named by method and route pattern
+            // instead, as HTTP server spans are, so a trace list tells requests apart.
+            requestHook: (span, request) =>
+              span.updateName(`${request.method} ${request.routeOptions.url ?? UNMATCHED}`),
           }),
         ]
       : []),
