@@ -26,7 +26,6 @@ beforeAll(async () => {
     environment: 'test',
     release: 'test',
     service: 'api',
-    tracesSampleRate: 0,
   })
   const { database, redis } = services()
   server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {

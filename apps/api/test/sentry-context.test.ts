@@ -34,7 +34,6 @@ beforeAll(async () => {
     environment: 'staging',
     release: '1.4.0+0123abc',
     service: 'api',
-    tracesSampleRate: 0,
     dedupe: false,
   })
   const { database, redis } = services()

@@ -47,7 +47,6 @@ describe('Sentry without a collector', () => {
       environment: 'test',
       release: 'test',
       service: 'api',
-      tracesSampleRate: 1,
     })
     const { database, redis } = services()
     server = await buildTestServer(

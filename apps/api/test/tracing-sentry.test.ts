@@ -38,7 +38,6 @@ beforeAll(async () => {
     environment: 'test',
     release: 'test',
     service: 'api',
-    tracesSampleRate: 1,
   })
   const { database, redis } = services()
   server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {

@@ -27,7 +27,6 @@ beforeAll(async () => {
     environment: 'test',
     release: '2.0.0+feedbee',
     service: 'worker',
-    tracesSampleRate: 0,
     // Every report counts: none may hide behind Sentry's dropping of repeated events.
     dedupe: false,
   })

@@ -9,7 +9,6 @@ export interface SentryConfig {
   environment: string
   release: string
   service: string
-  tracesSampleRate: number
   /**
    * false: keep events that repeat the one before (Sentry drops them by default). Tests
    * that count reports turn it off, so a duplicate cannot hide behind the deduplication.
@@ -136,12 +135,14 @@ export function sentryIntegrations(defaults: Integration[], dedupe = true): Inte
   ]
 }
 
-/** The Sentry config of a Node service from its validated env (runtime + sentry schemas). */
+/**
+ * The Sentry config of a Node service from its validated env (runtime + sentry schemas).
+ * SENTRY_TRACES_SAMPLE_RATE is tracing.ts's to read: Sentry's traces are OpenTelemetry's.
+ */
 export function sentryConfigFromEnv(
   env: {
     SENTRY_DSN?: string | undefined
     SENTRY_ENVIRONMENT?: string | undefined
-    SENTRY_TRACES_SAMPLE_RATE: number
     NODE_ENV: string
     APP_VERSION: string
     GIT_COMMIT: string
@@ -154,7 +155,6 @@ export function sentryConfigFromEnv(
     // One release name across api, worker and web: version+commit.
     release: `${env.APP_VERSION}+${env.GIT_COMMIT}`,
     service,
-    tracesSampleRate: env.SENTRY_TRACES_SAMPLE_RATE,
   }
 }
 

@@ -1,7 +1,7 @@
 import { PasswordHashingBusyError } from '@repo/auth'
 import { isAppError } from '@repo/core'
 import { ClaimLostError } from '@repo/db'
-import { captureError, Sentry } from '@repo/observability'
+import { captureError } from '@repo/observability'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
@@ -116,8 +116,6 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 
 export default fp(
   async function errors(fastify: FastifyInstance) {
-    if (Sentry.isInitialized()) Sentry.setupFastifyErrorHandler(fastify)
-
     fastify.setErrorHandler(handleError)
 
     fastify.setNotFoundHandler((request, reply) =>
