@@ -145,25 +145,33 @@ async function startApi(
   return { child, base }
 }
 
-/** The baseline server (bench/baseline-server.ts); it reports its port once listening. */
-async function startBaseline(databaseUrl: string) {
-  const child = spawn(process.execPath, ['bench/baseline-server.ts'], {
+/**
+ * A helper process of the bench (`script`, in bench/) and the first message it sends over
+ * IPC once it is ready (its addresses); fails if it exits first.
+ */
+async function startReporting<T>(script: string, what: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [script], {
     cwd: apiDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_MAX: String(POOL_MAX),
-    },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   children.push(child)
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
-      throw new Error(`the baseline server exited with code ${code}`)
+      throw new Error(`${what} exited with code ${code}`)
     }),
-  ])) as [{ port: number }]
+  ])) as [T]
+  return { child, message }
+}
+
+/** The baseline server (bench/baseline-server.ts); it reports its port once listening. */
+async function startBaseline(databaseUrl: string) {
+  const { child, message } = await startReporting<{ port: number }>(
+    'bench/baseline-server.ts',
+    'the baseline server',
+    { NODE_ENV: 'production', DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(POOL_MAX) },
+  )
   child.disconnect()
   return { child, base: `http://127.0.0.1:${message.port}` }
 }
@@ -252,18 +260,11 @@ async function measure(
 
 /** bench/telemetry-receivers.ts: the OTLP receiver and the Sentry/PostHog sink. */
 async function startReceivers() {
-  const child = spawn(process.execPath, ['bench/telemetry-receivers.ts'], {
-    cwd: apiDir,
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  children.push(child)
-  const [addresses] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`the telemetry receivers exited with code ${code}`)
-    }),
-  ])) as [{ otlpEndpoint: string; sentryDsn: string; posthogHost: string }]
+  const { child, message: addresses } = await startReporting<{
+    otlpEndpoint: string
+    sentryDsn: string
+    posthogHost: string
+  }>('bench/telemetry-receivers.ts', 'the telemetry receivers')
   return {
     child,
     ...addresses,
