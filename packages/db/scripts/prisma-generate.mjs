@@ -9,8 +9,8 @@
 // a fresh clone, a pulled schema change or an upgraded Prisma all regenerate, and nothing
 // else does.
 //
-// The client is generated in a work directory outside src/ and then moved into place in
-// one rename. The api and worker in `pnpm dev` restart on any change under packages/*/src,
+// The client is generated in a work directory outside src/ and then swapped into place
+// whole (two renames). The api and worker in `pnpm dev` restart on changes under packages/*/src,
 // and node --watch ignores changes made while it restarts: written file by file in place,
 // a restart could load half a client, crash, and wait for a change that already happened.
 //

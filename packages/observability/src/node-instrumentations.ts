@@ -33,9 +33,6 @@ const SECRET_QUERY_PARAMS = [
   'X-Amz-Security-Token',
 ]
 
-/** The route of a request no route matched (a 404), as the metrics call it. */
-const UNMATCHED = '__unmatched__'
-
 /**
  * Prisma's spans left out, each a repeat of what pg's span of the same round trip says
  * (with its SQL), or in-process: the driver round trip, serializing its result, and the
@@ -60,8 +57,8 @@ export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation
     new HttpInstrumentation({
       // The API's requests are Fastify's: @fastify/otel takes the caller's traceparent and
       // makes the request's server span, named by its route. A second server span of the
-      // same request, from Node's http server, cost as much as all the rest of a request's
-      // tracing and told nothing more (`pnpm bench:api`, docs/benchmarks.md).
+      // same request, from Node's http server, would be one more span per request that
+      // tells nothing more (ADR 032 lists what the Fastify span lacks).
       disableIncomingRequestInstrumentation: service === 'api',
       ignoreIncomingRequestHook: (request) =>
         UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
@@ -92,10 +89,15 @@ export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation
             registerOnInitialization: true,
             ignorePaths: ({ url }) => UNTRACED_PATHS.has(url),
             instrumentHooks: false,
-            // Its server span is called `request`: named by method and route pattern
-            // instead, as HTTP server spans are, so a trace list tells requests apart.
+            // Its server span is called `request`: named as OpenTelemetry's HTTP conventions
+            // name server spans instead, `{method} {route}` (the method alone when no route
+            // matched), so a trace list tells requests apart.
             requestHook: (span, request) =>
-              span.updateName(`${request.method} ${request.routeOptions.url ?? UNMATCHED}`),
+              span.updateName(
+                request.routeOptions.url
+                  ? `${request.method} ${request.routeOptions.url}`
+                  : request.method,
+              ),
           }),
         ]
       : []),
