@@ -102,7 +102,14 @@ describe('the sign-up page and the signup-enabled flag', { timeout: 60_000 }, ()
 
   it('says sign-ups are paused, without the form, while the flag is off', async () => {
     const posthog = await sink(flagOff)
-    const server = await web({ POSTHOG_KEY: 'phc_web', POSTHOG_HOST: posthog.posthogHost })
+    const server = await web({
+      POSTHOG_KEY: 'phc_web',
+      POSTHOG_HOST: posthog.posthogHost,
+      // The flag's answer is under test here, not the bound on waiting for it (the test
+      // below): a cold server on a loaded machine can take longer than the default 300 ms
+      // to ask, and would then rightly answer the default.
+      POSTHOG_FLAG_TIMEOUT_MS: '5000',
+    })
     const html = await (await fetch(`${server.url}/sign-up`)).text()
     expect(html).toContain('New accounts cannot be created right now')
     expect(html).not.toMatch(/<input[^>]+type="password"/)
