@@ -15,6 +15,8 @@ import { buildTestServer } from './helpers.ts'
 const services = useIsolatedServices()
 let sink: TelemetrySink
 let server: FastifyInstance
+/** Sentry's isolation scope outside any request. */
+let processIsolationScope: unknown
 
 beforeAll(async () => {
   sink = await startTelemetrySink()
@@ -27,6 +29,7 @@ beforeAll(async () => {
     release: 'test',
     service: 'api',
   })
+  processIsolationScope = Sentry.getIsolationScope()
   const { database, redis } = services()
   server = await buildTestServer({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url }, (app) => {
     app.get('/test/crash', { config: { access: 'public' } }, async (request) => {
@@ -55,6 +58,11 @@ beforeAll(async () => {
       })
     })
     app.get('/test/quiet', { config: { access: 'public' } }, async () => ({ ok: true }))
+    app.get('/test/isolation-scope', { config: { access: 'public' } }, async () => ({
+      forked:
+        Sentry.getIsolationScope() !== Sentry.getGlobalScope() &&
+        Sentry.getIsolationScope() !== processIsolationScope,
+    }))
     app.get('/test/conflict', { config: { access: 'public' } }, async () => {
       throw Object.assign(new Error('duplicate key in table users on 10.1.2.3'), {
         statusCode: 409,
@@ -112,6 +120,19 @@ describe('Sentry without OpenTelemetry', () => {
       ({ payload }) => (payload.discarded_events as { reason: string; category: string }[]) ?? [],
     )
     expect(dropped.filter(({ reason }) => reason === 'sample_rate')).toEqual([])
+  })
+
+  it('does no work of its own per request: no scope, request copy or session of each', async () => {
+    // Sentry's Http integration forks an isolation scope for every request it sees, copies
+    // its headers and URL there and records a release-health session: work of every request,
+    // for reports that carry their context themselves (captureError).
+    const address = await server.listen({ host: '127.0.0.1', port: 0 }).catch(
+      () =>
+        // Listening already (the test above).
+        `http://127.0.0.1:${(server.server.address() as { port: number }).port}`,
+    )
+    const res = await fetch(`${address}/test/isolation-scope`)
+    expect(await res.json()).toEqual({ forked: false })
   })
 })
 

@@ -106,6 +106,17 @@ describe('Sentry in the API', () => {
     expect(body).not.toMatch(/Bearer|authorization/i)
   })
 
+  it('carries no breadcrumb: what came before, possibly from another request, stays out', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    // What an integration or a team's code would leave, while another request runs.
+    Sentry.addBreadcrumb({ message: 'fetched https://hooks.example.com/other-tenant m-crumb' })
+    await server.inject({ url: `/v1/orgs/${orgId}/test/crash?marker=m-crumbs`, headers })
+    await expect.poll(() => eventsWith('m-crumbs').length, { timeout: 10_000 }).toBe(1)
+    const event = eventsWith('m-crumbs')[0] as Record<string, unknown>
+    expect(event.breadcrumbs ?? []).toEqual([])
+    expect(JSON.stringify(event)).not.toContain('other-tenant')
+  })
+
   it('sends nothing for 4xx answers: an expected domain error, a mapped database refusal', async () => {
     const { headers, orgId } = await signUpOwner(server)
     // Expected domain errors of real routes: a wrong password, a key an unverified account may not create.

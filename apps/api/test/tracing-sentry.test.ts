@@ -100,8 +100,9 @@ describe('Sentry with OpenTelemetry', () => {
 
   it("installs none of Sentry's own tracing integrations: OpenTelemetry's make those spans", () => {
     const client = Sentry.getClient()
-    expect(client?.getIntegrationByName('Http')).toBeDefined()
-    for (const name of ['Postgres', 'Prisma', 'Redis'])
+    // Error capture is installed; nothing that follows requests, queries or commands is.
+    expect(client?.getIntegrationByName('OnUncaughtException')).toBeDefined()
+    for (const name of ['Http', 'NodeFetch', 'Fastify', 'Postgres', 'Prisma', 'Redis'])
       expect(client?.getIntegrationByName(name), name).toBeUndefined()
   })
 

@@ -44,6 +44,9 @@ export function initSentry(config: SentryConfig): boolean {
     ...(isTracingStarted() ? { enableOpenTelemetrySetup: false } : {}),
     integrations: (defaults) => sentryIntegrations(defaults, config.dedupe !== false),
     beforeSend: scrubEvent,
+    // No breadcrumbs (sentryIntegrations says why); should a team turn them on again, they
+    // carry no email address either.
+    maxBreadcrumbs: 0,
     beforeBreadcrumb: (breadcrumb) => scrubEmails(breadcrumb),
     // Personal data stays out of error reports unless a team opts in deliberately:
     // no user fields, cookies, bodies or identifying headers leave the process.
@@ -93,13 +96,23 @@ export function captureError(error: unknown, context: ErrorContext = {}): string
 }
 
 /**
- * Sentry's integrations that make spans or follow a framework's requests: OpenTelemetry's
- * instrumentations do that work. Fastify's is left out too: the API's error handler reports
- * 5xx itself (captureError), with the request's ids, since it alone knows which errors
- * become 4xx answers (validation, mapped database refusals, expected domain errors); the
- * integration would wrap every hook and handler of every request for nothing.
+ * Sentry's integrations left out of every Node service:
+ * - those that make spans or trace headers, or follow a framework's requests:
+ *   OpenTelemetry's instrumentations do that work. Fastify's would wrap every hook and
+ *   handler; the API's error handler reports 5xx itself (captureError), with the
+ *   request's ids, since it alone knows which errors become 4xx answers (validation,
+ *   mapped database refusals, expected domain errors).
+ * - Http and NodeFetch: with spans and trace headers off, what they still did was per
+ *   request: a cloned isolation scope, the request's headers and URL copied, a release-
+ *   health session recorded, about 90 µs of CPU of every API request (a CPU profile of
+ *   `BENCH_INSTRUMENTATION=1 pnpm bench:api`). Every report passes its context itself
+ *   (captureError: request, trace, user, organization, route), so the per-request scope
+ *   held nothing a report used.
+ * - Breadcrumbs (Console, ChildProcess): without a scope per request they would mix
+ *   concurrent requests and jobs of different organizations into one report; the logs,
+ *   found by the report's request id, are the record of what came before an error.
  */
-const SPAN_INTEGRATIONS = new Set([
+const LEFT_OUT = new Set([
   'Http',
   'NodeFetch',
   'Express',
@@ -107,16 +120,18 @@ const SPAN_INTEGRATIONS = new Set([
   'Hapi',
   'Hono',
   'Koa',
+  'Console',
+  'ChildProcess',
 ])
 
 /**
- * The integrations of every Node service: no spans and no trace headers of Sentry's own,
- * none of its database, queue or AI tracing integrations (they would wrap every query and
- * Redis command in a span nobody records, and Sentry's Prisma integration would take
- * Prisma's tracing over from OpenTelemetry's); request isolation, sessions, breadcrumbs
- * and error capture kept; and, while OpenTelemetry traces, its span's trace id on every
- * event. What it saved: `BENCH_INSTRUMENTATION=1 BENCH_SIGNALS=errors pnpm bench:api`
- * (docs/benchmarks.md).
+ * The integrations of every Node service: none of those above, and none of Sentry's
+ * database, queue or AI tracing integrations (they would wrap every query and Redis
+ * command in a span nobody records, and Sentry's Prisma integration would take Prisma's
+ * tracing over from OpenTelemetry's); error capture, uncaught exceptions, linked errors
+ * and the process's release-health session kept; and, while OpenTelemetry traces, its
+ * span's trace id on every event. What each left-out group cost:
+ * `BENCH_INSTRUMENTATION=1 BENCH_SIGNALS=errors pnpm bench:api` (docs/benchmarks.md).
  */
 export function sentryIntegrations(defaults: Integration[], dedupe = true): Integration[] {
   const tracing = new Set(
@@ -125,12 +140,10 @@ export function sentryIntegrations(defaults: Integration[], dedupe = true): Inte
   return [
     ...defaults.filter(
       (integration) =>
-        !SPAN_INTEGRATIONS.has(integration.name) &&
+        !LEFT_OUT.has(integration.name) &&
         !tracing.has(integration.name) &&
         (dedupe || integration.name !== 'Dedupe'),
     ),
-    Sentry.httpIntegration({ spans: false, tracePropagation: false }),
-    Sentry.nativeNodeFetchIntegration({ spans: false, tracePropagation: false }),
     ...(isTracingStarted() ? [Sentry.openTelemetryIntegration()] : []),
   ]
 }
