@@ -1,4 +1,5 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel'
+import type { TracerProvider } from '@opentelemetry/api'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
@@ -52,8 +53,11 @@ const PRISMA_UNTRACED_SPANS = [
  * and Redis only inside a trace: the outbox relay's and BullMQ's polling would otherwise
  * make a trace of every poll.
  */
-export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation[] {
-  return [
+export function nodeInstrumentations(
+  service: 'api' | 'worker',
+  tracerProvider?: TracerProvider,
+): Instrumentation[] {
+  const instrumentations: Instrumentation[] = [
     new HttpInstrumentation({
       // The API's requests are Fastify's: @fastify/otel takes the caller's traceparent and
       // makes the request's server span, named by its route. A second server span of the
@@ -102,4 +106,12 @@ export function nodeInstrumentations(service: 'api' | 'worker'): Instrumentation
         ]
       : []),
   ]
+  if (tracerProvider)
+    for (const instrumentation of instrumentations) {
+      instrumentation.setTracerProvider(tracerProvider)
+      // Prisma's takes its provider when it is enabled (its constructor enables it), and
+      // keeps the one it took: enabled again, it takes this one.
+      if (instrumentation instanceof PrismaInstrumentation) instrumentation.enable()
+    }
+  return instrumentations
 }

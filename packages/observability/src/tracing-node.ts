@@ -19,11 +19,14 @@ export function startServiceTracing(
   return startTracing(
     {
       service,
-      instrumentations: async () => {
+      instrumentations: async (tracerProvider) => {
         // In-thread (module.registerHooks, Node 24): no loader thread, no message channel.
         const { register } = await import('import-in-the-middle/register-hooks.mjs')
         register({ include: PATCHED_MODULES })
-        return (await import('./node-instrumentations.ts')).nodeInstrumentations(service)
+        return (await import('./node-instrumentations.ts')).nodeInstrumentations(
+          service,
+          tracerProvider,
+        )
       },
       sentryOtlpEndpoint: async (dsn) => (await import('@sentry/node')).getOtlpTracesEndpoint(dsn),
     },

@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api'
 import { suppressTracing } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import {
@@ -20,6 +21,7 @@ import {
 import { BullMQOtel } from 'bullmq-otel'
 import { ProbeDroppingSampler, RedactingSpanExporter } from './span-redaction.ts'
 import type { StartedTracing, TracingOptions, TracingSettings } from './tracing.ts'
+import { FollowingTracerProvider } from './unsampled-children.ts'
 
 // Loaded only when tracing is on (tracing.ts decides): everything here costs start-up time.
 
@@ -89,11 +91,31 @@ export function samplerFor(
   )
 }
 
+/**
+ * Whether the sampler leaves a child of an unsampled span unsampled: every sampler but
+ * always_on and traceidratio, which decide each span alone (samplerFor).
+ */
+export function childrenFollowParent(
+  settings: TracingSettings,
+  source: Record<string, string | undefined> = process.env,
+): boolean {
+  if (!settings.OTEL_EXPORTER_OTLP_ENDPOINT) return true
+  const sampler = source.OTEL_TRACES_SAMPLER?.trim()
+  return sampler !== 'always_on' && sampler !== 'traceidratio'
+}
+
 /** Starts the Node SDK: W3C trace context, the service's instrumentations, OTLP export. */
 export async function startNodeSdk(
   options: TracingOptions,
   settings: TracingSettings,
 ): Promise<StartedTracing> {
+  // A child of an unsampled span costs the instrumentations next to nothing
+  // (unsampled-children.ts), while the sampler lets a parent decide for its children.
+  const tracerProvider = childrenFollowParent(settings) ? new FollowingTracerProvider() : undefined
+  const instrumentations = await options.instrumentations(tracerProvider)
+  // Registered here, as NodeSDK would, but with that provider: NodeSDK hands every
+  // instrumentation the global one.
+  registerInstrumentations({ instrumentations, ...(tracerProvider ? { tracerProvider } : {}) })
   const sdk = new NodeSDK({
     serviceName: settings.OTEL_SERVICE_NAME ?? options.service,
     // OTEL_RESOURCE_ATTRIBUTES, host and process come from the SDK's own detectors.
@@ -105,7 +127,6 @@ export async function startNodeSdk(
     }),
     spanProcessors: await spanProcessors(options, settings),
     sampler: samplerFor(settings),
-    instrumentations: await options.instrumentations(),
     // Traces only: metrics are Prometheus' (prom-client), logs are pino's.
     metricReaders: [],
     logRecordProcessors: [],

@@ -1,4 +1,4 @@
-import { type Context, ROOT_CONTEXT } from '@opentelemetry/api'
+import { type Context, ROOT_CONTEXT, type TracerProvider } from '@opentelemetry/api'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
 import { parseEnv, runtimeEnv, sentryEnv, tracingEnv } from '@repo/config'
 import type { Telemetry } from 'bullmq'
@@ -16,8 +16,11 @@ export type TracingSettings = ReturnType<typeof settingsSchema.parse>
 export interface TracingOptions {
   /** service.name unless OTEL_SERVICE_NAME says otherwise. */
   service: string
-  /** The service's instrumentations, loaded only when tracing starts. */
-  instrumentations: () => Promise<Instrumentation[]>
+  /**
+   * The service's instrumentations, loaded only when tracing starts, taking their tracers
+   * from `tracerProvider` when one is given (else from the global provider).
+   */
+  instrumentations: (tracerProvider?: TracerProvider) => Promise<Instrumentation[]>
   /** Sentry's OTLP traces endpoint for a DSN (the Sentry SDK the service uses knows it). */
   sentryOtlpEndpoint: (
     dsn: string,
