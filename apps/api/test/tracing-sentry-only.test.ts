@@ -40,6 +40,8 @@ describe('Sentry without a collector', () => {
       SENTRY_DSN: sink.sentryDsn,
       SENTRY_TRACES_SAMPLE_RATE: '1',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // A layer turned off by its OpenTelemetry name: Prisma's spans, the others kept.
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'prisma',
     })
     expect(started).toBe(true)
     initSentry({
@@ -53,6 +55,7 @@ describe('Sentry without a collector', () => {
       { DATABASE_URL: database.appUrl, REDIS_URL: redis.url },
       (app) => {
         app.get('/test/alone-crash', { config: { access: 'public' } }, async () => {
+          await app.db.user.findFirst({ where: { email: 'nobody-otel@example.com' } })
           throw new Error('crash with Sentry alone')
         })
       },
@@ -75,5 +78,13 @@ describe('Sentry without a collector', () => {
           ),
       )
       .toBe(true)
+
+    // Prisma's lookup in the handler made no span: that layer is off.
+    const spans = sink.requests
+      .filter((req) => req.path === OTLP_PATH)
+      .flatMap((req) => decodeOtlpJson(req.body))
+      .filter((span) => span.traceId === traceId)
+    expect(spans.some((span) => span.name.startsWith('handler'))).toBe(true)
+    expect(spans.filter((span) => span.scope === 'prisma')).toEqual([])
   })
 })

@@ -15,6 +15,7 @@ export {
   metricsSettings,
   migrationEnv,
   type NetworkTarget,
+  NODE_INSTRUMENTATIONS,
   oauthEnv,
   observabilityEnv,
   parseNetworkTarget,

@@ -234,6 +234,33 @@ export const sentryEnv = z.object({
  * collector's instructions apply unchanged. Off (the SDK is never loaded) until an OTLP
  * endpoint is set, or Sentry's tracing is asked for (its spans are OpenTelemetry's too).
  */
+/**
+ * The Node services' instrumentations by the names OTEL_NODE_ENABLED_INSTRUMENTATIONS and
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS use (OpenTelemetry's, without the
+ * `@opentelemetry/instrumentation-` prefix; prisma is @prisma/instrumentation, fastify
+ * @fastify/otel).
+ */
+export const NODE_INSTRUMENTATIONS = [
+  'http',
+  'undici',
+  'pg',
+  'ioredis',
+  'prisma',
+  'fastify',
+] as const
+
+/** A comma-separated list of instrumentation names; a name nobody knows is an error. */
+const instrumentationList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.enum(NODE_INSTRUMENTATIONS)))
+  .optional()
+
 export const tracingEnv = z.object({
   /** OTLP/HTTP base URL of a collector: spans go to <endpoint>/v1/traces, as JSON. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
@@ -258,6 +285,10 @@ export const tracingEnv = z.object({
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   /** true: never start the SDK, whatever else is set. */
   OTEL_SDK_DISABLED: booleanFlag(false),
+  /** Only these instrumentations (NODE_INSTRUMENTATIONS' names); unset: all of them. */
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: instrumentationList,
+  /** Not these, applied after the list above. */
+  OTEL_NODE_DISABLED_INSTRUMENTATIONS: instrumentationList,
 })
 
 export const posthogEnv = z.object({

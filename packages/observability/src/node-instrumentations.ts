@@ -6,6 +6,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { PrismaInstrumentation } from '@prisma/instrumentation'
+import { NODE_INSTRUMENTATIONS } from '@repo/config'
 import { UNTRACED_PATHS } from './span-redaction.ts'
 
 // Loaded only when tracing starts (tracing-node.ts).
@@ -47,6 +48,8 @@ const PRISMA_UNTRACED_SPANS = [
   'prisma:client:commit_transaction',
 ]
 
+export type NodeInstrumentationName = (typeof NODE_INSTRUMENTATIONS)[number]
+
 /**
  * HTTP in and out (fetch is undici: the worker's webhook deliveries carry traceparent
  * out), Postgres through Prisma and pg, Redis; Fastify's own spans in the API. Postgres
@@ -55,36 +58,47 @@ const PRISMA_UNTRACED_SPANS = [
  */
 export function nodeInstrumentations(
   service: 'api' | 'worker',
-  tracerProvider?: TracerProvider,
+  options: {
+    tracerProvider?: TracerProvider | undefined
+    /** OTEL_NODE_ENABLED_INSTRUMENTATIONS: only these; unset, all. */
+    enabled?: readonly NodeInstrumentationName[] | undefined
+    /** OTEL_NODE_DISABLED_INSTRUMENTATIONS: not these. */
+    disabled?: readonly NodeInstrumentationName[] | undefined
+  } = {},
 ): Instrumentation[] {
-  const instrumentations: Instrumentation[] = [
-    new HttpInstrumentation({
-      // The API's requests are Fastify's: @fastify/otel takes the caller's traceparent and
-      // makes the request's server span, named by its route. A second server span of the
-      // same request, from Node's http server, would be one more span per request that
-      // tells nothing more (ADR 032 lists what the Fastify span lacks).
-      disableIncomingRequestInstrumentation: service === 'api',
-      ignoreIncomingRequestHook: (request) =>
-        UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
-      redactedQueryParams: SECRET_QUERY_PARAMS,
-      redactedQueryParamsServer: SECRET_QUERY_PARAMS,
-    }),
-    new UndiciInstrumentation(),
+  const { tracerProvider, enabled, disabled = [] } = options
+  const wanted = (name: NodeInstrumentationName) =>
+    (enabled === undefined || enabled.includes(name)) && !disabled.includes(name)
+  const all: Record<NodeInstrumentationName, () => Instrumentation | undefined> = {
+    http: () =>
+      new HttpInstrumentation({
+        // The API's requests are Fastify's: @fastify/otel takes the caller's traceparent and
+        // makes the request's server span, named by its route. A second server span of the
+        // same request, from Node's http server, would be one more span per request that
+        // tells nothing more (ADR 032 lists what the Fastify span lacks).
+        disableIncomingRequestInstrumentation: service === 'api',
+        ignoreIncomingRequestHook: (request) =>
+          UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+        redactedQueryParams: SECRET_QUERY_PARAMS,
+        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
+      }),
+    undici: () => new UndiciInstrumentation(),
     // A pool checkout is in-process unless the pool is exhausted, and then the wait shows
     // as the gap before the query's span (and in the pool-wait metric).
-    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+    pg: () => new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     // The command's name only: BullMQ's EVALSHA arguments are job data (addresses, names).
-    new IORedisInstrumentation({
-      requireParentSpan: true,
-      dbStatementSerializer: (command) => command,
-    }),
+    ioredis: () =>
+      new IORedisInstrumentation({
+        requireParentSpan: true,
+        dbStatementSerializer: (command) => command,
+      }),
     // A statement is traced once, by pg (its span has the SQL): Prisma's own spans of the
     // same round trips would double the spans of every query for no information
     // (`pnpm bench:api`, BENCH_INSTRUMENTATION).
-    new PrismaInstrumentation({ ignoreSpanTypes: PRISMA_UNTRACED_SPANS }),
-    ...(service === 'api'
-      ? [
-          // Fastify's own instrumentation: a span per request and its handler, named by the
+    prisma: () => new PrismaInstrumentation({ ignoreSpanTypes: PRISMA_UNTRACED_SPANS }),
+    fastify: () =>
+      service === 'api'
+        ? // Fastify's own instrumentation: a span per request and its handler, named by the
           // route's pattern; it attaches itself to every Fastify instance. No span per hook:
           // the hooks' waits on Postgres and Redis (the session, the membership, the rate
           // limits) have spans of their own under the request's, and ten more spans a
@@ -102,10 +116,12 @@ export function nodeInstrumentations(
                   ? `${request.method} ${request.routeOptions.url}`
                   : request.method,
               ),
-          }),
-        ]
-      : []),
-  ]
+          })
+        : undefined,
+  }
+  const instrumentations = NODE_INSTRUMENTATIONS.filter(wanted)
+    .map((name) => all[name]())
+    .filter((instrumentation) => instrumentation !== undefined)
   if (tracerProvider)
     for (const instrumentation of instrumentations) {
       instrumentation.setTracerProvider(tracerProvider)

@@ -1,6 +1,7 @@
 import { context, SpanKind, trace } from '@opentelemetry/api'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import { tracingEnv } from '@repo/config'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nodeInstrumentations } from './node-instrumentations.ts'
 import { RedactingSpanExporter } from './span-redaction.ts'
@@ -137,5 +138,46 @@ describe("the Node services' instrumentations", () => {
     )
     const serialize = redis?.getConfig().dbStatementSerializer
     expect(serialize?.('evalsha', ['abc', '1', 'bull:emails', 'ann@example.com'])).toBe('evalsha')
+  })
+
+  it('are those OTEL_NODE_ENABLED_ and _DISABLED_INSTRUMENTATIONS leave, in either service', () => {
+    const names = (...args: Parameters<typeof nodeInstrumentations>) => {
+      const made = nodeInstrumentations(...args)
+      for (const item of made) item.disable()
+      return made.map((item) => item.instrumentationName)
+    }
+    expect(names('api')).toEqual([
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-undici',
+      '@opentelemetry/instrumentation-pg',
+      '@opentelemetry/instrumentation-ioredis',
+      '@prisma/instrumentation',
+      '@fastify/otel',
+    ])
+    // The worker serves no Fastify requests.
+    expect(names('worker')).not.toContain('@fastify/otel')
+    expect(names('api', { disabled: ['prisma', 'ioredis'] })).toEqual([
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-undici',
+      '@opentelemetry/instrumentation-pg',
+      '@fastify/otel',
+    ])
+    // The enabled list first, then the disabled one: a name in both is off.
+    expect(names('api', { enabled: ['fastify', 'pg'], disabled: ['pg'] })).toEqual([
+      '@fastify/otel',
+    ])
+    expect(names('api', { enabled: [] })).toEqual([])
+  })
+
+  it('are named in the environment by names it knows, or the service does not start', () => {
+    const parse = (value: string) =>
+      tracingEnv.safeParse({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: value })
+    expect(parse(' prisma, ioredis ,').data?.OTEL_NODE_DISABLED_INSTRUMENTATIONS).toEqual([
+      'prisma',
+      'ioredis',
+    ])
+    // A typo would otherwise leave the layer someone meant to turn off running.
+    expect(parse('prisma,redis').success).toBe(false)
+    expect(parse('@opentelemetry/instrumentation-pg').success).toBe(false)
   })
 })

@@ -19,14 +19,15 @@ export function startServiceTracing(
   return startTracing(
     {
       service,
-      instrumentations: async (tracerProvider) => {
+      instrumentations: async ({ tracerProvider, settings }) => {
         // In-thread (module.registerHooks, Node 24): no loader thread, no message channel.
         const { register } = await import('import-in-the-middle/register-hooks.mjs')
         register({ include: PATCHED_MODULES })
-        return (await import('./node-instrumentations.ts')).nodeInstrumentations(
-          service,
+        return (await import('./node-instrumentations.ts')).nodeInstrumentations(service, {
           tracerProvider,
-        )
+          enabled: settings.OTEL_NODE_ENABLED_INSTRUMENTATIONS,
+          disabled: settings.OTEL_NODE_DISABLED_INSTRUMENTATIONS,
+        })
       },
       sentryOtlpEndpoint: async (dsn) => (await import('@sentry/node')).getOtlpTracesEndpoint(dsn),
     },

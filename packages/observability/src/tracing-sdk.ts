@@ -112,7 +112,7 @@ export async function startNodeSdk(
   // A child of an unsampled span costs the instrumentations next to nothing
   // (unsampled-children.ts), while the sampler lets a parent decide for its children.
   const tracerProvider = childrenFollowParent(settings) ? new FollowingTracerProvider() : undefined
-  const instrumentations = await options.instrumentations(tracerProvider)
+  const instrumentations = await options.instrumentations({ tracerProvider, settings })
   // Registered here, as NodeSDK would, but with that provider: NodeSDK hands every
   // instrumentation the global one.
   registerInstrumentations({ instrumentations, ...(tracerProvider ? { tracerProvider } : {}) })

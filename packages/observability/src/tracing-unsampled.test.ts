@@ -27,7 +27,8 @@ beforeAll(async () => {
   const started = await startTracing(
     {
       service: 'worker',
-      instrumentations: async (tracerProvider) => nodeInstrumentations('worker', tracerProvider),
+      instrumentations: async ({ tracerProvider }) =>
+        nodeInstrumentations('worker', { tracerProvider }),
       sentryOtlpEndpoint: async () => undefined,
     },
     { NODE_ENV: 'test', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint },

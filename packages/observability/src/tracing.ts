@@ -20,7 +20,10 @@ export interface TracingOptions {
    * The service's instrumentations, loaded only when tracing starts, taking their tracers
    * from `tracerProvider` when one is given (else from the global provider).
    */
-  instrumentations: (tracerProvider?: TracerProvider) => Promise<Instrumentation[]>
+  instrumentations: (setup: {
+    tracerProvider: TracerProvider | undefined
+    settings: TracingSettings
+  }) => Promise<Instrumentation[]>
   /** Sentry's OTLP traces endpoint for a DSN (the Sentry SDK the service uses knows it). */
   sentryOtlpEndpoint: (
     dsn: string,
