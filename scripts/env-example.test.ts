@@ -92,7 +92,8 @@ describe('.env.example', () => {
     for (const name of [
       'DATABASE_URL',
       'MFA_ENCRYPTION_KEY',
-      'NEXT_PUBLIC_SENTRY_DSN',
+      'BROWSER_SENTRY_DSN',
+      'SENTRY_AUTH_TOKEN',
       'SHADOW_DATABASE_URL',
     ])
       expect(read).toContain(name)

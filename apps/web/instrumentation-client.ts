@@ -1,8 +1,9 @@
 import { loadSentry, startTelemetry } from './lib/telemetry-client.ts'
 
-// Browser-side Sentry and PostHog. Each is inactive unless its public key is set at build
-// time (NEXT_PUBLIC_*), so development and tests send nothing anywhere, and download
-// neither SDK (lib/telemetry-client.ts).
+// Browser-side Sentry and PostHog, as the server that rendered the page configured them
+// (the settings element the root layout renders, ADR 034). Each is inactive unless the
+// server set its browser key, so development and tests send nothing anywhere, and
+// download neither SDK (lib/telemetry-client.ts).
 startTelemetry()
 
 export function onRouterTransitionStart(

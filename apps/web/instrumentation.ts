@@ -8,7 +8,7 @@ import * as Sentry from '@sentry/nextjs'
 // onRequestError below.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return
-  const { loadWebEnv } = await import('./lib/env.ts')
+  const { loadWebEnv, sentryIdentity } = await import('./lib/env.ts')
   const env = loadWebEnv()
   const { trustProxyHops } = await import('./lib/server/trust-proxy.ts')
   trustProxyHops(env.WEB_TRUST_PROXY_HOPS)
@@ -26,9 +26,8 @@ export async function register() {
   if (!env.SENTRY_DSN) return
   Sentry.init({
     dsn: env.SENTRY_DSN,
-    environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
-    // Same release name as the api and worker: version+commit.
-    release: `${env.APP_VERSION}+${env.GIT_COMMIT}`,
+    // The same environment and release the browsers this server serves report with.
+    ...sentryIdentity(env),
     // With OpenTelemetry running, Sentry registers no tracer of its own: errors join the
     // active span's trace, and Sentry's spans are OpenTelemetry's, sent over OTLP.
     // Sentry's own fetch and HTTP spans and trace headers give way to OpenTelemetry's.

@@ -1,4 +1,4 @@
-import { POSTHOG_HOST } from './telemetry-client.ts'
+import type { BrowserTelemetryConfig } from './telemetry-config.ts'
 
 /**
  * Headers every answer of the web app carries (pages, assets, route handlers). The CSP,
@@ -20,15 +20,19 @@ export function staticSecurityHeaders(): Record<string, string> {
   }
 }
 
-/** Hosts the browser code talks to besides this site (telemetry, when configured). */
-function telemetryOrigins(): string[] {
+/**
+ * Hosts the browser code talks to besides this site: the telemetry the server configured
+ * for browsers (read per request, so the CSP follows the running server's settings).
+ */
+function telemetryOrigins(telemetry: BrowserTelemetryConfig | undefined): string[] {
   const origins: string[] = []
-  const dsn = process.env.NEXT_PUBLIC_SENTRY_DSN
+  const dsn = telemetry?.sentry?.dsn
   if (dsn && URL.canParse(dsn)) origins.push(new URL(dsn).origin)
-  if (process.env.NEXT_PUBLIC_POSTHOG_KEY && URL.canParse(POSTHOG_HOST)) {
-    const events = new URL(POSTHOG_HOST)
+  const host = telemetry?.posthog?.host
+  if (host && URL.canParse(host)) {
+    const events = new URL(host)
     // PostHog's cloud serves its recorder and flags scripts from a sibling -assets host.
-    const assets = new URL(POSTHOG_HOST)
+    const assets = new URL(host)
     assets.hostname = events.hostname.replace(/^([a-z]+)\.i\./, '$1-assets.i.')
     origins.push(events.origin, assets.origin)
   }
@@ -41,7 +45,10 @@ function telemetryOrigins(): string[] {
  * this site. Styles allow inline attributes, which React and the UI library set; no
  * inline script runs without the nonce.
  */
-export function contentSecurityPolicy(nonce: string, options: { dev: boolean; https: boolean }) {
+export function contentSecurityPolicy(
+  nonce: string,
+  options: { dev: boolean; https: boolean; telemetry?: BrowserTelemetryConfig | undefined },
+) {
   const directives = [
     "default-src 'self'",
     // 'unsafe-eval' only for the development server's hot reloading.
@@ -49,7 +56,7 @@ export function contentSecurityPolicy(nonce: string, options: { dev: boolean; ht
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
-    `connect-src 'self' ${telemetryOrigins().join(' ')}`.trim(),
+    `connect-src 'self' ${telemetryOrigins(options.telemetry).join(' ')}`.trim(),
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

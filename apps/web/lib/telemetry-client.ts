@@ -1,8 +1,8 @@
 /**
  * Browser telemetry, loaded only when configured. Sentry's and PostHog's browser SDKs are
- * about half of the JavaScript every page shares; a build without their public keys (set
- * at build time, NEXT_PUBLIC_*) does not download them at all, and one with them fetches
- * them after the page has started.
+ * about half of the JavaScript every page shares; a page whose server configured neither
+ * (the settings it renders into the page, ADR 034) does not download them at all, and one
+ * with them fetches them after the page has started.
  */
 import {
   SENTRY_DATA_COLLECTION,
@@ -11,28 +11,48 @@ import {
   stripUrlQueries,
 } from '@repo/observability/scrub'
 import type { PostHogConfig } from 'posthog-js'
+import {
+  type BrowserTelemetryConfig,
+  parseTelemetryConfig,
+  TELEMETRY_CONFIG_ELEMENT_ID,
+} from './telemetry-config.ts'
 
 type SentryModule = typeof import('@sentry/nextjs')
 
-const sentryDsn = process.env.NEXT_PUBLIC_SENTRY_DSN
-const posthogKey = process.env.NEXT_PUBLIC_POSTHOG_KEY
+let settings: BrowserTelemetryConfig | undefined
 
-/** Where the browser sends PostHog's events (the EU cloud unless configured). */
-export const POSTHOG_HOST = process.env.NEXT_PUBLIC_POSTHOG_HOST ?? 'https://eu.i.posthog.com'
+/**
+ * The settings the server rendered into this page, read once. Next runs
+ * instrumentation-client.ts when its (async) main script arrives, which may be before the
+ * parser has reached the element: until the document is parsed, a missing element is not
+ * taken as "none configured".
+ */
+function telemetrySettings(): BrowserTelemetryConfig {
+  if (settings) return settings
+  const element = document.getElementById(TELEMETRY_CONFIG_ELEMENT_ID)
+  const read = parseTelemetryConfig(element?.textContent)
+  if (element || document.readyState !== 'loading') settings = read
+  return read
+}
 
 let sentry: Promise<SentryModule> | undefined
 
-/** Sentry once initialised, or undefined when no DSN is configured. */
+/** Sentry once initialised, or undefined when the server configured no DSN for browsers. */
 export function loadSentry(): Promise<SentryModule> | undefined {
-  if (!sentryDsn) return undefined
-  sentry ??= import('@sentry/nextjs').then((module) => {
+  if (sentry) return sentry
+  const config = telemetrySettings().sentry
+  if (!config) return undefined
+  sentry = import('@sentry/nextjs').then((module) => {
     module.init({
-      dsn: sentryDsn,
-      environment: process.env.NEXT_PUBLIC_SENTRY_ENVIRONMENT,
-      tracesSampleRate: Number(process.env.NEXT_PUBLIC_SENTRY_TRACES_SAMPLE_RATE ?? 0),
-      // As on the servers: no IP or identifying headers, no email in any string.
+      dsn: config.dsn,
+      environment: config.environment,
+      release: config.release,
+      tracesSampleRate: config.tracesSampleRate ?? 0,
+      // As on the servers: no IP or identifying headers, no email in any string. And no
+      // URL's query string or fragment (the page's, a breadcrumb's): in a browser they
+      // hold the reset, verification and invitation tokens of the links people follow.
       dataCollection: SENTRY_DATA_COLLECTION,
-      beforeSend: scrubErrorEvent,
+      beforeSend: (event) => scrubErrorEvent(stripUrlQueries(event)),
     })
     return module
   })
@@ -52,7 +72,7 @@ export function reportError(error: unknown): void {
  * person properties) keeps its query string or fragment, where reset, verification and
  * invitation tokens travel; and no property carries an email address.
  */
-export function posthogOptions(apiHost: string = POSTHOG_HOST): Partial<PostHogConfig> {
+export function posthogOptions(apiHost: string): Partial<PostHogConfig> {
   return {
     api_host: apiHost,
     mask_all_text: true,
@@ -73,10 +93,18 @@ export function posthogOptions(apiHost: string = POSTHOG_HOST): Partial<PostHogC
   }
 }
 
-export function startTelemetry(): void {
+function start(): void {
   void loadSentry()
-  if (posthogKey)
-    void import('posthog-js').then(({ default: posthog }) =>
-      posthog.init(posthogKey, posthogOptions()),
+  const posthog = telemetrySettings().posthog
+  if (posthog)
+    void import('posthog-js').then(({ default: client }) =>
+      client.init(posthog.key, posthogOptions(posthog.host)),
     )
+}
+
+/** Starts what the server configured, once the page that carries the settings is parsed. */
+export function startTelemetry(): void {
+  if (document.readyState === 'loading')
+    document.addEventListener('DOMContentLoaded', start, { once: true })
+  else start()
 }

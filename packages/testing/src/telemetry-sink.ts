@@ -7,7 +7,7 @@ export interface SinkRequest {
   method: string
   path: string
   headers: IncomingHttpHeaders
-  /** Body as text, decompressed when the client sent it gzip- or deflate-encoded. */
+  /** Body as text, decompressed when the client sent it gzip- (or deflate-) encoded. */
   body: string
 }
 
@@ -24,8 +24,33 @@ export interface TelemetrySink {
 }
 
 /**
+ * What Sentry's and PostHog's ingestion answer a browser on another origin: its origin is
+ * allowed, and a preflight allows the method and headers it asks for. A server-side client
+ * sends no Origin and gets none of it.
+ */
+function corsHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const origin = headers.origin
+  if (!origin) return {}
+  const requested = headers['access-control-request-headers']
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-credentials': 'true',
+    vary: 'Origin',
+    ...(headers['access-control-request-method']
+      ? {
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          ...(requested ? { 'access-control-allow-headers': requested } : {}),
+          'access-control-max-age': '3600',
+        }
+      : {}),
+  }
+}
+
+/**
  * A loopback HTTP server that accepts what the real Sentry and PostHog clients send, so
- * tests assert on actual deliveries instead of mocking the SDKs.
+ * tests assert on actual deliveries instead of mocking the SDKs. Browsers may send to it
+ * from a page's origin (it answers CORS as the real services do); their preflights are
+ * answered, not recorded.
  */
 export async function startTelemetrySink(
   options: {
@@ -38,19 +63,28 @@ export async function startTelemetrySink(
   const received = createCollector<SinkRequest>()
   const requests = received.items
   const server = createServer((req, res) => {
+    const cors = corsHeaders(req.headers)
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      res.writeHead(204, cors).end()
+      return
+    }
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       const raw = Buffer.concat(chunks)
       const encoding = req.headers['content-encoding']
+      // posthog-js gzips its batches without saying so in a header (its query names the
+      // compression); gzip's magic bytes say it either way, and no text starts with them.
+      const gzipped = encoding === 'gzip' || (raw[0] === 0x1f && raw[1] === 0x8b)
       const body = (
-        encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw
+        gzipped ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw
       ).toString('utf8')
       const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body }
       received.push(request)
       const answer = () => {
         const json = JSON.stringify(options.respond?.(request) ?? {})
-        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(json)
+        if (!res.destroyed)
+          res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(json)
       }
       if (options.respondAfterMs) setTimeout(answer, options.respondAfterMs).unref()
       else answer()
