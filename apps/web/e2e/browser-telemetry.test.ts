@@ -95,6 +95,16 @@ function posthogEvents(requests: SinkRequest[]): Array<Record<string, unknown>> 
   })
 }
 
+/**
+ * What a request to PostHog carried, readable: posthog-js sends some bodies as a form
+ * (`data=<base64 of the JSON>`, its flags request among them), others as JSON.
+ */
+function readable(request: SinkRequest): string {
+  const form = new URLSearchParams(request.body).get('data')
+  if (form === null) return `${request.path} ${request.body}`
+  return `${request.path} ${Buffer.from(form, 'base64').toString('utf8')}`
+}
+
 describe('Sentry in the browser', { timeout: 90_000 }, () => {
   let sentry: TelemetrySink
   let server: WebServer
@@ -192,6 +202,13 @@ describe('PostHog in the browser', { timeout: 90_000 }, () => {
     expect(pageview.properties.$current_url).toBe(`${server.url}/`)
     expect(pageview.properties.token).toBe('phc_browser')
     expect(JSON.stringify(pageview)).not.toContain('s3cr3t-t0ken')
+    // Nor any other request to PostHog: a feature-flag request would carry the page's
+    // first URL, query and all, as a person property ($initial_current_url), past
+    // before_send. The browser asks for no flags (the servers evaluate them).
+    await tab.waitForLoadState('networkidle')
+    const fromBrowser = posthog.requests.filter(fromBrowserOf(server))
+    expect(fromBrowser.filter((r) => r.path.startsWith('/flags'))).toEqual([])
+    expect(fromBrowser.map(readable).filter((body) => body.includes('s3cr3t-t0ken'))).toEqual([])
     expect(await sdksIn(scripts)).toContain('posthog')
   })
 })

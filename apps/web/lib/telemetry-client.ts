@@ -70,11 +70,15 @@ export function reportError(error: unknown): void {
  * text or attributes; pageviews follow client-side navigation; no URL an event carries
  * ($current_url, $referrer, $pathname, $initial_* and $session_entry_* in its properties and
  * person properties) keeps its query string or fragment, where reset, verification and
- * invitation tokens travel; and no property carries an email address.
+ * invitation tokens travel; and no property carries an email address. No feature flags
+ * are asked for: the servers evaluate them (lib/server/flags.ts), and posthog-js's flags request
+ * carries the first URL of the visit, query included, as a person property that
+ * before_send never sees.
  */
 export function posthogOptions(apiHost: string): Partial<PostHogConfig> {
   return {
     api_host: apiHost,
+    advanced_disable_feature_flags: true,
     mask_all_text: true,
     mask_all_element_attributes: true,
     session_recording: { maskAllInputs: true, maskTextSelector: '*' },
