@@ -1,42 +1,24 @@
-import {
-  type SinkRequest,
-  sentryItems,
-  startTelemetrySink,
-  type TelemetrySink,
-} from '@repo/testing'
+import { type SinkRequest, sentryItems, type TelemetrySink } from '@repo/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TELEMETRY_CONFIG_ELEMENT_ID } from '../lib/telemetry-config.ts'
-import { launchBrowser, newContext, startWebServer, type WebServer } from './harness/index.ts'
+import { launchBrowser, newContext, telemetryServers, type WebServer } from './harness/index.ts'
 
 // Browser telemetry as the production build runs it: the web server tells browsers at run
 // time where to report (ADR 034), so the one build reports to loopback sinks here and to
 // each environment's Sentry and PostHog when deployed. The real browser SDKs deliver to
 // the sinks; nothing is mocked.
-const started: Array<{ stop?: () => Promise<void>; close?: () => Promise<void> }> = []
+const servers = telemetryServers()
+const { web, sink } = servers
 let browser: Browser
 
 beforeAll(async () => {
   browser = await launchBrowser()
 })
 afterAll(async () => {
-  await Promise.allSettled(started.map((s) => (s.stop ? s.stop() : s.close?.())))
   await browser?.close()
+  await servers.stopAll()
 })
-
-async function sink(): Promise<TelemetrySink> {
-  const created = await startTelemetrySink()
-  started.push(created)
-  return created
-}
-
-async function web(env: Record<string, string>): Promise<WebServer> {
-  // No API: the pages visited here (the landing page, sign-up and sign-in as far as they
-  // render without one) need none.
-  const server = await startWebServer({ env: { API_URL: 'http://127.0.0.1:9', ...env } })
-  started.push(server)
-  return server
-}
 
 /**
  * A tab in a browser as a person's looks to PostHog. posthog-js drops every event of a
@@ -47,7 +29,7 @@ async function personsTab(): Promise<Page> {
   const context: BrowserContext = await newContext(browser, {
     userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`,
   })
-  started.push({ close: () => context.close() })
+  servers.cleanup.defer(() => context.close())
   await context.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false })
     Object.defineProperty(Navigator.prototype, 'userAgentData', { get: () => undefined })

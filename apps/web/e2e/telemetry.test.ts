@@ -7,15 +7,14 @@ import {
   type TelemetrySink,
 } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startWebServer, type WebServer } from './harness/index.ts'
+import { telemetryServers, type WebServer } from './harness/index.ts'
 
 // The web server's own telemetry, against loopback sinks: a server-side error reaches
 // Sentry through @sentry/nextjs with the release and environment, and the sign-up page
 // follows the signup-enabled flag, keeping the form when PostHog is down.
-const started: Array<{ stop?: () => Promise<void>; close?: () => Promise<void> }> = []
-afterAll(async () => {
-  await Promise.all(started.map((s) => (s.stop ? s.stop() : s.close?.())))
-})
+const servers = telemetryServers()
+const { web, sink } = servers
+afterAll(() => servers.stopAll())
 
 /** An API that answers every call with a body no client can parse: a bug, not an outage. */
 async function brokenApi(): Promise<string> {
@@ -23,26 +22,14 @@ async function brokenApi(): Promise<string> {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"providers": [unterminated')
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  started.push({
-    close: () =>
+  servers.cleanup.defer(
+    () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
       }),
-  })
+  )
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-async function web(env: Record<string, string>): Promise<WebServer> {
-  const server = await startWebServer({ env: { API_URL: 'http://127.0.0.1:9', ...env } })
-  started.push(server)
-  return server
-}
-
-async function sink(respond?: (request: SinkRequest) => unknown): Promise<TelemetrySink> {
-  const created = await startTelemetrySink(respond ? { respond } : {})
-  started.push(created)
-  return created
 }
 
 describe('Sentry on the web server', { timeout: 60_000 }, () => {

@@ -4,6 +4,7 @@ export { launchBrowser, newContext, screenshot, type Variant } from './browser.t
 export { startedTogether, stopTogether } from './cleanup.ts'
 export { linkIn, waitForEmail } from './email.ts'
 export { type ApiServer, type Stack, type StackOptions, startStack } from './stack.ts'
+export { telemetryServers } from './telemetry-servers.ts'
 export { totp } from './totp.ts'
 export { STANDALONE_SERVER, startWebServer, type WebServer } from './web-server.ts'
 export { startWorker } from './worker.ts'
