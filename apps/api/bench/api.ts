@@ -683,7 +683,8 @@ try {
     const offRps = mean(offRuns, 'reqPerSec')
     const onRps = mean(onRuns, 'reqPerSec')
     // Each round's own overhead (its "off" was measured just before its "on"), and their
-    // median: one round that met a busy moment of the machine does not decide the verdict.
+    // median: with three rounds or more, one round that met a busy moment of the machine
+    // does not decide the verdict (with two, the median is their mean).
     const roundOverheads = offRuns.map(
       (off, i) => 1 - (onRuns[i] as Measured).reqPerSec / off.reqPerSec,
     )

@@ -40,7 +40,7 @@ describe('Sentry without a collector', () => {
       SENTRY_DSN: sink.sentryDsn,
       SENTRY_TRACES_SAMPLE_RATE: '1',
       OTEL_BSP_SCHEDULE_DELAY: '100',
-      // A layer turned off by its OpenTelemetry name: Prisma's spans, the others kept.
+      // A layer turned off by its OpenTelemetry name: Prisma's spans (Fastify's still made).
       OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'prisma',
     })
     expect(started).toBe(true)
@@ -79,7 +79,8 @@ describe('Sentry without a collector', () => {
       )
       .toBe(true)
 
-    // Prisma's lookup in the handler made no span: that layer is off.
+    // Prisma's lookup in the handler made no span, inside a trace that has the handler's:
+    // that layer alone is off.
     const spans = sink.requests
       .filter((req) => req.path === OTLP_PATH)
       .flatMap((req) => decodeOtlpJson(req.body))

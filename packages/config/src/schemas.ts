@@ -230,11 +230,6 @@ export const sentryEnv = z.object({
 })
 
 /**
- * OpenTelemetry tracing, named as the OpenTelemetry specification names them so any
- * collector's instructions apply unchanged. Off (the SDK is never loaded) until an OTLP
- * endpoint is set, or Sentry's tracing is asked for (its spans are OpenTelemetry's too).
- */
-/**
  * The Node services' instrumentations by the names OTEL_NODE_ENABLED_INSTRUMENTATIONS and
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS use (OpenTelemetry's, without the
  * `@opentelemetry/instrumentation-` prefix; prisma is @prisma/instrumentation, fastify
@@ -261,6 +256,11 @@ const instrumentationList = z
   .pipe(z.array(z.enum(NODE_INSTRUMENTATIONS)))
   .optional()
 
+/**
+ * OpenTelemetry tracing, named as the OpenTelemetry specification names them so any
+ * collector's instructions apply unchanged. Off (the SDK is never loaded) until an OTLP
+ * endpoint is set, or Sentry's tracing is asked for (its spans are OpenTelemetry's too).
+ */
 export const tracingEnv = z.object({
   /** OTLP/HTTP base URL of a collector: spans go to <endpoint>/v1/traces, as JSON. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),

@@ -7,33 +7,10 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { PrismaInstrumentation } from '@prisma/instrumentation'
 import { NODE_INSTRUMENTATIONS } from '@repo/config'
+import { CREDENTIAL_QUERY_PARAMS } from './scrub.ts'
 import { UNTRACED_PATHS } from './span-redaction.ts'
 
 // Loaded only when tracing starts (tracing-node.ts).
-
-/**
- * Query parameters that carry a credential, redacted by the HTTP instrumentation itself.
- * The exporter drops every query string anyway (span-redaction.ts); this is a second wall.
- */
-const SECRET_QUERY_PARAMS = [
-  'token',
-  'ticket',
-  'code',
-  'state',
-  'secret',
-  'key',
-  'api_key',
-  'signature',
-  'sig',
-  'password',
-  'email',
-  'AWSAccessKeyId',
-  'Signature',
-  'X-Goog-Signature',
-  'X-Amz-Signature',
-  'X-Amz-Credential',
-  'X-Amz-Security-Token',
-]
 
 /**
  * Prisma's spans left out, each a repeat of what pg's span of the same round trip says
@@ -64,9 +41,15 @@ export function nodeInstrumentations(
     enabled?: readonly NodeInstrumentationName[] | undefined
     /** OTEL_NODE_DISABLED_INSTRUMENTATIONS: not these. */
     disabled?: readonly NodeInstrumentationName[] | undefined
+    /**
+     * Hosts whose calls are telemetry of our own (Sentry's ingest, from SENTRY_DSN): no span,
+     * no traceparent. Sentry's transport runs outside its own tracing suppression when
+     * OpenTelemetry is set up by us, so each report would otherwise be a trace of its own.
+     */
+    untracedHosts?: readonly string[] | undefined
   } = {},
 ): Instrumentation[] {
-  const { tracerProvider, enabled, disabled = [] } = options
+  const { tracerProvider, enabled, disabled = [], untracedHosts = [] } = options
   const wanted = (name: NodeInstrumentationName) =>
     (enabled === undefined || enabled.includes(name)) && !disabled.includes(name)
   const all: Record<NodeInstrumentationName, () => Instrumentation | undefined> = {
@@ -79,8 +62,10 @@ export function nodeInstrumentations(
         disableIncomingRequestInstrumentation: service === 'api',
         ignoreIncomingRequestHook: (request) =>
           UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
-        redactedQueryParams: SECRET_QUERY_PARAMS,
-        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
+        ignoreOutgoingRequestHook: (request) =>
+          untracedHosts.includes((request.hostname ?? request.host ?? '').replace(/:\d+$/, '')),
+        redactedQueryParams: CREDENTIAL_QUERY_PARAMS,
+        redactedQueryParamsServer: CREDENTIAL_QUERY_PARAMS,
       }),
     undici: () => new UndiciInstrumentation(),
     // A pool checkout is in-process unless the pool is exhausted, and then the wait shows

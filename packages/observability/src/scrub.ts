@@ -139,3 +139,29 @@ export const SENTRY_DATA_COLLECTION = {
   },
   urlQueryParams: true,
 }
+
+/**
+ * Query parameters that carry a credential or an address: redacted by the HTTP
+ * instrumentation itself (the span exporter drops every query string anyway, so that is a
+ * second wall), and masked by posthog-js before it stores or sends the first URL of a
+ * visit.
+ */
+export const CREDENTIAL_QUERY_PARAMS = [
+  'token',
+  'ticket',
+  'code',
+  'state',
+  'secret',
+  'key',
+  'api_key',
+  'signature',
+  'sig',
+  'password',
+  'email',
+  'AWSAccessKeyId',
+  'Signature',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+]

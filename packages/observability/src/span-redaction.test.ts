@@ -1,4 +1,5 @@
 import { context, SpanKind, trace } from '@opentelemetry/api'
+import type { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { tracingEnv } from '@repo/config'
@@ -167,6 +168,18 @@ describe("the Node services' instrumentations", () => {
       '@fastify/otel',
     ])
     expect(names('api', { enabled: [] })).toEqual([])
+  })
+
+  it("make no span of Sentry's own deliveries", () => {
+    const [http] = nodeInstrumentations('worker', {
+      enabled: ['http'],
+      untracedHosts: ['o1.ingest.de.sentry.io'],
+    }) as [HttpInstrumentation]
+    http.disable()
+    const ignore = http.getConfig().ignoreOutgoingRequestHook
+    expect(ignore?.({ hostname: 'o1.ingest.de.sentry.io', port: 443 })).toBe(true)
+    expect(ignore?.({ host: 'o1.ingest.de.sentry.io:443' })).toBe(true)
+    expect(ignore?.({ hostname: 'hooks.example.com' })).toBe(false)
   })
 
   it('are named in the environment by names it knows, or the service does not start', () => {

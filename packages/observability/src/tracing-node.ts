@@ -27,6 +27,7 @@ export function startServiceTracing(
           tracerProvider,
           enabled: settings.OTEL_NODE_ENABLED_INSTRUMENTATIONS,
           disabled: settings.OTEL_NODE_DISABLED_INSTRUMENTATIONS,
+          untracedHosts: settings.SENTRY_DSN ? [new URL(settings.SENTRY_DSN).hostname] : [],
         })
       },
       sentryOtlpEndpoint: async (dsn) => (await import('@sentry/node')).getOtlpTracesEndpoint(dsn),

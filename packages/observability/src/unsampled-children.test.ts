@@ -2,12 +2,15 @@ import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
   type Link,
   ROOT_CONTEXT,
   type SpanKind,
   TraceFlags,
   trace,
 } from '@opentelemetry/api'
+import { suppressTracing } from '@opentelemetry/core'
 import {
   InMemorySpanExporter,
   ParentBasedSampler,
@@ -122,6 +125,30 @@ describe('a child of an unsampled span', () => {
     expect(root.isRecording()).toBe(true)
     expect(root.spanContext().traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(sampler.asked).toBe(1)
+  })
+
+  it('is left to the SDK when tracing is suppressed or the parent is invalid', () => {
+    const { tracer } = sdk(1)
+    const invalid = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+    // The SDK starts a trace of its own under an invalid parent...
+    const started = tracer.startSpan('poll', {}, trace.setSpan(ROOT_CONTEXT, invalid))
+    expect(started).not.toBe(invalid)
+    expect(started.isRecording()).toBe(true)
+    // ...and hands out its own invalid span where tracing is suppressed.
+    const unsampled = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.NONE,
+    })
+    const quiet = suppressTracing(trace.setSpan(ROOT_CONTEXT, unsampled))
+    const suppressed = tracer.startSpan('poll', {}, quiet)
+    expect(suppressed).not.toBe(unsampled)
+    expect(isSpanContextValid(suppressed.spanContext())).toBe(false)
+    // startActiveSpan with no context given takes the active one, as the SDK's does.
+    const active = context.with(trace.setSpan(ROOT_CONTEXT, unsampled), () =>
+      tracer.startActiveSpan('child', {}, undefined as unknown as Context, (span) => span),
+    )
+    expect(active).toBe(unsampled)
   })
 })
 

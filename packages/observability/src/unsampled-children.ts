@@ -1,6 +1,7 @@
 import {
   type Context,
   context,
+  isSpanContextValid,
   type Span,
   type SpanOptions,
   TraceFlags,
@@ -10,6 +11,8 @@ import {
   trace,
 } from '@opentelemetry/api'
 
+import { isTracingSuppressed } from '@opentelemetry/core'
+
 // Loaded only when tracing starts (tracing-sdk.ts).
 
 /**
@@ -18,10 +21,13 @@ import {
  * (ParentBasedSampler: a child of an unsampled span is never sampled).
  */
 function unsampledParent(options: SpanOptions | undefined, parentContext: Context) {
-  if (options?.root) return undefined
+  if (options?.root || isTracingSuppressed(parentContext)) return undefined
   const parent = trace.getSpan(parentContext)
   if (parent === undefined || parent.isRecording()) return undefined
-  return (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0 ? parent : undefined
+  const ids = parent.spanContext()
+  // An invalid parent is no parent: the SDK starts a trace of its own there.
+  if (!isSpanContextValid(ids)) return undefined
+  return (ids.traceFlags & TraceFlags.SAMPLED) === 0 ? parent : undefined
 }
 
 /**
@@ -33,10 +39,12 @@ function unsampledParent(options: SpanOptions | undefined, parentContext: Contex
  * through a regex check) and counted it, for every span of every request, the 90% of
  * requests a one-in-ten head sampler drops included; for a child of an unsampled span
  * the answer is known before all of that (OpenTelemetry's specification issue 620 names
- * the problem; no SDK option skips it). What changes for the child: nothing anyone can
- * see. It records nothing either way; it carries the trace id and the unsampled flag on to
- * logs, jobs and outgoing calls as before, and only the span id those carry is the
- * parent's rather than a fresh one that no backend ever receives.
+ * the problem; no SDK option skips it). What changes for the child: it records nothing
+ * either way, and carries the trace id and the unsampled flag on to logs, jobs and
+ * outgoing calls as before; the span id those carry is the parent's (for a caller's
+ * unsampled request, the caller's) rather than a fresh one that no backend ever receives.
+ * A suppressed context and an invalid parent are left to the SDK, which treats them
+ * otherwise.
  */
 class FollowingTracer implements Tracer {
   private readonly inner: Tracer
@@ -69,7 +77,8 @@ class FollowingTracer implements Tracer {
   ): ReturnType<F> {
     const fn = rest[rest.length - 1] as F
     const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined
-    const parentContext = rest.length > 2 ? (rest[1] as Context) : context.active()
+    const parentContext =
+      (rest.length > 2 ? (rest[1] as Context | undefined) : undefined) ?? context.active()
     const span = this.startSpan(name, options, parentContext)
     return context.with(
       trace.setSpan(parentContext, span),
