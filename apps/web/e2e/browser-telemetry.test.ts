@@ -14,11 +14,9 @@ let browser: Browser
 
 beforeAll(async () => {
   browser = await launchBrowser()
+  servers.cleanup.defer(() => browser.close())
 })
-afterAll(async () => {
-  await browser?.close()
-  await servers.stopAll()
-})
+afterAll(() => servers.stopAll())
 
 /**
  * A tab in a browser as a person's looks to PostHog. posthog-js drops every event of a
@@ -161,6 +159,24 @@ describe('Sentry in the browser', { timeout: 90_000 }, () => {
     // The proof below that an unconfigured page downloads no SDK looks for this marker.
     expect(await sdksIn(scripts)).toContain('sentry')
   })
+
+  it("sends the page load's spans, when browsers trace, without the URL's email or query", async () => {
+    const traced = await sink()
+    const tracing = await web({
+      BROWSER_SENTRY_DSN: traced.sentryDsn,
+      BROWSER_SENTRY_TRACES_SAMPLE_RATE: '1',
+    })
+    const tab = await personsTab()
+    await tab.goto(`${tracing.url}/?invited=ann.user@example.com&token=s3cr3t-t0ken`)
+    // Spans never pass beforeSend: the page load's reach the sink all the same.
+    const load = await traced.waitFor(
+      (r) => fromBrowserOf(tracing)(r) && r.body.includes('"pageload"'),
+      30_000,
+    )
+    expect(load.body).toContain(`${tracing.url}/`)
+    const sent = JSON.stringify(traced.requests.map((request) => request.body))
+    expect(sent).not.toMatch(/ann\.user|%40example|s3cr3t-t0ken|invited=/)
+  })
 })
 
 describe('PostHog in the browser', { timeout: 90_000 }, () => {
@@ -191,6 +207,11 @@ describe('PostHog in the browser', { timeout: 90_000 }, () => {
     const fromBrowser = posthog.requests.filter(fromBrowserOf(server))
     expect(fromBrowser.filter((r) => r.path.startsWith('/flags'))).toEqual([])
     expect(fromBrowser.map(readable).filter((body) => body.includes('s3cr3t-t0ken'))).toEqual([])
+    // Nor what posthog-js keeps of the visit in the browser (the first URL, for a year, in
+    // a cookie every request to the site carries and in localStorage).
+    const kept = await tab.evaluate(() => document.cookie + JSON.stringify({ ...localStorage }))
+    expect(decodeURIComponent(kept)).toContain('token=')
+    expect(decodeURIComponent(kept)).not.toContain('s3cr3t-t0ken')
     expect(await sdksIn(scripts)).toContain('posthog')
   })
 })

@@ -5,6 +5,7 @@
  * with them fetches them after the page has started.
  */
 import {
+  CREDENTIAL_QUERY_PARAMS,
   SENTRY_DATA_COLLECTION,
   scrubEmails,
   scrubErrorEvent,
@@ -49,10 +50,12 @@ export function loadSentry(): Promise<SentryModule> | undefined {
       release: config.release,
       tracesSampleRate: config.tracesSampleRate ?? 0,
       // As on the servers: no IP or identifying headers, no email in any string. And no
-      // URL's query string or fragment (the page's, a breadcrumb's): in a browser they
-      // hold the reset, verification and invitation tokens of the links people follow.
-      dataCollection: SENTRY_DATA_COLLECTION,
+      // URL's query string or fragment (the page's, a breadcrumb's, a span's), in errors
+      // and in spans alike (spans never pass beforeSend): in a browser they hold the
+      // reset, verification and invitation tokens of the links people follow.
+      dataCollection: { ...SENTRY_DATA_COLLECTION, urlQueryParams: false },
       beforeSend: (event) => scrubErrorEvent(stripUrlQueries(event)),
+      beforeSendSpan: (span) => scrubEmails(stripUrlQueries(span)),
     })
     return module
   })
@@ -79,6 +82,10 @@ export function posthogOptions(apiHost: string): Partial<PostHogConfig> {
   return {
     api_host: apiHost,
     advanced_disable_feature_flags: true,
+    // The visit's first URL is kept (cookie and localStorage, for a year) and sent as
+    // $initial_* person properties: masked at the source, not only in before_send.
+    mask_personal_data_properties: true,
+    custom_personal_data_properties: [...CREDENTIAL_QUERY_PARAMS],
     mask_all_text: true,
     mask_all_element_attributes: true,
     session_recording: { maskAllInputs: true, maskTextSelector: '*' },
@@ -106,9 +113,12 @@ function start(): void {
     )
 }
 
-/** Starts what the server configured, once the page that carries the settings is parsed. */
+/**
+ * Starts what the server configured: at once when the settings element has been parsed
+ * (it opens the body, so it usually has), else once the document has been.
+ */
 export function startTelemetry(): void {
-  if (document.readyState === 'loading')
+  if (document.readyState === 'loading' && !document.getElementById(TELEMETRY_CONFIG_ELEMENT_ID))
     document.addEventListener('DOMContentLoaded', start, { once: true })
   else start()
 }
