@@ -1,3 +1,4 @@
+import type { RequestOptions } from 'node:http'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import type { TracerProvider } from '@opentelemetry/api'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
@@ -25,6 +26,13 @@ const PRISMA_UNTRACED_SPANS = [
   'prisma:client:commit_transaction',
 ]
 
+/** `host:port` of an outgoing request, the port its protocol's default when not given. */
+export function originOf(request: RequestOptions): string {
+  const [hostname = '', portInHost] = (request.hostname ?? request.host ?? '').split(':')
+  const port = request.port || portInHost || (request.protocol === 'http:' ? 80 : 443)
+  return `${hostname}:${port}`
+}
+
 export type NodeInstrumentationName = (typeof NODE_INSTRUMENTATIONS)[number]
 
 /**
@@ -42,14 +50,15 @@ export function nodeInstrumentations(
     /** OTEL_NODE_DISABLED_INSTRUMENTATIONS: not these. */
     disabled?: readonly NodeInstrumentationName[] | undefined
     /**
-     * Hosts whose calls are telemetry of our own (Sentry's ingest, from SENTRY_DSN): no span,
-     * no traceparent. Sentry's transport runs outside its own tracing suppression when
-     * OpenTelemetry is set up by us, so each report would otherwise be a trace of its own.
+     * Origins (`host:port`) whose calls are telemetry of our own (Sentry's ingest, from
+     * SENTRY_DSN): no span, no traceparent. Sentry's transport runs outside its own tracing
+     * suppression when OpenTelemetry is set up by us, so each report would otherwise be a
+     * trace of its own. Host and port both: another service on the same host is traced.
      */
-    untracedHosts?: readonly string[] | undefined
+    untracedOrigins?: readonly string[] | undefined
   } = {},
 ): Instrumentation[] {
-  const { tracerProvider, enabled, disabled = [], untracedHosts = [] } = options
+  const { tracerProvider, enabled, disabled = [], untracedOrigins = [] } = options
   const wanted = (name: NodeInstrumentationName) =>
     (enabled === undefined || enabled.includes(name)) && !disabled.includes(name)
   const all: Record<NodeInstrumentationName, () => Instrumentation | undefined> = {
@@ -62,8 +71,7 @@ export function nodeInstrumentations(
         disableIncomingRequestInstrumentation: service === 'api',
         ignoreIncomingRequestHook: (request) =>
           UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
-        ignoreOutgoingRequestHook: (request) =>
-          untracedHosts.includes((request.hostname ?? request.host ?? '').replace(/:\d+$/, '')),
+        ignoreOutgoingRequestHook: (request) => untracedOrigins.includes(originOf(request)),
         redactedQueryParams: CREDENTIAL_QUERY_PARAMS,
         redactedQueryParamsServer: CREDENTIAL_QUERY_PARAMS,
       }),

@@ -170,16 +170,22 @@ describe("the Node services' instrumentations", () => {
     expect(names('api', { enabled: [] })).toEqual([])
   })
 
-  it("make no span of Sentry's own deliveries", () => {
+  it("make no span of Sentry's own deliveries, and trace the rest of its host", () => {
     const [http] = nodeInstrumentations('worker', {
       enabled: ['http'],
-      untracedHosts: ['o1.ingest.de.sentry.io'],
+      untracedOrigins: ['o1.ingest.de.sentry.io:443', '127.0.0.1:4555'],
     }) as [HttpInstrumentation]
     http.disable()
     const ignore = http.getConfig().ignoreOutgoingRequestHook
-    expect(ignore?.({ hostname: 'o1.ingest.de.sentry.io', port: 443 })).toBe(true)
-    expect(ignore?.({ host: 'o1.ingest.de.sentry.io:443' })).toBe(true)
-    expect(ignore?.({ hostname: 'hooks.example.com' })).toBe(false)
+    // As Sentry's transport calls it: hostname, port '' for the default, protocol.
+    expect(ignore?.({ hostname: 'o1.ingest.de.sentry.io', port: '', protocol: 'https:' })).toBe(
+      true,
+    )
+    expect(ignore?.({ host: 'o1.ingest.de.sentry.io' })).toBe(true)
+    expect(ignore?.({ hostname: '127.0.0.1', port: '4555', protocol: 'http:' })).toBe(true)
+    // A webhook endpoint on the same host, another port: traced, traceparent sent.
+    expect(ignore?.({ hostname: '127.0.0.1', port: 4556, protocol: 'http:' })).toBe(false)
+    expect(ignore?.({ hostname: 'hooks.example.com', protocol: 'https:' })).toBe(false)
   })
 
   it('are named in the environment by names it knows, or the service does not start', () => {
