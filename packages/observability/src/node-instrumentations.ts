@@ -26,8 +26,13 @@ const PRISMA_UNTRACED_SPANS = [
   'prisma:client:commit_transaction',
 ]
 
-/** `host:port` of an outgoing request, the port its protocol's default when not given. */
-export function originOf(request: RequestOptions): string {
+/**
+ * `host:port` of an outgoing request (or a URL), the port its protocol's default when not
+ * given.
+ */
+export function originOf(
+  request: Pick<RequestOptions, 'hostname' | 'host' | 'port' | 'protocol'>,
+): string {
   const [hostname = '', portInHost] = (request.hostname ?? request.host ?? '').split(':')
   const port = request.port || portInHost || (request.protocol === 'http:' ? 80 : 443)
   return `${hostname}:${port}`
@@ -50,15 +55,16 @@ export function nodeInstrumentations(
     /** OTEL_NODE_DISABLED_INSTRUMENTATIONS: not these. */
     disabled?: readonly NodeInstrumentationName[] | undefined
     /**
-     * Origins (`host:port`) whose calls are telemetry of our own (Sentry's ingest, from
-     * SENTRY_DSN): no span, no traceparent. Sentry's transport runs outside its own tracing
+     * URLs whose host and port take telemetry of our own (Sentry's DSN): no span, no
+     * traceparent for calls there. Sentry's transport runs outside its own tracing
      * suppression when OpenTelemetry is set up by us, so each report would otherwise be a
      * trace of its own. Host and port both: another service on the same host is traced.
      */
-    untracedOrigins?: readonly string[] | undefined
+    untracedUrls?: readonly string[] | undefined
   } = {},
 ): Instrumentation[] {
-  const { tracerProvider, enabled, disabled = [], untracedOrigins = [] } = options
+  const { tracerProvider, enabled, disabled = [], untracedUrls = [] } = options
+  const untracedOrigins = untracedUrls.map((url) => originOf(new URL(url)))
   const wanted = (name: NodeInstrumentationName) =>
     (enabled === undefined || enabled.includes(name)) && !disabled.includes(name)
   const all: Record<NodeInstrumentationName, () => Instrumentation | undefined> = {

@@ -173,7 +173,7 @@ describe("the Node services' instrumentations", () => {
   it("make no span of Sentry's own deliveries, and trace the rest of its host", () => {
     const [http] = nodeInstrumentations('worker', {
       enabled: ['http'],
-      untracedOrigins: ['o1.ingest.de.sentry.io:443', '127.0.0.1:4555'],
+      untracedUrls: ['https://key@o1.ingest.de.sentry.io/1', 'http://key@127.0.0.1:4555/1'],
     }) as [HttpInstrumentation]
     http.disable()
     const ignore = http.getConfig().ignoreOutgoingRequestHook

@@ -121,7 +121,8 @@ function requestPath(attributes: Attributes): string | undefined {
  * the configured sampler's.
  */
 export class ProbeDroppingSampler implements Sampler {
-  private readonly inner: Sampler
+  /** The configured sampler, which decides every span but a probe's root. */
+  readonly inner: Sampler
 
   constructor(inner: Sampler) {
     this.inner = inner

@@ -27,17 +27,11 @@ export function startServiceTracing(
           tracerProvider,
           enabled: settings.OTEL_NODE_ENABLED_INSTRUMENTATIONS,
           disabled: settings.OTEL_NODE_DISABLED_INSTRUMENTATIONS,
-          untracedOrigins: settings.SENTRY_DSN ? [sentryOrigin(settings.SENTRY_DSN)] : [],
+          untracedUrls: settings.SENTRY_DSN ? [settings.SENTRY_DSN] : [],
         })
       },
       sentryOtlpEndpoint: async (dsn) => (await import('@sentry/node')).getOtlpTracesEndpoint(dsn),
     },
     source,
   )
-}
-
-/** Sentry's ingest as `host:port`, as originOf names an outgoing request. */
-function sentryOrigin(dsn: string): string {
-  const url = new URL(dsn)
-  return `${url.hostname}:${url.port || (url.protocol === 'http:' ? 80 : 443)}`
 }

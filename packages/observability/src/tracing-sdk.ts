@@ -92,16 +92,12 @@ export function samplerFor(
 }
 
 /**
- * Whether the sampler leaves a child of an unsampled span unsampled: every sampler but
- * always_on and traceidratio, which decide each span alone (samplerFor).
+ * Whether a sampler leaves every child of an unsampled span unsampled: the parent-based
+ * ones and always_off. always_on and traceidratio decide each span alone.
  */
-export function childrenFollowParent(
-  settings: TracingSettings,
-  source: Record<string, string | undefined> = process.env,
-): boolean {
-  if (!settings.OTEL_EXPORTER_OTLP_ENDPOINT) return true
-  const sampler = source.OTEL_TRACES_SAMPLER?.trim()
-  return sampler !== 'always_on' && sampler !== 'traceidratio'
+export function childrenFollowParent(sampler: Sampler): boolean {
+  const decides = sampler instanceof ProbeDroppingSampler ? sampler.inner : sampler
+  return decides instanceof ParentBasedSampler || decides instanceof AlwaysOffSampler
 }
 
 /** Starts the Node SDK: W3C trace context, the service's instrumentations, OTLP export. */
@@ -111,7 +107,8 @@ export async function startNodeSdk(
 ): Promise<StartedTracing> {
   // A child of an unsampled span costs the instrumentations next to nothing
   // (unsampled-children.ts), while the sampler lets a parent decide for its children.
-  const tracerProvider = childrenFollowParent(settings) ? new FollowingTracerProvider() : undefined
+  const sampler = samplerFor(settings)
+  const tracerProvider = childrenFollowParent(sampler) ? new FollowingTracerProvider() : undefined
   const instrumentations = await options.instrumentations({ tracerProvider, settings })
   // Registered here, as NodeSDK would, but with that provider: NodeSDK hands every
   // instrumentation the global one.
@@ -126,7 +123,7 @@ export async function startNodeSdk(
       'vcs.ref.head.revision': settings.GIT_COMMIT,
     }),
     spanProcessors: await spanProcessors(options, settings),
-    sampler: samplerFor(settings),
+    sampler,
     // Traces only: metrics are Prometheus' (prom-client), logs are pino's.
     metricReaders: [],
     logRecordProcessors: [],

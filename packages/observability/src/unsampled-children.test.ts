@@ -22,7 +22,7 @@ import {
 } from '@opentelemetry/sdk-trace'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { TracingSettings } from './tracing.ts'
-import { childrenFollowParent } from './tracing-sdk.ts'
+import { childrenFollowParent, samplerFor } from './tracing-sdk.ts'
 import { FollowingTracerProvider } from './unsampled-children.ts'
 
 // A child of an unsampled span is handed its parent instead of a new span: the SDK's id,
@@ -188,21 +188,23 @@ describe('a sampled trace', () => {
 describe('when the shortcut applies', () => {
   const settings = (endpoint?: string) =>
     ({ SENTRY_TRACES_SAMPLE_RATE: 0.1, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) as TracingSettings
+  // The sampler the SDK is given (samplerFor), for each OTEL_TRACES_SAMPLER.
+  const follows = (endpoint: string | undefined, sampler: string | undefined) =>
+    childrenFollowParent(samplerFor(settings(endpoint), { OTEL_TRACES_SAMPLER: sampler }))
 
   it('only under samplers that leave a child of an unsampled span unsampled', () => {
-    const collector = settings('http://collector:4318')
+    const collector = 'http://collector:4318'
     for (const sampler of [
       undefined,
-      '',
       'parentbased_traceidratio',
       'parentbased_always_on',
       'parentbased_always_off',
       'always_off',
     ])
-      expect(childrenFollowParent(collector, { OTEL_TRACES_SAMPLER: sampler }), sampler).toBe(true)
+      expect(follows(collector, sampler), sampler).toBe(true)
     for (const sampler of ['always_on', 'traceidratio', ' traceidratio '])
-      expect(childrenFollowParent(collector, { OTEL_TRACES_SAMPLER: sampler }), sampler).toBe(false)
+      expect(follows(collector, sampler), sampler).toBe(false)
     // Sentry alone: parent-based at SENTRY_TRACES_SAMPLE_RATE, whatever OTEL_TRACES_SAMPLER says.
-    expect(childrenFollowParent(settings(), { OTEL_TRACES_SAMPLER: 'always_on' })).toBe(true)
+    expect(follows(undefined, 'always_on')).toBe(true)
   })
 })
