@@ -1,7 +1,8 @@
 // The baseline of `pnpm bench:api`: the least a server can do for the same page. A bare
 // Fastify instance (no plugins, no auth, no rate limits, no schemas) with one route that
 // runs the SQL the real list route ends up running, through a plain `pg` pool, and answers
-// the same JSON. Started by api.ts in a child process; reports its port over IPC.
+// the same JSON; and a bare INSERT for the write row. Started by api.ts in a child
+// process; reports its port over IPC.
 import Fastify from 'fastify'
 import pg from 'pg'
 
@@ -52,6 +53,28 @@ server.get<{ Params: { orgId: string } }>('/baseline/:orgId/projects', async (re
       : null
   return { data, nextCursor }
 })
+
+// The write baseline: the project row the real create route inserts, and nothing else (no
+// transaction, quota, audit, webhook event or Idempotency-Key), answered as it answers.
+const INSERT = `INSERT INTO projects (id, organization_id, name, updated_at)
+  VALUES (gen_random_uuid(), $1, $2, now())
+  RETURNING id, organization_id, name, description, status, version, created_at, updated_at`
+server.post<{ Params: { orgId: string }; Body: { name: string } }>(
+  '/baseline/:orgId/projects',
+  async (request, reply) => {
+    const { rows } = await pool.query<ProjectRow>(INSERT, [request.params.orgId, request.body.name])
+    const p = rows[0] as ProjectRow
+    return reply.code(201).send({
+      id: p.id,
+      name: p.name,
+      description: p.description,
+      status: p.status,
+      version: p.version,
+      createdAt: p.created_at.toISOString(),
+      updatedAt: p.updated_at.toISOString(),
+    })
+  },
+)
 
 process.once('SIGTERM', async () => {
   await server.close()

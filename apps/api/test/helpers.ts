@@ -5,6 +5,7 @@ import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { buildServer } from '../src/build-server.ts'
 import { type ApiEnv, apiEnvSchema } from '../src/env.ts'
+import type { AccessCache } from '../src/lib/access-cache.ts'
 
 /** A validated API env for tests: defaults plus the given overrides. */
 export function testEnv(overrides: Record<string, string>): ApiEnv {
@@ -39,7 +40,8 @@ export async function buildTestServer(
  * A test file's API server against its own database (the RLS-bound app login) and Redis
  * namespace, built before the file's tests and closed after. `server` forwards to the
  * instance once it exists, so tests call `server.inject(...)` as usual; `sql` runs a
- * statement as the owner, for setup and checks that the API does not expose. Overrides
+ * statement as the owner, for setup and checks that the API does not expose, and then
+ * empties the server's access cache. Overrides
  * given as a function are read when the server is built (after earlier beforeAll hooks,
  * e.g. one starting a fake provider whose address they name).
  */
@@ -65,9 +67,22 @@ export function useApiServer(
       return typeof value === 'function' ? value.bind(instance) : value
     },
   })
-  const sql = (query: string, values: unknown[] = []) =>
-    ownerQuery(services().database.url, query, values)
+  // A statement behind the API's back is announced to nobody: the server forgets the
+  // sessions and memberships it keeps (ADR 035), as a change made through the API does.
+  const sql = async (query: string, values: unknown[] = []) => {
+    const rows = await ownerQuery(services().database.url, query, values)
+    if (instance) forgetAccess(instance)
+    return rows
+  }
   return { server, services, sql }
+}
+
+/**
+ * Empties the server's cache of sessions and memberships (ADR 035), as an announced change
+ * would: for a test that changed them in SQL, behind the API's back.
+ */
+export function forgetAccess(server: FastifyInstance): void {
+  ;(server as FastifyInstance & { accessCache: AccessCache }).accessCache.clear()
 }
 
 /** Runs one statement with the owner (superuser) URL of a test database. */

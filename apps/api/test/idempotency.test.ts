@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
+import { buildTestServer, forgetAccess, ownerQuery, signUpOwner } from './helpers.ts'
 
 // Idempotency-Key on every POST, PATCH and DELETE: same key and request replays the first answer;
 // same key with another request is 422; a duplicate while the first runs is 409. One
@@ -19,8 +19,12 @@ import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
 const services = useIsolatedServices()
 let server: FastifyInstance
 let baseUrl = ''
-const sql = (query: string, values: unknown[] = []) =>
-  ownerQuery(services().database.url, query, values)
+// Behind the API's back, so nobody announces it: the server forgets what it kept (ADR 035).
+const sql = async (query: string, values: unknown[] = []) => {
+  const rows = await ownerQuery(services().database.url, query, values)
+  if (server) forgetAccess(server)
+  return rows
+}
 
 /**
  * Requests of the held route wait in their handler, their key claimed and nothing written

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { useApiServer } from './helpers.ts'
+import { forgetAccess, useApiServer } from './helpers.ts'
 
 const { server, services } = useApiServer()
 
@@ -79,6 +79,7 @@ async function adminCredentials(orgId: string, admin: Awaited<ReturnType<typeof 
   await owner.connect()
   await owner.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [admin.id])
   await owner.end()
+  forgetAccess(server)
   const created = await server.inject({
     method: 'POST',
     url: `/v1/orgs/${orgId}/api-keys`,
@@ -219,6 +220,8 @@ describe('sensitive member actions', () => {
       [owner.id],
     )
     await client.end()
+    // Changed behind the API's back: nobody announced it (ADR 035).
+    forgetAccess(server)
     const stale = await setRole(owner, orgId, member.id, 'admin')
     expect(stale.statusCode).toBe(403)
     expect(stale.json().type).toBe('urn:groundwork:problem:step_up_required')
@@ -270,6 +273,7 @@ describe('sensitive member actions', () => {
     const client = new Client({ connectionString: services().database.url })
     await client.connect()
     await client.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [admin.id])
+    forgetAccess(server)
     const key = (
       await server.inject({
         method: 'POST',

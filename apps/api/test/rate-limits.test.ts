@@ -2,7 +2,7 @@ import { useIsolatedServices } from '@repo/testing'
 import { startEphemeralRedis } from '@repo/testing/servers'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestServer, ownerQuery, signUpOwner } from './helpers.ts'
+import { buildTestServer, forgetAccess, ownerQuery, signUpOwner } from './helpers.ts'
 
 // Limits per IP, per user (or API key) and per organization on every route, counted in
 // one Redis by two API instances, and quotas on what an organization may hold. Requests alternate between the instances, as behind a
@@ -115,6 +115,7 @@ describe('rate limits', () => {
   it('count per organization across its members and API keys', async () => {
     const owner = await signUpOwner(setup)
     await ownerQuery(services().database.url, 'UPDATE users SET email_verified_at = now()')
+    forgetAccess(setup)
     const keys: string[] = []
     for (let i = 0; i < 2; i++) {
       const res = await setup.inject({

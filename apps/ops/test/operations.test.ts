@@ -4,6 +4,7 @@ import {
   InvalidMaintenanceState,
   MAINTENANCE_KEY,
   readMaintenance,
+  redisAccessChanges,
   resourceOrganization,
   revokeUserSessions,
   rotateApiKey,
@@ -159,7 +160,13 @@ describe('rotateWebhookSecret', () => {
 describe('revokeUserSessions', () => {
   it('records nothing when there was nothing to revoke', async () => {
     const { userId } = await keyOfNewOrganization()
-    expect(await revokeUserSessions({ db }, { operator: 'kim' }, { userId })).toEqual({
+    expect(
+      await revokeUserSessions(
+        { db, accessChanges: redisAccessChanges({ redis, logger: console }) },
+        { operator: 'kim' },
+        { userId },
+      ),
+    ).toEqual({
       revoked: 0,
     })
     const entries = await auditEntries(services().database.url, 'session.revoked_all')

@@ -1,4 +1,4 @@
-import type { CoreDeps } from '@repo/core'
+import { type CoreDeps, redisAccessChanges } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import { openQueues } from '@repo/jobs'
 import type { Logger } from '@repo/observability'
@@ -27,6 +27,7 @@ export function testCoreDeps(
     webhooks: { allowPrivateTargets: true, secretGraceMs: 3_600_000 },
     quotas: { projectsPerOrganization: 10_000, tasksPerProject: 100_000 },
     logger,
+    accessChanges: redisAccessChanges({ redis, logger }),
     ...overrides,
   }
 }

@@ -174,6 +174,15 @@ export const apiServerEnv = z.object({
   /** How long an Idempotency-Key's answer is kept for replay. */
   IDEMPOTENCY_KEY_TTL_HOURS: positiveInt(24),
   /**
+   * How long an API instance keeps a session (with its user) and a membership in memory
+   * instead of reading them from Postgres on every request (ADR 035). Revocations, sign-outs,
+   * password, MFA and role changes reach every instance at once through Redis; this is how
+   * long a copy can outlive one when that announcement is lost. 0 turns the cache off.
+   */
+  ACCESS_CACHE_TTL_MS: z.coerce.number().int().min(0).max(10_000).default(5_000),
+  /** At most this many sessions, and this many memberships, per API instance (least recently used go). */
+  ACCESS_CACHE_MAX_ENTRIES: positiveInt(10_000),
+  /**
    * Default limits per minute on every route, counted in Redis (so across instances):
    * per client IP, per signed-in user or API key, and per organization. A route may set
    * its own (`config.limits`). Auth routes are stricter (AUTH_RATE_LIMIT_PER_MINUTE).

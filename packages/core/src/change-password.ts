@@ -1,5 +1,6 @@
 import { createSession, hashPassword, passwordProblem, verifyPassword } from '@repo/auth'
 import { withUser } from '@repo/db'
+import { announceAccessChange } from './access-changes.ts'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -28,7 +29,7 @@ export async function changePassword(
   const problem = passwordProblem(input.newPassword, { email: user.email })
   if (problem) throw errors.invalid('body.newPassword', `Password ${problem}.`)
   const passwordHash = await hashPassword(input.newPassword)
-  return withUser(deps.db, user.id, async (tx) => {
+  const session = await withUser(deps.db, user.id, async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } })
     const { count } = await tx.session.deleteMany({ where: { userId: user.id } })
     await recordAudit(tx, {
@@ -41,4 +42,6 @@ export async function changePassword(
     })
     return createSession(tx, deps.sessionPolicy, user.id, meta)
   })
+  await announceAccessChange(deps, { userIds: [user.id] })
+  return session
 }

@@ -1,5 +1,6 @@
 import type { OAuthProvider, SessionPolicy } from '@repo/auth'
 import type { PrismaClient } from '@repo/db'
+import type { AccessChanges } from './access-changes.ts'
 import type { ThrottleStore } from './sign-in-throttle.ts'
 import type { TargetPolicy } from './webhook-url.ts'
 
@@ -9,6 +10,11 @@ export interface CoreDeps {
   sessionPolicy: SessionPolicy
   /** Redis, for counters shared by every instance (sign-in throttling). */
   redis: ThrottleStore
+  /**
+   * Where committed changes to sessions, accounts and memberships are announced, so every
+   * API instance drops its cached copy at once (ADR 035).
+   */
+  accessChanges: AccessChanges
   /** The web app's public URL, for links in emails. */
   appUrl: string
   /** Configured OAuth providers (absent ones are disabled). */

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient, withTenant } from '@repo/db'
 import { organizationDeletionJob } from '@repo/jobs'
+import { announceAccessChange } from './access-changes.ts'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -17,7 +18,7 @@ export async function deleteOrganization(
   input: { organizationId: string; userId: string },
   meta: RequestMeta = {},
 ) {
-  return withTenant(deps.db, input, async (tx) => {
+  const organization = await withTenant(deps.db, input, async (tx) => {
     const queueTheDeletion = () =>
       addToOutbox(
         tx,
@@ -62,6 +63,9 @@ export async function deleteOrganization(
     await queueTheDeletion()
     return marked
   })
+  // Every member's cached access says "not being deleted": every instance forgets it now.
+  await announceAccessChange(deps, { organizationIds: [input.organizationId] })
+  return organization
 }
 
 /**

@@ -1,4 +1,13 @@
 export {
+  ACCESS_CHANGES_CHANNEL,
+  type AccessChange,
+  type AccessChanges,
+  announceAccessChange,
+  decodeAccessChange,
+  encodeAccessChange,
+  redisAccessChanges,
+} from './access-changes.ts'
+export {
   auditActor,
   isOperator,
   type OperatorActor,

@@ -1,6 +1,7 @@
 import type { MembershipRole, PrismaClient, TenantTransaction } from '@repo/db'
 import { withTenant } from '@repo/db'
 import { memberRemovalJob } from '@repo/jobs'
+import { announceAccessChange } from './access-changes.ts'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -129,7 +130,7 @@ export async function changeMemberRole(
   input: { userId: string; role: MembershipRole },
   meta: RequestMeta = {},
 ) {
-  return withTenant(deps.db, actor, async (tx) => {
+  const updated = await withTenant(deps.db, actor, async (tx) => {
     const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId)
     if (!roleAtLeast(actorRole, 'admin')) throw errors.forbidden()
     if ((target.role === 'owner' || input.role === 'owner') && actorRole !== 'owner') {
@@ -158,6 +159,8 @@ export async function changeMemberRole(
     })
     return updated
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
+  return updated
 }
 
 /** Tasks unassigned per transaction when a member leaves or is removed. */
@@ -176,7 +179,7 @@ export async function removeMember(
   input: { userId: string },
   meta: RequestMeta = {},
 ): Promise<{ status: 'removed' } | { status: 'removing'; tasksToUnassign: number }> {
-  return withTenant(deps.db, actor, async (tx) => {
+  const result = await withTenant(deps.db, actor, async (tx) => {
     const { owners, actorRole, target } = await lockForMemberChange(tx, actor, input.userId, {
       includeBeingRemoved: true,
     })
@@ -224,6 +227,8 @@ export async function removeMember(
     await queueTheRest()
     return { status: 'removing' as const, tasksToUnassign: assigned }
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
+  return result
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   verifyPassword,
 } from '@repo/auth'
 import { type Session, type TenantTransaction, type User, withUser } from '@repo/db'
+import { announceAccessChange } from './access-changes.ts'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -138,6 +139,7 @@ export async function confirmTotp(
     })
     return createSession(tx, deps.sessionPolicy, input.userId, { ...meta, mfaVerified: true })
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
   return { token, recoveryCodes }
 }
 
@@ -265,6 +267,8 @@ export async function stepUp(
   await withUser(deps.db, input.userId, (tx) =>
     tx.session.update({ where: { id: input.sessionId }, data: { mfaVerifiedAt: new Date() } }),
   )
+  // The step-up is on the session: an instance holding the old copy would ask again.
+  await announceAccessChange(deps, { userIds: [input.userId] })
 }
 
 /**
@@ -321,4 +325,5 @@ export async function disableMfa(
       metadata: { sessionsRevoked },
     })
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
 }

@@ -1,6 +1,7 @@
 import { createSession, generateSecret, hashSecret, type OAuthProvider } from '@repo/auth'
 import { Prisma, withNoContext, withUser } from '@repo/db'
 import { z } from 'zod'
+import { announceAccessChange } from './access-changes.ts'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -115,7 +116,7 @@ export async function finishOAuth(
     email
 
   // No user context yet: who this is is what the transaction finds out.
-  const { userId, signedUp } = await withNoContext(deps.db, async (tx) => {
+  const { userId, signedUp, accountReset } = await withNoContext(deps.db, async (tx) => {
     const linked = await tx.oAuthAccount.findUnique({
       where: {
         provider_providerAccountId: {
@@ -124,7 +125,7 @@ export async function finishOAuth(
         },
       },
     })
-    if (linked) return { userId: linked.userId, signedUp: false }
+    if (linked) return { userId: linked.userId, signedUp: false, accountReset: false }
     if (!profile.emailVerified) {
       throw new AppError({
         code: 'oauth_email_unverified',
@@ -163,13 +164,19 @@ export async function finishOAuth(
       ipAddress: meta.ipAddress,
       metadata: { provider: provider.name },
     })
-    return { userId: user.id, signedUp: !existing }
+    return {
+      userId: user.id,
+      signedUp: !existing,
+      accountReset: Boolean(existing && !existing.emailVerifiedAt),
+    }
   }).catch((error: unknown) => {
     // Two callbacks for one new account at once: the loser retries as a sign-in.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
       throw invalidState()
     throw error
   })
+  // An unproven account's sessions just ended: every instance forgets them now.
+  if (accountReset) await announceAccessChange(deps, { userIds: [userId] })
 
   // Past this, the account has no confirmed factor.
   if (await hasMfa(deps, userId))

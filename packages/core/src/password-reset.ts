@@ -1,6 +1,7 @@
 import { generateSecret, hashPassword, hashSecret, passwordProblem } from '@repo/auth'
 import { withNoContext } from '@repo/db'
 import { emailJob } from '@repo/jobs'
+import { announceAccessChange } from './access-changes.ts'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -124,6 +125,7 @@ export async function resetPassword(
       metadata: { sessionsRevoked: count },
     })
   })
+  await announceAccessChange(deps, { userIds: [pending.userId] })
   // The reset link proved the mailbox is theirs: sign-in from here is the owner's.
   await rememberOwnerNetwork(deps, pending.user.email, meta)
 }

@@ -1,5 +1,6 @@
 import { invalidateUserSessions } from '@repo/auth'
 import { withUser } from '@repo/db'
+import { announceAccessChange } from './access-changes.ts'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -23,6 +24,7 @@ export async function revokeSession(
       ipAddress: meta.ipAddress,
     })
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
 }
 
 /** Signs the user out everywhere except the current session. */
@@ -31,7 +33,7 @@ export async function revokeOtherSessions(
   input: { userId: string; currentSessionId: string },
   meta: RequestMeta = {},
 ) {
-  return withUser(deps.db, input.userId, async (tx) => {
+  const revoked = await withUser(deps.db, input.userId, async (tx) => {
     const revoked = await invalidateUserSessions(tx, input.userId, input.currentSessionId)
     await recordAudit(tx, {
       action: 'session.revoked_others',
@@ -43,4 +45,6 @@ export async function revokeOtherSessions(
     })
     return revoked
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
+  return revoked
 }

@@ -1,5 +1,6 @@
 import { invalidateUserSessions } from '@repo/auth'
 import { withNoContext } from '@repo/db'
+import { announceAccessChange } from './access-changes.ts'
 import type { OperatorActor } from './actor.ts'
 import { errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
@@ -24,13 +25,13 @@ export async function findUser(deps: Pick<CoreDeps, 'db'>, idOrEmail: string) {
  * request with any old token is a 401. Revoking nothing (none left) records nothing.
  */
 export async function revokeUserSessions(
-  deps: Pick<CoreDeps, 'db'>,
+  deps: Pick<CoreDeps, 'db' | 'accessChanges'>,
   actor: OperatorActor,
   input: { userId: string },
 ): Promise<{ revoked: number }> {
   // Sessions are account data (no row-level security) and the entry belongs to no
   // organization: no context to set.
-  return withNoContext(deps.db, async (tx) => {
+  const result = await withNoContext(deps.db, async (tx) => {
     const revoked = await invalidateUserSessions(tx, input.userId)
     if (revoked > 0)
       await recordAudit(tx, {
@@ -42,4 +43,6 @@ export async function revokeUserSessions(
       })
     return { revoked }
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
+  return result
 }

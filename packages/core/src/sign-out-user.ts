@@ -1,5 +1,6 @@
 import { invalidateSession } from '@repo/auth'
 import { withUser } from '@repo/db'
+import { announceAccessChange } from './access-changes.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 
@@ -19,4 +20,5 @@ export async function signOutUser(
       ipAddress: meta.ipAddress,
     })
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
 }

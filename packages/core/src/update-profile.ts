@@ -1,4 +1,5 @@
 import { withUser } from '@repo/db'
+import { announceAccessChange } from './access-changes.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { type Account, getAccount } from './get-account.ts'
@@ -26,5 +27,6 @@ export async function updateProfile(
     })
     return updated
   })
+  await announceAccessChange(deps, { userIds: [input.userId] })
   return getAccount(deps, user)
 }

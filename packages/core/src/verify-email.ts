@@ -1,6 +1,7 @@
 import { generateSecret, hashSecret } from '@repo/auth'
 import { type User, withNoContext, withUser } from '@repo/db'
 import { emailJob } from '@repo/jobs'
+import { announceAccessChange } from './access-changes.ts'
 import { AppError, errors } from './app-error.ts'
 import { recordAudit } from './audit.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
@@ -89,6 +90,7 @@ export async function verifyEmail(
     })
     return user
   })
+  await announceAccessChange(deps, { userIds: [user.id] })
   return getAccount(deps, user)
 }
 

@@ -1,4 +1,4 @@
-import { findUser, revokeUserSessions } from '@repo/core'
+import { type AccessChanges, findUser, redisAccessChanges, revokeUserSessions } from '@repo/core'
 import type { OpsContext } from '../context.ts'
 
 /** `sessions revoke <user>`: signs a user out everywhere (a lost device, a taken account). */
@@ -15,7 +15,11 @@ export async function revokeSessions(ctx: OpsContext, who: string) {
     `Sign ${user.email} (${user.name}) out everywhere: ${open} session(s) end now, and every device asks them to sign in again.`,
     user.email,
   )
-  const { revoked } = await revokeUserSessions({ db }, actor, { userId: user.id })
+  const { revoked } = await revokeUserSessions(
+    { db, accessChanges: await accessChanges(ctx) },
+    actor,
+    { userId: user.id },
+  )
   if (revoked === 0) {
     ctx.out(`Already done: ${user.email} has no sessions.`)
     return
@@ -23,4 +27,24 @@ export async function revokeSessions(ctx: OpsContext, who: string) {
   ctx.out(
     `Revoked ${revoked} session(s) of ${user.email}. Audit log: session.revoked_all by ${actor.operator}.`,
   )
+}
+
+/**
+ * Announces the revocation to every API instance, which drops its cached copy of the
+ * sessions at once (ADR 035). Revoking must still work while Redis is down: the sessions
+ * end in Postgres either way, and an instance that cannot hear announcements does not
+ * serve sessions from memory; one that can will have dropped them within its cache lifetime.
+ */
+async function accessChanges(ctx: OpsContext): Promise<AccessChanges> {
+  const redis = await ctx.redis().catch((error: unknown) => {
+    ctx.warn(
+      `Warning: ${error instanceof Error ? error.message.replace(' Nothing was changed.', '') : String(error)} The revocation goes ahead; API instances forget the sessions within ACCESS_CACHE_TTL_MS.`,
+    )
+    return undefined
+  })
+  if (!redis) return { publish: async () => {} }
+  return redisAccessChanges({
+    redis,
+    logger: { warn: (_details, message) => ctx.warn(`Warning: ${message}`) },
+  })
 }

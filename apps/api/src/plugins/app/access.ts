@@ -1,4 +1,4 @@
-import { type SessionScope, validateSessionToken } from '@repo/auth'
+import { hashSecret, type SessionScope, validateSessionToken } from '@repo/auth'
 import {
   AppError,
   authenticateApiKey,
@@ -13,6 +13,7 @@ import { addToLogContext } from '@repo/observability'
 import type { ApiKeyScope } from '@repo/schemas'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { CachedMembership, CachedSession } from '../../lib/access-cache.ts'
 
 /**
  * Who may call a route, declared next to the route (`config: { access }`):
@@ -107,6 +108,7 @@ export default fp(
     fastify.decorateRequest('auth', null)
     fastify.decorateRequest('tenant', null)
     fastify.decorateRequest('apiKey', null)
+    fastify.decorateRequest('knownCaller', null)
     const rules: AccessRuleEntry[] = []
     fastify.decorate('accessRules', rules)
 
@@ -132,6 +134,72 @@ export default fp(
       }
       for (const method of [route.method].flat()) rules.push({ method, url: route.url, access })
     })
+
+    const cache = fastify.accessCache
+
+    /** The session of a token: this instance's copy (ADR 035), else Postgres's (then kept). */
+    async function sessionOf(token: string): Promise<CachedSession | null> {
+      const tokenHash = hashSecret(token)
+      const cached = cache.session(tokenHash)
+      if (cached) return cached
+      const generation = cache.generation()
+      const found = await validateSessionToken(fastify.db, fastify.deps.sessionPolicy, token)
+      if (found) cache.storeSession(tokenHash, found, generation)
+      return found
+    }
+
+    /** The caller's membership: this instance's copy, else Postgres's (then kept). */
+    async function membershipOf(
+      userId: string,
+      organizationId: string,
+    ): Promise<CachedMembership | null> {
+      const cached = cache.membership(userId, organizationId)
+      if (cached) return cached
+      const generation = cache.generation()
+      const found = await resolveMembership(fastify.deps, { userId, organizationId })
+      if (found) cache.storeMembership(userId, organizationId, found, generation)
+      return found
+    }
+
+    /**
+     * The whole access check from this instance's memory alone, before any other work:
+     * a Bearer session and (for an organization's route) a membership both kept, and the
+     * route's rule met. Then the caller is known at once, and every rate-limit tier is
+     * counted in one Redis call (rate-limit.ts). Anything else (no copy, an API key, a
+     * cookie, a rule not met) is left to the preValidation check below, which answers it.
+     */
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      if (cache.active) resolveFromMemory(request)
+      done()
+    })
+
+    function resolveFromMemory(request: FastifyRequest): void {
+      const rule = request.routeOptions.config?.access
+      if (rule === undefined || rule === 'public' || request.is404) return
+      const token = bearerToken(request)
+      if (!token || isApiKey(token)) return
+      const found = cache.session(hashSecret(token))
+      if (!found || found.session.scope !== 'full') return
+      const caller = `user:${found.user.id}`
+      let tenant: TenantRequestContext | null = null
+      if (rule === 'platformAdmin' && !found.user.platformAdmin) return
+      if (typeof rule === 'object') {
+        const organizationId = (request.params as { orgId?: string }).orgId
+        if (!organizationId || !UUID.test(organizationId)) return
+        const membership = cache.membership(found.user.id, organizationId)
+        if (!membership || !roleAtLeast(membership.role, rule.organizationRole)) return
+        if (membership.organizationDeleting && !rule.duringDeletion) return
+        tenant = { organizationId, userId: found.user.id, role: membership.role }
+      }
+      request.auth = {
+        userId: found.user.id,
+        sessionId: found.session.id,
+        user: found.user,
+        session: found.session,
+      }
+      request.tenant = tenant
+      request.knownCaller = tenant ? { caller, organizationId: tenant.organizationId } : { caller }
+    }
 
     // Before validation: a caller without access learns nothing, not even the body schema.
     // `config.recentAuth`: a sensitive action needs a recent sign-in or step-up. Checked
@@ -161,6 +229,12 @@ export default fp(
       const rule = request.routeOptions.config.access
       if (rule === undefined) throw errors.forbidden('This route declares no access rule.')
       if (rule === 'public') return
+      if (request.knownCaller && request.auth) {
+        // Checked from memory in onRequest: only the log context is left to name.
+        addToLogContext({ userId: request.auth.userId })
+        if (request.tenant) addToLogContext({ organizationId: request.tenant.organizationId })
+        return
+      }
 
       const { token, scope, fromCookie } = credential(request)
       if (token === undefined) {
@@ -169,9 +243,7 @@ export default fp(
       }
       if (token && !fromCookie && isApiKey(token))
         return authorizeApiKey(request, reply, rule, token)
-      const found = token
-        ? await validateSessionToken(fastify.db, fastify.deps.sessionPolicy, token)
-        : null
+      const found = token ? await sessionOf(token) : null
       // A session opens only what its scope names: a dashboard session is not a Bearer token.
       if (!found || found.session.scope !== scope) {
         reply.header('www-authenticate', 'Bearer error="invalid_token"')
@@ -199,10 +271,7 @@ export default fp(
       }
       // Not even a well-formed id: no organization of yours, same answer as another tenant's.
       if (!UUID.test(organizationId)) throw errors.notFound('The organization')
-      const membership = await resolveMembership(fastify.deps, {
-        userId: found.user.id,
-        organizationId,
-      })
+      const membership = await membershipOf(found.user.id, organizationId)
       if (!membership) throw errors.notFound('The organization')
       if (!roleAtLeast(membership.role, rule.organizationRole)) {
         throw errors.forbidden(`This needs the ${rule.organizationRole} role or higher.`)
@@ -252,7 +321,7 @@ export default fp(
       addToLogContext({ organizationId, userId: key.createdById })
     }
   },
-  { name: 'access', dependencies: ['core'] },
+  { name: 'access', dependencies: ['core', 'access-cache'] },
 )
 
 declare module 'fastify' {
@@ -278,5 +347,10 @@ declare module 'fastify' {
     tenant: TenantRequestContext | null
     /** Set when an organization API key (not a user session) made the request. */
     apiKey: { id: string; scopes: string[] } | null
+    /**
+     * The caller (`user:<id>`) and organization, when the access check was answered from
+     * memory in onRequest, before any other work.
+     */
+    knownCaller: { caller: string; organizationId?: string } | null
   }
 }

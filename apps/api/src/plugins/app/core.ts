@@ -5,7 +5,7 @@ import {
   type OAuthProvider,
 } from '@repo/auth'
 import { secretsKey } from '@repo/config'
-import type { CoreDeps } from '@repo/core'
+import { type CoreDeps, redisAccessChanges } from '@repo/core'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ApiEnv } from '../../env.ts'
@@ -34,13 +34,19 @@ export default fp(
       },
       db: fastify.db,
       redis: fastify.redis,
+      // This instance forgets at once; the others when Redis brings them the announcement.
+      accessChanges: redisAccessChanges({
+        redis: fastify.redis,
+        logger: fastify.log,
+        onLocal: (change) => fastify.accessCache.forget(change),
+      }),
       sessionPolicy: {
         idleTimeoutMs: fastify.config.SESSION_IDLE_TIMEOUT_HOURS * 3_600_000,
         absoluteLifetimeMs: fastify.config.SESSION_ABSOLUTE_LIFETIME_DAYS * 86_400_000,
       },
     } satisfies CoreDeps)
   },
-  { name: 'core', dependencies: ['db', 'redis'] },
+  { name: 'core', dependencies: ['db', 'redis', 'access-cache'] },
 )
 
 /** The providers whose client id and secret are configured; the browser returns to the web app. */

@@ -1,0 +1,246 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import {
+  answers,
+  type GatedPort,
+  startGatedPort,
+  useIsolatedServices,
+  waitUntil,
+} from '@repo/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ownerQuery } from './helpers.ts'
+
+// Two real API processes on one Postgres and one Redis, as two instances behind a load
+// balancer: what one revokes, the other must stop accepting (ADR 035).
+const apiDir = fileURLToPath(new URL('..', import.meta.url))
+const services = useIsolatedServices()
+const children: ChildProcess[] = []
+const gates: GatedPort[] = []
+/** Short enough to wait out in a test, far longer than the 100 ms an announcement may take. */
+const TTL_MS = 2_000
+
+async function startApi(redisUrl: string) {
+  const child = spawn(process.execPath, ['src/server.ts'], {
+    cwd: apiDir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: services().database.appUrl,
+      REDIS_URL: redisUrl,
+      API_PORT: '0',
+      ACCESS_CACHE_TTL_MS: String(TTL_MS),
+      RATE_LIMIT_IP_PER_MINUTE: '1000000',
+      RATE_LIMIT_USER_PER_MINUTE: '1000000',
+      RATE_LIMIT_ORG_PER_MINUTE: '1000000',
+      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+      // As in every test but load shedding's own: a cold process measures itself as busy.
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+      PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const listening = () => output.match(/"msg":"Server listening at (http:[^"]+)"/)?.[1]
+  const gaveUp = () => (child.exitCode === null ? undefined : 'the API exited')
+  await waitUntil(() => listening() !== undefined, {
+    what: 'the API to listen',
+    timeoutMs: 60_000,
+    gaveUp,
+    detail: () => output,
+  })
+  const base = listening() as string
+  await waitUntil(() => answers(`${base}/readyz`), { what: 'the API to be ready', gaveUp })
+  // Serving from memory starts once the instance listens for announcements.
+  await waitUntil(() => output.includes('listening for access changes'), {
+    what: 'the API to subscribe to access changes',
+    gaveUp,
+    detail: () => output,
+  })
+  return { base, output: () => output }
+}
+
+type Api = Awaited<ReturnType<typeof startApi>>
+let a: Api
+let b: Api
+/** A second instance reaching Redis through a port this test can shut (see the last test). */
+let cut: Api
+let cutGate: GatedPort
+
+const password = 'correct horse battery staple'
+
+async function call(
+  api: Api,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: () => Promise<Record<string, unknown>> }> {
+  const res = await fetch(`${api.base}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: res.status, json: () => res.json() as Promise<Record<string, unknown>> }
+}
+
+async function signUp(api: Api, name: string) {
+  const res = await call(api, 'POST', '/v1/auth/sign-up', undefined, {
+    email: `${name}-${crypto.randomUUID()}@example.com`,
+    password,
+    name,
+  })
+  expect(res.status).toBe(201)
+  const body = await res.json()
+  return { token: body.token as string, userId: (body.user as { id: string }).id }
+}
+
+async function ownerWithOrganization(api: Api) {
+  const owner = await signUp(api, 'owner')
+  const org = await call(api, 'POST', '/v1/orgs', owner.token, { name: 'Acme' })
+  expect(org.status).toBe(201)
+  return { ...owner, orgId: (await org.json()).id as string }
+}
+
+/** Asks until `status` comes back; resolves with how long after `since` it first did. */
+async function msUntil(
+  since: number,
+  ask: () => Promise<{ status: number }>,
+  status: number,
+  timeoutMs: number,
+) {
+  let last = 0
+  await waitUntil(
+    async () => {
+      last = (await ask()).status
+      return last === status
+    },
+    { what: `an answer ${status}`, timeoutMs, intervalMs: 5, detail: () => `last: ${last}` },
+  )
+  return performance.now() - since
+}
+
+beforeAll(async () => {
+  const redisUrl = new URL(services().redis.url)
+  cutGate = await startGatedPort({ target: Number(redisUrl.port) })
+  gates.push(cutGate)
+  cutGate.open()
+  const gated = new URL(redisUrl)
+  gated.port = String(cutGate.port)
+  // One after another: three cold starts at once on a busy 2-core machine can take longer
+  // than Fastify gives its plugins to load.
+  a = await startApi(redisUrl.toString())
+  b = await startApi(redisUrl.toString())
+  cut = await startApi(gated.toString())
+}, 180_000)
+
+afterAll(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  await Promise.all(gates.map((gate) => gate.close()))
+})
+
+describe('sessions and memberships kept in memory, across two API processes', () => {
+  it('serves a session from memory: a deletion nobody announces is seen only after the cache lifetime', async () => {
+    const { token, orgId, userId } = await ownerWithOrganization(a)
+    const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
+    expect((await list()).status).toBe(200)
+    // Behind the API's back (no announcement): B still has its copy for up to TTL_MS.
+    const deleted = performance.now()
+    await ownerQuery(services().database.url, 'DELETE FROM sessions WHERE user_id = $1', [userId])
+    expect((await list()).status).toBe(200)
+    const refusedAfter = await msUntil(deleted, list, 401, TTL_MS + 3_000)
+    expect(refusedAfter).toBeLessThanOrEqual(TTL_MS + 1_000)
+  })
+
+  it('a session revoked on one instance is refused by the other within 100 ms', async () => {
+    const { token, orgId } = await ownerWithOrganization(a)
+    const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
+    // Both instances hold the session (and B the membership).
+    expect((await list()).status).toBe(200)
+    expect((await list()).status).toBe(200)
+    expect((await call(a, 'GET', `/v1/orgs/${orgId}/projects`, token)).status).toBe(200)
+
+    const signedOut = await call(a, 'POST', '/v1/auth/sign-out', token)
+    expect(signedOut.status).toBe(204)
+    const returned = performance.now()
+    expect(await msUntil(returned, list, 401, TTL_MS)).toBeLessThan(100)
+    // And on the instance that revoked it, at once.
+    expect((await call(a, 'GET', `/v1/orgs/${orgId}/projects`, token)).status).toBe(401)
+  })
+
+  it('a demotion on one instance is refused by the other within 100 ms', async () => {
+    const owner = await ownerWithOrganization(a)
+    const admin = await signUp(a, 'admin')
+    await ownerQuery(
+      services().database.url,
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, 'admin', now())`,
+      [owner.orgId, admin.userId],
+    )
+    const auditLog = () => call(b, 'GET', `/v1/orgs/${owner.orgId}/audit-log`, admin.token)
+    expect((await auditLog()).status).toBe(200)
+    expect((await auditLog()).status).toBe(200)
+
+    const demoted = await call(
+      a,
+      'PATCH',
+      `/v1/orgs/${owner.orgId}/members/${admin.userId}`,
+      owner.token,
+      {
+        role: 'member',
+      },
+    )
+    expect(demoted.status).toBe(200)
+    const returned = performance.now()
+    expect(await msUntil(returned, auditLog, 403, TTL_MS)).toBeLessThan(100)
+    // Still a member: the organization's member routes keep answering.
+    expect((await call(b, 'GET', `/v1/orgs/${owner.orgId}/projects`, admin.token)).status).toBe(200)
+  })
+
+  it('a removed member is refused by the other instance within 100 ms', async () => {
+    const owner = await ownerWithOrganization(a)
+    const member = await signUp(a, 'member')
+    await ownerQuery(
+      services().database.url,
+      `INSERT INTO memberships (id, organization_id, user_id, role, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, 'member', now())`,
+      [owner.orgId, member.userId],
+    )
+    const list = () => call(b, 'GET', `/v1/orgs/${owner.orgId}/projects`, member.token)
+    expect((await list()).status).toBe(200)
+    const removed = await call(
+      a,
+      'DELETE',
+      `/v1/orgs/${owner.orgId}/members/${member.userId}`,
+      owner.token,
+    )
+    expect(removed.status).toBe(204)
+    const returned = performance.now()
+    expect(await msUntil(returned, list, 404, TTL_MS)).toBeLessThan(100)
+  })
+
+  it('with the announcement lost, the other instance refuses within the cache lifetime', async () => {
+    const { token, orgId } = await ownerWithOrganization(a)
+    const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
+    expect((await list()).status).toBe(200)
+    // The instance that revokes cannot reach Redis: its announcement is lost, and B (which
+    // can) never hears it, so B serves its copy until it expires.
+    cutGate.shut()
+    try {
+      const signedOut = await call(cut, 'POST', '/v1/auth/sign-out', token)
+      expect(signedOut.status).toBe(204)
+      const returned = performance.now()
+      const refusedAfter = await msUntil(returned, list, 401, TTL_MS + 3_000)
+      expect(refusedAfter).toBeLessThanOrEqual(TTL_MS + 500)
+      expect(cut.output()).toContain('access change not published')
+    } finally {
+      cutGate.open()
+    }
+  })
+})
