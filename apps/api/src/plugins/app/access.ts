@@ -108,7 +108,6 @@ export default fp(
     fastify.decorateRequest('auth', null)
     fastify.decorateRequest('tenant', null)
     fastify.decorateRequest('apiKey', null)
-    fastify.decorateRequest('knownCaller', null)
     const rules: AccessRuleEntry[] = []
     fastify.decorate('accessRules', rules)
 
@@ -347,10 +346,5 @@ declare module 'fastify' {
     tenant: TenantRequestContext | null
     /** Set when an organization API key (not a user session) made the request. */
     apiKey: { id: string; scopes: string[] } | null
-    /**
-     * The caller (`user:<id>`) and organization, when the access check was answered from
-     * memory in onRequest, before any other work.
-     */
-    knownCaller: { caller: string; organizationId?: string } | null
   }
 }
