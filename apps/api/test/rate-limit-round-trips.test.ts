@@ -9,6 +9,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import app from '../src/app.ts'
 import { buildServer } from '../src/build-server.ts'
+import type { AccessCache } from '../src/lib/access-cache.ts'
 import type { KnownCaller } from '../src/plugins/app/rate-limit.ts'
 import { signUpOwner, testEnv } from './helpers.ts'
 
@@ -212,6 +213,45 @@ describe('rate limits counted in one Redis call', () => {
     ])
     expect(res.headers['ratelimit-limit']).toBe('30')
     expect(res.headers['ratelimit-remaining']).toBe('29')
+  })
+
+  it("with the access plugin's own copy of session and membership: one call for all three tiers, and no read of either", async () => {
+    const statements: string[] = []
+    const server = await api(
+      {
+        ...env({
+          RATE_LIMIT_IP_PER_MINUTE: '50',
+          RATE_LIMIT_USER_PER_MINUTE: '40',
+          RATE_LIMIT_ORG_PER_MINUTE: '30',
+        }),
+        ACCESS_CACHE_TTL_MS: '10000',
+      },
+      (sql) => statements.push(sql),
+    )
+    const cache = (server as FastifyInstance & { accessCache: AccessCache }).accessCache
+    await waitUntil(() => cache.active, { what: 'the access cache to hear announcements' })
+    const owner = await signUpOwner(server)
+    const ip = freshIp()
+    const list = () =>
+      server.inject({
+        url: `/v1/orgs/${owner.orgId}/projects`,
+        headers: owner.headers,
+        remoteAddress: ip,
+      })
+    // The first request reads session and membership from Postgres and keeps them.
+    expect((await list()).statusCode).toBe(200)
+    statements.length = 0
+    const { result: res, seen } = await watchRedis(redis.url, list)
+    expect(res.statusCode).toBe(200)
+    expect(rateLimitCalls(seen)).toEqual([
+      [
+        key('ip', 50, ip),
+        key('user', 40, `user:${owner.userId}`),
+        key('organization', 30, owner.orgId),
+      ],
+    ])
+    expect(statements.length).toBeGreaterThan(0)
+    expect(statements.filter((sql) => /sessions|app_membership_access/.test(sql))).toEqual([])
   })
 
   it('refuse a caller far over a limit from memory, without asking Redis, until the window ends', async () => {
