@@ -3,6 +3,7 @@ import type { databaseEnv } from '@repo/config'
 import pg from 'pg'
 import type { z } from 'zod'
 import { PrismaClient } from './generated/prisma/client.ts'
+import { TransactionSettingsClient } from './transaction-settings.ts'
 
 export type DatabaseConfig = z.infer<typeof databaseEnv>
 
@@ -13,12 +14,18 @@ export type DatabaseConfig = z.infer<typeof databaseEnv>
  */
 export function createDatabaseClient(
   config: DatabaseConfig,
-  /** Called with every SQL statement sent (tests count statements to catch N+1 queries). */
+  /**
+   * Called with every SQL statement Prisma sends (tests count statements to catch N+1
+   * queries). A transaction's BEGIN, which carries its tenant settings, is not among them.
+   */
   onQuery?: (sql: string) => void,
 ): PrismaClient {
   // The pool is ours, handed to the adapter (which ends it on $disconnect), so its usage
   // can be read for metrics (`databasePool`).
   const pool = new pg.Pool({
+    // Sends a tenant transaction's BEGIN and its row-level security settings in one round
+    // trip (withTenant and the other helpers; docs/decisions/037).
+    Client: TransactionSettingsClient,
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
     connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,

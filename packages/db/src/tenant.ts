@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
+import { startWithSettings, type TransactionSettings } from './transaction-settings.ts'
 
 /** An Idempotency-Key claim held by the request this code runs for. */
 export interface HeldClaim {
@@ -62,40 +63,42 @@ export interface TenantContext {
   userId?: string | undefined
 }
 
-type Settings = { organizationId?: string; userId?: string; secretHash?: string }
-
 /**
  * Runs `work` in one transaction with the row-level security context set by
  * transaction-local settings (set_config(..., true)): they vanish at commit or rollback,
  * so a pooled connection never carries one request's tenant into the next. One
- * transaction per unit of work, not per query (docs/decisions/006).
+ * transaction per unit of work, not per query (docs/decisions/006). A client of
+ * `createDatabaseClient` sends the settings with the transaction's BEGIN, in one round
+ * trip; any other client gets them from a statement of their own (docs/decisions/037).
  */
 async function withSettings<T>(
   db: PrismaClient,
-  settings: Settings,
+  settings: TransactionSettings,
   work: (tx: TenantTransaction) => Promise<T>,
 ): Promise<T> {
   // A presented secret is the idempotency bookkeeping itself (or a lookup): not an effect.
   const claim = settings.secretHash === undefined ? heldClaim.getStore()?.claim : undefined
-  return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT
-      set_config('app.organization_id', ${settings.organizationId ?? ''}, true),
-      set_config('app.user_id', ${settings.userId ?? ''}, true),
-      set_config('app.secret_hash', ${settings.secretHash ?? ''}, true)`
-    const result = await work(tx)
-    if (claim) {
-      // Presenting the claim's scope hash makes its row (and only it) visible.
-      await tx.$executeRaw`SELECT set_config('app.secret_hash', ${claim.scopeHash}, true)`
-      const { count } = await tx.idempotencyKey.updateMany({
-        where: { scopeHash: claim.scopeHash, lockedUntil: claim.lockedUntil },
-        data: { effectCommittedAt: new Date() },
-      })
-      // The claim is no longer this request's: it outlived its lock and a retry took the
-      // key over (and may be making the same change). Roll this one back: one effect.
-      if (count !== 1) throw new ClaimLostError()
-    }
-    return result
-  })
+  return startWithSettings(settings, (sentWithBegin) =>
+    db.$transaction(async (tx) => {
+      if (!sentWithBegin()) {
+        await tx.$executeRaw`SELECT
+          set_config('app.organization_id', ${settings.organizationId ?? ''}, true),
+          set_config('app.user_id', ${settings.userId ?? ''}, true),
+          set_config('app.secret_hash', ${settings.secretHash ?? ''}, true)`
+      }
+      const result = await work(tx)
+      if (claim) {
+        // One statement: the function presents the claim's scope hash (making its row, and
+        // only it, visible) for its own duration and marks the row if the claim still holds.
+        const [row] = await tx.$queryRaw<[{ marked: number }]>`
+          SELECT app_mark_idempotency_effect(${claim.scopeHash}, ${claim.lockedUntil.toISOString()}::timestamptz) AS marked`
+        // The claim is no longer this request's: it outlived its lock and a retry took the
+        // key over (and may be making the same change). Roll this one back: one effect.
+        if (row?.marked !== 1) throw new ClaimLostError()
+      }
+      return result
+    }),
+  )
 }
 
 /** Tenant-owned data of one organization; rows of every other organization are invisible. */

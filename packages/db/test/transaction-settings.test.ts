@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { useIsolatedServices } from '@repo/testing'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { PrismaClient as GeneratedClient } from '../src/generated/prisma/client.ts'
+import {
+  ClaimLostError,
+  createDatabaseClient,
+  type PrismaClient,
+  runHoldingClaim,
+  type TenantTransaction,
+  withNoContext,
+  withPresentedSecret,
+  withTenant,
+  withUser,
+} from '../src/index.ts'
+import { startWithSettings, TransactionSettingsClient } from '../src/transaction-settings.ts'
+import { clientConfig } from './catalog.ts'
+import { type RoundTrip, startWireRecorder, type WireRecorder } from './wire-recorder.ts'
+
+// A tenant transaction's BEGIN carries its row-level security settings: one round trip
+// fewer for every unit of work (docs/decisions/037). Counted on the wire, through a proxy
+// that reads what the driver really sends; isolation proven on a pool of ONE connection.
+const services = useIsolatedServices()
+let recorder: WireRecorder
+let admin: PrismaClient
+/** The application's login through createDatabaseClient, on a pool of one connection. */
+let app: PrismaClient
+/** The same, with three connections, for transactions inside transactions. */
+let app3: PrismaClient
+/** A client not made by createDatabaseClient: a plain pool, no fast path. */
+let plain: PrismaClient
+
+const ids = { orgA: randomUUID(), orgB: randomUUID(), alice: randomUUID(), bob: randomUUID() }
+const empty = (value: string | null) => value === null || value === ''
+
+beforeAll(async () => {
+  const { database } = services()
+  recorder = await startWireRecorder(database.appUrl)
+  const appUrl = recorder.url(database.appUrl)
+  admin = createDatabaseClient(clientConfig(database.url))
+  app = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 1 })
+  app3 = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 3 })
+  plain = new GeneratedClient({ adapter: new PrismaPg({ connectionString: appUrl, max: 1 }) })
+  await admin.organization.createMany({
+    data: [
+      { id: ids.orgA, name: 'A' },
+      { id: ids.orgB, name: 'B' },
+    ],
+  })
+  await admin.user.createMany({
+    data: [
+      { id: ids.alice, email: 'alice@a.test', name: 'Alice' },
+      { id: ids.bob, email: 'bob@b.test', name: 'Bob' },
+    ],
+  })
+  await admin.membership.createMany({
+    data: [
+      { organizationId: ids.orgA, userId: ids.alice, role: 'owner' },
+      { organizationId: ids.orgB, userId: ids.bob, role: 'owner' },
+    ],
+  })
+  // Connections opened (and authenticated) before any test counts round trips.
+  await Promise.all([app, app3, plain].map((db) => db.$queryRaw`SELECT 1`))
+})
+afterAll(async () => {
+  await Promise.all([admin, app, app3, plain].map((db) => db?.$disconnect()))
+  await recorder?.close()
+})
+beforeEach(() => recorder.clear())
+
+/** What the transaction's policies read, and which server connection it runs on. */
+async function context(tx: TenantTransaction | PrismaClient) {
+  const [row] = await (tx as PrismaClient).$queryRaw<
+    { org: string | null; usr: string | null; secret: string | null; pid: number }[]
+  >`SELECT current_setting('app.organization_id', true) AS org,
+      current_setting('app.user_id', true) AS usr,
+      current_setting('app.secret_hash', true) AS secret, pg_backend_pid() AS pid`
+  if (!row) throw new Error('no row')
+  return row
+}
+
+const begin = (org: string, user: string, secret: string): RoundTrip => ({
+  protocol: 'simple',
+  sql: `BEGIN; SELECT set_config('app.organization_id', '${org}', true), set_config('app.user_id', '${user}', true), set_config('app.secret_hash', '${secret}', true)`,
+})
+const COMMIT: RoundTrip = { protocol: 'simple', sql: 'COMMIT' }
+const query = (text: string): RoundTrip => ({
+  protocol: 'extended',
+  sql: expect.stringContaining(text),
+})
+
+describe('a tenant transaction on a client of createDatabaseClient', () => {
+  it('sends BEGIN and the settings in one round trip: a one-query read costs three', async () => {
+    const members = await withTenant(app, { organizationId: ids.orgA, userId: ids.alice }, (tx) =>
+      tx.membership.findMany(),
+    )
+    expect(members.map((m) => m.organizationId)).toEqual([ids.orgA])
+    expect(recorder.roundTrips).toEqual([
+      begin(ids.orgA, ids.alice, ''),
+      query('FROM "public"."memberships"'),
+      COMMIT,
+    ])
+  })
+
+  it('carries exactly the context of each helper', async () => {
+    expect(await withUser(app, ids.bob, context)).toMatchObject({
+      org: '',
+      usr: ids.bob,
+      secret: '',
+    })
+    expect(await withNoContext(app, context)).toMatchObject({ org: '', usr: '', secret: '' })
+    const hash = 'f'.repeat(64)
+    expect(await withPresentedSecret(app, hash, context)).toMatchObject({ secret: hash })
+    const edges = recorder.roundTrips.filter((trip) => /^(BEGIN|COMMIT)/.test(trip.sql))
+    expect(edges).toEqual([
+      begin('', ids.bob, ''),
+      COMMIT,
+      begin('', '', ''),
+      COMMIT,
+      begin('', '', hash),
+      COMMIT,
+    ])
+  })
+
+  it('escapes the values it writes into the statement', async () => {
+    const secret = `it's a \\ "quote"'); SELECT set_config('app.organization_id', '${ids.orgB}', true); --`
+    const seen = await withPresentedSecret(app, secret, context)
+    expect(seen).toMatchObject({ org: '', secret })
+    expect(recorder.roundTrips).toHaveLength(3)
+  })
+
+  it('never writes a NUL character into the statement: the parameterised fallback refuses it', async () => {
+    await expect(withPresentedSecret(app, 'a\0b', context)).rejects.toMatchObject({
+      meta: { driverAdapterError: { cause: { code: '22021' } } }, // invalid byte sequence
+    })
+    expect(recorder.roundTrips[0]).toEqual({ protocol: 'simple', sql: 'BEGIN' })
+    expect(empty((await context(app)).secret)).toBe(true)
+  })
+
+  it('marks a held Idempotency-Key claim in one statement, atomically with the change', async () => {
+    const claim = await claimFor(ids.orgA)
+    const project = await runHoldingClaim(claim, () =>
+      withTenant(app, { organizationId: ids.orgA }, (tx) =>
+        tx.project.create({ data: { organizationId: ids.orgA, name: 'Marked' } }),
+      ),
+    )
+    expect(recorder.roundTrips).toEqual([
+      begin(ids.orgA, '', ''),
+      query('INSERT INTO "public"."projects"'),
+      query('app_mark_idempotency_effect'),
+      COMMIT,
+    ])
+    const key = await admin.idempotencyKey.findUniqueOrThrow({
+      where: { scopeHash: claim.scopeHash },
+    })
+    expect(key.effectCommittedAt).toBeInstanceOf(Date)
+    expect(await admin.project.count({ where: { id: project.id } })).toBe(1)
+  })
+
+  it('rolls the change back when the claim was taken over', async () => {
+    const claim = await claimFor(ids.orgA)
+    const stale = { ...claim, lockedUntil: new Date(claim.lockedUntil.getTime() - 1) }
+    await expect(
+      runHoldingClaim(stale, () =>
+        withTenant(app, { organizationId: ids.orgA }, (tx) =>
+          tx.project.create({ data: { organizationId: ids.orgA, name: 'Taken over' } }),
+        ),
+      ),
+    ).rejects.toBeInstanceOf(ClaimLostError)
+    expect(await admin.project.count({ where: { name: 'Taken over' } })).toBe(0)
+    const key = await admin.idempotencyKey.findUniqueOrThrow({
+      where: { scopeHash: claim.scopeHash },
+    })
+    expect(key.effectCommittedAt).toBeNull()
+  })
+
+  it('presents the claim only for the marking: the rest of the transaction sees no secret', async () => {
+    const claim = await claimFor(ids.orgA)
+    const client = new pg.Client({ connectionString: services().database.appUrl })
+    await client.connect()
+    try {
+      await client.query('BEGIN')
+      const marked = await client.query<{ marked: number }>(
+        'SELECT app_mark_idempotency_effect($1, $2) AS marked',
+        [claim.scopeHash, claim.lockedUntil],
+      )
+      expect(marked.rows).toEqual([{ marked: 1 }])
+      const after = await client.query<{ secret: string | null; visible: string }>(
+        `SELECT current_setting('app.secret_hash', true) AS secret,
+           (SELECT count(*) FROM idempotency_keys)::text AS visible`,
+      )
+      expect(after.rows[0]?.visible).toBe('0')
+      expect(empty(after.rows[0]?.secret ?? null)).toBe(true)
+      await client.query('COMMIT')
+    } finally {
+      await client.end()
+    }
+  })
+})
+
+describe('the connection class', () => {
+  it("answers the adapter's BEGIN as a plain BEGIN would, with the settings applied", async () => {
+    const client = new TransactionSettingsClient({ connectionString: services().database.appUrl })
+    await client.connect()
+    try {
+      // What @prisma/adapter-pg's startTransaction sends (dist/index.mjs, PrismaPgAdapter).
+      const adapterBegin = { text: 'BEGIN', values: [], rowMode: 'array' as const }
+      const answer = await startWithSettings({ organizationId: ids.orgA }, async (sent) => {
+        const result = await client.query(adapterBegin)
+        return { result, sent: sent() }
+      })
+      expect(answer.sent).toBe(true)
+      expect(answer.result).toMatchObject({ command: 'BEGIN', rowCount: null, rows: [] })
+      const { rows } = await client.query(`SELECT current_setting('app.organization_id') AS org`)
+      expect(rows).toEqual([{ org: ids.orgA }])
+      await client.query('ROLLBACK')
+    } finally {
+      await client.end()
+    }
+  })
+})
+
+describe('one pooled connection shared by tenants', () => {
+  it('interleaves many transactions of two tenants: each sees its own rows and settings, none is left behind', async () => {
+    const orgOf = (i: number) => (i % 2 === 0 ? ids.orgA : ids.orgB)
+    const runs = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        // Between the transactions, plain statements on the same connection: no context.
+        if (i % 3 === 2) return { kind: 'between' as const, seen: await context(app) }
+        const organizationId = orgOf(i)
+        return withTenant(app, { organizationId }, async (tx) => ({
+          kind: 'tenant' as const,
+          organizationId,
+          seen: await context(tx),
+          members: (await tx.membership.findMany()).map((m) => m.organizationId),
+        }))
+      }),
+    )
+    const pids = new Set(runs.map((run) => run.seen.pid))
+    expect(pids.size).toBe(1) // truly one server connection
+    for (const run of runs) {
+      if (run.kind === 'between') expect(empty(run.seen.org), JSON.stringify(run)).toBe(true)
+      else {
+        expect(run.seen.org).toBe(run.organizationId)
+        expect(run.members).toEqual([run.organizationId])
+      }
+    }
+    // Every one of them waited for the connection, and still sent its settings with BEGIN
+    // (the async context reaches the BEGIN through the pool's queue): no statement of
+    // their own, only BEGIN, two queries and COMMIT for each, and each check's query.
+    const tenantRuns = runs.filter((run) => run.kind === 'tenant').length
+    const begins = recorder.roundTrips.filter((trip) => trip.sql.startsWith('BEGIN'))
+    expect(begins).toHaveLength(tenantRuns)
+    expect(begins.every((trip) => trip.sql.startsWith('BEGIN; SELECT set_config'))).toBe(true)
+    expect(recorder.roundTrips).toHaveLength(tenantRuns * 4 + (runs.length - tenantRuns))
+    expect(recorder.roundTrips.filter((trip) => trip.sql.includes('set_config'))).toEqual(begins)
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('leaves no setting behind when a statement fails or the work throws', async () => {
+    await expect(
+      withTenant(app, { organizationId: ids.orgA, userId: ids.alice }, async (tx) => {
+        await tx.membership.findMany()
+        await tx.$executeRaw`SELECT 1 / 0`
+      }),
+    ).rejects.toThrow(/division by zero/)
+    const afterFailure = await context(app)
+    expect([afterFailure.org, afterFailure.usr].every(empty)).toBe(true)
+
+    let inside = 0
+    await expect(
+      withTenant(app, { organizationId: ids.orgB }, async (tx) => {
+        await tx.project.create({ data: { organizationId: ids.orgB, name: 'Rolled back' } })
+        inside = (await context(tx)).pid
+        throw new Error('after the write')
+      }),
+    ).rejects.toThrow('after the write')
+    const afterThrow = await context(app)
+    expect(afterThrow.pid).toBe(inside) // the same connection, back in the pool
+    expect(empty(afterThrow.org)).toBe(true)
+    expect(await admin.project.count({ where: { name: 'Rolled back' } })).toBe(0)
+  })
+})
+
+describe('a client not made by createDatabaseClient', () => {
+  it('gets the settings from a statement of their own: correct, one round trip more', async () => {
+    const seen = await withTenant(plain, { organizationId: ids.orgB }, async (tx) => ({
+      context: await context(tx),
+      members: (await tx.membership.findMany()).map((m) => m.organizationId),
+    }))
+    expect(seen.context.org).toBe(ids.orgB)
+    expect(seen.members).toEqual([ids.orgB])
+    expect(recorder.roundTrips.slice(0, 2)).toEqual([
+      { protocol: 'simple', sql: 'BEGIN' },
+      query("set_config('app.organization_id'"),
+    ])
+    expect(recorder.roundTrips).toHaveLength(5)
+    expect(empty((await context(plain)).org)).toBe(true)
+  })
+
+  it("lends its settings to no other transaction's BEGIN, on any client", async () => {
+    const inner = await withTenant(plain, { organizationId: ids.orgA }, () =>
+      // A transaction started inside, not through a helper: it has no context of its own.
+      app.$transaction((tx) => context(tx)),
+    )
+    expect(empty(inner.org)).toBe(true)
+    const nested = await withTenant(app3, { organizationId: ids.orgA }, async (outer) => ({
+      outer: await context(outer),
+      inner: await withTenant(app3, { organizationId: ids.orgB }, context),
+      started: await app3.$transaction((tx) => context(tx)),
+    }))
+    expect(nested.outer.org).toBe(ids.orgA)
+    expect(nested.inner.org).toBe(ids.orgB)
+    expect(empty(nested.started.org)).toBe(true)
+  })
+})
+
+/** An Idempotency-Key claim held on organization `organizationId`'s behalf. */
+async function claimFor(organizationId: string) {
+  const scopeHash = randomUUID().replaceAll('-', '').padEnd(64, '0')
+  const lockedUntil = new Date(Date.now() + 60_000)
+  await admin.idempotencyKey.create({
+    data: {
+      organizationId,
+      scopeHash,
+      requestHash: '0'.repeat(64),
+      lockedUntil,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    },
+  })
+  return { scopeHash, lockedUntil }
+}
