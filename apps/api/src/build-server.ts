@@ -7,7 +7,7 @@ import {
 } from '@repo/observability'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { validatorCompiler } from 'fastify-type-provider-zod'
 import app from './app.ts'
 import type { ApiEnv } from './env.ts'
 import { problem, sendProblem } from './lib/problem.ts'
@@ -16,6 +16,11 @@ import {
   RequestLogController,
   requestChildLogger,
 } from './lib/request-logging.ts'
+import {
+  type CompiledResponseSchema,
+  type ResponseSerialization,
+  responseSerializerCompiler,
+} from './lib/serializer.ts'
 
 /** The caller's X-Request-Id if it is short and plain (safe to log and echo), else a new one. */
 export function requestId(req: IncomingMessage): string {
@@ -38,6 +43,10 @@ export interface BuildOptions {
   logDestination?: DestinationStream
   /** Sees every SQL statement the app sends (tests use it to catch N+1 queries). */
   onQuery?: (sql: string) => void
+  /** `compiled` in production, else `validated` (ADR 039); tests compare the two. */
+  responseSerialization?: ResponseSerialization
+  /** Sees each route's compiled response serializer (tests check that every schema compiles). */
+  onResponseSchema?: (compiled: CompiledResponseSchema) => void
 }
 
 /** Creates the Fastify instance with server-level options and registers the app plugin. */
@@ -89,8 +98,27 @@ export async function buildServer(
     },
   })
   installRequestLogContext(server)
+  // Called once per route and request part when the route is registered; zod compiles the
+  // object parser it returns once per schema, on its first use.
   server.setValidatorCompiler(validatorCompiler)
-  server.setSerializerCompiler(serializerCompiler)
+  server.setSerializerCompiler(
+    responseSerializerCompiler({
+      mode:
+        options.responseSerialization ?? (env.NODE_ENV === 'production' ? 'compiled' : 'validated'),
+      onCompile: (compiled) => {
+        options.onResponseSchema?.(compiled)
+        if (compiled.fallback)
+          loggerInstance.warn(
+            {
+              route: `${compiled.method} ${compiled.url}`,
+              status: compiled.status,
+              reason: compiled.fallback,
+            },
+            'response schema not compiled: zod serializes it',
+          )
+      },
+    }),
+  )
   // Not encapsulated: the app's decorators (config, db, redis...) live on the server itself.
   await server.register(fp(app, { name: 'app' }), {
     env,
