@@ -398,9 +398,9 @@ const LAYERS = [
   ['2-prisma', '+ Prisma findMany instead of pg (owner login, no transaction)'],
   ['3-tenant', '+ listProjects: withTenant transaction, app login, RLS'],
   ['4-ip-limit', '+ per-IP rate limit (Redis)'],
-  ['5-session', '+ session check (Bearer token)'],
-  ['6-membership', '+ membership check (resolveMembership: one statement)'],
-  ['7-all-limits', '+ per-user and per-organization rate limits'],
+  ['5-session', "+ session check (Bearer token; the instance's copy after the first)"],
+  ['6-membership', '+ membership check (kept likewise; answered in onRequest)'],
+  ['7-all-limits', "+ per-user and per-organization limits (one Redis call with the IP's)"],
 ] as const
 
 let postgres: PostgresServer | undefined
@@ -455,6 +455,9 @@ try {
     PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     // Far above any measured request's time; the errors check waits this long once.
     DATABASE_STATEMENT_TIMEOUT_MS: '3000',
+    // Production serves metrics (on 9464 by default): on a port of this run's own, so the
+    // bench does not depend on that port being free.
+    METRICS_PORT: String(await freePort()),
   }
 
   // BENCH_INSTRUMENTATION: the same API twice. "off": no signal at all (production serves
@@ -551,13 +554,14 @@ try {
   if (BREAKDOWN) {
     const breakdown = await startApi('bench/breakdown-server.ts', {
       ...apiEnv,
+      METRICS_ENABLED: 'false',
       OWNER_DATABASE_URL: database.url,
     })
     for (const [path, name] of LAYERS) {
       const url = `${breakdown.base}/bench/${path}/${orgId}`
       if (!isDeepStrictEqual(await getJson(url, auth), baselinePage))
         throw new Error(`${url} answers another page than the baseline`)
-      rows.push([name, await measure(path, url, auth)])
+      rows.push([name, await measure(path, url, auth, breakdown.child)])
     }
     await stopChild(breakdown.child)
   }

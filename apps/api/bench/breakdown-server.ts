@@ -59,38 +59,41 @@ const tenantList = async (organizationId: string) => {
 }
 const noLimits: RouteLimits = { ip: false, user: false, organization: false }
 type Params = { Params: { orgId: string } }
+// Routes open to anyone, or to any signed-in user, may not name :orgId (the access plugin
+// requires an organization role there): they take the organization as :tenant.
+type Open = { Params: { tenant: string } }
 
-server.get<Params>(
-  '/bench/1-app-pg/:orgId',
+server.get<Open>(
+  '/bench/1-app-pg/:tenant',
   { config: { access: 'public', limits: noLimits } },
-  async (request) => page((await pool.query<ProjectRow>(SQL, [request.params.orgId])).rows),
+  async (request) => page((await pool.query<ProjectRow>(SQL, [request.params.tenant])).rows),
 )
-server.get<Params>(
-  '/bench/2-prisma/:orgId',
+server.get<Open>(
+  '/bench/2-prisma/:tenant',
   { config: { access: 'public', limits: noLimits } },
   async (request) =>
     page(
       await owner.project.findMany({
-        where: { organizationId: request.params.orgId },
+        where: { organizationId: request.params.tenant },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: 51,
       }),
     ),
 )
-server.get<Params>(
-  '/bench/3-tenant/:orgId',
+server.get<Open>(
+  '/bench/3-tenant/:tenant',
   { config: { access: 'public', limits: noLimits } },
-  (request) => tenantList(request.params.orgId),
+  (request) => tenantList(request.params.tenant),
 )
-server.get<Params>(
-  '/bench/4-ip-limit/:orgId',
+server.get<Open>(
+  '/bench/4-ip-limit/:tenant',
   { config: { access: 'public', limits: { user: false, organization: false } } },
-  (request) => tenantList(request.params.orgId),
+  (request) => tenantList(request.params.tenant),
 )
-server.get<Params>(
-  '/bench/5-session/:orgId',
+server.get<Open>(
+  '/bench/5-session/:tenant',
   { config: { access: 'authenticated', limits: { user: false, organization: false } } },
-  (request) => tenantList(request.params.orgId),
+  (request) => tenantList(request.params.tenant),
 )
 server.get<Params>(
   '/bench/6-membership/:orgId',
