@@ -16,8 +16,15 @@ const apiDir = fileURLToPath(new URL('..', import.meta.url))
 const services = useIsolatedServices()
 const children: ChildProcess[] = []
 const gates: GatedPort[] = []
-/** Short enough to wait out in a test, far longer than the 100 ms an announcement may take. */
-const TTL_MS = 2_000
+/** The cache lifetime: what a lost announcement can cost. */
+const TTL_MS = 10_000
+/**
+ * Within this of a change returning on one instance, the other refuses: an announcement
+ * takes Redis a millisecond or two to deliver; the bound leaves room for the HTTP round
+ * trips to a loaded 2-core CI machine, and is a tenth of TTL_MS, so a lost announcement
+ * fails it.
+ */
+const ANNOUNCED_MS = 1_000
 
 async function startApi(redisUrl: string) {
   const child = spawn(process.execPath, ['src/server.ts'], {
@@ -146,19 +153,23 @@ afterAll(async () => {
 })
 
 describe('sessions and memberships kept in memory, across two API processes', () => {
-  it('serves a session from memory: a deletion nobody announces is seen only after the cache lifetime', async () => {
-    const { token, orgId, userId } = await ownerWithOrganization(a)
-    const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
-    expect((await list()).status).toBe(200)
-    // Behind the API's back (no announcement): B still has its copy for up to TTL_MS.
-    const deleted = performance.now()
-    await ownerQuery(services().database.url, 'DELETE FROM sessions WHERE user_id = $1', [userId])
-    expect((await list()).status).toBe(200)
-    const refusedAfter = await msUntil(deleted, list, 401, TTL_MS + 3_000)
-    expect(refusedAfter).toBeLessThanOrEqual(TTL_MS + 1_000)
-  })
+  it(
+    'serves a session from memory: a deletion nobody announces is seen only after the cache lifetime',
+    async () => {
+      const { token, orgId, userId } = await ownerWithOrganization(a)
+      const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
+      expect((await list()).status).toBe(200)
+      // Behind the API's back (no announcement): B still has its copy for up to TTL_MS.
+      const deleted = performance.now()
+      await ownerQuery(services().database.url, 'DELETE FROM sessions WHERE user_id = $1', [userId])
+      expect((await list()).status).toBe(200)
+      const refusedAfter = await msUntil(deleted, list, 401, TTL_MS + 5_000)
+      expect(refusedAfter).toBeLessThanOrEqual(TTL_MS + 3_000)
+    },
+    TTL_MS + 15_000,
+  )
 
-  it('a session revoked on one instance is refused by the other within 100 ms', async () => {
+  it('a session revoked on one instance is refused by the other at once, not after the cache lifetime', async () => {
     const { token, orgId } = await ownerWithOrganization(a)
     const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
     // Both instances hold the session (and B the membership).
@@ -169,12 +180,12 @@ describe('sessions and memberships kept in memory, across two API processes', ()
     const signedOut = await call(a, 'POST', '/v1/auth/sign-out', token)
     expect(signedOut.status).toBe(204)
     const returned = performance.now()
-    expect(await msUntil(returned, list, 401, TTL_MS)).toBeLessThan(100)
+    expect(await msUntil(returned, list, 401, TTL_MS)).toBeLessThan(ANNOUNCED_MS)
     // And on the instance that revoked it, at once.
     expect((await call(a, 'GET', `/v1/orgs/${orgId}/projects`, token)).status).toBe(401)
   })
 
-  it('a demotion on one instance is refused by the other within 100 ms', async () => {
+  it('a demotion on one instance is refused by the other at once', async () => {
     const owner = await ownerWithOrganization(a)
     const admin = await signUp(a, 'admin')
     await ownerQuery(
@@ -198,12 +209,12 @@ describe('sessions and memberships kept in memory, across two API processes', ()
     )
     expect(demoted.status).toBe(200)
     const returned = performance.now()
-    expect(await msUntil(returned, auditLog, 403, TTL_MS)).toBeLessThan(100)
+    expect(await msUntil(returned, auditLog, 403, TTL_MS)).toBeLessThan(ANNOUNCED_MS)
     // Still a member: the organization's member routes keep answering.
     expect((await call(b, 'GET', `/v1/orgs/${owner.orgId}/projects`, admin.token)).status).toBe(200)
   })
 
-  it('a removed member is refused by the other instance within 100 ms', async () => {
+  it('a removed member is refused by the other instance at once', async () => {
     const owner = await ownerWithOrganization(a)
     const member = await signUp(a, 'member')
     await ownerQuery(
@@ -222,25 +233,32 @@ describe('sessions and memberships kept in memory, across two API processes', ()
     )
     expect(removed.status).toBe(204)
     const returned = performance.now()
-    expect(await msUntil(returned, list, 404, TTL_MS)).toBeLessThan(100)
+    expect(await msUntil(returned, list, 404, TTL_MS)).toBeLessThan(ANNOUNCED_MS)
   })
 
-  it('with the announcement lost, the other instance refuses within the cache lifetime', async () => {
-    const { token, orgId } = await ownerWithOrganization(a)
-    const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
-    expect((await list()).status).toBe(200)
-    // The instance that revokes cannot reach Redis: its announcement is lost, and B (which
-    // can) never hears it, so B serves its copy until it expires.
-    cutGate.shut()
-    try {
-      const signedOut = await call(cut, 'POST', '/v1/auth/sign-out', token)
-      expect(signedOut.status).toBe(204)
-      const returned = performance.now()
-      const refusedAfter = await msUntil(returned, list, 401, TTL_MS + 3_000)
-      expect(refusedAfter).toBeLessThanOrEqual(TTL_MS + 500)
-      expect(cut.output()).toContain('access change not published')
-    } finally {
-      cutGate.open()
-    }
-  })
+  it(
+    'with the announcement lost, the other instance refuses within the cache lifetime',
+    async () => {
+      const { token, orgId } = await ownerWithOrganization(a)
+      const list = () => call(b, 'GET', `/v1/orgs/${orgId}/projects`, token)
+      expect((await list()).status).toBe(200)
+      // The instance that revokes cannot reach Redis: its announcement is lost, and B (which
+      // can) never hears it, so B serves its copy until it expires.
+      cutGate.shut()
+      try {
+        const signedOut = await call(cut, 'POST', '/v1/auth/sign-out', token)
+        expect(signedOut.status).toBe(204)
+        const returned = performance.now()
+        // Nobody told B: it still serves its copy...
+        expect((await list()).status).toBe(200)
+        // ...until the copy expires.
+        const refusedAfter = await msUntil(returned, list, 401, TTL_MS + 5_000)
+        expect(refusedAfter).toBeLessThanOrEqual(TTL_MS + 3_000)
+        expect(cut.output()).toContain('access change not published')
+      } finally {
+        cutGate.open()
+      }
+    },
+    TTL_MS + 15_000,
+  )
 })

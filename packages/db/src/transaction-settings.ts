@@ -39,13 +39,18 @@ export function startWithSettings<T>(
   start: (sentWithBegin: () => boolean) => Promise<T>,
 ): Promise<T> {
   const store: Pending = { settings, state: 'waiting' }
-  return pending.run(store, () =>
-    start(() => {
-      const sent = store.state === 'sent'
+  return pending
+    .run(store, () =>
+      start(() => {
+        const sent = store.state === 'sent'
+        store.state = 'closed'
+        return sent
+      }),
+    )
+    .finally(() => {
+      // Even when the transaction never began: no later BEGIN in this context takes them.
       store.state = 'closed'
-      return sent
-    }),
-  )
+    })
 }
 
 /**

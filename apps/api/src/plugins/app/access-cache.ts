@@ -39,8 +39,12 @@ export default fp(
           cache.setListening(true)
           fastify.log.info('listening for access changes: sessions and memberships cached')
         },
-        (err: unknown) =>
-          fastify.log.warn({ err }, 'access-change subscription failed; serving without cache'),
+        (err: unknown) => {
+          // Not subscribed on a connection that looks healthy: reconnect (and subscribe again
+          // on 'ready') rather than serve without the cache until something else breaks it.
+          fastify.log.warn({ err }, 'access-change subscription failed; reconnecting')
+          subscriber.disconnect(true)
+        },
       )
     })
     // Whatever ends the connection, announcements may be missed from here on.

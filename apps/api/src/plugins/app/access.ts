@@ -57,6 +57,8 @@ const organizationDeleting = () =>
   )
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** What a session token looks like (32 random bytes, base64url): nothing else can match one. */
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/
 
 export interface AccessRuleEntry {
   method: string
@@ -138,6 +140,7 @@ export default fp(
 
     /** The session of a token: this instance's copy (ADR 035), else Postgres's (then kept). */
     async function sessionOf(token: string): Promise<CachedSession | null> {
+      if (!SESSION_TOKEN.test(token)) return null
       const tokenHash = hashSecret(token)
       const cached = cache.session(tokenHash)
       if (cached) return cached
@@ -174,9 +177,12 @@ export default fp(
 
     function resolveFromMemory(request: FastifyRequest): void {
       const rule = request.routeOptions.config?.access
-      if (rule === undefined || rule === 'public' || request.is404) return
+      if (request.is404) return
+      // Only the rules decided below: any other (a rule added later) takes the full check.
+      if (rule !== 'authenticated' && rule !== 'platformAdmin' && typeof rule !== 'object') return
       const token = bearerToken(request)
-      if (!token || isApiKey(token)) return
+      // Session tokens are 43 base64url characters: anything else is never hashed here.
+      if (!token || isApiKey(token) || !SESSION_TOKEN.test(token)) return
       const found = cache.session(hashSecret(token))
       if (!found || found.session.scope !== 'full') return
       const caller = `user:${found.user.id}`
