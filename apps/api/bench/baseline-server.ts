@@ -33,18 +33,21 @@ const SQL = `SELECT id, organization_id, name, description, status, version, cre
   FROM projects WHERE organization_id = $1
   ORDER BY created_at DESC, id DESC LIMIT ${LIMIT + 1}`
 
+/** A project as the app answers it. */
+const toProject = (p: ProjectRow) => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  status: p.status,
+  version: p.version,
+  createdAt: p.created_at.toISOString(),
+  updatedAt: p.updated_at.toISOString(),
+})
+
 const server = Fastify({ logger: false })
 server.get<{ Params: { orgId: string } }>('/baseline/:orgId/projects', async (request) => {
   const { rows } = await pool.query<ProjectRow>(SQL, [request.params.orgId])
-  const data = rows.slice(0, LIMIT).map((p) => ({
-    id: p.id,
-    name: p.name,
-    description: p.description,
-    status: p.status,
-    version: p.version,
-    createdAt: p.created_at.toISOString(),
-    updatedAt: p.updated_at.toISOString(),
-  }))
+  const data = rows.slice(0, LIMIT).map(toProject)
   const last = data.at(-1)
   // The same opaque cursor as the app's (packages/core/src/pagination.ts).
   const nextCursor =
@@ -63,16 +66,7 @@ server.post<{ Params: { orgId: string }; Body: { name: string } }>(
   '/baseline/:orgId/projects',
   async (request, reply) => {
     const { rows } = await pool.query<ProjectRow>(INSERT, [request.params.orgId, request.body.name])
-    const p = rows[0] as ProjectRow
-    return reply.code(201).send({
-      id: p.id,
-      name: p.name,
-      description: p.description,
-      status: p.status,
-      version: p.version,
-      createdAt: p.created_at.toISOString(),
-      updatedAt: p.updated_at.toISOString(),
-    })
+    return reply.code(201).send(toProject(rows[0] as ProjectRow))
   },
 )
 
