@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { buildTestServer, ownerQuery } from '@repo/api/test-helpers'
+import { buildTestServer, forgetAccess, ownerQuery } from '@repo/api/test-helpers'
 import {
   createTestDatabase,
   createTestRedis,
@@ -92,7 +92,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       smtp,
       services,
       pids: { web: web.pid, ...(worker ? { worker: worker.pid } : {}) },
-      sql: (query, values = []) => ownerQuery(database.url, query, values),
+      // Behind the API's back, so nobody announces it: the API forgets the sessions and
+      // memberships it keeps (ADR 035), as after a change made through it.
+      sql: async (query, values = []) => {
+        const rows = await ownerQuery(database.url, query, values)
+        forgetAccess(api)
+        return rows
+      },
       output: () =>
         [`web server:\n${web.output()}`, worker ? `worker:\n${worker.output()}` : '']
           .filter(Boolean)
