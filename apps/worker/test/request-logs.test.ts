@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { buildServer } from '@repo/api/build-server'
-import { signUpOwner, testEnv } from '@repo/api/test-helpers'
+import { forgetAccess, signUpOwner, testEnv } from '@repo/api/test-helpers'
 import { secretsKey } from '@repo/config'
 import {
   DEFAULT_QUEUE,
@@ -115,6 +115,8 @@ describe('one request id', () => {
       'UPDATE users SET email_verified_at = now() WHERE id = $1',
       [owner.userId],
     )
+    // Behind the API's back: it forgets the user it kept (ADR 035).
+    forgetAccess(api)
     const endpoint = await api.inject({
       method: 'POST',
       url: `/v1/orgs/${owner.orgId}/webhook-endpoints`,
@@ -175,6 +177,7 @@ describe('a request id in job data', () => {
     const sql = (query: string, values: unknown[]) =>
       ownerQuery(services().database.url, query, values)
     await sql('UPDATE users SET email_verified_at = now() WHERE id = $1', [owner.userId])
+    forgetAccess(api)
     const endpoint = await api.inject({
       method: 'POST',
       url: `/v1/orgs/${owner.orgId}/webhook-endpoints`,
