@@ -134,7 +134,7 @@ describe('list requests', () => {
     await grow(38, orgId, userId, projectId)
     for (const [i, url] of lists.entries()) {
       const large = await countStatements(url, headers)
-      // The counter really counts: every list sends statements (transaction, context, query).
+      // The counter really counts: every list sends statements (its query, COMMIT).
       expect(small[i]?.count ?? 0, url).toBeGreaterThanOrEqual(2)
       expect(large.rows, url).toBeGreaterThan(small[i]?.rows ?? 0)
       expect(

@@ -33,6 +33,25 @@ afterEach(async () => {
 })
 
 describe('exported spans', () => {
+  it("carry a tenant transaction's BEGIN without its settings' values", () => {
+    const setup = tracerWith()
+    provider = setup.provider
+    // As the pg instrumentation records the BEGIN that carries the settings (ADR 037).
+    const statement = `BEGIN; SELECT set_config('app.organization_id', 'ORGVALUE', true), set_config('app.user_id', 'USER''VALUE', true), set_config('app.secret_hash',  E'HASH\\\\VALUE', true)`
+    for (const key of ['db.statement', 'db.query.text']) {
+      setup.tracer.startSpan('BEGIN', { attributes: { [key]: statement } }).end()
+    }
+    const sent = setup.exported.getFinishedSpans()
+    expect(sent).toHaveLength(2)
+    for (const span of sent) {
+      const text = Object.values(span.attributes).join(' ')
+      expect(text).not.toMatch(/ORGVALUE|USER|HASH/)
+      expect(text).toContain(
+        "BEGIN; SELECT set_config('app.organization_id', '…', true), set_config('app.user_id', '…', true), set_config('app.secret_hash', '…', true)",
+      )
+    }
+  })
+
   it('carry no query string, token or email address, whichever attribute held them', () => {
     const setup = tracerWith()
     provider = setup.provider

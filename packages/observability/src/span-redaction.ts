@@ -43,13 +43,33 @@ const QUERY_ATTRIBUTES = new Set(['url.query', 'http.query'])
 const holdsUrl = (key: string) =>
   URL_ATTRIBUTES.has(key) || key.startsWith('next.') || key.endsWith('.url')
 
-/** A copy of `attributes` without query strings in URLs and without email addresses. */
+/** Attributes that hold an SQL statement's text. */
+const STATEMENT_ATTRIBUTES = new Set(['db.statement', 'db.query.text'])
+
+/**
+ * Statements go out as their text, values being parameters; the one exception is a tenant
+ * transaction's `BEGIN`, which writes its row-level security settings (organization, user,
+ * a presented secret's hash) as literals (ADR 037). Their values are blanked.
+ */
+const SETTING_LITERAL = /(set_config\('app\.[a-z_]+', )\s*E?'(?:[^']|'')*'/g
+const withoutSettingValues = (statement: string) => statement.replace(SETTING_LITERAL, "$1'…'")
+
+/**
+ * A copy of `attributes` without query strings in URLs, setting values in statements and
+ * email addresses.
+ */
 export function redactAttributes(attributes: Attributes): Attributes {
   const redacted: Attributes = {}
   for (const [key, value] of Object.entries(attributes)) {
     if (QUERY_ATTRIBUTES.has(key)) continue
     redacted[key] = scrubEmails(
-      typeof value === 'string' && holdsUrl(key) ? withoutQuery(value) : value,
+      typeof value !== 'string'
+        ? value
+        : holdsUrl(key)
+          ? withoutQuery(value)
+          : STATEMENT_ATTRIBUTES.has(key)
+            ? withoutSettingValues(value)
+            : value,
     )
   }
   return redacted
