@@ -1,18 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import {
-  answers,
-  type GatedPort,
-  startGatedPort,
-  useIsolatedServices,
-  waitUntil,
-} from '@repo/testing'
+import type { ChildProcess } from 'node:child_process'
+import { type GatedPort, startGatedPort, useIsolatedServices, waitUntil } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startReadyApi } from './api-process.ts'
 import { ownerQuery } from './helpers.ts'
 
 // Two real API processes on one Postgres and one Redis, as two instances behind a load
 // balancer: what one revokes, the other must stop accepting (ADR 035).
-const apiDir = fileURLToPath(new URL('..', import.meta.url))
 const services = useIsolatedServices()
 const children: ChildProcess[] = []
 const gates: GatedPort[] = []
@@ -27,47 +20,25 @@ const TTL_MS = 10_000
 const ANNOUNCED_MS = 1_000
 
 async function startApi(redisUrl: string) {
-  const child = spawn(process.execPath, ['src/server.ts'], {
-    cwd: apiDir,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
+  const { api, base } = await startReadyApi(
+    {
       DATABASE_URL: services().database.appUrl,
       REDIS_URL: redisUrl,
-      API_PORT: '0',
       ACCESS_CACHE_TTL_MS: String(TTL_MS),
       RATE_LIMIT_IP_PER_MINUTE: '1000000',
       RATE_LIMIT_USER_PER_MINUTE: '1000000',
       RATE_LIMIT_ORG_PER_MINUTE: '1000000',
       AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      // As in every test but load shedding's own: a cold process measures itself as busy.
-      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
-      PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let output = ''
-  child.stdout?.on('data', (chunk) => (output += chunk))
-  child.stderr?.on('data', (chunk) => (output += chunk))
-  const listening = () => output.match(/"msg":"Server listening at (http:[^"]+)"/)?.[1]
-  const gaveUp = () => (child.exitCode === null ? undefined : 'the API exited')
-  await waitUntil(() => listening() !== undefined, {
-    what: 'the API to listen',
-    timeoutMs: 60_000,
-    gaveUp,
-    detail: () => output,
-  })
-  const base = listening() as string
-  await waitUntil(() => answers(`${base}/readyz`), { what: 'the API to be ready', gaveUp })
+    children,
+  )
   // Serving from memory starts once the instance listens for announcements.
-  await waitUntil(() => output.includes('listening for access changes'), {
+  await waitUntil(() => api.output().includes('listening for access changes'), {
     what: 'the API to subscribe to access changes',
-    gaveUp,
-    detail: () => output,
+    gaveUp: api.gaveUp,
+    detail: api.output,
   })
-  return { base, output: () => output }
+  return { base, output: api.output }
 }
 
 type Api = Awaited<ReturnType<typeof startApi>>

@@ -121,6 +121,12 @@ let address = 0
 const freshIp = () => `10.36.${Math.floor(++address / 250)}.${address % 250}`
 const key = (tier: string, limit: number, subject: string) =>
   `${RATE_LIMIT_KEY_PREFIX}${tier}:default:${limit}::${subject}`
+/** The keys of one call counting all three tiers, at the limits 50, 40 and 30 these tests set. */
+const threeTiers = (ip: string, owner: { userId: string; orgId: string }) => [
+  key('ip', 50, ip),
+  key('user', 40, `user:${owner.userId}`),
+  key('organization', 30, owner.orgId),
+]
 
 describe('rate limits counted in one Redis call', () => {
   it('count address, user and organization in one call in onRequest when the caller is known, and nothing more in preValidation', async () => {
@@ -145,13 +151,7 @@ describe('rate limits counted in one Redis call', () => {
       }),
     )
     expect(res.statusCode).toBe(200)
-    expect(rateLimitCalls(seen)).toEqual([
-      [
-        key('ip', 50, ip),
-        key('user', 40, `user:${owner.userId}`),
-        key('organization', 30, owner.orgId),
-      ],
-    ])
+    expect(rateLimitCalls(seen)).toEqual([threeTiers(ip, owner)])
     expect(scriptCommands(seen).filter(([command]) => command === 'incr')).toHaveLength(3)
     expect(res.headers['ratelimit-policy']).toBe(
       '50;w=60;x-groundwork-tier="ip", 40;w=60;x-groundwork-tier="user", 30;w=60;x-groundwork-tier="organization"',
@@ -243,13 +243,7 @@ describe('rate limits counted in one Redis call', () => {
     statements.length = 0
     const { result: res, seen } = await watchRedis(redis.url, list)
     expect(res.statusCode).toBe(200)
-    expect(rateLimitCalls(seen)).toEqual([
-      [
-        key('ip', 50, ip),
-        key('user', 40, `user:${owner.userId}`),
-        key('organization', 30, owner.orgId),
-      ],
-    ])
+    expect(rateLimitCalls(seen)).toEqual([threeTiers(ip, owner)])
     expect(statements.length).toBeGreaterThan(0)
     expect(statements.filter((sql) => /sessions|app_membership_access/.test(sql))).toEqual([])
   })

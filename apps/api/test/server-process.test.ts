@@ -1,59 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { answers, useIsolatedServices, waitUntil } from '@repo/testing'
+import type { ChildProcess } from 'node:child_process'
+import { useIsolatedServices } from '@repo/testing'
 import { afterEach, describe, expect, it } from 'vitest'
+import { spawnApi, startReadyApi as startApiProcess } from './api-process.ts'
 import { ownerQuery } from './helpers.ts'
 
 // The real entry point in a child process: env validation, listen, signals.
-const apiDir = fileURLToPath(new URL('..', import.meta.url))
 const services = useIsolatedServices()
 const children: ChildProcess[] = []
 
-function startApi(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['src/server.ts'], {
-    cwd: apiDir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let output = ''
-  child.stdout?.on('data', (chunk) => (output += chunk))
-  child.stderr?.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  )
-  return { child, exited, output: () => output }
-}
+const startApi = (env: Record<string, string>) => spawnApi(env, children)
 
-/**
- * Starts the real API on a port of its own choosing (API_PORT=0: nothing can take it
- * between choice and bind) against this file's services; resolves once ready.
- */
-async function startReadyApi(env: Record<string, string>) {
+/** The real API against this file's services, ready. */
+function startReadyApi(env: Record<string, string>) {
   const { database, redis } = services()
-  const api = startApi({
-    DATABASE_URL: database.appUrl,
-    REDIS_URL: redis.url,
-    API_PORT: '0',
-    // Load shedding off, as in every test but its own (load-shedding.test.ts): a process
-    // that has just loaded every module on a busy 2-core machine measures its event loop
-    // as saturated for a second, and shed this file's first sign-up with a 503.
-    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
-    PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
-    ...env,
-  })
-  const listening = () => api.output().match(/"msg":"Server listening at (http:[^"]+)"/)?.[1]
-  const gaveUp = () => (api.child.exitCode === null ? undefined : 'the API exited')
-  await waitUntil(() => listening() !== undefined, {
-    what: 'the API to listen',
-    // A cold start loads every module from source: slow on a loaded 2-core machine.
-    timeoutMs: 45_000,
-    gaveUp,
-    detail: api.output,
-  })
-  const base = listening() as string
-  await waitUntil(() => answers(`${base}/readyz`), { what: 'the API to be ready', gaveUp })
-  return { api, base }
+  return startApiProcess({ DATABASE_URL: database.appUrl, REDIS_URL: redis.url, ...env }, children)
 }
 
 afterEach(() => {

@@ -52,3 +52,31 @@ export const clientConfig = (url: string) => ({
   DATABASE_CONNECT_TIMEOUT_MS: 2_000,
   DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
 })
+
+/**
+ * Organizations A and B, each owned by one user (alice of A, bob of B), written as the
+ * owner login, which row-level security does not restrict.
+ */
+export async function seedTwoTenants(
+  admin: PrismaClient,
+  ids: { orgA: string; orgB: string; alice: string; bob: string },
+) {
+  await admin.organization.createMany({
+    data: [
+      { id: ids.orgA, name: 'A' },
+      { id: ids.orgB, name: 'B' },
+    ],
+  })
+  await admin.user.createMany({
+    data: [
+      { id: ids.alice, email: 'alice@a.test', name: 'Alice' },
+      { id: ids.bob, email: 'bob@b.test', name: 'Bob' },
+    ],
+  })
+  await admin.membership.createMany({
+    data: [
+      { organizationId: ids.orgA, userId: ids.alice, role: 'owner' },
+      { organizationId: ids.orgB, userId: ids.bob, role: 'owner' },
+    ],
+  })
+}

@@ -11,7 +11,7 @@ import {
   withTenant,
   withUser,
 } from '../src/index.ts'
-import { catalogTables, clientConfig as config, GLOBAL_TABLES } from './catalog.ts'
+import { catalogTables, clientConfig as config, GLOBAL_TABLES, seedTwoTenants } from './catalog.ts'
 
 // Row-level security is the second wall: even code that forgets the tenant filter, even
 // raw SQL through the application's login, sees only the current organization's rows.
@@ -31,24 +31,7 @@ beforeAll(async () => {
   admin = createDatabaseClient(config(services().database.url))
   app = createDatabaseClient(config(services().database.appUrl))
   // Seeded as the owner (superuser), which row-level security does not restrict.
-  await admin.organization.createMany({
-    data: [
-      { id: ids.orgA, name: 'A' },
-      { id: ids.orgB, name: 'B' },
-    ],
-  })
-  await admin.user.createMany({
-    data: [
-      { id: ids.alice, email: 'alice@a.test', name: 'Alice' },
-      { id: ids.bob, email: 'bob@b.test', name: 'Bob' },
-    ],
-  })
-  await admin.membership.createMany({
-    data: [
-      { organizationId: ids.orgA, userId: ids.alice, role: 'owner' },
-      { organizationId: ids.orgB, userId: ids.bob, role: 'owner' },
-    ],
-  })
+  await seedTwoTenants(admin, ids)
   await admin.invitation.create({
     data: {
       id: ids.invitationB,

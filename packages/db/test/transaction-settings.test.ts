@@ -16,7 +16,7 @@ import {
   withUser,
 } from '../src/index.ts'
 import { startWithSettings, TransactionSettingsClient } from '../src/transaction-settings.ts'
-import { clientConfig } from './catalog.ts'
+import { clientConfig, seedTwoTenants } from './catalog.ts'
 import { type RoundTrip, startWireRecorder, type WireRecorder } from './wire-recorder.ts'
 
 // A tenant transaction's BEGIN carries its row-level security settings: one round trip
@@ -43,24 +43,7 @@ beforeAll(async () => {
   app = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 1 })
   app3 = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 3 })
   plain = new GeneratedClient({ adapter: new PrismaPg({ connectionString: appUrl, max: 1 }) })
-  await admin.organization.createMany({
-    data: [
-      { id: ids.orgA, name: 'A' },
-      { id: ids.orgB, name: 'B' },
-    ],
-  })
-  await admin.user.createMany({
-    data: [
-      { id: ids.alice, email: 'alice@a.test', name: 'Alice' },
-      { id: ids.bob, email: 'bob@b.test', name: 'Bob' },
-    ],
-  })
-  await admin.membership.createMany({
-    data: [
-      { organizationId: ids.orgA, userId: ids.alice, role: 'owner' },
-      { organizationId: ids.orgB, userId: ids.bob, role: 'owner' },
-    ],
-  })
+  await seedTwoTenants(admin, ids)
   // Connections opened (and authenticated) before any test counts round trips.
   await Promise.all([app, app3, plain].map((db) => db.$queryRaw`SELECT 1`))
 })
