@@ -59,10 +59,21 @@ describe('an owner', { shuffle: false, timeout: 90_000 }, () => {
     await page.getByLabel('Organization name').fill('Doomed Renamed')
     await page.getByRole('button', { name: 'Rename organization' }).click()
     await page.getByRole('main').getByRole('status').getByText('Saved.').waitFor()
-    // The header's switcher names the current organization.
-    await page.getByRole('banner').getByText('Doomed Renamed', { exact: true }).waitFor()
     const [row] = await stack.sql('SELECT name FROM organizations WHERE id = $1', [doomedId])
     expect(row?.name).toBe('Doomed Renamed')
+    // The header's switcher names the current organization. Should it not, the failure
+    // says what the page showed instead.
+    await page
+      .getByRole('banner')
+      .getByText('Doomed Renamed', { exact: true })
+      .waitFor()
+      .catch(async (error: Error) => {
+        const [header, main] = await Promise.all([
+          page.getByRole('banner').textContent(),
+          page.getByRole('main').textContent(),
+        ])
+        throw new Error(`${error.message}\nat ${page.url()}: header ${header}; main ${main}`)
+      })
 
     await page.getByRole('button', { name: 'Delete organization' }).click()
     const dialog = page.getByRole('alertdialog', { name: 'Delete Doomed Renamed?' })
