@@ -1,4 +1,5 @@
 import { type TenantContext, withTenant } from '@repo/db'
+import { errors } from './app-error.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { quotaExceeded } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
@@ -15,11 +16,6 @@ export async function createProject(
   meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, actor, async (tx) => {
-    // The organization row is the lock that serialises creates against the quota (NO KEY:
-    // inserts that reference the organization are not blocked by it).
-    await tx.$executeRaw`SELECT 1 FROM organizations WHERE id = ${actor.organizationId}::uuid FOR NO KEY UPDATE`
-    const limit = deps.quotas.projectsPerOrganization
-    if ((await tx.project.count()) >= limit) throw quotaExceeded('projects', limit)
     const project = await tx.project.create({
       data: {
         organizationId: actor.organizationId,
@@ -28,6 +24,15 @@ export async function createProject(
         status: input.status ?? 'active',
       },
     })
+    // Then the organization row, the lock that serialises creates against the quota (NO
+    // KEY: the insert above, which references it, is not blocked by it), and the count of
+    // its projects this one included, in one statement (ADR 041). Taken last, the lock is
+    // held for what is left of the transaction only.
+    const [row] = await tx.$queryRaw<[{ count: number }]>`
+      SELECT app_lock_organization_count_projects(${actor.organizationId}::uuid) AS count`
+    if (row === undefined || row.count < 0) throw errors.notFound('The organization')
+    const limit = deps.quotas.projectsPerOrganization
+    if (row.count > limit) throw quotaExceeded('projects', limit)
     await emitWebhookEvent(
       tx,
       actor.organizationId,

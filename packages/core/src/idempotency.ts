@@ -86,22 +86,17 @@ export async function claimIdempotencyKey(
   const now = Date.now()
   const lockedUntil = new Date(now + input.lockMs)
   const expiresAt = new Date(now + input.ttlMs)
-  return withPresentedSecret(deps.db, scopeHash, async (tx) => {
-    const { count } = await tx.idempotencyKey.createMany({
-      data: {
-        organizationId: input.scope.organizationId ?? null,
-        scopeHash,
-        requestHash: input.requestHash,
-        lockedUntil,
-        expiresAt,
-      },
-      skipDuplicates: true,
-    })
-    if (count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
+  // One statement, one round trip: the claim, or the row that holds the key (ADR 041).
+  const [existing] = await deps.db.$queryRaw<KnownKey[]>`
+    SELECT * FROM app_claim_idempotency_key(
+      ${scopeHash}, ${input.scope.organizationId ?? null}::uuid, ${input.requestHash},
+      ${lockedUntil.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`
+  if (!existing) throw inProgress() // purged between the insert and the read: rare; retry
+  if (existing.claimed) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
 
-    const existing = await tx.idempotencyKey.findUnique({ where: { scopeHash } })
-    if (!existing) throw inProgress() // purged between the two statements: rare; retry
-    const takeOver = (where: Prisma.IdempotencyKeyWhereInput) =>
+  // The key is known. What follows is the rare path (a retry, a duplicate, a dead claim).
+  const takeOver = (where: Prisma.IdempotencyKeyWhereInput) =>
+    withPresentedSecret(deps.db, scopeHash, (tx) =>
       tx.idempotencyKey.updateMany({
         where: { scopeHash, ...where },
         data: {
@@ -113,77 +108,93 @@ export async function claimIdempotencyKey(
           responseBody: null,
           createdAt: new Date(now),
         },
-      })
-    // An expired key is a new key.
-    if (existing.expiresAt.getTime() <= now) {
-      const taken = await takeOver({ expiresAt: { lte: new Date(now) } })
-      if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
-      throw inProgress()
+      }),
+    )
+  // An expired key is a new key.
+  if (existing.known_expires_at.getTime() <= now) {
+    const taken = await takeOver({ expiresAt: { lte: new Date(now) } })
+    if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
+    throw inProgress()
+  }
+  if (existing.known_request_hash !== input.requestHash) throw mismatch()
+  if (existing.known_status === null || existing.known_body === null) {
+    if (existing.known_locked_until.getTime() > now) throw inProgress()
+    // Its request died after committing its change: running it again would repeat it.
+    if (existing.known_effect_committed_at) throw answerLost()
+    // effectCommittedAt in the condition too: the request may commit between our read
+    // and this update, and its change must not run twice.
+    const taken = await takeOver({
+      responseStatus: null,
+      effectCommittedAt: null,
+      lockedUntil: { lte: new Date(now) },
+    })
+    if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
+    throw inProgress()
+  }
+  return {
+    outcome: 'replay',
+    response: {
+      status: existing.known_status,
+      headers: (existing.known_headers ?? {}) as Record<string, string>,
+      body: Buffer.from(decryptSecret(existing.known_body, deps.secretsKey)).toString('utf8'),
+    },
+  }
+}
+
+/** What app_claim_idempotency_key answers: the claim, or the row that holds the key. */
+type KnownKey =
+  | { claimed: true }
+  | {
+      claimed: false
+      known_request_hash: string
+      known_status: number | null
+      known_headers: unknown
+      known_body: Uint8Array | null
+      known_locked_until: Date
+      known_expires_at: Date
+      known_effect_committed_at: Date | null
     }
-    if (existing.requestHash !== input.requestHash) throw mismatch()
-    if (existing.responseStatus === null || existing.responseBody === null) {
-      if (existing.lockedUntil.getTime() > now) throw inProgress()
-      // Its request died after committing its change: running it again would repeat it.
-      if (existing.effectCommittedAt) throw answerLost()
-      // effectCommittedAt in the condition too: the request may commit between our read
-      // and this update, and its change must not run twice.
-      const taken = await takeOver({
-        responseStatus: null,
-        effectCommittedAt: null,
-        lockedUntil: { lte: new Date(now) },
-      })
-      if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
-      throw inProgress()
-    }
-    return {
-      outcome: 'replay',
-      response: {
-        status: existing.responseStatus,
-        headers: (existing.responseHeaders ?? {}) as Record<string, string>,
-        body: Buffer.from(decryptSecret(existing.responseBody, deps.secretsKey)).toString('utf8'),
-      },
-    }
-  })
+
+/** An answer as the functions below take it: its body sealed with the server's key. */
+function sealed(deps: { secretsKey: Buffer }, response: StoredResponse) {
+  return {
+    status: response.status,
+    headers: JSON.stringify(response.headers),
+    body: encryptSecret(Buffer.from(response.body, 'utf8'), deps.secretsKey),
+  }
 }
 
 /**
  * Stores the answer of a claimed key (sealed), for retries to replay. Only while this
  * request still holds the claim: a request that outlived its lock, and was taken over,
- * must not overwrite or free the newer claim.
+ * must not overwrite or free the newer claim. One statement (ADR 041).
  */
 export async function completeIdempotencyKey(
   deps: { db: PrismaClient; secretsKey: Buffer },
   input: { claim: IdempotencyClaim; response: StoredResponse },
 ) {
   const { scopeHash, lockedUntil } = input.claim
-  await withPresentedSecret(deps.db, scopeHash, (tx) =>
-    tx.idempotencyKey.updateMany({
-      where: { scopeHash, lockedUntil, responseStatus: null },
-      data: {
-        responseStatus: input.response.status,
-        responseHeaders: input.response.headers,
-        responseBody: encryptSecret(Buffer.from(input.response.body, 'utf8'), deps.secretsKey),
-      },
-    }),
-  )
+  const { status, headers, body } = sealed(deps, input.response)
+  await deps.db.$queryRaw`
+    SELECT app_store_idempotency_answer(${scopeHash}, ${lockedUntil.toISOString()}::timestamptz,
+      ${status}::integer, ${headers}::jsonb, ${body}::bytea)`
 }
 
 /**
  * A claimed key whose request did not succeed: freed, so the same request may be sent
  * again, if the request changed nothing. If it did commit a change (and failed after),
  * its answer is stored instead, so a retry is told what happened rather than repeating it.
+ * One statement (ADR 041).
  */
 export async function releaseIdempotencyKey(
   deps: { db: PrismaClient; secretsKey: Buffer },
   input: { claim: IdempotencyClaim; response: StoredResponse },
 ) {
   const { scopeHash, lockedUntil } = input.claim
-  const { count } = await withPresentedSecret(deps.db, scopeHash, (tx) =>
-    tx.idempotencyKey.deleteMany({
-      where: { scopeHash, lockedUntil, responseStatus: null, effectCommittedAt: null },
-    }),
-  )
-  if (count === 0) await completeIdempotencyKey(deps, input)
+  const { status, headers, body } = sealed(deps, input.response)
+  await deps.db.$queryRaw`
+    SELECT app_release_idempotency_key(${scopeHash}, ${lockedUntil.toISOString()}::timestamptz,
+      ${status}::integer, ${headers}::jsonb, ${body}::bytea)`
 }
 
 /** Deletes expired keys of every organization; returns how many (the scheduled cleanup). */

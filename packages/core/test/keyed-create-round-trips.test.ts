@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto'
+import { createDatabaseClient, type PrismaClient, runHoldingClaim } from '@repo/db'
+import { useIsolatedServices } from '@repo/testing'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { clientConfig, seedTwoTenants } from '../../db/test/catalog.ts'
+import { startWireRecorder, type WireRecorder } from '../../db/test/wire-recorder.ts'
+import type { CoreDeps } from '../src/context.ts'
+import { createProject } from '../src/create-project.ts'
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  hashIdempotentRequest,
+  releaseIdempotencyKey,
+} from '../src/idempotency.ts'
+
+// A create with an Idempotency-Key (ADR 009), counted on the wire: claiming the key and
+// storing the answer are one statement each, sent on their own, and the organization's
+// lock and project count are one statement, taken after the insert (ADR 041). The counts
+// are the contract: a change that adds a round trip to every keyed write shows here.
+
+const services = useIsolatedServices()
+const SECRETS_KEY = Buffer.alloc(32, 7)
+let recorder: WireRecorder
+let owner: pg.Pool
+let admin: PrismaClient
+let app: PrismaClient
+let deps: CoreDeps
+let organizationId: string
+let userId: string
+
+beforeAll(async () => {
+  const { database } = services()
+  recorder = await startWireRecorder(database.appUrl)
+  owner = new pg.Pool({ connectionString: database.url, max: 2 })
+  admin = createDatabaseClient(clientConfig(database.url))
+  app = createDatabaseClient(clientConfig(recorder.url(database.appUrl)))
+  // What createProject and the idempotency functions read of the dependencies.
+  deps = {
+    db: app,
+    secretsKey: SECRETS_KEY,
+    quotas: { projectsPerOrganization: 3, tasksPerProject: 10 },
+  } as CoreDeps
+  const ids = { orgA: randomUUID(), orgB: randomUUID(), alice: randomUUID(), bob: randomUUID() }
+  await seedTwoTenants(admin, ids)
+  organizationId = ids.orgA
+  userId = ids.alice
+  await app.$queryRaw`SELECT 1`
+})
+afterAll(async () => {
+  await Promise.all([app?.$disconnect(), admin?.$disconnect(), owner?.end()])
+  await recorder?.close()
+})
+beforeEach(() => recorder.clear())
+
+const scope = (key: string) => ({
+  organizationId,
+  principal: `user:${userId}`,
+  route: 'POST /v1/orgs/:orgId/projects',
+  key,
+})
+const claim = (key: string, body: unknown) =>
+  claimIdempotencyKey(deps, {
+    scope: scope(key),
+    requestHash: hashIdempotentRequest(SECRETS_KEY, ['/projects', null, body]),
+    lockMs: 30_000,
+    ttlMs: 3_600_000,
+  })
+const sent = () => recorder.roundTrips.map((trip) => trip.sql)
+
+describe('a keyed create', () => {
+  it('claims in one round trip, creates in six, stores its answer in one; a retry replays in one', async () => {
+    const body = { name: 'Counted' }
+    const claimed = await claim('counted', body)
+    if (claimed.outcome !== 'claimed') throw new Error('expected a claim')
+    expect(sent()).toEqual([expect.stringContaining('app_claim_idempotency_key')])
+
+    recorder.clear()
+    const project = await runHoldingClaim(claimed.claim, () =>
+      createProject(deps, { organizationId, userId }, body),
+    )
+    expect(sent()).toEqual([
+      expect.stringMatching(/^BEGIN; SELECT set_config/),
+      expect.stringContaining('INSERT INTO "public"."projects"'),
+      expect.stringContaining('app_lock_organization_count_projects'),
+      expect.stringContaining('"webhook_endpoints"'),
+      expect.stringContaining('app_mark_idempotency_effect'),
+      'COMMIT',
+    ])
+
+    recorder.clear()
+    const answer = { status: 201, headers: {}, body: JSON.stringify({ id: project.id }) }
+    await completeIdempotencyKey(deps, { claim: claimed.claim, response: answer })
+    expect(sent()).toEqual([expect.stringContaining('app_store_idempotency_answer')])
+
+    recorder.clear()
+    expect(await claim('counted', body)).toEqual({ outcome: 'replay', response: answer })
+    expect(sent()).toHaveLength(1)
+  })
+
+  it('frees the key of a request that changed nothing, in one round trip', async () => {
+    const claimed = await claim('refused', { name: 'Nothing' })
+    if (claimed.outcome !== 'claimed') throw new Error('expected a claim')
+    recorder.clear()
+    const answer = { status: 400, headers: {}, body: '{}' }
+    await releaseIdempotencyKey(deps, { claim: claimed.claim, response: answer })
+    expect(sent()).toEqual([expect.stringContaining('app_release_idempotency_key')])
+    const { rows } = await owner.query(
+      'SELECT 1 FROM idempotency_keys WHERE organization_id = $1 AND response_status = 400',
+      [organizationId],
+    )
+    expect(rows).toHaveLength(0)
+    // Freed: the same request claims the key again.
+    expect((await claim('refused', { name: 'Nothing' })).outcome).toBe('claimed')
+  })
+})
