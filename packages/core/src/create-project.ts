@@ -24,21 +24,21 @@ export async function createProject(
         status: input.status ?? 'active',
       },
     })
-    // Then the organization row, the lock that serialises creates against the quota (NO
-    // KEY: the insert above, which references it, is not blocked by it), and the count of
-    // its projects this one included, in one statement (ADR 041). Taken last, the lock is
-    // held for what is left of the transaction only.
-    const [row] = await tx.$queryRaw<[{ count: number }]>`
-      SELECT app_lock_organization_count_projects(${actor.organizationId}::uuid) AS count`
-    if (row === undefined || row.count < 0) throw errors.notFound('The organization')
-    const limit = deps.quotas.projectsPerOrganization
-    if (row.count > limit) throw quotaExceeded('projects', limit)
     await emitWebhookEvent(
       tx,
       actor.organizationId,
       { type: 'project.created', data: projectEventData(project) },
       meta,
     )
+    // Last, the organization row, the lock that serialises creates against the quota (NO
+    // KEY: the inserts above, which reference it, are not blocked by it), and the count of
+    // its projects this one included, in one statement (ADR 041). Taken last, the lock is
+    // held for the claim's mark and the commit only.
+    const [row] = await tx.$queryRaw<[{ count: number }]>`
+      SELECT app_lock_organization_count_projects(${actor.organizationId}::uuid) AS count`
+    if (row === undefined || row.count < 0) throw errors.notFound('The organization')
+    const limit = deps.quotas.projectsPerOrganization
+    if (row.count > limit) throw quotaExceeded('projects', limit)
     return project
   })
 }

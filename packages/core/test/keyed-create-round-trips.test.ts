@@ -82,8 +82,8 @@ describe('a keyed create', () => {
     expect(sent()).toEqual([
       expect.stringMatching(/^BEGIN; SELECT set_config/),
       expect.stringContaining('INSERT INTO "public"."projects"'),
-      expect.stringContaining('app_lock_organization_count_projects'),
       expect.stringContaining('"webhook_endpoints"'),
+      expect.stringContaining('app_lock_organization_count_projects'),
       expect.stringContaining('app_mark_idempotency_effect'),
       'COMMIT',
     ])
