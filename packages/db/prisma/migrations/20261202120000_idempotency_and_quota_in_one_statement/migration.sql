@@ -11,7 +11,8 @@
 -- the caller to decide (replay, 409, 422 or take-over). A concurrent first claim of the
 -- same key is waited for by the insert, and the read that follows (a statement of its own
 -- in a VOLATILE function, so with a snapshot of its own) sees it committed. No row back:
--- the key was purged between the two, and the caller retries.
+-- the key was purged between the two, and the caller retries. The row's id is random
+-- (gen_random_uuid): nothing orders keys by it.
 CREATE FUNCTION "app_claim_idempotency_key"(
   "scope" bpchar,
   "organization" uuid,
@@ -37,7 +38,7 @@ BEGIN
   PERFORM set_config('app.secret_hash', "scope"::text, true);
   INSERT INTO public."idempotency_keys"
     ("id", "organization_id", "scope_hash", "request_hash", "locked_until", "expires_at")
-  VALUES (uuidv7(), "organization", "scope", "request", "claim_locked_until", "claim_expires_at")
+  VALUES (gen_random_uuid(), "organization", "scope", "request", "claim_locked_until", "claim_expires_at")
   ON CONFLICT ("scope_hash") DO NOTHING;
   IF FOUND THEN
     RETURN QUERY SELECT true, NULL::bpchar, NULL::integer, NULL::jsonb, NULL::bytea,
@@ -83,8 +84,9 @@ REVOKE ALL ON FUNCTION "app_store_idempotency_answer"(bpchar, timestamptz, integ
 GRANT EXECUTE ON FUNCTION "app_store_idempotency_answer"(bpchar, timestamptz, integer, jsonb, bytea) TO "groundwork_app";
 
 -- A claimed request that did not succeed: frees the key if the request changed nothing
--- ('released'), else stores its answer ('stored'), so a retry is told what happened
--- rather than repeating a committed change; 'lost' when the claim is no longer held.
+-- ('released'), else stores its answer as app_store_idempotency_answer does ('stored'),
+-- so a retry is told what happened rather than repeating a committed change; 'lost' when
+-- the claim is no longer held.
 CREATE FUNCTION "app_release_idempotency_key"(
   "scope" bpchar,
   "claim_locked_until" timestamptz,
@@ -104,11 +106,7 @@ BEGIN
   IF FOUND THEN
     RETURN 'released';
   END IF;
-  UPDATE public."idempotency_keys"
-  SET "response_status" = "status", "response_headers" = "headers", "response_body" = "body"
-  WHERE "scope_hash" = "scope" AND "locked_until" = "claim_locked_until"
-    AND "response_status" IS NULL;
-  IF FOUND THEN
+  IF public."app_store_idempotency_answer"("scope", "claim_locked_until", "status", "headers", "body") = 1 THEN
     RETURN 'stored';
   END IF;
   RETURN 'lost';
