@@ -84,15 +84,9 @@ export function createOutboxListener(options: OutboxListenerOptions) {
       application_name: 'groundwork-outbox-listener',
     })
     client = connection
-    // Aborted, with the error as its reason, when the connection fails or ends.
-    const lost = new AbortController()
     const ended = new Promise<{ lost: Error }>((resolve) => {
-      const end = (error: Error) => {
-        if (!lost.signal.aborted) lost.abort(error)
-        resolve({ lost: error })
-      }
-      connection.on('error', end)
-      connection.on('end', () => end(new Error('the connection ended')))
+      connection.on('error', (error) => resolve({ lost: error }))
+      connection.on('end', () => resolve({ lost: new Error('the connection ended') }))
     })
     // The probe's channel: new for every connection, so a LISTEN left behind on a pooled
     // server connection (PgBouncer in transaction mode keeps it there) never hears again.
@@ -147,26 +141,15 @@ export function createOutboxListener(options: OutboxListenerOptions) {
       failures = 0
       lastError = ''
       logger.info('outbox listener hears commits; the relay polls only as a safety net')
-      // For as long as the connection lives: every wait here gives its abort listener
-      // back when it settles (a race against the session's pending promises would add
-      // handlers to them at every beat, kept until the connection ends).
-      const alive = AbortSignal.any([signal, lost.signal])
-      const why = (): Ending =>
-        lost.signal.aborted && !stopping.signal.aborted
-          ? { lost: lost.signal.reason as Error }
-          : { stopped: true }
       for (;;) {
-        await sleep(heartbeatMs, alive)
-        if (alive.aborted) return why()
-        try {
-          await pTimeout(connection.query('SELECT 1'), {
-            milliseconds: timeoutMs,
-            signal: alive,
-            message: `a heartbeat got no answer within ${timeoutMs} ms`,
-          })
-        } catch (error) {
-          return alive.aborted ? why() : { lost: error as Error }
-        }
+        const beat = await Promise.race([sleep(heartbeatMs, signal), ended, stopped])
+        if (beat !== undefined) return beat
+        const answer = await whileAlive(
+          connection.query('SELECT 1').then(() => ({ answered: true })),
+          timeoutMs,
+          'a heartbeat',
+        )
+        if ('lost' in answer || 'stopped' in answer) return answer
       }
     } catch (error) {
       return { lost: error as Error }

@@ -74,8 +74,6 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let listening = false
   /** A wake-up arrived since the current pass began: run one more before waiting. */
   let woken = false
-  /** Resting after a failed pass: wake-ups wait for the rest to end. */
-  let resting = false
   /** Ends the current wait early; a no-op outside one. */
   let interrupt: () => void = () => {}
   /** The last pass's failure (Postgres), told once until a pass succeeds. */
@@ -137,8 +135,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   /** See the returned `wake`. */
   function wake() {
     woken = true
-    // After a failed pass the relay rests: a commit must not make it retry at once.
-    if (!resting) interrupt()
+    interrupt()
   }
 
   let running: Promise<void> | undefined
@@ -146,7 +143,6 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     while (!stopped) {
       woken = false
       let more = false
-      let failed = false
       try {
         const { claimed, published } = await poll()
         // More may be waiting only when a whole batch went out; after a failure, wait.
@@ -156,14 +152,10 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         const message = (error as Error).message
         if (message !== lastPassError) logger.warn({ err: message }, 'outbox relay poll failed')
         lastPassError = message
-        failed = true
       }
-      if (stopped || (!failed && (more || woken))) continue
-      // A pass that failed (the database refusing the claim, timing out) is tried again
-      // after the fast poll's interval, however many commits wake the relay meanwhile.
-      const waitMs = failed || !listening ? fallbackPollMs : pollMs
+      if (stopped || more || woken) continue
+      const waitMs = listening ? pollMs : fallbackPollMs
       options.onWait?.(waitMs)
-      resting = failed
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs)
         interrupt = () => {
@@ -171,7 +163,6 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           resolve()
         }
       })
-      resting = false
       interrupt = () => {}
     }
   }

@@ -331,28 +331,6 @@ describe("the relay's passes", () => {
     expect(await unpublished()).toBe(0)
   })
 
-  it('rests after a failed pass: commits waking it do not make it retry at once', async () => {
-    let claims = 0
-    const db = {
-      $queryRaw: (sql: TemplateStringsArray) => {
-        if (sql.join('').includes('outbox_claim')) claims++
-        return Promise.reject(new Error('permission denied for function outbox_claim'))
-      },
-    } as unknown as PrismaClient
-    const outbox = woken({ url: false, relay: { db, fallbackPollMs: 1_000 } })
-    await expect.poll(() => outbox.waits.length).toBe(1)
-    // A hundred commits' wake-ups during its rest of a second: it stays resting.
-    for (let i = 0; i < 100; i++) {
-      outbox.relay.wake()
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-    expect(claims).toBe(1)
-    expect(outbox.waits).toEqual([1_000])
-    // After the rest, the wake-ups it was given make one pass, which fails again.
-    await expect.poll(() => claims, { timeout: 5_000 }).toBe(2)
-    expect(outbox.logged('outbox relay poll failed')).toHaveLength(1)
-  })
-
   it('publishes a pass concurrently, bounded, one job per message with two relays racing, and a failed publish gives back only its message', async () => {
     await owner(
       `INSERT INTO outbox_messages (id, organization_id, queue, job_name, data, options)
