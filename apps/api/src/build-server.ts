@@ -76,6 +76,11 @@ export async function buildServer(
     connectionTimeout: env.REQUEST_TIMEOUT_MS,
     requestTimeout: env.REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
+    // Fastify gives each plugin 10 s to start; a cold start beside other processes on a
+    // loaded machine has taken longer (the test suite's parallel API processes). A plugin
+    // still starting after a minute is stuck; until then the orchestrator's startup probe,
+    // not this, decides when to give up.
+    pluginTimeout: 60_000,
     trustProxy: trustProxy(env.TRUST_PROXY ?? 'loopback'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // URLs the router refuses before any route or hook (malformed, a segment over 200
