@@ -1,5 +1,4 @@
 import { type TenantContext, withTenant } from '@repo/db'
-import { errors } from './app-error.ts'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { quotaExceeded } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
@@ -34,11 +33,10 @@ export async function createProject(
     // KEY: the inserts above, which reference it, are not blocked by it), and the count of
     // its projects this one included, in one statement (ADR 041). Taken last, the lock is
     // held for the claim's mark and the commit only.
-    const [row] = await tx.$queryRaw<[{ count: number }]>`
+    const [{ count }] = await tx.$queryRaw<[{ count: number }]>`
       SELECT app_lock_organization_count_projects(${actor.organizationId}::uuid) AS count`
-    if (row === undefined || row.count < 0) throw errors.notFound('The organization')
     const limit = deps.quotas.projectsPerOrganization
-    if (row.count > limit) throw quotaExceeded('projects', limit)
+    if (count > limit) throw quotaExceeded('projects', limit)
     return project
   })
 }

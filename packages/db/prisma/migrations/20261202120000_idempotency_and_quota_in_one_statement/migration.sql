@@ -119,17 +119,14 @@ GRANT EXECUTE ON FUNCTION "app_release_idempotency_key"(bpchar, timestamptz, int
 -- (NO KEY: inserts referencing the organization are not blocked), then counts its
 -- projects. Two statements in a VOLATILE function: the count takes its snapshot after the
 -- lock is held, so it sees every project a create that held the lock before committed.
--- Runs in the caller's transaction and tenant context; -1 when the organization is not
--- visible there.
+-- Runs in the caller's transaction and tenant context, after the insert, whose foreign
+-- key already proved the organization exists.
 CREATE FUNCTION "app_lock_organization_count_projects"("organization" uuid)
   RETURNS integer LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   PERFORM 1 FROM public."organizations" WHERE "id" = "organization" FOR NO KEY UPDATE;
-  IF NOT FOUND THEN
-    RETURN -1;
-  END IF;
   RETURN (SELECT count(*) FROM public."projects" WHERE "organization_id" = "organization");
 END
 $$;
