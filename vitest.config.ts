@@ -25,8 +25,11 @@ export default defineConfig({
     // Integration tests mostly wait on Postgres, Redis and child processes: one more
     // worker than cores keeps the CPU busy (measured: 23 s -> 14 s on 2 cores).
     maxWorkers: availableParallelism() + 1,
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
+    // A bound that catches a hang, not a speed check. A child process that starts in 1 s
+    // alone took 15-20 s on a 2-core CI machine running three test files beside it (each
+    // with its servers and browsers), and tests that start several went past 20 s.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     teardownTimeout: 30_000,
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
     // expect.poll waits on other processes (servers, workers, a browser): a loaded CI

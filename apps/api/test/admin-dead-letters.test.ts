@@ -149,7 +149,7 @@ describe('dead letters through the admin API', () => {
 
 describe('dead letters while Redis comes and goes', () => {
   it('answer 503 while Redis is down, and work once it is back, without a restart', {
-    timeout: 40_000,
+    timeout: 90_000,
   }, async () => {
     // The API's Redis is a port we hold: shut (connections reset), then open onto this
     // file's Redis. Nobody else can take it meanwhile.

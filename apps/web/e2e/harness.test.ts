@@ -28,7 +28,7 @@ afterAll(async () => {
   await stopTogether(stack, browser)
 })
 
-// A browser test clicks through several pages: more time than the suite's 20 s per test.
+// A browser test clicks through several pages: a minute per test, whatever the suite's default.
 describe('the browser-test harness', { shuffle: false, timeout: 60_000 }, () => {
   it('serves the landing page to Chromium, accessible in light and dark', async () => {
     const context = await newContext(browser)

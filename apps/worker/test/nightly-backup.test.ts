@@ -104,7 +104,7 @@ describe.skipIf('missing' in binaries)('the nightly backup job', () => {
         deletedByRetention: ['groundwork-20200101T000000000Z'],
       }),
     )
-  }, 40_000)
+  }, 90_000)
 
   it('fails the job with the reason when the backup cannot be made', async () => {
     const { outcome } = await runJob(
@@ -119,7 +119,7 @@ describe.skipIf('missing' in binaries)('the nightly backup job', () => {
     expect((outcome as { error: Error }).error.message).toMatch(
       /cannot reach the database at 127\.0\.0\.1:1\/groundwork/,
     )
-  }, 40_000)
+  }, 90_000)
 
   it('succeeds without work, and warns, when no destination is set', async () => {
     const { outcome, lines } = await runJob(undefined)

@@ -259,7 +259,7 @@ describe('the transactional outbox', () => {
   })
 
   it('publishes once when the relay dies after queueing a job and before marking it published', {
-    timeout: 45_000,
+    timeout: 90_000,
   }, async () => {
     await withTenant(db, { organizationId: orgId }, (tx) =>
       addToOutbox(tx, crashJob, { message: 'crash in between' }, { organizationId: orgId }),

@@ -10,7 +10,7 @@ const services = useIsolatedServices()
 
 describe('a worker killed with SIGKILL', () => {
   it('has its running job picked up by another worker once the lock lapses', {
-    timeout: 45_000,
+    timeout: 90_000,
   }, async () => {
     const { url } = services().redis
     const start = () =>

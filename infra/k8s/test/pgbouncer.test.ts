@@ -203,5 +203,5 @@ describe("a preview's PgBouncer", () => {
     } finally {
       await preview.stop()
     }
-  }, 40_000)
+  }, 90_000)
 })

@@ -126,7 +126,7 @@ describe('generating the Prisma client', () => {
   it('does nothing when its inputs have not changed', async () => {
     const changes = await changesDuring(() => expect(generate()).toBe(''))
     expect(changes).toEqual([])
-  }, 30_000)
+  }, 90_000)
 
   it('leaves the working client alone when the schema cannot be generated, and recovers once it can', () => {
     const before = readFileSync(client, 'utf8')
