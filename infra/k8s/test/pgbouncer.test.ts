@@ -91,6 +91,33 @@ describe('the application through PgBouncer (transaction mode, one server connec
     ])
   })
 
+  it("keeps the app's sessions in UTC on a server connection another client set to another zone", async () => {
+    // The app's client asks for UTC at connect (Prisma reads and writes times right only
+    // there, packages/db/test/time-zone.test.ts). PgBouncer tracks TimeZone per client and
+    // sets it on the one server connection each time it changes hands.
+    const other = new pg.Client({ connectionString: bouncer.url(TEST_APP_LOGIN) })
+    await other.connect()
+    const db = appClient()
+    try {
+      await other.query(`SET TimeZone = 'Asia/Tokyo'`)
+      for (let i = 0; i < 3; i++) {
+        const [theirs] = (
+          await other.query(`SELECT current_setting('TimeZone') AS zone, pg_backend_pid() AS pid`)
+        ).rows
+        const [ours] = await db.$queryRaw<Array<{ zone: string; pid: number }>>`
+          SELECT current_setting('TimeZone') AS zone, pg_backend_pid() AS pid`
+        expect({ theirs: theirs.zone, ours: ours?.zone }).toEqual({
+          theirs: 'Asia/Tokyo',
+          ours: 'UTC',
+        })
+        expect(ours?.pid).toBe(theirs.pid) // one server connection, handed back and forth
+      }
+    } finally {
+      await db.$disconnect()
+      await other.end()
+    }
+  })
+
   it('keeps interleaved tenants apart on the one server connection, and no setting outlives its transaction', async () => {
     const acme = await organizationWithProjects('Acme', ['Rocket', 'Anvil'])
     const globex = await organizationWithProjects('Globex', ['Dome'])

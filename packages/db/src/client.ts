@@ -24,7 +24,8 @@ export function createDatabaseClient(
   // can be read for metrics (`databasePool`).
   const pool = new pg.Pool({
     // Sends a tenant transaction's BEGIN and its row-level security settings in one round
-    // trip (withTenant and the other helpers; docs/decisions/037).
+    // trip (withTenant and the other helpers; docs/decisions/037), and starts every
+    // connection's session in UTC.
     Client: TransactionSettingsClient,
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
