@@ -24,8 +24,7 @@ export function createDatabaseClient(
   // can be read for metrics (`databasePool`).
   const pool = new pg.Pool({
     // Sends a tenant transaction's BEGIN and its row-level security settings in one round
-    // trip (withTenant and the other helpers; docs/decisions/037), and starts every
-    // connection's session in UTC.
+    // trip (withTenant and the other helpers; docs/decisions/037).
     Client: TransactionSettingsClient,
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
@@ -35,6 +34,14 @@ export function createDatabaseClient(
     // A transaction left open by a bug must not hold locks forever.
     idle_in_transaction_session_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS * 2,
     application_name: process.env.npm_package_name ?? 'groundwork',
+    // Every session in UTC (ADR 042): Prisma's adapter writes a DateTime without an offset
+    // and reads a timestamptz as if its offset were UTC (prisma/orm#26786), so a server,
+    // database or role set to another zone would shift every time, silently. The pool
+    // awaits this before handing a new connection out (and ends it if it fails): one
+    // round trip per connection, none per query. A SET, not the `options` startup
+    // parameter, which PgBouncer before 1.20 refuses; PgBouncer tracks TimeZone and
+    // carries a client's SET to whichever server connection serves it.
+    onConnect: (client) => client.query(`SET TimeZone = 'UTC'`),
   })
   const adapter = new PrismaPg(pool, { disposeExternalPool: true })
   const client = onQuery

@@ -67,9 +67,6 @@ function beginWithSettingsSql(settings: TransactionSettings): string | undefined
   return `BEGIN; SELECT ${calls.join(', ')}`
 }
 
-/** The callback of pg.Client's connect (its callback overload). */
-type ConnectCallback = NonNullable<Parameters<pg.Client['connect']>[0]>
-
 /** What @prisma/adapter-pg's startTransaction sends: `{ text: 'BEGIN', values: [] }`. */
 function isBareBegin(config: unknown): config is pg.QueryConfig {
   if (typeof config !== 'object' || config === null) return false
@@ -84,36 +81,6 @@ function isBareBegin(config: unknown): config is pg.QueryConfig {
  * one place they can join it (docs/decisions/037).
  */
 export class TransactionSettingsClient extends pg.Client {
-  /**
-   * Connects, then sets the session's TimeZone to UTC before the pool hands the connection
-   * out. Prisma's adapter writes a DateTime without an offset and reads a timestamptz as if
-   * its offset were UTC (prisma/orm#26786): right only in a UTC session, so a server,
-   * database or role set to another zone would shift every time, silently. A SET, not the
-   * `options` startup parameter, which PgBouncer before 1.20 refuses; PgBouncer tracks
-   * TimeZone and carries a client's SET to whichever server connection serves it. One
-   * round trip per connection, none per query.
-   */
-  override connect(): Promise<pg.Client>
-  override connect(callback: ConnectCallback): void
-  override connect(callback?: ConnectCallback): Promise<pg.Client> | undefined {
-    const ready = super.connect().then(async () => {
-      try {
-        await super.query(`SET TimeZone = 'UTC'`)
-      } catch (error) {
-        await this.end().catch(() => {})
-        throw error
-      }
-      return this
-    })
-    if (!callback) return ready
-    const done = callback as (err: Error | null, client?: pg.Client) => void
-    ready.then(
-      (client) => done(null, client),
-      (error: Error) => done(error),
-    )
-    return undefined
-  }
-
   // pg's overloads (promise, callback, submittable) are passed through untouched.
   // biome-ignore lint/suspicious/noExplicitAny: the override must accept every overload of pg.Client.query
   override query(...args: any[]): any {
