@@ -1,4 +1,3 @@
-import { checkOutboxListen } from './outbox-listen.ts'
 import type { K8sObject, Loose } from './render.ts'
 import { schemaErrors } from './schema.ts'
 import {
@@ -42,7 +41,6 @@ export function violations(
     ...checkMonitoring(objects),
     ...checkTracing(objects),
     ...checkContracts(objects),
-    ...checkOutboxListen(objects),
     ...checkPlaceholders(objects),
   ]
 }

@@ -37,12 +37,10 @@ database = {
   max_connections       = 100
 }
 
-# infra/k8s/overlays/staging: scale.yaml (replicas) and pools.ini (max_db_connections, and
-# the pool_size of groundwork_listen, the outbox listeners' session database).
+# infra/k8s/overlays/staging: scale.yaml (replicas) and pools.ini (max_db_connections).
 pgbouncer = {
   replicas           = 2
   max_db_connections = 22
-  listen_pool_size   = 5
 }
 
 cache = {
