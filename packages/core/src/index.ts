@@ -104,6 +104,7 @@ export {
 } from './mfa.ts'
 export { finishOAuth, type OAuthProviderName, startOAuth } from './oauth.ts'
 export {
+  addManyToOutbox,
   addToOutbox,
   claimOutbox,
   markOutboxPublished,

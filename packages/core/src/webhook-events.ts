@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Project, Task, TenantTransaction } from '@repo/db'
 import { type WebhookEventType, webhookEventJob } from '@repo/jobs'
 import type { RequestMeta } from './context.ts'
-import { addToOutbox } from './outbox.ts'
+import { addManyToOutbox } from './outbox.ts'
 import { projectView } from './project-fields.ts'
 import { taskView } from './task-fields.ts'
 
@@ -35,6 +35,7 @@ export async function emitWebhookEvents(
   meta: RequestMeta = {},
 ) {
   const subscribed = new Map<WebhookEventType, boolean>()
+  const payloads = []
   for (const event of events) {
     let wanted = subscribed.get(event.type)
     if (wanted === undefined) {
@@ -46,18 +47,16 @@ export async function emitWebhookEvents(
       subscribed.set(event.type, wanted)
     }
     if (!wanted) continue
-    await addToOutbox(
-      tx,
-      webhookEventJob,
-      {
-        eventId: `msg_${randomUUID().replaceAll('-', '')}`,
-        type: event.type,
-        timestamp: new Date().toISOString(),
-        data: event.data,
-      },
-      { organizationId, meta },
-    )
+    payloads.push({
+      eventId: `msg_${randomUUID().replaceAll('-', '')}`,
+      type: event.type,
+      timestamp: new Date().toISOString(),
+      data: event.data,
+    })
   }
+  // One statement for all of them: a batch of a thousand unassigned tasks is one round
+  // trip, which keeps the batch's transaction short however far the database is.
+  await addManyToOutbox(tx, webhookEventJob, payloads, { organizationId, meta })
 }
 
 /** A project as webhook payloads carry it: the API's representation, and its organization. */
