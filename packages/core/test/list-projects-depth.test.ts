@@ -5,6 +5,7 @@ import type { CoreDeps } from '../src/context.ts'
 import { listProjects } from '../src/list-projects.ts'
 import { encodeCursor, sortOrder } from '../src/pagination.ts'
 import { PROJECT_SORTS } from '../src/project-fields.ts'
+import { testDatabaseConfig } from './database-config.ts'
 
 // Keyset pagination: a page deep in a long list costs what the first page does. The
 // statement listProjects sends for a page in the middle is run under EXPLAIN ANALYZE, as
@@ -14,13 +15,6 @@ import { PROJECT_SORTS } from '../src/project-fields.ts'
 
 const PROJECTS = 20_000
 const LIMIT = 50
-const config = (url: string) => ({
-  DATABASE_URL: url,
-  DATABASE_POOL_MAX: 2,
-  DATABASE_CONNECT_TIMEOUT_MS: 5_000,
-  DATABASE_STATEMENT_TIMEOUT_MS: 10_000,
-})
-
 let database: TestDatabase
 let owner: PrismaClient
 let app: PrismaClient
@@ -29,10 +23,13 @@ let organizationId: string
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  owner = createDatabaseClient(config(database.url))
+  owner = createDatabaseClient(testDatabaseConfig(database.url))
   // The query event carries the statement and its parameters (createDatabaseClient turns
   // the events on when given a listener; its own listener sees the text only).
-  const client = createDatabaseClient(config(database.appUrl), () => {}) as PrismaClient<'query'>
+  const client = createDatabaseClient(
+    testDatabaseConfig(database.appUrl),
+    () => {},
+  ) as PrismaClient<'query'>
   client.$on('query', (event) => {
     statements.push({ sql: event.query, params: JSON.parse(event.params) as unknown[] })
   })

@@ -2,19 +2,13 @@ import { createDatabaseClient, type PrismaClient, withTenant } from '@repo/db'
 import { createTestDatabase, type TestDatabase } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emitWebhookEvents } from '../src/webhook-events.ts'
+import { testDatabaseConfig } from './database-config.ts'
 
 // A member's tasks are unassigned a thousand at a time, each with its webhook event, in
 // one transaction per batch (ADR 018). One INSERT per event made a batch a thousand round
 // trips: seconds on a loaded machine or a distant database, past Prisma's 5 s limit for an
 // interactive transaction, after which the job failed and retried the same batch. The
 // events of a change go to the outbox in one statement, counted here.
-const config = (url: string) => ({
-  DATABASE_URL: url,
-  DATABASE_POOL_MAX: 2,
-  DATABASE_CONNECT_TIMEOUT_MS: 5_000,
-  DATABASE_STATEMENT_TIMEOUT_MS: 10_000,
-})
-
 let database: TestDatabase
 let owner: PrismaClient
 let app: PrismaClient
@@ -23,8 +17,8 @@ let organizationId: string
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  owner = createDatabaseClient(config(database.url))
-  app = createDatabaseClient(config(database.appUrl), (sql) => statements.push(sql))
+  owner = createDatabaseClient(testDatabaseConfig(database.url))
+  app = createDatabaseClient(testDatabaseConfig(database.appUrl), (sql) => statements.push(sql))
   const org = await owner.organization.create({ data: { name: 'Watched' } })
   organizationId = org.id
   await owner.webhookEndpoint.create({
@@ -45,7 +39,7 @@ afterAll(async () => {
 const outboxInserts = () => statements.filter((sql) => /INSERT INTO .*outbox_messages/.test(sql))
 
 describe('the webhook events of one change', () => {
-  it('go to the outbox in one statement, each its own message, in order', async () => {
+  it('go to the outbox in one statement, each its own message', async () => {
     const events = Array.from({ length: 1_000 }, (_, i) => ({
       type: 'task.updated' as const,
       data: { id: `task-${i}`, organizationId },
