@@ -56,8 +56,15 @@ const roleOf = async (userId: string) =>
 describe('an owner', { shuffle: false, timeout: 90_000 }, () => {
   it('renames an organization, then deletes it only once its exact name is typed', async () => {
     await page.goto(`${stack.webUrl}/orgs/${doomedId}/settings`)
-    await page.getByLabel('Organization name').fill('Doomed Renamed')
-    await page.getByRole('button', { name: 'Rename organization' }).click()
+    // The submit button is enabled once React has hydrated the form. Filled before that,
+    // hydration could put the old value back between fill's select-all and its typing
+    // (a loaded CI run saved 'Doomed CoDoomed Renamed').
+    const rename = page.getByRole('button', { name: 'Rename organization' })
+    await expect.poll(() => rename.isEnabled()).toBe(true)
+    const name = page.getByLabel('Organization name')
+    await name.fill('Doomed Renamed')
+    expect(await name.inputValue()).toBe('Doomed Renamed')
+    await rename.click()
     await page.getByRole('main').getByRole('status').getByText('Saved.').waitFor()
     const [row] = await stack.sql('SELECT name FROM organizations WHERE id = $1', [doomedId])
     expect(row?.name).toBe('Doomed Renamed')
