@@ -26,15 +26,19 @@ async function startWithProbes(env: NodeJS.ProcessEnv = {}) {
   })
   started.push(worker)
   let port = 0
+  // A worker start: about 2 s alone, far more beside a busy suite.
   await expect
-    .poll(() => {
-      const line = worker
-        .output()
-        .split('\n')
-        .find((entry) => entry.includes('worker health server listening'))
-      port = line ? (JSON.parse(line) as { port: number }).port : 0
-      return port
-    })
+    .poll(
+      () => {
+        const line = worker
+          .output()
+          .split('\n')
+          .find((entry) => entry.includes('worker health server listening'))
+        port = line ? (JSON.parse(line) as { port: number }).port : 0
+        return port
+      },
+      { timeout: 60_000 },
+    )
     .toBeGreaterThan(0)
   const probe = async (path: string) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`)

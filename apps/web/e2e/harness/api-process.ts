@@ -38,7 +38,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       const url = listening()
       return url !== undefined && (await answers(`${url}/readyz`))
     },
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
   })
   return { ...server, url: listening() as string }
 }

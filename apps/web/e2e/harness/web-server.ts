@@ -63,7 +63,7 @@ async function startOn(port: number, env: Record<string, string>): Promise<WebSe
     output,
     // "Ready" comes once it listens: only then is it this server that answers on the port.
     ready: async () => output().includes('✓ Ready') && (await answers(`${url}/healthz`)),
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
     explain: (printed) =>
       printed.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`)
         ? new PortInUseError(printed)

@@ -24,6 +24,6 @@ export async function startWorker(
     name: 'the worker',
     output: worker.output,
     ready: () => worker.output().includes('"msg":"worker ready"'),
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
   })
 }
