@@ -3,6 +3,7 @@ import { isAlive, isPortInUse } from '@repo/testing/servers'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  COLOR_RULES,
   expectNoA11yViolations,
   launchBrowser,
   linkIn,
@@ -58,6 +59,24 @@ describe('the browser-test harness', { shuffle: false, timeout: 60_000 }, () => 
     await expect(expectNoA11yViolations(page)).rejects.toThrow(
       /image-alt \(critical\): Images must have alternative text\n {2}https:\/\/dequeuniversity\.com\/rules\/axe\/[\d.]+\/image-alt\?application=playwright\n {2}at img/,
     )
+    await context.close()
+  })
+
+  it("checks a page's other color scheme for the color rules alone, and still fails its contrast", async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    // Readable in light, unreadable in dark; the image without alt is there in both.
+    await page.setContent(
+      '<!doctype html><html lang="en"><title>t</title><style>p{color:#111;background:#fff}' +
+        '@media (prefers-color-scheme: dark){p{color:#222;background:#111}}</style>' +
+        '<main><p>Some text to read</p><img src="x.png"></main>',
+    )
+    await page.emulateMedia({ colorScheme: 'dark' })
+    const narrowed = expectNoA11yViolations(page, { rules: COLOR_RULES })
+    await expect(narrowed).rejects.toThrow(/color-contrast \(serious\)/)
+    await expect(narrowed).rejects.not.toThrow(/image-alt/)
+    await page.emulateMedia({ colorScheme: 'light' })
+    await expect(expectNoA11yViolations(page, { rules: COLOR_RULES })).resolves.toBeUndefined()
     await context.close()
   })
 

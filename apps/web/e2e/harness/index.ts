@@ -1,4 +1,4 @@
-export { expectNoA11yViolations } from './a11y.ts'
+export { COLOR_RULES, expectNoA11yViolations } from './a11y.ts'
 export { type ApiProcess, startApiProcess } from './api-process.ts'
 export { launchBrowser, newContext, screenshot, type Variant } from './browser.ts'
 export { startedTogether, stopTogether } from './cleanup.ts'
