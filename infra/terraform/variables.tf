@@ -77,10 +77,11 @@ variable "database" {
 }
 
 variable "pgbouncer" {
-  description = "The in-cluster PgBouncer (replicas, and max_db_connections of its pools.ini), which max_connections must cover."
+  description = "The in-cluster PgBouncer (replicas, and max_db_connections and the outbox listeners' listen_pool_size of its pools.ini), which max_connections must cover."
   type = object({
     replicas           = number
     max_db_connections = number
+    listen_pool_size   = number
   })
 }
 

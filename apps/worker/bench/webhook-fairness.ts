@@ -171,7 +171,12 @@ try {
         logger,
       }),
     ]
-    const relay = createOutboxRelay({ db: workerDb, logger, queueFor: producers.get, pollMs: 20 })
+    const relay = createOutboxRelay({
+      db: workerDb,
+      logger,
+      queueFor: producers.get,
+      fallbackPollMs: 20,
+    })
     relay.start()
     const quiet = await tenant(`Quiet ${label}`, [`/fast/${label}`])
     const idle: number[] = []

@@ -1,5 +1,5 @@
 import './instrument.ts'
-import { loadEnvOrExit, metricsSettings, secretsKey } from '@repo/config'
+import { loadEnvOrExit, metricsSettings, outboxSettings, secretsKey } from '@repo/config'
 import { processStripeEvent } from '@repo/core'
 import { createDatabaseClient, createDatabaseProbe, databasePool } from '@repo/db'
 import { backupSettingsFromEnv } from '@repo/db/backup'
@@ -36,6 +36,7 @@ import { defaultHandlers, type JobHandler } from './handlers.ts'
 import { checkDependencies, type HealthServer, startHealthServer } from './health-server.ts'
 import { maintenanceHandlers } from './maintenance.ts'
 import { createWorkerMetrics } from './metrics.ts'
+import { createOutboxListener } from './outbox-listener.ts'
 import { createOutboxRelay } from './outbox-relay.ts'
 import { registerSchedules } from './schedulers.ts'
 import { tenantDataHandlers } from './tenant-data.ts'
@@ -197,8 +198,28 @@ const workers = Object.entries(handlersByQueue).map(([queue, handlers]) => {
   return worker
 })
 
-const relay = createOutboxRelay({ db, logger, queueFor: producers.get })
+const outbox = outboxSettings(env)
+const relay = createOutboxRelay({
+  db,
+  logger,
+  queueFor: producers.get,
+  pollMs: outbox.pollMs,
+  fallbackPollMs: outbox.fallbackPollMs,
+})
 relay.start()
+// Commits wake the relay (ADR 038): a connection of its own LISTENs for the outbox's
+// trigger; the probe that proves it hears commits is sent through the relay's client.
+const listener =
+  outbox.listenUrl === undefined
+    ? undefined
+    : createOutboxListener({
+        connectionString: outbox.listenUrl,
+        relay,
+        notify: (channel, payload) =>
+          db.$queryRaw`SELECT 1 AS sent FROM pg_notify(${channel}, ${payload})`,
+        logger,
+      })
+listener?.start()
 
 // The wrong login would run every job but never publish the outbox: refuse it at start.
 const stopCheckingLogin = checkWorkerLogin(db, logger, (reason) => {
@@ -216,7 +237,7 @@ async function stopEverything() {
   health?.drain()
   stopCheckingLogin()
   // close() stops fetching new jobs and resolves once the active ones have finished.
-  await Promise.all([relay.stop(), ...workers.map((worker) => worker.close())])
+  await Promise.all([listener?.stop(), relay.stop(), ...workers.map((worker) => worker.close())])
   await producers.close()
   producerConnection.disconnect()
   await Promise.all([deadLetters.close(), db.$disconnect(), databaseProbe.close()])

@@ -1,9 +1,10 @@
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'
-import { claimOutbox, markOutboxPublished, releaseOutbox } from '@repo/core'
+import { claimOutbox, markOutboxPublished, type OutboxMessage, releaseOutbox } from '@repo/core'
 import type { PrismaClient } from '@repo/db'
 import type { Logger } from '@repo/observability'
 import { untracedContext } from '@repo/observability/tracing'
 import type { JobsOptions, Queue } from 'bullmq'
+import pLimit from 'p-limit'
 import pTimeout from 'p-timeout'
 
 /**
@@ -28,112 +29,178 @@ export interface OutboxRelayOptions {
   /** Producers on a fail-fast Redis connection: an outage is an error, not a hang. */
   queueFor: (name: string) => Pick<Queue, 'add'>
   logger: Logger
+  /**
+   * The safety net's interval while commits wake the relay (`listening(true)`): a message
+   * whose wake-up was lost, or whose backoff has passed, waits at most this long.
+   */
   pollMs?: number
+  /** The interval while nothing wakes the relay: no listener, or one not (yet) proven. */
+  fallbackPollMs?: number
   batch?: number
+  /** Messages of a pass published at once; each keeps its own release on failure. */
+  publishConcurrency?: number
   /** How long a claim keeps other relays away; longer than a batch takes to publish. */
   leaseMs?: number
   /** Give up on one publish after this long (and retry it later). */
   addTimeoutMs?: number
+  /** Told whenever the relay starts to wait between passes, and for how long. */
+  onWait?: (ms: number) => void
 }
+
+export type OutboxRelay = ReturnType<typeof createOutboxRelay>
 
 /**
  * Publishes committed outbox messages to their queues: claim a batch (a lease no other
- * relay crosses), add each job under the outbox row's id, mark them published. A publish
- * that fails (Redis down, or too slow) gives the message back with a backoff, so nothing
- * is lost and nothing spins. Run as many relays as you like; each message becomes one
- * job (should a relay die between publishing and marking, the next relay publishes it
- * again under the same job id, which BullMQ ignores while it keeps the job).
+ * relay crosses), add each job under the outbox row's id, a bounded number at once, mark
+ * them published. A publish that fails (Redis down, or too slow) gives its message back
+ * with a backoff, so nothing is lost and nothing spins. Run as many relays as you like;
+ * each message becomes one job (should a relay die between publishing and marking, the
+ * next relay publishes it again under the same job id, which BullMQ ignores while it
+ * keeps the job).
+ *
+ * A pass starts when the interval runs out or when `wake()` is called (the listener, on a
+ * commit: ADR 038). Wake-ups during a pass fold into exactly one more pass after it.
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { db, queueFor, logger } = options
-  const pollMs = options.pollMs ?? 500
+  const pollMs = options.pollMs ?? 5_000
+  const fallbackPollMs = options.fallbackPollMs ?? 500
   const batch = options.batch ?? 100
+  const limit = pLimit(options.publishConcurrency ?? 32)
   const leaseMs = options.leaseMs ?? 30_000
   // A queue first used while Redis is down waits for it: the relay must not.
   const addTimeoutMs = options.addTimeoutMs ?? 5_000
   let stopped = false
-  let wake: () => void = () => {}
-  let lastError = ''
+  let listening = false
+  /** A wake-up arrived since the current pass began: run one more before waiting. */
+  let woken = false
+  /** Resting after a failed pass: wake-ups wait for the rest to end. */
+  let resting = false
+  /** Ends the current wait early; a no-op outside one. */
+  let interrupt: () => void = () => {}
+  /** The last pass's failure (Postgres), told once until a pass succeeds. */
+  let lastPassError = ''
+  /**
+   * The last publish failure (Redis), told once until a publish succeeds: the passes in
+   * between, which find every message still backing off, do not count as success.
+   */
+  let lastPublishError = ''
 
   /**
-   * One poll, untraced: twice a second per worker, its queries would be most of what a
-   * collector receives. Each publish still runs in its message's own trace.
+   * One pass, untraced: at least every few seconds per worker, its queries would be most
+   * of what a collector receives. Each publish still runs in its message's own trace.
    */
   const poll = () => context.with(untracedContext(), pollOnce)
 
-  /** One poll. Returns how many messages were claimed, and how many went out. */
+  /** Adds one message's job; on failure gives the message back and returns the error. */
+  async function publish(message: OutboxMessage): Promise<string | undefined> {
+    try {
+      // Published inside the trace of the request that wrote the row: BullMQ's telemetry
+      // records the publish there and hands the context to the worker's processing span.
+      const { job, trace } = splitTrace(message.data)
+      await context.with(trace, () =>
+        pTimeout(
+          queueFor(message.queue).add(message.job_name, job, {
+            ...(message.options as JobsOptions),
+            jobId: message.id,
+          }),
+          { milliseconds: addTimeoutMs, message: `publish timed out after ${addTimeoutMs} ms` },
+        ),
+      )
+      return undefined
+    } catch (error) {
+      const failure = (error as Error).message
+      // Given back with a backoff (outbox_release), so an outage is not hammered.
+      await releaseOutbox({ db }, message.id, failure).catch(() => {})
+      return failure
+    }
+  }
+
+  /** One pass. Returns how many messages were claimed, and how many went out. */
   async function pollOnce() {
     const messages = await claimOutbox({ db }, batch, leaseMs)
-    const published: string[] = []
-    let failure: string | undefined
-    for (const message of messages) {
-      try {
-        // Published inside the trace of the request that wrote the row: BullMQ's telemetry
-        // records the publish there and hands the context to the worker's processing span.
-        const { job, trace } = splitTrace(message.data)
-        await context.with(trace, () =>
-          pTimeout(
-            queueFor(message.queue).add(message.job_name, job, {
-              ...(message.options as JobsOptions),
-              jobId: message.id,
-            }),
-            { milliseconds: addTimeoutMs, message: `publish timed out after ${addTimeoutMs} ms` },
-          ),
-        )
-        published.push(message.id)
-      } catch (error) {
-        failure = (error as Error).message
-        // Given back with a backoff (outbox_release), so an outage is not hammered.
-        await releaseOutbox({ db }, message.id, failure).catch(() => {})
-      }
-    }
+    const failures = await limit.map(messages, publish)
+    const published = messages.filter((_, i) => failures[i] === undefined).map((m) => m.id)
     await markOutboxPublished({ db }, published)
-    // Once per distinct failure, not once per message or per poll.
-    if (failure && failure !== lastError)
+    const failure = failures.findLast((f) => f !== undefined)
+    // Once per distinct failure, not once per message or per pass.
+    if (failure && failure !== lastPublishError)
       logger.warn(
         { failed: messages.length - published.length, err: failure },
         'outbox publish failed; will retry',
       )
-    lastError = failure ?? ''
+    if (failure) lastPublishError = failure
+    else if (published.length > 0) lastPublishError = ''
     return { claimed: messages.length, published: published.length }
+  }
+
+  /** See the returned `wake`. */
+  function wake() {
+    woken = true
+    // After a failed pass the relay rests: a commit must not make it retry at once.
+    if (!resting) interrupt()
   }
 
   let running: Promise<void> | undefined
   async function loop() {
     while (!stopped) {
+      woken = false
       let more = false
+      let failed = false
       try {
         const { claimed, published } = await poll()
         // More may be waiting only when a whole batch went out; after a failure, wait.
         more = claimed === batch && published === claimed
+        lastPassError = ''
       } catch (error) {
         const message = (error as Error).message
-        if (message !== lastError) logger.warn({ err: message }, 'outbox relay poll failed')
-        lastError = message
+        if (message !== lastPassError) logger.warn({ err: message }, 'outbox relay poll failed')
+        lastPassError = message
+        failed = true
       }
-      if (!more && !stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs)
-          wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-      }
+      if (stopped || (!failed && (more || woken))) continue
+      // A pass that failed (the database refusing the claim, timing out) is tried again
+      // after the fast poll's interval, however many commits wake the relay meanwhile.
+      const waitMs = failed || !listening ? fallbackPollMs : pollMs
+      options.onWait?.(waitMs)
+      resting = failed
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs)
+        interrupt = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      resting = false
+      interrupt = () => {}
     }
   }
 
   return {
-    /** One poll: claim, publish, mark. Returns how many messages it claimed. */
+    /** One pass: claim, publish, mark. Returns how many messages it claimed. */
     tick: async () => (await poll()).claimed,
     /** Polls until stopped. */
     start() {
       running ??= loop()
     },
-    /** Finishes the poll in progress, then stops. */
+    /**
+     * A commit may have added messages: pass now, or, during a pass, once more after it
+     * (any number of wake-ups during one pass make one more pass, not one each).
+     */
+    wake,
+    /**
+     * Whether commits wake the relay. While they do, it polls every `pollMs` as a safety
+     * net; otherwise every `fallbackPollMs`. Losing the listener passes at once: commits
+     * may have gone unheard while it was failing.
+     */
+    listening(on: boolean) {
+      if (listening && !on) wake()
+      listening = on
+    },
+    /** Finishes the pass in progress, then stops. */
     async stop() {
       stopped = true
-      wake()
+      interrupt()
       await running
     },
   }

@@ -2,89 +2,48 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { context, trace } from '@opentelemetry/api'
 import { addToOutbox } from '@repo/core'
-import { type PrismaClient, withTenant } from '@repo/db'
+import { withTenant } from '@repo/db'
 import { defineJob } from '@repo/jobs'
 import { createLogger } from '@repo/observability'
-import { registerTestTracer, useIsolatedServices } from '@repo/testing'
+import { registerTestTracer } from '@repo/testing'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createOutboxRelay } from '../src/outbox-relay.ts'
-import { ownerQuery, testDatabaseClient } from './helpers.ts'
+import { testDatabaseClient } from './helpers.ts'
+import { notifyJob, OUTBOX_TEST_QUEUE, useOutbox } from './outbox-fixture.ts'
 
 // The transactional outbox against real Postgres (the application login, under row-level
 // security) and real Redis: what commits is published once; what rolls back never is.
-const services = useIsolatedServices()
+const fixture = useOutbox()
+const { services, owner, record, unpublished } = fixture
 const logger = createLogger({ service: 'worker-test', level: 'silent', pretty: false })
-const QUEUE = 'outbox-test'
-const notify = defineJob({
-  name: 'test.notify',
-  version: 1,
-  queue: QUEUE,
-  schema: z.object({ message: z.string() }).strict(),
-})
+const QUEUE = OUTBOX_TEST_QUEUE
+const notify = notifyJob
 // A queue of its own, so that its worker runs only the message the test relays.
 const CRASH_QUEUE = 'outbox-crash-test'
 const crashJob = defineJob({ ...notify, name: 'test.crash', queue: CRASH_QUEUE })
-let db: PrismaClient
-let redis: Redis
-let queue: Queue
-let orgId = ''
-
-const owner = (sql: string, values: unknown[] = []) =>
-  ownerQuery(services().database.url, sql, values)
-
-beforeAll(async () => {
-  db = testDatabaseClient(services().database.workerUrl)
-  // Producers fail fast, as the worker's relay connection does.
-  redis = new Redis(services().redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-  queue = new Queue(QUEUE, { connection: redis })
-  await queue.waitUntilReady()
-  const [org] = await owner(
-    `INSERT INTO organizations (id, name, updated_at) VALUES (gen_random_uuid(), 'Outbox', now()) RETURNING id`,
-  )
-  orgId = org.id
-})
-// The relay claims from the whole table, so every test starts from an empty outbox and an
-// empty queue: none sees what another left behind (messages still backing off, jobs), in
-// whatever order they run.
-beforeEach(async () => {
-  await owner('DELETE FROM outbox_messages')
-  await queue.obliterate({ force: true })
-})
-afterAll(async () => {
-  await queue?.close()
-  redis?.disconnect()
-  await db?.$disconnect()
-})
-
-const record = (message: string) =>
-  withTenant(db, { organizationId: orgId }, (tx) =>
-    addToOutbox(tx, notify, { message }, { organizationId: orgId, context: { requestId: 'r1' } }),
-  )
-const unpublished = async () =>
-  (await owner('SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL'))[0].n
 
 describe('the transactional outbox', () => {
   it('records nothing for a transaction that rolls back', async () => {
     await expect(
-      withTenant(db, { organizationId: orgId }, async (tx) => {
-        await addToOutbox(tx, notify, { message: 'never' }, { organizationId: orgId })
+      withTenant(fixture.db, { organizationId: fixture.orgId }, async (tx) => {
+        await addToOutbox(tx, notify, { message: 'never' }, { organizationId: fixture.orgId })
         throw new Error('the change failed')
       }),
     ).rejects.toThrow('the change failed')
-    const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
+    const relay = createOutboxRelay({ db: fixture.db, queueFor: () => fixture.queue, logger })
     expect(await relay.tick()).toBe(0)
     expect(await owner('SELECT * FROM outbox_messages')).toEqual([])
   })
 
   it('refuses an invalid payload inside the transaction, failing the change', async () => {
     await expect(
-      withTenant(db, { organizationId: orgId }, (tx) =>
+      withTenant(fixture.db, { organizationId: fixture.orgId }, (tx) =>
         // @ts-expect-error: the type refuses it too
-        addToOutbox(tx, notify, { message: 42 }, { organizationId: orgId }),
+        addToOutbox(tx, notify, { message: 42 }, { organizationId: fixture.orgId }),
       ),
     ).rejects.toThrow(/invalid payload/)
   })
@@ -92,14 +51,14 @@ describe('the transactional outbox', () => {
   it('publishes a committed message once, under the outbox row id, with its context', async () => {
     await record('hello')
     const [row] = await owner('SELECT id FROM outbox_messages WHERE published_at IS NULL')
-    const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
+    const relay = createOutboxRelay({ db: fixture.db, queueFor: () => fixture.queue, logger })
     expect(await relay.tick()).toBe(1)
-    const job = await queue.getJob(row.id)
+    const job = await fixture.queue.getJob(row.id)
     expect(job?.name).toBe('test.notify')
     expect(job?.data).toEqual({
       v: 1,
       payload: { message: 'hello' },
-      context: { requestId: 'r1', organizationId: orgId },
+      context: { requestId: 'r1', organizationId: fixture.orgId },
     })
     expect(job?.opts.attempts).toBe(notify.attempts)
     expect(await unpublished()).toBe(0)
@@ -118,11 +77,11 @@ describe('the transactional outbox', () => {
       expect(row.data.trace.traceparent.split('-')[1]).toBe(traceId)
       let publishedIn: string | undefined
       const relay = createOutboxRelay({
-        db,
+        db: fixture.db,
         queueFor: () => ({
           add: (...args: Parameters<Queue['add']>) => {
             publishedIn = trace.getSpanContext(context.active())?.traceId
-            return queue.add(...args)
+            return fixture.queue.add(...args)
           },
         }),
         logger,
@@ -131,7 +90,7 @@ describe('the transactional outbox', () => {
       expect(publishedIn).toBe(traceId)
       // The job holds only what a worker of the release before this one reads, strictly:
       // an unknown field there would fail the job during a rolling deploy or a rollback.
-      const job = await queue.getJob(row.id)
+      const job = await fixture.queue.getJob(row.id)
       expect(Object.keys(job?.data ?? {}).sort()).toEqual(['context', 'payload', 'v'])
       const previousReleaseContext = z
         .object({
@@ -157,7 +116,7 @@ describe('the transactional outbox', () => {
     down.on('error', () => {})
     const outage = new Queue(QUEUE, { connection: down })
     outage.on('error', () => {})
-    const failing = createOutboxRelay({ db, queueFor: () => outage, logger })
+    const failing = createOutboxRelay({ db: fixture.db, queueFor: () => outage, logger })
     expect(await failing.tick()).toBe(1)
     const [waiting] = await owner(
       'SELECT id, last_error, publish_attempts, claimed_until FROM outbox_messages WHERE published_at IS NULL',
@@ -171,9 +130,9 @@ describe('the transactional outbox', () => {
     down.disconnect()
 
     await owner('UPDATE outbox_messages SET claimed_until = now() WHERE published_at IS NULL')
-    const relay = createOutboxRelay({ db, queueFor: () => queue, logger })
+    const relay = createOutboxRelay({ db: fixture.db, queueFor: () => fixture.queue, logger })
     expect(await relay.tick()).toBe(1)
-    expect(await queue.getJob(waiting.id)).toBeTruthy()
+    expect(await fixture.queue.getJob(waiting.id)).toBeTruthy()
     expect(await unpublished()).toBe(0)
     // A published message keeps no payload (email links carry tokens).
     expect(await owner('SELECT data FROM outbox_messages WHERE id = $1', [waiting.id])).toEqual([
@@ -193,11 +152,11 @@ describe('the transactional outbox', () => {
       },
     }
     const relay = createOutboxRelay({
-      db,
+      db: fixture.db,
       queueFor: () => hanging as unknown as Queue,
       logger,
       batch: 10,
-      pollMs: 50,
+      fallbackPollMs: 50,
       addTimeoutMs: 20,
     })
     relay.start()
@@ -228,7 +187,7 @@ describe('the transactional outbox', () => {
       `INSERT INTO outbox_messages (id, organization_id, queue, job_name, data, options)
        SELECT gen_random_uuid(), $1, $2, 'test.notify', jsonb_build_object('v', 1, 'payload', jsonb_build_object('message', 'm' || g), 'context', '{}'::jsonb), '{"attempts": 5}'::jsonb
        FROM generate_series(1, 300) g`,
-      [orgId, QUEUE],
+      [fixture.orgId, QUEUE],
     )
     const adds = new Map<string, number>()
     const byRelay = [0, 0]
@@ -236,16 +195,16 @@ describe('the transactional outbox', () => {
       add: async (name: string, data: unknown, opts: { jobId?: string }) => {
         adds.set(opts.jobId as string, (adds.get(opts.jobId as string) ?? 0) + 1)
         byRelay[relay] = (byRelay[relay] ?? 0) + 1
-        return queue.add(name, data, opts)
+        return fixture.queue.add(name, data, opts)
       },
     })
     const relays = [0, 1].map((i) =>
       createOutboxRelay({
-        db,
+        db: fixture.db,
         queueFor: () => counting(i) as unknown as Queue,
         logger,
         batch: 20,
-        pollMs: 10,
+        fallbackPollMs: 10,
       }),
     )
     for (const relay of relays) relay.start()
@@ -261,8 +220,8 @@ describe('the transactional outbox', () => {
   it('publishes once when the relay dies after queueing a job and before marking it published', {
     timeout: 90_000,
   }, async () => {
-    await withTenant(db, { organizationId: orgId }, (tx) =>
-      addToOutbox(tx, crashJob, { message: 'crash in between' }, { organizationId: orgId }),
+    await withTenant(fixture.db, { organizationId: fixture.orgId }, (tx) =>
+      addToOutbox(tx, crashJob, { message: 'crash in between' }, { organizationId: fixture.orgId }),
     )
     const [row] = await owner('SELECT id FROM outbox_messages WHERE queue = $1', [CRASH_QUEUE])
     const crashQueue = new Queue(CRASH_QUEUE, { connection: { url: services().redis.url } })
@@ -308,8 +267,8 @@ describe('the transactional outbox', () => {
 
       // Its lease runs out and another relay claims it and publishes it again.
       const relay = createOutboxRelay({
-        db,
-        queueFor: (name) => (name === CRASH_QUEUE ? crashQueue : queue),
+        db: fixture.db,
+        queueFor: (name) => (name === CRASH_QUEUE ? crashQueue : fixture.queue),
         logger,
       })
       await expect.poll(() => relay.tick(), { timeout: 10_000 }).toBe(1)
@@ -370,7 +329,7 @@ describe('the transactional outbox', () => {
   it('is not readable by the application login', async () => {
     await record('there is something to read')
     const api = testDatabaseClient(services().database.appUrl)
-    const rows = await withTenant(api, { organizationId: orgId }, (tx) =>
+    const rows = await withTenant(api, { organizationId: fixture.orgId }, (tx) =>
       tx.outboxMessage.findMany(),
     )
     await api.$disconnect()
@@ -388,10 +347,12 @@ describe('the outbox sweeper', () => {
        (gen_random_uuid(), 'q', 'j', '{}', '{}', now() - interval '1 hour', now() - interval '1 hour'),
        (gen_random_uuid(), 'q', 'j', '{}', '{}', now() - interval '10 minutes', NULL)`,
     )
-    expect(await sweepOutbox({ db }, { keepHours: 7 * 24, stuckSeconds: 300 })).toEqual({
-      deleted: 1,
-      stuck: 1,
-    })
+    expect(await sweepOutbox({ db: fixture.db }, { keepHours: 7 * 24, stuckSeconds: 300 })).toEqual(
+      {
+        deleted: 1,
+        stuck: 1,
+      },
+    )
     expect(await owner('SELECT count(*)::int AS n FROM outbox_messages')).toEqual([{ n: 2 }])
   })
 })

@@ -49,7 +49,12 @@ export function startPipeline(
     maxRetriesPerRequest: 1,
   })
   const producers = openQueues(producerRedis)
-  const relay = createOutboxRelay({ db: workerDb, logger, queueFor: producers.get, pollMs: 20 })
+  const relay = createOutboxRelay({
+    db: workerDb,
+    logger,
+    queueFor: producers.get,
+    fallbackPollMs: 20,
+  })
   relay.start()
   const workers: Worker[] = []
   return {

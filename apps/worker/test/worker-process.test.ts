@@ -37,6 +37,8 @@ describe('worker process', () => {
     withWorkerProcess(async ({ child, exited, output }, queue, events) => {
       const job = await queue.add('system.ping', {})
       expect(await job.waitUntilFinished(events, 15_000)).toMatchObject({ pong: true })
+      // Its outbox listener proved it hears commits (ADR 038), and stops with it.
+      await expect.poll(output, { timeout: 15_000 }).toContain('outbox listener hears commits')
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
       expect(output()).toContain('"msg":"worker stopped"')

@@ -33,6 +33,12 @@ const container = (objects: K8sObject[], name: string): Loose =>
   find(objects, 'Deployment', name)?.spec.template.spec.containers[0]
 const envEntry = (objects: K8sObject[], app: string, name: string): Loose =>
   container(objects, app).env.find((e: Loose) => e.name === name)
+/** PgBouncer's files (pgbouncer.ini, databases.ini, pools.ini), to change in place. */
+const pgbouncerFiles = (objects: K8sObject[]): Loose =>
+  (objects.find((x) => x.metadata.name.startsWith('pgbouncer-config')) as K8sObject).data
+/** The URLs the ExternalSecret `groundwork` composes, to change in place. */
+const secretUrls = (objects: K8sObject[]): Loose =>
+  (find(objects, 'ExternalSecret', 'groundwork') as K8sObject).spec.target.template.data
 
 const cases: Array<
   [string, (objects: K8sObject[]) => void, RegExp, ('staging' | 'preview' | 'tracing')?]
@@ -326,21 +332,84 @@ const cases: Array<
   [
     'PgBouncer to the managed Postgres without TLS',
     (o) => {
-      const config = o.find((x) => x.metadata.name.startsWith('pgbouncer-config')) as K8sObject
-      config.data['pools.ini'] += '\nserver_tls_sslmode = prefer\n'
+      pgbouncerFiles(o)['pools.ini'] += '\nserver_tls_sslmode = prefer\n'
     },
     /PgBouncer: reaches the managed Postgres with server_tls_sslmode prefer, not TLS/,
   ],
   [
     'PgBouncer in session mode',
     (o) => {
-      const config = o.find((x) => x.metadata.name.startsWith('pgbouncer-config')) as K8sObject
-      config.data['pgbouncer.ini'] = config.data['pgbouncer.ini'].replace(
+      const files = pgbouncerFiles(o)
+      files['pgbouncer.ini'] = files['pgbouncer.ini'].replace(
         'pool_mode = transaction',
         'pool_mode = session',
       )
     },
     /PgBouncer: not in transaction mode/,
+  ],
+  [
+    "the outbox listener's PgBouncer database in transaction mode",
+    (o) => {
+      const files = pgbouncerFiles(o)
+      files['pools.ini'] = files['pools.ini'].replace('pool_mode=session', 'pool_mode=transaction')
+    },
+    /OUTBOX_LISTEN_DATABASE_URL: not a session-mode PgBouncer database/,
+  ],
+  [
+    "the outbox listener on the apps' transaction-mode database",
+    (o) => {
+      const template = secretUrls(o)
+      template.OUTBOX_LISTEN_DATABASE_URL = template.WORKER_DATABASE_URL
+    },
+    /OUTBOX_LISTEN_DATABASE_URL: not a session-mode PgBouncer database/,
+  ],
+  [
+    'the outbox listener on the api login',
+    (o) => {
+      const template = secretUrls(o)
+      template.OUTBOX_LISTEN_DATABASE_URL = template.OUTBOX_LISTEN_DATABASE_URL.replace(
+        'groundwork_worker_login:{{ .WORKER_DB_PASSWORD }}',
+        'groundwork:{{ .APP_DB_PASSWORD }}',
+      )
+    },
+    /OUTBOX_LISTEN_DATABASE_URL: not the worker's login/,
+  ],
+  [
+    'a worker without the listener URL',
+    (o) => {
+      const worker = container(o, 'worker')
+      worker.env = worker.env.filter((e: Loose) => e.name !== 'OUTBOX_LISTEN_DATABASE_URL')
+    },
+    /Deployment\/worker: no OUTBOX_LISTEN_DATABASE_URL from the Secret groundwork/,
+  ],
+  [
+    'more worker pods than the listen pool holds',
+    (o) => {
+      ;(find(o, 'ScaledObject', 'worker') as K8sObject).spec.maxReplicaCount = 8
+    },
+    /PgBouncer database groundwork_listen: pool_size 5 holds fewer than the 10 worker pods there can be/,
+  ],
+  [
+    'a PgBouncer database that forces a login',
+    (o) => {
+      const files = pgbouncerFiles(o)
+      files['pools.ini'] = files['pools.ini'].replace(
+        'pool_mode=session',
+        'pool_mode=session user=groundwork_worker_login',
+      )
+    },
+    /PgBouncer database groundwork_listen: forces the server login groundwork_worker_login/,
+  ],
+  [
+    "the apps' database in session mode by its own entry",
+    (o) => {
+      const files = pgbouncerFiles(o)
+      files['databases.ini'] = files['databases.ini'].replace(
+        'dbname=groundwork ',
+        'dbname=groundwork pool_mode=session ',
+      )
+    },
+    /PgBouncer database groundwork: pool_mode session, not transaction/,
   ],
   [
     'a statement timeout PgBouncer does not apply',
@@ -352,8 +421,7 @@ const cases: Array<
   [
     'migrations through PgBouncer',
     (o) => {
-      const template = (find(o, 'ExternalSecret', 'groundwork') as K8sObject).spec.target.template
-        .data
+      const template = secretUrls(o)
       template.MIGRATION_DATABASE_URL = template.MIGRATION_DATABASE_URL.replace(
         '@postgres:5432',
         '@pgbouncer:6432',

@@ -206,6 +206,46 @@ describe('the application through PgBouncer (transaction mode, one server connec
   })
 })
 
+describe("the outbox listener's session database (ADR 038)", () => {
+  it('delivers what a commit notifies through the session-mode database, and nothing through the transaction-mode one', async () => {
+    const heard: Record<string, string[]> = { groundwork_listen: [], groundwork: [] }
+    const listeners = await Promise.all(
+      Object.keys(heard).map(async (database) => {
+        const client = new pg.Client({ connectionString: bouncer.url(TEST_WORKER_LOGIN, database) })
+        client.on('error', () => {})
+        await client.connect()
+        client.on('notification', (n) => heard[database]?.push(n.channel))
+        await client.query('LISTEN outbox_messages')
+        return client
+      }),
+    )
+    try {
+      // Three commits of the application through PgBouncer, each writing an outbox message:
+      // the trigger notifies, the session listener hears each, one after the other.
+      for (let commit = 1; commit <= 3; commit++) {
+        await queryThrough(
+          TEST_APP_LOGIN,
+          "INSERT INTO outbox_messages (id, queue, job_name, data, options) VALUES (gen_random_uuid(), 'q', 'j', '{}', '{}')",
+        )
+        await expect.poll(() => heard.groundwork_listen?.length).toBe(commit)
+      }
+      // The transaction-mode listener heard none, not even the first: its LISTEN ran on a
+      // server connection that went back to the pool, and PgBouncer drops what a server
+      // connection says while no client holds it.
+      expect(heard.groundwork).toEqual([])
+      // The session keeps its server connection, and with it the LISTEN.
+      expect(
+        (await listeners[0]?.query('SELECT pg_listening_channels() AS channel'))?.rows,
+      ).toEqual([{ channel: 'outbox_messages' }])
+      // The pooled server connection still listens, for whichever client holds it next:
+      // take the LISTEN off it (one server connection per login here, so it is the one).
+      await listeners[1]?.query('UNLISTEN *')
+    } finally {
+      await Promise.all(listeners.map((client) => client.end().catch(() => {})))
+    }
+  })
+})
+
 describe("a preview's PgBouncer", () => {
   it('runs its configuration as shipped, TLS to its own Postgres turned off by pools.ini', async () => {
     const { database } = services()

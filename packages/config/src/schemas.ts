@@ -323,6 +323,23 @@ export const workerEnv = z.object({
    * outbox relay. Unset: DATABASE_URL, which must then be such a login.
    */
   WORKER_DATABASE_URL: postgresUrl.optional(),
+  /**
+   * Commits wake the outbox relay (ADR 038): one connection per worker LISTENs for the
+   * outbox's trigger, so a job starts milliseconds after the commit that recorded it.
+   * Off: the relay only polls, every OUTBOX_FALLBACK_POLL_MS.
+   */
+  OUTBOX_LISTEN: booleanFlag(true),
+  /**
+   * The listener's connection, which must keep its session: Postgres itself, or a
+   * PgBouncer database in session mode (transaction pooling never delivers a
+   * notification; the worker then warns once and polls). Unset: the worker's own
+   * (WORKER_DATABASE_URL, else DATABASE_URL).
+   */
+  OUTBOX_LISTEN_DATABASE_URL: postgresUrl.optional(),
+  /** The relay's safety-net poll while the listener hears commits. */
+  OUTBOX_POLL_MS: positiveInt(5_000),
+  /** The relay's poll while nothing wakes it: OUTBOX_LISTEN off, or the listener down. */
+  OUTBOX_FALLBACK_POLL_MS: positiveInt(500),
   /** Jobs at once on the default queue (other queues: packages/jobs/src/queues.ts). */
   WORKER_CONCURRENCY: positiveInt(5),
   /**
@@ -348,6 +365,30 @@ export const workerEnv = z.object({
    */
   AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(30).default(365),
 })
+
+export interface OutboxSettings {
+  /** Where the listener connects; undefined when OUTBOX_LISTEN is off. */
+  listenUrl: string | undefined
+  pollMs: number
+  fallbackPollMs: number
+}
+
+/** The outbox relay's and listener's settings: the listener on the worker's own login by default. */
+export function outboxSettings(
+  env: Pick<
+    z.infer<typeof workerEnv>,
+    'OUTBOX_LISTEN' | 'OUTBOX_LISTEN_DATABASE_URL' | 'OUTBOX_POLL_MS' | 'OUTBOX_FALLBACK_POLL_MS'
+  > &
+    Pick<z.infer<typeof workerEnv>, 'WORKER_DATABASE_URL'> & { DATABASE_URL: string },
+): OutboxSettings {
+  return {
+    listenUrl: env.OUTBOX_LISTEN
+      ? (env.OUTBOX_LISTEN_DATABASE_URL ?? env.WORKER_DATABASE_URL ?? env.DATABASE_URL)
+      : undefined,
+    pollMs: env.OUTBOX_POLL_MS,
+    fallbackPollMs: env.OUTBOX_FALLBACK_POLL_MS,
+  }
+}
 
 export const authEnv = z.object({
   /** A session unused this long expires; use slides it forward. */
@@ -407,7 +448,12 @@ const PUBLISHED_DEFAULTS: Record<string, string> = {
   APP_URL: DEV_APP_URL,
   SMTP_URL: DEV_SMTP_URL,
 }
-const DATABASE_URL_KEYS = ['DATABASE_URL', 'WORKER_DATABASE_URL', 'MIGRATION_DATABASE_URL']
+const DATABASE_URL_KEYS = [
+  'DATABASE_URL',
+  'WORKER_DATABASE_URL',
+  'OUTBOX_LISTEN_DATABASE_URL',
+  'MIGRATION_DATABASE_URL',
+]
 
 /** user:password of a URL, decoded; undefined when it does not parse. */
 function loginOf(url: string): string | undefined {

@@ -1,3 +1,4 @@
+import { checkOutboxListen } from './outbox-listen.ts'
 import type { K8sObject, Loose } from './render.ts'
 import { schemaErrors } from './schema.ts'
 import {
@@ -41,6 +42,7 @@ export function violations(
     ...checkMonitoring(objects),
     ...checkTracing(objects),
     ...checkContracts(objects),
+    ...checkOutboxListen(objects),
     ...checkPlaceholders(objects),
   ]
 }

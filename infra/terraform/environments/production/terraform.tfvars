@@ -35,13 +35,15 @@ database = {
   backup_retention_days = 14
   deletion_protection   = true
   skip_final_snapshot   = false
-  max_connections       = 200
+  max_connections       = 250
 }
 
-# infra/k8s/overlays/production: scale.yaml (replicas) and pools.ini (max_db_connections).
+# infra/k8s/overlays/production: scale.yaml (replicas) and pools.ini (max_db_connections, and
+# the pool_size of groundwork_listen, the outbox listeners' session database).
 pgbouncer = {
   replicas           = 3
   max_db_connections = 45
+  listen_pool_size   = 25
 }
 
 cache = {

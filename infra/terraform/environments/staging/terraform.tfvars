@@ -37,10 +37,12 @@ database = {
   max_connections       = 100
 }
 
-# infra/k8s/overlays/staging: scale.yaml (replicas) and pools.ini (max_db_connections).
+# infra/k8s/overlays/staging: scale.yaml (replicas) and pools.ini (max_db_connections, and
+# the pool_size of groundwork_listen, the outbox listeners' session database).
 pgbouncer = {
   replicas           = 2
   max_db_connections = 22
+  listen_pool_size   = 5
 }
 
 cache = {

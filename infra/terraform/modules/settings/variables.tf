@@ -99,24 +99,26 @@ variable "database" {
     error_message = "production's database must be Multi-AZ, keep at least 7 days of backups, have deletion protection on and take a final snapshot if destroyed."
   }
   # Each PgBouncer replica opens at most max_db_connections server connections (both
-  # logins and its reserve pool together); 20 more stay for migrations, the backup job,
-  # an operator's psql and the connections RDS reserves for itself.
+  # logins and its reserve pool together), plus listen_pool_size for the outbox listeners'
+  # sessions (ADR 038); 20 more stay for migrations, the backup job, an operator's psql
+  # and the connections RDS reserves for itself.
   validation {
-    condition     = var.database.max_connections >= var.pgbouncer.replicas * var.pgbouncer.max_db_connections + 20
-    error_message = "database.max_connections must cover PgBouncer (replicas x max_db_connections) plus 20 for migrations, backups, operators and RDS itself."
+    condition     = var.database.max_connections >= var.pgbouncer.replicas * (var.pgbouncer.max_db_connections + var.pgbouncer.listen_pool_size) + 20
+    error_message = "database.max_connections must cover PgBouncer (replicas x (max_db_connections + listen_pool_size)) plus 20 for migrations, backups, operators and RDS itself."
   }
 }
 
 variable "pgbouncer" {
-  description = "The in-cluster PgBouncer that api and worker connect through (infra/k8s): its replicas, and the server connections each may open (max_db_connections in its pools.ini). Sizes max_connections below."
+  description = "The in-cluster PgBouncer that api and worker connect through (infra/k8s): its replicas, the server connections each may open for the apps' transaction pools (max_db_connections in its pools.ini) and for the outbox listeners' sessions (listen_pool_size: the pool_size of groundwork_listen in its pools.ini). Sizes max_connections below."
   type = object({
     replicas           = number
     max_db_connections = number
+    listen_pool_size   = number
   })
 
   validation {
-    condition     = var.pgbouncer.replicas >= 1 && var.pgbouncer.max_db_connections >= 1
-    error_message = "pgbouncer.replicas and pgbouncer.max_db_connections must be at least 1."
+    condition     = var.pgbouncer.replicas >= 1 && var.pgbouncer.max_db_connections >= 1 && var.pgbouncer.listen_pool_size >= 1
+    error_message = "pgbouncer.replicas, pgbouncer.max_db_connections and pgbouncer.listen_pool_size must be at least 1."
   }
 }
 

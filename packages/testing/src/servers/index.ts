@@ -6,6 +6,12 @@ export {
   startEphemeralRedis,
 } from './ephemeral.ts'
 export { freePort, isPortInUse, PortInUseError, startOnFreePort } from './free-port.ts'
+export {
+  findPgbouncer,
+  pgbouncerInstalled,
+  type StartedPgbouncer,
+  startPgbouncer,
+} from './pgbouncer.ts'
 export { findPostgresBinaries } from './postgres-binaries.ts'
 export { type LocalPostgresOptions, startLocalPostgres } from './postgres-local.ts'
 export { ensureWatched, isAlive, startReaper, terminate } from './process-utils.ts'

@@ -22,9 +22,9 @@ variables {
     backup_retention_days = 14
     deletion_protection   = true
     skip_final_snapshot   = false
-    max_connections       = 200
+    max_connections       = 250
   }
-  pgbouncer = { replicas = 3, max_db_connections = 45 }
+  pgbouncer = { replicas = 3, max_db_connections = 45, listen_pool_size = 25 }
   cache     = { node_type = "cache.m7g.large", replicas = 1, snapshot_retention_days = 7 }
   backups   = { retention_days = 35 }
 }
@@ -79,7 +79,7 @@ run "staging_may_be_small" {
       skip_final_snapshot   = true
       max_connections       = 100
     }
-    pgbouncer = { replicas = 2, max_db_connections = 22 }
+    pgbouncer = { replicas = 2, max_db_connections = 22, listen_pool_size = 5 }
     cache     = { node_type = "cache.t4g.micro", replicas = 0, snapshot_retention_days = 0 }
     backups   = { retention_days = 7 }
   }
@@ -101,7 +101,7 @@ run "production_database_must_be_multi_az" {
       backup_retention_days = 14
       deletion_protection   = true
       skip_final_snapshot   = false
-      max_connections       = 200
+      max_connections       = 250
     }
   }
   expect_failures = [var.database]
@@ -118,7 +118,7 @@ run "production_keeps_a_week_of_backups" {
       backup_retention_days = 3
       deletion_protection   = true
       skip_final_snapshot   = false
-      max_connections       = 200
+      max_connections       = 250
     }
   }
   expect_failures = [var.database]
@@ -135,7 +135,7 @@ run "production_database_is_protected_from_deletion" {
       backup_retention_days = 14
       deletion_protection   = false
       skip_final_snapshot   = false
-      max_connections       = 200
+      max_connections       = 250
     }
   }
   expect_failures = [var.database]
@@ -153,7 +153,7 @@ run "backups_cannot_be_turned_off_anywhere" {
       backup_retention_days = 0
       deletion_protection   = false
       skip_final_snapshot   = true
-      max_connections       = 200
+      max_connections       = 250
     }
   }
   expect_failures = [var.database]
@@ -162,7 +162,17 @@ run "backups_cannot_be_turned_off_anywhere" {
 run "max_connections_must_cover_pgbouncer" {
   command = plan
   variables {
-    pgbouncer = { replicas = 5, max_db_connections = 45 }
+    pgbouncer = { replicas = 5, max_db_connections = 45, listen_pool_size = 25 }
+  }
+  expect_failures = [var.database]
+}
+
+# The outbox listeners' session pools count too: 3 x (45 + 50) + 20 = 305 is over 250,
+# though 3 x 45 + 20 alone is not.
+run "max_connections_must_cover_the_listen_pools" {
+  command = plan
+  variables {
+    pgbouncer = { replicas = 3, max_db_connections = 45, listen_pool_size = 50 }
   }
   expect_failures = [var.database]
 }
