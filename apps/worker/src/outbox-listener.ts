@@ -5,7 +5,7 @@ import pTimeout from 'p-timeout'
 import pg from 'pg'
 import type { OutboxRelay } from './outbox-relay.ts'
 
-/** What the outbox's trigger notifies (migration 20261202110000_outbox_notify_on_commit). */
+/** What the outbox's trigger notifies (migration 20261202130000_outbox_notify_on_commit). */
 export const OUTBOX_CHANNEL = 'outbox_messages'
 
 export interface OutboxListenerOptions {

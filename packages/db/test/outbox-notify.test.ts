@@ -2,7 +2,7 @@ import { useIsolatedServices } from '@repo/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
-// The outbox's trigger (migration 20261202110000_outbox_notify_on_commit, ADR 038): a
+// The outbox's trigger (migration 20261202130000_outbox_notify_on_commit, ADR 038): a
 // statement that inserts outbox messages notifies the channel the workers listen on,
 // delivered at commit, once per transaction, with nothing of the message in it.
 const services = useIsolatedServices()
