@@ -83,8 +83,12 @@ describe('api process', () => {
   }, 60_000)
 
   it('loses no request when SIGTERM arrives under load behind a load balancer', async () => {
+    // The drain delay must outlast the balancer's noticing the 503 (production: 15 s, a
+    // load balancer's deregistration 10 s). 300 ms was too short on a loaded CI machine:
+    // a readiness answer came later than that, the listener had closed, and two sign-ins
+    // routed meanwhile were reset. Removing the drain still resets them at once.
     const { api, base } = await startReadyApi({
-      SHUTDOWN_DRAIN_DELAY_MS: '300',
+      SHUTDOWN_DRAIN_DELAY_MS: '2000',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
     })
