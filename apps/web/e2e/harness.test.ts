@@ -56,8 +56,11 @@ describe('the browser-test harness', { shuffle: false, timeout: 60_000 }, () => 
     const context = await newContext(browser)
     const page = await context.newPage()
     await page.setContent('<!doctype html><html lang="en"><title>t</title><img src="x.png">')
+    // The help link's `application` is @axe-core/playwright's branding, which it sends
+    // after injecting axe in a race with a 1 s timer: under load it loses and axe keeps
+    // its own (`axeAPI`), the same page behind it.
     await expect(expectNoA11yViolations(page)).rejects.toThrow(
-      /image-alt \(critical\): Images must have alternative text\n {2}https:\/\/dequeuniversity\.com\/rules\/axe\/[\d.]+\/image-alt\?application=playwright\n {2}at img/,
+      /image-alt \(critical\): Images must have alternative text\n {2}https:\/\/dequeuniversity\.com\/rules\/axe\/[\d.]+\/image-alt\?application=\w+\n {2}at img/,
     )
     await context.close()
   })
