@@ -61,7 +61,8 @@ export function createOutboxListener(options: OutboxListenerOptions) {
   let running: Promise<void> | undefined
   /** Connections in a row that ended before proving themselves: the backoff's exponent. */
   let failures = 0
-  let lastError = ''
+  /** When the current outage began (its first failed connection), or undefined while none. */
+  let outageSince: number | undefined
   let warnedUnproven = false
 
   /** Waits `ms`, or less when `signal` aborts; never rejects. */
@@ -144,9 +145,13 @@ export function createOutboxListener(options: OutboxListenerOptions) {
       if ('lost' in listening || 'stopped' in listening) return listening
       relay.wake()
       relay.listening(true)
+      const outage =
+        outageSince === undefined
+          ? {}
+          : { attempts: failures, downMs: Math.round(performance.now() - outageSince) }
       failures = 0
-      lastError = ''
-      logger.info('outbox listener hears commits; the relay polls only as a safety net')
+      outageSince = undefined
+      logger.info(outage, 'outbox listener hears commits; the relay polls only as a safety net')
       // For as long as the connection lives: every wait here gives its abort listener
       // back when it settles (a race against the session's pending promises would add
       // handlers to them at every beat, kept until the connection ends).
@@ -196,13 +201,21 @@ export function createOutboxListener(options: OutboxListenerOptions) {
       const ceiling = Math.min(maxBackoffMs, minBackoffMs * 2 ** failures)
       const retryInMs = Math.round(ceiling / 2 + (random() * ceiling) / 2)
       failures++
-      // Once per distinct error, not once per attempt while the database stays away.
-      if (ending.lost.message !== lastError)
+      // One warning per outage, not one per attempt while the database stays away, nor
+      // one per distinct error: the same outage fails as a reset, a refusal or a timeout
+      // by turns, depending on where each attempt meets it. The attempts after the first
+      // go to debug; the line that tells it is back counts them.
+      if (outageSince === undefined) {
+        outageSince = performance.now()
         logger.warn(
           { err: ending.lost.message, retryInMs },
           'outbox listener lost its connection; the relay polls every OUTBOX_FALLBACK_POLL_MS until it is back',
         )
-      lastError = ending.lost.message
+      } else
+        logger.debug(
+          { err: ending.lost.message, attempt: failures, retryInMs },
+          'outbox listener could not reconnect yet',
+        )
       await sleep(retryInMs, stopping.signal)
     }
   }

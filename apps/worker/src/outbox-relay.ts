@@ -78,8 +78,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let resting = false
   /** Ends the current wait early; a no-op outside one. */
   let interrupt: () => void = () => {}
-  /** The last pass's failure (Postgres), told once until a pass succeeds. */
-  let lastPassError = ''
+  /**
+   * Passes failed in a row (Postgres). The first is told; the rest of the streak goes to
+   * debug, however its errors differ (one outage fails as a reset, a refusal or a timeout
+   * by turns), until a pass succeeds.
+   */
+  let failedPasses = 0
   /**
    * The last publish failure (Redis), told once until a publish succeeds: the passes in
    * between, which find every message still backing off, do not count as success.
@@ -151,11 +155,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         const { claimed, published } = await poll()
         // More may be waiting only when a whole batch went out; after a failure, wait.
         more = claimed === batch && published === claimed
-        lastPassError = ''
+        if (failedPasses > 0) logger.info({ failedPasses }, 'outbox relay polls again')
+        failedPasses = 0
       } catch (error) {
-        const message = (error as Error).message
-        if (message !== lastPassError) logger.warn({ err: message }, 'outbox relay poll failed')
-        lastPassError = message
+        const err = (error as Error).message
+        if (failedPasses++ === 0) logger.warn({ err }, 'outbox relay poll failed')
+        else logger.debug({ err, failedPasses }, 'outbox relay poll failed again')
         failed = true
       }
       if (stopped || (!failed && (more || woken))) continue

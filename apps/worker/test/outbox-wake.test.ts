@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import type { PrismaClient } from '@repo/db'
 import { type GatedPort, startGatedPort, TEST_WORKER_LOGIN } from '@repo/testing'
 import { pgbouncerInstalled, type StartedPgbouncer, startPgbouncer } from '@repo/testing/servers'
@@ -85,6 +86,32 @@ async function published(message: string) {
   return jobs.some((job) => job.data?.payload?.message === message)
 }
 
+/**
+ * A loopback port where Postgres is down in two ways by turns: one connection is reset, the
+ * next is accepted and never answered (a timeout). Its URL, and how many connections came.
+ */
+async function downByTurns() {
+  let arrivals = 0
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('error', () => {})
+    socket.once('close', () => sockets.delete(socket))
+    if (arrivals++ % 2 === 0) socket.resetAndDestroy()
+  })
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
+  running.push({
+    stop: () =>
+      new Promise<void>((closed) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => closed())
+      }),
+  })
+  const url = new URL(services().database.workerUrl)
+  url.port = String((server.address() as AddressInfo).port)
+  return { url: url.toString(), arrivals: () => arrivals }
+}
+
 /** A loopback port in front of this file's Postgres, open; the listener's URL through it. */
 async function gatedDatabase() {
   const url = new URL(services().database.workerUrl)
@@ -170,23 +197,43 @@ describe('a relay woken by commits', () => {
     await expect.poll(() => published('woken'), { timeout: 5_000 }).toBe(true)
   })
 
-  it('starts while Postgres is down: tells each failure once, then publishes and listens once it is up', async () => {
+  it('starts while Postgres is down: tells the outage once, then publishes and listens once it is up', async () => {
     const { gate, url } = await gatedDatabase()
     gate.shut()
     const db = testDatabaseClient(url)
     running.push({ stop: () => db.$disconnect() })
     await record('waiting for the worker')
     const outbox = woken({ url, relay: { db, fallbackPollMs: 100 } })
-    // Passes and connections fail again and again; each failure is told once.
+    // Passes and connections fail again and again; the outage is told once.
     await expect.poll(() => gate.arrivals.length).toBeGreaterThanOrEqual(8)
     expect(outbox.logged('outbox relay poll failed')).toHaveLength(1)
     expect(outbox.logged(LOST)).toHaveLength(1)
     gate.open()
     await expect.poll(() => published('waiting for the worker'), { timeout: 5_000 }).toBe(true)
     await expect.poll(outbox.hears).toBe(1)
+    // The line that tells it is back counts the attempts the outage cost.
+    expect(outbox.logged(HEARS)[0]).toMatchObject({
+      attempts: expect.toSatisfy((n: number) => n >= 1),
+      downMs: expect.toSatisfy((ms: number) => ms > 0),
+    })
     await expect.poll(() => outbox.waits.at(-1)).toBe(MINUTE)
     await record('woken')
     await expect.poll(() => published('woken'), { timeout: 5_000 }).toBe(true)
+  })
+
+  it('tells an outage once, however differently its attempts fail', async () => {
+    // Resets and timeouts by turns, for the listener and for the relay's passes: a loaded
+    // machine's outage looks like this, each attempt meeting it at another point.
+    const forListener = await downByTurns()
+    const forRelay = await downByTurns()
+    const db = testDatabaseClient(forRelay.url)
+    running.push({ stop: () => db.$disconnect() })
+    const outbox = woken({ url: forListener.url, relay: { db, fallbackPollMs: 100 } })
+    await expect
+      .poll(() => Math.min(forListener.arrivals(), forRelay.arrivals()), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(5)
+    expect(outbox.logged(LOST)).toHaveLength(1)
+    expect(outbox.logged('outbox relay poll failed')).toHaveLength(1)
   })
 
   it('keeps polling as a safety net while it listens: a publish that failed (Redis down) goes out once Redis is back', async () => {
