@@ -1,4 +1,4 @@
-import { createDatabaseClient, withTenant } from '@repo/db'
+import { createDatabaseClient, type PrismaClient, readWithTenant, withTenant } from '@repo/db'
 import { TEST_APP_LOGIN, TEST_WORKER_LOGIN, useIsolatedServices } from '@repo/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -135,6 +135,24 @@ describe('the application through PgBouncer (transaction mode, one server connec
           return
         }
         const organizationId = i % 2 === 0 ? acme : globex
+        if (i % 3 === 1) {
+          // A one-statement read (ADR 043): its settings and its statement in one pipeline,
+          // one implicit transaction that PgBouncer hands back at its Sync.
+          const [row] = await readWithTenant(
+            db,
+            { organizationId },
+            (reader) =>
+              (reader as unknown as PrismaClient).$queryRaw<Array<{ org: string; pid: number }>>`
+              SELECT current_setting('app.organization_id') AS org, pg_backend_pid() AS pid`,
+          )
+          pids.add(Number(row?.pid))
+          expect(row?.org).toBe(organizationId)
+          const projects = await readWithTenant(db, { organizationId }, (reader) =>
+            reader.project.findMany({ orderBy: { name: 'asc' } }),
+          )
+          expect(projects.map((p) => p.name)).toEqual(expected[organizationId])
+          return
+        }
         await withTenant(db, { organizationId }, async (tx) => {
           const [row] = await tx.$queryRaw<Array<{ org: string; pid: number }>>`
             SELECT current_setting('app.organization_id') AS org, pg_backend_pid() AS pid`

@@ -1,9 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { databaseEnv } from '@repo/config'
-import pg from 'pg'
+import type pg from 'pg'
 import type { z } from 'zod'
 import { PrismaClient } from './generated/prisma/client.ts'
-import { TransactionSettingsClient } from './transaction-settings.ts'
+import { TransactionSettingsClient, TransactionSettingsPool } from './transaction-settings.ts'
 
 export type DatabaseConfig = z.infer<typeof databaseEnv>
 
@@ -22,7 +22,9 @@ export function createDatabaseClient(
 ): PrismaClient {
   // The pool is ours, handed to the adapter (which ends it on $disconnect), so its usage
   // can be read for metrics (`databasePool`).
-  const pool = new pg.Pool({
+  // Sends the settings of a one-statement read with its statement (readWithTenant;
+  // docs/decisions/043).
+  const pool = new TransactionSettingsPool({
     // Sends a tenant transaction's BEGIN and its row-level security settings in one round
     // trip (withTenant and the other helpers; docs/decisions/037).
     Client: TransactionSettingsClient,

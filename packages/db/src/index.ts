@@ -32,9 +32,11 @@ export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {
   ClaimLostError,
   type HeldClaim,
+  readWithTenant,
   runHoldingClaim,
   stopHoldingClaim,
   type TenantContext,
+  type TenantReader,
   type TenantTransaction,
   withNoContext,
   withPresentedSecret,

@@ -1,6 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { databasePool } from './client.ts'
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
-import { startWithSettings, type TransactionSettings } from './transaction-settings.ts'
+import {
+  runStatementWithSettings,
+  startWithSettings,
+  type TransactionSettings,
+  TransactionSettingsPool,
+} from './transaction-settings.ts'
 
 /** An Idempotency-Key claim held by the request this code runs for. */
 export interface HeldClaim {
@@ -115,6 +121,45 @@ export function withTenant<T>(
     },
     work,
   )
+}
+
+/** What a one-statement read may call: no findUnique, which Prisma batches across callers. */
+type ReadMethod = 'findMany' | 'findFirst' | 'findFirstOrThrow' | 'count' | 'aggregate' | 'groupBy'
+type Model = {
+  [K in keyof PrismaClient]: PrismaClient[K] extends { findMany: unknown } ? K : never
+}[keyof PrismaClient]
+
+/**
+ * The models, and of each only the reads that send one statement and are never merged
+ * with another caller's: `findUnique` is left out because Prisma batches the findUnique
+ * calls of one tick into one query, which would run with one caller's settings.
+ */
+export type TenantReader = {
+  [K in Model]: Pick<PrismaClient[K], ReadMethod & keyof PrismaClient[K]>
+}
+
+/**
+ * One read of one organization's data in ONE round trip, for hot read paths: the tenant
+ * settings go out with the statement in one pipeline, with no BEGIN or COMMIT
+ * (docs/decisions/043), where withTenant costs three round trips for a one-query read.
+ * The settings are transaction-local all the same (the statement's implicit transaction
+ * ends at the pipeline's Sync), and the read runs read-only. `read` must send exactly one
+ * statement: a second (a relation loaded by a query of its own) or a transaction is
+ * refused with an error, never run without the settings. On a client not made by
+ * `createDatabaseClient` it runs in a withTenant transaction instead.
+ */
+export function readWithTenant<T>(
+  db: PrismaClient,
+  context: TenantContext,
+  read: (db: TenantReader) => PromiseLike<T>,
+): Promise<T> {
+  const settings: TransactionSettings = {
+    organizationId: context.organizationId,
+    ...(context.userId ? { userId: context.userId } : {}),
+  }
+  if (!(databasePool(db) instanceof TransactionSettingsPool))
+    return withSettings(db, settings, async (tx) => read(tx as unknown as TenantReader))
+  return runStatementWithSettings(settings, () => read(db))
 }
 
 /**

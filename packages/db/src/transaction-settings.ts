@@ -16,11 +16,14 @@ const SETTINGS = [
 ] as const
 
 /**
- * Settings on their way to the BEGIN of the transaction about to start: `waiting` until a
- * BEGIN carries them, `sent` once one has, `closed` from the moment the transaction's own
- * code runs, so no later BEGIN in the same async context (a nested transaction) takes them.
+ * Settings on their way to the database. For a transaction (`startWithSettings`): `waiting`
+ * until a BEGIN carries them, `sent` once one has, `closed` from the moment the
+ * transaction's own code runs, so no later BEGIN in the same async context (a nested
+ * transaction) takes them. For one statement (`runStatementWithSettings`): `waiting`
+ * until the statement goes out with them, `sent` after, `closed` once the read is over.
  */
 interface Pending {
+  kind: 'transaction' | 'statement'
   settings: TransactionSettings
   state: 'waiting' | 'sent' | 'closed'
 }
@@ -38,7 +41,7 @@ export function startWithSettings<T>(
   settings: TransactionSettings,
   start: (sentWithBegin: () => boolean) => Promise<T>,
 ): Promise<T> {
-  const store: Pending = { settings, state: 'waiting' }
+  const store: Pending = { kind: 'transaction', settings, state: 'waiting' }
   return pending
     .run(store, () =>
       start(() => {
@@ -86,7 +89,17 @@ export class TransactionSettingsClient extends pg.Client {
   override query(...args: any[]): any {
     const [config, values, callback] = args
     const store = pending.getStore()
-    if (store?.state === 'waiting' && values === undefined && callback === undefined) {
+    if (store?.kind === 'statement' && isBareBegin(config))
+      return refuse(
+        'a transaction was started inside readWithTenant, which sends one statement and no transaction: use withTenant',
+        typeof values === 'function' ? values : callback,
+      )
+    if (
+      store?.kind === 'transaction' &&
+      store.state === 'waiting' &&
+      values === undefined &&
+      callback === undefined
+    ) {
       const text = isBareBegin(config) ? beginWithSettingsSql(store.settings) : undefined
       if (text !== undefined) {
         store.state = 'sent'
@@ -100,5 +113,138 @@ export class TransactionSettingsClient extends pg.Client {
     }
     // biome-ignore lint/complexity/noBannedTypes: forwarding whatever overload was called
     return (super.query as Function).apply(this, args)
+  }
+}
+
+/**
+ * The statement that sets the context of a one-statement read: the tenant settings, and
+ * the transaction made read-only, so a write sent this way (whose Idempotency-Key claim
+ * nobody would mark) fails instead of committing. Parameters, not literals: nothing in a
+ * value can change the statement.
+ */
+const SETTINGS_STATEMENT = `SELECT ${SETTINGS.map(
+  ([name], i) => `set_config('${name}', $${i + 1}, true)`,
+).join(', ')}, set_config('transaction_read_only', 'on', true)`
+
+/** What a one-statement read refuses, as the caller's form of pg's query expects it. */
+function refuse(message: string, callback?: (error: Error) => void) {
+  const error = new Error(message)
+  if (typeof callback !== 'function') return Promise.reject(error)
+  process.nextTick(() => callback(error))
+  return undefined
+}
+
+/** The parts of node-postgres's connection and query that the statement below uses. */
+interface WireConnection {
+  parse(message: { text: string }): void
+  bind(message: { values: string[] }): void
+  execute(message: { portal: string }): void
+}
+interface QueryInternals {
+  prepare(connection: WireConnection): void
+  handleDataRow(message: unknown): void
+  handleCommandComplete(message: unknown, connection: WireConnection): void
+}
+const PgQuery = pg.Query as unknown as new (config: pg.QueryConfig) => QueryInternals
+
+/**
+ * One statement and its settings in one round trip, without BEGIN or COMMIT: the settings
+ * statement and the statement itself go out in one extended-protocol pipeline ending in a
+ * single Sync. Postgres runs everything before a Sync in one implicit transaction, so the
+ * transaction-local settings hold for the statement and vanish at the Sync's commit (or
+ * rollback): the connection goes back to the pool with none. The settings' own answer
+ * (one row and its completion, no row description) is read and dropped; the statement's
+ * is answered exactly as node-postgres answers any query.
+ */
+class StatementWithSettings extends PgQuery {
+  readonly #settingValues: string[]
+  #settingsAnswered = false
+
+  constructor(config: pg.QueryConfig, settings: TransactionSettings) {
+    // Extended protocol even for a statement without parameters: a simple query has no
+    // place for the settings statement before it.
+    super({ ...config, queryMode: 'extended' } as pg.QueryConfig)
+    this.#settingValues = SETTINGS.map(([, field]) => settings[field] ?? '')
+  }
+
+  override prepare(connection: WireConnection) {
+    connection.parse({ text: SETTINGS_STATEMENT })
+    connection.bind({ values: this.#settingValues })
+    connection.execute({ portal: '' })
+    super.prepare(connection)
+  }
+
+  override handleDataRow(message: unknown) {
+    if (this.#settingsAnswered) super.handleDataRow(message)
+  }
+
+  override handleCommandComplete(message: unknown, connection: WireConnection) {
+    if (this.#settingsAnswered) super.handleCommandComplete(message, connection)
+    else this.#settingsAnswered = true
+  }
+}
+
+/**
+ * Runs `read`, which sends exactly one statement through a pool of
+ * `TransactionSettingsPool` (a Prisma query on the client, not in a transaction), with
+ * `settings` going out with that statement in one round trip (docs/decisions/043). A
+ * second statement, or a transaction, is refused with an error instead of running
+ * without the settings. The read is awaited inside, so a lazy query (Prisma's) starts
+ * while the settings are waiting for it.
+ */
+export async function runStatementWithSettings<T>(
+  settings: TransactionSettings,
+  read: () => PromiseLike<T>,
+): Promise<T> {
+  const store: Pending = { kind: 'statement', settings, state: 'waiting' }
+  try {
+    return await pending.run(store, async () => await read())
+  } finally {
+    store.state = 'closed'
+  }
+}
+
+/** A statement the pipeline can carry: text and values, no named statement or portal. */
+function isPlainStatement(config: unknown): config is pg.QueryConfig {
+  if (typeof config !== 'object' || config === null) return false
+  const query = config as pg.QueryConfig & { submit?: unknown; rows?: unknown }
+  return (
+    typeof query.text === 'string' &&
+    !query.name &&
+    query.rows === undefined &&
+    query.submit === undefined
+  )
+}
+
+/**
+ * The pool of `createDatabaseClient`. A query it is asked for (Prisma's statements outside
+ * a transaction go through `pool.query`) while `runStatementWithSettings` has settings
+ * waiting is sent together with them. The settings are taken here, in the caller's async
+ * context: the connection may come later, handed over in the context of whichever query
+ * released it, where they could not be read.
+ */
+export class TransactionSettingsPool extends pg.Pool {
+  // biome-ignore lint/suspicious/noExplicitAny: the override must accept every overload of pg.Pool.query
+  override query(...args: any[]): any {
+    const store = pending.getStore()
+    // biome-ignore lint/complexity/noBannedTypes: forwarding whatever overload was called
+    if (store?.kind !== 'statement') return (super.query as Function).apply(this, args)
+    const [config, values, callback] = args
+    const done = typeof values === 'function' ? values : callback
+    if (store.state !== 'waiting' || !isPlainStatement(config))
+      return refuse(
+        store.state === 'waiting'
+          ? 'readWithTenant cannot carry this query (a named statement or a cursor): use withTenant'
+          : 'readWithTenant sends one statement and this read sent a second (a relation loaded by a query of its own, or a second query): use withTenant',
+        done,
+      )
+    store.state = 'sent'
+    const statement = new StatementWithSettings(
+      Array.isArray(values) ? { ...config, values } : config,
+      store.settings,
+    )
+    // biome-ignore lint/complexity/noBannedTypes: pg-pool answers a submittable like a query
+    const send = super.query as Function
+    return done ? send.call(this, statement, done) : send.call(this, statement)
   }
 }

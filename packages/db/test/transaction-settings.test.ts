@@ -8,7 +8,9 @@ import {
   ClaimLostError,
   createDatabaseClient,
   type PrismaClient,
+  readWithTenant,
   runHoldingClaim,
+  type TenantReader,
   type TenantTransaction,
   withNoContext,
   withPresentedSecret,
@@ -264,6 +266,148 @@ describe('one pooled connection shared by tenants', () => {
     expect(afterThrow.pid).toBe(inside) // the same connection, back in the pool
     expect(empty(afterThrow.org)).toBe(true)
     expect(await admin.project.count({ where: { name: 'Rolled back' } })).toBe(0)
+  })
+})
+
+describe('a one-statement read (readWithTenant)', () => {
+  /** The statement's own view of its context, through the reader (one statement). */
+  const seenBy = (db: TenantReader) => context(db as unknown as PrismaClient)
+  const SETTINGS = expect.stringMatching(
+    /^SELECT set_config\('app.organization_id', \$1, true\), set_config\('app.user_id', \$2, true\), set_config\('app.secret_hash', \$3, true\), set_config\('transaction_read_only', 'on', true\); /,
+  )
+
+  it("sends the settings with the statement in one round trip, no BEGIN or COMMIT, and sees the tenant's rows", async () => {
+    const members = await readWithTenant(app, { organizationId: ids.orgB }, (db) =>
+      db.membership.findMany(),
+    )
+    expect(members.map((m) => m.organizationId)).toEqual([ids.orgB])
+    expect(recorder.roundTrips).toEqual([{ protocol: 'extended', sql: SETTINGS }])
+    expect(recorder.roundTrips[0]?.sql).toContain('FROM "public"."memberships"')
+    const seen = await readWithTenant(app, { organizationId: ids.orgA, userId: ids.alice }, seenBy)
+    expect(seen).toMatchObject({ org: ids.orgA, usr: ids.alice, secret: '' })
+  })
+
+  it('answers exactly as the same query without settings: columns, types and row counts', async () => {
+    const [viaRead, viaTransaction] = await Promise.all([
+      readWithTenant(app, { organizationId: ids.orgA, userId: ids.alice }, (db) =>
+        db.organization.findMany({ orderBy: { createdAt: 'asc' } }),
+      ),
+      withTenant(app, { organizationId: ids.orgA, userId: ids.alice }, (tx) =>
+        tx.organization.findMany({ orderBy: { createdAt: 'asc' } }),
+      ),
+    ])
+    expect(viaRead.length).toBeGreaterThan(0)
+    expect(viaRead).toEqual(viaTransaction)
+    expect(viaRead[0]?.createdAt).toBeInstanceOf(Date)
+    expect(
+      await readWithTenant(app, { organizationId: ids.orgB }, (db) => db.project.count()),
+    ).toBe(await withTenant(app, { organizationId: ids.orgB }, (tx) => tx.project.count()))
+  })
+
+  it('leaves nothing behind on its connection: no setting, and the connection writes again', async () => {
+    const inside = await readWithTenant(
+      app,
+      { organizationId: ids.orgA, userId: ids.alice },
+      seenBy,
+    )
+    const after = await context(app)
+    expect(after.pid).toBe(inside.pid) // the pool's one connection
+    expect([after.org, after.usr].every(empty)).toBe(true)
+    const [mode] = await app.$queryRaw<
+      { ro: string }[]
+    >`SELECT current_setting('transaction_read_only') AS ro`
+    expect(mode).toEqual({ ro: 'off' })
+  })
+
+  it('interleaves many reads of two tenants on one connection, each waiting for it: each sees only its own', async () => {
+    const orgOf = (i: number) => (i % 2 === 0 ? ids.orgA : ids.orgB)
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        if (i % 5 === 4) return { organizationId: '', seen: await context(app), members: [] }
+        const organizationId = orgOf(i)
+        const [seen, members] = await Promise.all([
+          readWithTenant(app, { organizationId }, seenBy),
+          readWithTenant(app, { organizationId }, (db) => db.membership.findMany()),
+        ])
+        return { organizationId, seen, members: members.map((m) => m.organizationId) }
+      }),
+    )
+    expect(new Set(runs.map((run) => run.seen.pid)).size).toBe(1)
+    for (const run of runs) {
+      expect(run.seen.org ?? '', JSON.stringify(run)).toBe(run.organizationId)
+      if (run.organizationId) expect(run.members).toEqual([run.organizationId])
+    }
+    // One round trip each, the settings with every read and with nothing else.
+    expect(recorder.roundTrips).toHaveLength(runs.length + 32)
+    expect(recorder.roundTrips.filter((trip) => trip.sql.includes('set_config'))).toHaveLength(64)
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('passes hostile values as parameters: they set nothing else and change no statement', async () => {
+    const hostile = `x'); SELECT set_config('app.organization_id', '${ids.orgA}', true); --`
+    const seen = await readWithTenant(app, { organizationId: ids.orgB, userId: hostile }, seenBy)
+    expect(seen).toMatchObject({ org: ids.orgB, usr: hostile })
+    expect(recorder.roundTrips[0]?.sql).not.toContain(hostile)
+    // NUL cannot be a parameter's text either: Postgres refuses it, and nothing is left.
+    await expect(
+      readWithTenant(app, { organizationId: 'a\0b' }, (db) => db.membership.findMany()),
+    ).rejects.toMatchObject({ meta: { driverAdapterError: { cause: { code: '22021' } } } })
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('refuses a write: the read runs read-only, and nothing is written', async () => {
+    await expect(
+      readWithTenant(app, { organizationId: ids.orgA }, (db) =>
+        (db as unknown as PrismaClient).project.create({
+          data: { organizationId: ids.orgA, name: 'Written by a read' },
+        }),
+      ),
+    ).rejects.toMatchObject({ meta: { driverAdapterError: { cause: { code: '25006' } } } })
+    expect(await admin.project.count({ where: { name: 'Written by a read' } })).toBe(0)
+  })
+
+  it('refuses a second statement and a transaction, instead of running them without settings', async () => {
+    // A relation Prisma loads with a query of its own is a second statement.
+    await expect(
+      readWithTenant(app, { organizationId: ids.orgA }, (db) =>
+        db.membership.findMany({ include: { user: true } }),
+      ),
+    ).rejects.toThrow(/sends one statement and this read sent a second/)
+    await expect(
+      readWithTenant(app, { organizationId: ids.orgA }, async (db) => {
+        await db.membership.findMany()
+        return db.project.findMany()
+      }),
+    ).rejects.toThrow(/sends one statement and this read sent a second/)
+    await expect(
+      readWithTenant(app, { organizationId: ids.orgA }, (db) =>
+        (db as unknown as PrismaClient).$transaction((tx) => tx.project.findMany()),
+      ),
+    ).rejects.toThrow(/transaction was started inside readWithTenant/)
+    // Outside it, the same client is as it was.
+    expect(await withTenant(app, { organizationId: ids.orgA }, (tx) => tx.membership.count())).toBe(
+      1,
+    )
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('leaves no setting behind when its statement fails', async () => {
+    await expect(
+      readWithTenant(
+        app,
+        { organizationId: ids.orgA },
+        (db) => (db as unknown as PrismaClient).$queryRaw`SELECT 1 / 0`,
+      ),
+    ).rejects.toThrow(/division by zero/)
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('runs in a withTenant transaction on a client not made by createDatabaseClient', async () => {
+    const members = await readWithTenant(plain, { organizationId: ids.orgB }, (db) =>
+      db.membership.findMany(),
+    )
+    expect(members.map((m) => m.organizationId)).toEqual([ids.orgB])
+    expect(recorder.roundTrips[0]).toEqual({ protocol: 'simple', sql: 'BEGIN' })
   })
 })
 
