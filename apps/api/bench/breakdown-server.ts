@@ -4,7 +4,7 @@
 // same page. Measured one after the other by api.ts; never served outside the benchmark.
 import { loadEnvOrExit } from '@repo/config'
 import { listProjects } from '@repo/core'
-import { createDatabaseClient } from '@repo/db'
+import { createDatabaseClient, withTenant } from '@repo/db'
 import pg from 'pg'
 import { buildServer } from '../src/build-server.ts'
 import { apiEnvSchema } from '../src/env.ts'
@@ -78,6 +78,17 @@ server.get<Open>(
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: 51,
       }),
+    ),
+)
+// The list as it was read before ADR 043: the same query in a withTenant transaction.
+server.get<Open>(
+  '/bench/3-transaction/:tenant',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) =>
+    page(
+      await withTenant(server.deps.db, { organizationId: request.params.tenant }, (tx) =>
+        tx.project.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 51 }),
+      ),
     ),
 )
 server.get<Open>(
