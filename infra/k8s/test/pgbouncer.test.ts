@@ -1,4 +1,4 @@
-import { createDatabaseClient, type PrismaClient, readWithTenant, withTenant } from '@repo/db'
+import { createDatabaseClient, readWithTenant, withTenant } from '@repo/db'
 import { TEST_APP_LOGIN, TEST_WORKER_LOGIN, useIsolatedServices } from '@repo/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -141,8 +141,7 @@ describe('the application through PgBouncer (transaction mode, one server connec
           const [row] = await readWithTenant(
             db,
             { organizationId },
-            (reader) =>
-              (reader as unknown as PrismaClient).$queryRaw<Array<{ org: string; pid: number }>>`
+            () => db.$queryRaw<Array<{ org: string; pid: number }>>`
               SELECT current_setting('app.organization_id') AS org, pg_backend_pid() AS pid`,
           )
           pids.add(Number(row?.pid))

@@ -124,7 +124,16 @@ export function withTenant<T>(
 }
 
 /** What a one-statement read may call: no findUnique, which Prisma batches across callers. */
-type ReadMethod = 'findMany' | 'findFirst' | 'findFirstOrThrow' | 'count' | 'aggregate' | 'groupBy'
+const READ_METHODS = [
+  'findMany',
+  'findFirst',
+  'findFirstOrThrow',
+  'count',
+  'aggregate',
+  'groupBy',
+] as const
+type ReadMethod = (typeof READ_METHODS)[number]
+const readMethods = new Set<string | symbol>(READ_METHODS)
 type Model = {
   [K in keyof PrismaClient]: PrismaClient[K] extends { findMany: unknown } ? K : never
 }[keyof PrismaClient]
@@ -158,8 +167,39 @@ export function readWithTenant<T>(
     ...(context.userId ? { userId: context.userId } : {}),
   }
   if (!(databasePool(db) instanceof TransactionSettingsPool))
-    return withSettings(db, settings, async (tx) => read(tx as unknown as TenantReader))
-  return runStatementWithSettings(settings, () => read(db))
+    return withSettings(db, settings, async (tx) => read(readerOf(tx as unknown as PrismaClient)))
+  return runStatementWithSettings(settings, () => read(readerOf(db)))
+}
+
+/**
+ * The client as a reader: its models and, of each, only the read methods; anything else
+ * throws at once, so a cast (or plain JavaScript) cannot reach `findUnique`, a write,
+ * `$queryRaw` or `$transaction` through it. The client the callback closes over is
+ * another matter: inside the callback, use the reader only (ADR 043).
+ */
+function readerOf(db: PrismaClient): TenantReader {
+  const models = db as unknown as Record<string | symbol, unknown>
+  return new Proxy({} as TenantReader, {
+    get(_, model) {
+      const delegate = models[model] as Record<string | symbol, unknown> | undefined
+      if (
+        typeof model === 'symbol' ||
+        model.startsWith('$') ||
+        typeof delegate?.findMany !== 'function'
+      )
+        throw new TypeError(`readWithTenant's reader has the models only, not ${String(model)}`)
+      return new Proxy(delegate, {
+        get(target, method) {
+          if (!readMethods.has(method))
+            throw new TypeError(
+              `readWithTenant's reader cannot ${String(method)}: it reads with ${READ_METHODS.join(', ')} (findUnique is batched across callers: use findFirst; write in withTenant)`,
+            )
+          const run = target[method] as (...args: unknown[]) => unknown
+          return (...args: unknown[]) => run.apply(target, args)
+        },
+      })
+    },
+  })
 }
 
 /**

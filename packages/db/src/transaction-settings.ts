@@ -204,12 +204,20 @@ export async function runStatementWithSettings<T>(
   }
 }
 
-/** A statement the pipeline can carry: text and values, no named statement or portal. */
+/**
+ * A read: SELECT or WITH, after any comments. Anything else (BEGIN or START TRANSACTION,
+ * which would turn the pipeline's implicit transaction into one that outlives its Sync
+ * and goes back to the pool open, with the settings; SET, RESET, DISCARD) is refused.
+ */
+const READ_STATEMENT = /^\s*(?:(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)\s*)*(?:SELECT|WITH)\b/i
+
+/** A statement the pipeline can carry: a read's text and values, no named statement or portal. */
 function isPlainStatement(config: unknown): config is pg.QueryConfig {
   if (typeof config !== 'object' || config === null) return false
   const query = config as pg.QueryConfig & { submit?: unknown; rows?: unknown }
   return (
     typeof query.text === 'string' &&
+    READ_STATEMENT.test(query.text) &&
     !query.name &&
     query.rows === undefined &&
     query.submit === undefined
@@ -234,7 +242,7 @@ export class TransactionSettingsPool extends pg.Pool {
     if (store.state !== 'waiting' || !isPlainStatement(config))
       return refuse(
         store.state === 'waiting'
-          ? 'readWithTenant cannot carry this query (a named statement or a cursor): use withTenant'
+          ? 'readWithTenant carries one read (SELECT or WITH; no named statement or cursor), and this is not one: use withTenant'
           : 'readWithTenant sends one statement and this read sent a second (a relation loaded by a query of its own, or a second query): use withTenant',
         done,
       )

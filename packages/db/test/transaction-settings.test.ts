@@ -270,8 +270,8 @@ describe('one pooled connection shared by tenants', () => {
 })
 
 describe('a one-statement read (readWithTenant)', () => {
-  /** The statement's own view of its context, through the reader (one statement). */
-  const seenBy = (db: TenantReader) => context(db as unknown as PrismaClient)
+  /** The statement's own view of its context: raw SQL on the client, one statement. */
+  const seenBy = () => context(app)
   const SETTINGS = expect.stringMatching(
     /^SELECT set_config\('app.organization_id', \$1, true\), set_config\('app.user_id', \$2, true\), set_config\('app.secret_hash', \$3, true\), set_config\('transaction_read_only', 'on', true\); /,
   )
@@ -355,12 +355,21 @@ describe('a one-statement read (readWithTenant)', () => {
     expect(empty((await context(app)).org)).toBe(true)
   })
 
-  it('refuses a write: the read runs read-only, and nothing is written', async () => {
+  it('refuses a write: a statement that is not a read is not sent, and a read that writes fails read-only', async () => {
     await expect(
-      readWithTenant(app, { organizationId: ids.orgA }, (db) =>
-        (db as unknown as PrismaClient).project.create({
-          data: { organizationId: ids.orgA, name: 'Written by a read' },
-        }),
+      readWithTenant(app, { organizationId: ids.orgA }, () =>
+        app.project.create({ data: { organizationId: ids.orgA, name: 'Written by a read' } }),
+      ),
+    ).rejects.toThrow(/carries one read/)
+    await expect(
+      readWithTenant(
+        app,
+        { organizationId: ids.orgA },
+        () =>
+          app.$queryRaw`WITH written AS (
+          INSERT INTO projects (id, organization_id, name, updated_at)
+          VALUES (gen_random_uuid(), ${ids.orgA}::uuid, 'Written by a read', now()) RETURNING id
+        ) SELECT count(*)::int AS n FROM written`,
       ),
     ).rejects.toMatchObject({ meta: { driverAdapterError: { cause: { code: '25006' } } } })
     expect(await admin.project.count({ where: { name: 'Written by a read' } })).toBe(0)
@@ -380,10 +389,16 @@ describe('a one-statement read (readWithTenant)', () => {
       }),
     ).rejects.toThrow(/sends one statement and this read sent a second/)
     await expect(
-      readWithTenant(app, { organizationId: ids.orgA }, (db) =>
-        (db as unknown as PrismaClient).$transaction((tx) => tx.project.findMany()),
+      readWithTenant(app, { organizationId: ids.orgA }, () =>
+        app.$transaction((tx) => tx.project.findMany()),
       ),
     ).rejects.toThrow(/transaction was started inside readWithTenant/)
+    // Nor as a statement of its own: it would leave the connection in an open transaction,
+    // with the settings, for the next borrower.
+    for (const statement of [app.$executeRaw`START TRANSACTION`, app.$executeRaw`BEGIN`])
+      await expect(
+        readWithTenant(app, { organizationId: ids.orgA }, () => statement),
+      ).rejects.toThrow(/carries one read/)
     // Outside it, the same client is as it was.
     expect(await withTenant(app, { organizationId: ids.orgA }, (tx) => tx.membership.count())).toBe(
       1,
@@ -391,13 +406,25 @@ describe('a one-statement read (readWithTenant)', () => {
     expect(empty((await context(app)).org)).toBe(true)
   })
 
+  it('hands out a reader with read methods only, whatever a cast says', async () => {
+    for (const reach of [
+      (db: TenantReader) =>
+        (db as unknown as PrismaClient).project.findUnique({ where: { id: ids.orgA } }),
+      (db: TenantReader) => (db as unknown as PrismaClient).project.deleteMany(),
+      (db: TenantReader) => (db as unknown as PrismaClient).$queryRaw`SELECT 1`,
+      (db: TenantReader) => (db as unknown as PrismaClient).$transaction([]),
+    ])
+      await expect(readWithTenant(app, { organizationId: ids.orgA }, reach)).rejects.toThrow(
+        /readWithTenant's reader (cannot|has the models only)/,
+      )
+    // @ts-expect-error findUnique is batched across callers: the reader's type has none
+    expect(() => ({}) as TenantReader['project']['findUnique']).toBeDefined()
+    expect(recorder.roundTrips).toEqual([])
+  })
+
   it('leaves no setting behind when its statement fails', async () => {
     await expect(
-      readWithTenant(
-        app,
-        { organizationId: ids.orgA },
-        (db) => (db as unknown as PrismaClient).$queryRaw`SELECT 1 / 0`,
-      ),
+      readWithTenant(app, { organizationId: ids.orgA }, () => app.$queryRaw`SELECT 1 / 0`),
     ).rejects.toThrow(/division by zero/)
     expect(empty((await context(app)).org)).toBe(true)
   })
