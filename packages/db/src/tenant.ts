@@ -113,15 +113,14 @@ export function withTenant<T>(
   context: TenantContext,
   work: (tx: TenantTransaction) => Promise<T>,
 ): Promise<T> {
-  return withSettings(
-    db,
-    {
-      organizationId: context.organizationId,
-      ...(context.userId ? { userId: context.userId } : {}),
-    },
-    work,
-  )
+  return withSettings(db, tenantSettings(context), work)
 }
+
+/** What the policies read for a tenant context: the organization, and the user if any. */
+const tenantSettings = (context: TenantContext): TransactionSettings => ({
+  organizationId: context.organizationId,
+  ...(context.userId ? { userId: context.userId } : {}),
+})
 
 /** What a one-statement read may call: no findUnique, which Prisma batches across callers. */
 const READ_METHODS = [
@@ -162,10 +161,7 @@ export function readWithTenant<T>(
   context: TenantContext,
   read: (db: TenantReader) => PromiseLike<T>,
 ): Promise<T> {
-  const settings: TransactionSettings = {
-    organizationId: context.organizationId,
-    ...(context.userId ? { userId: context.userId } : {}),
-  }
+  const settings = tenantSettings(context)
   if (!(databasePool(db) instanceof TransactionSettingsPool))
     return withSettings(db, settings, async (tx) => read(readerOf(tx as unknown as PrismaClient)))
   return runStatementWithSettings(settings, () => read(readerOf(db)))

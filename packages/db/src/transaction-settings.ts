@@ -31,6 +31,16 @@ interface Pending {
 const pending = new AsyncLocalStorage<Pending>()
 
 /**
+ * The settings of a one-statement read still under way in this async context, if any. A
+ * read that is over leaves its store to whatever it started (a promise that settles
+ * later): that work is no part of the read, and goes out as if there were none.
+ */
+function openRead(): Pending | undefined {
+  const store = pending.getStore()
+  return store?.kind === 'statement' && store.state !== 'closed' ? store : undefined
+}
+
+/**
  * Runs `start`, which starts one transaction (`db.$transaction`), with `settings` ready to
  * go out with its BEGIN on a connection of `TransactionSettingsClient`. The transaction's
  * callback calls `sentWithBegin()` first: true when its BEGIN carried the settings, false
@@ -89,7 +99,7 @@ export class TransactionSettingsClient extends pg.Client {
   override query(...args: any[]): any {
     const [config, values, callback] = args
     const store = pending.getStore()
-    if (store?.kind === 'statement' && isBareBegin(config))
+    if (openRead() && isBareBegin(config))
       return refuse(
         'a transaction was started inside readWithTenant, which sends one statement and no transaction: use withTenant',
         typeof values === 'function' ? values : callback,
@@ -234,9 +244,9 @@ function isPlainStatement(config: unknown): config is pg.QueryConfig {
 export class TransactionSettingsPool extends pg.Pool {
   // biome-ignore lint/suspicious/noExplicitAny: the override must accept every overload of pg.Pool.query
   override query(...args: any[]): any {
-    const store = pending.getStore()
+    const store = openRead()
     // biome-ignore lint/complexity/noBannedTypes: forwarding whatever overload was called
-    if (store?.kind !== 'statement') return (super.query as Function).apply(this, args)
+    if (!store) return (super.query as Function).apply(this, args)
     const [config, values, callback] = args
     const done = typeof values === 'function' ? values : callback
     if (store.state !== 'waiting' || !isPlainStatement(config))
