@@ -571,10 +571,9 @@ try {
     // The real route itself, served by the same process as the layers: what it adds to
     // the last layer is its own work (querystring validation, serialization), and what the
     // real row below adds to this is the entry point's (src/server.ts).
-    const sameProcess = `${breakdown.base}${new URL(realUrl).pathname}${new URL(realUrl).search}`
     rows.push([
       'the real route, served by this process (buildServer)',
-      await measure('real route here', sameProcess, auth, breakdown.child),
+      await measure('real route here', `${breakdown.base}${path}`, auth, breakdown.child),
     ])
     await stopChild(breakdown.child)
   }

@@ -210,6 +210,10 @@ describe('a relay woken by commits', () => {
     expect(outbox.logged(LOST)).toHaveLength(1)
     gate.open()
     await expect.poll(() => published('waiting for the worker'), { timeout: 5_000 }).toBe(true)
+    // Each recovery is told once, with what it cost.
+    await expect
+      .poll(() => outbox.logged('outbox relay polls again'))
+      .toEqual([expect.objectContaining({ failedPasses: expect.toSatisfy((n: number) => n >= 1) })])
     await expect.poll(outbox.hears).toBe(1)
     // The line that tells it is back counts the attempts the outage cost.
     expect(outbox.logged(HEARS)[0]).toMatchObject({
