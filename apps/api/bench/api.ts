@@ -7,7 +7,8 @@
 // never together, each after a warm-up. BENCH_DURATION_S (default 10) sets the measured
 // run, BENCH_WARMUP_S (default 3) the warm-up, BENCH_CONNECTIONS (default 50) the load,
 // BENCH_POOL_MAX (default 10) both servers' pools; BENCH_CPU_PROF=<dir> writes a V8 CPU
-// profile of the API process there; BENCH_BREAKDOWN=1 also measures the real route's
+// profile of the API process there; BENCH_NODE_ARGS passes Node/V8 flags to it (space-
+// separated: `--max-semi-space-size=32`); BENCH_BREAKDOWN=1 also measures the real route's
 // layers one by one (bench/breakdown-server.ts). Then the write rows: a project created
 // with an Idempotency-Key through the real route against a bare INSERT ... RETURNING, all
 // in one organization, then spread over ten.
@@ -65,6 +66,11 @@ const benchEnv = loadEnvOrExit(
     BENCH_CONNECTIONS: positiveInt(50),
     /** A directory: write a V8 CPU profile of the API process there. */
     BENCH_CPU_PROF: z.string().min(1).optional(),
+    /** Node/V8 flags for the API processes, space-separated (`--max-semi-space-size=32`). */
+    BENCH_NODE_ARGS: z
+      .string()
+      .default('')
+      .transform((flags) => flags.split(/\s+/).filter(Boolean)),
     BENCH_BREAKDOWN: booleanFlag(false),
     BENCH_INSTRUMENTATION: booleanFlag(false),
     BENCH_ROUNDS: positiveInt(2),
@@ -84,6 +90,7 @@ const DURATION_S = benchEnv.BENCH_DURATION_S
 const WARMUP_S = benchEnv.BENCH_WARMUP_S
 const CONNECTIONS = benchEnv.BENCH_CONNECTIONS
 const CPU_PROF_DIR = benchEnv.BENCH_CPU_PROF
+const NODE_ARGS = benchEnv.BENCH_NODE_ARGS
 const BREAKDOWN = benchEnv.BENCH_BREAKDOWN
 const INSTRUMENTATION = benchEnv.BENCH_INSTRUMENTATION
 const ROUNDS = benchEnv.BENCH_ROUNDS
@@ -91,7 +98,6 @@ const ON = new Set(benchEnv.BENCH_SIGNALS)
 const ALL_SIGNALS = SIGNALS.every((signal) => ON.has(signal))
 const SAMPLER = benchEnv.OTEL_TRACES_SAMPLER
 const SAMPLER_ARG = benchEnv.OTEL_TRACES_SAMPLER_ARG
-// The goal (issue): the real route reaches 60% of the baseline's req/s, p99 under 50 ms.
 // Issue 16's goals: the list at 40% of its baseline with p99 under 50 ms, a keyed create
 // at 30% of a bare insert.
 const GOAL_RATIO = 0.4
@@ -133,6 +139,7 @@ async function startApi(
     process.execPath,
     [
       ...(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF_DIR)}`] : []),
+      ...NODE_ARGS,
       ...nodeArgs,
       entry,
     ],
@@ -552,7 +559,9 @@ try {
     throw new Error('the uninstrumented API answers another page than the baseline')
   const setupS = (performance.now() - started) / 1000
 
-  const rows: Array<[string, Measured]> = []
+  // Each row with the baseline its "of baseline" column is read against: the list's bare
+  // route for the reads, the bare insert for the writes.
+  const rows: Array<[string, Measured, Measured?]> = []
   const base = await measure('baseline', baselineUrl, {}, baseline.child)
   rows.push(['baseline: bare Fastify + pg, owner login, no auth (1 query)', base])
   await stopChild(baseline.child)
@@ -626,7 +635,7 @@ try {
       writer.child,
       created(`/baseline/${bareOrg.id}/projects`, false),
     )
-    rows.push(['baseline write: bare Fastify + pg, one INSERT ... RETURNING', bareWrite])
+    rows.push(['baseline write: bare Fastify + pg, one INSERT ... RETURNING', bareWrite, bareWrite])
     await stopChild(writer.child)
     const realWrite = await measure(
       'real write',
@@ -635,7 +644,11 @@ try {
       api.child,
       created(writePath, true),
     )
-    rows.push(['real write: POST /v1/orgs/:orgId/projects with Idempotency-Key', realWrite])
+    rows.push([
+      'real write: POST /v1/orgs/:orgId/projects with Idempotency-Key',
+      realWrite,
+      bareWrite,
+    ])
     const spreadWrite = await measure(
       `real write over ${WRITE_ORGS} organizations`,
       `${api.base}${writePath}`,
@@ -643,7 +656,11 @@ try {
       api.child,
       created(() => `/v1/orgs/${writeOrgs[turn++ % WRITE_ORGS]}/projects`, true),
     )
-    rows.push([`real write, the same, spread over ${WRITE_ORGS} organizations`, spreadWrite])
+    rows.push([
+      `real write, the same, spread over ${WRITE_ORGS} organizations`,
+      spreadWrite,
+      bareWrite,
+    ])
     await stopChild(api.child)
     const writeRatio = realWrite.reqPerSec / bareWrite.reqPerSec
     const spreadRatio = spreadWrite.reqPerSec / bareWrite.reqPerSec
@@ -827,8 +844,8 @@ try {
     '| what | req/s | of baseline | p50 ms | p99 ms | server CPU µs/request | requests | failed |',
   )
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  for (const [name, r] of rows) {
-    const share = `${((r.reqPerSec / base.reqPerSec) * 100).toFixed(0)}%`
+  for (const [name, r, against = base] of rows) {
+    const share = `${((r.reqPerSec / against.reqPerSec) * 100).toFixed(0)}%`
     const cpu = r.cpuPerRequest === undefined ? '' : r.cpuPerRequest.toFixed(0)
     console.log(
       `| ${name} | ${r.reqPerSec.toFixed(0)} | ${share} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu} | ${r.requests} | ${r.failed} |`,
