@@ -81,9 +81,12 @@ async function withSettings<T>(
   db: PrismaClient,
   settings: TransactionSettings,
   work: (tx: TenantTransaction) => Promise<T>,
+  { readOnly = false }: { readOnly?: boolean } = {},
 ): Promise<T> {
-  // A presented secret is the idempotency bookkeeping itself (or a lookup): not an effect.
-  const claim = settings.secretHash === undefined ? heldClaim.getStore()?.claim : undefined
+  // A presented secret is the idempotency bookkeeping itself (or a lookup), and a read-only
+  // transaction changes nothing: neither is an effect.
+  const claim =
+    settings.secretHash === undefined && !readOnly ? heldClaim.getStore()?.claim : undefined
   return startWithSettings(settings, (sentWithBegin) =>
     db.$transaction(async (tx) => {
       if (!sentWithBegin()) {
@@ -92,6 +95,7 @@ async function withSettings<T>(
           set_config('app.user_id', ${settings.userId ?? ''}, true),
           set_config('app.secret_hash', ${settings.secretHash ?? ''}, true)`
       }
+      if (readOnly) await tx.$executeRaw`SELECT set_config('transaction_read_only', 'on', true)`
       const result = await work(tx)
       if (claim) {
         // One statement: the function presents the claim's scope hash (making its row, and
@@ -154,7 +158,8 @@ export type TenantReader = {
  * ends at the pipeline's Sync), and the read runs read-only. `read` must send exactly one
  * statement: a second (a relation loaded by a query of its own) or a transaction is
  * refused with an error, never run without the settings. On a client not made by
- * `createDatabaseClient` it runs in a withTenant transaction instead.
+ * `createDatabaseClient` it runs in a read-only withTenant transaction instead, which, like
+ * the one-statement read, marks no Idempotency-Key claim (a read is no effect).
  */
 export function readWithTenant<T>(
   db: PrismaClient,
@@ -163,7 +168,9 @@ export function readWithTenant<T>(
 ): Promise<T> {
   const settings = tenantSettings(context)
   if (!(databasePool(db) instanceof TransactionSettingsPool))
-    return withSettings(db, settings, async (tx) => read(readerOf(tx as unknown as PrismaClient)))
+    return withSettings(db, settings, async (tx) => read(readerOf(tx as unknown as PrismaClient)), {
+      readOnly: true,
+    })
   return runStatementWithSettings(settings, () => read(readerOf(db)))
 }
 

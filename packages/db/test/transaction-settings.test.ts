@@ -452,12 +452,29 @@ describe('a one-statement read (readWithTenant)', () => {
     expect(empty((await context(app)).org)).toBe(true)
   })
 
-  it('runs in a withTenant transaction on a client not made by createDatabaseClient', async () => {
+  it('runs in a read-only withTenant transaction on a client not made by createDatabaseClient', async () => {
     const members = await readWithTenant(plain, { organizationId: ids.orgB }, (db) =>
       db.membership.findMany(),
     )
     expect(members.map((m) => m.organizationId)).toEqual([ids.orgB])
-    expect(recorder.roundTrips[0]).toEqual({ protocol: 'simple', sql: 'BEGIN' })
+    expect(recorder.roundTrips.slice(0, 3)).toEqual([
+      { protocol: 'simple', sql: 'BEGIN' },
+      query("set_config('app.organization_id'"),
+      { protocol: 'simple', sql: "SELECT set_config('transaction_read_only', 'on', true)" },
+    ])
+  })
+
+  it('marks no Idempotency-Key claim, on either path: a read is no effect', async () => {
+    for (const db of [app, plain]) {
+      const claim = await claimFor(ids.orgA)
+      await runHoldingClaim(claim, () =>
+        readWithTenant(db, { organizationId: ids.orgA }, (reader) => reader.project.findMany()),
+      )
+      const key = await admin.idempotencyKey.findUniqueOrThrow({
+        where: { scopeHash: claim.scopeHash },
+      })
+      expect(key.effectCommittedAt).toBeNull()
+    }
   })
 })
 
