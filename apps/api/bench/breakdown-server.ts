@@ -4,7 +4,7 @@
 // same page. Measured one after the other by api.ts; never served outside the benchmark.
 import { loadEnvOrExit } from '@repo/config'
 import { listProjects } from '@repo/core'
-import { createDatabaseClient, withTenant } from '@repo/db'
+import { createDatabaseClient, databasePool, readWithTenant, withTenant } from '@repo/db'
 import pg from 'pg'
 import { buildServer } from '../src/build-server.ts'
 import { apiEnvSchema } from '../src/env.ts'
@@ -78,6 +78,43 @@ server.get<Open>(
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: 51,
       }),
+    ),
+)
+// Prisma's runtime without its query compiler: the same SQL as 1, through $queryRawUnsafe.
+server.get<Open>(
+  '/bench/2-prisma-raw/:tenant',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) => page(await owner.$queryRawUnsafe<ProjectRow[]>(SQL, request.params.tenant)),
+)
+// Beside listProjects' read, not the route: the same one-round-trip read (readWithTenant)
+// with the SQL of 1 instead of findMany, through Prisma's $queryRawUnsafe, then through the
+// client's pool itself, without Prisma (the pool carries the settings of the read under
+// way with either). What Prisma's query layer costs on this path; ADR 043 has the reader
+// says to use the reader only inside the callback; the routes do.
+const appPool = databasePool(server.deps.db)
+if (!appPool) throw new Error('the API client has no pool')
+server.get<Open>(
+  '/bench/3-tenant-raw/:tenant',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) =>
+    page(
+      await readWithTenant(server.deps.db, { organizationId: request.params.tenant }, () =>
+        server.deps.db.$queryRawUnsafe<ProjectRow[]>(SQL, request.params.tenant),
+      ),
+    ),
+)
+server.get<Open>(
+  '/bench/3-tenant-pg/:tenant',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) =>
+    page(
+      await readWithTenant(
+        server.deps.db,
+        { organizationId: request.params.tenant },
+        // A query config, as Prisma's adapter sends: the pool carries nothing else.
+        async () =>
+          (await appPool.query<ProjectRow>({ text: SQL, values: [request.params.tenant] })).rows,
+      ),
     ),
 )
 // The list as it was read before ADR 043: the same query in a withTenant transaction.
