@@ -44,6 +44,11 @@ const WINDOW_SECONDS = 60
 /** Past this, a request does not wait for Redis to count it (a frozen Redis answers never). */
 const LIMITER_TIMEOUT_MS = 200
 /**
+ * What a Redis call that missed LIMITER_TIMEOUT_MS fails with: one error made once, since
+ * p-timeout otherwise builds one (and captures its stack) for every call, in case.
+ */
+const LIMITER_TIMED_OUT = new Error(`Redis did not answer within ${LIMITER_TIMEOUT_MS} ms`)
+/**
  * A subject this many times over a limit is refused from memory, without asking Redis,
  * until its window ends: a flood costs this instance a map lookup, not a round trip.
  */
@@ -162,6 +167,7 @@ export default fp(
       try {
         const states = await pTimeout(counters.count(checks), {
           milliseconds: LIMITER_TIMEOUT_MS,
+          message: LIMITER_TIMED_OUT,
         })
         return { states, store: 'redis' as const }
       } catch (err) {
@@ -245,6 +251,7 @@ export default fp(
       }
       await pTimeout(counters.giveBack(checks.map((check) => check.key)), {
         milliseconds: LIMITER_TIMEOUT_MS,
+        message: LIMITER_TIMED_OUT,
       }).catch(() => {
         // Redis failed: the points stay taken until the window ends (a stricter limit).
       })
