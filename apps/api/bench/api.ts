@@ -403,7 +403,9 @@ function createScraper(url: string) {
   }
 }
 
-// BENCH_BREAKDOWN: each route of bench/breakdown-server.ts adds one layer to the one before.
+// BENCH_BREAKDOWN: each route of bench/breakdown-server.ts adds one layer (a name starting
+// "+") to the last such one before it; the rows marked "not the route" are measured beside
+// that chain, each against the layer it replaces.
 const LAYERS = [
   ['1-app-pg', 'the app (every plugin), same SQL through pg, public, limits off'],
   ['2-prisma', '+ Prisma findMany instead of pg (owner login, no transaction)'],

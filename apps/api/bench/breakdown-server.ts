@@ -1,7 +1,8 @@
 // `BENCH_BREAKDOWN=1 pnpm bench:api`: where the real list route's time goes. The real app
 // (buildServer, every plugin), from the same env as src/server.ts, plus routes that each
-// add one layer of the real route's work on top of the previous one, all answering the
-// same page. Measured one after the other by api.ts; never served outside the benchmark.
+// add one layer of the real route's work on top of the previous one, and three beside
+// that chain (2-prisma-raw, 3-tenant-raw, 3-tenant-pg: the same read without findMany),
+// all answering the same page. Measured one after the other by api.ts; never served outside the benchmark.
 import { loadEnvOrExit } from '@repo/config'
 import { listProjects } from '@repo/core'
 import { createDatabaseClient, databasePool, readWithTenant, withTenant } from '@repo/db'
@@ -89,8 +90,8 @@ server.get<Open>(
 // Beside listProjects' read, not the route: the same one-round-trip read (readWithTenant)
 // with the SQL of 1 instead of findMany, through Prisma's $queryRawUnsafe, then through the
 // client's pool itself, without Prisma (the pool carries the settings of the read under
-// way with either). What Prisma's query layer costs on this path; ADR 043 has the reader
-// says to use the reader only inside the callback; the routes do.
+// way with either). What Prisma's query layer costs on this path. ADR 043 says to use only
+// the reader inside the callback; these two deliberately do not, and the real routes do.
 const appPool = databasePool(server.deps.db)
 if (!appPool) throw new Error('the API client has no pool')
 server.get<Open>(

@@ -462,6 +462,8 @@ describe('a one-statement read (readWithTenant)', () => {
       query("set_config('app.organization_id'"),
       { protocol: 'simple', sql: "SELECT set_config('transaction_read_only', 'on', true)" },
     ])
+    // BEGIN, the settings, read-only, the read, COMMIT (ADR 043).
+    expect(recorder.roundTrips).toHaveLength(5)
   })
 
   it('marks no Idempotency-Key claim, on either path: a read is no effect', async () => {

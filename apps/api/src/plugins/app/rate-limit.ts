@@ -45,9 +45,14 @@ const WINDOW_SECONDS = 60
 const LIMITER_TIMEOUT_MS = 200
 /**
  * What a Redis call that missed LIMITER_TIMEOUT_MS fails with: one error made once, since
- * p-timeout otherwise builds one (and captures its stack) for every call, in case.
+ * p-timeout otherwise builds one (and captures its stack) for every call, in case. Shared
+ * by every request, so it is only logged (its stack is this module's): never mutate it or
+ * report it to Sentry, which would mark it captured and drop every later report of it.
  */
-const LIMITER_TIMED_OUT = new Error(`Redis did not answer within ${LIMITER_TIMEOUT_MS} ms`)
+class LimiterTimeout extends Error {
+  override name = 'LimiterTimeout'
+}
+const LIMITER_TIMED_OUT = new LimiterTimeout(`Redis did not answer within ${LIMITER_TIMEOUT_MS} ms`)
 /**
  * A subject this many times over a limit is refused from memory, without asking Redis,
  * until its window ends: a flood costs this instance a map lookup, not a round trip.
