@@ -3,6 +3,7 @@
 // runs the SQL the real list route ends up running, through a plain `pg` pool, and answers
 // the same JSON; and a bare INSERT for the write row. Started by api.ts in a child
 // process; reports its port over IPC.
+import { createHash } from 'node:crypto'
 import Fastify from 'fastify'
 import pg from 'pg'
 
@@ -67,6 +68,68 @@ server.post<{ Params: { orgId: string }; Body: { name: string } }>(
   async (request, reply) => {
     const { rows } = await pool.query<ProjectRow>(INSERT, [request.params.orgId, request.body.name])
     return reply.code(201).send(toProject(rows[0] as ProjectRow))
+  },
+)
+
+// The write floor: everything a keyed, quota-checked create asks of the database, as one
+// statement in one implicit transaction, through the same bare server (no auth, no limits,
+// no validation, no encryption of the stored answer, owner login so no row-level security).
+// Not a design we ship (the route claims its key in a commit of its own so a duplicate is
+// told "in progress" at once, ADR 009), but no implementation of these guarantees can do
+// less work per request, so it bounds what any of them could reach on this machine
+// (docs/benchmarks.md). The function is the bench's own, made here, not a migration.
+await pool.query(`
+  CREATE OR REPLACE FUNCTION bench_keyed_create(org uuid, project_name text, scope bpchar, request bpchar)
+    RETURNS TABLE (replayed boolean, body text) LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    created projects;
+    answer text;
+    total integer;
+  BEGIN
+    INSERT INTO idempotency_keys (id, organization_id, scope_hash, request_hash, locked_until, expires_at)
+    VALUES (gen_random_uuid(), org, scope, request, now() + interval '1 minute', now() + interval '1 day')
+    ON CONFLICT (scope_hash) DO NOTHING;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT true, convert_from(k.response_body, 'UTF8')
+        FROM idempotency_keys k WHERE k.scope_hash = scope;
+      RETURN;
+    END IF;
+    INSERT INTO projects (id, organization_id, name, updated_at)
+    VALUES (gen_random_uuid(), org, project_name, now()) RETURNING * INTO created;
+    PERFORM 1 FROM webhook_endpoints
+      WHERE organization_id = org AND disabled_at IS NULL AND events @> ARRAY['project.created']::varchar[]
+      LIMIT 1;
+    PERFORM 1 FROM organizations WHERE id = org FOR NO KEY UPDATE;
+    SELECT count(*) INTO total FROM projects WHERE organization_id = org;
+    IF total > 100000000 THEN RAISE EXCEPTION 'quota'; END IF;
+    answer := json_build_object('id', created.id, 'name', created.name,
+      'description', created.description, 'status', created.status, 'version', created.version,
+      'createdAt', created.created_at, 'updatedAt', created.updated_at)::text;
+    UPDATE idempotency_keys SET response_status = 201, response_body = convert_to(answer, 'UTF8'),
+      effect_committed_at = now()
+    WHERE scope_hash = scope;
+    RETURN QUERY SELECT false, answer;
+  END
+  $$`)
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+server.post<{ Params: { orgId: string }; Body: { name: string } }>(
+  '/baseline/:orgId/keyed-projects',
+  async (request, reply) => {
+    const key = String(request.headers['idempotency-key'] ?? '')
+    const { rows } = await pool.query<{ replayed: boolean; body: string }>(
+      'SELECT * FROM bench_keyed_create($1, $2, $3, $4)',
+      [
+        request.params.orgId,
+        request.body.name,
+        sha256(`${request.params.orgId}:${key}`),
+        sha256(JSON.stringify(request.body)),
+      ],
+    )
+    const row = rows[0] as { replayed: boolean; body: string }
+    return reply
+      .code(row.replayed ? 200 : 201)
+      .type('application/json')
+      .send(row.body)
   },
 )
 
