@@ -30,13 +30,17 @@ export async function createProject(
       meta,
     )
     // Last, the organization row, the lock that serialises creates against the quota (NO
-    // KEY: the inserts above, which reference it, are not blocked by it), and the count of
-    // its projects this one included, in one statement (ADR 041). Taken last, the lock is
-    // held for the claim's mark and the commit only.
-    const [{ count }] = await tx.$queryRaw<[{ count: number }]>`
-      SELECT app_lock_organization_count_projects(${actor.organizationId}::uuid) AS count`
+    // KEY: the inserts above, which reference it, are not blocked by it), and its count of
+    // projects, kept by triggers (ADR 044), in one statement. The count is of committed
+    // projects: this one is added to it when the transaction commits, still under the lock.
+    // Taken last, the lock is held for the claim's mark and the commit only (ADR 041).
+    const [row] = await tx.$queryRaw<[{ count: number }?]>`
+      SELECT project_count AS count FROM organizations
+      WHERE id = ${actor.organizationId}::uuid FOR NO KEY UPDATE`
     const limit = deps.quotas.projectsPerOrganization
-    if (count > limit) throw quotaExceeded('projects', limit)
+    // The insert's foreign key proved the row is there and holds it: never missing here.
+    if (!row) throw new Error('createProject: the organization row was not visible to its tenant')
+    if (row.count + 1 > limit) throw quotaExceeded('projects', limit)
     return project
   })
 }

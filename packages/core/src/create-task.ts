@@ -13,13 +13,13 @@ export async function createTask(
   meta: RequestMeta = {},
 ) {
   return withTenant(deps.db, actor, async (tx) => {
-    // Locking the project serialises creates against its quota (and keeps it from going).
-    const [project] = await tx.$queryRaw<[{ id: string }?]>`
-      SELECT id FROM projects WHERE id = ${input.projectId}::uuid FOR NO KEY UPDATE`
+    // Locking the project serialises creates against its quota (and keeps it from going);
+    // its count of tasks, kept by triggers (ADR 044), comes with the lock.
+    const [project] = await tx.$queryRaw<[{ count: number }?]>`
+      SELECT task_count AS count FROM projects WHERE id = ${input.projectId}::uuid FOR NO KEY UPDATE`
     if (!project) throw errors.notFound('The project')
     const limit = deps.quotas.tasksPerProject
-    if ((await tx.task.count({ where: { projectId: input.projectId } })) >= limit)
-      throw quotaExceeded('tasks in this project', limit)
+    if (project.count >= limit) throw quotaExceeded('tasks in this project', limit)
     await assertAssignable(tx, actor.organizationId, input.task.assigneeId)
     const task = await tx.task.create({
       data: {

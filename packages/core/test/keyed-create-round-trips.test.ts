@@ -17,7 +17,8 @@ import {
 // A create with an Idempotency-Key (ADR 009), counted on the wire: claiming the key and
 // storing the answer are one statement each, sent on their own, and the organization's
 // lock and project count are one statement, taken after the insert (ADR 041). The counts
-// are the contract: a change that adds a round trip to every keyed write shows here.
+// are the contract: a change that adds a round trip to every keyed write shows here. The
+// lock reads the organization's project count, kept by triggers (ADR 044).
 
 const services = useIsolatedServices()
 const SECRETS_KEY = Buffer.alloc(32, 7)
@@ -81,7 +82,9 @@ describe('a keyed create', () => {
       expect.stringMatching(/^BEGIN; SELECT set_config/),
       expect.stringContaining('INSERT INTO "public"."projects"'),
       expect.stringContaining('"webhook_endpoints"'),
-      expect.stringContaining('app_lock_organization_count_projects'),
+      expect.stringMatching(
+        /SELECT project_count AS count FROM organizations[\s\S]*FOR NO KEY UPDATE/,
+      ),
       expect.stringContaining('app_mark_idempotency_effect'),
       'COMMIT',
     ])
