@@ -181,6 +181,22 @@ describe('kept counts', () => {
   })
 })
 
+describe('the previous release', () => {
+  it('still finds its quota function, which counts the rows under the same lock', async () => {
+    // During a rollout (and after a rollback) the release before this one locks and counts
+    // with app_lock_organization_count_projects: it must agree with the kept count.
+    const counted = await withTenant(app, actorA(), async (tx) => {
+      await tx.project.create({ data: newProject('Old release') })
+      const [row] = await tx.$queryRaw<[{ count: number }]>`
+        SELECT app_lock_organization_count_projects(${ids.orgA}::uuid) AS count`
+      return row.count
+    })
+    // The old function counted its own insert; the kept count has it after the commit.
+    expect(counted).toBe(await keptProjects(ids.orgA))
+    await expectInStep()
+  })
+})
+
 describe('the migration that adds the counts', () => {
   it('counts the rows already there, as a database owner that row-level security binds', async () => {
     // The migrations before it, applied to an empty database; then rows; then the rest.
@@ -225,10 +241,6 @@ describe('the migration that adds the counts', () => {
           await owner.query(`GRANT ALL ON SCHEMA public TO ${role}`)
           for (const table of ['organizations', 'projects', 'tasks'])
             await owner.query(`ALTER TABLE ${table} OWNER TO ${role}`)
-          // The tables the dropped function is owned with: it goes with the migration.
-          await owner.query(
-            `ALTER FUNCTION app_lock_organization_count_projects(uuid) OWNER TO ${role}`,
-          )
           await owner.query(`GRANT ALL ON _prisma_migrations TO ${role}`)
         } finally {
           await owner.end()

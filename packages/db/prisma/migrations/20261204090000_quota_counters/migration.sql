@@ -107,5 +107,8 @@ ALTER TABLE "projects" FORCE ROW LEVEL SECURITY;
 ALTER TABLE "tasks" FORCE ROW LEVEL SECURITY;
 
 -- The project quota's lock and count were one function (ADR 041) because they were two
--- statements; reading the count is now one, sent by createProject itself.
-DROP FUNCTION "app_lock_organization_count_projects"(uuid);
+-- statements; reading the kept count is one, sent by createProject itself. The function
+-- stays for the release that keeps running during the rollout (and after a rollback): it
+-- takes the same lock and counts the rows, so old and new instances creating at once
+-- still serialise on one lock and agree on the count. A later migration drops it (expand
+-- and contract, docs/pipeline.md).
