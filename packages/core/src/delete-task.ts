@@ -12,6 +12,10 @@ export async function deleteTask(
   meta: RequestMeta = {},
 ) {
   await withTenant(deps.db, actor, async (tx) => {
+    // The project first: the delete's trigger updates its task count (ADR 044), and
+    // deleting the project locks it and then its tasks. Taking the project's lock after
+    // the task's would let the two deadlock; parent before child, as createTask does.
+    await tx.$queryRaw`SELECT 1 FROM projects WHERE id = ${input.projectId}::uuid FOR NO KEY UPDATE`
     const { count } = await tx.task.deleteMany({
       where: {
         id: input.taskId,
