@@ -655,8 +655,8 @@ try {
       writeOrgs.push(
         (await postJson<{ id: string }>(`${api.base}/v1/orgs`, { name: `Writes ${i}` }, auth)).id,
       )
-    // The bare inserts go to an organization of their own: the keyed creates count their
-    // organization's projects (the quota), which tens of thousands more would slow.
+    // The bare inserts go to an organization of their own, so the keyed creates'
+    // organizations start empty, as the floor's do.
     const bareOrg = await postJson<{ id: string }>(`${api.base}/v1/orgs`, { name: 'Bare' }, auth)
     const writer = await startBaseline(database.url)
     let turn = 0
@@ -676,7 +676,6 @@ try {
         }
       },
     })
-    const writePath = `/v1/orgs/${writeOrgs[0]}/projects`
     const bareWrite = await measure(
       'baseline write',
       `${writer.base}/baseline/${bareOrg.id}/projects`,
@@ -685,63 +684,62 @@ try {
       created(`/baseline/${bareOrg.id}/projects`, false),
     )
     rows.push(['baseline write: bare Fastify + pg, one INSERT ... RETURNING', bareWrite, bareWrite])
+    /**
+     * A keyed create's two rows, `name` and the same spread: every create in the first of
+     * `orgs`, then each in the next of them in turn.
+     */
+    const keyedRows = async (
+      what: string,
+      name: string,
+      server: { base: string; child: ChildProcess },
+      headers: Record<string, string>,
+      orgs: string[],
+      path: (org: string) => string,
+    ) => {
+      const first = path(orgs[0] as string)
+      const one = await measure(
+        what,
+        `${server.base}${first}`,
+        headers,
+        server.child,
+        created(first, true),
+      )
+      rows.push([`${what}: ${name}`, one, bareWrite])
+      const spread = await measure(
+        `${what} over ${orgs.length} organizations`,
+        `${server.base}${first}`,
+        headers,
+        server.child,
+        created(() => path(orgs[turn++ % orgs.length] as string), true),
+      )
+      rows.push([`${what}, the same, spread over ${orgs.length} organizations`, spread, bareWrite])
+      return [one, spread] as const
+    }
     // The floor of any keyed, quota-checked create here: its database work as one SQL
     // function, through the same bare server (bench/baseline-server.ts), in organizations
-    // of its own, one and then ten.
+    // of its own.
     const floorOrgs: string[] = []
     for (let i = 0; i < WRITE_ORGS; i++)
       floorOrgs.push(
         (await postJson<{ id: string }>(`${api.base}/v1/orgs`, { name: `Floor ${i}` }, auth)).id,
       )
-    const floorWrite = await measure(
+    const [floorWrite, floorSpread] = await keyedRows(
       'floor write',
-      `${writer.base}/baseline/${floorOrgs[0]}/keyed-projects`,
+      'the keyed create as one SQL function, bare Fastify + pg, no auth',
+      writer,
       {},
-      writer.child,
-      created(`/baseline/${floorOrgs[0]}/keyed-projects`, true),
+      floorOrgs,
+      (org) => `/baseline/${org}/keyed-projects`,
     )
-    rows.push([
-      'floor write: the keyed create as one SQL function, bare Fastify + pg, no auth',
-      floorWrite,
-      bareWrite,
-    ])
-    const floorSpread = await measure(
-      `floor write over ${WRITE_ORGS} organizations`,
-      `${writer.base}/baseline/${floorOrgs[0]}/keyed-projects`,
-      {},
-      writer.child,
-      created(() => `/baseline/${floorOrgs[turn++ % WRITE_ORGS]}/keyed-projects`, true),
-    )
-    rows.push([
-      `floor write, the same, spread over ${WRITE_ORGS} organizations`,
-      floorSpread,
-      bareWrite,
-    ])
     await stopChild(writer.child)
-    const realWrite = await measure(
+    const [realWrite, spreadWrite] = await keyedRows(
       'real write',
-      `${api.base}${writePath}`,
+      'POST /v1/orgs/:orgId/projects with Idempotency-Key',
+      api,
       auth,
-      api.child,
-      created(writePath, true),
+      writeOrgs,
+      (org) => `/v1/orgs/${org}/projects`,
     )
-    rows.push([
-      'real write: POST /v1/orgs/:orgId/projects with Idempotency-Key',
-      realWrite,
-      bareWrite,
-    ])
-    const spreadWrite = await measure(
-      `real write over ${WRITE_ORGS} organizations`,
-      `${api.base}${writePath}`,
-      auth,
-      api.child,
-      created(() => `/v1/orgs/${writeOrgs[turn++ % WRITE_ORGS]}/projects`, true),
-    )
-    rows.push([
-      `real write, the same, spread over ${WRITE_ORGS} organizations`,
-      spreadWrite,
-      bareWrite,
-    ])
     await stopChild(api.child)
     const writeRatio = realWrite.reqPerSec / bareWrite.reqPerSec
     const floorRatio = floorWrite.reqPerSec / bareWrite.reqPerSec
