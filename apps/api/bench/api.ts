@@ -59,6 +59,8 @@ import type { ReceiverStats } from './telemetry-receivers.ts'
 const SIGNALS = ['traces', 'errors', 'analytics', 'metrics', 'logs'] as const
 const OTHER_ORGS = 20
 const PROJECTS_PER_ORG = 500
+/** The project quota of the API and of the write floor: room for every create of a run. */
+const WRITE_QUOTA = 100_000_000
 /** The write row's second run spreads its creates over this many organizations. */
 const WRITE_ORGS = 10
 const benchEnv = loadEnvOrExit(
@@ -190,7 +192,12 @@ async function startBaseline(databaseUrl: string) {
   const { child, message } = await startReporting<{ port: number }>(
     'bench/baseline-server.ts',
     'the baseline server',
-    { NODE_ENV: 'production', DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(POOL_MAX) },
+    {
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_MAX: String(POOL_MAX),
+      QUOTA_PROJECTS_PER_ORGANIZATION: String(WRITE_QUOTA),
+    },
   )
   child.disconnect()
   return { child, base: `http://127.0.0.1:${message.port}` }
@@ -239,13 +246,17 @@ function cpuSecondsOf(pid: number | undefined): number | undefined {
 
 /** A write's requests: each its own body and Idempotency-Key (autocannon's setupRequest). */
 type WriteRequest = Pick<autocannon.Request, 'method' | 'setupRequest'>
+/** `write`: the requests to send instead of GETs; `rate`: offered load, req/s in all. */
+interface LoadOptions {
+  write?: WriteRequest
+  rate?: number
+}
 
 async function load(
   url: string,
   headers: Record<string, string>,
   seconds: number,
-  write?: WriteRequest,
-  rate?: number,
+  { write, rate }: LoadOptions = {},
 ) {
   const result = await autocannon({
     url,
@@ -318,13 +329,12 @@ async function measure(
   url: string,
   headers: Record<string, string> = {},
   server?: ChildProcess,
-  write?: WriteRequest,
-  rate?: number,
+  options: LoadOptions = {},
 ) {
   process.stdout.write(`${what}: warm-up ${WARMUP_S} s, then ${DURATION_S} s... `)
-  const warm = await load(url, headers, WARMUP_S, write, rate)
+  const warm = await load(url, headers, WARMUP_S, options)
   const cpuBefore = cpuSecondsOf(server?.pid)
-  const measured = await load(url, headers, DURATION_S, write, rate)
+  const measured = await load(url, headers, DURATION_S, options)
   const cpuAfter = cpuSecondsOf(server?.pid)
   const cpuPerRequest =
     cpuBefore !== undefined && cpuAfter !== undefined
@@ -477,7 +487,7 @@ try {
     RATE_LIMIT_USER_PER_MINUTE: '100000000',
     RATE_LIMIT_ORG_PER_MINUTE: '100000000',
     // The write phase creates tens of thousands of projects in one organization.
-    QUOTA_PROJECTS_PER_ORGANIZATION: '100000000',
+    QUOTA_PROJECTS_PER_ORGANIZATION: String(WRITE_QUOTA),
     PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
     PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     // Far above any measured request's time; the errors check waits this long once.
@@ -587,14 +597,9 @@ try {
   const plainRun = !receivers || !apiOff
   const offered = Math.round(base.reqPerSec * GOAL_RATIO)
   const baseOffered = plainRun
-    ? await measure(
-        `baseline at ${offered} req/s`,
-        baselineUrl,
-        {},
-        baseline.child,
-        undefined,
-        offered,
-      )
+    ? await measure(`baseline at ${offered} req/s`, baselineUrl, {}, baseline.child, {
+        rate: offered,
+      })
     : undefined
   if (baseOffered)
     rows.push([
@@ -632,14 +637,9 @@ try {
     rows.push(['real: GET /v1/orgs/:orgId/projects?limit=50 (src/server.ts)', real])
     const ratio = real.reqPerSec / base.reqPerSec
     const met = ratio >= GOAL_RATIO && real.p99 < GOAL_P99_MS
-    const realOffered = await measure(
-      `real route at ${offered} req/s`,
-      realUrl,
-      auth,
-      api.child,
-      undefined,
-      offered,
-    )
+    const realOffered = await measure(`real route at ${offered} req/s`, realUrl, auth, api.child, {
+      rate: offered,
+    })
     rows.push([`real, offered ${offered} req/s, as the baseline above`, realOffered])
     // Served: autocannon's rate is a ceiling, so a server that cannot keep up serves less.
     const servedOffered = realOffered.reqPerSec >= offered * 0.97
@@ -681,7 +681,7 @@ try {
       `${writer.base}/baseline/${bareOrg.id}/projects`,
       {},
       writer.child,
-      created(`/baseline/${bareOrg.id}/projects`, false),
+      { write: created(`/baseline/${bareOrg.id}/projects`, false) },
     )
     rows.push(['baseline write: bare Fastify + pg, one INSERT ... RETURNING', bareWrite, bareWrite])
     /**
@@ -697,20 +697,16 @@ try {
       path: (org: string) => string,
     ) => {
       const first = path(orgs[0] as string)
-      const one = await measure(
-        what,
-        `${server.base}${first}`,
-        headers,
-        server.child,
-        created(first, true),
-      )
+      const one = await measure(what, `${server.base}${first}`, headers, server.child, {
+        write: created(first, true),
+      })
       rows.push([`${what}: ${name}`, one, bareWrite])
       const spread = await measure(
         `${what} over ${orgs.length} organizations`,
         `${server.base}${first}`,
         headers,
         server.child,
-        created(() => path(orgs[turn++ % orgs.length] as string), true),
+        { write: created(() => path(orgs[turn++ % orgs.length] as string), true) },
       )
       rows.push([`${what}, the same, spread over ${orgs.length} organizations`, spread, bareWrite])
       return [one, spread] as const

@@ -9,6 +9,8 @@ import pg from 'pg'
 
 const url = process.env.DATABASE_URL
 if (!url) throw new Error('DATABASE_URL is required')
+/** The write floor's project quota, the API's in the same run (api.ts). */
+const quota = Number(process.env.QUOTA_PROJECTS_PER_ORGANIZATION ?? 1_000)
 const pool = new pg.Pool({
   connectionString: url,
   max: Number(process.env.DATABASE_POOL_MAX ?? 10),
@@ -79,7 +81,9 @@ server.post<{ Params: { orgId: string }; Body: { name: string } }>(
 // less work per request, so it bounds what any of them could reach on this machine
 // (docs/benchmarks.md). The function is the bench's own, made here, not a migration.
 await pool.query(`
-  CREATE OR REPLACE FUNCTION bench_keyed_create(org uuid, project_name text, scope bpchar, request bpchar)
+  CREATE OR REPLACE FUNCTION bench_keyed_create(
+    org uuid, project_name text, scope bpchar, request bpchar, quota integer
+  )
     RETURNS TABLE (replayed boolean, body text) LANGUAGE plpgsql VOLATILE AS $$
   DECLARE
     created projects;
@@ -101,7 +105,7 @@ await pool.query(`
       LIMIT 1;
     -- The quota as the route reads it: the organization locked, its kept count (ADR 044).
     SELECT project_count INTO total FROM organizations WHERE id = org FOR NO KEY UPDATE;
-    IF total + 1 > 100000000 THEN RAISE EXCEPTION 'quota'; END IF;
+    IF total + 1 > quota THEN RAISE EXCEPTION 'quota'; END IF;
     answer := json_build_object('id', created.id, 'name', created.name,
       'description', created.description, 'status', created.status, 'version', created.version,
       'createdAt', created.created_at, 'updatedAt', created.updated_at)::text;
@@ -117,12 +121,13 @@ server.post<{ Params: { orgId: string }; Body: { name: string } }>(
   async (request, reply) => {
     const key = String(request.headers['idempotency-key'] ?? '')
     const { rows } = await pool.query<{ replayed: boolean; body: string }>(
-      'SELECT * FROM bench_keyed_create($1, $2, $3, $4)',
+      'SELECT * FROM bench_keyed_create($1, $2, $3, $4, $5)',
       [
         request.params.orgId,
         request.body.name,
         sha256(`${request.params.orgId}:${key}`),
         sha256(JSON.stringify(request.body)),
+        quota,
       ],
     )
     const row = rows[0] as { replayed: boolean; body: string }
