@@ -1,11 +1,6 @@
 import { createRequire } from 'node:module'
-import {
-  claimIdempotencyKey,
-  createProject,
-  purgeExpiredIdempotencyKeys,
-  releaseIdempotencyKey,
-} from '@repo/core'
-import { ClaimLostError, runHoldingClaim, withTenant } from '@repo/db'
+import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, releaseIdempotencyKey } from '@repo/core'
+import { runHoldingClaim, withTenant } from '@repo/db'
 import { useIsolatedServices } from '@repo/testing'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
@@ -37,6 +32,9 @@ let holding = true
 // app runs its own instance of @repo/core (and of @repo/db, whose context marks the
 // claim); the held route calls that one, as the app's routes do, not this file's.
 const appCore: typeof import('@repo/core') = createRequire(import.meta.url)('@repo/core')
+// The app's @repo/db too: createProject writes in one round trip through the pool of the
+// app's client (writeWithTenant), which only the instance that made the client knows.
+const appDb: typeof import('@repo/db') = createRequire(import.meta.url)('@repo/db')
 
 beforeAll(async () => {
   const { database, redis } = services()
@@ -318,8 +316,8 @@ describe('Idempotency-Key', () => {
     // The change commits, then the request fails: its answer is kept, not re-run.
     const second = await claimFor()
     if (second.outcome !== 'claimed') throw new Error('expected the freed key to be claimed')
-    await runHoldingClaim(second.claim, () =>
-      createProject(server.deps, tenant, { name: 'Half done' }),
+    await appDb.runHoldingClaim(second.claim, () =>
+      appCore.createProject(server.deps, tenant, { name: 'Half done' }),
     )
     await releaseIdempotencyKey(server.deps, { claim: second.claim, response: failure })
     const third = await claimFor()
@@ -485,10 +483,10 @@ describe('Idempotency-Key', () => {
       [orgId],
     )
     await expect(
-      runHoldingClaim(claim.claim, () =>
-        createProject(server.deps, { organizationId: orgId, userId }, { name: 'Twice?' }),
+      appDb.runHoldingClaim(claim.claim, () =>
+        appCore.createProject(server.deps, { organizationId: orgId, userId }, { name: 'Twice?' }),
       ),
-    ).rejects.toThrow(ClaimLostError)
+    ).rejects.toThrow(appDb.ClaimLostError)
     expect(await countProjects(orgId, 'Twice?')).toBe(0)
   })
 

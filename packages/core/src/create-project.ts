@@ -1,46 +1,65 @@
-import { type TenantContext, withTenant } from '@repo/db'
+import {
+  databaseErrorState,
+  Prisma,
+  type Project,
+  SQLSTATE,
+  type TenantContext,
+  writeWithTenant,
+} from '@repo/db'
+import { v7 as uuidv7 } from 'uuid'
 import type { CoreDeps, RequestMeta } from './context.ts'
 import { quotaExceeded } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
-import { emitWebhookEvent, projectEventData } from './webhook-events.ts'
+import { projectEventData, webhookEventStatement } from './webhook-events.ts'
 
 /**
  * Creates a project; its name is unique in the organization (a duplicate answers 409),
  * and the organization's project quota holds (403 past it).
+ *
+ * A hot write, sent in one round trip (writeWithTenant, ADR 045): every value of the row
+ * is made here (its id, a UUIDv7, as Prisma's `@default(uuid(7))` would; its times), so
+ * nothing is read before the commit, and the statements go out together with the tenant
+ * settings and the Idempotency-Key claim's mark. They commit together or not at all.
  */
 export async function createProject(
   deps: CoreDeps,
   actor: TenantContext,
   input: ProjectChanges & { name: string },
   meta: RequestMeta = {},
-) {
-  return withTenant(deps.db, actor, async (tx) => {
-    const project = await tx.project.create({
-      data: {
-        organizationId: actor.organizationId,
-        name: input.name,
-        description: input.description ?? '',
-        status: input.status ?? 'active',
-      },
-    })
-    await emitWebhookEvent(
-      tx,
-      actor.organizationId,
-      { type: 'project.created', data: projectEventData(project) },
-      meta,
-    )
-    // Last, the organization row, the lock that serialises creates against the quota (NO
-    // KEY: the inserts above, which reference it, are not blocked by it), and its count of
-    // projects, kept by triggers (ADR 044), in one statement. The count is of committed
-    // projects: this one is added to it when the transaction commits, still under the lock.
-    // Taken last, the lock is held for the claim's mark and the commit only (ADR 041).
-    const [row] = await tx.$queryRaw<[{ count: number }?]>`
-      SELECT project_count AS count FROM organizations
-      WHERE id = ${actor.organizationId}::uuid FOR NO KEY UPDATE`
-    const limit = deps.quotas.projectsPerOrganization
-    // The insert's foreign key proved the row is there and holds it: never missing here.
-    if (!row) throw new Error('createProject: the organization row was not visible to its tenant')
-    if (row.count + 1 > limit) throw quotaExceeded('projects', limit)
-    return project
-  })
+): Promise<Project> {
+  const now = new Date()
+  const project: Project = {
+    id: uuidv7(),
+    organizationId: actor.organizationId,
+    name: input.name,
+    description: input.description ?? '',
+    status: input.status ?? 'active',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  }
+  const limit = deps.quotas.projectsPerOrganization
+  try {
+    await writeWithTenant(deps.db, actor, [
+      // A name already taken fails here (23505, a 409) before the quota is looked at.
+      Prisma.sql`
+        INSERT INTO projects (id, organization_id, name, description, status, version, created_at, updated_at)
+        VALUES (${project.id}::uuid, ${project.organizationId}::uuid, ${project.name},
+          ${project.description}, ${project.status}::project_status, ${project.version},
+          ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz)`,
+      webhookEventStatement(
+        actor.organizationId,
+        { type: 'project.created', data: projectEventData(project) },
+        meta,
+      ),
+      // Last, the organization's lock and its kept count (ADR 041, ADR 044), raising past
+      // the quota: held from here to the Sync's commit, with no round trip in between.
+      Prisma.sql`SELECT app_take_project_quota(${actor.organizationId}::uuid, ${limit}::integer)`,
+    ])
+  } catch (error) {
+    if (databaseErrorState(error) === SQLSTATE.projectQuotaReached)
+      throw quotaExceeded('projects', limit)
+    throw error
+  }
+  return project
 }

@@ -1,6 +1,7 @@
 import { context, propagation } from '@opentelemetry/api'
-import type { PrismaClient, TenantTransaction } from '@repo/db'
+import { Prisma, type PrismaClient, type TenantTransaction } from '@repo/db'
 import { type JobContext, type JobDefinition, jobEnvelope, jobOptions } from '@repo/jobs'
+import { v7 as uuidv7 } from 'uuid'
 import type { z } from 'zod'
 
 /**
@@ -39,6 +40,23 @@ export async function addManyToOutbox<S extends z.ZodType>(
   options: OutboxOptions = {},
 ) {
   if (payloads.length === 0) return
+  const trace = traceContext()
+  await tx.outboxMessage.createMany({
+    data: payloads.map((payload) => outboxRow(definition, payload, options, trace)),
+  })
+}
+
+/**
+ * The outbox row of one job, as `addManyToOutbox` inserts it: the job's envelope
+ * (validated now, in the transaction: an invalid payload fails the change, not the
+ * relay), the request's trace beside it, and the definition's options.
+ */
+function outboxRow<S extends z.ZodType>(
+  definition: JobDefinition<S>,
+  payload: z.input<S>,
+  options: OutboxOptions,
+  trace = traceContext(),
+) {
   const context = {
     ...options.context,
     ...(options.meta?.requestId ? { requestId: options.meta.requestId.slice(0, 200) } : {}),
@@ -47,23 +65,36 @@ export async function addManyToOutbox<S extends z.ZodType>(
   // The request's trace rides beside the envelope, not inside its context: the relay
   // reads it and leaves it out of the job, so no worker, of this release or an older one,
   // ever sees a field it does not know.
-  const trace = traceContext()
-  await tx.outboxMessage.createMany({
-    data: payloads.map((payload) => {
-      // Validated now, in the transaction: an invalid payload fails the change, not the relay.
-      const data = jobEnvelope(definition, payload, context)
-      return {
-        organizationId: options.organizationId ?? null,
-        queue: definition.queue,
-        jobName: definition.name,
-        data: (Object.keys(trace).length > 0 ? { ...data, trace } : data) as object,
-        options: jobOptions(definition, {
-          payload: data.payload,
-          ...(options.priority !== undefined ? { priority: options.priority } : {}),
-        }),
-      }
+  const data = jobEnvelope(definition, payload, context)
+  return {
+    organizationId: options.organizationId ?? null,
+    queue: definition.queue,
+    jobName: definition.name,
+    data: (Object.keys(trace).length > 0 ? { ...data, trace } : data) as object,
+    options: jobOptions(definition, {
+      payload: data.payload,
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
     }),
-  })
+  }
+}
+
+/**
+ * `addToOutbox` as a statement for a write in one round trip (writeWithTenant): the same
+ * row, inserted only if `onlyIf` (a boolean SQL expression) holds when it runs, so a
+ * condition that withTenant would read first costs no round trip of its own.
+ */
+export function outboxStatement<S extends z.ZodType>(
+  definition: JobDefinition<S>,
+  payload: z.input<S>,
+  options: OutboxOptions & { onlyIf?: Prisma.Sql } = {},
+): Prisma.Sql {
+  const row = outboxRow(definition, payload, options)
+  return Prisma.sql`
+    INSERT INTO outbox_messages (id, organization_id, queue, job_name, data, options, created_at)
+    SELECT ${uuidv7()}::uuid, ${row.organizationId}::uuid, ${row.queue}, ${row.jobName},
+      ${JSON.stringify(row.data)}::jsonb, ${JSON.stringify(row.options)}::jsonb,
+      ${new Date().toISOString()}::timestamptz
+    WHERE ${options.onlyIf ?? Prisma.sql`true`}`
 }
 
 /**

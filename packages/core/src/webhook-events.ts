@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { Project, Task, TenantTransaction } from '@repo/db'
+import { Prisma, type Project, type Task, type TenantTransaction } from '@repo/db'
 import { type WebhookEventType, webhookEventJob } from '@repo/jobs'
 import type { RequestMeta } from './context.ts'
-import { addManyToOutbox } from './outbox.ts'
+import { addManyToOutbox, outboxStatement } from './outbox.ts'
 import { projectView } from './project-fields.ts'
 import { taskView } from './task-fields.ts'
 
@@ -46,17 +46,37 @@ export async function emitWebhookEvents(
         })) !== null
       subscribed.set(event.type, wanted)
     }
-    if (!wanted) continue
-    payloads.push({
-      eventId: `msg_${randomUUID().replaceAll('-', '')}`,
-      type: event.type,
-      timestamp: new Date().toISOString(),
-      data: event.data,
-    })
+    if (wanted) payloads.push(webhookPayload(event))
   }
   // One statement for all of them: a batch of a thousand unassigned tasks is one round
   // trip, which keeps the batch's transaction short however far the database is.
   await addManyToOutbox(tx, webhookEventJob, payloads, { organizationId, meta })
+}
+
+/** What a webhook event's job carries: the event, its id and when it happened. */
+const webhookPayload = (event: WebhookEventInput) => ({
+  eventId: `msg_${randomUUID().replaceAll('-', '')}`,
+  type: event.type,
+  timestamp: new Date().toISOString(),
+  data: event.data,
+})
+
+/**
+ * `emitWebhookEvent` as a statement for a write in one round trip (writeWithTenant): the
+ * look-up of a subscribed endpoint is the insert's condition instead of a round trip of
+ * its own, so an organization with none still gets no outbox row.
+ */
+export function webhookEventStatement(
+  organizationId: string,
+  event: WebhookEventInput,
+  meta: RequestMeta = {},
+): Prisma.Sql {
+  return outboxStatement(webhookEventJob, webhookPayload(event), {
+    organizationId,
+    meta,
+    onlyIf: Prisma.sql`EXISTS (SELECT 1 FROM webhook_endpoints
+      WHERE disabled_at IS NULL AND ${event.type}::varchar = ANY (events))`,
+  })
 }
 
 /** A project as webhook payloads carry it: the API's representation, and its organization. */

@@ -15,8 +15,9 @@ import {
 } from '../src/idempotency.ts'
 
 // A create with an Idempotency-Key (ADR 009), counted on the wire: claiming the key and
-// storing the answer are one statement each, sent on their own, and the organization's
-// lock and project count are one statement, taken after the insert (ADR 041). The counts
+// storing the answer are one statement each, sent on their own (ADR 041), and the create
+// is one pipeline, the organization's lock and project count taken after the insert
+// (ADR 045). The counts
 // are the contract: a change that adds a round trip to every keyed write shows here. The
 // lock reads the organization's project count, kept by triggers (ADR 044).
 
@@ -68,7 +69,7 @@ const claim = (key: string, body: unknown) =>
 const sent = () => recorder.roundTrips.map((trip) => trip.sql)
 
 describe('a keyed create', () => {
-  it('claims in one round trip, creates in six, stores its answer in one; a retry replays in one', async () => {
+  it('claims in one round trip, creates in one, stores its answer in one; a retry replays in one', async () => {
     const body = { name: 'Counted' }
     const claimed = await claim('counted', body)
     if (claimed.outcome !== 'claimed') throw new Error('expected a claim')
@@ -78,16 +79,25 @@ describe('a keyed create', () => {
     const project = await runHoldingClaim(claimed.claim, () =>
       createProject(deps, { organizationId, userId }, body),
     )
-    expect(sent()).toEqual([
-      expect.stringMatching(/^BEGIN; SELECT set_config/),
-      expect.stringContaining('INSERT INTO "public"."projects"'),
-      expect.stringContaining('"webhook_endpoints"'),
-      expect.stringMatching(
-        /SELECT project_count AS count FROM organizations[\s\S]*FOR NO KEY UPDATE/,
-      ),
-      expect.stringContaining('app_mark_idempotency_effect'),
-      'COMMIT',
+    // The settings, the insert, the webhook event's conditional outbox row, the quota and
+    // the claim's mark: one pipeline, one Sync (ADR 045).
+    expect(recorder.roundTrips).toHaveLength(1)
+    expect(sent()[0]?.split('; ')).toEqual([
+      expect.stringMatching(/^SELECT set_config\('app.organization_id'/),
+      expect.stringContaining('INSERT INTO projects'),
+      expect.stringContaining('INSERT INTO outbox_messages'),
+      expect.stringContaining('app_take_project_quota'),
+      expect.stringContaining('app_require_idempotency_effect'),
     ])
+    // Committed at the Sync, and counted by the organization's trigger (ADR 044).
+    expect(await admin.project.findUnique({ where: { id: project.id } })).toEqual(project)
+    const [org] = await admin.$queryRaw<[{ count: number }]>`
+      SELECT project_count AS count FROM organizations WHERE id = ${organizationId}::uuid`
+    expect(org.count).toBe(await admin.project.count({ where: { organizationId } }))
+    const [key] = await admin.$queryRaw<[{ committed: Date | null }]>`
+      SELECT effect_committed_at AS committed FROM idempotency_keys
+      WHERE scope_hash = ${hashIdempotencyScope(scope('counted'))}`
+    expect(key.committed).toBeInstanceOf(Date)
 
     recorder.clear()
     const answer = { status: 201, headers: {}, body: JSON.stringify({ id: project.id }) }

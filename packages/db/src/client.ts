@@ -49,12 +49,22 @@ export function createDatabaseClient(
   const client = onQuery
     ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
     : new PrismaClient({ adapter })
-  if (onQuery) (client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query))
+  if (onQuery) {
+    ;(client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query))
+    // Statements sent around Prisma (writeWithTenant's) are reported too.
+    queryListeners.set(client, onQuery)
+  }
   pools.set(client, pool)
   return client
 }
 
 const pools = new WeakMap<PrismaClient, pg.Pool>()
+const queryListeners = new WeakMap<PrismaClient, (sql: string) => void>()
+
+/** The `onQuery` a client was made with, for statements sent around Prisma. */
+export function queryListener(client: PrismaClient): ((sql: string) => void) | undefined {
+  return queryListeners.get(client)
+}
 
 /**
  * The node-postgres pool under a client made by `createDatabaseClient`: its connection

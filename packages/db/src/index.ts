@@ -5,6 +5,7 @@ export {
   databasePool,
   getDb,
 } from './client.ts'
+export { databaseErrorState, SQLSTATE } from './database-errors.ts'
 export type {
   ApiKey,
   AuditLog,
@@ -42,4 +43,5 @@ export {
   withPresentedSecret,
   withTenant,
   withUser,
+  writeWithTenant,
 } from './tenant.ts'

@@ -1,7 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { databasePool } from './client.ts'
+import { databasePool, queryListener } from './client.ts'
+import { databaseErrorState, SQLSTATE } from './database-errors.ts'
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
 import {
+  type PipelinedRows,
+  type PipelinedStatement,
+  runStatementsWithSettings,
   runStatementWithSettings,
   startWithSettings,
   type TransactionSettings,
@@ -203,6 +207,51 @@ function readerOf(db: PrismaClient): TenantReader {
       })
     },
   })
+}
+
+/**
+ * One write of one organization in ONE round trip, for hot write paths whose statements
+ * are all known before the first is sent (docs/decisions/045): the tenant settings, the
+ * statements and, when the request holds an Idempotency-Key claim, its mark, in one
+ * pipeline ending in one Sync. Postgres runs them as one implicit transaction: they commit
+ * together at the Sync, or an error in any rolls back all of them (the statements after
+ * it never run), and the transaction-local settings end with it either way, as
+ * withTenant's do at COMMIT. A check that must stop the write is a statement that raises
+ * (`app_take_project_quota`), not one whose answer the caller reads: nothing is read
+ * before the commit. Answers the rows of each statement, as node-postgres parses them.
+ *
+ * Statements are `Prisma.sql` templates (values bound, never spliced), of SELECT, WITH,
+ * INSERT, UPDATE or DELETE only; they go around Prisma, so they name tables and columns as
+ * the database does, and a failure is node-postgres's `DatabaseError` (its SQLSTATE in
+ * `code`; `databaseErrorState` reads it from either). A lost claim is `ClaimLostError`.
+ * Needs a client of `createDatabaseClient`; anything with a branch between statements
+ * belongs in withTenant.
+ */
+export async function writeWithTenant(
+  db: PrismaClient,
+  context: TenantContext,
+  statements: readonly Prisma.Sql[],
+): Promise<PipelinedRows> {
+  const pool = databasePool(db)
+  if (!(pool instanceof TransactionSettingsPool))
+    throw new TypeError('writeWithTenant needs a client made by createDatabaseClient')
+  const sent: PipelinedStatement[] = statements.map((s) => ({ text: s.text, values: s.values }))
+  const claim = heldClaim.getStore()?.claim
+  if (claim)
+    sent.push({
+      text: 'SELECT app_require_idempotency_effect($1::bpchar, $2::timestamptz)',
+      values: [claim.scopeHash, claim.lockedUntil.toISOString()],
+    })
+  const onQuery = queryListener(db)
+  if (onQuery) for (const { text } of sent) onQuery(text)
+  try {
+    const rows = await runStatementsWithSettings(pool, tenantSettings(context), sent)
+    return claim ? rows.slice(0, -1) : rows
+  } catch (error) {
+    // The claim outlived its lock and a retry took the key over: this write rolled back.
+    if (databaseErrorState(error) === SQLSTATE.claimLost) throw new ClaimLostError()
+    throw error
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
+/// <reference path="./types/pg-utils.d.ts" />
 import { AsyncLocalStorage } from 'node:async_hooks'
 import pg from 'pg'
+import pgUtils from 'pg/lib/utils.js'
 
 /** The row-level security context of one transaction: what the policies read (ADR 006). */
 export interface TransactionSettings {
@@ -144,11 +146,13 @@ function refuse(message: string, callback?: (error: Error) => void) {
   return undefined
 }
 
-/** The parts of node-postgres's connection and query that the statement below uses. */
+/** The parts of node-postgres's connection and query that the statements below use. */
 interface WireConnection {
   parse(message: { text: string }): void
-  bind(message: { values: string[] }): void
+  bind(message: { values: (string | Buffer | null)[] }): void
+  describe(message: { type: 'P'; name: string }): void
   execute(message: { portal: string }): void
+  sync(): void
 }
 interface QueryInternals {
   prepare(connection: WireConnection): void
@@ -265,4 +269,118 @@ export class TransactionSettingsPool extends pg.Pool {
     const send = super.query as Function
     return done ? send.call(this, statement, done) : send.call(this, statement)
   }
+}
+
+/** One statement of a write sent in one round trip: its text ($1, $2, ...) and values. */
+export interface PipelinedStatement {
+  text: string
+  values: readonly unknown[]
+}
+
+/** What a write's pipeline answers: the rows of each of its statements, in order. */
+export type PipelinedRows = Record<string, unknown>[][]
+
+/**
+ * The settings statement of a write: the tenant settings, read-write (the read's
+ * statement without its `transaction_read_only`).
+ */
+const WRITE_SETTINGS_STATEMENT = `SELECT ${SETTINGS.map(
+  ([name], i) => `set_config('${name}', $${i + 1}, true)`,
+).join(', ')}`
+
+/**
+ * A statement a write's pipeline may carry: a read or a write of rows (SELECT, WITH,
+ * INSERT, UPDATE, DELETE, after any comments). Anything else is refused: BEGIN, COMMIT,
+ * ROLLBACK or SAVEPOINT would end the pipeline's implicit transaction early or make it
+ * outlive its Sync (back to the pool open, with the settings); SET or RESET would leave a
+ * setting on the connection; a second statement in one text is refused by Postgres
+ * (a prepared statement holds one command).
+ */
+const WRITE_STATEMENT =
+  /^\s*(?:(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)\s*)*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b/i
+
+/**
+ * The settings and a write's statements in one round trip: Parse, Bind, Describe and
+ * Execute of each, after the settings statement's, and one Sync. Postgres runs them in
+ * one implicit transaction, committed at the Sync; after an error it skips everything up
+ * to the Sync and rolls the transaction back, so the statements commit all together or not
+ * at all, and the settings (transaction-local) end with them either way. The values are
+ * mapped as node-postgres maps any query's (`prepareValue`) before anything is written, so
+ * a value it cannot send fails the write before a byte of it leaves.
+ */
+class StatementsWithSettings extends PgQuery {
+  readonly #messages: { text: string; values: (string | Buffer | null)[] }[]
+
+  constructor(
+    settings: TransactionSettings,
+    statements: readonly PipelinedStatement[],
+    callback: (error: Error | null, results: pg.QueryResult[]) => void,
+  ) {
+    super({ text: WRITE_SETTINGS_STATEMENT, queryMode: 'extended', callback } as pg.QueryConfig)
+    this.#messages = [
+      {
+        text: WRITE_SETTINGS_STATEMENT,
+        values: SETTINGS.map(([, field]) => settings[field] ?? ''),
+      },
+      ...statements.map(({ text, values }) => ({
+        text,
+        values: values.map((value) => pgUtils.prepareValue(value)),
+      })),
+    ]
+  }
+
+  override prepare(connection: WireConnection) {
+    for (const { text, values } of this.#messages) {
+      connection.parse({ text })
+      connection.bind({ values })
+      connection.describe({ type: 'P', name: '' })
+      connection.execute({ portal: '' })
+    }
+    connection.sync()
+  }
+}
+
+/**
+ * Sends `statements` with `settings` through `pool` in one round trip, as one implicit
+ * transaction (above), and answers the rows of each statement. A statement that is not a
+ * read or a write of rows is refused before anything is sent.
+ */
+export async function runStatementsWithSettings(
+  pool: pg.Pool,
+  settings: TransactionSettings,
+  statements: readonly PipelinedStatement[],
+): Promise<PipelinedRows> {
+  if (statements.length === 0) throw new TypeError('a write sends at least one statement')
+  for (const { text } of statements)
+    if (!WRITE_STATEMENT.test(text))
+      throw new TypeError(
+        `a write in one round trip carries SELECT, WITH, INSERT, UPDATE or DELETE statements only, not: ${text.slice(0, 60)}`,
+      )
+  if (openRead())
+    throw new TypeError(
+      'readWithTenant carries one read, and this is a write: send it after the read, or use withTenant',
+    )
+  let answer!: (error: Error | null, results: pg.QueryResult[]) => void
+  const answered = new Promise<pg.QueryResult[]>((resolve, reject) => {
+    answer = (error, results) => (error ? reject(error) : resolve(results))
+  })
+  // Before a connection is taken: a value node-postgres cannot send throws here.
+  const statement = new StatementsWithSettings(settings, statements, answer)
+  // A connection of its own rather than pool.query, which ends the connection after any
+  // error: a statement Postgres refused (a duplicate name, a quota) leaves the connection
+  // as good as before once the Sync is answered, and a hot write path must not pay a new
+  // connection for each refusal. Only an error of the connection itself ends it.
+  const client = await pool.connect()
+  let results: pg.QueryResult[]
+  try {
+    client.query(statement as unknown as pg.Submittable)
+    results = await answered
+  } catch (error) {
+    client.release(error instanceof pg.DatabaseError ? undefined : (error as Error))
+    throw error
+  }
+  client.release()
+  // One result per statement, the settings' first; node-postgres starts a new result at
+  // each statement's row description or completion.
+  return results.slice(1).map((result) => result.rows)
 }

@@ -1,5 +1,4 @@
-import { Prisma } from '@repo/db'
-import { sqlState } from './database-errors.ts'
+import { databaseErrorState, Prisma } from '@repo/db'
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -26,9 +25,10 @@ export function isDependencyDown(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     // P2024/P2028: no connection or transaction to be had in time (pool exhausted).
     if (['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028'].includes(error.code)) return true
-    const state = sqlState(error)
-    if (state && BUSY_SQLSTATES.has(state)) return true
   }
+  // Prisma's, or node-postgres's for a statement sent around Prisma (writeWithTenant).
+  const state = databaseErrorState(error)
+  if (state && BUSY_SQLSTATES.has(state)) return true
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown }
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return true

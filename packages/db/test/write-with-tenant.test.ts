@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { useIsolatedServices } from '@repo/testing'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { PrismaClient as GeneratedClient } from '../src/generated/prisma/client.ts'
+import {
+  ClaimLostError,
+  createDatabaseClient,
+  databaseErrorState,
+  Prisma,
+  type PrismaClient,
+  readWithTenant,
+  runHoldingClaim,
+  writeWithTenant,
+} from '../src/index.ts'
+import { clientConfig, seedTwoTenants } from './catalog.ts'
+import { startWireRecorder, type WireRecorder } from './wire-recorder.ts'
+
+// A write of one organization in ONE round trip (writeWithTenant, docs/decisions/045):
+// the tenant settings, the statements and the claim's mark in one pipeline and one Sync,
+// one implicit transaction. Counted on the wire through a proxy that reads what the
+// driver really sends; isolation proven on a pool of ONE connection.
+const services = useIsolatedServices()
+let recorder: WireRecorder
+let admin: PrismaClient
+/** The application's login through createDatabaseClient, on a pool of one connection. */
+let app: PrismaClient
+let statementsSeen: string[] = []
+/** The same with an `onQuery` listener, as the API's tests count statements. */
+let counted: PrismaClient
+/** A client not made by createDatabaseClient. */
+let plain: PrismaClient
+
+const ids = { orgA: randomUUID(), orgB: randomUUID(), alice: randomUUID(), bob: randomUUID() }
+const empty = (value: string | null | undefined) =>
+  value === null || value === '' || value === undefined
+
+beforeAll(async () => {
+  const { database } = services()
+  recorder = await startWireRecorder(database.appUrl)
+  const appUrl = recorder.url(database.appUrl)
+  admin = createDatabaseClient(clientConfig(database.url))
+  app = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 1 })
+  counted = createDatabaseClient(clientConfig(appUrl), (sql) => statementsSeen.push(sql))
+  plain = new GeneratedClient({ adapter: new PrismaPg({ connectionString: appUrl, max: 1 }) })
+  await seedTwoTenants(admin, ids)
+  await Promise.all([app, counted, plain].map((db) => db.$queryRaw`SELECT 1`))
+})
+afterAll(async () => {
+  await Promise.all([admin, app, counted, plain].map((db) => db?.$disconnect()))
+  await recorder?.close()
+})
+beforeEach(() => {
+  recorder.clear()
+  statementsSeen = []
+})
+
+/** A project insert of organization `org`, answering its row and the settings it ran under. */
+const insertProject = (org: string, name: string) => Prisma.sql`
+  INSERT INTO projects (id, organization_id, name, updated_at)
+  VALUES (${randomUUID()}::uuid, ${org}::uuid, ${name}, now())
+  RETURNING id, organization_id, name, version, created_at,
+    current_setting('app.organization_id', true) AS org, current_setting('app.user_id', true) AS usr`
+const projectsNamed = (name: string) => admin.project.findMany({ where: { name } })
+/** The settings on the pool's one connection, outside any write. */
+async function leftOnConnection(db: PrismaClient) {
+  const [row] = await db.$queryRaw<
+    { org: string | null; usr: string | null; ro: string; pid: number }[]
+  >`
+    SELECT current_setting('app.organization_id', true) AS org,
+      current_setting('app.user_id', true) AS usr, current_setting('transaction_read_only') AS ro,
+      pg_backend_pid() AS pid`
+  return row
+}
+
+describe('a write in one round trip (writeWithTenant)', () => {
+  it('sends the settings and every statement in one round trip, no BEGIN or COMMIT, and commits them at its Sync', async () => {
+    const [inserted, seen] = await writeWithTenant(
+      app,
+      { organizationId: ids.orgA, userId: ids.alice },
+      [
+        insertProject(ids.orgA, 'one trip'),
+        Prisma.sql`SELECT count(*)::int AS n FROM projects WHERE name = ${'one trip'}`,
+      ],
+    )
+    expect(recorder.roundTrips).toHaveLength(1)
+    expect(recorder.roundTrips[0]?.protocol).toBe('extended')
+    expect(recorder.roundTrips[0]?.sql.split('; ')).toEqual([
+      "SELECT set_config('app.organization_id', $1, true), set_config('app.user_id', $2, true), set_config('app.secret_hash', $3, true)",
+      expect.stringContaining('INSERT INTO projects'),
+      expect.stringContaining('SELECT count(*)'),
+    ])
+    // Each statement answers its rows, typed as node-postgres types them; the second
+    // statement sees the first's row: one transaction.
+    expect(inserted).toEqual([
+      {
+        id: expect.any(String),
+        organization_id: ids.orgA,
+        name: 'one trip',
+        version: 1,
+        created_at: expect.any(Date),
+        org: ids.orgA,
+        usr: ids.alice,
+      },
+    ])
+    expect(seen).toEqual([{ n: 1 }])
+    expect(await projectsNamed('one trip')).toHaveLength(1)
+  })
+
+  it('commits all of its statements or none: an error rolls back those before it and skips those after', async () => {
+    const connection = (await leftOnConnection(app))?.pid
+    recorder.clear()
+    const write = writeWithTenant(app, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'before the error'),
+      Prisma.sql`SELECT 1 / ${0}::int`,
+      insertProject(ids.orgA, 'after the error'),
+    ])
+    await expect(write).rejects.toThrow(/division by zero/)
+    await expect(write.catch(databaseErrorState)).resolves.toBe('22012')
+    expect(recorder.roundTrips).toHaveLength(1)
+    expect(await projectsNamed('before the error')).toEqual([])
+    expect(await projectsNamed('after the error')).toEqual([])
+    // And the connection (the pool's only one) comes back clean and writing, the same
+    // connection: a refusal by Postgres does not cost a new one.
+    const left = await leftOnConnection(app)
+    expect(left?.pid).toBe(connection)
+    expect(empty(left?.org)).toBe(true)
+    expect(left?.ro).toBe('off')
+    await writeWithTenant(app, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'after a failed write'),
+    ])
+    expect(await projectsNamed('after a failed write')).toHaveLength(1)
+  })
+
+  it("keeps row-level security as the second wall: another tenant's rows are out of reach", async () => {
+    const [other] = await admin.project.createManyAndReturn({
+      data: [{ organizationId: ids.orgB, name: 'B keeps this' }],
+    })
+    // Writing a row into another organization is refused by the policy, and nothing commits.
+    const write = writeWithTenant(app, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'beside a forged insert'),
+      insertProject(ids.orgB, 'forged into B'),
+    ])
+    await expect(write).rejects.toThrow(/row-level security/)
+    expect(await projectsNamed('forged into B')).toEqual([])
+    expect(await projectsNamed('beside a forged insert')).toEqual([])
+    // Another organization's rows cannot be seen, changed or deleted by their id.
+    const [updated, deleted, read] = await writeWithTenant(app, { organizationId: ids.orgA }, [
+      Prisma.sql`UPDATE projects SET name = 'taken' WHERE id = ${other?.id}::uuid RETURNING id`,
+      Prisma.sql`DELETE FROM projects WHERE id = ${other?.id}::uuid RETURNING id`,
+      Prisma.sql`SELECT id FROM projects WHERE id = ${other?.id}::uuid`,
+    ])
+    expect([updated, deleted, read]).toEqual([[], [], []])
+    expect(await projectsNamed('B keeps this')).toHaveLength(1)
+  })
+
+  it('interleaves many writes of two tenants on one connection, each waiting for it: each runs under its own settings, none is left behind', async () => {
+    const orgOf = (i: number) => (i % 2 === 0 ? ids.orgA : ids.orgB)
+    const userOf = (i: number) => (i % 2 === 0 ? ids.alice : ids.bob)
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const [rows] = await writeWithTenant(app, { organizationId: orgOf(i), userId: userOf(i) }, [
+          insertProject(orgOf(i), `interleaved ${i}`),
+        ])
+        const row = rows?.[0]
+        return { i, row }
+      }),
+    )
+    for (const { i, row } of runs)
+      expect(row, String(i)).toMatchObject({
+        organization_id: orgOf(i),
+        org: orgOf(i),
+        usr: userOf(i),
+      })
+    expect(recorder.roundTrips).toHaveLength(40)
+    const stored = await admin.project.findMany({ where: { name: { startsWith: 'interleaved ' } } })
+    expect(stored).toHaveLength(40)
+    for (const project of stored)
+      expect(project.organizationId).toBe(orgOf(Number(project.name.split(' ')[1])))
+    expect(empty((await leftOnConnection(app))?.org)).toBe(true)
+  })
+
+  it('passes hostile values as parameters: stored as they are, and they change no statement', async () => {
+    const hostile = `x'); DELETE FROM projects; SELECT set_config('app.organization_id', '${ids.orgB}', true); --`
+    const [rows] = await writeWithTenant(app, { organizationId: ids.orgA, userId: hostile }, [
+      insertProject(ids.orgA, hostile.slice(0, 100)),
+    ])
+    expect(rows?.[0]).toMatchObject({ name: hostile.slice(0, 100), org: ids.orgA, usr: hostile })
+    expect(recorder.roundTrips[0]?.sql).not.toContain('DELETE')
+    expect(await projectsNamed(hostile.slice(0, 100))).toHaveLength(1)
+    // NUL cannot be a parameter's text: Postgres refuses it, nothing commits, nothing is left.
+    const write = writeWithTenant(app, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'a\0b'),
+    ])
+    await expect(write.catch(databaseErrorState)).resolves.toBe('22021')
+    expect(empty((await leftOnConnection(app))?.org)).toBe(true)
+  })
+
+  it('refuses what is not a read or write of rows, and a value it cannot send, before sending anything', async () => {
+    const tenant = { organizationId: ids.orgA }
+    for (const text of [
+      'BEGIN',
+      'COMMIT',
+      'ROLLBACK',
+      "SET app.organization_id = 'x'",
+      'SAVEPOINT s',
+      'CALL p()',
+    ])
+      await expect(writeWithTenant(app, tenant, [Prisma.raw(text)])).rejects.toThrow(
+        /SELECT, WITH, INSERT, UPDATE or DELETE/,
+      )
+    await expect(writeWithTenant(app, tenant, [])).rejects.toThrow(/at least one statement/)
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    await expect(
+      writeWithTenant(app, tenant, [Prisma.sql`SELECT ${circular}::jsonb`]),
+    ).rejects.toThrow()
+    expect(recorder.roundTrips).toEqual([])
+    // Two commands in one text are refused by Postgres (a prepared statement is one
+    // command), so a COMMIT cannot ride behind a statement; nothing commits.
+    const smuggled = writeWithTenant(app, tenant, [
+      Prisma.sql`INSERT INTO projects (id, organization_id, name, updated_at) VALUES (${randomUUID()}::uuid, ${ids.orgA}::uuid, 'smuggled', now()); COMMIT`,
+    ])
+    await expect(smuggled.catch(databaseErrorState)).resolves.toBe('42601')
+    expect(await projectsNamed('smuggled')).toEqual([])
+  })
+
+  it('is refused inside readWithTenant, and on a client not made by createDatabaseClient', async () => {
+    await expect(
+      readWithTenant(app, { organizationId: ids.orgA }, () =>
+        writeWithTenant(app, { organizationId: ids.orgA }, [
+          insertProject(ids.orgA, 'inside a read'),
+        ]),
+      ),
+    ).rejects.toThrow(/readWithTenant carries one read/)
+    await expect(
+      writeWithTenant(plain, { organizationId: ids.orgA }, [insertProject(ids.orgA, 'plain')]),
+    ).rejects.toThrow(/createDatabaseClient/)
+    expect(await projectsNamed('inside a read')).toEqual([])
+    expect(await projectsNamed('plain')).toEqual([])
+  })
+
+  it("reports its statements to the client's onQuery listener", async () => {
+    await writeWithTenant(counted, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'listened'),
+    ])
+    expect(statementsSeen).toEqual([expect.stringContaining('INSERT INTO projects')])
+  })
+})
+
+describe('a write in one round trip holding an Idempotency-Key claim', () => {
+  it('marks the claim in the same pipeline, atomically with the change', async () => {
+    const claim = await claimFor(ids.orgA)
+    await runHoldingClaim(claim, () =>
+      writeWithTenant(app, { organizationId: ids.orgA }, [insertProject(ids.orgA, 'marked')]),
+    )
+    expect(recorder.roundTrips).toHaveLength(1)
+    expect(recorder.roundTrips.at(-1)?.sql).toMatch(
+      /; SELECT app_require_idempotency_effect\(\$1::bpchar, \$2::timestamptz\)$/,
+    )
+    expect((await keyOf(claim)).effectCommittedAt).toBeInstanceOf(Date)
+    expect(await projectsNamed('marked')).toHaveLength(1)
+  })
+
+  it('rolls the change back when a retry took the claim over: ClaimLostError, nothing committed', async () => {
+    const claim = await claimFor(ids.orgA)
+    // A retry took the key over: the row's lock is no longer this request's.
+    await admin.idempotencyKey.update({
+      where: { scopeHash: claim.scopeHash },
+      data: { lockedUntil: new Date(Date.now() + 300_000) },
+    })
+    await expect(
+      runHoldingClaim(claim, () =>
+        writeWithTenant(app, { organizationId: ids.orgA }, [insertProject(ids.orgA, 'taken over')]),
+      ),
+    ).rejects.toThrow(ClaimLostError)
+    expect(await projectsNamed('taken over')).toEqual([])
+    expect((await keyOf(claim)).effectCommittedAt).toBeNull()
+  })
+
+  it('leaves the claim unmarked when the write fails', async () => {
+    const claim = await claimFor(ids.orgA)
+    await expect(
+      runHoldingClaim(claim, () =>
+        writeWithTenant(app, { organizationId: ids.orgA }, [
+          insertProject(ids.orgA, 'failed with a claim'),
+          Prisma.sql`SELECT 1 / ${0}::int`,
+        ]),
+      ),
+    ).rejects.toBeInstanceOf(pg.DatabaseError)
+    expect((await keyOf(claim)).effectCommittedAt).toBeNull()
+    expect(await projectsNamed('failed with a claim')).toEqual([])
+  })
+})
+
+const keyOf = (claim: { scopeHash: string }) =>
+  admin.idempotencyKey.findUniqueOrThrow({ where: { scopeHash: claim.scopeHash } })
+
+/** An Idempotency-Key claim held on organization `organizationId`'s behalf. */
+async function claimFor(organizationId: string) {
+  const scopeHash = randomUUID().replaceAll('-', '').padEnd(64, '0')
+  const lockedUntil = new Date(Date.now() + 60_000)
+  await admin.idempotencyKey.create({
+    data: {
+      organizationId,
+      scopeHash,
+      requestHash: '0'.repeat(64),
+      lockedUntil,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    },
+  })
+  return { scopeHash, lockedUntil }
+}
