@@ -13,7 +13,8 @@
 // measured at an offered rate, 40% of what the baseline served (the goal's throughput), so
 // the p99 goal is read at the load it names. Then the write rows: a project created with an
 // Idempotency-Key through the real route against a bare INSERT ... RETURNING, all in one
-// organization, then spread over ten; and the write's floor, the same database work as one
+// organization, then spread over ten; the same create without a key, in one organization
+// (what the key's bookkeeping costs); and the write's floor, the same database work as one
 // SQL function through the bare server, which no implementation of the route can undercut.
 //
 // BENCH_INSTRUMENTATION=1 measures what observability costs: the real route with every
@@ -736,6 +737,24 @@ try {
       writeOrgs,
       (org) => `/v1/orgs/${org}/projects`,
     )
+    // The same create without an Idempotency-Key, in an organization of its own: the route
+    // less the key's claim and stored answer (a round trip each), what they cost the row.
+    const unkeyedOrg = await postJson<{ id: string }>(
+      `${api.base}/v1/orgs`,
+      { name: 'Unkeyed' },
+      auth,
+    )
+    const unkeyedPath = `/v1/orgs/${unkeyedOrg.id}/projects`
+    const unkeyed = await measure(
+      'real write without a key',
+      `${api.base}${unkeyedPath}`,
+      auth,
+      api.child,
+      {
+        write: created(unkeyedPath, false),
+      },
+    )
+    rows.push(['real write without Idempotency-Key, one organization', unkeyed, bareWrite])
     await stopChild(api.child)
     const writeRatio = realWrite.reqPerSec / bareWrite.reqPerSec
     const floorRatio = floorWrite.reqPerSec / bareWrite.reqPerSec

@@ -162,6 +162,24 @@ describe('when Postgres is slow', () => {
         ),
       )
       expect(new Set(burst.map((r) => r.statusCode))).toEqual(new Set([503]))
+      // A keyed create, one pipeline sent around Prisma (ADR 045): its insert waits for the
+      // lock past the statement timeout, node-postgres's error is a 503 all the same, and
+      // the key is freed, so the same request succeeds once Postgres is back.
+      const create = () =>
+        app.inject({
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/projects`,
+          headers: { ...headers, 'idempotency-key': 'slow-create' },
+          payload: { name: 'Slow' },
+        })
+      const refused = await create()
+      expect(refused.statusCode, refused.body).toBe(503)
+      expect(refused.headers['retry-after']).toBe('5')
+      expect(refused.body).not.toMatch(/statement timeout|canceling|at /)
+      await locker.query('ROLLBACK')
+      const created = await create()
+      expect(created.statusCode, created.body).toBe(201)
+      expect(created.headers['idempotent-replayed']).toBeUndefined()
     } finally {
       await locker.query('ROLLBACK').catch(() => {})
       await locker.end()

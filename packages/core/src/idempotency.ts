@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '@repo/auth'
-import { Prisma, type PrismaClient, withPresentedSecret } from '@repo/db'
+import { Prisma, type PrismaClient, queryStatement, withPresentedSecret } from '@repo/db'
 import { AppError } from './app-error.ts'
 
 /**
@@ -87,10 +87,12 @@ export async function claimIdempotencyKey(
   const lockedUntil = new Date(now + input.lockMs)
   const expiresAt = new Date(now + input.ttlMs)
   // One statement, one round trip: the claim, or the row that holds the key (ADR 041).
-  const [existing] = await deps.db.$queryRaw<KnownKey[]>`
-    SELECT * FROM app_claim_idempotency_key(
+  const [existing] = await queryStatement<KnownKey>(
+    deps.db,
+    Prisma.sql`SELECT * FROM app_claim_idempotency_key(
       ${scopeHash}, ${input.scope.organizationId ?? null}::uuid, ${input.requestHash},
-      ${lockedUntil.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`
+      ${lockedUntil.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`,
+  )
   if (!existing) throw inProgress() // purged between the insert and the read: rare; retry
   if (existing.claimed) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
 
@@ -175,9 +177,11 @@ export async function completeIdempotencyKey(
 ) {
   const { scopeHash, lockedUntil } = input.claim
   const { status, headers, body } = sealed(deps, input.response)
-  await deps.db.$queryRaw`
-    SELECT app_store_idempotency_answer(${scopeHash}, ${lockedUntil.toISOString()}::timestamptz,
-      ${status}::integer, ${headers}::jsonb, ${body}::bytea)`
+  await queryStatement(
+    deps.db,
+    Prisma.sql`SELECT app_store_idempotency_answer(${scopeHash}, ${lockedUntil.toISOString()}::timestamptz,
+      ${status}::integer, ${headers}::jsonb, ${body}::bytea)`,
+  )
 }
 
 /**
@@ -192,9 +196,11 @@ export async function releaseIdempotencyKey(
 ) {
   const { scopeHash, lockedUntil } = input.claim
   const { status, headers, body } = sealed(deps, input.response)
-  await deps.db.$queryRaw`
-    SELECT app_release_idempotency_key(${scopeHash}, ${lockedUntil.toISOString()}::timestamptz,
-      ${status}::integer, ${headers}::jsonb, ${body}::bytea)`
+  await queryStatement(
+    deps.db,
+    Prisma.sql`SELECT app_release_idempotency_key(${scopeHash}, ${lockedUntil.toISOString()}::timestamptz,
+      ${status}::integer, ${headers}::jsonb, ${body}::bytea)`,
+  )
 }
 
 /** Deletes expired keys of every organization; returns how many (the scheduled cleanup). */

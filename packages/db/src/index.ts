@@ -33,6 +33,7 @@ export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {
   ClaimLostError,
   type HeldClaim,
+  queryStatement,
   readWithTenant,
   runHoldingClaim,
   stopHoldingClaim,

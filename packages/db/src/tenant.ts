@@ -255,6 +255,26 @@ export async function writeWithTenant(
 }
 
 /**
+ * One statement on its own (autocommit, no tenant settings), sent by node-postgres around
+ * Prisma's query layer, for the hottest calls of our own SQL functions, which present
+ * their context themselves (the Idempotency-Key claim and its stored answer, ADR 041):
+ * the same statement as `db.$queryRaw`, without the client's query building and result
+ * mapping on every request (ADR 045). Answers node-postgres's rows; a failure is its
+ * `DatabaseError` (`databaseErrorState` reads either). On a client not made by
+ * `createDatabaseClient` it is `db.$queryRaw`.
+ */
+export async function queryStatement<Row = Record<string, unknown>>(
+  db: PrismaClient,
+  statement: Prisma.Sql,
+): Promise<Row[]> {
+  const pool = databasePool(db)
+  if (!(pool instanceof TransactionSettingsPool)) return db.$queryRaw<Row[]>(statement)
+  queryListener(db)?.(statement.text)
+  const result = await pool.query({ text: statement.text, values: [...statement.values] })
+  return result.rows as Row[]
+}
+
+/**
  * No organization yet, only a user: their own memberships and the organizations they
  * belong to are visible ("my organizations"), nothing else tenant-owned.
  */
