@@ -13,22 +13,17 @@ import type { ProjectChanges } from './project-fields.ts'
 import { projectEventData, webhookEventStatement } from './webhook-events.ts'
 
 /**
- * Creates a project; its name is unique in the organization (a duplicate answers 409),
- * and the organization's project quota holds (403 past it).
- *
- * A hot write, sent in one round trip (writeWithTenant, ADR 045): every value of the row
- * is made here (its id, a UUIDv7, as Prisma's `@default(uuid(7))` would; its times), so
- * nothing is read before the commit, and the statements go out together with the tenant
- * settings and the Idempotency-Key claim's mark. They commit together or not at all.
+ * A new project of the acting organization, every value made here: its id (a UUIDv7, as
+ * Prisma's `@default(uuid(7))` would make it), its times and its version. Nothing is
+ * written; a route that answers before it writes (ADR 046) builds its answer from it,
+ * then creates it with `createProject`.
  */
-export async function createProject(
-  deps: CoreDeps,
+export function newProject(
   actor: TenantContext,
   input: ProjectChanges & { name: string },
-  meta: RequestMeta = {},
-): Promise<Project> {
+): Project {
   const now = new Date()
-  const project: Project = {
+  return {
     id: uuidv7(),
     organizationId: actor.organizationId,
     name: input.name,
@@ -38,6 +33,27 @@ export async function createProject(
     createdAt: now,
     updatedAt: now,
   }
+}
+
+/**
+ * Creates a project (the input, or a project `newProject` made); its name is unique in
+ * the organization (a duplicate answers 409), and the organization's project quota holds
+ * (403 past it).
+ *
+ * A hot write, sent in one round trip (writeWithTenant, ADR 045): every value of the row
+ * is made before it (`newProject`), so nothing is read before the commit, and the
+ * statements go out together with the tenant settings and the Idempotency-Key's claim or
+ * mark. They commit together or not at all.
+ */
+export async function createProject(
+  deps: CoreDeps,
+  actor: TenantContext,
+  input: (ProjectChanges & { name: string }) | Project,
+  meta: RequestMeta = {},
+): Promise<Project> {
+  const project = 'id' in input ? input : newProject(actor, input)
+  if (project.organizationId !== actor.organizationId)
+    throw new Error('createProject: the project belongs to another organization than its actor')
   const limit = deps.quotas.projectsPerOrganization
   try {
     await writeWithTenant(deps.db, actor, [
@@ -46,7 +62,8 @@ export async function createProject(
         INSERT INTO projects (id, organization_id, name, description, status, version, created_at, updated_at)
         VALUES (${project.id}::uuid, ${project.organizationId}::uuid, ${project.name},
           ${project.description}, ${project.status}::project_status, ${project.version},
-          ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz)`,
+          ${project.createdAt.toISOString()}::timestamptz,
+          ${project.updatedAt.toISOString()}::timestamptz)`,
       webhookEventStatement(
         actor.organizationId,
         { type: 'project.created', data: projectEventData(project) },

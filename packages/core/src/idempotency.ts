@@ -1,6 +1,12 @@
 import { createHash, createHmac } from 'node:crypto'
 import { decryptSecret, encryptSecret } from '@repo/auth'
-import { Prisma, type PrismaClient, queryStatement, withPresentedSecret } from '@repo/db'
+import {
+  type KeyWithAnswer,
+  Prisma,
+  type PrismaClient,
+  queryStatement,
+  withPresentedSecret,
+} from '@repo/db'
 import { AppError } from './app-error.ts'
 
 /**
@@ -65,7 +71,8 @@ const answerLost = () =>
       'The first request with this Idempotency-Key made its change, but its answer was lost. Read the resource to see the result; use a new key for a new request.',
   })
 
-const inProgress = () =>
+/** 409: a request with this key is still running (a duplicate sent meanwhile). */
+export const idempotencyKeyInUse = () =>
   new AppError({
     code: 'idempotency_key_in_use',
     status: 409,
@@ -93,7 +100,7 @@ export async function claimIdempotencyKey(
       ${scopeHash}, ${input.scope.organizationId ?? null}::uuid, ${input.requestHash},
       ${lockedUntil.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`,
   )
-  if (!existing) throw inProgress() // purged between the insert and the read: rare; retry
+  if (!existing) throw idempotencyKeyInUse() // purged between the insert and the read: rare; retry
   if (existing.claimed) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
 
   // The key is known. What follows is the rare path (a retry, a duplicate, a dead claim).
@@ -116,11 +123,11 @@ export async function claimIdempotencyKey(
   if (existing.known_expires_at.getTime() <= now) {
     const taken = await takeOver({ expiresAt: { lte: new Date(now) } })
     if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
-    throw inProgress()
+    throw idempotencyKeyInUse()
   }
   if (existing.known_request_hash !== input.requestHash) throw mismatch()
   if (existing.known_status === null || existing.known_body === null) {
-    if (existing.known_locked_until.getTime() > now) throw inProgress()
+    if (existing.known_locked_until.getTime() > now) throw idempotencyKeyInUse()
     // Its request died after committing its change: running it again would repeat it.
     if (existing.known_effect_committed_at) throw answerLost()
     // effectCommittedAt in the condition too: the request may commit between our read
@@ -131,7 +138,7 @@ export async function claimIdempotencyKey(
       lockedUntil: { lte: new Date(now) },
     })
     if (taken.count === 1) return { outcome: 'claimed', claim: { scopeHash, lockedUntil } }
-    throw inProgress()
+    throw idempotencyKeyInUse()
   }
   return {
     outcome: 'replay',
@@ -163,6 +170,30 @@ function sealed(deps: { secretsKey: Buffer }, response: StoredResponse) {
     status: response.status,
     headers: JSON.stringify(response.headers),
     body: encryptSecret(Buffer.from(response.body, 'utf8'), deps.secretsKey),
+  }
+}
+
+/**
+ * A key to claim with the request's one write, holding the answer the request will send
+ * (ADR 046): the scope's hash, the claim's times as `claimIdempotencyKey` sets them, and
+ * the answer sealed. Nothing is sent here; `runClaimingKeyInWrite` (@repo/db) does that.
+ */
+export function keyWithAnswer(
+  deps: { secretsKey: Buffer },
+  input: { scope: IdempotencyScope; requestHash: string; lockMs: number; ttlMs: number },
+  response: StoredResponse,
+): KeyWithAnswer {
+  const now = Date.now()
+  const { status, headers, body } = sealed(deps, response)
+  return {
+    scopeHash: hashIdempotencyScope(input.scope),
+    organizationId: input.scope.organizationId,
+    requestHash: input.requestHash,
+    lockedUntil: new Date(now + input.lockMs),
+    expiresAt: new Date(now + input.ttlMs),
+    status,
+    headers,
+    body,
   }
 }
 

@@ -8,6 +8,10 @@ import { Prisma } from './generated/prisma/client.ts'
 export const SQLSTATE = {
   /** app_require_idempotency_effect: a retry took the request's claim over. */
   claimLost: 'GWC01',
+  /** app_claim_idempotency_key_with_answer: the key has a row already. */
+  keyKnown: 'GWK01',
+  /** app_claim_idempotency_key_with_answer: another request's write is claiming the key. */
+  keyInUse: 'GWK02',
   /** app_take_project_quota: one more project would pass the organization's quota. */
   projectQuotaReached: 'GWQ01',
 } as const

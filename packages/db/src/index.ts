@@ -33,8 +33,11 @@ export { APP_ROLE, ensureAppLogin, WORKER_ROLE } from './roles.ts'
 export {
   ClaimLostError,
   type HeldClaim,
+  KeyKnownError,
+  type KeyWithAnswer,
   queryStatement,
   readWithTenant,
+  runClaimingKeyInWrite,
   runHoldingClaim,
   stopHoldingClaim,
   type TenantContext,

@@ -30,6 +30,57 @@ export class ClaimLostError extends Error {
 }
 
 /**
+ * An Idempotency-Key a request claims with its one write (ADR 046), and the answer it will
+ * send, sealed: the key's row goes in as the write's first statement, holding the answer.
+ */
+export interface KeyWithAnswer {
+  scopeHash: string
+  organizationId: string | undefined
+  requestHash: string
+  lockedUntil: Date
+  expiresAt: Date
+  status: number
+  /** The replayed headers, as JSON. */
+  headers: string
+  /** The answer's body, sealed with the server's key. */
+  body: Uint8Array
+}
+
+/** The key a request claims with its write; `sent` once a write has carried it. */
+const keyInWrite = new AsyncLocalStorage<{ key: KeyWithAnswer; sent: boolean }>()
+
+/**
+ * The write that was to claim the request's key rolled back: the key has a row already (a
+ * retry, a concurrent duplicate that committed first, an expired key not yet purged).
+ * Nothing was written; the caller claims the key as ADR 041 does.
+ */
+export class KeyKnownError extends Error {
+  override name = 'KeyKnownError'
+  /** True when another request's write is claiming the key right now: a duplicate. */
+  readonly inProgress: boolean
+  constructor(inProgress = false) {
+    super(
+      inProgress
+        ? 'another request is claiming the Idempotency-Key; the write that was to claim it rolled back'
+        : 'the Idempotency-Key has a row already; the write that was to claim it rolled back',
+    )
+    this.inProgress = inProgress
+  }
+}
+
+/**
+ * Runs `work`, whose one write (writeWithTenant) claims `key` and stores its answer in the
+ * same transaction as the change (ADR 046): the key, the change and the answer commit
+ * together or not at all. Any other write in `work` (a second writeWithTenant, a withTenant
+ * transaction) is refused with an error: it would be an effect the key does not cover.
+ * Rejects with `KeyKnownError` when the key has a row already, or (`inProgress`) when
+ * another request's write is claiming it at this moment.
+ */
+export function runClaimingKeyInWrite<T>(key: KeyWithAnswer, work: () => Promise<T>): Promise<T> {
+  return keyInWrite.run({ key, sent: false }, work)
+}
+
+/**
  * Runs `work` (the rest of a request) holding an Idempotency-Key claim: every transaction
  * it commits through withTenant, withUser or withNoContext also marks the claim "effect
  * committed", atomically with the change. A retry of a request that died after its commit
@@ -89,6 +140,10 @@ async function withSettings<T>(
 ): Promise<T> {
   // A presented secret is the idempotency bookkeeping itself (or a lookup), and a read-only
   // transaction changes nothing: neither is an effect.
+  if (settings.secretHash === undefined && !readOnly && keyInWrite.getStore())
+    throw new TypeError(
+      'this request claims its Idempotency-Key with its one write (writeWithTenant, ADR 046): a transaction beside it would be an effect the key does not cover',
+    )
   const claim =
     settings.secretHash === undefined && !readOnly ? heldClaim.getStore()?.claim : undefined
   return startWithSettings(settings, (sentWithBegin) =>
@@ -236,7 +291,30 @@ export async function writeWithTenant(
   if (!(pool instanceof TransactionSettingsPool))
     throw new TypeError('writeWithTenant needs a client made by createDatabaseClient')
   const sent: PipelinedStatement[] = statements.map((s) => ({ text: s.text, values: s.values }))
-  const claim = heldClaim.getStore()?.claim
+  const inWrite = keyInWrite.getStore()
+  if (inWrite) {
+    if (inWrite.sent)
+      throw new TypeError(
+        'this request claimed its Idempotency-Key with its write (ADR 046) and makes one: this is a second',
+      )
+    inWrite.sent = true
+    const { key } = inWrite
+    // First: a concurrent duplicate waits here, not after the change.
+    sent.unshift({
+      text: 'SELECT app_claim_idempotency_key_with_answer($1::bpchar, $2::uuid, $3::bpchar, $4::timestamptz, $5::timestamptz, $6::integer, $7::jsonb, $8::bytea)',
+      values: [
+        key.scopeHash,
+        key.organizationId ?? null,
+        key.requestHash,
+        key.lockedUntil.toISOString(),
+        key.expiresAt.toISOString(),
+        key.status,
+        key.headers,
+        key.body,
+      ],
+    })
+  }
+  const claim = inWrite ? undefined : heldClaim.getStore()?.claim
   if (claim)
     sent.push({
       text: 'SELECT app_require_idempotency_effect($1::bpchar, $2::timestamptz)',
@@ -246,10 +324,13 @@ export async function writeWithTenant(
   if (onQuery) for (const { text } of sent) onQuery(text)
   try {
     const rows = await runStatementsWithSettings(pool, tenantSettings(context), sent)
-    return claim ? rows.slice(0, -1) : rows
+    return rows.slice(inWrite ? 1 : 0, claim ? -1 : undefined)
   } catch (error) {
+    const state = databaseErrorState(error)
     // The claim outlived its lock and a retry took the key over: this write rolled back.
-    if (databaseErrorState(error) === SQLSTATE.claimLost) throw new ClaimLostError()
+    if (state === SQLSTATE.claimLost) throw new ClaimLostError()
+    if (state === SQLSTATE.keyKnown) throw new KeyKnownError()
+    if (state === SQLSTATE.keyInUse) throw new KeyKnownError(true)
     throw error
   }
 }

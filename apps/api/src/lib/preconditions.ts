@@ -6,8 +6,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
  * `ETag: "<version>"`; a change names the version it was based on in `If-Match`.
  */
 export function setEtag(reply: FastifyReply, version: number) {
-  reply.header('etag', `"${version}"`)
+  reply.header('etag', etag(version))
 }
+
+/** The ETag of a row at `version`. */
+export const etag = (version: number) => `"${version}"`
 
 const ETAG_LIST = /^\s*"(\d{1,9})"\s*$/
 

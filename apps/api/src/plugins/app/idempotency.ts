@@ -3,10 +3,14 @@ import {
   completeIdempotencyKey,
   hashIdempotentRequest,
   type IdempotencyClaim,
+  type IdempotencyScope,
+  idempotencyKeyInUse,
+  keyWithAnswer,
   releaseIdempotencyKey,
+  type StoredResponse,
 } from '@repo/core'
-import { runHoldingClaim, stopHoldingClaim } from '@repo/db'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { KeyKnownError, runClaimingKeyInWrite, runHoldingClaim, stopHoldingClaim } from '@repo/db'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
 import { problem } from '../../lib/problem.ts'
@@ -47,8 +51,31 @@ function secretShownOnce() {
 }
 
 /** Routes that answer with a fresh credential opt out (`config.idempotency: false`). */
-const applies = (method: string | string[], config: { idempotency?: boolean } | undefined) =>
-  config?.idempotency !== false && [method].flat().some((m) => IDEMPOTENT_METHODS.has(m))
+const applies = (
+  method: string | string[],
+  config: { idempotency?: boolean | 'in-write' } | undefined,
+) => config?.idempotency !== false && [method].flat().some((m) => IDEMPOTENT_METHODS.has(m))
+
+/** A stored answer, sent again: marked so the client can tell. */
+const sendReplay = (reply: FastifyReply, { status, headers, body }: StoredResponse) =>
+  reply.code(status).headers(headers).header('idempotent-replayed', 'true').send(body)
+
+/** What a route that answers before it writes sends (`reply.sendWithWrite`, ADR 046). */
+export interface AnswerBeforeWrite {
+  status: number
+  /** Lower-case names; content-type is set (JSON). */
+  headers?: Record<string, string>
+  /** Serialized with the route's response schema for `status`, before the write. */
+  payload: unknown
+}
+
+/** A key whose claim waits for the request's write (`config.idempotency: 'in-write'`). */
+interface DeferredKey {
+  scope: IdempotencyScope
+  requestHash: string
+  lockMs: number
+  ttlMs: number
+}
 
 /**
  * Idempotency-Key on every POST, PATCH and DELETE (PRODUCT.md, "Mutations accept
@@ -61,6 +88,7 @@ const applies = (method: string | string[], config: { idempotency?: boolean } | 
 export default fp(
   async function idempotency(fastify: FastifyInstance) {
     fastify.decorateRequest('idempotencyClaim', null)
+    fastify.decorateRequest('idempotencyDeferred', null)
     const lockMs = fastify.config.REQUEST_TIMEOUT_MS + 5_000
     const ttlMs = fastify.config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000
 
@@ -81,7 +109,7 @@ export default fp(
       const key = request.headers['idempotency-key']
       if (typeof key !== 'string' || !applies(request.method, request.routeOptions.config))
         return done()
-      claimIdempotencyKey(fastify.deps, {
+      const input: DeferredKey = {
         scope: {
           organizationId: request.tenant?.organizationId,
           principal: principal(request),
@@ -95,21 +123,88 @@ export default fp(
         ]),
         lockMs,
         ttlMs,
-      }).then(
+      }
+      // The route claims the key with its one write, holding its answer (ADR 046).
+      if (request.routeOptions.config.idempotency === 'in-write') {
+        request.idempotencyDeferred = input
+        return done()
+      }
+      claimIdempotencyKey(fastify.deps, input).then(
         (claim) => {
           if (claim.outcome === 'claimed') {
             request.idempotencyClaim = claim.claim
             runHoldingClaim(claim.claim, () => done())
             return
           }
-          const { status, headers, body } = claim.response
-          reply.code(status).headers(headers).header('idempotent-replayed', 'true').send(body)
+          sendReplay(reply, claim.response)
         },
         (error: Error) => done(error),
       )
     })
 
+    /**
+     * For a route with `config.idempotency: 'in-write'`: serializes its answer, then runs
+     * `write` (one writeWithTenant) and sends the answer once it committed. With an
+     * Idempotency-Key, the write claims the key and stores the answer in its own
+     * transaction: one round trip for key, change and answer. If the key has a row already
+     * (a retry, a duplicate that committed first, an expired key), nothing was written and
+     * the key is claimed as any route's is: the stored answer is replayed, 409 or 422 is
+     * thrown, or a dead or expired claim is taken over and `write` runs again holding it.
+     */
+    fastify.decorateReply(
+      'sendWithWrite',
+      async function sendWithWrite(
+        this: FastifyReply,
+        answer: AnswerBeforeWrite,
+        write: () => Promise<unknown>,
+      ) {
+        const request = this.request
+        this.code(answer.status)
+        const body = this.serialize(answer.payload) as string
+        const headers = { ...answer.headers, 'content-type': 'application/json; charset=utf-8' }
+        // Only once the write committed: a refused write's problem carries none of them.
+        const send = () => this.headers(headers).send(body)
+        const deferred = request.idempotencyDeferred
+        if (!deferred) {
+          await write()
+          return send()
+        }
+        request.idempotencyDeferred = null
+        const replayed: Record<string, string> = {}
+        for (const name of REPLAYED_HEADERS) {
+          const value = headers[name as keyof typeof headers]
+          if (value !== undefined) replayed[name] = value
+        }
+        const key = keyWithAnswer(fastify.deps, deferred, {
+          status: answer.status,
+          headers: replayed,
+          body,
+        })
+        try {
+          await runClaimingKeyInWrite(key, write)
+          return send()
+        } catch (error) {
+          if (!(error instanceof KeyKnownError)) throw error
+          // A duplicate while the first request's write runs: answered at once (ADR 041).
+          if (error.inProgress) throw idempotencyKeyInUse()
+        }
+        const claim = await claimIdempotencyKey(fastify.deps, deferred)
+        if (claim.outcome === 'replay') return sendReplay(this, claim.response)
+        request.idempotencyClaim = claim.claim
+        await runHoldingClaim(claim.claim, write)
+        return send()
+      },
+    )
+
     fastify.addHook('onSend', async (request, reply, payload) => {
+      if (request.idempotencyDeferred && reply.statusCode < 300) {
+        // A route marked 'in-write' answered without reply.sendWithWrite: its key was
+        // never claimed, so a retry would run it again. A bug in the route: say so loudly.
+        request.log.error(
+          { route: request.routeOptions.url },
+          "an 'in-write' route answered without reply.sendWithWrite: its Idempotency-Key was not claimed",
+        )
+      }
       const claim = request.idempotencyClaim
       if (!claim) return payload
       request.idempotencyClaim = null
@@ -154,10 +249,21 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set while this request holds an Idempotency-Key claim. */
     idempotencyClaim: IdempotencyClaim | null
+    /** Set until an 'in-write' route's write claims the request's key. */
+    idempotencyDeferred: DeferredKey | null
+  }
+  interface FastifyReply {
+    /** For 'in-write' routes: the answer, made before the write, sent once it committed. */
+    sendWithWrite(answer: AnswerBeforeWrite, write: () => Promise<unknown>): Promise<FastifyReply>
   }
   interface FastifyContextConfig {
-    /** false: this route answers with a fresh credential; its answers are never stored. */
-    idempotency?: boolean
+    /**
+     * false: this route answers with a fresh credential; its answers are never stored.
+     * 'in-write': the route makes one write (writeWithTenant) and builds its answer before
+     * it, sending it with `reply.sendWithWrite`; the key is claimed, and the answer stored,
+     * in that write (ADR 046).
+     */
+    idempotency?: boolean | 'in-write'
     /**
      * The success answer holds a secret shown once (an API key, a signing secret, a TOTP
      * key): the key is claimed as usual (one effect), but a retry gets 409 instead of the

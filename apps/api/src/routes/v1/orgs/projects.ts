@@ -3,6 +3,7 @@ import {
   deleteProject,
   getProject,
   listProjects,
+  newProject,
   projectView,
   updateProject,
 } from '@repo/core'
@@ -16,7 +17,7 @@ import {
 } from '@repo/schemas'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { expectedVersion, setEtag } from '../../../lib/preconditions.ts'
+import { etag, expectedVersion, setEtag } from '../../../lib/preconditions.ts'
 import { problemSchema } from '../../../lib/problem.ts'
 import { PRODUCT_EVENTS, trackProductEvent } from '../../../lib/product-events.ts'
 import { requestMeta } from '../../../lib/request-meta.ts'
@@ -49,7 +50,9 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/:orgId/projects',
     {
-      config: { access: write },
+      // One write, its answer built before it: the Idempotency-Key is claimed, and the
+      // answer stored, in the write's own round trip (ADR 046).
+      config: { access: write, idempotency: 'in-write' },
       schema: {
         tags: ['projects'],
         summary: 'Create a project. Names are unique within the organization (409 otherwise).',
@@ -60,14 +63,24 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const project = await createProject(fastify.deps, tenant, request.body, requestMeta(request))
-      trackProductEvent(request, PRODUCT_EVENTS.projectCreated, {
-        userId: tenant.userId,
-        organizationId: tenant.organizationId,
-      })
-      setEtag(reply, project.version)
-      reply.header('location', `/v1/orgs/${tenant.organizationId}/projects/${project.id}`)
-      return reply.code(201).send(toProject(project))
+      const project = newProject(tenant, request.body)
+      await reply.sendWithWrite(
+        {
+          status: 201,
+          headers: {
+            etag: etag(project.version),
+            location: `/v1/orgs/${tenant.organizationId}/projects/${project.id}`,
+          },
+          payload: toProject(project),
+        },
+        () => createProject(fastify.deps, tenant, project, requestMeta(request)),
+      )
+      if (reply.getHeader('idempotent-replayed') === undefined)
+        trackProductEvent(request, PRODUCT_EVENTS.projectCreated, {
+          userId: tenant.userId,
+          organizationId: tenant.organizationId,
+        })
+      return reply
     },
   )
 
