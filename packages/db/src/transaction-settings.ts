@@ -28,6 +28,8 @@ interface Pending {
   kind: 'transaction' | 'statement'
   settings: TransactionSettings
   state: 'waiting' | 'sent' | 'closed'
+  /** A transaction's: true until it has committed or rolled back. */
+  running?: boolean
 }
 
 const pending = new AsyncLocalStorage<Pending>()
@@ -53,7 +55,7 @@ export function startWithSettings<T>(
   settings: TransactionSettings,
   start: (sentWithBegin: () => boolean) => Promise<T>,
 ): Promise<T> {
-  const store: Pending = { kind: 'transaction', settings, state: 'waiting' }
+  const store: Pending = { kind: 'transaction', settings, state: 'waiting', running: true }
   return pending
     .run(store, () =>
       start(() => {
@@ -65,6 +67,7 @@ export function startWithSettings<T>(
     .finally(() => {
       // Even when the transaction never began: no later BEGIN in this context takes them.
       store.state = 'closed'
+      store.running = false
     })
 }
 
@@ -316,7 +319,13 @@ class StatementsWithSettings extends PgQuery {
     statements: readonly PipelinedStatement[],
     callback: (error: Error | null, results: pg.QueryResult[]) => void,
   ) {
-    super({ text: WRITE_SETTINGS_STATEMENT, queryMode: 'extended', callback } as pg.QueryConfig)
+    // The text is every statement's, as the wire carries them: what tracing (OpenTelemetry's
+    // pg instrumentation reads it) and logs show. prepare() below writes the messages.
+    super({
+      text: [WRITE_SETTINGS_STATEMENT, ...statements.map((s) => s.text)].join('; '),
+      queryMode: 'extended',
+      callback,
+    } as pg.QueryConfig)
     this.#messages = [
       {
         text: WRITE_SETTINGS_STATEMENT,
@@ -360,6 +369,12 @@ export async function runStatementsWithSettings(
     throw new TypeError(
       'readWithTenant carries one read, and this is a write: send it after the read, or use withTenant',
     )
+  // Inside a transaction's callback it would run beside the transaction, on another
+  // connection, committing (and marking a held claim) whatever the transaction does.
+  if (pending.getStore()?.running)
+    throw new TypeError(
+      'a write in one round trip inside a withTenant, withUser or withNoContext transaction would commit apart from it: write through the transaction, or after it',
+    )
   let answer!: (error: Error | null, results: pg.QueryResult[]) => void
   const answered = new Promise<pg.QueryResult[]>((resolve, reject) => {
     answer = (error, results) => (error ? reject(error) : resolve(results))
@@ -369,17 +384,28 @@ export async function runStatementsWithSettings(
   // A connection of its own rather than pool.query, which ends the connection after any
   // error: a statement Postgres refused (a duplicate name, a quota) leaves the connection
   // as good as before once the Sync is answered, and a hot write path must not pay a new
-  // connection for each refusal. Only an error of the connection itself ends it.
+  // connection for each refusal. An error that ends the session (severity FATAL or
+  // PANIC: a terminated backend, a server shutting down, PgBouncer giving up) or one of
+  // the connection itself ends it. While it is borrowed the pool does not listen to it, so
+  // this does: an 'error' event nobody hears would end the process.
   const client = await pool.connect()
+  let broken: Error | undefined
+  const onError = (error: Error) => {
+    broken ??= error
+  }
+  client.on('error', onError)
   let results: pg.QueryResult[]
   try {
     client.query(statement as unknown as pg.Submittable)
     results = await answered
   } catch (error) {
-    client.release(error instanceof pg.DatabaseError ? undefined : (error as Error))
+    const refused = error instanceof pg.DatabaseError && error.severity === 'ERROR'
+    client.off('error', onError)
+    client.release(refused && !broken ? undefined : (broken ?? (error as Error)))
     throw error
   }
-  client.release()
+  client.off('error', onError)
+  client.release(broken)
   // One result per statement, the settings' first; node-postgres starts a new result at
   // each statement's row description or completion.
   return results.slice(1).map((result) => result.rows)

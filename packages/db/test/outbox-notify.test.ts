@@ -2,9 +2,10 @@ import { useIsolatedServices } from '@repo/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
-// The outbox's trigger (migration 20261202130000_outbox_notify_on_commit, ADR 038): a
-// statement that inserts outbox messages notifies the channel the workers listen on,
-// delivered at commit, once per transaction, with nothing of the message in it.
+// The outbox's trigger (migrations 20261202130000_outbox_notify_on_commit, ADR 038, and
+// 20261204140000_outbox_notify_only_when_inserted): a statement that inserts outbox
+// messages notifies the channel the workers listen on, delivered at commit, once per
+// transaction, with nothing of the message in it; one that inserts none says nothing.
 const services = useIsolatedServices()
 const CHANNEL = 'outbox_messages'
 let listener: pg.Client
@@ -75,6 +76,21 @@ describe('the outbox trigger', () => {
     expect(await heardBeforeMarker()).toEqual([])
   })
 
+  it('says nothing for a statement that inserts no row: a webhook event with no subscriber', async () => {
+    await insert(0)
+    await app.query(
+      `INSERT INTO outbox_messages (id, queue, job_name, data, options)
+       SELECT gen_random_uuid(), 'q', 'j', '{}', '{}' WHERE EXISTS (SELECT 1 WHERE false)`,
+    )
+    expect(await heardBeforeMarker()).toEqual([])
+    // In a transaction that also inserts a row: one, as before.
+    await app.query('BEGIN')
+    await insert(0)
+    await insert(1)
+    await app.query('COMMIT')
+    expect(await heardBeforeMarker()).toEqual([{ channel: CHANNEL, payload: '' }])
+  })
+
   it('fires once per statement that inserts, after it', async () => {
     const { rows } = await owner.query(
       "SELECT pg_get_triggerdef(oid) AS definition FROM pg_trigger WHERE tgrelid = 'outbox_messages'::regclass AND NOT tgisinternal",
@@ -82,7 +98,7 @@ describe('the outbox trigger', () => {
     expect(rows).toEqual([
       {
         definition:
-          'CREATE TRIGGER outbox_messages_notify AFTER INSERT ON public.outbox_messages FOR EACH STATEMENT EXECUTE FUNCTION outbox_messages_notify()',
+          'CREATE TRIGGER outbox_messages_notify AFTER INSERT ON public.outbox_messages REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION outbox_messages_notify()',
       },
     ])
   })

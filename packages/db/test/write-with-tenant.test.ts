@@ -12,6 +12,7 @@ import {
   type PrismaClient,
   readWithTenant,
   runHoldingClaim,
+  withTenant,
   writeWithTenant,
 } from '../src/index.ts'
 import { clientConfig, seedTwoTenants } from './catalog.ts'
@@ -29,6 +30,8 @@ let app: PrismaClient
 let statementsSeen: string[] = []
 /** The same with an `onQuery` listener, as the API's tests count statements. */
 let counted: PrismaClient
+/** Three connections: a transaction and a write beside it. */
+let app3: PrismaClient
 /** A client not made by createDatabaseClient. */
 let plain: PrismaClient
 
@@ -43,12 +46,13 @@ beforeAll(async () => {
   admin = createDatabaseClient(clientConfig(database.url))
   app = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 1 })
   counted = createDatabaseClient(clientConfig(appUrl), (sql) => statementsSeen.push(sql))
+  app3 = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 3 })
   plain = new GeneratedClient({ adapter: new PrismaPg({ connectionString: appUrl, max: 1 }) })
   await seedTwoTenants(admin, ids)
-  await Promise.all([app, counted, plain].map((db) => db.$queryRaw`SELECT 1`))
+  await Promise.all([app, counted, app3, plain].map((db) => db.$queryRaw`SELECT 1`))
 })
 afterAll(async () => {
-  await Promise.all([admin, app, counted, plain].map((db) => db?.$disconnect()))
+  await Promise.all([admin, app, counted, app3, plain].map((db) => db?.$disconnect()))
   await recorder?.close()
 })
 beforeEach(() => {
@@ -226,6 +230,25 @@ describe('a write in one round trip (writeWithTenant)', () => {
     expect(await projectsNamed('smuggled')).toEqual([])
   })
 
+  it('is refused inside a transaction, where it would commit apart from it', async () => {
+    await expect(
+      withTenant(app3, { organizationId: ids.orgA }, async (tx) => {
+        await tx.project.create({ data: { organizationId: ids.orgA, name: 'in the transaction' } })
+        await writeWithTenant(app3, { organizationId: ids.orgA }, [
+          insertProject(ids.orgA, 'beside the transaction'),
+        ])
+      }),
+    ).rejects.toThrow(/commit apart from it/)
+    expect(await projectsNamed('beside the transaction')).toEqual([])
+    expect(await projectsNamed('in the transaction')).toEqual([])
+    // After it, in the same async context: allowed.
+    await withTenant(app3, { organizationId: ids.orgA }, (tx) => tx.project.count())
+    await writeWithTenant(app3, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'after the transaction'),
+    ])
+    expect(await projectsNamed('after the transaction')).toHaveLength(1)
+  })
+
   it('is refused inside readWithTenant, and on a client not made by createDatabaseClient', async () => {
     await expect(
       readWithTenant(app, { organizationId: ids.orgA }, () =>
@@ -239,6 +262,26 @@ describe('a write in one round trip (writeWithTenant)', () => {
     ).rejects.toThrow(/createDatabaseClient/)
     expect(await projectsNamed('inside a read')).toEqual([])
     expect(await projectsNamed('plain')).toEqual([])
+  })
+
+  it('survives its connection ending mid-pipeline: the write fails, nothing commits, the next write gets a new connection', async () => {
+    const before = (await leftOnConnection(app))?.pid
+    // The backend ends itself (FATAL 57P01, then the socket closes) after the insert ran,
+    // with a second write already queued for the pool's only connection.
+    const cut = writeWithTenant(app, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'cut off'),
+      Prisma.sql`SELECT pg_terminate_backend(pg_backend_pid())`,
+    ])
+    const queued = writeWithTenant(app, { organizationId: ids.orgA }, [
+      insertProject(ids.orgA, 'queued behind the cut'),
+    ])
+    await expect(cut).rejects.toThrow(/terminat/)
+    await queued
+    expect(await projectsNamed('cut off')).toEqual([])
+    expect(await projectsNamed('queued behind the cut')).toHaveLength(1)
+    const after = await leftOnConnection(app)
+    expect(after?.pid).not.toBe(before)
+    expect(empty(after?.org)).toBe(true)
   })
 
   it("reports its statements to the client's onQuery listener", async () => {

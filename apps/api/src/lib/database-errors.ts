@@ -9,9 +9,13 @@ import { type Problem, problem } from './problem.ts'
  * Prisma's code, or from the SQLSTATE of a statement sent around Prisma (writeWithTenant).
  */
 export function databaseProblem(error: unknown): Problem | undefined {
-  const code = error instanceof Prisma.PrismaClientKnownRequestError ? error.code : undefined
+  const prisma = error instanceof Prisma.PrismaClientKnownRequestError
+  const code = prisma ? error.code : undefined
   const state = databaseErrorState(error)
-  if (code === 'P2002' || state === '23505')
+  // Constraint violations by SQLSTATE only for statements sent around Prisma: one in a
+  // Prisma raw query ($queryRaw, P2010) is our SQL's doing, a 500 to report, as before.
+  const driverState = prisma ? undefined : state
+  if (code === 'P2002' || driverState === '23505')
     return problem(409, {
       type: 'urn:groundwork:problem:conflict',
       detail: 'A record with these values already exists.',
@@ -21,12 +25,12 @@ export function databaseProblem(error: unknown): Problem | undefined {
       type: 'urn:groundwork:problem:not_found',
       detail: 'The record was not found.',
     })
-  if (code === 'P2003' || state === '23503')
+  if (code === 'P2003' || driverState === '23503')
     return problem(422, {
       type: 'urn:groundwork:problem:invalid_reference',
       detail: 'The request refers to something that does not exist.',
     })
-  if (code === 'P2000' || state === '22001')
+  if (code === 'P2000' || driverState === '22001')
     return problem(400, {
       type: 'urn:groundwork:problem:value_too_long',
       detail: 'A value is longer than allowed.',
