@@ -6,8 +6,8 @@ import {
   type TenantContext,
   writeWithTenant,
 } from '@repo/db'
-import { v7 as uuidv7 } from 'uuid'
 import type { CoreDeps, RequestMeta } from './context.ts'
+import { newId } from './ids.ts'
 import { quotaExceeded } from './preconditions.ts'
 import type { ProjectChanges } from './project-fields.ts'
 import { projectEventData, webhookEventStatement } from './webhook-events.ts'
@@ -24,7 +24,7 @@ export function newProject(
 ): Project {
   const now = new Date()
   return {
-    id: uuidv7(),
+    id: newId(),
     organizationId: actor.organizationId,
     name: input.name,
     description: input.description ?? '',

@@ -1,8 +1,8 @@
 import { context, propagation } from '@opentelemetry/api'
 import { Prisma, type PrismaClient, type TenantTransaction } from '@repo/db'
 import { type JobContext, type JobDefinition, jobEnvelope, jobOptions } from '@repo/jobs'
-import { v7 as uuidv7 } from 'uuid'
 import type { z } from 'zod'
+import { newId } from './ids.ts'
 
 /**
  * Transactional outbox. `addToOutbox` records a job in the caller's transaction, so the
@@ -91,7 +91,7 @@ export function outboxStatement<S extends z.ZodType>(
   const row = outboxRow(definition, payload, options)
   return Prisma.sql`
     INSERT INTO outbox_messages (id, organization_id, queue, job_name, data, options, created_at)
-    SELECT ${uuidv7()}::uuid, ${row.organizationId}::uuid, ${row.queue}, ${row.jobName},
+    SELECT ${newId()}::uuid, ${row.organizationId}::uuid, ${row.queue}, ${row.jobName},
       ${JSON.stringify(row.data)}::jsonb, ${JSON.stringify(row.options)}::jsonb,
       ${new Date().toISOString()}::timestamptz
     WHERE ${options.onlyIf ?? Prisma.sql`true`}`
