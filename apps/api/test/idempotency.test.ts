@@ -584,6 +584,39 @@ describe('Idempotency-Key', () => {
     })
   })
 
+  it('releases an expired key it took over when the new request fails, though the old one had committed', async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const send = (name: string) =>
+      server.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/projects`,
+        headers: { ...headers, 'idempotency-key': 'expired-then-failed' },
+        payload: { name },
+      })
+    expect((await send('Kept')).statusCode).toBe(201)
+    const taken = await send('Taken elsewhere')
+    expect(taken.statusCode).toBe(422) // the same key, another request
+    await sql("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+    // Another request takes the name first; the expired key's new request then fails.
+    const other = await server.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/projects`,
+      headers,
+      payload: { name: 'Taken elsewhere' },
+    })
+    expect(other.statusCode).toBe(201)
+    expect((await send('Taken elsewhere')).statusCode).toBe(409)
+    // Released, not stored: once the name is free, the same request runs and succeeds.
+    await sql('DELETE FROM projects WHERE organization_id = $1 AND name = $2', [
+      orgId,
+      'Taken elsewhere',
+    ])
+    const retried = await send('Taken elsewhere')
+    expect(retried.statusCode, retried.body).toBe(201)
+    expect(retried.headers['idempotent-replayed']).toBeUndefined()
+    expect(await countProjects(orgId, 'Taken elsewhere')).toBe(1)
+  })
+
   it('treats an expired key as new, and purges expired keys of every organization', async () => {
     const { headers, orgId } = await signUpOwner(server)
     const send = (name: string) =>

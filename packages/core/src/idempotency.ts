@@ -115,6 +115,9 @@ export async function claimIdempotencyKey(
           responseStatus: null,
           responseHeaders: Prisma.DbNull,
           responseBody: null,
+          // A new claim: whatever the old one committed is no effect of this request
+          // (an in-write key is always marked, ADR 046), so a failure can release it.
+          effectCommittedAt: null,
           createdAt: new Date(now),
         },
       }),

@@ -15,7 +15,7 @@ describe('newId', () => {
   it('never repeats, across many refills of its pool of random bytes', () => {
     const ids = Array.from({ length: 20_000 }, () => newId())
     expect(new Set(ids).size).toBe(ids.length)
-    // The random part too: no two ids share their 74 random bits (a pool handed out twice would).
+    // The random part too: no two ids share their random bits (a pool handed out twice would).
     const randomParts = ids.map((id) => id.replaceAll('-', '').slice(13))
     expect(new Set(randomParts).size).toBe(ids.length)
   })

@@ -11,6 +11,8 @@ let offset = pool.length
  * pooled buffer, as Node's `randomUUID` pools its own: `uuid` asks the CSPRNG for 16 bytes
  * per id, which `pnpm bench:api`'s profile of the keyed create measured at about 19 µs an
  * id on the build machines, where one fill of 4 KiB costs about as much as one id's.
+ * Ids of one millisecond are not in the order they were made (`uuid` keeps a counter for
+ * that only when it draws the bytes itself); nothing here orders by id alone.
  */
 export function newId(): string {
   if (offset === pool.length) {

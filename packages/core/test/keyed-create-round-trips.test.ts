@@ -244,6 +244,13 @@ describe('a keyed create that claims its key in its write (ADR 046)', () => {
       }),
     ).rejects.toThrow(/this is a second/)
     expect(await admin.project.count({ where: { name: 'Beside' } })).toBe(0)
+    // Work that makes no write at all claimed no key: refused before its answer goes out.
+    await expect(
+      runClaimingKeyInWrite(
+        keyWithAnswer(deps, input('no-write', {}), answerOf('y')),
+        async () => {},
+      ),
+    ).rejects.toThrow(/never claimed/)
     // The first write committed with its key; the second was never sent.
     expect((await keyRow('one-write'))?.responseStatus).toBe(201)
   })

@@ -76,8 +76,19 @@ export class KeyKnownError extends Error {
  * Rejects with `KeyKnownError` when the key has a row already, or (`inProgress`) when
  * another request's write is claiming it at this moment.
  */
-export function runClaimingKeyInWrite<T>(key: KeyWithAnswer, work: () => Promise<T>): Promise<T> {
-  return keyInWrite.run({ key, sent: false }, work)
+export async function runClaimingKeyInWrite<T>(
+  key: KeyWithAnswer,
+  work: () => Promise<T>,
+): Promise<T> {
+  const store = { key, sent: false }
+  const result = await keyInWrite.run(store, work)
+  // Work that made no writeWithTenant claimed no key: whatever it did, a retry would do
+  // again. A bug in the caller, refused before its answer goes out.
+  if (!store.sent)
+    throw new TypeError(
+      'runClaimingKeyInWrite: the work made no writeWithTenant, so the Idempotency-Key was never claimed',
+    )
+  return result
 }
 
 /**

@@ -399,6 +399,8 @@ export async function runStatementsWithSettings(
     client.query(statement as unknown as pg.Submittable)
     results = await answered
   } catch (error) {
+    // The severity as the server words it: under a non-English lc_messages every error
+    // ends its connection, which is safe, only slower.
     const refused = error instanceof pg.DatabaseError && error.severity === 'ERROR'
     client.off('error', onError)
     client.release(refused && !broken ? undefined : (broken ?? (error as Error)))

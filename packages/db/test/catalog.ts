@@ -80,3 +80,22 @@ export async function seedTwoTenants(
     ],
   })
 }
+
+/**
+ * An Idempotency-Key claim held on organization `organizationId`'s behalf, its row
+ * written by `admin` (the owner login): what a request's claim leaves for its writes to mark.
+ */
+export async function claimFor(admin: PrismaClient, organizationId: string) {
+  const scopeHash = crypto.randomUUID().replaceAll('-', '').padEnd(64, '0')
+  const lockedUntil = new Date(Date.now() + 60_000)
+  await admin.idempotencyKey.create({
+    data: {
+      organizationId,
+      scopeHash,
+      requestHash: '0'.repeat(64),
+      lockedUntil,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    },
+  })
+  return { scopeHash, lockedUntil }
+}

@@ -18,7 +18,7 @@ import {
   withUser,
 } from '../src/index.ts'
 import { startWithSettings, TransactionSettingsClient } from '../src/transaction-settings.ts'
-import { clientConfig, seedTwoTenants } from './catalog.ts'
+import { claimFor, clientConfig, seedTwoTenants } from './catalog.ts'
 import { type RoundTrip, startWireRecorder, type WireRecorder } from './wire-recorder.ts'
 
 // A tenant transaction's BEGIN carries its row-level security settings: one round trip
@@ -125,7 +125,7 @@ describe('a tenant transaction on a client of createDatabaseClient', () => {
   })
 
   it('marks a held Idempotency-Key claim in one statement, atomically with the change', async () => {
-    const claim = await claimFor(ids.orgA)
+    const claim = await claimFor(admin, ids.orgA)
     const project = await runHoldingClaim(claim, () =>
       withTenant(app, { organizationId: ids.orgA }, (tx) =>
         tx.project.create({ data: { organizationId: ids.orgA, name: 'Marked' } }),
@@ -145,7 +145,7 @@ describe('a tenant transaction on a client of createDatabaseClient', () => {
   })
 
   it('rolls the change back when the claim was taken over', async () => {
-    const claim = await claimFor(ids.orgA)
+    const claim = await claimFor(admin, ids.orgA)
     const stale = { ...claim, lockedUntil: new Date(claim.lockedUntil.getTime() - 1) }
     await expect(
       runHoldingClaim(stale, () =>
@@ -162,7 +162,7 @@ describe('a tenant transaction on a client of createDatabaseClient', () => {
   })
 
   it('presents the claim only for the marking: the rest of the transaction sees no secret', async () => {
-    const claim = await claimFor(ids.orgA)
+    const claim = await claimFor(admin, ids.orgA)
     const client = new pg.Client({ connectionString: services().database.appUrl })
     await client.connect()
     try {
@@ -468,7 +468,7 @@ describe('a one-statement read (readWithTenant)', () => {
 
   it('marks no Idempotency-Key claim, on either path: a read is no effect', async () => {
     for (const db of [app, plain]) {
-      const claim = await claimFor(ids.orgA)
+      const claim = await claimFor(admin, ids.orgA)
       await runHoldingClaim(claim, () =>
         readWithTenant(db, { organizationId: ids.orgA }, (reader) => reader.project.findMany()),
       )
@@ -512,19 +512,3 @@ describe('a client not made by createDatabaseClient', () => {
     expect(empty(nested.started.org)).toBe(true)
   })
 })
-
-/** An Idempotency-Key claim held on organization `organizationId`'s behalf. */
-async function claimFor(organizationId: string) {
-  const scopeHash = randomUUID().replaceAll('-', '').padEnd(64, '0')
-  const lockedUntil = new Date(Date.now() + 60_000)
-  await admin.idempotencyKey.create({
-    data: {
-      organizationId,
-      scopeHash,
-      requestHash: '0'.repeat(64),
-      lockedUntil,
-      expiresAt: new Date(Date.now() + 86_400_000),
-    },
-  })
-  return { scopeHash, lockedUntil }
-}

@@ -15,7 +15,7 @@ import {
   withTenant,
   writeWithTenant,
 } from '../src/index.ts'
-import { clientConfig, seedTwoTenants } from './catalog.ts'
+import { claimFor, clientConfig, seedTwoTenants } from './catalog.ts'
 import { startWireRecorder, type WireRecorder } from './wire-recorder.ts'
 
 // A write of one organization in ONE round trip (writeWithTenant, docs/decisions/045):
@@ -294,7 +294,7 @@ describe('a write in one round trip (writeWithTenant)', () => {
 
 describe('a write in one round trip holding an Idempotency-Key claim', () => {
   it('marks the claim in the same pipeline, atomically with the change', async () => {
-    const claim = await claimFor(ids.orgA)
+    const claim = await claimFor(admin, ids.orgA)
     await runHoldingClaim(claim, () =>
       writeWithTenant(app, { organizationId: ids.orgA }, [insertProject(ids.orgA, 'marked')]),
     )
@@ -307,7 +307,7 @@ describe('a write in one round trip holding an Idempotency-Key claim', () => {
   })
 
   it('rolls the change back when a retry took the claim over: ClaimLostError, nothing committed', async () => {
-    const claim = await claimFor(ids.orgA)
+    const claim = await claimFor(admin, ids.orgA)
     // A retry took the key over: the row's lock is no longer this request's.
     await admin.idempotencyKey.update({
       where: { scopeHash: claim.scopeHash },
@@ -323,7 +323,7 @@ describe('a write in one round trip holding an Idempotency-Key claim', () => {
   })
 
   it('leaves the claim unmarked when the write fails', async () => {
-    const claim = await claimFor(ids.orgA)
+    const claim = await claimFor(admin, ids.orgA)
     await expect(
       runHoldingClaim(claim, () =>
         writeWithTenant(app, { organizationId: ids.orgA }, [
@@ -339,19 +339,3 @@ describe('a write in one round trip holding an Idempotency-Key claim', () => {
 
 const keyOf = (claim: { scopeHash: string }) =>
   admin.idempotencyKey.findUniqueOrThrow({ where: { scopeHash: claim.scopeHash } })
-
-/** An Idempotency-Key claim held on organization `organizationId`'s behalf. */
-async function claimFor(organizationId: string) {
-  const scopeHash = randomUUID().replaceAll('-', '').padEnd(64, '0')
-  const lockedUntil = new Date(Date.now() + 60_000)
-  await admin.idempotencyKey.create({
-    data: {
-      organizationId,
-      scopeHash,
-      requestHash: '0'.repeat(64),
-      lockedUntil,
-      expiresAt: new Date(Date.now() + 86_400_000),
-    },
-  })
-  return { scopeHash, lockedUntil }
-}

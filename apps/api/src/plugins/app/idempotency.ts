@@ -93,6 +93,11 @@ export default fp(
     const ttlMs = fastify.config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000
 
     fastify.addHook('onRoute', (route) => {
+      if (route.config?.idempotency === 'in-write' && route.config.answerHoldsSecret)
+        // An answer stored with the write would be replayed, secret and all.
+        throw new Error(
+          `${route.url}: an 'in-write' route stores its answer, so it cannot answer with a secret shown once`,
+        )
       if (!applies(route.method, route.config)) return
       route.schema ??= {}
       const schema = route.schema
@@ -161,9 +166,15 @@ export default fp(
         const request = this.request
         this.code(answer.status)
         const body = this.serialize(answer.payload) as string
-        const headers = { ...answer.headers, 'content-type': 'application/json; charset=utf-8' }
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(answer.headers ?? {}))
+          headers[name.toLowerCase()] = value
+        headers['content-type'] = 'application/json; charset=utf-8'
         // Only once the write committed: a refused write's problem carries none of them.
-        const send = () => this.headers(headers).send(body)
+        // Not awaited: the reply is a thenable that settles when the answer is flushed.
+        const send = () => {
+          this.headers(headers).send(body)
+        }
         const deferred = request.idempotencyDeferred
         if (!deferred) {
           await write()
@@ -172,7 +183,7 @@ export default fp(
         request.idempotencyDeferred = null
         const replayed: Record<string, string> = {}
         for (const name of REPLAYED_HEADERS) {
-          const value = headers[name as keyof typeof headers]
+          const value = headers[name]
           if (value !== undefined) replayed[name] = value
         }
         const key = keyWithAnswer(fastify.deps, deferred, {
@@ -189,7 +200,10 @@ export default fp(
           if (error.inProgress) throw idempotencyKeyInUse()
         }
         const claim = await claimIdempotencyKey(fastify.deps, deferred)
-        if (claim.outcome === 'replay') return sendReplay(this, claim.response)
+        if (claim.outcome === 'replay') {
+          sendReplay(this, claim.response)
+          return
+        }
         request.idempotencyClaim = claim.claim
         await runHoldingClaim(claim.claim, write)
         return send()
@@ -254,7 +268,7 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     /** For 'in-write' routes: the answer, made before the write, sent once it committed. */
-    sendWithWrite(answer: AnswerBeforeWrite, write: () => Promise<unknown>): Promise<FastifyReply>
+    sendWithWrite(answer: AnswerBeforeWrite, write: () => Promise<unknown>): Promise<void>
   }
   interface FastifyContextConfig {
     /**
