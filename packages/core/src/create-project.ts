@@ -16,7 +16,7 @@ import { projectEventData, webhookEventStatement } from './webhook-events.ts'
  * A new project of the acting organization, every value made here: its id (a UUIDv7, as
  * Prisma's `@default(uuid(7))` would make it), its times and its version. Nothing is
  * written; a route that answers before it writes (ADR 046) builds its answer from it,
- * then creates it with `createProject`.
+ * then writes it with `insertProject`.
  */
 export function newProject(
   actor: TenantContext,
@@ -36,22 +36,32 @@ export function newProject(
 }
 
 /**
- * Creates a project (the input, or a project `newProject` made); its name is unique in
- * the organization (a duplicate answers 409), and the organization's project quota holds
- * (403 past it).
+ * Creates a project; its name is unique in the organization (a duplicate answers 409),
+ * and the organization's project quota holds (403 past it).
+ */
+export function createProject(
+  deps: CoreDeps,
+  actor: TenantContext,
+  input: ProjectChanges & { name: string },
+  meta: RequestMeta = {},
+): Promise<Project> {
+  return insertProject(deps, actor, newProject(actor, input), meta)
+}
+
+/**
+ * Writes a project `newProject` made, as `createProject` describes.
  *
  * A hot write, sent in one round trip (writeWithTenant, ADR 045): every value of the row
  * is made before it (`newProject`), so nothing is read before the commit, and the
  * statements go out together with the tenant settings and the Idempotency-Key's claim or
  * mark. They commit together or not at all.
  */
-export async function createProject(
+export async function insertProject(
   deps: CoreDeps,
   actor: TenantContext,
-  input: (ProjectChanges & { name: string }) | Project,
+  project: Project,
   meta: RequestMeta = {},
 ): Promise<Project> {
-  const project = 'id' in input ? input : newProject(actor, input)
   if (project.organizationId !== actor.organizationId)
     throw new Error('createProject: the project belongs to another organization than its actor')
   const limit = deps.quotas.projectsPerOrganization

@@ -28,7 +28,7 @@ export { clearLockouts, type LockoutStore, type LockoutTarget } from './clear-lo
 export { clientNetwork } from './client-network.ts'
 export type { CoreDeps, RequestMeta } from './context.ts'
 export { createOrganization } from './create-organization.ts'
-export { createProject, newProject } from './create-project.ts'
+export { createProject, insertProject, newProject } from './create-project.ts'
 export { createTask } from './create-task.ts'
 export { deleteExpiredCredentials } from './delete-expired-credentials.ts'
 export { deleteOrganization, purgeOrganization } from './delete-organization.ts'

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { clientConfig, seedTwoTenants } from '../../db/test/catalog.ts'
 import { startWireRecorder, type WireRecorder } from '../../db/test/wire-recorder.ts'
 import type { CoreDeps } from '../src/context.ts'
-import { createProject, newProject } from '../src/create-project.ts'
+import { createProject, insertProject, newProject } from '../src/create-project.ts'
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -156,7 +156,7 @@ describe('a keyed create that claims its key in its write (ADR 046)', () => {
       project,
       run: runClaimingKeyInWrite(
         keyWithAnswer(deps, input(key, { name }), answerOf(project.id)),
-        () => createProject(deps, { organizationId, userId }, project),
+        () => insertProject(deps, { organizationId, userId }, project),
       ),
     }
   }

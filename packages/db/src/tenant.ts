@@ -278,7 +278,8 @@ function readerOf(db: PrismaClient): TenantReader {
 /**
  * One write of one organization in ONE round trip, for hot write paths whose statements
  * are all known before the first is sent (docs/decisions/045): the tenant settings, the
- * statements and, when the request holds an Idempotency-Key claim, its mark, in one
+ * statements and, when the request holds an Idempotency-Key claim, its mark (or, inside
+ * `runClaimingKeyInWrite`, the key's claim with its answer, first; ADR 046), in one
  * pipeline ending in one Sync. Postgres runs them as one implicit transaction: they commit
  * together at the Sync, or an error in any rolls back all of them (the statements after
  * it never run), and the transaction-local settings end with it either way, as
@@ -310,7 +311,7 @@ export async function writeWithTenant(
       )
     inWrite.sent = true
     const { key } = inWrite
-    // First: a concurrent duplicate waits here, not after the change.
+    // First, before the change: a concurrent duplicate is refused here (GWK02), at once.
     sent.unshift({
       text: 'SELECT app_claim_idempotency_key_with_answer($1::bpchar, $2::uuid, $3::bpchar, $4::timestamptz, $5::timestamptz, $6::integer, $7::jsonb, $8::bytea)',
       values: [

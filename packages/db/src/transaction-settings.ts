@@ -132,14 +132,20 @@ export class TransactionSettingsClient extends pg.Client {
 }
 
 /**
- * The statement that sets the context of a one-statement read: the tenant settings, and
- * the transaction made read-only, so a write sent this way (whose Idempotency-Key claim
- * nobody would mark) fails instead of committing. Parameters, not literals: nothing in a
- * value can change the statement.
+ * The statement that sets the tenant context of a pipeline (a one-statement read, a write
+ * in one round trip), transaction-local. Parameters, not literals: nothing in a value can
+ * change the statement.
  */
-const SETTINGS_STATEMENT = `SELECT ${SETTINGS.map(
+const WRITE_SETTINGS_STATEMENT = `SELECT ${SETTINGS.map(
   ([name], i) => `set_config('${name}', $${i + 1}, true)`,
-).join(', ')}, set_config('transaction_read_only', 'on', true)`
+).join(', ')}`
+
+/**
+ * A one-statement read's: the same settings, and the transaction made read-only, so a
+ * write sent this way (whose Idempotency-Key claim nobody would mark) fails instead of
+ * committing.
+ */
+const SETTINGS_STATEMENT = `${WRITE_SETTINGS_STATEMENT}, set_config('transaction_read_only', 'on', true)`
 
 /** What a one-statement read refuses, as the caller's form of pg's query expects it. */
 function refuse(message: string, callback?: (error: Error) => void) {
@@ -282,14 +288,6 @@ export interface PipelinedStatement {
 
 /** What a write's pipeline answers: the rows of each of its statements, in order. */
 export type PipelinedRows = Record<string, unknown>[][]
-
-/**
- * The settings statement of a write: the tenant settings, read-write (the read's
- * statement without its `transaction_read_only`).
- */
-const WRITE_SETTINGS_STATEMENT = `SELECT ${SETTINGS.map(
-  ([name], i) => `set_config('${name}', $${i + 1}, true)`,
-).join(', ')}`
 
 /**
  * A statement a write's pipeline may carry: a read or a write of rows (SELECT, WITH,

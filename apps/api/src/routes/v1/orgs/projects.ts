@@ -1,7 +1,7 @@
 import {
-  createProject,
   deleteProject,
   getProject,
+  insertProject,
   listProjects,
   newProject,
   projectView,
@@ -73,7 +73,7 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
           },
           payload: toProject(project),
         },
-        () => createProject(fastify.deps, tenant, project, requestMeta(request)),
+        () => insertProject(fastify.deps, tenant, project, requestMeta(request)),
       )
       if (reply.getHeader('idempotent-replayed') === undefined)
         trackProductEvent(request, PRODUCT_EVENTS.projectCreated, {
