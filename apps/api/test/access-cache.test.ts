@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
+import { accessChangesChannel, encodeAccessChange } from '@repo/core'
 import { type GatedPort, startGatedPort, useIsolatedServices, waitUntil } from '@repo/testing'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startReadyApi } from './api-process.ts'
 import { ownerQuery } from './helpers.ts'
@@ -139,6 +141,42 @@ describe('sessions and memberships kept in memory, across two API processes', ()
     },
     TTL_MS + 15_000,
   )
+
+  it('hears the announcements of its own Redis database only', async () => {
+    const subject = await ownerWithOrganization(a)
+    // A second caller whose announcement, on B's own channel, shows when B has read up to it.
+    const marker = await ownerWithOrganization(a)
+    const list = (who: { token: string; orgId: string }) => () =>
+      call(b, 'GET', `/v1/orgs/${who.orgId}/projects`, who.token)
+    expect((await list(subject)()).status).toBe(200)
+    expect((await list(marker)()).status).toBe(200)
+    await ownerQuery(services().database.url, 'DELETE FROM sessions WHERE user_id = ANY($1)', [
+      [subject.userId, marker.userId],
+    ])
+    const url = new URL(services().redis.url)
+    const ours = Number(url.pathname.slice(1) || 0)
+    const publisher = new Redis(url.toString(), { maxRetriesPerRequest: 1 })
+    try {
+      // Pub/sub is server-wide: another deployment (or test run) on another database of the
+      // same Redis server announces its changes, and publishes something that is no change.
+      const theirs = accessChangesChannel({ options: { db: (ours + 1) % 16 } })
+      const change = encodeAccessChange({ userIds: [subject.userId] })
+      await publisher.publish(theirs, change)
+      await publisher.publish(theirs, 'not an access change')
+      // Redis delivers one publisher's messages in order: once B acts on the marker's
+      // change, it has had everything published before it that it was going to hear.
+      await publisher.publish(
+        accessChangesChannel({ options: { db: ours } }),
+        encodeAccessChange({ userIds: [marker.userId] }),
+      )
+      const published = performance.now()
+      expect(await msUntil(published, list(marker), 401, TTL_MS)).toBeLessThan(ANNOUNCED_MS)
+      // B heard neither of the other database's messages: it still serves its copy.
+      expect((await list(subject)()).status).toBe(200)
+    } finally {
+      publisher.disconnect()
+    }
+  })
 
   it('a session revoked on one instance is refused by the other at once, not after the cache lifetime', async () => {
     const { token, orgId } = await ownerWithOrganization(a)

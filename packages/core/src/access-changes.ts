@@ -17,13 +17,20 @@ export interface AccessChanges {
   publish(change: AccessChange): Promise<void>
 }
 
-/** The Redis channel every API instance listens on for access changes. */
-export const ACCESS_CHANGES_CHANNEL = 'groundwork:access-changes'
+/**
+ * The Redis channel API instances hear access changes on: one per Redis database, as the
+ * instances' keys are. Pub/sub is server-wide, not per database, so deployments (or test
+ * runs) sharing one Redis server on different databases would otherwise hear each other's
+ * changes: each would drop what it kept, and a lookup that races one does not store.
+ */
+export function accessChangesChannel(redis: { options: { db?: number } }): string {
+  return `groundwork:access-changes:${redis.options.db ?? 0}`
+}
 
 /** How long a publish may hold the answer of the request that made the change. */
 const PUBLISH_TIMEOUT_MS = 250
 
-/** The one message format on ACCESS_CHANGES_CHANNEL (short keys: it is sent often). */
+/** The one message format on accessChangesChannel (short keys: it is sent often). */
 export function encodeAccessChange(change: AccessChange): string {
   return JSON.stringify({ u: change.userIds ?? [], o: change.organizationIds ?? [] })
 }
@@ -58,10 +65,11 @@ export function decodeAccessChange(message: string): Required<AccessChange> | un
  * instance's copy expires within its cache lifetime anyway.
  */
 export function redisAccessChanges(options: {
-  redis: { publish(channel: string, message: string): Promise<number> }
+  redis: { publish(channel: string, message: string): Promise<number>; options: { db?: number } }
   logger: { warn(details: object, message: string): void }
   onLocal?: (change: AccessChange) => void
 }): AccessChanges {
+  const channel = accessChangesChannel(options.redis)
   return {
     async publish(change) {
       if (!change.userIds?.length && !change.organizationIds?.length) return
@@ -69,7 +77,7 @@ export function redisAccessChanges(options: {
       let timer: NodeJS.Timeout | undefined
       try {
         await Promise.race([
-          options.redis.publish(ACCESS_CHANGES_CHANNEL, encodeAccessChange(change)),
+          options.redis.publish(channel, encodeAccessChange(change)),
           new Promise((_, reject) => {
             timer = setTimeout(
               () => reject(new Error(`no answer from Redis within ${PUBLISH_TIMEOUT_MS} ms`)),

@@ -1,5 +1,5 @@
 export {
-  ACCESS_CHANGES_CHANNEL,
+  accessChangesChannel,
   type AccessChange,
   type AccessChanges,
   announceAccessChange,

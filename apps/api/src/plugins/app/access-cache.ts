@@ -1,4 +1,4 @@
-import { ACCESS_CHANGES_CHANNEL, decodeAccessChange } from '@repo/core'
+import { accessChangesChannel, decodeAccessChange } from '@repo/core'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { AccessCache } from '../../lib/access-cache.ts'
@@ -6,7 +6,7 @@ import { AccessCache } from '../../lib/access-cache.ts'
 /**
  * The instance's short-lived copy of sessions and memberships (ADR 035), and its
  * subscription to access changes: a dedicated Redis connection (a subscribed connection
- * can send nothing else) on ACCESS_CHANGES_CHANNEL. The cache serves only while that
+ * can send nothing else) on the access-change channel of its Redis database. The cache serves only while that
  * subscription stands; on every (re)subscription it starts empty.
  */
 export default fp(
@@ -19,6 +19,7 @@ export default fp(
     fastify.decorate('accessCache', cache)
     if (fastify.config.ACCESS_CACHE_TTL_MS === 0) return
 
+    const channel = accessChangesChannel(fastify.redis)
     const subscriber = fastify.redis.duplicate({
       lazyConnect: true,
       // Subscribed again by hand on every 'ready', so the cache turns on only once it is.
@@ -34,7 +35,7 @@ export default fp(
     })
     subscriber.on('ready', () => {
       lastError = ''
-      subscriber.subscribe(ACCESS_CHANGES_CHANNEL).then(
+      subscriber.subscribe(channel).then(
         () => {
           cache.setListening(true)
           fastify.log.info('listening for access changes: sessions and memberships cached')
@@ -49,8 +50,8 @@ export default fp(
     })
     // Whatever ends the connection, announcements may be missed from here on.
     subscriber.on('close', () => cache.setListening(false))
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== ACCESS_CHANGES_CHANNEL) return
+    subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return
       const change = decodeAccessChange(message)
       if (change) {
         cache.forget(change)
