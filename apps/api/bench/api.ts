@@ -10,8 +10,9 @@
 // profile of the API process there; BENCH_NODE_ARGS passes Node/V8 flags to it (space-
 // separated: `--max-semi-space-size=32`); BENCH_BREAKDOWN=1 also measures the real route's
 // layers one by one (bench/breakdown-server.ts). The baseline and the real route are also
-// measured at an offered rate, 40% of what the baseline served (the goal's throughput), so
-// the p99 goal is read at the load it names. Then the write rows: a project created with an
+// measured at an offered rate, 40% of what the baseline served (the goal's throughput), sent
+// at an even pace with latency counted from when each request was due (bench/paced-load.ts),
+// so the p99 goal is read at the load it names. Then the write rows: a project created with an
 // Idempotency-Key through the real route against a bare INSERT ... RETURNING, all in one
 // organization, then spread over ten; the same create without a key, in one organization
 // (what the key's bookkeeping costs); and the write's floor, the same database work as one
@@ -54,6 +55,7 @@ import {
   startEphemeralRedis,
 } from '../../../packages/testing/src/servers/index.ts'
 import { answers, waitUntil } from '../../../packages/testing/src/wait.ts'
+import { pacedLoad } from './paced-load.ts'
 import type { ReceiverStats } from './telemetry-receivers.ts'
 
 /** What BENCH_INSTRUMENTATION can turn on, each alone or together (BENCH_SIGNALS). */
@@ -258,15 +260,21 @@ async function load(
   headers: Record<string, string>,
   seconds: number,
   { write, rate }: LoadOptions = {},
-) {
+): Promise<Measured> {
+  if (rate) {
+    // Offered load: a request every 1/rate s over the same connections, paced (ADR 047).
+    if (write) throw new Error('an offered rate is measured for GETs only')
+    const paced = await pacedLoad({ url, headers, seconds, rate, connections: CONNECTIONS })
+    if (paced.failed > 0)
+      throw new Error(`${url}: ${paced.failed} requests failed; the figures would be meaningless`)
+    return { ...paced, sent: paced.requests }
+  }
   const result = await autocannon({
     url,
     headers,
     connections: CONNECTIONS,
     duration: seconds,
     ...(write ? { requests: [write] } : {}),
-    // Offered load: the connections together send at most this many requests a second.
-    ...(rate ? { overallRate: rate } : {}),
   })
   const failed = result.errors + result.timeouts + result.non2xx
   if (failed > 0) {
@@ -591,7 +599,8 @@ try {
   const base = await measure('baseline', baselineUrl, {}, baseline.child)
   rows.push(['baseline: bare Fastify + pg, owner login, no auth (1 query)', base])
   // The p99 goal read at the throughput goal: both servers offered the same rate, 40% of
-  // what the baseline served, by the same 50 connections. At full load a closed loop's
+  // what the baseline served, paced over the same 50 connections (bench/paced-load.ts,
+  // ADR 047: latency from when each request was due). At full load a closed loop's
   // latency is its concurrency over its throughput (50 / 1,250 req/s is 40 ms before any
   // jitter), so the full-load rows measure how far each server saturates, not how fast
   // it answers a request at the load the goal names.
@@ -642,7 +651,8 @@ try {
       rate: offered,
     })
     rows.push([`real, offered ${offered} req/s, as the baseline above`, realOffered])
-    // Served: autocannon's rate is a ceiling, so a server that cannot keep up serves less.
+    // Served: a server that cannot keep up falls behind the schedule, and its backlog
+    // stretches the time to the last answer.
     const servedOffered = realOffered.reqPerSec >= offered * 0.97
     const metOffered = servedOffered && realOffered.p99 < GOAL_P99_MS
 

@@ -1,0 +1,103 @@
+// An offered load for `pnpm bench:api`: requests sent at a constant rate, the way a
+// service's callers send them, with latency counted from when each was due (ADR 047).
+//
+// autocannon's `overallRate` does not offer a rate: each connection sends its share of a
+// second's requests back to back, as fast as the answers come, then waits for the next
+// second, so a server meets a burst at full load every second; and its correction for
+// coordinated omission takes the expected interval between requests as
+// `Math.ceil(1 / rate)` milliseconds (1 ms for any rate above one a second per connection),
+// recording a copy of every answer slower than 1 ms once per millisecond of its latency.
+// Both inflate the p99 of whatever answers slowest, and the full-load rows (autocannon,
+// closed loop) already measure saturation. This measures the other question: at a rate
+// the server sustains, how long a request takes.
+
+import { Pool } from 'undici'
+
+export interface PacedResult {
+  /** Answered requests per second, from the first request due to the last answer. */
+  reqPerSec: number
+  /** Milliseconds from when a request was due to its whole answer read. */
+  p50: number
+  p99: number
+  /** Requests answered with a 2xx. */
+  requests: number
+  /** Errors and answers other than 2xx. */
+  failed: number
+}
+
+/** The value below which `fraction` of the sorted values lie (nearest rank). */
+export function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.ceil(fraction * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number
+}
+
+/**
+ * GETs `url` at `rate` requests a second for `seconds`, over at most `connections`
+ * keep-alive connections. Request i is due at start + i / rate whatever became of the
+ * ones before it (an open model): one that finds every connection busy waits in the
+ * client's queue, and that wait counts in its latency, as it would for a caller. A server
+ * that cannot keep up therefore shows a growing latency, not a lower rate.
+ */
+export async function pacedLoad(options: {
+  url: string
+  headers: Record<string, string>
+  seconds: number
+  rate: number
+  connections: number
+}): Promise<PacedResult> {
+  const { url, headers, seconds, rate, connections } = options
+  if (!(rate > 0) || !(seconds > 0))
+    throw new RangeError('pacedLoad needs a rate and seconds above 0')
+  const target = new URL(url)
+  const pool = new Pool(target.origin, { connections, pipelining: 1 })
+  const path = `${target.pathname}${target.search}`
+  const total = Math.max(1, Math.round(seconds * rate))
+  const intervalMs = 1000 / rate
+  const latencies: number[] = []
+  let failed = 0
+  let lastAnswer = 0
+
+  const send = async (due: number) => {
+    try {
+      const { statusCode, body } = await pool.request({ method: 'GET', path, headers })
+      // Read the whole answer, as a caller does, without keeping it.
+      for await (const _ of body);
+      if (statusCode >= 200 && statusCode < 300) latencies.push(performance.now() - due)
+      else failed++
+    } catch {
+      failed++
+    }
+    lastAnswer = Math.max(lastAnswer, performance.now())
+  }
+
+  const start = performance.now()
+  const pending: Promise<void>[] = []
+  let next = 0
+  try {
+    while (next < total) {
+      // Everything due by now goes out, so a late timer sends a few at once, each still
+      // charged from when it was due.
+      const now = performance.now()
+      while (next < total && start + next * intervalMs <= now) {
+        pending.push(send(start + next * intervalMs))
+        next++
+      }
+      if (next < total) {
+        const wait = start + next * intervalMs - performance.now()
+        await new Promise((done) => setTimeout(done, Math.max(0, wait)))
+      }
+    }
+    await Promise.all(pending)
+  } finally {
+    await pool.close()
+  }
+  latencies.sort((a, b) => a - b)
+  return {
+    reqPerSec: latencies.length === 0 ? 0 : latencies.length / ((lastAnswer - start) / 1000),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    requests: latencies.length,
+    failed,
+  }
+}
