@@ -232,6 +232,8 @@ interface Measured {
   sent: number
   /** CPU time (user + system) the server process spent per measured request, in µs. */
   cpuPerRequest?: number | undefined
+  /** CPU time this process (the load generator) spent per measured request, in µs. */
+  generatorCpuPerRequest?: number | undefined
 }
 
 const CLOCK_TICKS_PER_S = 100
@@ -343,17 +345,25 @@ async function measure(
   process.stdout.write(`${what}: warm-up ${WARMUP_S} s, then ${DURATION_S} s... `)
   const warm = await load(url, headers, WARMUP_S, options)
   const cpuBefore = cpuSecondsOf(server?.pid)
+  const generatorBefore = process.cpuUsage()
   const measured = await load(url, headers, DURATION_S, options)
+  const generator = process.cpuUsage(generatorBefore)
   const cpuAfter = cpuSecondsOf(server?.pid)
   const cpuPerRequest =
     cpuBefore !== undefined && cpuAfter !== undefined
       ? ((cpuAfter - cpuBefore) / measured.requests) * 1e6
       : undefined
+  const generatorCpuPerRequest = (generator.user + generator.system) / measured.requests
   console.log(`${measured.reqPerSec.toFixed(0)} req/s`)
   // Requests still in the server when autocannon stops must not overlap the next phase
   // (or a shutdown): let them drain.
   await new Promise((done) => setTimeout(done, 1_000))
-  return { ...measured, sent: warm.requests + measured.requests, cpuPerRequest }
+  return {
+    ...measured,
+    sent: warm.requests + measured.requests,
+    cpuPerRequest,
+    generatorCpuPerRequest,
+  }
 }
 
 /** bench/telemetry-receivers.ts: the OTLP receiver and the Sentry/PostHog sink. */
@@ -953,14 +963,16 @@ try {
       `${WARMUP_S} s warm-up + ${DURATION_S} s each; pool ${POOL_MAX}; set-up ${setupS.toFixed(1)} s\n`,
   )
   console.log(
-    '| what | req/s | of baseline | p50 ms | p99 ms | server CPU µs/request | requests | failed |',
+    '| what | req/s | of baseline | p50 ms | p99 ms | server CPU µs/request | load generator CPU µs/request | requests | failed |',
   )
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const [name, r, against = base] of rows) {
     const share = `${((r.reqPerSec / against.reqPerSec) * 100).toFixed(0)}%`
     const cpu = r.cpuPerRequest === undefined ? '' : r.cpuPerRequest.toFixed(0)
+    const generator =
+      r.generatorCpuPerRequest === undefined ? '' : r.generatorCpuPerRequest.toFixed(0)
     console.log(
-      `| ${name} | ${r.reqPerSec.toFixed(0)} | ${share} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu} | ${r.requests} | ${r.failed} |`,
+      `| ${name} | ${r.reqPerSec.toFixed(0)} | ${share} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu} | ${generator} | ${r.requests} | ${r.failed} |`,
     )
   }
   console.log(`\n${verdict.join('\n')}`)
