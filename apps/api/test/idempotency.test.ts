@@ -61,6 +61,13 @@ beforeAll(async () => {
           return reply.code(201).send({ id: task.id, title: task.title })
         },
       )
+      // Marked to claim its key with its write (ADR 046), but answers with reply.send: a
+      // route bug that would leave the key unclaimed.
+      app.post(
+        '/v1/orgs/:orgId/in-write-without-send',
+        { config: { access: { organizationRole: 'member' }, idempotency: 'in-write' } },
+        async (_request, reply) => reply.code(201).send({ ok: true }),
+      )
     },
   )
   baseUrl = await server.listen({ host: '127.0.0.1', port: 0 })
@@ -100,6 +107,30 @@ describe('Idempotency-Key', () => {
       expect(retry.headers['content-type']).toContain('application/json')
     }
     expect(await countProjects(orgId, 'Launch')).toBe(1)
+  })
+
+  it("fails an 'in-write' route that answers without sendWithWrite outside production: its key was never claimed", async () => {
+    const { headers, orgId } = await signUpOwner(server)
+    const url = `/v1/orgs/${orgId}/in-write-without-send`
+    const keyed = await server.inject({
+      method: 'POST',
+      url,
+      headers: { ...headers, 'idempotency-key': 'never-claimed' },
+      payload: {},
+    })
+    expect(keyed.statusCode).toBe(500)
+    expect(keyed.headers['content-type']).toContain('application/problem+json')
+    // Nothing was claimed for a retry to meet: it fails the same way, not 409 or a replay.
+    const retry = await server.inject({
+      method: 'POST',
+      url,
+      headers: { ...headers, 'idempotency-key': 'never-claimed' },
+      payload: {},
+    })
+    expect(retry.statusCode).toBe(500)
+    // Without a key there is nothing to claim: the route answers.
+    const unkeyed = await server.inject({ method: 'POST', url, headers, payload: {} })
+    expect(unkeyed.statusCode).toBe(201)
   })
 
   it('refuses the same key with another request (422), and does nothing for it', async () => {

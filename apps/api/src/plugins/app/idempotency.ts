@@ -212,12 +212,14 @@ export default fp(
 
     fastify.addHook('onSend', async (request, reply, payload) => {
       if (request.idempotencyDeferred && reply.statusCode < 300) {
+        request.idempotencyDeferred = null
         // A route marked 'in-write' answered without reply.sendWithWrite: its key was
-        // never claimed, so a retry would run it again. A bug in the route: say so loudly.
-        request.log.error(
-          { route: request.routeOptions.url },
-          "an 'in-write' route answered without reply.sendWithWrite: its Idempotency-Key was not claimed",
-        )
+        // never claimed, so a retry would run it again. A bug in the route: say so loudly,
+        // and outside production fail the request, so the route's own tests meet it.
+        const message =
+          "an 'in-write' route answered without reply.sendWithWrite: its Idempotency-Key was not claimed"
+        request.log.error({ route: request.routeOptions.url }, message)
+        if (fastify.config.NODE_ENV !== 'production') throw new Error(message)
       }
       const claim = request.idempotencyClaim
       if (!claim) return payload
