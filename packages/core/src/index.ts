@@ -1,7 +1,7 @@
 export {
-  accessChangesChannel,
   type AccessChange,
   type AccessChanges,
+  accessChangesChannel,
   announceAccessChange,
   decodeAccessChange,
   encodeAccessChange,
