@@ -6,8 +6,9 @@ import { AccessCache } from '../../lib/access-cache.ts'
 /**
  * The instance's short-lived copy of sessions and memberships (ADR 035), and its
  * subscription to access changes: a dedicated Redis connection (a subscribed connection
- * can send nothing else) on the access-change channel of its Redis database. The cache serves only while that
- * subscription stands; on every (re)subscription it starts empty.
+ * can send nothing else) on the access-change channel of its Redis database
+ * (accessChangesChannel). The cache serves only while that subscription stands; on every
+ * (re)subscription it starts empty.
  */
 export default fp(
   async function accessCache(fastify: FastifyInstance) {
