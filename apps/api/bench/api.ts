@@ -447,12 +447,15 @@ const LAYERS = [
   ['2-prisma', '+ Prisma findMany instead of pg (owner login, no transaction)'],
   ['2-prisma-raw', 'Prisma $queryRawUnsafe of the SQL of 1 instead of findMany (not the route)'],
   ['3-transaction', '+ app login and RLS, in a withTenant transaction (3 round trips)'],
-  ['3-tenant', '+ listProjects: readWithTenant, one round trip, app login, RLS'],
+  [
+    '3-tenant-findmany',
+    'the same read, one round trip, through readWithTenant and findMany (ADR 043; not the route)',
+  ],
   [
     '3-tenant-raw',
     'the same read with the SQL of 1 through Prisma $queryRawUnsafe (not the route)',
   ],
-  ['3-tenant-pg', 'the same read with the SQL of 1 through the pool, no Prisma (not the route)'],
+  ['3-tenant', '+ listProjects: its own SQL, readSqlWithTenant (ADR 048), one round trip, RLS'],
   ['4-ip-limit', '+ per-IP rate limit (Redis)'],
   ['5-session', "+ session check (Bearer token; the instance's copy after the first)"],
   ['6-membership', '+ membership check (kept likewise; answered in onRequest)'],

@@ -1,11 +1,11 @@
 // `BENCH_BREAKDOWN=1 pnpm bench:api`: where the real list route's time goes. The real app
 // (buildServer, every plugin), from the same env as src/server.ts, plus routes that each
 // add one layer of the real route's work on top of the previous one, and three beside
-// that chain (2-prisma-raw, 3-tenant-raw, 3-tenant-pg: the same read without findMany),
+// that chain (2-prisma-raw, 3-tenant-findmany, 3-tenant-raw: the read through Prisma),
 // all answering the same page. Measured one after the other by api.ts; never served outside the benchmark.
 import { loadEnvOrExit } from '@repo/config'
 import { listProjects } from '@repo/core'
-import { createDatabaseClient, databasePool, readWithTenant, withTenant } from '@repo/db'
+import { createDatabaseClient, readWithTenant, withTenant } from '@repo/db'
 import pg from 'pg'
 import { buildServer } from '../src/build-server.ts'
 import { apiEnvSchema } from '../src/env.ts'
@@ -87,13 +87,22 @@ server.get<Open>(
   { config: { access: 'public', limits: noLimits } },
   async (request) => page(await owner.$queryRawUnsafe<ProjectRow[]>(SQL, request.params.tenant)),
 )
-// Beside listProjects' read, not the route: the same one-round-trip read (readWithTenant)
-// with the SQL of 1 instead of findMany, through Prisma's $queryRawUnsafe, then through the
-// client's pool itself, without Prisma (the pool carries the settings of the read under
-// way with either). What Prisma's query layer costs on this path. ADR 043 says to use only
-// the reader inside the callback; these two deliberately do not, and the real routes do.
-const appPool = databasePool(server.deps.db)
-if (!appPool) throw new Error('the API client has no pool')
+// Beside listProjects' read, not the route: the same one-round-trip read with findMany
+// through readWithTenant, as the list read from ADR 043 to ADR 048, then with the SQL of 1
+// through Prisma's $queryRawUnsafe. What Prisma's query layer costs on this path; the
+// route's own read (listProjects, readSqlWithTenant) sends its SQL through the pool. ADR 043
+// says to use only the reader inside the callback; the $queryRawUnsafe row deliberately
+// does not.
+server.get<Open>(
+  '/bench/3-tenant-findmany/:tenant',
+  { config: { access: 'public', limits: noLimits } },
+  async (request) =>
+    page(
+      await readWithTenant(server.deps.db, { organizationId: request.params.tenant }, (db) =>
+        db.project.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 51 }),
+      ),
+    ),
+)
 server.get<Open>(
   '/bench/3-tenant-raw/:tenant',
   { config: { access: 'public', limits: noLimits } },
@@ -101,20 +110,6 @@ server.get<Open>(
     page(
       await readWithTenant(server.deps.db, { organizationId: request.params.tenant }, () =>
         server.deps.db.$queryRawUnsafe<ProjectRow[]>(SQL, request.params.tenant),
-      ),
-    ),
-)
-server.get<Open>(
-  '/bench/3-tenant-pg/:tenant',
-  { config: { access: 'public', limits: noLimits } },
-  async (request) =>
-    page(
-      await readWithTenant(
-        server.deps.db,
-        { organizationId: request.params.tenant },
-        // A query config, as Prisma's adapter sends: the pool carries nothing else.
-        async () =>
-          (await appPool.query<ProjectRow>({ text: SQL, values: [request.params.tenant] })).rows,
       ),
     ),
 )

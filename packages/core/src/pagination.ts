@@ -1,3 +1,4 @@
+import { Prisma } from '@repo/db'
 import { AppError } from './app-error.ts'
 
 /** `?limit=&cursor=` as every list takes it; limit is bounded by the route schema. */
@@ -141,6 +142,43 @@ export function pageQuery(page: PageRequest, order: SortOrder = CREATED_AT): Pag
   }
   AND.push({ OR })
   return { take: page.limit + 1, orderBy, where: { AND: AND as never[] } }
+}
+
+/** pageQuery as SQL: the keyset condition (undefined on a first page), the order, the limit. */
+export interface PageSql {
+  where: Prisma.Sql | undefined
+  orderBy: Prisma.Sql
+  limit: number
+}
+
+/**
+ * pageQuery's page as SQL, for a list read through readSqlWithTenant (docs/decisions/048):
+ * the same rows in the same order, cursor for cursor, which the list's tests check
+ * against the Prisma form. `column` is the sort field's column, from the list's own fixed
+ * map (never from input); `id` breaks ties. Fields that are never null, sorted as dates
+ * or text: a nullable or enum order has no SQL form yet, and is refused.
+ */
+export function pageSql(page: PageRequest, order: SortOrder, column: Prisma.Sql): PageSql {
+  if (order.nullable || order.kind === 'enum')
+    throw new TypeError(`pageSql: ${order.field} sorts as a nullable or enum field; use pageQuery`)
+  const forward = order.direction === 'asc'
+  const direction = Prisma.raw(forward ? 'ASC' : 'DESC')
+  const orderBy = Prisma.sql`${column} ${direction}, id ${direction}`
+  const limit = page.limit + 1
+  if (!page.cursor) return { where: undefined, orderBy, limit }
+  const after = decodeCursor(page.cursor, order)
+  const value =
+    after.value instanceof Date
+      ? Prisma.sql`${after.value.toISOString()}::timestamptz`
+      : Prisma.sql`${after.value}::text`
+  const id = Prisma.sql`${after.id}::uuid`
+  const beyond = Prisma.raw(forward ? '>' : '<')
+  // The bound on the field alone is redundant with the OR, as in pageQuery: with it,
+  // Postgres starts the index scan at the cursor instead of reading every row before it.
+  const bound = Prisma.raw(forward ? '>=' : '<=')
+  const where = Prisma.sql`${column} ${bound} ${value}
+    AND (${column} ${beyond} ${value} OR (${column} = ${value} AND id ${beyond} ${id}))`
+  return { where, orderBy, limit }
 }
 
 export function toPage<T extends Row>(

@@ -15,10 +15,12 @@ export type DatabaseConfig = z.infer<typeof databaseEnv>
 export function createDatabaseClient(
   config: DatabaseConfig,
   /**
-   * Called with every SQL statement Prisma sends (tests count statements to catch N+1
-   * queries). A transaction's BEGIN, which carries its tenant settings, is not among them.
+   * Called with every SQL statement Prisma sends, and those sent around it
+   * (readSqlWithTenant, writeWithTenant), with its parameters: tests count statements to
+   * catch N+1 queries, and run a list's statement under EXPLAIN. A transaction's BEGIN,
+   * which carries its tenant settings, is not among them.
    */
-  onQuery?: (sql: string) => void,
+  onQuery?: QueryListener,
 ): PrismaClient {
   // The pool is ours, handed to the adapter (which ends it on $disconnect), so its usage
   // can be read for metrics (`databasePool`).
@@ -50,19 +52,48 @@ export function createDatabaseClient(
     ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
     : new PrismaClient({ adapter })
   if (onQuery) {
-    ;(client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query))
-    // Statements sent around Prisma (writeWithTenant's) are reported too.
+    ;(client as PrismaClient<'query'>).$on('query', (event) =>
+      onQuery(event.query, parseParams(event.params)),
+    )
+    // Statements sent around Prisma (readSqlWithTenant's, writeWithTenant's) are reported too.
     queryListeners.set(client, onQuery)
   }
+  // Statements sent around Prisma (readSqlWithTenant, writeWithTenant, queryStatement) use
+  // the pool before Prisma may have connected, and Prisma's adapter hears the pool and ends
+  // it only once it has: an idle connection's error (a restarted server, a terminated
+  // backend), which the pool answers by dropping that connection, would otherwise be an
+  // 'error' event nobody hears, which ends the process; and $disconnect would leave the
+  // pool's connections open.
+  pool.on('error', () => {})
+  const disconnect = client.$disconnect.bind(client)
+  Object.assign(client, {
+    $disconnect: async () => {
+      await disconnect()
+      if (!pool.ending) await pool.end()
+    },
+  })
   pools.set(client, pool)
   return client
 }
 
 const pools = new WeakMap<PrismaClient, pg.Pool>()
-const queryListeners = new WeakMap<PrismaClient, (sql: string) => void>()
+const queryListeners = new WeakMap<PrismaClient, QueryListener>()
+
+/** Hears a statement the client sends: its text and its parameters, in order. */
+export type QueryListener = (sql: string, params: readonly unknown[]) => void
+
+/** Prisma's query event carries the parameters as JSON text. */
+function parseParams(params: string): unknown[] {
+  try {
+    const parsed: unknown = JSON.parse(params)
+    return Array.isArray(parsed) ? parsed : []
+  } catch {
+    return []
+  }
+}
 
 /** The `onQuery` a client was made with, for statements sent around Prisma. */
-export function queryListener(client: PrismaClient): ((sql: string) => void) | undefined {
+export function queryListener(client: PrismaClient): QueryListener | undefined {
   return queryListeners.get(client)
 }
 

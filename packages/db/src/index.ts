@@ -4,6 +4,7 @@ export {
   type DatabaseConfig,
   databasePool,
   getDb,
+  type QueryListener,
 } from './client.ts'
 export { databaseErrorState, SQLSTATE } from './database-errors.ts'
 export type {
@@ -36,6 +37,7 @@ export {
   KeyKnownError,
   type KeyWithAnswer,
   queryStatement,
+  readSqlWithTenant,
   readWithTenant,
   runClaimingKeyInWrite,
   runHoldingClaim,

@@ -245,6 +245,34 @@ export function readWithTenant<T>(
 }
 
 /**
+ * readWithTenant for one statement of our own SQL, sent through the client's pool without
+ * Prisma's query layer, for the hottest lists (docs/decisions/048): the tenant settings
+ * and the statement in one round trip, read-only, row-level security applying as with any
+ * other read. `statement` is a `Prisma.sql` template (values bound, never spliced) of one
+ * SELECT or WITH; anything else is refused before it is sent. It names tables and columns
+ * as the database does, and answers node-postgres's rows (`timestamptz` as `Date`,
+ * integers as numbers, enums as their text): alias the columns to the model's field names
+ * and keep a test that the rows equal what the Prisma form of the query returns. The
+ * statement and its values go to the client's `onQuery`. Needs a client of
+ * `createDatabaseClient`.
+ */
+export async function readSqlWithTenant<Row>(
+  db: PrismaClient,
+  context: TenantContext,
+  statement: Prisma.Sql,
+): Promise<Row[]> {
+  const pool = databasePool(db)
+  if (!(pool instanceof TransactionSettingsPool))
+    throw new TypeError('readSqlWithTenant needs a client made by createDatabaseClient')
+  const { text, values } = statement
+  queryListener(db)?.(text, values)
+  const result = await runStatementWithSettings<{ rows: unknown[] }>(tenantSettings(context), () =>
+    pool.query({ text, values: [...values] }),
+  )
+  return result.rows as Row[]
+}
+
+/**
  * The client as a reader: its models and, of each, only the read methods; anything else
  * throws at once, so a cast (or plain JavaScript) cannot reach `findUnique`, a write,
  * `$queryRaw` or `$transaction` through it. The client the callback closes over is
@@ -333,7 +361,7 @@ export async function writeWithTenant(
       values: [claim.scopeHash, claim.lockedUntil.toISOString()],
     })
   const onQuery = queryListener(db)
-  if (onQuery) for (const { text } of sent) onQuery(text)
+  if (onQuery) for (const { text, values } of sent) onQuery(text, values)
   try {
     const rows = await runStatementsWithSettings(pool, tenantSettings(context), sent)
     return rows.slice(inWrite ? 1 : 0, claim ? -1 : undefined)
@@ -362,7 +390,7 @@ export async function queryStatement<Row = Record<string, unknown>>(
 ): Promise<Row[]> {
   const pool = databasePool(db)
   if (!(pool instanceof TransactionSettingsPool)) return db.$queryRaw<Row[]>(statement)
-  queryListener(db)?.(statement.text)
+  queryListener(db)?.(statement.text, statement.values)
   const result = await pool.query({ text: statement.text, values: [...statement.values] })
   return result.rows as Row[]
 }

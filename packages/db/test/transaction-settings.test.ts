@@ -7,7 +7,10 @@ import { PrismaClient as GeneratedClient } from '../src/generated/prisma/client.
 import {
   ClaimLostError,
   createDatabaseClient,
+  databasePool,
+  Prisma,
   type PrismaClient,
+  readSqlWithTenant,
   readWithTenant,
   runHoldingClaim,
   type TenantReader,
@@ -33,6 +36,9 @@ let app: PrismaClient
 let app3: PrismaClient
 /** A client not made by createDatabaseClient: a plain pool, no fast path. */
 let plain: PrismaClient
+/** The application's login with an onQuery listener, which fills `heard`. */
+let listened: PrismaClient
+const heard: Array<{ sql: string; params: readonly unknown[] }> = []
 
 const ids = { orgA: randomUUID(), orgB: randomUUID(), alice: randomUUID(), bob: randomUUID() }
 const empty = (value: string | null) => value === null || value === ''
@@ -45,12 +51,16 @@ beforeAll(async () => {
   app = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 1 })
   app3 = createDatabaseClient({ ...clientConfig(appUrl), DATABASE_POOL_MAX: 3 })
   plain = new GeneratedClient({ adapter: new PrismaPg({ connectionString: appUrl, max: 1 }) })
+  listened = createDatabaseClient(
+    { ...clientConfig(appUrl), DATABASE_POOL_MAX: 1 },
+    (sql, params) => heard.push({ sql, params }),
+  )
   await seedTwoTenants(admin, ids)
   // Connections opened (and authenticated) before any test counts round trips.
   await Promise.all([app, app3, plain].map((db) => db.$queryRaw`SELECT 1`))
 })
 afterAll(async () => {
-  await Promise.all([admin, app, app3, plain].map((db) => db?.$disconnect()))
+  await Promise.all([admin, app, app3, plain, listened].map((db) => db?.$disconnect()))
   await recorder?.close()
 })
 beforeEach(() => recorder.clear())
@@ -477,6 +487,142 @@ describe('a one-statement read (readWithTenant)', () => {
       })
       expect(key.effectCommittedAt).toBeNull()
     }
+  })
+})
+
+describe('one statement of our own SQL (readSqlWithTenant)', () => {
+  type Seen = { org: string | null; usr: string | null; pid: number }
+  const SEEN = Prisma.sql`SELECT current_setting('app.organization_id', true) AS org,
+    current_setting('app.user_id', true) AS usr, pg_backend_pid() AS pid`
+  const MEMBERSHIPS = Prisma.sql`SELECT organization_id AS "organizationId", created_at AS "createdAt"
+    FROM memberships ORDER BY created_at`
+
+  it("sends the settings with the statement in one round trip and sees the tenant's rows, as Prisma types them", async () => {
+    const members = await readSqlWithTenant<{ organizationId: string; createdAt: Date }>(
+      app,
+      { organizationId: ids.orgB },
+      MEMBERSHIPS,
+    )
+    expect(members.map((m) => m.organizationId)).toEqual([ids.orgB])
+    expect(members[0]?.createdAt).toBeInstanceOf(Date)
+    const viaPrisma = await readWithTenant(app, { organizationId: ids.orgB }, (db) =>
+      db.membership.findMany({ select: { organizationId: true, createdAt: true } }),
+    )
+    expect(members).toEqual(viaPrisma)
+    recorder.clear()
+    const [seen] = await readSqlWithTenant<Seen>(
+      app,
+      { organizationId: ids.orgA, userId: ids.alice },
+      SEEN,
+    )
+    expect(seen).toMatchObject({ org: ids.orgA, usr: ids.alice })
+    expect(recorder.roundTrips).toEqual([
+      {
+        protocol: 'extended',
+        sql: expect.stringMatching(
+          /^SELECT set_config\('app.organization_id'.*transaction_read_only.*; SELECT current_setting/s,
+        ),
+      },
+    ])
+  })
+
+  it('interleaves many reads of two tenants on one connection: each sees only its own, nothing is left behind', async () => {
+    const orgOf = (i: number) => (i % 2 === 0 ? ids.orgA : ids.orgB)
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const organizationId = orgOf(i)
+        const [[seen], members] = await Promise.all([
+          readSqlWithTenant<Seen>(app, { organizationId }, SEEN),
+          readSqlWithTenant<{ organizationId: string }>(app, { organizationId }, MEMBERSHIPS),
+        ])
+        return { organizationId, seen, members: members.map((m) => m.organizationId) }
+      }),
+    )
+    expect(new Set(runs.map((run) => run.seen?.pid)).size).toBe(1)
+    for (const run of runs) {
+      expect(run.seen?.org, JSON.stringify(run)).toBe(run.organizationId)
+      expect(run.members).toEqual([run.organizationId])
+    }
+    expect(recorder.roundTrips).toHaveLength(80)
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('binds hostile values as parameters, and hands the statement and its values to onQuery', async () => {
+    const hostile = `x' OR true; SELECT set_config('app.organization_id', '${ids.orgA}', true); --`
+    heard.length = 0
+    const rows = await readSqlWithTenant<{ name: string }>(
+      listened,
+      { organizationId: ids.orgB },
+      Prisma.sql`SELECT name FROM organizations WHERE name = ${hostile} OR id = ${ids.orgA}::uuid`,
+    )
+    // orgA is another tenant: row-level security hides it even when named.
+    expect(rows).toEqual([])
+    expect(heard).toEqual([
+      {
+        sql: expect.stringContaining('WHERE name = $1 OR id = $2::uuid'),
+        params: [hostile, ids.orgA],
+      },
+    ])
+  })
+
+  it('refuses a write: one that is not a read is never sent, and a read that writes fails read-only', async () => {
+    await expect(
+      readSqlWithTenant(
+        app,
+        { organizationId: ids.orgA },
+        Prisma.sql`INSERT INTO projects (id, organization_id, name, updated_at)
+          VALUES (gen_random_uuid(), ${ids.orgA}::uuid, 'Written by a read', now()) RETURNING id`,
+      ),
+    ).rejects.toThrow(/carries one read/)
+    await expect(
+      readSqlWithTenant(
+        app,
+        { organizationId: ids.orgA },
+        Prisma.sql`WITH written AS (
+          INSERT INTO projects (id, organization_id, name, updated_at)
+          VALUES (gen_random_uuid(), ${ids.orgA}::uuid, 'Written by a read', now()) RETURNING id
+        ) SELECT count(*)::int AS n FROM written`,
+      ),
+    ).rejects.toMatchObject({ code: '25006' })
+    expect(await admin.project.count({ where: { name: 'Written by a read' } })).toBe(0)
+    expect(empty((await context(app)).org)).toBe(true)
+  })
+
+  it('leaves no setting behind when its statement fails, and the connection serves again', async () => {
+    await expect(
+      readSqlWithTenant(app, { organizationId: ids.orgA }, Prisma.sql`SELECT 1 / 0`),
+    ).rejects.toThrow(/division by zero/)
+    expect(empty((await context(app)).org)).toBe(true)
+    const [seen] = await readSqlWithTenant<Seen>(app, { organizationId: ids.orgB }, SEEN)
+    expect(seen?.org).toBe(ids.orgB)
+  })
+
+  it('on a client Prisma never used: survives the server ending its idle connection, and $disconnect ends the pool', async () => {
+    const aside = createDatabaseClient({
+      ...clientConfig(services().database.appUrl),
+      DATABASE_POOL_MAX: 1,
+    })
+    const pool = databasePool(aside) as pg.Pool
+    try {
+      const [first] = await readSqlWithTenant<Seen>(aside, { organizationId: ids.orgA }, SEEN)
+      // The pool drops a connection the server ended; unheard, its 'error' event would end
+      // this process (Vitest fails the run on it).
+      await admin.$queryRaw`SELECT pg_terminate_backend(${first?.pid}::int)`
+      await expect.poll(() => pool.totalCount).toBe(0)
+      const [again] = await readSqlWithTenant<Seen>(aside, { organizationId: ids.orgB }, SEEN)
+      expect(again?.org).toBe(ids.orgB)
+      expect(again?.pid).not.toBe(first?.pid)
+    } finally {
+      await aside.$disconnect()
+    }
+    expect(pool.ended).toBe(true)
+  })
+
+  it('needs a client of createDatabaseClient: another has no pool to carry the settings', async () => {
+    await expect(readSqlWithTenant(plain, { organizationId: ids.orgA }, SEEN)).rejects.toThrow(
+      /needs a client made by createDatabaseClient/,
+    )
+    expect(recorder.roundTrips).toEqual([])
   })
 })
 

@@ -1,0 +1,151 @@
+import {
+  createDatabaseClient,
+  type PrismaClient,
+  type ProjectStatus,
+  readWithTenant,
+  type TenantContext,
+} from '@repo/db'
+import { createTestDatabase, type TestDatabase } from '@repo/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CoreDeps } from '../src/context.ts'
+import { type ListProjectsInput, likeLiteral, listProjects } from '../src/list-projects.ts'
+import { pageQuery, sortOrder, toPage } from '../src/pagination.ts'
+import { PROJECT_SORTS } from '../src/project-fields.ts'
+import { testDatabaseConfig } from './database-config.ts'
+
+// listProjects reads its page with SQL of its own (readSqlWithTenant, ADR 048). The
+// specification is the Prisma form of the same query, as every other list reads:
+// `findMany` with pageQuery's keyset filter. Both walk every page of every sort, filter
+// and search here, cursor by cursor, and must answer the same rows (every field, in
+// Prisma's types), in the same order, with the same cursors.
+
+const PROJECTS = 60
+let database: TestDatabase
+let owner: PrismaClient
+let app: PrismaClient
+let deps: CoreDeps
+let actor: TenantContext
+
+/** The Prisma form: what listProjects answered before ADR 048, kept as the oracle. */
+async function listWithPrisma(input: ListProjectsInput) {
+  const order = sortOrder(input.sort, PROJECT_SORTS)
+  const query = pageQuery(input, order)
+  const rows = await readWithTenant(app, actor, (db) =>
+    db.project.findMany({
+      ...query,
+      where: {
+        ...(input.status ? { status: input.status } : {}),
+        ...(input.search
+          ? { name: { contains: likeLiteral(input.search), mode: 'insensitive' } }
+          : {}),
+        ...query.where,
+      },
+    }),
+  )
+  return toPage(rows, input, order)
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  owner = createDatabaseClient(testDatabaseConfig(database.url))
+  app = createDatabaseClient(testDatabaseConfig(database.appUrl))
+  deps = { db: app } satisfies Pick<CoreDeps, 'db'> as CoreDeps
+  const [org, other] = await owner.organization.createManyAndReturn({
+    data: [{ name: 'Listed' }, { name: 'Other' }],
+  })
+  actor = { organizationId: org?.id as string }
+  // Three projects share each creation time (the id breaks the tie), names repeat but for
+  // a suffix, in both cases, with LIKE's wildcards, quotes and non-ASCII letters; a third
+  // are archived. Another organization's projects have the same names and times, for
+  // row-level security to hide.
+  const names = [
+    'Alpha',
+    'alpha beta',
+    '100% done',
+    'under_score',
+    'back\\slash',
+    "O'Brien; DROP TABLE projects; --",
+    'Ölkännchen',
+    'ZEPHYR',
+    'zephyr',
+    'Mid Project',
+  ]
+  await owner.$executeRaw`
+    INSERT INTO projects (id, organization_id, name, description, status, version, created_at, updated_at)
+    SELECT gen_random_uuid(), o.id, (${names}::text[])[1 + i % ${names.length}::int] || ' ' || i,
+      'About ' || i, CASE WHEN i % 3 = 0 THEN 'archived' ELSE 'active' END::project_status,
+      1 + i % 4, timestamptz '2026-01-01' + (i / 3) * interval '1 second',
+      timestamptz '2026-02-01' + i * interval '1 millisecond'
+    FROM (VALUES (${org?.id}::uuid), (${other?.id}::uuid)) AS o(id), generate_series(1, ${PROJECTS}::int) AS i`
+})
+
+afterAll(async () => {
+  await Promise.all([owner?.$disconnect(), app?.$disconnect()])
+  await database?.drop()
+})
+
+const sorts = Object.keys(PROJECT_SORTS).flatMap((field) => [field, `-${field}`])
+const statuses: Array<ProjectStatus | undefined> = [undefined, 'active', 'archived']
+const searches = [undefined, 'alpha', 'ZEPH', '%', '_', '\\', "'; DROP", 'ölk', 'nothing like it']
+
+describe('listProjects answers what the Prisma form of its query answers', () => {
+  it.each(sorts)('every page, sorted by %s, under every filter and search', async (sort) => {
+    let pages = 0
+    for (const status of statuses)
+      for (const search of searches) {
+        const filters = { status, search, sort, limit: 7 }
+        let cursor: string | undefined
+        const seen: string[] = []
+        do {
+          const input = { ...filters, ...(cursor ? { cursor } : {}) }
+          const [sql, prisma] = await Promise.all([
+            listProjects(deps, actor, input),
+            listWithPrisma(input),
+          ])
+          expect(sql, JSON.stringify(input)).toEqual(prisma)
+          seen.push(...sql.data.map((p) => p.id))
+          cursor = sql.nextCursor ?? undefined
+          pages++
+        } while (cursor)
+        // Every matching project once: no row skipped or repeated between pages.
+        const all = await listWithPrisma({ ...filters, limit: PROJECTS })
+        expect(new Set(seen).size).toBe(seen.length)
+        expect(seen.sort()).toEqual(all.data.map((p) => p.id).sort())
+      }
+    expect(pages).toBeGreaterThan(statuses.length * searches.length)
+  })
+
+  it('answers rows of the model, typed as Prisma types them, and only its own organization', async () => {
+    const page = await listProjects(deps, actor, { sort: '-createdAt', limit: 100 })
+    expect(page.data).toHaveLength(PROJECTS)
+    expect(page.nextCursor).toBeNull()
+    const [first] = page.data
+    expect(first?.createdAt).toBeInstanceOf(Date)
+    expect(first?.updatedAt).toBeInstanceOf(Date)
+    expect(typeof first?.version).toBe('number')
+    expect(new Set(page.data.map((p) => p.organizationId))).toEqual(new Set([actor.organizationId]))
+    expect(Object.keys(first ?? {}).sort()).toEqual(
+      Object.keys((await owner.project.findFirstOrThrow()) ?? {}).sort(),
+    )
+  })
+
+  it('refuses a forged or foreign cursor as the Prisma form does: a 400, nothing sent', async () => {
+    const other = await listProjects(deps, actor, { sort: 'name', limit: 1 })
+    const forged = [
+      'not-base64-json',
+      Buffer.from(JSON.stringify(['-createdAt', 'yesterday', 'x'])).toString('base64url'),
+      Buffer.from(
+        JSON.stringify(['-createdAt', '0000-01-01T00:00:00Z', crypto.randomUUID()]),
+      ).toString('base64url'),
+      other.nextCursor as string,
+    ]
+    for (const cursor of forged) {
+      const input = { sort: '-createdAt', limit: 5, cursor }
+      await expect(listProjects(deps, actor, input)).rejects.toMatchObject({
+        status: 400,
+        code: 'invalid_cursor',
+      })
+      await expect(listWithPrisma(input)).rejects.toMatchObject({ code: 'invalid_cursor' })
+    }
+  })
+})
