@@ -1,12 +1,13 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import AutoLoad from '@fastify/autoload'
+import type { QueryListener } from '@repo/db'
 import type { FastifyInstance } from 'fastify'
 import type { ApiEnv } from './env.ts'
 
 export interface AppOptions {
   env: ApiEnv
-  onQuery?: (sql: string) => void
+  onQuery?: QueryListener
 }
 
 const here = dirname(fileURLToPath(import.meta.url))

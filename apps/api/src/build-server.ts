@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { QueryListener } from '@repo/db'
 import {
   acceptRequestId,
   createLogger,
@@ -42,7 +43,7 @@ export interface BuildOptions {
   /** Where the logger built from env writes (stdout by default); tests read it back. */
   logDestination?: DestinationStream
   /** Sees every SQL statement the app sends (tests use it to catch N+1 queries). */
-  onQuery?: (sql: string) => void
+  onQuery?: QueryListener
   /** `compiled` in production, else `validated` (ADR 039); tests compare the two. */
   responseSerialization?: ResponseSerialization
   /** Sees each route's compiled response serializer (tests check that every schema compiles). */

@@ -46,7 +46,9 @@ export async function listProjects(
   input: ListProjectsInput,
 ): Promise<{ data: Project[]; nextCursor: string | null }> {
   const order = sortOrder(input.sort, PROJECT_SORTS)
-  const page = pageSql(input, order, SORT_COLUMNS[order.field as ProjectSortField])
+  const column = SORT_COLUMNS[order.field as ProjectSortField]
+  if (!column) throw new Error(`listProjects: no column for the sort field ${order.field}`)
+  const page = pageSql(input, order, column)
   const filters = [
     ...(input.status ? [Prisma.sql`status = ${input.status}::project_status`] : []),
     ...(input.search ? [Prisma.sql`name ILIKE ${`%${likeLiteral(input.search)}%`}`] : []),

@@ -36,7 +36,9 @@ export const NEWEST_FIRST: SortOrder = { ...CREATED_AT, direction: 'desc' }
 /** Parses `name` or `-name` (descending) from a route's `?sort=` into a SortOrder. */
 export function sortOrder(sort: string, fields: Record<string, Omit<SortOrder, 'direction'>>) {
   const descending = sort.startsWith('-')
-  const spec = fields[descending ? sort.slice(1) : sort]
+  const name = descending ? sort.slice(1) : sort
+  // Own fields only: `constructor` or `toString` is no sort.
+  const spec = Object.hasOwn(fields, name) ? fields[name] : undefined
   if (!spec) throw new Error(`unknown sort ${sort}`)
   return { ...spec, direction: descending ? 'desc' : 'asc' } as SortOrder
 }

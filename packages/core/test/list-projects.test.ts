@@ -25,6 +25,8 @@ let owner: PrismaClient
 let app: PrismaClient
 let deps: CoreDeps
 let actor: TenantContext
+/** Every statement `app` sends. */
+const sent: string[] = []
 
 /** The Prisma form: what listProjects answered before ADR 048, kept as the oracle. */
 async function listWithPrisma(input: ListProjectsInput) {
@@ -48,13 +50,14 @@ async function listWithPrisma(input: ListProjectsInput) {
 beforeAll(async () => {
   database = await createTestDatabase()
   owner = createDatabaseClient(testDatabaseConfig(database.url))
-  app = createDatabaseClient(testDatabaseConfig(database.appUrl))
+  app = createDatabaseClient(testDatabaseConfig(database.appUrl), (sql) => sent.push(sql))
   deps = { db: app } satisfies Pick<CoreDeps, 'db'> as CoreDeps
   const [org, other] = await owner.organization.createManyAndReturn({
     data: [{ name: 'Listed' }, { name: 'Other' }],
   })
   actor = { organizationId: org?.id as string }
-  // Three projects share each creation time (the id breaks the tie), names repeat but for
+  // Three projects share each creation time, with milliseconds (the id breaks the tie; a
+  // cursor that dropped the milliseconds would skip or repeat rows), names repeat but for
   // a suffix, in both cases, with LIKE's wildcards, quotes and non-ASCII letters; a third
   // are archived. Another organization's projects have the same names and times, for
   // row-level security to hide.
@@ -74,7 +77,7 @@ beforeAll(async () => {
     INSERT INTO projects (id, organization_id, name, description, status, version, created_at, updated_at)
     SELECT gen_random_uuid(), o.id, (${names}::text[])[1 + i % ${names.length}::int] || ' ' || i,
       'About ' || i, CASE WHEN i % 3 = 0 THEN 'archived' ELSE 'active' END::project_status,
-      1 + i % 4, timestamptz '2026-01-01' + (i / 3) * interval '1 second',
+      1 + i % 4, timestamptz '2026-01-01' + (i / 3) * interval '1.001 second',
       timestamptz '2026-02-01' + i * interval '1 millisecond'
     FROM (VALUES (${org?.id}::uuid), (${other?.id}::uuid)) AS o(id), generate_series(1, ${PROJECTS}::int) AS i`
 })
@@ -141,10 +144,12 @@ describe('listProjects answers what the Prisma form of its query answers', () =>
     ]
     for (const cursor of forged) {
       const input = { sort: '-createdAt', limit: 5, cursor }
+      sent.length = 0
       await expect(listProjects(deps, actor, input)).rejects.toMatchObject({
         status: 400,
         code: 'invalid_cursor',
       })
+      expect(sent).toEqual([])
       await expect(listWithPrisma(input)).rejects.toMatchObject({ code: 'invalid_cursor' })
     }
   })

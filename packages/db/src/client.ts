@@ -66,10 +66,14 @@ export function createDatabaseClient(
   // pool's connections open.
   pool.on('error', () => {})
   const disconnect = client.$disconnect.bind(client)
+  let ending: Promise<void> | undefined
   Object.assign(client, {
     $disconnect: async () => {
       await disconnect()
-      if (!pool.ending) await pool.end()
+      // Ended already when Prisma had connected (its adapter awaits the end); a second
+      // caller waits for the first's.
+      if (!pool.ending) ending = pool.end()
+      await ending
     },
   })
   pools.set(client, pool)

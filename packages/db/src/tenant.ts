@@ -3,6 +3,7 @@ import { databasePool, queryListener } from './client.ts'
 import { databaseErrorState, SQLSTATE } from './database-errors.ts'
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts'
 import {
+  isReadStatement,
   type PipelinedRows,
   type PipelinedStatement,
   runStatementsWithSettings,
@@ -254,7 +255,9 @@ export function readWithTenant<T>(
  * integers as numbers, enums as their text): alias the columns to the model's field names
  * and keep a test that the rows equal what the Prisma form of the query returns. The
  * statement and its values go to the client's `onQuery`. Needs a client of
- * `createDatabaseClient`.
+ * `createDatabaseClient`. The SQL is yours, so is what it does to the session: no
+ * `set_config(..., false)`, no session-level advisory lock, nothing that outlives the
+ * statement on a pooled connection (the settings and read-only mode end with it).
  */
 export async function readSqlWithTenant<Row>(
   db: PrismaClient,
@@ -265,6 +268,11 @@ export async function readSqlWithTenant<Row>(
   if (!(pool instanceof TransactionSettingsPool))
     throw new TypeError('readSqlWithTenant needs a client made by createDatabaseClient')
   const { text, values } = statement
+  // Refused before onQuery hears it: a statement never sent is not counted.
+  if (!isReadStatement(text))
+    throw new TypeError(
+      `readSqlWithTenant carries one read (SELECT or WITH), and this is not one: use writeWithTenant or withTenant: ${text.slice(0, 60)}`,
+    )
   queryListener(db)?.(text, values)
   const result = await runStatementWithSettings<{ rows: unknown[] }>(tenantSettings(context), () =>
     pool.query({ text, values: [...values] }),

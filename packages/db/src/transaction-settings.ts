@@ -234,6 +234,9 @@ export async function runStatementWithSettings<T>(
  */
 const READ_STATEMENT = /^\s*(?:(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)\s*)*(?:SELECT|WITH)\b/i
 
+/** Whether `text` is a read the one-statement path carries (SELECT or WITH). */
+export const isReadStatement = (text: string) => READ_STATEMENT.test(text)
+
 /** A statement the pipeline can carry: a read's text and values, no named statement or portal. */
 function isPlainStatement(config: unknown): config is pg.QueryConfig {
   if (typeof config !== 'object' || config === null) return false
@@ -265,7 +268,7 @@ export class TransactionSettingsPool extends pg.Pool {
     if (store.state !== 'waiting' || !isPlainStatement(config))
       return refuse(
         store.state === 'waiting'
-          ? 'readWithTenant carries one read (SELECT or WITH; no named statement or cursor), and this is not one: use withTenant'
+          ? 'readWithTenant (and readSqlWithTenant) carries one read (SELECT or WITH; no named statement or cursor), and this is not one: use withTenant'
           : 'readWithTenant sends one statement and this read sent a second (a relation loaded by a query of its own, or a second query): use withTenant',
         done,
       )

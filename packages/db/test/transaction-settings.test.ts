@@ -566,6 +566,11 @@ describe('one statement of our own SQL (readSqlWithTenant)', () => {
   })
 
   it('refuses a write: one that is not a read is never sent, and a read that writes fails read-only', async () => {
+    heard.length = 0
+    await expect(
+      readSqlWithTenant(listened, { organizationId: ids.orgA }, Prisma.sql`DELETE FROM projects`),
+    ).rejects.toThrow(/carries one read/)
+    expect(heard).toEqual([]) // never sent, so never reported
     await expect(
       readSqlWithTenant(
         app,
