@@ -7,7 +7,7 @@ import {
 } from '@repo/db'
 import type { ProjectSortField } from '@repo/schemas'
 import type { CoreDeps } from './context.ts'
-import { type PageRequest, pageSql, sortOrder, toPage } from './pagination.ts'
+import { type Page, type PageRequest, pageSql, sortOrder, toPage } from './pagination.ts'
 import { PROJECT_SORTS } from './project-fields.ts'
 
 export interface ListProjectsInput extends PageRequest {
@@ -44,7 +44,7 @@ export async function listProjects(
   deps: CoreDeps,
   actor: TenantContext,
   input: ListProjectsInput,
-): Promise<{ data: Project[]; nextCursor: string | null }> {
+): Promise<Page<Project>> {
   const order = sortOrder(input.sort, PROJECT_SORTS)
   const column = SORT_COLUMNS[order.field as ProjectSortField]
   if (!column) throw new Error(`listProjects: no column for the sort field ${order.field}`)

@@ -1,5 +1,6 @@
 import {
   createDatabaseClient,
+  Prisma,
   type PrismaClient,
   type ProjectStatus,
   readWithTenant,
@@ -9,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '@repo/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CoreDeps } from '../src/context.ts'
 import { type ListProjectsInput, likeLiteral, listProjects } from '../src/list-projects.ts'
-import { pageQuery, sortOrder, toPage } from '../src/pagination.ts'
+import { pageQuery, pageSql, sortOrder, toPage } from '../src/pagination.ts'
 import { PROJECT_SORTS } from '../src/project-fields.ts'
 import { testDatabaseConfig } from './database-config.ts'
 
@@ -152,5 +153,21 @@ describe('listProjects answers what the Prisma form of its query answers', () =>
       expect(sent).toEqual([])
       await expect(listWithPrisma(input)).rejects.toMatchObject({ code: 'invalid_cursor' })
     }
+  })
+})
+
+describe('pageSql', () => {
+  it('refuses an order it has no SQL form for (nullable or enum), instead of paging it wrongly', () => {
+    const column = Prisma.raw('x')
+    const page = { limit: 10 }
+    expect(() =>
+      pageSql(page, { field: 'dueAt', direction: 'asc', kind: 'date', nullable: true }, column),
+    ).toThrow(/nullable or enum/)
+    expect(() =>
+      pageSql(page, { field: 'status', direction: 'desc', kind: 'enum', values: ['a'] }, column),
+    ).toThrow(/nullable or enum/)
+    expect(pageSql(page, { field: 'name', direction: 'asc', kind: 'string' }, column).limit).toBe(
+      11,
+    )
   })
 })

@@ -243,7 +243,7 @@ function isPlainStatement(config: unknown): config is pg.QueryConfig {
   const query = config as pg.QueryConfig & { submit?: unknown; rows?: unknown }
   return (
     typeof query.text === 'string' &&
-    READ_STATEMENT.test(query.text) &&
+    isReadStatement(query.text) &&
     !query.name &&
     query.rows === undefined &&
     query.submit === undefined
@@ -268,7 +268,7 @@ export class TransactionSettingsPool extends pg.Pool {
     if (store.state !== 'waiting' || !isPlainStatement(config))
       return refuse(
         store.state === 'waiting'
-          ? 'readWithTenant (and readSqlWithTenant) carries one read (SELECT or WITH; no named statement or cursor), and this is not one: use withTenant'
+          ? 'readWithTenant carries one read (SELECT or WITH; no named statement or cursor), and this is not one: use withTenant'
           : 'readWithTenant sends one statement and this read sent a second (a relation loaded by a query of its own, or a second query): use withTenant',
         done,
       )
