@@ -26,8 +26,9 @@ interface ProjectRow {
   description: string
   status: string
   version: number
-  created_at: Date
-  updated_at: Date
+  /** Strings where the SQL writes them (the second list route). */
+  created_at: Date | string
+  updated_at: Date | string
 }
 
 const LIMIT = 50
@@ -35,6 +36,16 @@ const LIMIT = 50
 const SQL = `SELECT id, organization_id, name, description, status, version, created_at, updated_at
   FROM projects WHERE organization_id = $1
   ORDER BY created_at DESC, id DESC LIMIT ${LIMIT + 1}`
+// The same, with the timestamps written by Postgres as toISOString writes them, as the real
+// route's SQL does (ADR 048): the baseline given the real route's one trick. (The ORDER BY
+// names the table's column: bare, `created_at` would be the text column of the output.)
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`
+const SQL_TEXT_DATES = `SELECT id, organization_id, name, description, status, version,
+  to_char(created_at AT TIME ZONE 'UTC', ${ISO}) AS created_at,
+  to_char(updated_at AT TIME ZONE 'UTC', ${ISO}) AS updated_at
+  FROM projects WHERE organization_id = $1
+  ORDER BY projects.created_at DESC, id DESC LIMIT ${LIMIT + 1}`
+const iso = (value: Date | string) => (typeof value === 'string' ? value : value.toISOString())
 
 /** A project as the app answers it. */
 const toProject = (p: ProjectRow) => ({
@@ -43,22 +54,28 @@ const toProject = (p: ProjectRow) => ({
   description: p.description,
   status: p.status,
   version: p.version,
-  createdAt: p.created_at.toISOString(),
-  updatedAt: p.updated_at.toISOString(),
+  createdAt: iso(p.created_at),
+  updatedAt: iso(p.updated_at),
 })
 
-const server = Fastify({ logger: false })
-server.get<{ Params: { orgId: string } }>('/baseline/:orgId/projects', async (request) => {
-  const { rows } = await pool.query<ProjectRow>(SQL, [request.params.orgId])
+/** The page as the app answers it, with the same opaque cursor (packages/core/src/pagination.ts). */
+function page(rows: ProjectRow[]) {
   const data = rows.slice(0, LIMIT).map(toProject)
   const last = data.at(-1)
-  // The same opaque cursor as the app's (packages/core/src/pagination.ts).
   const nextCursor =
     rows.length > LIMIT && last
       ? Buffer.from(JSON.stringify(['-createdAt', last.createdAt, last.id])).toString('base64url')
       : null
   return { data, nextCursor }
-})
+}
+
+const server = Fastify({ logger: false })
+server.get<{ Params: { orgId: string } }>('/baseline/:orgId/projects', async (request) =>
+  page((await pool.query<ProjectRow>(SQL, [request.params.orgId])).rows),
+)
+server.get<{ Params: { orgId: string } }>('/baseline/:orgId/projects-text-dates', async (request) =>
+  page((await pool.query<ProjectRow>(SQL_TEXT_DATES, [request.params.orgId])).rows),
+)
 
 // The write baseline: the project row the real create route inserts, and nothing else (no
 // transaction, quota, audit, webhook event or Idempotency-Key), answered as it answers.

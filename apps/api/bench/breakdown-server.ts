@@ -19,23 +19,25 @@ const server = await buildServer(env)
 const pool = new pg.Pool({ connectionString: ownerUrl, max: env.DATABASE_POOL_MAX })
 const owner = createDatabaseClient({ ...env, DATABASE_URL: ownerUrl })
 
+/** Timestamps as strings from the SQL below (as listProjects' own), as Dates from findMany. */
 interface ProjectRow {
   id: string
   name: string
   description: string
   status: string
   version: number
-  createdAt: Date
-  updatedAt: Date
+  createdAt: Date | string
+  updatedAt: Date | string
 }
+const iso = (value: Date | string) => (typeof value === 'string' ? value : value.toISOString())
 const toProject = (p: ProjectRow) => ({
   id: p.id,
   name: p.name,
   description: p.description,
   status: p.status,
   version: p.version,
-  createdAt: p.createdAt.toISOString(),
-  updatedAt: p.updatedAt.toISOString(),
+  createdAt: iso(p.createdAt),
+  updatedAt: iso(p.updatedAt),
 })
 /** The page as the real route answers it, cursor included (packages/core/src/pagination.ts). */
 function page(rows: ProjectRow[]) {
@@ -47,17 +49,14 @@ function page(rows: ProjectRow[]) {
       : null
   return { data, nextCursor }
 }
-const SQL = `SELECT id, name, description, status, version, created_at AS "createdAt",
-  updated_at AS "updatedAt" FROM projects WHERE organization_id = $1
-  ORDER BY created_at DESC, id DESC LIMIT 51`
-const tenantList = async (organizationId: string) => {
-  const listed = await listProjects(
-    server.deps,
-    { organizationId },
-    { limit: 50, sort: '-createdAt' },
-  )
-  return { data: listed.data.map(toProject), nextCursor: listed.nextCursor }
-}
+// listProjects' columns: the timestamps written by Postgres as toISOString writes them.
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`
+const SQL = `SELECT id, name, description, status, version,
+  to_char(created_at AT TIME ZONE 'UTC', ${ISO}) AS "createdAt",
+  to_char(updated_at AT TIME ZONE 'UTC', ${ISO}) AS "updatedAt"
+  FROM projects WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 51`
+const tenantList = (organizationId: string) =>
+  listProjects(server.deps, { organizationId }, { limit: 50, sort: '-createdAt' })
 const noLimits: RouteLimits = { ip: false, user: false, organization: false }
 type Params = { Params: { orgId: string } }
 // Routes open to anyone, or to any signed-in user, may not name :orgId (the access plugin

@@ -131,6 +131,7 @@ export { guardedLookup, type NameResolver, postWebhook } from './post-webhook.ts
 export { type ExpectedVersion, quotaExceeded, versionMismatch } from './preconditions.ts'
 export {
   type ProjectChanges,
+  type ProjectView,
   projectView,
 } from './project-fields.ts'
 export { renameOrganization } from './rename-organization.ts'

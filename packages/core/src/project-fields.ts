@@ -18,6 +18,7 @@ export interface ProjectChanges {
 }
 
 /** A project as callers see it: the API's answers and webhook payloads. */
+export type ProjectView = ReturnType<typeof projectView>
 export const projectView = (p: Project) => ({
   id: p.id,
   name: p.name,

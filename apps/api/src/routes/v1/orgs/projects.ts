@@ -98,8 +98,8 @@ const projects: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request) => {
       const tenant = request.tenant as NonNullable<typeof request.tenant>
-      const page = await listProjects(fastify.deps, tenant, request.query)
-      return { data: page.data.map(toProject), nextCursor: page.nextCursor }
+      // Already as callers see them (projectView's fields, ISO timestamps from the SQL).
+      return listProjects(fastify.deps, tenant, request.query)
     },
   )
 
