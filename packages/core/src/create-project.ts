@@ -79,8 +79,9 @@ export async function insertProject(
         { type: 'project.created', data: projectEventData(project) },
         meta,
       ),
-      // Last, the organization's lock and its kept count (ADR 041, ADR 044), raising past
-      // the quota: held from here to the Sync's commit, with no round trip in between.
+      // Last, the quota (ADR 041, ADR 044): the insert's statement already counted the
+      // project in its organization's row, locking the row until the Sync's commit (no
+      // round trip in between); this reads the count under that lock and raises past it.
       Prisma.sql`SELECT app_take_project_quota(${actor.organizationId}::uuid, ${limit}::integer)`,
     ])
   } catch (error) {

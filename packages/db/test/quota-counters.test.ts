@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { createTestDatabase, useIsolatedServices } from '@repo/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -59,11 +59,11 @@ const newProject = (name: string) => ({ id: randomUUID(), organizationId: ids.or
 const newProjects = (names: string[]) => names.map(newProject)
 
 describe('kept counts', () => {
-  it('count inserts of one and of many rows at commit, through the application login', async () => {
-    const before = await keptProjects(ids.orgA)
+  it('count inserts of one and of many rows by their statement, through the application login', async () => {
+    const before = (await keptProjects(ids.orgA)) ?? 0
     const first = newProject('One')
     const rest = newProjects(['Two', 'Three', 'Four'])
-    const pending = await withTenant(app, actorA(), async (tx) => {
+    const seen = await withTenant(app, actorA(), async (tx) => {
       await tx.project.create({ data: first })
       await tx.project.createMany({ data: rest })
       await tx.task.createMany({
@@ -73,15 +73,52 @@ describe('kept counts', () => {
           title,
         })),
       })
-      // Counted when the transaction commits: not yet.
+      // Counted by each statement, inside the transaction; the others see it at commit.
       const [row] = await tx.$queryRaw<[{ count: number }]>`
         SELECT project_count AS count FROM organizations WHERE id = ${ids.orgA}::uuid`
-      return row.count
+      return { own: row.count, others: await keptProjects(ids.orgA) }
     })
-    expect(pending).toBe(before)
-    expect(await keptProjects(ids.orgA)).toBe((before ?? 0) + 4)
+    expect(seen).toEqual({ own: before + 4, others: before })
+    expect(await keptProjects(ids.orgA)).toBe(before + 4)
     expect(await keptTasks(first.id)).toBe(3)
     expect(await keptProjects(ids.orgB)).toBe(0)
+    await expectInStep()
+  })
+
+  it("write the parent's row once per statement, however many rows it inserts", async () => {
+    // Once per row, a statement's n rows under one parent update its row n times in one
+    // transaction, each update walking the versions left by the ones before: quadratic (a
+    // bulk insert of 500,000 never committed). The transaction's own statistics count
+    // the parent's updates; deferred triggers would fire at commit, so they are made to
+    // fire first.
+    const many = 400
+    const { project, task } = await withTenant(app, actorA(), async (tx) => {
+      const updates = async () => {
+        await tx.$executeRaw`SET CONSTRAINTS ALL IMMEDIATE`
+        const rows = await tx.$queryRaw<Array<{ relname: string; n: number }>>`
+          SELECT relname, n_tup_upd::int AS n FROM pg_stat_xact_user_tables
+          WHERE relname IN ('organizations', 'projects')`
+        return Object.fromEntries(rows.map((row) => [row.relname, row.n]))
+      }
+      const start = await updates()
+      const projects = Array.from({ length: many }, (_, i) => newProject(`Bulk ${i}`))
+      await tx.project.createMany({ data: projects })
+      const afterProjects = await updates()
+      const parent = projects[0]?.id as string
+      await tx.task.createMany({
+        data: Array.from({ length: many }, (_, i) => ({
+          organizationId: ids.orgA,
+          projectId: parent,
+          title: `Bulk ${i}`,
+        })),
+      })
+      const afterTasks = await updates()
+      return {
+        project: (afterProjects.organizations ?? 0) - (start.organizations ?? 0),
+        task: (afterTasks.projects ?? 0) - (afterProjects.projects ?? 0),
+      }
+    })
+    expect({ project, task }).toEqual({ project: 1, task: 1 })
     await expectInStep()
   })
 
@@ -199,14 +236,23 @@ describe('the previous release', () => {
 
 describe('the migration that adds the counts', () => {
   it('counts the rows already there, as a database owner that row-level security binds', async () => {
-    // The migrations before it, applied to an empty database; then rows; then the rest.
     const dir = mkdtempSync(join(tmpdir(), 'groundwork-counters-'))
     try {
-      const migrationsDir = join(dir, 'migrations')
-      cpSync(defaultPaths.migrationsDir, migrationsDir, {
-        recursive: true,
-        filter: (source) => !source.includes('_quota_counters'),
-      })
+      // The migrations before it, then (as the owner below) up to it: the later ones need
+      // a superuser's rights, which this owner lacks, and are not what is tested here.
+      const counters = '20261204090000_quota_counters'
+      const copy = (keep: (name: string) => boolean, into: string) => {
+        cpSync(defaultPaths.migrationsDir, into, {
+          recursive: true,
+          filter: (source) => {
+            const name = relative(defaultPaths.migrationsDir, source).split(sep)[0] ?? ''
+            return !/^\d{14}_/.test(name) || keep(name)
+          },
+        })
+        return into
+      }
+      const migrationsDir = copy((name) => name < counters, join(dir, 'before'))
+      const withCounters = copy((name) => name <= counters, join(dir, 'with'))
       const db = await createTestDatabase({ migrated: false })
       try {
         const quiet = { log: () => {} }
@@ -248,7 +294,11 @@ describe('the migration that adds the counts', () => {
         const asRole = new URL(db.url)
         asRole.username = role
         asRole.password = password
-        await applyMigrations({ databaseUrl: asRole.toString(), ...quiet })
+        await applyMigrations({
+          databaseUrl: asRole.toString(),
+          migrationsDir: withCounters,
+          ...quiet,
+        })
         const check = new pg.Client({ connectionString: db.url })
         await check.connect()
         try {
