@@ -122,6 +122,29 @@ describe('kept counts', () => {
     await expectInStep()
   })
 
+  it('count only the rows an insert that skips conflicts, or an upsert, really inserted', async () => {
+    const before = (await keptProjects(ids.orgA)) ?? 0
+    const kept = newProject('Kept')
+    await withTenant(app, actorA(), (tx) => tx.project.create({ data: kept }))
+    await withTenant(app, actorA(), async (tx) => {
+      // The same name is taken (unique in the organization): skipped, not counted.
+      const { count } = await tx.project.createMany({
+        data: [{ ...newProject('Kept') }, newProject('Skip new 1'), newProject('Skip new 2')],
+        skipDuplicates: true,
+      })
+      expect(count).toBe(2)
+      await tx.project.upsert({
+        where: { id: kept.id },
+        create: newProject('Never'),
+        update: { description: 'updated, not inserted' },
+      })
+      const fresh = newProject('Upserted')
+      await tx.project.upsert({ where: { id: fresh.id }, create: fresh, update: {} })
+    })
+    expect(await keptProjects(ids.orgA)).toBe(before + 4)
+    await expectInStep()
+  })
+
   it('count nothing for a transaction that rolls back', async () => {
     const before = await keptProjects(ids.orgA)
     await expect(
