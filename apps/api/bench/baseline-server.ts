@@ -120,9 +120,10 @@ await pool.query(`
     PERFORM 1 FROM webhook_endpoints
       WHERE organization_id = org AND disabled_at IS NULL AND events @> ARRAY['project.created']::varchar[]
       LIMIT 1;
-    -- The quota as the route reads it: the organization locked, its kept count (ADR 044).
+    -- The quota as the route reads it: the organization locked, its kept count (ADR 044),
+    -- which since its amendment already holds the project inserted above.
     SELECT project_count INTO total FROM organizations WHERE id = org FOR NO KEY UPDATE;
-    IF total + 1 > quota THEN RAISE EXCEPTION 'quota'; END IF;
+    IF total > quota THEN RAISE EXCEPTION 'quota'; END IF;
     answer := json_build_object('id', created.id, 'name', created.name,
       'description', created.description, 'status', created.status, 'version', created.version,
       'createdAt', created.created_at, 'updatedAt', created.updated_at)::text;

@@ -17,8 +17,10 @@ import { testDatabaseConfig } from './database-config.ts'
 // listProjects reads its page with SQL of its own (readSqlWithTenant, ADR 048). The
 // specification is the Prisma form of the same query, as every other list reads:
 // `findMany` with pageQuery's keyset filter. Both walk every page of every sort, filter
-// and search here, cursor by cursor, and must answer the same rows (every field, in
-// Prisma's types), in the same order, with the same cursors.
+// and search here, cursor by cursor, and must answer the same rows (every field; the
+// Prisma form's through projectView, as the route answered them, timestamps compared to
+// the character with the strings the SQL writes), in the same order, with the same
+// cursors. (Sessions are in UTC, ADR 042, so a missing AT TIME ZONE would not show here.)
 
 const PROJECTS = 60
 let database: TestDatabase

@@ -133,13 +133,13 @@ describe('kept counts', () => {
         skipDuplicates: true,
       })
       expect(count).toBe(2)
-      await tx.project.upsert({
-        where: { id: kept.id },
-        create: newProject('Never'),
-        update: { description: 'updated, not inserted' },
-      })
-      const fresh = newProject('Upserted')
-      await tx.project.upsert({ where: { id: fresh.id }, create: fresh, update: {} })
+      // An upsert that meets the taken name updates that row: nothing inserted, nothing
+      // counted. One with a new name inserts, and counts.
+      for (const name of ['Kept', 'Upserted'])
+        await tx.$executeRaw`
+          INSERT INTO projects (id, organization_id, name, updated_at)
+          VALUES (${randomUUID()}::uuid, ${ids.orgA}::uuid, ${name}, now())
+          ON CONFLICT (organization_id, name) DO UPDATE SET description = 'upserted'`
     })
     expect(await keptProjects(ids.orgA)).toBe(before + 4)
     await expectInStep()
@@ -243,7 +243,7 @@ describe('kept counts', () => {
 
 describe('the previous release', () => {
   it('still finds its quota function, which counts the rows under the same lock', async () => {
-    // During a rollout (and after a rollback) the release before this one locks and counts
+    // During a rollout (and after a rollback) a release from before ADR 045 locks and counts
     // with app_lock_organization_count_projects: it must agree with the kept count.
     const counted = await withTenant(app, actorA(), async (tx) => {
       await tx.project.create({ data: newProject('Old release') })

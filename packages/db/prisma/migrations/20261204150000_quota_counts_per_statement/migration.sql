@@ -19,6 +19,11 @@
 -- during the rollout calls app_take_project_quota as this one does, and meets the new
 -- check with the new count.
 
+-- DROP TRIGGER takes ACCESS EXCLUSIVE on projects, then tasks: every read of them queues
+-- behind it while it waits for open transactions. Give up after a few seconds instead (the
+-- deploy fails and is run again) rather than stall the API behind a long transaction.
+SET LOCAL lock_timeout = '5s';
+
 DROP TRIGGER "projects_count_insert" ON "projects";
 CREATE OR REPLACE FUNCTION "app_count_inserted_project"() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
