@@ -23,7 +23,7 @@ const SORT_COLUMNS = {
 
 /**
  * A timestamp as `Date.prototype.toISOString` writes it (UTC, milliseconds, `Z`), written
- * by Postgres: 102 `Date`s a page parsed by the driver and formatted back were a third of
+ * by Postgres: 102 `Date`s a page parsed by the driver and formatted back were a quarter to a third of
  * the route's CPU that was left (docs/decisions/048). Explicitly UTC, whatever the
  * session's time zone; the columns keep milliseconds (`Timestamptz(3)`).
  */
