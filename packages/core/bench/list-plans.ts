@@ -220,7 +220,10 @@ async function measureSize(
   const drifted = await owner.$queryRaw<Array<{ id: string }>>`
     SELECT o.id::text FROM organizations o
     WHERE o.project_count <> (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)`
-  if (drifted.length) throw new Error(`kept project counts differ from the rows: ${drifted}`)
+  if (drifted.length)
+    throw new Error(
+      `kept project counts differ from the rows: ${drifted.map((row) => row.id).join(', ')}`,
+    )
   for (const statement of env.BENCH_SETUP_SQL.split(';').filter((s) => s.trim()))
     await owner.$executeRawUnsafe(statement)
   await owner.$executeRawUnsafe('VACUUM (ANALYZE) projects')
