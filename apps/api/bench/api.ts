@@ -772,7 +772,8 @@ try {
       (org) => `/v1/orgs/${org}/projects`,
     )
     // The same create without an Idempotency-Key, in an organization of its own: the route
-    // less the key's claim and stored answer (a round trip each), what they cost the row.
+    // less the key's claim, which holds its answer (ADR 046), and the key's hash and sealed
+    // answer, what they cost the row.
     const unkeyedOrg = await postJson<{ id: string }>(
       `${api.base}/v1/orgs`,
       { name: 'Unkeyed' },

@@ -92,44 +92,48 @@ server.post<{ Params: { orgId: string }; Body: { name: string } }>(
 
 // The write floor: everything a keyed, quota-checked create asks of the database, as one
 // statement in one implicit transaction, through the same bare server (no auth, no limits,
-// no validation, no encryption of the stored answer, owner login so no row-level security).
-// Not a design we ship (the route claims its key in a commit of its own so a duplicate is
-// told "in progress" at once, ADR 009), but no implementation of these guarantees can do
-// less work per request, so it bounds what any of them could reach on this machine
-// (docs/benchmarks.md). The function is the bench's own, made here, not a migration.
+// no validation, no encryption of the stored answer, owner login so no row-level security,
+// no advisory lock answering a concurrent duplicate at once). It does that work in the
+// route's order (ADR 045, ADR 046): the answer is made before anything is written, the
+// key's row is inserted first already holding it, then the project, whose insert counts it
+// in its organization's row and locks that row to the commit (ADR 044), then the webhook
+// endpoints are looked up and the quota read under the lock. No implementation of these
+// guarantees can do less work per request, nor hold the organization's row for less of
+// it, so it bounds what any of them could reach on this machine (docs/benchmarks.md). The
+// function is the bench's own, made here, not a migration.
 await pool.query(`
   CREATE OR REPLACE FUNCTION bench_keyed_create(
     org uuid, project_name text, scope bpchar, request bpchar, quota integer
   )
     RETURNS TABLE (replayed boolean, body text) LANGUAGE plpgsql VOLATILE AS $$
   DECLARE
-    created projects;
+    project_id uuid := gen_random_uuid();
+    made timestamptz := now();
     answer text;
     total integer;
   BEGIN
-    INSERT INTO idempotency_keys (id, organization_id, scope_hash, request_hash, locked_until, expires_at)
-    VALUES (gen_random_uuid(), org, scope, request, now() + interval '1 minute', now() + interval '1 day')
+    answer := json_build_object('id', project_id, 'name', project_name, 'description', '',
+      'status', 'active', 'version', 1, 'createdAt', made, 'updatedAt', made)::text;
+    INSERT INTO idempotency_keys (id, organization_id, scope_hash, request_hash, locked_until,
+      expires_at, response_status, response_body, effect_committed_at)
+    VALUES (gen_random_uuid(), org, scope, request, made + interval '1 minute',
+      made + interval '1 day', 201, convert_to(answer, 'UTF8'), made)
     ON CONFLICT (scope_hash) DO NOTHING;
     IF NOT FOUND THEN
       RETURN QUERY SELECT true, convert_from(k.response_body, 'UTF8')
         FROM idempotency_keys k WHERE k.scope_hash = scope;
       RETURN;
     END IF;
-    INSERT INTO projects (id, organization_id, name, updated_at)
-    VALUES (gen_random_uuid(), org, project_name, now()) RETURNING * INTO created;
+    INSERT INTO projects (id, organization_id, name, created_at, updated_at)
+    VALUES (project_id, org, project_name, made, made);
     PERFORM 1 FROM webhook_endpoints
       WHERE organization_id = org AND disabled_at IS NULL AND events @> ARRAY['project.created']::varchar[]
       LIMIT 1;
-    -- The quota as the route reads it: the organization locked, its kept count (ADR 044),
-    -- which since its amendment already holds the project inserted above.
+    -- The quota as the route reads it (app_take_project_quota): the organization's row,
+    -- which the insert above already locked, and its kept count, which already holds the
+    -- project (ADR 044, amended).
     SELECT project_count INTO total FROM organizations WHERE id = org FOR NO KEY UPDATE;
     IF total > quota THEN RAISE EXCEPTION 'quota'; END IF;
-    answer := json_build_object('id', created.id, 'name', created.name,
-      'description', created.description, 'status', created.status, 'version', created.version,
-      'createdAt', created.created_at, 'updatedAt', created.updated_at)::text;
-    UPDATE idempotency_keys SET response_status = 201, response_body = convert_to(answer, 'UTF8'),
-      effect_committed_at = now()
-    WHERE scope_hash = scope;
     RETURN QUERY SELECT false, answer;
   END
   $$`)
