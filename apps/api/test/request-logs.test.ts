@@ -10,7 +10,7 @@ import {
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildServer } from '../src/build-server.ts'
-import { signUpOwner, testEnv } from './helpers.ts'
+import { ownerQuery, signUpOwner, testEnv } from './helpers.ts'
 
 // The API's logs as it writes them (the env-built logger, read back from its stream):
 // one completion line per request, the request id from the caller or made up, the context
@@ -220,5 +220,28 @@ describe('request ids', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
     expect(logged).toHaveLength(1)
     expect(logs.text()).not.toContain(hostile)
+  })
+})
+
+describe('a pooled Postgres connection the server ends while idle', () => {
+  it('is logged as a warning, and the next request gets a new one', async () => {
+    await signUpOwner(server, 'Before the loss')
+    // What a failover, a restarted server or a proxy's idle timeout does to the API's idle
+    // connections: all of them ended (the owner's, which sends this, is not among them).
+    await ownerQuery(
+      services().database.url,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND usename <> current_user AND state = 'idle'`,
+    )
+    const lost = () =>
+      logs.lines().filter((line) => String(line.msg).includes('ended an idle pooled connection'))
+    await expect.poll(() => lost().length).toBeGreaterThan(0)
+    expect(lost()[0]).toMatchObject({
+      level: 'warn',
+      err: { message: expect.stringMatching(/terminat/i) },
+    })
+    // Nothing failed: the next request that needs Postgres gets a new connection.
+    const after = await signUpOwner(server, 'After the loss')
+    expect(after.orgId).toMatch(/^[0-9a-f-]{36}$/)
   })
 })

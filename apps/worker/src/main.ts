@@ -66,10 +66,15 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connect
 const analytics = createAnalytics(analyticsConfigFromEnv(env))
 
 // The worker's login: row-level security applies as to the API, plus the outbox relay.
-const db = createDatabaseClient({
-  ...env,
-  DATABASE_URL: env.WORKER_DATABASE_URL ?? env.DATABASE_URL,
-})
+const db = createDatabaseClient(
+  { ...env, DATABASE_URL: env.WORKER_DATABASE_URL ?? env.DATABASE_URL },
+  undefined,
+  (err) =>
+    logger.warn(
+      { err: err.message },
+      'postgres ended an idle pooled connection; the pool opens another when one is needed',
+    ),
+)
 // Probes for orchestrators and container health checks, when a port is configured.
 const databaseProbe = createDatabaseProbe(env.WORKER_DATABASE_URL ?? env.DATABASE_URL)
 const readinessChecks = {

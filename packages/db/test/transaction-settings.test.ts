@@ -602,18 +602,22 @@ describe('one statement of our own SQL (readSqlWithTenant)', () => {
     expect(seen?.org).toBe(ids.orgB)
   })
 
-  it('on a client Prisma never used: survives the server ending its idle connection, and $disconnect ends the pool', async () => {
-    const aside = createDatabaseClient({
-      ...clientConfig(services().database.appUrl),
-      DATABASE_POOL_MAX: 1,
-    })
+  it('on a client Prisma never used: survives the server ending its idle connection, tells its owner, and $disconnect ends the pool', async () => {
+    const lost: Error[] = []
+    const aside = createDatabaseClient(
+      { ...clientConfig(services().database.appUrl), DATABASE_POOL_MAX: 1 },
+      undefined,
+      (error) => lost.push(error),
+    )
     const pool = databasePool(aside) as pg.Pool
     try {
       const [first] = await readSqlWithTenant<Seen>(aside, { organizationId: ids.orgA }, SEEN)
       // The pool drops a connection the server ended; unheard, its 'error' event would end
-      // this process (Vitest fails the run on it).
+      // this process (Vitest fails the run on it). The owner hears it, to log it.
       await admin.$queryRaw`SELECT pg_terminate_backend(${first?.pid}::int)`
       await expect.poll(() => pool.totalCount).toBe(0)
+      await expect.poll(() => lost.length).toBe(1)
+      expect(lost[0]?.message).toMatch(/terminat/i)
       const [again] = await readSqlWithTenant<Seen>(aside, { organizationId: ids.orgB }, SEEN)
       expect(again?.org).toBe(ids.orgB)
       expect(again?.pid).not.toBe(first?.pid)
