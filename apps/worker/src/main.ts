@@ -69,11 +69,7 @@ const analytics = createAnalytics(analyticsConfigFromEnv(env))
 const db = createDatabaseClient(
   { ...env, DATABASE_URL: env.WORKER_DATABASE_URL ?? env.DATABASE_URL },
   undefined,
-  (err) =>
-    logger.warn(
-      { err: err.message },
-      'postgres ended an idle pooled connection; the pool opens another when one is needed',
-    ),
+  logger,
 )
 // Probes for orchestrators and container health checks, when a port is configured.
 const databaseProbe = createDatabaseProbe(env.WORKER_DATABASE_URL ?? env.DATABASE_URL)

@@ -22,12 +22,12 @@ export function createDatabaseClient(
    */
   onQuery?: QueryListener,
   /**
-   * Called when the server ends one of the pool's idle connections (a restarted or failed
-   * over server, a terminated backend, a proxy's idle timeout). The pool has dropped it and
-   * opens another when one is needed, so nothing fails, but an operator should see it: the
-   * API and the worker log it as a warning.
+   * Told, as a warning, when the server ends one of the pool's idle connections (a
+   * restarted or failed-over server, a terminated backend, a proxy's idle timeout). The
+   * pool has dropped it and opens another when one is needed, so nothing fails, but an
+   * operator should see it. The API and the worker pass their loggers.
    */
-  onIdleConnectionLost?: (error: Error) => void,
+  logger?: { warn(details: object, message: string): void },
 ): PrismaClient {
   // The pool is ours, handed to the adapter (which ends it on $disconnect), so its usage
   // can be read for metrics (`databasePool`).
@@ -70,8 +70,13 @@ export function createDatabaseClient(
   // it only once it has: an idle connection's error (a restarted server, a terminated
   // backend), which the pool answers by dropping that connection, would otherwise be an
   // 'error' event nobody hears, which ends the process; and $disconnect would leave the
-  // pool's connections open. The owner hears it (onIdleConnectionLost).
-  pool.on('error', (error) => onIdleConnectionLost?.(error))
+  // pool's connections open. The owner's logger hears it.
+  pool.on('error', (err) =>
+    logger?.warn(
+      { err },
+      'postgres ended an idle pooled connection; the pool opens another when one is needed',
+    ),
+  )
   const disconnect = client.$disconnect.bind(client)
   let ending: Promise<void> | undefined
   Object.assign(client, {

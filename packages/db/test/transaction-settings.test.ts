@@ -603,21 +603,24 @@ describe('one statement of our own SQL (readSqlWithTenant)', () => {
   })
 
   it('on a client Prisma never used: survives the server ending its idle connection, tells its owner, and $disconnect ends the pool', async () => {
-    const lost: Error[] = []
+    const lost: Array<{ details: object; message: string }> = []
     const aside = createDatabaseClient(
       { ...clientConfig(services().database.appUrl), DATABASE_POOL_MAX: 1 },
       undefined,
-      (error) => lost.push(error),
+      { warn: (details, message) => lost.push({ details, message }) },
     )
     const pool = databasePool(aside) as pg.Pool
     try {
       const [first] = await readSqlWithTenant<Seen>(aside, { organizationId: ids.orgA }, SEEN)
       // The pool drops a connection the server ended; unheard, its 'error' event would end
-      // this process (Vitest fails the run on it). The owner hears it, to log it.
+      // this process (Vitest fails the run on it). The owner's logger hears it.
       await admin.$queryRaw`SELECT pg_terminate_backend(${first?.pid}::int)`
       await expect.poll(() => pool.totalCount).toBe(0)
       await expect.poll(() => lost.length).toBe(1)
-      expect(lost[0]?.message).toMatch(/terminat/i)
+      expect(lost[0]).toEqual({
+        details: { err: expect.objectContaining({ message: expect.stringMatching(/terminat/i) }) },
+        message: expect.stringContaining('ended an idle pooled connection'),
+      })
       const [again] = await readSqlWithTenant<Seen>(aside, { organizationId: ids.orgB }, SEEN)
       expect(again?.org).toBe(ids.orgB)
       expect(again?.pid).not.toBe(first?.pid)

@@ -9,12 +9,7 @@ import type { AppOptions } from '../../app.ts'
  */
 export default fp(
   async function db(fastify: FastifyInstance, options: AppOptions) {
-    const client = createDatabaseClient(fastify.config, options.onQuery, (err) =>
-      fastify.log.warn(
-        { err },
-        'postgres ended an idle pooled connection; the pool opens another when one is needed',
-      ),
-    )
+    const client = createDatabaseClient(fastify.config, options.onQuery, fastify.log)
     fastify.decorate('db', client)
     // Open a connection and load the query compiler before traffic arrives, so the first
     // request (and the first readiness probe) does not pay for it. A database that is down
