@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
+import type {
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Page,
+  PageScreenshotOptions,
+} from 'playwright-core'
 import { expect } from 'vitest'
 
 export { launchBrowser } from '@repo/testing/browser'
@@ -55,7 +61,7 @@ export async function screenshot(
       const size = variant === 'narrow' ? NARROW : viewport
       if (size) await page.setViewportSize(size)
       const path = join(dir, `${name.replace(/[^\w.-]+/g, '-')}-${variant}.png`)
-      await page.screenshot({ path, fullPage: true, animations: 'disabled' })
+      await capture(page, path)
       paths.push(path)
     }
   } finally {
@@ -63,4 +69,30 @@ export async function screenshot(
     if (viewport) await page.setViewportSize(viewport)
   }
   return paths
+}
+
+/** How long one capture may take before it is tried again; a capture takes well under 2 s. */
+const CAPTURE_DEADLINE_MS = 15_000
+
+/**
+ * One full-page PNG, tried a second time if the first capture hangs. Under a full test run's
+ * load, Chromium has once not delivered the frame for a capture within Playwright's 30 s
+ * (fonts loaded, then nothing), while the same page captured in under 2 s alone. The screenshot
+ * is an artifact for review, not a check, so a hung capture is retried once, said on stderr,
+ * and a second hang fails the test.
+ */
+async function capture(page: Page, path: string): Promise<void> {
+  const options: PageScreenshotOptions = {
+    path,
+    fullPage: true,
+    animations: 'disabled',
+    timeout: CAPTURE_DEADLINE_MS,
+  }
+  try {
+    await page.screenshot(options)
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'TimeoutError')) throw error
+    console.warn(`screenshot ${basename(path)} hung for ${CAPTURE_DEADLINE_MS} ms; trying again`)
+    await page.screenshot(options)
+  }
 }
