@@ -119,12 +119,17 @@ function openMonitor(url: string) {
   const monitor = new Redis(url, { monitor: true })
   /** Errors after the feed began: watchRedis fails on any. */
   const errors: Error[] = []
+  // Set as ioredis sets its status to 'monitoring' (which its RedisStatus type does not name).
+  let monitoring = false
   const ready = new Promise<Redis>((resolve, reject) => {
     monitor.on('error', (error: Error) => {
-      if (monitor.status === 'monitoring') errors.push(error)
+      if (monitoring) errors.push(error)
       else if (!error.message.startsWith('Command queue state error')) reject(error)
     })
-    monitor.once('monitoring', () => resolve(monitor))
+    monitor.once('monitoring', () => {
+      monitoring = true
+      resolve(monitor)
+    })
   })
   return ready.then(() => ({ monitor, errors }))
 }
