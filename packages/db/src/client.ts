@@ -54,6 +54,8 @@ export function createDatabaseClient(
     // carries a client's SET to whichever server connection serves it.
     onConnect: (client) => client.query(`SET TimeZone = 'UTC'`),
   })
+  // A write in one round trip prepares its statements by name (docs/decisions/049).
+  pool.namedStatements = config.DATABASE_NAMED_STATEMENTS !== false
   const adapter = new PrismaPg(pool, { disposeExternalPool: true })
   const client = onQuery
     ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })

@@ -1,5 +1,6 @@
 /// <reference path="./types/pg-utils.d.ts" />
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import pgUtils from 'pg/lib/utils.js'
 
@@ -157,8 +158,9 @@ function refuse(message: string, callback?: (error: Error) => void) {
 
 /** The parts of node-postgres's connection and query that the statements below use. */
 interface WireConnection {
-  parse(message: { text: string }): void
-  bind(message: { values: (string | Buffer | null)[] }): void
+  parse(message: { text: string; name?: string }): void
+  bind(message: { values: (string | Buffer | null)[]; statement?: string }): void
+  close(message: { type: 'S'; name: string }): void
   describe(message: { type: 'P'; name: string }): void
   execute(message: { portal: string }): void
   sync(): void
@@ -258,6 +260,12 @@ function isPlainStatement(config: unknown): config is pg.QueryConfig {
  * released it, where they could not be read.
  */
 export class TransactionSettingsPool extends pg.Pool {
+  /**
+   * Whether a write in one round trip (runStatementsWithSettings) prepares its statements
+   * by name, once per connection (docs/decisions/049). `DATABASE_NAMED_STATEMENTS`.
+   */
+  namedStatements = true
+
   // biome-ignore lint/suspicious/noExplicitAny: the override must accept every overload of pg.Pool.query
   override query(...args: any[]): any {
     const store = openRead()
@@ -304,45 +312,133 @@ const WRITE_STATEMENT =
   /^\s*(?:(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)\s*)*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b/i
 
 /**
+ * The names of a write's statements (docs/decisions/049): one name per text, the same in
+ * every process, so a name on any server connection always means the same statement, even
+ * behind a pooler that hands a client whichever server connection is free. Bounded: a
+ * text beyond the first MAX_NAMED_STATEMENTS is sent unnamed, parsed each time.
+ */
+const statementNames = new Map<string, string>()
+const MAX_NAMED_STATEMENTS = 256
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text)
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `groundwork_${createHash('sha256').update(text).digest('hex').slice(0, 40)}`
+    statementNames.set(text, name)
+  }
+  return name
+}
+
+/**
+ * The names each connection has prepared, as far as this process knows: a name joins its
+ * connection's set when a pipeline that parsed it has succeeded, and leaves it when any
+ * pipeline that used it has failed. A failed pipeline may have been cut short before its
+ * Parse ran (Postgres skips everything after an error up to the Sync), so a name it used
+ * is not known to be there; it is closed and parsed again next time.
+ */
+const preparedOn = new WeakMap<object, Set<string>>()
+
+/**
+ * Postgres's errors that mean a named statement is not what the pipeline took it to be:
+ * gone from the server connection (26000: DEALLOCATE, a pooler that gave this client
+ * another server connection), or planned for columns a migration has since changed
+ * (0A000, "cached plan must not change result type", a `*` over an altered table). The
+ * pipeline's implicit transaction rolled back, nothing of it was kept, and its names have
+ * been forgotten, so it is sent once more, parsing them again.
+ */
+function isStaleStatement(error: unknown) {
+  if (!(error instanceof pg.DatabaseError)) return false
+  // The routine that raises it, not its message, which follows lc_messages.
+  return (
+    error.code === '26000' || (error.code === '0A000' && error.routine === 'RevalidateCachedQuery')
+  )
+}
+
+interface PipelineMessage {
+  text: string
+  values: (string | Buffer | null)[]
+}
+
+/**
+ * The settings statement and `statements`, their values mapped as node-postgres maps any
+ * query's (`prepareValue`): a value it cannot send throws here, before anything is sent.
+ */
+function pipelineMessages(
+  settings: TransactionSettings,
+  statements: readonly PipelinedStatement[],
+): PipelineMessage[] {
+  return [
+    { text: WRITE_SETTINGS_STATEMENT, values: SETTINGS.map(([, field]) => settings[field] ?? '') },
+    ...statements.map(({ text, values }) => ({
+      text,
+      values: values.map((value) => pgUtils.prepareValue(value)),
+    })),
+  ]
+}
+
+/**
  * The settings and a write's statements in one round trip: Parse, Bind, Describe and
  * Execute of each, after the settings statement's, and one Sync. Postgres runs them in
  * one implicit transaction, committed at the Sync; after an error it skips everything up
  * to the Sync and rolls the transaction back, so the statements commit all together or not
- * at all, and the settings (transaction-local) end with them either way. The values are
- * mapped as node-postgres maps any query's (`prepareValue`) before anything is written, so
- * a value it cannot send fails the write before a byte of it leaves.
+ * at all, and the settings (transaction-local) end with them either way.
+ *
+ * Named, each statement is parsed (and planned) once per connection: a name not known to
+ * be prepared there is closed (not an error if absent) and parsed, then bound; a known one
+ * is only bound. Parsing and planning were most of what Postgres spent on a keyed create
+ * (docs/benchmarks.md, 2026-12-05).
  */
 class StatementsWithSettings extends PgQuery {
-  readonly #messages: { text: string; values: (string | Buffer | null)[] }[]
+  readonly #messages: PipelineMessage[]
+  readonly #used: { prepared?: Set<string>; names: string[] }
+  readonly #named: boolean
 
   constructor(
-    settings: TransactionSettings,
-    statements: readonly PipelinedStatement[],
+    messages: PipelineMessage[],
+    named: boolean,
     callback: (error: Error | null, results: pg.QueryResult[]) => void,
   ) {
+    const used: { prepared?: Set<string>; names: string[] } = { names: [] }
     // The text is every statement's, as the wire carries them: what tracing (OpenTelemetry's
     // pg instrumentation reads it) and logs show. prepare() below writes the messages.
     super({
-      text: [WRITE_SETTINGS_STATEMENT, ...statements.map((s) => s.text)].join('; '),
+      text: messages.map((message) => message.text).join('; '),
       queryMode: 'extended',
-      callback,
-    } as pg.QueryConfig)
-    this.#messages = [
-      {
-        text: WRITE_SETTINGS_STATEMENT,
-        values: SETTINGS.map(([, field]) => settings[field] ?? ''),
+      callback: (error: Error | null, results: pg.QueryResult[]) => {
+        const { prepared } = used
+        if (prepared)
+          for (const name of used.names) error ? prepared.delete(name) : prepared.add(name)
+        callback(error, results)
       },
-      ...statements.map(({ text, values }) => ({
-        text,
-        values: values.map((value) => pgUtils.prepareValue(value)),
-      })),
-    ]
+    } as pg.QueryConfig)
+    this.#used = used
+    this.#named = named
+    this.#messages = messages
   }
 
   override prepare(connection: WireConnection) {
+    let prepared: Set<string> | undefined
+    if (this.#named) {
+      prepared = preparedOn.get(connection)
+      if (!prepared) {
+        prepared = new Set()
+        preparedOn.set(connection, prepared)
+      }
+      this.#used.prepared = prepared
+    }
     for (const { text, values } of this.#messages) {
-      connection.parse({ text })
-      connection.bind({ values })
+      const name = prepared && statementName(text)
+      if (name === undefined) {
+        connection.parse({ text })
+        connection.bind({ values })
+      } else {
+        if (!prepared?.has(name)) {
+          connection.close({ type: 'S', name })
+          connection.parse({ text, name })
+        }
+        connection.bind({ values, statement: name })
+        this.#used.names.push(name)
+      }
       connection.describe({ type: 'P', name: '' })
       connection.execute({ portal: '' })
     }
@@ -376,12 +472,9 @@ export async function runStatementsWithSettings(
     throw new TypeError(
       'a write in one round trip inside a withTenant, withUser or withNoContext transaction would commit apart from it: write through the transaction, or after it',
     )
-  let answer!: (error: Error | null, results: pg.QueryResult[]) => void
-  const answered = new Promise<pg.QueryResult[]>((resolve, reject) => {
-    answer = (error, results) => (error ? reject(error) : resolve(results))
-  })
+  const named = !(pool instanceof TransactionSettingsPool) || pool.namedStatements
   // Before a connection is taken: a value node-postgres cannot send throws here.
-  const statement = new StatementsWithSettings(settings, statements, answer)
+  const messages = pipelineMessages(settings, statements)
   // A connection of its own rather than pool.query, which ends the connection after any
   // error: a statement Postgres refused (a duplicate name, a quota) leaves the connection
   // as good as before once the Sync is answered, and a hot write path must not pay a new
@@ -395,10 +488,21 @@ export async function runStatementsWithSettings(
     broken ??= error
   }
   client.on('error', onError)
+  const send = () =>
+    new Promise<pg.QueryResult[]>((resolve, reject) => {
+      const answer = (error: Error | null, results: pg.QueryResult[]) =>
+        error ? reject(error) : resolve(results)
+      client.query(new StatementsWithSettings(messages, named, answer) as unknown as pg.Submittable)
+    })
   let results: pg.QueryResult[]
   try {
-    client.query(statement as unknown as pg.Submittable)
-    results = await answered
+    try {
+      results = await send()
+    } catch (error) {
+      // Rolled back whole, its names forgotten: once more, parsing them again.
+      if (!named || broken || !isStaleStatement(error)) throw error
+      results = await send()
+    }
   } catch (error) {
     // The severity as the server words it: under a non-English lc_messages every error
     // ends its connection, which is safe, only slower.

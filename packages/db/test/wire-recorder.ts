@@ -2,12 +2,15 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 
 /**
  * One round trip as Postgres sees it: a simple-protocol query (`Q`), or an
- * extended-protocol batch ending in `Sync` with the statements it parsed. Either way the
+ * extended-protocol batch ending in `Sync` with the statements it ran. Either way the
  * client waits for the server's ReadyForQuery before its next one.
  */
 export interface RoundTrip {
   protocol: 'simple' | 'extended'
-  /** The query text (simple), or the texts of the statements parsed in the batch. */
+  /**
+   * The query text (simple), or the texts of the statements bound in the batch: parsed in
+   * it, or named and parsed earlier on the same connection.
+   */
   sql: string
 }
 
@@ -16,6 +19,8 @@ export interface WireRecorder {
   url(target: string): string
   /** Every round trip sent through the recorder since the last `clear()`, in order. */
   roundTrips: RoundTrip[]
+  /** How many statements each round trip (same index) parsed; a simple query counts 0. */
+  parses: number[]
   clear(): void
   close(): Promise<void>
 }
@@ -30,6 +35,7 @@ const SSL_OR_GSS_REQUEST = new Set([80877103, 80877104])
 export async function startWireRecorder(target: string): Promise<WireRecorder> {
   const upstream = new URL(target)
   const roundTrips: RoundTrip[] = []
+  const parses: number[] = []
   const sockets = new Set<Socket>()
   const server = createServer((client) => {
     const backend = connect(Number(upstream.port || 5432), upstream.hostname)
@@ -43,7 +49,10 @@ export async function startWireRecorder(target: string): Promise<WireRecorder> {
     backend.pipe(client)
     let buffered = Buffer.alloc(0)
     let started = false
-    let parsed: string[] = []
+    // The statements this connection has parsed, by name ('' the unnamed one).
+    const statements = new Map<string, string>()
+    let bound: string[] = []
+    let parsed = 0
     client.on('data', (chunk: Buffer) => {
       backend.write(chunk)
       buffered = Buffer.concat([buffered, chunk])
@@ -63,11 +72,25 @@ export async function startWireRecorder(target: string): Promise<WireRecorder> {
         const type = String.fromCharCode(buffered[0] as number)
         const body = buffered.subarray(5, length + 1)
         buffered = buffered.subarray(length + 1)
-        if (type === 'Q') roundTrips.push({ protocol: 'simple', sql: cString(body, 0).text })
-        if (type === 'P') parsed.push(cString(body, cString(body, 0).end + 1).text)
+        if (type === 'Q') {
+          roundTrips.push({ protocol: 'simple', sql: cString(body, 0).text })
+          parses.push(0)
+        }
+        if (type === 'P') {
+          const name = cString(body, 0)
+          statements.set(name.text, cString(body, name.end + 1).text)
+          parsed += 1
+        }
+        // Bind: the portal's name, then the statement's.
+        if (type === 'B') {
+          const statement = cString(body, cString(body, 0).end + 1).text
+          bound.push(statements.get(statement) ?? `<unknown statement ${statement}>`)
+        }
         if (type === 'S') {
-          roundTrips.push({ protocol: 'extended', sql: parsed.join('; ') })
-          parsed = []
+          roundTrips.push({ protocol: 'extended', sql: bound.join('; ') })
+          parses.push(parsed)
+          bound = []
+          parsed = 0
         }
       }
     })
@@ -82,8 +105,10 @@ export async function startWireRecorder(target: string): Promise<WireRecorder> {
       return through.toString()
     },
     roundTrips,
+    parses,
     clear: () => {
       roundTrips.length = 0
+      parses.length = 0
     },
     close: () =>
       new Promise((closed) => {

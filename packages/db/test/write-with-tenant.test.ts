@@ -292,6 +292,170 @@ describe('a write in one round trip (writeWithTenant)', () => {
   })
 })
 
+describe('a write in one round trip, its statements prepared by name (ADR 049)', () => {
+  /** An insert whose text no other test sends: its name is new to every connection. */
+  const freshInsert = (org: string, name: string, tag = randomUUID()) => Prisma.sql`
+    INSERT INTO projects (id, organization_id, name, updated_at) /* ${Prisma.raw(tag)} */
+    VALUES (${randomUUID()}::uuid, ${org}::uuid, ${name}, now())
+    RETURNING id, name, current_setting('app.organization_id', true) AS org`
+  /** The application's login through the recorder, on a pool of one connection. */
+  const oneConnection = (config: { DATABASE_NAMED_STATEMENTS?: boolean } = {}) =>
+    createDatabaseClient({
+      ...clientConfig(recorder.url(services().database.appUrl)),
+      DATABASE_POOL_MAX: 1,
+      ...config,
+    })
+  /** The named statements on the pool's one connection, as Postgres holds them. */
+  const preparedOnConnection = async (db: PrismaClient) =>
+    db.$queryRaw<{ name: string; statement: string }[]>`
+      SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'groundwork\_%'`
+
+  it('parses each statement once per connection, then only binds it by name, answering the same', async () => {
+    const tag = randomUUID()
+    const answers = []
+    for (const name of ['named first', 'named second', 'named third'])
+      answers.push(
+        await writeWithTenant(app, { organizationId: ids.orgA }, [
+          freshInsert(ids.orgA, name, tag),
+        ]),
+      )
+    expect(answers.map(([rows]) => rows?.[0])).toEqual(
+      ['named first', 'named second', 'named third'].map((name) => ({
+        id: expect.any(String),
+        name,
+        org: ids.orgA,
+      })),
+    )
+    // One round trip each; the insert is parsed by the first only (the settings statement
+    // may have been parsed by an earlier test on this connection), and every round trip
+    // still runs the settings and the insert.
+    expect(recorder.roundTrips).toHaveLength(3)
+    expect(recorder.parses[0]).toBeGreaterThanOrEqual(1)
+    expect(recorder.parses.slice(1)).toEqual([0, 0])
+    for (const trip of recorder.roundTrips)
+      expect(trip.sql.split('; ')).toEqual([
+        expect.stringMatching(/^SELECT set_config\('app.organization_id'/),
+        expect.stringContaining(tag),
+      ])
+    // Postgres holds it under a name made from its text, the same in every process.
+    const held = await preparedOnConnection(app)
+    expect(held.filter((s) => s.statement.includes(tag))).toEqual([
+      { name: expect.stringMatching(/^groundwork_[0-9a-f]{40}$/), statement: expect.any(String) },
+    ])
+    expect(await admin.project.count({ where: { name: { startsWith: 'named ' } } })).toBe(3)
+  })
+
+  it('parses again a statement whose Parse a failed pipeline skipped, in one round trip', async () => {
+    const tag = randomUUID()
+    // The division fails first, so Postgres skips everything after it up to the Sync,
+    // the insert's Parse among them: its name must not be taken as prepared.
+    const divide = (by: number) => Prisma.sql`SELECT 1 / ${by}::int AS one /* ${Prisma.raw(tag)} */`
+    await expect(
+      writeWithTenant(app, { organizationId: ids.orgA }, [
+        divide(0),
+        freshInsert(ids.orgA, 'skipped parse', tag),
+      ]),
+    ).rejects.toThrow(/division by zero/)
+    recorder.clear()
+    const [one, [row]] = await writeWithTenant(app, { organizationId: ids.orgA }, [
+      divide(1),
+      freshInsert(ids.orgA, 'parsed again', tag),
+    ])
+    expect(one).toEqual([{ one: 1 }])
+    expect(row).toMatchObject({ name: 'parsed again', org: ids.orgA })
+    // Closed and parsed again with its Bind, not found missing and retried.
+    expect(recorder.roundTrips).toHaveLength(1)
+    expect(recorder.parses[0]).toBeGreaterThanOrEqual(2)
+    expect(await projectsNamed('skipped parse')).toEqual([])
+    expect(await projectsNamed('parsed again')).toHaveLength(1)
+  })
+
+  it('survives its statements vanishing from the connection (DEALLOCATE, a pooler): sent once more, committed once', async () => {
+    // A client of its own: every name its connection held is gone after this.
+    const db = oneConnection()
+    try {
+      const tag = randomUUID()
+      await writeWithTenant(db, { organizationId: ids.orgA }, [
+        freshInsert(ids.orgA, 'before deallocate', tag),
+      ])
+      // The pool's one connection: what a pooler handing out another server connection, or
+      // an operator's DEALLOCATE, leaves a client that believes its names are there.
+      await db.$executeRawUnsafe('DEALLOCATE ALL')
+      expect(await preparedOnConnection(db)).toEqual([])
+      recorder.clear()
+      const [[row]] = await writeWithTenant(db, { organizationId: ids.orgA }, [
+        freshInsert(ids.orgA, 'after deallocate', tag),
+      ])
+      expect(row).toMatchObject({ name: 'after deallocate', org: ids.orgA })
+      // The first attempt failed at its first Bind (26000) and rolled back; the second
+      // parsed everything again.
+      expect(recorder.roundTrips).toHaveLength(2)
+      expect(recorder.parses[0]).toBe(0)
+      expect(recorder.parses[1]).toBeGreaterThanOrEqual(2)
+      expect(await projectsNamed('after deallocate')).toHaveLength(1)
+      // And the names are prepared again: the next write only binds.
+      recorder.clear()
+      await writeWithTenant(db, { organizationId: ids.orgA }, [
+        freshInsert(ids.orgA, 'after deallocate, again', tag),
+      ])
+      expect(recorder.parses).toEqual([0])
+    } finally {
+      await db.$disconnect()
+    }
+  })
+
+  it("survives a migration that changes a prepared statement's columns: sent once more, answering the new ones", async () => {
+    const tag = randomUUID()
+    const insertAll = (name: string) => Prisma.sql`
+      INSERT INTO projects (id, organization_id, name, updated_at) /* ${Prisma.raw(tag)} */
+      VALUES (${randomUUID()}::uuid, ${ids.orgA}::uuid, ${name}, now()) RETURNING *`
+    await writeWithTenant(app, { organizationId: ids.orgA }, [insertAll('before the migration')])
+    await admin.$executeRawUnsafe('ALTER TABLE projects ADD COLUMN added_by_migration integer')
+    try {
+      recorder.clear()
+      // Postgres refuses the prepared `*` (0A000, "cached plan must not change result type");
+      // the whole pipeline rolled back, so it is parsed and sent again.
+      const [[row]] = await writeWithTenant(app, { organizationId: ids.orgA }, [
+        insertAll('after the migration'),
+      ])
+      expect(row).toMatchObject({ name: 'after the migration', added_by_migration: null })
+      expect(recorder.roundTrips).toHaveLength(2)
+      expect(await projectsNamed('after the migration')).toHaveLength(1)
+    } finally {
+      await admin.$executeRawUnsafe('ALTER TABLE projects DROP COLUMN added_by_migration')
+    }
+  })
+
+  it('retries nothing else: a refused write fails once, its one round trip', async () => {
+    const tag = randomUUID()
+    const write = writeWithTenant(app, { organizationId: ids.orgA }, [
+      freshInsert(ids.orgA, 'refused', tag),
+      Prisma.sql`SELECT 1 / ${0}::int /* ${Prisma.raw(tag)} */`,
+    ])
+    await expect(write.catch(databaseErrorState)).resolves.toBe('22012')
+    expect(recorder.roundTrips).toHaveLength(1)
+    expect(await projectsNamed('refused')).toEqual([])
+  })
+
+  it('sends them unnamed, parsed every time, with DATABASE_NAMED_STATEMENTS=false', async () => {
+    const unnamed = oneConnection({ DATABASE_NAMED_STATEMENTS: false })
+    try {
+      const tag = randomUUID()
+      await unnamed.$queryRaw`SELECT 1`
+      recorder.clear()
+      for (const name of ['unnamed first', 'unnamed second'])
+        await writeWithTenant(unnamed, { organizationId: ids.orgA }, [
+          freshInsert(ids.orgA, name, tag),
+        ])
+      expect(recorder.parses).toEqual([2, 2])
+      expect(await preparedOnConnection(unnamed)).toEqual([])
+      expect(await admin.project.count({ where: { name: { startsWith: 'unnamed ' } } })).toBe(2)
+    } finally {
+      await unnamed.$disconnect()
+    }
+  })
+})
+
 describe('a write in one round trip holding an Idempotency-Key claim', () => {
   it('marks the claim in the same pipeline, atomically with the change', async () => {
     const claim = await claimFor(admin, ids.orgA)

@@ -54,6 +54,12 @@ export async function startPgbouncer(
       ini = replace(ini, /^listen_port = \d+$/m, `listen_port = ${port}`)
       if (serverTls)
         ini = replace(ini, /^server_tls_sslmode = require$/m, `server_tls_sslmode = ${serverTls}`)
+      // Debian's pgbouncer (1.18) predates max_prepared_statements (1.21) and refuses to
+      // start with it. Without it PgBouncer passes named statements through to whichever
+      // server connection serves the transaction: the writes stay correct (a name is
+      // made from its statement's text, and a missing one is parsed again, ADR 049), which
+      // is the harder case to prove.
+      ini = replace(ini, /^max_prepared_statements = \d+$/m, '')
       const databases = replace(
         config.data['databases.ini'],
         'host=postgres port=5432 dbname=groundwork',
