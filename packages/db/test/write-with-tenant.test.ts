@@ -357,10 +357,11 @@ describe('a write in one round trip, its statements prepared by name (ADR 049)',
       ]),
     ).rejects.toThrow(/division by zero/)
     recorder.clear()
-    const [one, [row]] = await writeWithTenant(app, { organizationId: ids.orgA }, [
+    const [one, inserted] = await writeWithTenant(app, { organizationId: ids.orgA }, [
       divide(1),
       freshInsert(ids.orgA, 'parsed again', tag),
     ])
+    const row = inserted?.[0]
     expect(one).toEqual([{ one: 1 }])
     expect(row).toMatchObject({ name: 'parsed again', org: ids.orgA })
     // Closed and parsed again with its Bind, not found missing and retried.
@@ -383,9 +384,10 @@ describe('a write in one round trip, its statements prepared by name (ADR 049)',
       await db.$executeRawUnsafe('DEALLOCATE ALL')
       expect(await preparedOnConnection(db)).toEqual([])
       recorder.clear()
-      const [[row]] = await writeWithTenant(db, { organizationId: ids.orgA }, [
+      const [inserted] = await writeWithTenant(db, { organizationId: ids.orgA }, [
         freshInsert(ids.orgA, 'after deallocate', tag),
       ])
+      const row = inserted?.[0]
       expect(row).toMatchObject({ name: 'after deallocate', org: ids.orgA })
       // The first attempt failed at its first Bind (26000) and rolled back; the second
       // parsed everything again.
@@ -415,9 +417,10 @@ describe('a write in one round trip, its statements prepared by name (ADR 049)',
       recorder.clear()
       // Postgres refuses the prepared `*` (0A000, "cached plan must not change result type");
       // the whole pipeline rolled back, so it is parsed and sent again.
-      const [[row]] = await writeWithTenant(app, { organizationId: ids.orgA }, [
+      const [inserted] = await writeWithTenant(app, { organizationId: ids.orgA }, [
         insertAll('after the migration'),
       ])
+      const row = inserted?.[0]
       expect(row).toMatchObject({ name: 'after the migration', added_by_migration: null })
       expect(recorder.roundTrips).toHaveLength(2)
       expect(await projectsNamed('after the migration')).toHaveLength(1)
