@@ -22,6 +22,18 @@ describe('parseEnv', () => {
     expect(env.LOG_LEVEL).toBe('info')
   })
 
+  it('leaves named statements on unless DATABASE_NAMED_STATEMENTS turns them off (ADR 049)', () => {
+    const url = 'postgresql://app:pw@127.0.0.1:5432/app'
+    expect(parseEnv(databaseEnv, { DATABASE_URL: url }).DATABASE_NAMED_STATEMENTS).not.toBe(false)
+    expect(
+      parseEnv(databaseEnv, { DATABASE_URL: url, DATABASE_NAMED_STATEMENTS: 'false' })
+        .DATABASE_NAMED_STATEMENTS,
+    ).toBe(false)
+    expect(() =>
+      parseEnv(databaseEnv, { DATABASE_URL: url, DATABASE_NAMED_STATEMENTS: 'maybe' }),
+    ).toThrow(/DATABASE_NAMED_STATEMENTS/)
+  })
+
   it('lists every problem at once, naming each variable', () => {
     let caught: unknown
     try {
