@@ -15,11 +15,23 @@
 // (the table shows the median execution time); BENCH_FULL_PLANS=1 prints every plan whole;
 // BENCH_SETUP_SQL (statements separated by `;`) runs as the owner after seeding, before
 // ANALYZE: an index to try before writing its migration.
+//
+// The list's statement is prepared by name on each connection (docs/decisions/049), so
+// after five executions Postgres may plan it once for any parameters (a generic plan)
+// instead of for each call's. Each case is also PREPAREd and run five times as the API runs
+// it, and the table records which plan the sixth run got, and the generic plan's shape and
+// time (plan_cache_mode = force_generic_plan): what a case would cost if Postgres chose it.
 
 import { cpus } from 'node:os'
 import { booleanFlag, loadEnvOrExit, positiveInt } from '@repo/config'
 import { z } from 'zod'
-import { createDatabaseClient, type PrismaClient, withTenant } from '../../db/src/index.ts'
+import {
+  createDatabaseClient,
+  type PrismaClient,
+  type TenantContext,
+  type TenantTransaction,
+  withTenant,
+} from '../../db/src/index.ts'
 import { TEMPLATE_DATABASE, TEST_APP_LOGIN } from '../../testing/src/context.ts'
 import { cloneDatabase } from '../../testing/src/database.ts'
 import { createTemplate } from '../../testing/src/global-setup.ts'
@@ -102,6 +114,9 @@ interface Result {
   rowsRead: number
   buffers: string
   ms: number
+  genericShape: string
+  genericMs: number
+  sixthRun: 'generic' | 'custom'
 }
 
 const median = (values: number[]) =>
@@ -141,6 +156,11 @@ function rowsReadOf(plan: string[]): number {
 const KEY_LINE =
   /->|Limit|InitPlan|Index Cond|Recheck Cond|Filter|Rows Removed|Sort Key|Presorted Key|Sort Method|Buffers|Heap Blocks|Planning Time|Execution Time/
 
+/** A parameter as an SQL literal, for EXECUTE (strings and numbers are all the list binds). */
+const literal = (value: unknown) =>
+  typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`
+let prepares = 0
+
 const server = await startEphemeralPostgres('local')
 try {
   await createTemplate(server.url)
@@ -172,11 +192,13 @@ try {
   console.log(
     `One organization of each size beside ${env.BENCH_OTHER_ORGS} x ${env.BENCH_OTHER_PROJECTS} other projects; limit ${LIMIT}; median of ${env.BENCH_REPEATS} EXPLAIN ANALYZE runs, warm cache\n`,
   )
-  console.log('| case | projects | plan shape | rows read | buffers | ms |')
-  console.log('| --- | ---: | --- | ---: | --- | ---: |')
+  console.log(
+    '| case | projects | plan shape | rows read | buffers | ms | sixth run | generic plan | generic ms |',
+  )
+  console.log('| --- | ---: | --- | ---: | --- | ---: | --- | --- | ---: |')
   for (const r of results) {
     console.log(
-      `| ${r.case} | ${r.size.toLocaleString('en-US')} | ${r.shape} | ${r.rowsRead.toLocaleString('en-US')} | ${r.buffers} | ${r.ms.toFixed(2)} |`,
+      `| ${r.case} | ${r.size.toLocaleString('en-US')} | ${r.shape} | ${r.rowsRead.toLocaleString('en-US')} | ${r.buffers} | ${r.ms.toFixed(2)} | ${r.sixthRun} | ${r.genericShape === r.shape ? 'same' : r.genericShape} | ${r.genericMs.toFixed(2)} |`,
     )
   }
 } finally {
@@ -313,6 +335,7 @@ async function measureSize(
     const ms = median(runs.map((run) => run.ms))
     const plan = runs.find((run) => run.ms === ms)?.plan ?? []
     const buffers = /Buffers: (shared [^\n]*)/.exec(plan.join('\n'))?.[1] ?? ''
+    const prepared = await preparedPlans(app, actor, statement)
     results.push({
       case: c.name,
       size,
@@ -320,6 +343,9 @@ async function measureSize(
       rowsRead: rowsReadOf(plan),
       buffers: buffers.replace(/^shared /, ''),
       ms,
+      genericShape: shapeOf(prepared.generic),
+      genericMs: prepared.genericMs,
+      sixthRun: prepared.sixthRun,
     })
 
     console.log(
@@ -330,6 +356,55 @@ async function measureSize(
     const shown =
       env.BENCH_FULL_PLANS || c === cases[0] ? plan : plan.filter((l) => KEY_LINE.test(l))
     for (const line of shown) console.log(`  ${line}`)
+    if (shapeOf(prepared.generic) !== shapeOf(plan)) {
+      console.log('  generic plan:')
+      for (const line of prepared.generic.filter((l) => KEY_LINE.test(l))) console.log(`  ${line}`)
+    }
   }
   return results
+}
+
+/**
+ * The statement PREPAREd as the API's named statement is (ADR 049), under the same tenant
+ * settings: which plan Postgres gives its sixth execution after five, and the generic plan
+ * (forced), run BENCH_REPEATS times, its median.
+ */
+async function preparedPlans(app: PrismaClient, actor: TenantContext, statement: Captured) {
+  const args = `(${statement.params.map(literal).join(', ')})`
+  const inTransaction = <T>(work: (name: string, tx: TenantTransaction) => Promise<T>) =>
+    withTenant(app, actor, async (tx) => {
+      const name = `bench_list_${++prepares}`
+      await tx.$executeRawUnsafe(`PREPARE ${name} AS ${statement.sql}`)
+      const result = await work(name, tx)
+      await tx.$executeRawUnsafe(`DEALLOCATE ${name}`)
+      return result
+    })
+  const explain = async (tx: TenantTransaction, name: string) => {
+    const rows = await tx.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) EXECUTE ${name}${args}`,
+    )
+    const plan = rows.map((row) => row['QUERY PLAN'])
+    return { plan, ms: Number(/Execution Time: ([\d.]+) ms/.exec(plan.join('\n'))?.[1]) }
+  }
+  const sixthRun = await inTransaction(async (name, tx) => {
+    for (let i = 0; i < 6; i++) await tx.$executeRawUnsafe(`EXECUTE ${name}${args}`)
+    const [counts] = await tx.$queryRawUnsafe<{ generic: bigint; custom: bigint }[]>(
+      `SELECT generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements WHERE name = '${name}'`,
+    )
+    return Number(counts?.generic) > 0 ? ('generic' as const) : ('custom' as const)
+  })
+  const runs: { plan: string[]; ms: number }[] = []
+  for (let i = 0; i < env.BENCH_REPEATS; i++)
+    runs.push(
+      await inTransaction(async (name, tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL plan_cache_mode = force_generic_plan`)
+        return explain(tx, name)
+      }),
+    )
+  const genericMs = median(runs.map((run) => run.ms))
+  return {
+    sixthRun,
+    generic: runs.find((run) => run.ms === genericMs)?.plan ?? [],
+    genericMs,
+  }
 }

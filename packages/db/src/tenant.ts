@@ -6,6 +6,7 @@ import {
   isReadStatement,
   type PipelinedRows,
   type PipelinedStatement,
+  runReadWithSettings,
   runStatementsWithSettings,
   runStatementWithSettings,
   startWithSettings,
@@ -255,9 +256,13 @@ export function readWithTenant<T>(
  * integers as numbers, enums as their text): alias the columns to the model's field names
  * and keep a test that the rows equal what the Prisma form of the query returns. The
  * statement and its values go to the client's `onQuery`. Needs a client of
- * `createDatabaseClient`. The SQL is yours, so is what it does to the session: no
- * `set_config(..., false)`, no session-level advisory lock, nothing that outlives the
- * statement on a pooled connection (the settings and read-only mode end with it).
+ * `createDatabaseClient`. It travels as writeWithTenant's statements do (one pipeline on
+ * a connection of its own), its statements prepared by name once per connection
+ * (docs/decisions/049): keep the text fixed and the values bound, so one list is one
+ * name. A stale name (DEALLOCATE, a pooler, a migration under a `*`) is read once more.
+ * The SQL is yours, so is what it does to the session: no `set_config(..., false)`, no
+ * session-level advisory lock, nothing that outlives the statement on a pooled connection
+ * (the settings and read-only mode end with it).
  */
 export async function readSqlWithTenant<Row>(
   db: PrismaClient,
@@ -274,10 +279,7 @@ export async function readSqlWithTenant<Row>(
       `readSqlWithTenant carries one read (SELECT or WITH), and this is not one: use writeWithTenant or withTenant: ${text.slice(0, 60)}`,
     )
   queryListener(db)?.(text, values)
-  const result = await runStatementWithSettings<{ rows: unknown[] }>(tenantSettings(context), () =>
-    pool.query({ text, values: [...values] }),
-  )
-  return result.rows as Row[]
+  return (await runReadWithSettings(pool, tenantSettings(context), { text, values })) as Row[]
 }
 
 /**

@@ -364,11 +364,12 @@ interface PipelineMessage {
  * query's (`prepareValue`): a value it cannot send throws here, before anything is sent.
  */
 function pipelineMessages(
+  settingsStatement: string,
   settings: TransactionSettings,
   statements: readonly PipelinedStatement[],
 ): PipelineMessage[] {
   return [
-    { text: WRITE_SETTINGS_STATEMENT, values: SETTINGS.map(([, field]) => settings[field] ?? '') },
+    { text: settingsStatement, values: SETTINGS.map(([, field]) => settings[field] ?? '') },
     ...statements.map(({ text, values }) => ({
       text,
       values: values.map((value) => pgUtils.prepareValue(value)),
@@ -472,12 +473,45 @@ export async function runStatementsWithSettings(
     throw new TypeError(
       'a write in one round trip inside a withTenant, withUser or withNoContext transaction would commit apart from it: write through the transaction, or after it',
     )
-  const named = !(pool instanceof TransactionSettingsPool) || pool.namedStatements
   // Before a connection is taken: a value node-postgres cannot send throws here.
-  const messages = pipelineMessages(settings, statements)
+  const messages = pipelineMessages(WRITE_SETTINGS_STATEMENT, settings, statements)
+  const results = await runPipeline(pool, messages)
+  // One result per statement, the settings' first; node-postgres starts a new result at
+  // each statement's row description or completion.
+  return results.slice(1).map((result) => result.rows)
+}
+
+/**
+ * Sends one read (SELECT or WITH) with `settings` through `pool` in one round trip: the
+ * settings, read-only mode and the read in one pipeline, as a write's (above), and answers
+ * the read's rows. Named as a write's statements are (docs/decisions/049), and sent once
+ * more after a stale name, which a read can always be: it changed nothing.
+ */
+export async function runReadWithSettings(
+  pool: pg.Pool,
+  settings: TransactionSettings,
+  statement: PipelinedStatement,
+): Promise<Record<string, unknown>[]> {
+  if (!isReadStatement(statement.text))
+    throw new TypeError(
+      `a read in one round trip carries one SELECT or WITH statement, not: ${statement.text.slice(0, 60)}`,
+    )
+  const messages = pipelineMessages(SETTINGS_STATEMENT, settings, [statement])
+  const results = await runPipeline(pool, messages)
+  return results[1]?.rows ?? []
+}
+
+/**
+ * Sends a pipeline's messages (the settings statement's first) through `pool` on one
+ * connection and answers node-postgres's result of each. Named when the pool's
+ * `namedStatements` is on (any other pool: always), and sent once more when a name turned
+ * out stale (`isStaleStatement`).
+ */
+async function runPipeline(pool: pg.Pool, messages: PipelineMessage[]): Promise<pg.QueryResult[]> {
+  const named = !(pool instanceof TransactionSettingsPool) || pool.namedStatements
   // A connection of its own rather than pool.query, which ends the connection after any
   // error: a statement Postgres refused (a duplicate name, a quota) leaves the connection
-  // as good as before once the Sync is answered, and a hot write path must not pay a new
+  // as good as before once the Sync is answered, and a hot path must not pay a new
   // connection for each refusal. An error that ends the session (severity FATAL or
   // PANIC: a terminated backend, a server shutting down, PgBouncer giving up) or one of
   // the connection itself ends it. While it is borrowed the pool does not listen to it, so
@@ -513,7 +547,5 @@ export async function runStatementsWithSettings(
   }
   client.off('error', onError)
   client.release(broken)
-  // One result per statement, the settings' first; node-postgres starts a new result at
-  // each statement's row description or completion.
-  return results.slice(1).map((result) => result.rows)
+  return results
 }

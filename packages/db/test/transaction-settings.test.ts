@@ -638,6 +638,130 @@ describe('one statement of our own SQL (readSqlWithTenant)', () => {
   })
 })
 
+describe('one statement of our own SQL, prepared by name (readSqlWithTenant, ADR 049)', () => {
+  /** A read whose text no other test sends: its name is new to every connection. */
+  const freshRead = (tag = randomUUID()) => Prisma.sql`
+    SELECT name, current_setting('app.organization_id', true) AS org /* ${Prisma.raw(tag)} */
+    FROM organizations ORDER BY name`
+  /** The application's login through the recorder, on a pool of one connection. */
+  const oneConnection = (config: { DATABASE_NAMED_STATEMENTS?: boolean } = {}) =>
+    createDatabaseClient({
+      ...clientConfig(recorder.url(services().database.appUrl)),
+      DATABASE_POOL_MAX: 1,
+      ...config,
+    })
+  const preparedOnConnection = async (db: PrismaClient) =>
+    db.$queryRaw<{ name: string; statement: string }[]>`
+      SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'groundwork\_%'`
+  const orgB = () => [{ name: expect.any(String), org: ids.orgB }]
+
+  it('parses the settings and the read once per connection, then only binds them by name', async () => {
+    const tag = randomUUID()
+    const answers = []
+    for (let i = 0; i < 3; i++)
+      answers.push(await readSqlWithTenant(app, { organizationId: ids.orgB }, freshRead(tag)))
+    // Row-level security still scopes each: one organization, read under its own settings.
+    for (const rows of answers) expect(rows).toEqual(orgB())
+    expect(recorder.roundTrips).toHaveLength(3)
+    expect(recorder.parses[0]).toBeGreaterThanOrEqual(1)
+    expect(recorder.parses.slice(1)).toEqual([0, 0])
+    const held = await preparedOnConnection(app)
+    expect(held.filter((s) => s.statement.includes(tag))).toEqual([
+      { name: expect.stringMatching(/^groundwork_[0-9a-f]{40}$/), statement: expect.any(String) },
+    ])
+    // The read-only settings statement is prepared under a name of its own.
+    expect(held.filter((s) => s.statement.includes('transaction_read_only'))).toHaveLength(1)
+    // Another tenant's read binds the same statements, and sees its own rows only.
+    recorder.clear()
+    const [seen] = await readSqlWithTenant<{ org: string }>(
+      app,
+      { organizationId: ids.orgA },
+      freshRead(tag),
+    )
+    expect(seen?.org).toBe(ids.orgA)
+    expect(recorder.parses).toEqual([0])
+  })
+
+  it('survives its statements vanishing from the connection (DEALLOCATE, a pooler): read once more', async () => {
+    const db = oneConnection()
+    try {
+      const tag = randomUUID()
+      expect(await readSqlWithTenant(db, { organizationId: ids.orgB }, freshRead(tag))).toEqual(
+        orgB(),
+      )
+      await db.$executeRawUnsafe('DEALLOCATE ALL')
+      recorder.clear()
+      expect(await readSqlWithTenant(db, { organizationId: ids.orgB }, freshRead(tag))).toEqual(
+        orgB(),
+      )
+      // The first attempt failed at its first Bind (26000); the second parsed both again.
+      expect(recorder.roundTrips).toHaveLength(2)
+      expect(recorder.parses).toEqual([0, 2])
+      recorder.clear()
+      await readSqlWithTenant(db, { organizationId: ids.orgB }, freshRead(tag))
+      expect(recorder.parses).toEqual([0])
+    } finally {
+      await db.$disconnect()
+    }
+  })
+
+  it("survives a migration that changes a prepared read's columns: read once more, answering the new ones", async () => {
+    const tag = randomUUID()
+    const readAll = Prisma.sql`SELECT * FROM organizations /* ${Prisma.raw(tag)} */`
+    await readSqlWithTenant(app, { organizationId: ids.orgB }, readAll)
+    await admin.$executeRawUnsafe('ALTER TABLE organizations ADD COLUMN added_by_migration integer')
+    try {
+      recorder.clear()
+      const rows = await readSqlWithTenant(app, { organizationId: ids.orgB }, readAll)
+      expect(rows).toEqual([expect.objectContaining({ id: ids.orgB, added_by_migration: null })])
+      expect(recorder.roundTrips).toHaveLength(2)
+    } finally {
+      await admin.$executeRawUnsafe('ALTER TABLE organizations DROP COLUMN added_by_migration')
+    }
+  })
+
+  it('retries nothing else, and keeps its connection after a refused read', async () => {
+    const tag = randomUUID()
+    const [before] = await readSqlWithTenant<{ pid: number }>(
+      app,
+      { organizationId: ids.orgA },
+      Prisma.sql`SELECT pg_backend_pid() AS pid`,
+    )
+    recorder.clear()
+    await expect(
+      readSqlWithTenant(
+        app,
+        { organizationId: ids.orgA },
+        Prisma.sql`SELECT 1 / ${0}::int /* ${Prisma.raw(tag)} */`,
+      ),
+    ).rejects.toMatchObject({ code: '22012' })
+    expect(recorder.roundTrips).toHaveLength(1)
+    const [after] = await readSqlWithTenant<{ pid: number }>(
+      app,
+      { organizationId: ids.orgA },
+      Prisma.sql`SELECT pg_backend_pid() AS pid`,
+    )
+    expect(after?.pid).toBe(before?.pid)
+  })
+
+  it('sends them unnamed, parsed every time, with DATABASE_NAMED_STATEMENTS=false', async () => {
+    const unnamed = oneConnection({ DATABASE_NAMED_STATEMENTS: false })
+    try {
+      const tag = randomUUID()
+      await unnamed.$queryRaw`SELECT 1`
+      recorder.clear()
+      for (let i = 0; i < 2; i++)
+        expect(
+          await readSqlWithTenant(unnamed, { organizationId: ids.orgB }, freshRead(tag)),
+        ).toEqual(orgB())
+      expect(recorder.parses).toEqual([2, 2])
+      expect(await preparedOnConnection(unnamed)).toEqual([])
+    } finally {
+      await unnamed.$disconnect()
+    }
+  })
+})
+
 describe('a client not made by createDatabaseClient', () => {
   it('gets the settings from a statement of their own: correct, one round trip more', async () => {
     const seen = await withTenant(plain, { organizationId: ids.orgB }, async (tx) => ({
