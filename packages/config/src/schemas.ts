@@ -49,10 +49,11 @@ export const databaseEnv = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(10_000),
   /**
-   * A write in one round trip prepares its statements once per connection, by name (ADR
-   * 049). Turn off only behind a pooler in transaction mode that does not keep named
-   * statements per client (PgBouncer before 1.21, or max_prepared_statements = 0): the
-   * writes stay correct there, retrying once when a statement is missing, but slower.
+   * A write in one round trip and a read of our own SQL (readSqlWithTenant) prepare their
+   * statements once per connection, by name (ADR 049). Turn off only behind a pooler in
+   * transaction mode that does not keep named statements per client (PgBouncer before
+   * 1.21, or max_prepared_statements = 0): they stay correct there, retrying once when a
+   * statement is missing, but slower.
    * Unset means on.
    */
   DATABASE_NAMED_STATEMENTS: booleanFlag(true).optional(),

@@ -158,7 +158,11 @@ const KEY_LINE =
 
 /** A parameter as an SQL literal, for EXECUTE (strings and numbers are all the list binds). */
 const literal = (value: unknown) =>
-  typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`
+  value === null
+    ? 'NULL'
+    : typeof value === 'number'
+      ? String(value)
+      : `'${String(value).replaceAll("'", "''")}'`
 let prepares = 0
 
 const server = await startEphemeralPostgres('local')

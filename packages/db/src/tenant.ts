@@ -260,6 +260,8 @@ export function readWithTenant<T>(
  * a connection of its own), its statements prepared by name once per connection
  * (docs/decisions/049): keep the text fixed and the values bound, so one list is one
  * name. A stale name (DEALLOCATE, a pooler, a migration under a `*`) is read once more.
+ * Refused inside a transaction's callback, where it would read on another connection,
+ * apart from the transaction: read through the transaction there.
  * The SQL is yours, so is what it does to the session: no `set_config(..., false)`, no
  * session-level advisory lock, nothing that outlives the statement on a pooled connection
  * (the settings and read-only mode end with it).

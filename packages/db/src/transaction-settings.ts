@@ -261,8 +261,9 @@ function isPlainStatement(config: unknown): config is pg.QueryConfig {
  */
 export class TransactionSettingsPool extends pg.Pool {
   /**
-   * Whether a write in one round trip (runStatementsWithSettings) prepares its statements
-   * by name, once per connection (docs/decisions/049). `DATABASE_NAMED_STATEMENTS`.
+   * Whether a write or a read in one round trip (runStatementsWithSettings,
+   * runReadWithSettings) prepares its statements by name, once per connection
+   * (docs/decisions/049). `DATABASE_NAMED_STATEMENTS`.
    */
   namedStatements = true
 
@@ -312,10 +313,11 @@ const WRITE_STATEMENT =
   /^\s*(?:(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)\s*)*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b/i
 
 /**
- * The names of a write's statements (docs/decisions/049): one name per text, the same in
- * every process, so a name on any server connection always means the same statement, even
- * behind a pooler that hands a client whichever server connection is free. Bounded: a
- * text beyond the first MAX_NAMED_STATEMENTS is sent unnamed, parsed each time.
+ * The names of a pipeline's statements, a write's or a read's (docs/decisions/049): one
+ * name per text, the same in every process, so a name on any server connection always
+ * means the same statement, even behind a pooler that hands a client whichever server
+ * connection is free. Bounded: a text beyond the first MAX_NAMED_STATEMENTS is sent
+ * unnamed, parsed each time (a text that varies with its values would fill the map).
  */
 const statementNames = new Map<string, string>()
 const MAX_NAMED_STATEMENTS = 256
@@ -378,11 +380,11 @@ function pipelineMessages(
 }
 
 /**
- * The settings and a write's statements in one round trip: Parse, Bind, Describe and
- * Execute of each, after the settings statement's, and one Sync. Postgres runs them in
- * one implicit transaction, committed at the Sync; after an error it skips everything up
- * to the Sync and rolls the transaction back, so the statements commit all together or not
- * at all, and the settings (transaction-local) end with them either way.
+ * The settings and a write's statements (or a read's one) in one round trip: Parse, Bind,
+ * Describe and Execute of each, after the settings statement's, and one Sync. Postgres
+ * runs them in one implicit transaction, committed at the Sync; after an error it skips
+ * everything up to the Sync and rolls the transaction back, so the statements commit all
+ * together or not at all, and the settings (transaction-local) end with them either way.
  *
  * Named, each statement is parsed (and planned) once per connection: a name not known to
  * be prepared there is closed (not an error if absent) and parsed, then bound; a known one
@@ -495,6 +497,12 @@ export async function runReadWithSettings(
   if (!isReadStatement(statement.text))
     throw new TypeError(
       `a read in one round trip carries one SELECT or WITH statement, not: ${statement.text.slice(0, 60)}`,
+    )
+  // Beside the transaction, on another connection: it would not see the transaction's
+  // own writes, and on a pool of one it would wait for the transaction's connection.
+  if (pending.getStore()?.running)
+    throw new TypeError(
+      'a read in one round trip inside a withTenant, withUser or withNoContext transaction would read apart from it: read through the transaction',
     )
   const messages = pipelineMessages(SETTINGS_STATEMENT, settings, [statement])
   const results = await runPipeline(pool, messages)

@@ -630,6 +630,17 @@ describe('one statement of our own SQL (readSqlWithTenant)', () => {
     expect(pool.ended).toBe(true)
   })
 
+  it("is refused inside a transaction's callback, where it would read apart from the transaction", async () => {
+    await expect(
+      withTenant(app3, { organizationId: ids.orgA }, () =>
+        readSqlWithTenant(app3, { organizationId: ids.orgA }, SEEN),
+      ),
+    ).rejects.toThrow(/would read apart from it/)
+    // After the transaction, the same read runs.
+    const [seen] = await readSqlWithTenant<Seen>(app3, { organizationId: ids.orgA }, SEEN)
+    expect(seen?.org).toBe(ids.orgA)
+  })
+
   it('needs a client of createDatabaseClient: another has no pool to carry the settings', async () => {
     await expect(readSqlWithTenant(plain, { organizationId: ids.orgA }, SEEN)).rejects.toThrow(
       /needs a client made by createDatabaseClient/,
