@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../src/index.ts'
+import { createDatabaseClient, type PrismaClient } from '../src/index.ts'
 
 /**
  * Tables that hold no organization's data, each reviewed. A new table must be either
@@ -52,6 +52,17 @@ export const clientConfig = (url: string) => ({
   DATABASE_CONNECT_TIMEOUT_MS: 2_000,
   DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
 })
+
+/** A client of `url` on a pool of one connection, as `createDatabaseClient` makes it. */
+export const oneConnectionClient = (
+  url: string,
+  config: { DATABASE_NAMED_STATEMENTS?: boolean } = {},
+) => createDatabaseClient({ ...clientConfig(url), DATABASE_POOL_MAX: 1, ...config })
+
+/** The named statements (ADR 049) on the connection `db` runs this query on. */
+export const namedStatementsOn = (db: PrismaClient) =>
+  db.$queryRaw<{ name: string; statement: string }[]>`
+    SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'groundwork\_%'`
 
 /**
  * Organizations A and B, each owned by one user (alice of A, bob of B), written as the

@@ -21,7 +21,13 @@ import {
   withUser,
 } from '../src/index.ts'
 import { startWithSettings, TransactionSettingsClient } from '../src/transaction-settings.ts'
-import { claimFor, clientConfig, seedTwoTenants } from './catalog.ts'
+import {
+  claimFor,
+  clientConfig,
+  namedStatementsOn,
+  oneConnectionClient,
+  seedTwoTenants,
+} from './catalog.ts'
 import { type RoundTrip, startWireRecorder, type WireRecorder } from './wire-recorder.ts'
 
 // A tenant transaction's BEGIN carries its row-level security settings: one round trip
@@ -656,14 +662,8 @@ describe('one statement of our own SQL, prepared by name (readSqlWithTenant, ADR
     FROM organizations ORDER BY name`
   /** The application's login through the recorder, on a pool of one connection. */
   const oneConnection = (config: { DATABASE_NAMED_STATEMENTS?: boolean } = {}) =>
-    createDatabaseClient({
-      ...clientConfig(recorder.url(services().database.appUrl)),
-      DATABASE_POOL_MAX: 1,
-      ...config,
-    })
-  const preparedOnConnection = async (db: PrismaClient) =>
-    db.$queryRaw<{ name: string; statement: string }[]>`
-      SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'groundwork\_%'`
+    oneConnectionClient(recorder.url(services().database.appUrl), config)
+  const preparedOnConnection = namedStatementsOn
   const orgB = () => [{ name: expect.any(String), org: ids.orgB }]
 
   it('parses the settings and the read once per connection, then only binds them by name', async () => {

@@ -15,7 +15,13 @@ import {
   withTenant,
   writeWithTenant,
 } from '../src/index.ts'
-import { claimFor, clientConfig, seedTwoTenants } from './catalog.ts'
+import {
+  claimFor,
+  clientConfig,
+  namedStatementsOn,
+  oneConnectionClient,
+  seedTwoTenants,
+} from './catalog.ts'
 import { startWireRecorder, type WireRecorder } from './wire-recorder.ts'
 
 // A write of one organization in ONE round trip (writeWithTenant, docs/decisions/045):
@@ -300,15 +306,8 @@ describe('a write in one round trip, its statements prepared by name (ADR 049)',
     RETURNING id, name, current_setting('app.organization_id', true) AS org`
   /** The application's login through the recorder, on a pool of one connection. */
   const oneConnection = (config: { DATABASE_NAMED_STATEMENTS?: boolean } = {}) =>
-    createDatabaseClient({
-      ...clientConfig(recorder.url(services().database.appUrl)),
-      DATABASE_POOL_MAX: 1,
-      ...config,
-    })
-  /** The named statements on the pool's one connection, as Postgres holds them. */
-  const preparedOnConnection = async (db: PrismaClient) =>
-    db.$queryRaw<{ name: string; statement: string }[]>`
-      SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'groundwork\_%'`
+    oneConnectionClient(recorder.url(services().database.appUrl), config)
+  const preparedOnConnection = namedStatementsOn
 
   it('parses each statement once per connection, then only binds it by name, answering the same', async () => {
     const tag = randomUUID()
